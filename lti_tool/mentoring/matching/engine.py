@@ -1,0 +1,347 @@
+"""Matching engine: one programme's mentees and mentors in, optimal pairs out.
+
+Pure computation (numpy, scipy, OR-tools); no Flask, no database.  Usage::
+
+    problem = MatchingProblem(mentees, mentors, criteria, capacity=4)
+    result = solve(problem)
+    result.pairs, result.unmatched, result.timings
+
+The optimisation is lexicographic: first the number of matched mentees, then
+the total score, over the candidate arcs of :mod:`.candidates`; hard
+constraints and forbidden pairs are never violated.  Results are
+deterministic for a given input.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import solver
+from .candidates import Candidates, Generator, Settings
+from .scoring import Criterion, Model, Participants, compile_sides, passes, raw_measure
+
+IntArray = NDArray[np.int64]
+
+
+class Mode(StrEnum):
+    """One mentee per mentor, or groups up to the mentor's capacity."""
+
+    ONE_TO_ONE = "one_to_one"
+    GROUP = "group"
+
+
+class Reason(StrEnum):
+    """Why a mentee stays unmatched."""
+
+    BLOCKED = "blocked"  #: a gate upstream (e.g. training) keeps them out
+    NO_CAPACITY = "no_capacity"  #: no mentor in the programme has room
+    NO_CANDIDATE = "no_candidate"  #: no mentor passes the hard constraints
+    EXCLUDED = "excluded"  #: the only suitable mentors are forbidden pairs
+    FULL = "full"  #: suitable mentors exist, all taken by better overall matches
+
+
+@dataclass(frozen=True)
+class MatchingProblem:
+    """One programme's matching input.
+
+    :param capacity: default mentor capacity (per-mentor values in
+        ``mentors.capacity`` override it); forced to 1 in one-to-one mode.
+    :param locked_pairs: ``(mentee, mentor)`` pairs fixed before optimising.
+    :param forbidden_pairs: ``(mentee, mentor)`` pairs never proposed.
+    :param vocabularies: optional names per set/category column, for explanations.
+    :param seed: seed of the random top-up of candidate pools.
+    """
+
+    mentees: Participants
+    mentors: Participants
+    criteria: Sequence[Criterion]
+    capacity: int = 1
+    mode: Mode = Mode.GROUP
+    locked_pairs: Sequence[tuple[int, int]] = ()
+    forbidden_pairs: Sequence[tuple[int, int]] = ()
+    vocabularies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    seed: int = 0
+
+    def capacities(self) -> IntArray:
+        """Effective capacity per mentor (mode, overrides and training gate applied)."""
+        cap = np.full(self.mentors.size, max(self.capacity, 0), np.int64)
+        if self.mentors.capacity is not None:
+            own = np.asarray(self.mentors.capacity, np.int64)
+            cap = np.where(own >= 0, own, cap)
+        if self.mode is Mode.ONE_TO_ONE:
+            cap = np.minimum(cap, 1)
+        if self.mentors.blocked is not None:
+            cap[[b is not None for b in self.mentors.blocked]] = 0
+        return cap
+
+    def model(self) -> Model:
+        """Compile the criteria and columns for the kernels."""
+        criteria = tuple(self.criteria)
+        mentees, mentors = compile_sides(self.mentees, self.mentors, criteria)
+        return Model(criteria, mentees, mentors)
+
+    def forbidden_keys(self) -> IntArray:
+        """Sorted ``mentee * n_mentors + mentor`` keys of forbidden pairs."""
+        pairs = np.asarray(self.forbidden_pairs, np.int64).reshape(-1, 2)
+        return np.unique(pairs[:, 0] * self.mentors.size + pairs[:, 1])
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Speed/quality knobs; defaults meet the 200k x 50k budget.
+
+    :param k: candidates kept per mentee (x1.5 / supply ratio where capacity is scarce, up to 3k).
+    :param pool: mentors scored per mentee before keeping the top ``k``.
+    :param random_fill: pool slots reserved for random mentors of the block.
+    :param complete_pairs: below this many mentee x mentor pairs every feasible
+        pair becomes a candidate (exact optimum).
+    """
+
+    k: int = 8
+    pool: int = 192
+    random_fill: int = 48
+    complete_pairs: int = 1_000_000
+    chunk_cells: int = 1_500_000
+
+
+@dataclass(frozen=True)
+class MatchedPair:
+    """One proposed (or locked) pair."""
+
+    mentee: int
+    mentor: int
+    score: float
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A mentee left without a mentor, with a reason code and plain words."""
+
+    mentee: int
+    code: Reason
+    reason: str
+
+
+@dataclass
+class MatchingResult:
+    """Outcome of :func:`solve`.
+
+    :ivar assignment: mentor per mentee (-1 = unmatched).
+    :ivar scores: score per mentee's pair (NaN = unmatched).
+    :ivar locked: whether the mentee's pair came from ``locked_pairs``.
+    :ivar timings: seconds per stage.
+    :ivar rejected_locks: ``(mentee, mentor, why)`` for locks that were ignored.
+    """
+
+    assignment: IntArray
+    scores: NDArray[np.float64]
+    locked: NDArray[np.bool_]
+    unmatched: tuple[Unmatched, ...]
+    timings: dict[str, float]
+    rejected_locks: tuple[tuple[int, int, str], ...] = ()
+    candidate_arcs: int = 0
+
+    @property
+    def pairs(self) -> list[MatchedPair]:
+        """Matched pairs ordered by mentee index."""
+        idx = np.flatnonzero(self.assignment >= 0)
+        return [
+            MatchedPair(int(i), int(self.assignment[i]), float(self.scores[i]), bool(self.locked[i]))
+            for i in idx
+        ]
+
+    @property
+    def matched_count(self) -> int:
+        """Number of matched mentees."""
+        return int(np.count_nonzero(self.assignment >= 0))
+
+    @property
+    def total_score(self) -> float:
+        """Sum of the scores of all pairs."""
+        return float(np.nansum(self.scores))
+
+    def mentees_of(self, mentor: int) -> IntArray:
+        """Mentees assigned to ``mentor``."""
+        return np.flatnonzero(self.assignment == mentor)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._t
+        self._t = now
+
+
+def _check_locks(
+    problem: MatchingProblem, model: Model, capacity: IntArray, blocked: NDArray[np.bool_],
+    forbidden: IntArray,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """Split locks into accepted ones (consuming capacity) and rejected ones with a reason."""
+    accepted: list[tuple[int, int]] = []
+    rejected: list[tuple[int, int, str]] = []
+    seen: set[int] = set()
+    n, m = problem.mentees.size, problem.mentors.size
+    for i, j in problem.locked_pairs:
+        i, j = int(i), int(j)
+        why = ""
+        if not (0 <= i < n and 0 <= j < m):
+            why = "index out of range"
+        elif i in seen:
+            why = "mentee already locked"
+        elif blocked[i]:
+            why = "mentee is blocked"
+        elif capacity[j] <= 0:
+            why = "mentor has no room left"
+        elif len(forbidden) and np.isin(i * m + j, forbidden):
+            why = "pair is forbidden"
+        else:
+            failed = [c.violation_text() for c in model.hard
+                      if not passes(c, raw_measure(c, model.mentees, model.mentors, i, j))]
+            why = "; ".join(failed)
+        if why:
+            rejected.append((i, j, why))
+            continue
+        seen.add(i)
+        capacity[j] -= 1
+        accepted.append((i, j))
+    return accepted, rejected
+
+
+def _diagnose(
+    model: Model, mentees: IntArray, mentors: IntArray, forbidden: IntArray, chunk: int
+) -> list[tuple[Reason, str]]:
+    """Reason for mentees that have no feasible mentor at all."""
+    if len(mentors) == 0:
+        return [(Reason.NO_CAPACITY, "no mentor has room in this programme")] * len(mentees)
+    out: list[tuple[Reason, str]] = []
+    step = max(1, chunk // len(mentors))
+    for lo in range(0, len(mentees), step):
+        rows = mentees[lo:lo + step, None]
+        alone = [passes(c, raw_measure(c, model.mentees, model.mentors, rows, mentors[None, :]))
+                 for c in model.hard]
+        for r in range(len(rows)):
+            dead = [c.failure_text() for c, ok in zip(model.hard, alone) if not ok[r].any()]
+            if dead:
+                out.append((Reason.NO_CANDIDATE, "; ".join(dead)))
+                continue
+            together = np.logical_and.reduce([ok[r] for ok in alone]) if alone else np.ones(len(mentors), bool)
+            allowed = together & ~np.isin(int(rows[r, 0]) * model.mentors.size + mentors, forbidden)
+            if allowed.any():  # suitable mentors exist, their room went to locked pairs
+                out.append((Reason.FULL, "every suitable mentor is full"))
+            elif together.any():
+                out.append((Reason.EXCLUDED, "the only suitable mentors are excluded for this mentee"))
+            else:
+                names = ", ".join(c.name for c in model.hard)
+                out.append((Reason.NO_CANDIDATE, f"no mentor meets all hard constraints together ({names})"))
+    return out
+
+
+def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> MatchingResult:
+    """Match mentees to mentors: most mentees first, then the highest total score.
+
+    :returns: pairs, unmatched mentees with reasons, and per-stage timings.
+    """
+    opts = options or SolveOptions()
+    clock = _Clock()
+    model = problem.model()
+    n, m = problem.mentees.size, problem.mentors.size
+    capacity = problem.capacities()
+    blocked = np.zeros(n, bool)
+    if problem.mentees.blocked is not None:
+        blocked = np.array([b is not None for b in problem.mentees.blocked], bool)
+    forbidden = problem.forbidden_keys()
+    locks, rejected = _check_locks(problem, model, capacity, blocked, forbidden)
+    assignment = np.full(n, -1, np.int64)
+    is_locked = np.zeros(n, bool)
+    for i, j in locks:
+        assignment[i], is_locked[i] = j, True
+    clock.lap("prepare")
+
+    active = np.flatnonzero(~blocked & ~is_locked)
+    open_mentors = np.flatnonzero(capacity > 0)
+    settings = Settings(opts.k, opts.pool, opts.random_fill, opts.complete_pairs, opts.chunk_cells, problem.seed)
+    gen = Generator(model, open_mentors, capacity, forbidden, settings)
+    cands = gen.generate(active)
+    clock.lap("candidates")
+
+    used = solver.assign(cands.mentee, cands.mentor, cands.score, capacity)
+    clock.lap("assign")
+
+    cands, used = _repair(problem, model, cands, used, capacity, assignment, forbidden, settings, clock)
+    assignment[cands.mentee[used]] = cands.mentor[used]
+    scores = np.full(n, np.nan)
+    scores[cands.mentee[used]] = cands.score[used]
+    if locks:
+        li = np.array([i for i, _ in locks])
+        lj = np.array([j for _, j in locks])
+        scores[li] = model.evaluate(li, lj)[0]
+
+    unmatched = _reasons(problem, model, cands, assignment, blocked, forbidden, opts)
+    clock.lap("reasons")
+    return MatchingResult(
+        assignment, scores, is_locked, tuple(unmatched), clock.timings, tuple(rejected), len(cands.mentee)
+    )
+
+
+def _repair(
+    problem: MatchingProblem, model: Model, cands: Candidates, used: NDArray[np.bool_],
+    capacity: IntArray, assignment: IntArray, forbidden: IntArray, settings: Settings, clock: _Clock,
+) -> tuple[Candidates, NDArray[np.bool_]]:
+    """Give unmatched mentees arcs to mentors that still have room, then re-solve.
+
+    Top-K lists can miss a free feasible mentor; adding those arcs and solving
+    again restores a maximum matching whenever a direct augmentation exists.
+    """
+    matched = np.zeros(problem.mentees.size, bool)
+    matched[cands.mentee[used]] = True
+    waiting = np.flatnonzero((cands.feasible > 0) & ~matched & (assignment < 0))
+    left = capacity - np.bincount(cands.mentor[used], minlength=len(capacity))
+    if len(waiting) == 0 or not (left > 0).any():
+        return cands, used
+    extra = Generator(model, np.flatnonzero(left > 0), left, forbidden, settings).scan(waiting, settings.k)
+    clock.lap("repair")
+    if len(extra.mentee) == 0:
+        return cands, used
+    merged = Candidates(
+        np.concatenate([cands.mentee, extra.mentee]),
+        np.concatenate([cands.mentor, extra.mentor]),
+        np.concatenate([cands.score, extra.score]),
+        cands.feasible, cands.complete,
+    )
+    key = merged.mentee * problem.mentors.size + merged.mentor
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    merged = replace(merged, mentee=merged.mentee[first], mentor=merged.mentor[first], score=merged.score[first])
+    used = solver.assign(merged.mentee, merged.mentor, merged.score, capacity)
+    clock.lap("repair")
+    return merged, used
+
+
+def _reasons(
+    problem: MatchingProblem, model: Model, cands: Candidates, assignment: IntArray,
+    blocked: NDArray[np.bool_], forbidden: IntArray, opts: SolveOptions,
+) -> list[Unmatched]:
+    out: dict[int, Unmatched] = {}
+    if problem.mentees.blocked is not None:
+        for i in np.flatnonzero(blocked & (assignment < 0)):
+            out[int(i)] = Unmatched(int(i), Reason.BLOCKED, str(problem.mentees.blocked[i]))
+    rest = np.flatnonzero(~blocked & (assignment < 0))
+    full = rest[cands.feasible[rest] > 0]
+    for i in full:
+        out[int(i)] = Unmatched(int(i), Reason.FULL, "every suitable mentor is full")
+    none = rest[cands.feasible[rest] == 0]
+    open_mentors = np.flatnonzero(problem.capacities() > 0)
+    for i, (code, text) in zip(none, _diagnose(model, none, open_mentors, forbidden, opts.chunk_cells)):
+        out[int(i)] = Unmatched(int(i), code, text)
+    return [out[k] for k in sorted(out)]
