@@ -1,0 +1,45 @@
+"""Ritmo's built-in demo LMS: a small, real LTI 1.3 Advantage platform.
+
+It is a separate Flask app that talks to the tool only over HTTP/LTI; nothing from
+the tool side is imported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from .config import DemoConfig
+from .platform import EXTENSION_KEY, DemoPlatform, demo_registration_for
+from .server import ServerHandle, serve_in_thread, start_demo_server
+
+__all__ = [
+    "DemoConfig",
+    "DemoPlatform",
+    "ServerHandle",
+    "create_demo_lms",
+    "demo_registration",
+    "serve_in_thread",
+    "start_demo_server",
+]
+
+
+def create_demo_lms(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the demo LMS Flask app; `DemoPlatform.of(app)` gives its state."""
+    from . import ags, deep_linking, nrps, oauth, oidc, pages
+
+    cfg = DemoConfig.from_mapping(config)
+    app = Flask(__name__, template_folder="templates", static_folder=None)
+    app.config["SECRET_KEY"] = cfg.secret_key
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION_KEY] = DemoPlatform(cfg)
+    for module in (pages, oidc, oauth, ags, nrps, deep_linking):
+        app.register_blueprint(module.bp)
+    return app
+
+
+def demo_registration(demo_cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the tool must register for a demo LMS built from `demo_cfg`."""
+    return demo_registration_for(DemoConfig.from_mapping(demo_cfg))
