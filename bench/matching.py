@@ -118,7 +118,7 @@ def _candidate_reference(problem: MatchingProblem, factor: int) -> tuple[int, fl
     """Min-cost flow over a candidate set ``factor`` times larger than the engine's."""
     model = problem.model()
     cap = problem.capacities()
-    s = Settings(k=8 * factor, pool=192 * factor, random_fill=48 * factor, complete_pairs=0, seed=7)
+    s = Settings(k=8 * factor, pool=192 * factor, random_fill=48 * factor, complete_pairs=0)
     gen = Generator(model, np.flatnonzero(cap > 0), cap, problem.forbidden_keys(), s)
     cands = gen.generate(np.arange(problem.mentees.size))
     used = solver.assign(cands.mentee, cands.mentor, cands.score, cap)

@@ -9,7 +9,9 @@ Scoring all N x M pairs is too slow for large cohorts, so:
   when it is small, otherwise mentors from the inverted tag index (rarest
   wanted tags first, so mentors sharing many tags are never missed: a mentor
   sharing ``s`` of ``w`` wanted tags offers one of any ``w - s + 1`` of them)
-  topped up with random mentors of the block for diversity.
+  topped up with the block's mentors nearest in time zone (or level).  Every
+  slice is a window centred on the mentee's value of that numeric criterion,
+  and the slots are shared evenly among the wanted tags.
 * **Top-K** - pools are scored exactly (all criteria, all constraints) and the
   best ``K`` feasible mentors kept; ``K`` grows where capacity is scarce.
   Mentees left with fewer than ``K`` feasible candidates get an exact scan
@@ -25,10 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .scoring import CODE_KINDS, SET_KINDS, Criterion, Kind, Model, Rule
+from .scoring import CODE_KINDS, NUMBER_KINDS, SET_KINDS, Criterion, Kind, Model, Rule
 
 IntArray = NDArray[np.int64]
-_HASH = np.int64(2654435761)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ class Settings:
     random_fill: int = 48
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
-    seed: int = 0
 
 
 @dataclass
@@ -113,7 +113,13 @@ class Index:
         keep = active[rows]
         rows, blocks = rows[keep], blocks[keep]
         self.n_blocks = n_blocks
+        self.near = proximity_criterion(model)
+        self.mentor_rank, self.mentee_rank, self.n_ranks = _proximity_ranks(model, self.near)
+        # within a block (and a posting) mentors are sorted by the proximity key
+        by_key = np.lexsort((self.mentor_rank[rows], blocks))
+        rows, blocks = rows[by_key], blocks[by_key]
         self.block_ptr, self.block_mentors = _group(blocks, rows, n_blocks)
+        self.block_sorted = self._sorted_keys(blocks, rows)
         self.block_size = np.diff(self.block_ptr)
         self.block_supply = np.bincount(blocks, weights=capacity[rows], minlength=n_blocks)
         m_rows, m_blocks, _ = _memberships(model, self.blocking, mentor_side=False)
@@ -133,6 +139,20 @@ class Index:
         owner, pos = _expand(csr.indptr[rows], n_tags)
         keys = blocks[owner] * self.vocab + csr.indices[pos]
         self.post_ptr, self.post_mentors = _group(keys, rows[owner], self.n_blocks * self.vocab)
+        self.post_sorted = self._sorted_keys(np.sort(keys, kind="stable"), self.post_mentors)
+
+    def _sorted_keys(self, groups: IntArray, mentors: IntArray) -> IntArray:
+        """Composite ``group * ranks + rank`` keys, sorted, for window look-ups."""
+        return groups * np.int64(self.n_ranks + 1) + self.mentor_rank[mentors]
+
+    def window_start(
+        self, sorted_keys: IntArray, group: IntArray, start: IntArray, length: IntArray,
+        take: IntArray, mentee: IntArray,
+    ) -> IntArray:
+        """Offset of a ``take``-long slice centred on each mentee's proximity target."""
+        target = group * np.int64(self.n_ranks + 1) + self.mentee_rank[mentee]
+        centre = np.searchsorted(sorted_keys, target) - start
+        return np.clip(centre - take // 2, 0, np.maximum(length - take, 0))
 
     def blocks_of(self, mentees: IntArray) -> tuple[IntArray, IntArray]:
         """(row, block) pairs for the given mentees, rows local to ``mentees``."""
@@ -155,6 +175,24 @@ class Index:
         return out
 
 
+def proximity_criterion(model: Model) -> Criterion | None:
+    """The heaviest weighted numeric criterion; pools are windows around it."""
+    near = [c for c in model.criteria if c.kind in NUMBER_KINDS and c.weight > 0]
+    return max(near, key=lambda c: c.weight) if near else None
+
+
+def _proximity_ranks(model: Model, near: Criterion | None) -> tuple[IntArray, IntArray, int]:
+    """Dense ranks of mentor values and of each mentee's ideal mentor value."""
+    if near is None:
+        return np.zeros(model.mentors.size, np.int64), np.zeros(model.mentees.size, np.int64), 1
+    mentor = np.nan_to_num(model.mentors.values[near.key].astype(np.float64), nan=np.inf)
+    ideal = np.nan_to_num(model.mentees.values[near.key].astype(np.float64), nan=np.inf)
+    if near.kind is Kind.LEVEL:
+        ideal = ideal + 1  # best mentor is one level above
+    values = np.unique(mentor)
+    return np.searchsorted(values, mentor), np.searchsorted(values, ideal), len(values)
+
+
 def _expand(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
     """Owner and position arrays for concatenated ranges ``[start, start+len)``."""
     lengths = lengths.astype(np.int64)
@@ -165,29 +203,38 @@ def _expand(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _fill(
-    seg_row: IntArray, seg_start: IntArray, seg_len: IntArray, source: IntArray,
-    n_rows: int, width: int, rotate: IntArray | None = None,
+    seg_row: IntArray, seg_start: IntArray, take: IntArray, source: IntArray, n_rows: int, width: int,
 ) -> IntArray:
-    """Fixed-width pool: per row, the first ``width`` ids of its segments in order.
-
-    A truncated segment starts at a row-specific offset (``rotate``) so that
-    mentees sharing a popular tag see different slices of it.
-    """
+    """Fixed-width pool: per row, ``take`` ids from each of its segments in order."""
     pool = np.full((n_rows, width), -1, np.int64)
     if len(seg_row) == 0:
         return pool
-    before = np.cumsum(seg_len) - seg_len
+    before = np.cumsum(take) - take
     first = np.searchsorted(seg_row, seg_row, side="left")
     at = before - before[first]
-    take = np.clip(width - at, 0, seg_len)
-    offset = np.zeros_like(take)
-    if rotate is not None:
-        cut = take < seg_len
-        offset[cut] = rotate[cut] % (seg_len[cut] - take[cut] + 1)
-    owner, pos = _expand(seg_start + offset, take)
-    col = at[owner] + (pos - seg_start[owner] - offset[owner])
-    pool[seg_row[owner], col] = source[pos]
+    take = np.clip(width - at, 0, take)
+    owner, pos = _expand(seg_start, take)
+    pool[seg_row[owner], at[owner] + pos - seg_start[owner]] = source[pos]
     return pool
+
+
+def _water_fill(row: IntArray, length: IntArray, width: int) -> IntArray:
+    """Share ``width`` slots among each row's segments (sorted by length ascending).
+
+    Short segments are taken whole; the rest split the remaining slots evenly,
+    so every wanted tag contributes mentors.
+    """
+    first = np.searchsorted(row, row, side="left")
+    count = np.bincount(row)[row]
+    rank = np.arange(len(row)) - first
+    before = np.cumsum(length) - length
+    before = before - before[first]
+    whole = length * (count - rank) + before <= width
+    # slots left after the whole segments, split among the others
+    whole_sum = np.bincount(row, weights=np.where(whole, length, 0))[row]
+    rest = np.maximum(np.bincount(row, weights=~whole)[row], 1)
+    share = ((width - whole_sum) // rest).astype(np.int64)
+    return np.where(whole, length, np.minimum(length, share))
 
 
 class Generator:
@@ -201,45 +248,36 @@ class Generator:
         self.index = Index(model, active_mentors, capacity)
         self.forbidden = forbidden
         self.s = settings
-        self.rng = np.random.default_rng(settings.seed)
 
     # -- pools -----------------------------------------------------------
-    def _block_pool(self, rows: IntArray, width: int) -> IntArray:
-        owner, blocks = self.index.blocks_of(rows)
+    def _block_pool(self, rows: IntArray, width: int, centred: bool = False) -> IntArray:
+        """Whole blocks (``centred=False``) or a window of each block around the mentee."""
         ix = self.index
-        return _fill(owner, ix.block_ptr[blocks], ix.block_size[blocks], ix.block_mentors, len(rows), width)
+        owner, blocks = ix.blocks_of(rows)
+        start, length = ix.block_ptr[blocks], ix.block_size[blocks]
+        if not centred:
+            return _fill(owner, start, length, ix.block_mentors, len(rows), width)
+        take = _water_fill(owner, length, width)
+        offset = ix.window_start(ix.block_sorted, blocks, start, length, take, rows[owner])
+        return _fill(owner, start + offset, take, ix.block_mentors, len(rows), width)
 
     def _tag_pool(self, rows: IntArray, width: int) -> IntArray:
+        """Mentors offering each wanted tag, nearest (time zone, level) first."""
         ix = self.index
         assert ix.tags is not None
         csr = self.model.mentees.csr[ix.tags.key]
         b_owner, blocks = ix.blocks_of(rows)
         n_tags = np.diff(csr.indptr)[rows[b_owner]]
         owner, pos = _expand(csr.indptr[rows[b_owner]], n_tags)
-        tag = csr.indices[pos].astype(np.int64)
-        key = blocks[owner] * ix.vocab + tag
+        key = blocks[owner] * ix.vocab + csr.indices[pos].astype(np.int64)
         length = ix.post_ptr[key + 1] - ix.post_ptr[key]
         row = b_owner[owner]
         order = np.lexsort((key, length, row))  # rarest wanted tag first
         row, key, length = row[order], key[order], length[order]
-        rotate = (rows[row] * _HASH + key * 40503) & 0x7FFFFFFF
-        return _fill(row, ix.post_ptr[key], length, ix.post_mentors, len(rows), width, rotate)
-
-    def _random_top_up(self, rows: IntArray, pool: IntArray) -> None:
-        r, c = np.nonzero(pool < 0)
-        if len(r) == 0:
-            return
-        ix = self.index
-        g = rows[r]
-        nb = ix.mentee_ptr[g + 1] - ix.mentee_ptr[g]
-        has = nb > 0
-        r, c, g, nb = r[has], c[has], g[has], nb[has]
-        draws = self.rng.integers(0, 1 << 30, size=(2, len(r)))
-        block = ix.mentee_blocks[ix.mentee_ptr[g] + draws[0] % nb]
-        size = ix.block_size[block]
-        ok = size > 0
-        pick = ix.block_ptr[block[ok]] + draws[1][ok] % size[ok]
-        pool[r[ok], c[ok]] = ix.block_mentors[pick]
+        start = ix.post_ptr[key]
+        take = _water_fill(row, length, width)
+        offset = ix.window_start(ix.post_sorted, key, start, length, take, rows[row])
+        return _fill(row, start + offset, take, ix.post_mentors, len(rows), width)
 
     # -- scoring -------------------------------------------------------
     def _score(self, rows: IntArray, pool: IntArray) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
@@ -329,7 +367,7 @@ class Generator:
             pool = np.full((len(rows), self.s.pool), -1, np.int64)
             if tag_width:
                 pool[:, :tag_width] = self._tag_pool(rows, tag_width)
-            self._random_top_up(rows, pool)
+            pool[:, tag_width:] = self._block_pool(rows, self.s.pool - tag_width, centred=True)
             found = self._select(rows, pool, k[sel], out)
             feasible[rows] = found
             short.append(sel[found < k[sel]])

@@ -55,7 +55,6 @@ class MatchingProblem:
     :param locked_pairs: ``(mentee, mentor)`` pairs fixed before optimising.
     :param forbidden_pairs: ``(mentee, mentor)`` pairs never proposed.
     :param vocabularies: optional names per set/category column, for explanations.
-    :param seed: seed of the random top-up of candidate pools.
     """
 
     mentees: Participants
@@ -66,7 +65,6 @@ class MatchingProblem:
     locked_pairs: Sequence[tuple[int, int]] = ()
     forbidden_pairs: Sequence[tuple[int, int]] = ()
     vocabularies: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    seed: int = 0
 
     def capacities(self) -> IntArray:
         """Effective capacity per mentor (mode, overrides and training gate applied)."""
@@ -98,7 +96,7 @@ class SolveOptions:
 
     :param k: candidates kept per mentee (x1.5 / supply ratio where capacity is scarce, up to 3k).
     :param pool: mentors scored per mentee before keeping the top ``k``.
-    :param random_fill: pool slots reserved for random mentors of the block.
+    :param random_fill: pool slots for mentors of the block nearest in time zone/level.
     :param complete_pairs: below this many mentee x mentor pairs every feasible
         pair becomes a candidate (exact optimum).
     """
@@ -270,7 +268,7 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
 
     active = np.flatnonzero(~blocked & ~is_locked)
     open_mentors = np.flatnonzero(capacity > 0)
-    settings = Settings(opts.k, opts.pool, opts.random_fill, opts.complete_pairs, opts.chunk_cells, problem.seed)
+    settings = Settings(opts.k, opts.pool, opts.random_fill, opts.complete_pairs, opts.chunk_cells)
     gen = Generator(model, open_mentors, capacity, forbidden, settings)
     cands = gen.generate(active)
     clock.lap("candidates")

@@ -1,0 +1,1 @@
+"""Ritmo's shipped configuration: defaults, logging, example platform registrations."""

@@ -1,0 +1,65 @@
+"""Ritmo: e-mentoring inside the LMS, as an LTI 1.3 Advantage tool.
+
+:func:`create_app` reads like a table of contents: settings, extensions, the error handler, the
+blueprints (registered last), the CLI and the background runner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a Ritmo application. ``config`` overrides defaults and ``LTI_TOOL_*`` variables."""
+    app = Flask(__name__, instance_relative_config=True)
+    from lti_tool.settings import load_settings
+
+    load_settings(app, config)
+    register_extensions(app)
+    register_errorhandlers(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from lti_tool import i18n, models
+    from lti_tool.cache import init_cache
+    from lti_tool.db import db
+    from lti_tool.proxy import init_proxy
+    from lti_tool.ratelimit import init_ratelimit
+
+    models.load_all()
+    db.init_app(app)
+    init_cache(app)
+    init_ratelimit(app)
+    i18n.init_app(app)
+    init_proxy(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from lti_tool.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from lti_tool.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS():
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from lti_tool.commands import register
+
+    register(app)
+
+
+def register_hooks(app: Flask) -> None:
+    from lti_tool.hooks import register
+
+    register(app)

@@ -1,0 +1,14 @@
+"""Every blueprint Ritmo serves. A feature adds its blueprint here and nowhere else."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def BLUEPRINTS() -> list[Blueprint]:  # noqa: N802 - reads as the constant it stands for
+    from lti_tool.health import bp as health
+    from lti_tool.launch.api import bp as launch_api
+    from lti_tool.launch.views import bp as lti
+    from lti_tool.mentoring.programmes.views import bp as programmes
+
+    return [health, lti, launch_api, programmes]

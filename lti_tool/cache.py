@@ -1,0 +1,146 @@
+"""A small shared key-value cache with expiry: launch state, platform keys, access tokens.
+
+Every server process must see the same values (a login may land on one process and its launch on
+another), so the embedded mode keeps them in the database and production in Redis. ``take`` is
+atomic: a value taken by one process is gone for all others, which makes states and nonces single-use.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from lti_tool.db import db, utcnow
+from lti_tool.launch.models import CacheEntry
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def set(self, key: str, value: dict[str, Any], ttl: int) -> None: ...
+
+    def add(self, key: str, value: dict[str, Any], ttl: int) -> bool:
+        """Store only if absent; True when stored."""
+        ...
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        """Return the value and delete it, atomically."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class DatabaseCache:
+    """Cache rows in ``cache_entry``. Each call commits on its own connection: it must not ride on,
+    or be rolled back with, the caller's unit of work."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+
+    def _engine(self) -> sa.Engine:
+        return db.engine
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._engine().connect() as conn:
+            row = conn.execute(
+                sa.select(CacheEntry.value, CacheEntry.expires_at).where(
+                    CacheEntry.key == self.prefix + key
+                )
+            ).first()
+        if row is None:
+            return None
+        return row[0] if _aware(row[1]) > utcnow() else None
+
+    def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
+        table = CacheEntry.__table__
+        with self._engine().begin() as conn:
+            conn.execute(table.delete().where(table.c.key == self.prefix + key))
+            conn.execute(
+                table.insert().values(
+                    key=self.prefix + key, value=value, expires_at=utcnow() + timedelta(seconds=ttl)
+                )
+            )
+
+    def add(self, key: str, value: dict[str, Any], ttl: int) -> bool:
+        table = CacheEntry.__table__
+        now = utcnow()
+        with self._engine().begin() as conn:
+            conn.execute(
+                table.delete().where(table.c.key == self.prefix + key, table.c.expires_at <= now)
+            )
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        table.insert().values(
+                            key=self.prefix + key, value=value,
+                            expires_at=now + timedelta(seconds=ttl),
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                return False
+        return True
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        table = CacheEntry.__table__
+        with self._engine().begin() as conn:
+            row = conn.execute(
+                table.delete()
+                .where(table.c.key == self.prefix + key)
+                .returning(table.c.value, table.c.expires_at)
+            ).first()
+        if row is None:
+            return None
+        return row[0] if _aware(row[1]) > utcnow() else None
+
+    def delete(self, key: str) -> None:
+        table = CacheEntry.__table__
+        with self._engine().begin() as conn:
+            conn.execute(table.delete().where(table.c.key == self.prefix + key))
+
+    def purge_expired(self) -> int:
+        table = CacheEntry.__table__
+        with self._engine().begin() as conn:
+            return conn.execute(table.delete().where(table.c.expires_at <= utcnow())).rowcount
+
+
+def _aware(value: datetime) -> datetime:
+    # Core (non-ORM) rows from SQLite come back naive; they were written in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class RedisCache:
+    def __init__(self, url: str, prefix: str = "ritmo:") -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
+        self.prefix = prefix
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.client.get(self.prefix + key)
+        return json.loads(raw) if raw else None
+
+    def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
+        self.client.set(self.prefix + key, json.dumps(value), ex=ttl)
+
+    def add(self, key: str, value: dict[str, Any], ttl: int) -> bool:
+        return bool(self.client.set(self.prefix + key, json.dumps(value), ex=ttl, nx=True))
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        raw = self.client.getdel(self.prefix + key)
+        return json.loads(raw) if raw else None
+
+    def delete(self, key: str) -> None:
+        self.client.delete(self.prefix + key)
+
+
+def init_cache(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions["ritmo_cache"] = RedisCache(url) if url else DatabaseCache()
+
+
+def cache() -> Cache:
+    return current_app.extensions["ritmo_cache"]

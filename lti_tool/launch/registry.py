@@ -1,0 +1,130 @@
+"""The platform registry: which LMSs may launch Ritmo, and through which deployments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from lti_tool.db import db
+from lti_tool.errors import Conflict, InvalidInput, NotFound
+from lti_tool.launch.models import Deployment, Platform, PlatformStatus
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+class PlatformSchema(Schema):
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    name = fields.String(load_default="", validate=validate.Length(max=255))
+    deployment_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=255)), load_default=list
+    )
+    auth_login_url = fields.String(required=True)
+    auth_token_url = fields.String(required=True)
+    key_set_url = fields.String(required=True)
+    token_audience = fields.String(load_default=None, allow_none=True)
+    status = fields.Enum(PlatformStatus, by_value=True, load_default=PlatformStatus.ACTIVE)
+    accept_first_deployment = fields.Boolean(load_default=False)
+
+    @validates("issuer")
+    def _issuer(self, value: str, **_: object) -> None:
+        # An issuer is a case-sensitive https URL in the spec; platforms on localhost use http.
+        if not _is_http_url(value):
+            raise ValidationError("The issuer must be a URL such as https://lms.example.edu.")
+
+    @validates("auth_login_url", "auth_token_url", "key_set_url")
+    def _url(self, value: str, data_key: str = "", **_: object) -> None:
+        if not _is_http_url(value):
+            raise ValidationError(f"{value!r} is not an http(s) URL.")
+
+
+@dataclass(frozen=True)
+class PlatformSummary:
+    id: int
+    issuer: str
+    client_id: str
+    name: str
+    status: str
+    deployment_ids: list[str]
+
+
+def add_platform(data: dict) -> Platform:
+    """Validate and store a registration with its deployments, all or nothing."""
+    try:
+        values = PlatformSchema().load(data)
+    except ValidationError as error:
+        raise InvalidInput(errors=error.normalized_messages()) from error
+    deployment_ids = list(dict.fromkeys(values.pop("deployment_ids")))
+    if find_platform(values["issuer"], values["client_id"]) is not None:
+        raise Conflict(
+            f"A platform with issuer {values['issuer']} and client id {values['client_id']} is "
+            "already registered. Remove it first, or add deployments with 'platform add-deployment'."
+        )
+    platform = Platform(**values)
+    platform.deployments = [Deployment(deployment_id=d) for d in deployment_ids]
+    db.session.add(platform)
+    db.session.commit()
+    return platform
+
+
+def add_deployment(platform_id: int, deployment_id: str) -> Deployment:
+    platform = get_platform(platform_id)
+    if any(d.deployment_id == deployment_id for d in platform.deployments):
+        raise Conflict(f"Deployment {deployment_id} is already registered for this platform.")
+    deployment = Deployment(platform=platform, deployment_id=deployment_id)
+    db.session.add(deployment)
+    db.session.commit()
+    return deployment
+
+
+def get_platform(platform_id: int) -> Platform:
+    platform = db.session.get(Platform, platform_id)
+    if platform is None:
+        raise NotFound(f"No platform with id {platform_id}. 'lti-tool platform list' shows them.")
+    return platform
+
+
+def find_platform(issuer: str, client_id: str | None) -> Platform | None:
+    query = sa.select(Platform).where(Platform.issuer == issuer)
+    if client_id:
+        query = query.where(Platform.client_id == client_id)
+    rows = db.session.execute(query.limit(2)).scalars().all()
+    # Without a client id the issuer must name exactly one registration.
+    return rows[0] if len(rows) == 1 else None
+
+
+def find_deployment(platform: Platform, deployment_id: str) -> Deployment | None:
+    return db.session.execute(
+        sa.select(Deployment).where(
+            Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+        )
+    ).scalar_one_or_none()
+
+
+def list_platforms() -> list[PlatformSummary]:
+    platforms = db.session.execute(sa.select(Platform).order_by(Platform.id)).scalars()
+    return [
+        PlatformSummary(
+            id=p.id, issuer=p.issuer, client_id=p.client_id, name=p.name, status=p.status.value,
+            deployment_ids=[d.deployment_id for d in p.deployments],
+        )
+        for p in platforms
+    ]
+
+
+def remove_platform(platform_id: int) -> None:
+    db.session.delete(get_platform(platform_id))
+    db.session.commit()
+
+
+def set_status(platform_id: int, status: PlatformStatus) -> Platform:
+    platform = get_platform(platform_id)
+    platform.status = status
+    db.session.commit()
+    return platform

@@ -1,0 +1,162 @@
+"""What a verified launch changes: the user, course, resource link and role, upserted in one go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from lti_tool.accounts.models import Course, Enrolment, ResourceLink, User
+from lti_tool.db import db, utcnow
+from lti_tool.accounts.models import CourseRole
+from lti_tool.launch import registry, roles
+from lti_tool.launch.context import LaunchContext
+from lti_tool.mentoring.programmes import service as programmes
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+
+def _text(value: Any, limit: int = 255) -> str | None:
+    """Optional string claims: absent, null, or the wrong type all become ``None``."""
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def record_launch(platform_id: int, claims: dict[str, Any]) -> LaunchContext:
+    """Upsert everything the launch tells us and return the context the session will carry."""
+    lis_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
+    custom = _dict(claims.get(CLAIM + "custom"))
+    presentation = _dict(claims.get(CLAIM + "launch_presentation"))
+    locale = _text(claims.get("locale")) or _text(presentation.get("locale"))
+
+    user = _upsert_user(platform_id, claims, locale)
+    course = _upsert_course(platform_id, claims)
+    link = _upsert_resource_link(course, claims) if course else None
+    role = roles.course_role(lis_roles)
+    mentor = roles.is_mentor(lis_roles, custom)
+    if course is not None:
+        _upsert_enrolment(user, course, role, lis_roles, mentor)
+    db.session.flush()
+    ctx = LaunchContext(
+        platform_id=platform_id,
+        user_id=user.id,
+        course_id=course.id if course else None,
+        role=role,
+        is_mentor=mentor,
+        resource_link_id=link.id if link else None,
+        locale=locale,
+        lis_roles=tuple(lis_roles),
+    )
+    if course is not None:
+        programmes.join_from_launch(ctx)
+    db.session.commit()
+    return ctx
+
+
+def _upsert_user(platform_id: int, claims: dict[str, Any], locale: str | None) -> User:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        # Anonymous launches carry no sub; Ritmo needs a person to mentor or be mentored.
+        from lti_tool.launch.security import ANONYMOUS_DETAIL, LaunchRejected
+
+        raise LaunchRejected("launch: no sub claim", ANONYMOUS_DETAIL)
+    user = db.session.execute(
+        sa.select(User).where(User.platform_id == platform_id, User.sub == sub)
+    ).scalar_one_or_none()
+    if user is None:
+        user = User(platform_id=platform_id, sub=sub)
+        db.session.add(user)
+    # Only overwrite what the platform chose to share this time.
+    for attr in ("name", "given_name", "family_name"):
+        value = _text(claims.get(attr))
+        if value is not None and getattr(user, attr) != value:
+            setattr(user, attr, value)
+    email = _text(claims.get("email"), 320)
+    if email is not None and user.email != email:
+        user.email = email
+    if locale is not None and user.locale != locale:
+        user.locale = locale
+    user.last_seen_at = utcnow()
+    return user
+
+
+def _upsert_course(platform_id: int, claims: dict[str, Any]) -> Course | None:
+    context = _dict(claims.get(CLAIM + "context"))
+    context_id = _text(context.get("id"))
+    if context_id is None:
+        return None
+    course = db.session.execute(
+        sa.select(Course).where(Course.platform_id == platform_id, Course.context_id == context_id)
+    ).scalar_one_or_none()
+    if course is None:
+        course = Course(platform_id=platform_id, context_id=context_id)
+        db.session.add(course)
+    title, label = _text(context.get("title")), _text(context.get("label"))
+    if title is not None and course.title != title:
+        course.title = title
+    if label is not None and course.label != label:
+        course.label = label
+    deployment_id = _text(claims.get(CLAIM + "deployment_id"))
+    if deployment_id and course.deployment_id is None:
+        deployment = registry.find_deployment(registry.get_platform(platform_id), deployment_id)
+        course.deployment_id = deployment.id if deployment else None
+    ags = _dict(claims.get(AGS_CLAIM))
+    lineitems = _text(ags.get("lineitems"), 1024)
+    if lineitems and course.lineitems_url != lineitems:
+        course.lineitems_url = lineitems
+    nrps = _dict(claims.get(NRPS_CLAIM))
+    memberships = _text(nrps.get("context_memberships_url"), 1024)
+    if memberships and course.memberships_url != memberships:
+        course.memberships_url = memberships
+    return course
+
+
+def _upsert_resource_link(course: Course, claims: dict[str, Any]) -> ResourceLink | None:
+    link_claim = _dict(claims.get(CLAIM + "resource_link"))
+    link_id = _text(link_claim.get("id"))
+    if link_id is None:
+        return None
+    db.session.flush()
+    link = db.session.execute(
+        sa.select(ResourceLink).where(
+            ResourceLink.course_id == course.id, ResourceLink.resource_link_id == link_id
+        )
+    ).scalar_one_or_none()
+    if link is None:
+        link = ResourceLink(course_id=course.id, resource_link_id=link_id)
+        db.session.add(link)
+    title = _text(link_claim.get("title"))
+    if title is not None and link.title != title:
+        link.title = title
+    custom = _dict(claims.get(CLAIM + "custom"))
+    target = _text(custom.get("ritmo_target"))
+    if target and link.target != target:
+        link.target = target
+    lineitem = _text(_dict(claims.get(AGS_CLAIM)).get("lineitem"), 1024)
+    if lineitem and link.lineitem_url != lineitem:
+        link.lineitem_url = lineitem
+    return link
+
+
+def _upsert_enrolment(
+    user: User, course: Course, role: CourseRole, lis_roles: list[str], mentor: bool
+) -> Enrolment:
+    db.session.flush()
+    enrolment = db.session.execute(
+        sa.select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
+    ).scalar_one_or_none()
+    if enrolment is None:
+        enrolment = Enrolment(user_id=user.id, course_id=course.id, role=role)
+        db.session.add(enrolment)
+    if enrolment.role != role:
+        enrolment.role = role
+    if enrolment.lis_roles != lis_roles:
+        enrolment.lis_roles = lis_roles
+    if enrolment.is_mentor != mentor:
+        enrolment.is_mentor = mentor
+    return enrolment

@@ -1,0 +1,107 @@
+"""The in-frame session: a short-lived signed token instead of a cookie.
+
+Browsers drop third-party cookies inside LMS iframes, so after a launch the page carries a token
+(``<meta name="ritmo-session">``) that every later request sends back as ``Authorization: Bearer``,
+a ``ritmo_session`` form field, or, for plain links and downloads, an ``rs`` query parameter. The
+token is bound to the platform, user, course and roles of the launch and expires quickly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from lti_tool.accounts.models import CourseRole
+from lti_tool.errors import Forbidden, NotAuthenticated
+from lti_tool.launch.context import LaunchContext
+
+FORM_FIELD = "ritmo_session"
+QUERY_PARAM = "rs"
+_SALT = "ritmo-session-v1"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def issue_token(ctx: LaunchContext) -> str:
+    return _serializer().dumps(
+        {
+            "p": ctx.platform_id,
+            "u": ctx.user_id,
+            "c": ctx.course_id,
+            "r": ctx.role.value,
+            "m": ctx.is_mentor,
+            "l": ctx.resource_link_id,
+            "loc": ctx.locale,
+        }
+    )
+
+
+def read_token(token: str) -> LaunchContext:
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["SESSION_TOKEN_TTL_SECONDS"])
+    except SignatureExpired as error:
+        raise NotAuthenticated() from error
+    except BadSignature as error:
+        raise NotAuthenticated(
+            "Your Ritmo session is not valid. Open Ritmo again from your course."
+        ) from error
+    return LaunchContext(
+        platform_id=data["p"],
+        user_id=data["u"],
+        course_id=data["c"],
+        role=CourseRole(data["r"]),
+        is_mentor=bool(data.get("m")),
+        resource_link_id=data.get("l"),
+        locale=data.get("loc"),
+    )
+
+
+def token_from_request() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer ") :].strip() or None
+    return request.form.get(FORM_FIELD) or request.args.get(QUERY_PARAM) or None
+
+
+def current_context() -> LaunchContext:
+    """The launch context of this request, or 401 with a page telling the person what to do."""
+    ctx = g.get("launch_context")
+    if ctx is None:
+        token = token_from_request()
+        if not token:
+            raise NotAuthenticated()
+        ctx = g.launch_context = read_token(token)
+        g.session_token = token
+    return ctx
+
+
+def current_token() -> str:
+    current_context()
+    return g.get("session_token") or issue_token(g.launch_context)
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_context()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def coordinator_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_context().is_coordinator:
+            raise Forbidden("Only the course's coordinators (instructors) can do this.")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Profiles in, explained mentor/mentee matches out."""

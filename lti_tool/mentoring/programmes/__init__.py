@@ -1,0 +1,1 @@
+"""Mentoring programmes in a course and the people taking part in them."""

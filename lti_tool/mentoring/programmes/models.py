@@ -1,0 +1,89 @@
+"""Programme and Participant: the spine every mentoring feature hangs from."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.accounts.models import Course, User
+from lti_tool.db import Base, TimestampMixin
+
+DEFAULT_MENTOR_CAPACITY = 3
+
+
+class MatchingMode(enum.StrEnum):
+    ONE_TO_ONE = "one_to_one"
+    GROUP = "group"
+    MENTEE_CHOICE = "mentee_choice"
+
+
+class RoleSource(enum.StrEnum):
+    """Who decides whether a person mentors or is mentored."""
+
+    LMS = "lms"
+    SELF = "self"
+    COORDINATOR = "coordinator"
+
+
+class ParticipantRole(enum.StrEnum):
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+    COORDINATOR = "coordinator"
+
+
+class ParticipantStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    WITHDRAWN = "withdrawn"
+
+
+class Programme(TimestampMixin, Base):
+    __tablename__ = "programme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    matching_mode: Mapped[MatchingMode] = mapped_column(
+        sa.Enum(MatchingMode, native_enum=False, length=16), default=MatchingMode.ONE_TO_ONE
+    )
+    role_source: Mapped[RoleSource] = mapped_column(
+        sa.Enum(RoleSource, native_enum=False, length=16), default=RoleSource.LMS
+    )
+    default_capacity: Mapped[int] = mapped_column(default=DEFAULT_MENTOR_CAPACITY)
+    requires_approval: Mapped[bool] = mapped_column(default=True)
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # Feature settings that do not deserve a column (cadence, request deadline, gates...).
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    course: Mapped[Course] = relationship()
+
+
+class Participant(TimestampMixin, Base):
+    """A user in one programme, with the part they play there."""
+
+    __tablename__ = "participant"
+    __table_args__ = (sa.UniqueConstraint("programme_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ParticipantRole] = mapped_column(
+        sa.Enum(ParticipantRole, native_enum=False, length=16)
+    )
+    # Mentees a mentor takes at most; ``None`` means the programme's default.
+    capacity: Mapped[int | None]
+    status: Mapped[ParticipantStatus] = mapped_column(
+        sa.Enum(ParticipantStatus, native_enum=False, length=16), default=ParticipantStatus.ACTIVE
+    )
+
+    programme: Mapped[Programme] = relationship()
+    user: Mapped[User] = relationship()

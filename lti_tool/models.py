@@ -1,0 +1,19 @@
+"""Imports every feature's models so metadata (and Alembic) sees all tables."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "lti_tool.launch.models",
+    "lti_tool.accounts.models",
+    "lti_tool.audit",
+    "lti_tool.jobs.models",
+    "lti_tool.mentoring.programmes.models",
+    "lti_tool.mentoring.matching.models",
+)
+
+
+def load_all() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

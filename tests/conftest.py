@@ -1,0 +1,111 @@
+"""Fixtures: the app on a real database (SQLite always, PostgreSQL when configured), a client,
+and helpers to drive launches.
+
+PostgreSQL tests run when ``LTI_TOOL_TEST_DATABASE_URL`` names a server; they skip with the reason
+otherwise, except under ``CI=true`` where a missing server is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lti_tool import create_app
+from lti_tool.db import db
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("LTI_TOOL_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("LTI_TOOL_TEST_REDIS_URL")
+
+
+def need(url: str | None, what: str, variable: str) -> str:
+    if url:
+        return url
+    reason = f"{what} not configured: set {variable} to run these tests"
+    if IN_CI:
+        pytest.fail(reason + " (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'ritmo.sqlite3'}"
+    return need(PG_URL, "PostgreSQL", "LTI_TOOL_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run every migration once per database, from an empty schema."""
+    from lti_tool.migrations_runner import upgrade
+
+    app = create_app(_config(database_url, tmp_path_factory.mktemp("data")))
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def _config(database_url: str, data_dir: Path, **extra: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "BASE_URL": "http://127.0.0.1:5000",
+        "REDIS_URL": None,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(extra)
+    return config
+
+
+def clean_database() -> None:
+    from lti_tool.db import Base
+
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    """Override in a test module to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated: str, tmp_path: Path, app_config: dict[str, object]) -> Iterator[Flask]:
+    from lti_tool.launch import keys, platform_keys
+
+    app = create_app(_config(migrated, tmp_path, **app_config))
+    with app.app_context():
+        clean_database()
+        keys._signing_cache.clear()
+        platform_keys.forget()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
