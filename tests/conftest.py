@@ -7,7 +7,9 @@ otherwise, except under ``CI=true`` where a missing server is an error.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,10 +36,32 @@ def need(url: str | None, what: str, variable: str) -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'ritmo.sqlite3'}"
-    return need(PG_URL, "PostgreSQL", "LTI_TOOL_TEST_DATABASE_URL")
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'ritmo.sqlite3'}"
+        return
+    with scratch_postgres_database(need(PG_URL, "PostgreSQL", "LTI_TOOL_TEST_DATABASE_URL")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(server_url: str) -> Iterator[str]:
+    """A database of its own for this test run, so concurrent runs never share tables."""
+    from lti_tool.settings import normalise_database_url
+
+    base = sa.engine.make_url(normalise_database_url(server_url))
+    name = f"ritmo_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +71,6 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
 
     app = create_app(_config(database_url, tmp_path_factory.mktemp("data")))
     with app.app_context():
-        if database_url.startswith("postgresql"):
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
     return database_url

@@ -1,0 +1,36 @@
+# Ritmo: `make demo` runs it with the demo LMS; `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest browser-deps translations clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/lti-tool demo
+
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check lti_tool tests bench config
+	$(BIN)/mypy lti_tool
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium; install it when this machine can.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed: browser tests will skip (sudo apt-get install chromium)"; fi; }
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o lti_tool/translations/messages.pot .
+	$(BIN)/pybabel update -i lti_tool/translations/messages.pot -d lti_tool/translations
+	$(BIN)/pybabel compile -d lti_tool/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
