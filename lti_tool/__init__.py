@@ -33,6 +33,7 @@ def register_extensions(app: Flask) -> None:
     from lti_tool.ratelimit import init_ratelimit
 
     models.load_all()
+    import lti_tool.mail  # noqa: F401 - registers the mail task
     db.init_app(app)
     init_cache(app)
     init_ratelimit(app)
