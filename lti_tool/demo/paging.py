@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TypeVar
 from urllib.parse import quote, urlencode
@@ -13,9 +12,6 @@ from .platform import get_platform
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
-
-_quirk_lock = threading.Lock()
-_quirk_counter = 0
 
 
 class BadRequest(ValueError):
@@ -52,16 +48,13 @@ def paginate(items: Sequence[T], limit: int | None, page: int) -> tuple[list[T],
 
 def next_link(page: int) -> str:
     """Link header value for the next page, keeping the exact path and query order."""
-    global _quirk_counter
     platform = get_platform()
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
     args.append(("page", str(page + 1)))
     # Built from the request path verbatim: "CourseA" must keep its capitals.
     url = platform.url(quote(request.path)) + "?" + urlencode(args)
     mode = platform.config.link_header_quirk
-    with _quirk_lock:
-        _quirk_counter += 1
-        odd = _quirk_counter % 2 == 1
+    odd = next(platform.link_counter) % 2 == 1
     if mode == "always" or (mode == "alternate" and odd):
         # Moodle sends typographic quotes as raw UTF-8; WSGI headers are latin-1 strings,
         # so smuggle the UTF-8 bytes through to reproduce the wire format exactly.

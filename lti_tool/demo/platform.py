@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -72,6 +73,8 @@ class DemoPlatform:
         self.gradebook = Gradebook()
         self.placements = PlacementStore()
         self._links_lock = threading.Lock()
+        # Drives link_header_quirk="alternate"; next() on a count is atomic under the GIL.
+        self.link_counter = itertools.count(1)
         self._serializer = URLSafeTimedSerializer(config.secret_key)
         self.gradebook.create(
             self.course.context_id,

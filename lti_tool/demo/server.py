@@ -59,8 +59,12 @@ def _bind(host: str, port: int, app: WSGIApplication, quiet: bool) -> BaseWSGISe
 
 
 def _start(server: BaseWSGIServer, app: Any) -> ServerHandle:
+    # A short poll interval keeps shutdown() fast (tests start many servers).
     thread = threading.Thread(
-        target=server.serve_forever, name=f"demo-http-{server.server_port}", daemon=True
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"demo-http-{server.server_port}",
+        daemon=True,
     )
     thread.start()
     return ServerHandle(server, thread, app)

@@ -72,8 +72,12 @@ class ToolJwks:
         assert self.handle is not None
         return self.handle.url + "/lti/jwks"
 
-    def sign(self, claims: dict[str, Any], key: rsa.RSAPrivateKey | None = None, kid: str | None = None) -> str:
-        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+    def sign(
+        self, claims: dict[str, Any], key: rsa.RSAPrivateKey | None = None, kid: str | None = None
+    ) -> str:
+        return jwt.encode(
+            claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +94,7 @@ def platform_pem() -> bytes:
 @pytest.fixture
 def tool(tool_key: rsa.RSAPrivateKey) -> Iterator[ToolJwks]:
     jwks = ToolJwks(tool_key)
-    jwks.handle = serve_in_thread(jwks)  # type: ignore[arg-type]
+    jwks.handle = serve_in_thread(jwks)
     yield jwks
     jwks.handle.shutdown()
 
