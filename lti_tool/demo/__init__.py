@@ -2,6 +2,13 @@
 
 It is a separate Flask app that talks to the tool only over HTTP/LTI; nothing from
 the tool side is imported here.
+
+Endpoints: ``/`` (course and people), ``/demo/launch`` and ``/demo/launch-window``
+(third-party initiated login), ``/demo/auth`` (OIDC), ``/demo/token`` (OAuth2 client
+credentials), ``/demo/jwks``, ``/demo/courses/<ctx>/lineitems[/<id>[/scores|/results]]``
+(AGS), ``/demo/courses/<ctx>/memberships`` (NRPS), ``/demo/deep_link_return``, and for
+tests ``/demo/gradebook``, ``/demo/placements``, ``/demo/stats``, ``/demo/faults``,
+``/demo/registration``.
 """
 
 from __future__ import annotations
@@ -9,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from .config import DemoConfig
 from .platform import EXTENSION_KEY, DemoPlatform, demo_registration_for
@@ -37,7 +45,21 @@ def create_demo_lms(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = DemoPlatform(cfg)
     for module in (pages, oidc, oauth, ags, nrps, deep_linking):
         app.register_blueprint(module.bp)
+    app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+_API_PREFIXES = ("/demo/courses/", "/demo/token", "/demo/faults")
+
+
+def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+    """JSON errors for service endpoints (clients parse them), HTML for pages."""
+    status = exc.code or 500
+    if request.path.startswith(_API_PREFIXES):
+        return jsonify(
+            error=exc.name.lower().replace(" ", "_"), error_description=exc.description
+        ), status
+    return render_template("demo/error.html", title=exc.name, message=exc.description), status
 
 
 def demo_registration(demo_cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:

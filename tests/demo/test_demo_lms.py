@@ -510,17 +510,37 @@ def test_ags_lineitems_create_filter_and_page(demo: Demo) -> None:
     assert requests.get(item["id"], headers=auth, timeout=TIMEOUT).status_code == 404
 
 
-def test_ags_moodle_link_quirk(tool: ToolJwks, platform_pem: bytes) -> None:
-    d = start(tool, platform_pem, link_header_quirk="always")
+@pytest.mark.parametrize(
+    ("mode", "quirky"), [("always", [True, True]), ("alternate", [True, False])]
+)
+def test_ags_moodle_link_quirk(
+    tool: ToolJwks, platform_pem: bytes, mode: str, quirky: list[bool]
+) -> None:
+    d = start(tool, platform_pem, link_header_quirk=mode)
     try:
         auth = d.bearer(*ALL_AGS)
         create_item(d, auth)
-        resp = d.get("/demo/courses/CourseA/lineitems?type_id=1&limit=1", headers=auth)
-        raw = resp.headers["Link"].encode("latin-1").decode("utf-8")
-        assert raw.endswith("rel=\u201cnext\u201d")
-        assert requests.get(next_url(resp) or "", headers=auth, timeout=TIMEOUT).status_code == 200
+        seen = []
+        for _ in quirky:
+            resp = d.get("/demo/courses/CourseA/lineitems?type_id=1&limit=1", headers=auth)
+            # Raw UTF-8 on the wire, as Moodle sends it.
+            raw = resp.headers["Link"].encode("latin-1").decode("utf-8")
+            seen.append(raw.endswith("rel=\u201cnext\u201d"))
+            nxt = requests.get(next_url(resp) or "", headers=auth, timeout=TIMEOUT)
+            assert nxt.status_code == 200 and len(nxt.json()) == 1
+        assert seen == quirky
     finally:
         d.handle.shutdown()
+
+
+def test_errors_are_json_for_services_and_html_for_pages(demo: Demo) -> None:
+    api = demo.get("/demo/courses/CourseA/lineitems/99/nowhere?type_id=1")
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    item = demo.get("/demo/courses/CourseA/lineitems/99?type_id=1", headers=demo.bearer(*ALL_AGS))
+    assert item.status_code == 404 and "99" in item.json()["error_description"]
+    page = demo.get("/demo/launch", params={"user": "u-learner-01", "link": "rl-nope"})
+    assert page.status_code == 404 and "rl-nope" in page.text
+    assert page.headers["Content-Type"].startswith("text/html")
 
 
 def test_scores_latest_wins_and_counts(demo: Demo) -> None:
