@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -570,6 +571,23 @@ def test_scores_latest_wins_and_counts(demo: Demo) -> None:
         with_path(item["id"], "/results") + "&user_id=u-learner-01", headers=auth, timeout=TIMEOUT
     ).json()
     assert [(r["userId"], r["resultScore"]) for r in results] == [("u-learner-01", 7)]
+
+
+def test_concurrent_scores_are_all_counted(demo: Demo) -> None:
+    headers = {**demo.bearer(AGS + "score"), "Content-Type": SCORE_MT}
+    url = demo.url + "/demo/courses/CourseA/lineitems/1/scores?type_id=1"
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def post(n: int) -> int:
+        body = score(f"u-learner-{n % 4 + 1:02d}", n % 10, t0 + timedelta(seconds=n))
+        return requests.post(url, json=body, headers=headers, timeout=TIMEOUT).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(post, range(40))) == {200}
+    scores = demo.get("/demo/gradebook").json()["lineitems"][0]["scores"]
+    assert sum(entry["posts"] for entry in scores.values()) == 40
+    # Whatever the arrival order, the newest timestamp wins for every user.
+    assert scores["u-learner-01"]["latest"]["timestamp"] == (t0 + timedelta(seconds=36)).isoformat()
 
 
 @pytest.mark.parametrize(
