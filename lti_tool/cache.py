@@ -34,6 +34,9 @@ class Cache(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+_TABLE: sa.Table = CacheEntry.__table__  # type: ignore[assignment]
+
+
 class DatabaseCache:
     """Cache rows in ``cache_entry``. Each call commits on its own connection: it must not ride on,
     or be rolled back with, the caller's unit of work."""
@@ -56,7 +59,7 @@ class DatabaseCache:
         return row[0] if _aware(row[1]) > utcnow() else None
 
     def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
-        table = CacheEntry.__table__
+        table = _TABLE
         with self._engine().begin() as conn:
             conn.execute(table.delete().where(table.c.key == self.prefix + key))
             conn.execute(
@@ -66,7 +69,7 @@ class DatabaseCache:
             )
 
     def add(self, key: str, value: dict[str, Any], ttl: int) -> bool:
-        table = CacheEntry.__table__
+        table = _TABLE
         now = utcnow()
         with self._engine().begin() as conn:
             conn.execute(
@@ -85,7 +88,7 @@ class DatabaseCache:
         return True
 
     def take(self, key: str) -> dict[str, Any] | None:
-        table = CacheEntry.__table__
+        table = _TABLE
         with self._engine().begin() as conn:
             row = conn.execute(
                 table.delete()
@@ -97,12 +100,12 @@ class DatabaseCache:
         return row[0] if _aware(row[1]) > utcnow() else None
 
     def delete(self, key: str) -> None:
-        table = CacheEntry.__table__
+        table = _TABLE
         with self._engine().begin() as conn:
             conn.execute(table.delete().where(table.c.key == self.prefix + key))
 
     def purge_expired(self) -> int:
-        table = CacheEntry.__table__
+        table = _TABLE
         with self._engine().begin() as conn:
             return conn.execute(table.delete().where(table.c.expires_at <= utcnow())).rowcount
 

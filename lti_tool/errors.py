@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -22,13 +23,13 @@ class RitmoError(Exception):
     """Base of every error a person can act on. Subclasses carry a default status and message."""
 
     status = 400
-    title = "Bad request"
-    default_detail = "The request could not be processed."
+    title = _l("Bad request")
+    default_detail = _l("The request could not be processed.")
 
     def __init__(
         self, detail: str | None = None, *, errors: dict[str, Any] | None = None, **extra: Any
     ):
-        self.detail = detail or self.default_detail
+        self.detail = str(detail or self.default_detail)
         self.errors = errors
         self.extra = extra
         super().__init__(self.detail)
@@ -36,38 +37,40 @@ class RitmoError(Exception):
 
 class InvalidInput(RitmoError):
     status = 422
-    title = "Invalid input"
-    default_detail = "Some fields are missing or invalid; correct them and try again."
+    title = _l("Invalid input")
+    default_detail = _l("Some fields are missing or invalid; correct them and try again.")
 
 
 class NotAuthenticated(RitmoError):
     status = 401
-    title = "Session expired"
-    default_detail = "Your Ritmo session has expired or is missing. Open Ritmo again from your course."
+    title = _l("Session expired")
+    default_detail = _l("Your Ritmo session has expired or is missing. Open Ritmo again from your course.")
 
 
 class Forbidden(RitmoError):
     status = 403
-    title = "Not allowed"
-    default_detail = "You do not have access to this. Ask your course coordinator if you think you should."
+    title = _l("Not allowed")
+    default_detail = _l(
+        "You do not have access to this. Ask your course coordinator if you think you should."
+    )
 
 
 class NotFound(RitmoError):
     status = 404
-    title = "Not found"
-    default_detail = "This item does not exist or was removed."
+    title = _l("Not found")
+    default_detail = _l("This item does not exist or was removed.")
 
 
 class Conflict(RitmoError):
     status = 409
-    title = "Conflict"
-    default_detail = "This conflicts with existing data."
+    title = _l("Conflict")
+    default_detail = _l("This conflicts with existing data.")
 
 
 class TooManyRequests(RitmoError):
     status = 429
-    title = "Too many requests"
-    default_detail = "You are doing that too often. Wait a moment and try again."
+    title = _l("Too many requests")
+    default_detail = _l("You are doing that too often. Wait a moment and try again.")
 
 
 def wants_json() -> bool:
@@ -99,7 +102,7 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_ritmo_error(error: RitmoError):
         headers = error.extra.pop("headers", None)
         response = error_response(
-            error.status, _(error.title), error.detail, errors=error.errors, **error.extra
+            error.status, str(error.title), error.detail, errors=error.errors, **error.extra
         )
         if headers:
             if isinstance(response, tuple):

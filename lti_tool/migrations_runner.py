@@ -41,7 +41,7 @@ def pending_migrations() -> set[str]:
     wanted = set(script.get_heads())
     if current == wanted:
         return set()
-    reached = set()
+    reached: set[str] = set()
     for head in current:
         reached.update(rev.revision for rev in script.iterate_revisions(head, "base"))
     return wanted - reached

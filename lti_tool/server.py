@@ -51,7 +51,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int = 1) -> None:
                 "post_worker_init": lambda worker: start_inline_runner(worker.app.callable),
             }
             for key, value in settings.items():
-                self.cfg.set(key, value)  # type: ignore[union-attr]
+                self.cfg.set(key, value)
 
         def load(self) -> Flask:
             from lti_tool import create_app

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import jwt
 from flask import Request as FlaskRequestObj
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.message_launch import MessageLaunch
@@ -40,8 +42,8 @@ class LaunchRejected(RitmoError):
     """A login or launch that failed a check. ``reason`` is logged for the admin, never shown."""
 
     status = 400
-    title = "Ritmo could not be opened"
-    default_detail = (
+    title = _l("Ritmo could not be opened")
+    default_detail = _l(
         "The launch from your course could not be verified. Go back to the course page and open "
         "Ritmo again; if it keeps failing, tell your LMS administrator the time of this attempt."
     )
@@ -56,7 +58,7 @@ class LaunchRejected(RitmoError):
 
 class CookiesBlocked(LaunchRejected):
     status = 401
-    default_detail = (
+    default_detail = _l(
         "Your browser blocked the cookie Ritmo needs to start safely inside the course page. "
         "Open Ritmo in a new window from the course, or allow cookies for this site."
     )
@@ -72,10 +74,11 @@ class LtiRequest(Request):
     def session(self) -> dict[str, Any]:
         return {}
 
-    def get_param(self, key: str) -> str | None:
+    def get_param(self, key: str) -> str:
+        # pylti1p3 treats "" as absent, like None.
         if self._request.method == "GET":
-            return self._request.args.get(key)
-        return self._request.form.get(key) or self._request.args.get(key)
+            return self._request.args.get(key, "")
+        return self._request.form.get(key) or self._request.args.get(key, "")
 
     def get_cookie(self, key: str) -> str | None:
         return self._request.cookies.get(key)
@@ -145,6 +148,9 @@ class Login(OIDCLogin):
     def _get_uuid(self) -> str:
         return secrets.token_urlsafe(24)
 
+    def get_redirect(self, url: str) -> Any:
+        raise NotImplementedError("Ritmo builds its own redirect from the prepared URL")
+
 
 def start_login(request: FlaskRequestObj, launch_url: str) -> LoginRedirect:
     """OIDC third-party initiated login: validate, remember state and nonce, build the redirect."""
@@ -156,15 +162,15 @@ def start_login(request: FlaskRequestObj, launch_url: str) -> LoginRedirect:
         raise LaunchRejected(
             f"login: {error} (iss={lti_request.get_param('iss')!r}, "
             f"client_id={lti_request.get_param('client_id')!r})",
-            "This course's LMS is not registered with Ritmo, or the link is incomplete. "
-            "Ask your LMS administrator to register Ritmo (they will find the values at /lti/setup).",
+            _("This course's LMS is not registered with Ritmo, or the link is incomplete. "
+            "Ask your LMS administrator to register Ritmo (they will find the values at /lti/setup)."),
         ) from error
     registration = login._registration
     assert isinstance(registration, PlatformRegistration)
     if registration.platform_status is not PlatformStatus.ACTIVE:
         raise LaunchRejected(
             f"login: platform {registration.platform_id} is {registration.platform_status}",
-            "Ritmo's registration for this LMS is waiting for approval by the Ritmo administrator.",
+            _("Ritmo's registration for this LMS is waiting for approval by the Ritmo administrator."),
             status=403,
         )
     state = next(iter(login.jar.to_set))[len(STATE_COOKIE_PREFIX):]
@@ -194,18 +200,18 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-ANONYMOUS_DETAIL = (
+ANONYMOUS_DETAIL = _l(
     "Ritmo needs to know who you are, but your LMS launched it anonymously. "
     "Ask your LMS administrator to share the user identity with Ritmo."
 )
 
 
-def _detail_for(reason: str) -> str | None:
+def _detail_for(reason: str) -> Any:
     """A more specific message for the person, where the reason is theirs to act on."""
     if "(sub)" in reason:
         return ANONYMOUS_DETAIL
     if "deployment" in reason:
-        return (
+        return _(
             "This placement of Ritmo (its deployment) is not registered. Ask your LMS administrator "
             "to add the deployment id to Ritmo's registration."
         )
@@ -255,15 +261,12 @@ class Launch(MessageLaunch):
     def validate(self) -> Launch:
         self._validated = True
         try:
-            (
-                self.validate_jwt_format()
-                .validate_registration()
-                .validate_platform_status()
-                .validate_jwt_signature()
-                .validate_state_and_nonce()
-                .validate_deployment()
-                .validate_message()
-            )
+            self.validate_jwt_format().validate_registration()
+            self.validate_platform_status()
+            self.validate_jwt_signature()
+            self.validate_state_and_nonce()
+            self.validate_deployment()
+            self.validate_message()
         except LtiException as error:
             raise LaunchRejected(f"launch: {error}", _detail_for(str(error))) from error
         self.claims = dict(self._jwt["body"])
@@ -273,8 +276,8 @@ class Launch(MessageLaunch):
         if self.registration.platform_status is not PlatformStatus.ACTIVE:
             raise LaunchRejected(
                 f"launch: platform {self.registration.platform_id} is not active",
-                "Ritmo's registration for this LMS is waiting for approval by the Ritmo "
-                "administrator.",
+                _("Ritmo's registration for this LMS is waiting for approval by the Ritmo "
+                  "administrator."),
                 status=403,
             )
         return self
@@ -310,7 +313,7 @@ class Launch(MessageLaunch):
             raise LtiException("aud has several values and azp does not name this tool")
         if "azp" in body and body["azp"] != client_id:
             raise LtiException("azp does not name this tool")
-        self._jwt["body"] = body
+        self._jwt["body"] = body  # type: ignore[typeddict-item]
         return self
 
     def validate_state_and_nonce(self) -> Launch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.launch import keys, router
 from lti_tool.launch.security import STORAGE_FIELD, Launch, NeedsStorageCheck, start_login
@@ -19,8 +20,9 @@ def launch_url() -> str:
 
 @bp.route("/lti/login", methods=["GET", "POST"])
 @limit("login", per_minute=600)
-def login() -> Response:
+def login() -> WerkzeugResponse:
     started = start_login(request, launch_url())
+    response: WerkzeugResponse
     if started.storage_target:
         # The platform keeps the state for us (LTI Platform Storage): put it there, then go on.
         response = Response(
