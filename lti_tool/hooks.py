@@ -10,6 +10,12 @@ def register(app: Flask) -> None:
     def session_helpers() -> dict[str, object]:
         return {"session_token": lambda: g.get("session_token")}
 
+    @app.before_request
+    def forget_previous_session() -> None:
+        # ``g`` belongs to the app context, which can outlive one request (tests, CLI).
+        g.pop("launch_context", None)
+        g.pop("session_token", None)
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         # Ritmo lives in LMS iframes: framing is allowed, everything else stays tight.

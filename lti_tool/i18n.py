@@ -3,7 +3,7 @@ fallback."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
 
 
@@ -16,6 +16,8 @@ def normalise(locale: str | None) -> str | None:
 
 
 def select_locale() -> str | None:
+    if not has_request_context():
+        return None  # CLI and jobs: the default language
     ctx = g.get("launch_context")
     chosen = normalise(ctx.locale) if ctx is not None else None
     return chosen or request.accept_languages.best_match(current_app.config["LANGUAGES"])
