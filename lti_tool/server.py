@@ -67,7 +67,7 @@ def run_demo(host: str, port: int, lms_port: int) -> None:
     The two live on different sites (127.0.0.1 and localhost), so the browser treats Ritmo in the
     LMS page as a cross-site iframe, as it would be in production.
     """
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server
 
     from lti_tool import create_app
     from lti_tool.demo import create_demo_lms, demo_registration
@@ -78,22 +78,20 @@ def run_demo(host: str, port: int, lms_port: int) -> None:
     tool_base = f"http://{host}:{port}"
     app = create_app({"BASE_URL": tool_base})
     lms_base = f"http://localhost:{lms_port}"
-    lms_config = {
-        "issuer": lms_base,
-        "base_url": lms_base,
-        "tool_login_url": f"{tool_base}/lti/login",
-        "tool_launch_url": f"{tool_base}/lti/launch",
-        "tool_jwks_url": f"{tool_base}/lti/jwks",
-        "platform_storage": True,
-    }
+    lms_config = {"base_url": lms_base, "tool_base_url": tool_base, "platform_storage": True}
     with app.app_context():
         upgrade()
         lms = create_demo_lms(lms_config)
         reg = demo_registration(lms_config)
         if registry.find_platform(reg["issuer"], reg["client_id"]) is None:
             registry.add_platform(reg)
-    serve_in_thread(lms, "localhost", lms_port)
+    serve_in_thread(lms, "127.0.0.1", lms_port)
     start_inline_runner(app)
     click.echo(f"Ritmo is serving on {tool_base}")
     click.echo(f"Open the demo LMS: {lms_base}/  (launch Ritmo as any course member from there)")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    # One threaded process is all the embedded mode needs; production runs `lti-tool serve`.
+    server = make_server(host, port, app, threaded=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
