@@ -1,0 +1,295 @@
+"""Launch benchmark: full OIDC login + launch flows against Ritmo, a plain pylti1p3 tool and a ceiling.
+
+Usage::
+
+    .venv/bin/python bench/launch.py [--seconds 10] [--concurrency 1,8,32] [--threads 1]
+        [--servers ritmo,peer,ceiling] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--redis-url redis://127.0.0.1:6379/14]
+
+All three servers run under gunicorn with the same settings (2 workers, sync worker class; with
+``--threads N`` > 1, gthread for all): Ritmo through ``lti-tool serve`` on a scratch PostgreSQL
+database (created here, migrated with ``lti-tool db upgrade``, the bench platform registered with
+``lti-tool platform add``, dropped at the end) with Redis for state; the peer is
+``bench/peer_pylti1p3`` (Flask-Caching on Redis); the ceiling is ``bench/ceiling_app.py``. This
+process is the load generator and the platform (see ``bench/lti_driver.py``); it only contacts
+127.0.0.1 and stops by itself. Prints one JSON line per (server, concurrency) and a summary line.
+Budget (design.md section 6): Ritmo >= 1.5x the peer's launches/s and p99 < 150 ms at 32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.lti_driver import LOOPBACK, BenchPlatform, Target, run  # noqa: E402
+
+BIN = Path(sys.executable).parent
+WORKERS = 2
+BUDGET_RATIO = 1.5
+BUDGET_P99_MS = 150.0
+BUDGET_CONCURRENCY = 32
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # loopback only
+                if response.status < 500:
+                    return
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                return
+            time.sleep(0.2)
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class Server:
+    target: Target
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class ScratchDatabase:
+    """A PostgreSQL database of our own on the given server, dropped at the end."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self.admin_url = admin_url
+        self.name = f"ritmo_bench_{os.getpid()}_{secrets.token_hex(3)}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        base, _, _ = admin_url.rpartition("/")
+        self.url = f"{base}/{self.name}"
+
+    def drop(self) -> None:
+        with self._psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def gunicorn_args(threads: int, port: int) -> list[str]:
+    return [
+        str(BIN / "gunicorn"), "--workers", str(WORKERS), "--threads", str(threads),
+        "--bind", f"{LOOPBACK}:{port}", "--log-level", "warning",
+    ]
+
+
+def start_ritmo(platform: BenchPlatform, database_url: str, redis_url: str, threads: int,
+                workdir: Path) -> Server:
+    port = free_port()
+    env = {
+        **os.environ,
+        "LTI_TOOL_DATABASE_URL": database_url,
+        "LTI_TOOL_REDIS_URL": redis_url,
+        "LTI_TOOL_BASE_URL": f"http://{LOOPBACK}:{port}",
+        "LTI_TOOL_SECRET_KEY": secrets.token_urlsafe(32),
+        "LTI_TOOL_DATA_DIR": str(workdir / "ritmo"),
+        # One client address sends every launch: the per-address limit would measure itself.
+        "LTI_TOOL_RATELIMIT_ENABLED": "false",
+    }
+    tool = str(BIN / "lti-tool")
+    subprocess.run([tool, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [tool, "platform", "add", "--issuer", platform.issuer, "--client-id", platform.client_id,
+         "--deployment-id", platform.deployment_id, "--auth-login-url", platform.auth_login_url,
+         "--auth-token-url", platform.auth_token_url, "--key-set-url", platform.key_set_url,
+         "--name", "Bench LMS"],
+        env=env, check=True, capture_output=True,
+    )
+    log = workdir / "ritmo.log"
+    process = subprocess.Popen(
+        [tool, "serve", "--host", LOOPBACK, "--port", str(port), "--workers", str(WORKERS),
+         "--threads", str(threads)],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=workdir,
+    )
+    base = f"http://{LOOPBACK}:{port}"
+    wait_ready(base + "/lti/jwks", process)
+    return Server(Target("ritmo", base, "/lti/login", "/lti/launch", b'name="ritmo-session"'),
+                  process, log)
+
+
+def start_peer(platform: BenchPlatform, redis_url: str, prefix: str, threads: int,
+               workdir: Path) -> Server:
+    port = free_port()
+    conf_dir = workdir / "peer"
+    conf_dir.mkdir()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (conf_dir / "private.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    (conf_dir / "public.key").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ))
+    (conf_dir / "tool.json").write_text(json.dumps({
+        platform.issuer: [{
+            "default": True,
+            "client_id": platform.client_id,
+            "auth_login_url": platform.auth_login_url,
+            "auth_token_url": platform.auth_token_url,
+            "auth_audience": None,
+            "key_set_url": platform.key_set_url,
+            "key_set": None,
+            "private_key_file": "private.key",
+            "public_key_file": "public.key",
+            "deployment_ids": [platform.deployment_id],
+        }]
+    }))
+    env = {
+        **os.environ,
+        "PEER_TOOL_CONFIG": str(conf_dir / "tool.json"),
+        "PEER_REDIS_URL": redis_url,
+        "PEER_CACHE_PREFIX": prefix,
+    }
+    log = workdir / "peer.log"
+    process = subprocess.Popen(
+        [*gunicorn_args(threads, port), "bench.peer_pylti1p3.app:app"],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    base = f"http://{LOOPBACK}:{port}"
+    wait_ready(base + "/launch/", process)
+    return Server(Target("peer", base, "/login/", "/launch/", b"data-launch-id="), process, log)
+
+
+def start_ceiling(threads: int, workdir: Path) -> Server:
+    port = free_port()
+    log = workdir / "ceiling.log"
+    process = subprocess.Popen(
+        [*gunicorn_args(threads, port), "bench.ceiling_app:app"],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    base = f"http://{LOOPBACK}:{port}"
+    wait_ready(base + "/lti/launch", process)
+    return Server(Target("ceiling", base, "/lti/login", "/lti/launch", b'name="ritmo-session"'),
+                  process, log)
+
+
+def delete_redis_prefix(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start:start + 500])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server")
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--servers", default="ritmo,peer,ceiling")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker for every server (>1 means gthread)")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="an existing database to connect to; a scratch one is created beside it")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args(argv)
+    levels = [int(c) for c in args.concurrency.split(",")]
+    names = [s.strip() for s in args.servers.split(",") if s.strip()]
+
+    workdir = Path(tempfile.mkdtemp(prefix="ritmo-bench-"))
+    platform = BenchPlatform().serve()
+    peer_prefix = f"bench-peer-{os.getpid()}-{secrets.token_hex(3)}:"
+    database: ScratchDatabase | None = None
+    servers: dict[str, Server] = {}
+    results: list[dict[str, Any]] = []
+    try:
+        if "ritmo" in names:
+            database = ScratchDatabase(args.database_url)
+            servers["ritmo"] = start_ritmo(platform, database.url, args.redis_url, args.threads,
+                                           workdir)
+        if "peer" in names:
+            servers["peer"] = start_peer(platform, args.redis_url, peer_prefix, args.threads,
+                                         workdir)
+        if "ceiling" in names:
+            servers["ceiling"] = start_ceiling(args.threads, workdir)
+        for name in names:
+            warm = run(platform, servers[name].target, 8, args.warmup)
+            if warm.failures:
+                print(json.dumps({"warmup": name, **warm.summary()}), file=sys.stderr)
+        # Servers take turns at each level, so noise from the shared machine spreads over all.
+        for concurrency in levels:
+            for offset, name in enumerate(names):
+                result = run(platform, servers[name].target, concurrency, args.seconds,
+                             user_offset=offset * 500).summary()
+                result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
+                                      "worker_class": "gthread" if args.threads > 1 else "sync"}
+                results.append(result)
+                print(json.dumps(result), flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+        platform.close()
+        if database is not None:
+            database.drop()
+        if "peer" in names:
+            delete_redis_prefix(args.redis_url, peer_prefix)
+    summary = summarise(results)
+    print(json.dumps(summary), flush=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
+    by = {(r["server"], r["concurrency"]): r for r in results}
+    ritmo, peer = by.get(("ritmo", BUDGET_CONCURRENCY)), by.get(("peer", BUDGET_CONCURRENCY))
+    ratio = None
+    if ritmo and peer and peer["launches_per_s"]:
+        ratio = round(ritmo["launches_per_s"] / peer["launches_per_s"], 2)
+    p99 = ritmo["p99_ms"] if ritmo else None
+    return {
+        "summary": "launch",
+        "concurrency": BUDGET_CONCURRENCY,
+        "ritmo_per_peer": ratio,
+        "ritmo_p99_ms": p99,
+        "failures": sum(r["failures"] for r in results),
+        "budget": {"ratio_at_least": BUDGET_RATIO, "p99_ms_under": BUDGET_P99_MS},
+        "budget_met": bool(ratio is not None and ratio >= BUDGET_RATIO
+                           and p99 is not None and p99 < BUDGET_P99_MS),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""The load generator for ``bench/launch.py``: an LTI 1.3 platform that drives login + launch flows.
+
+It plays the platform's part: it serves its JWKS from a small HTTP server on 127.0.0.1 and, for each
+flow, does ``GET <login>`` (third-party initiated login), reads ``state``/``nonce``/``redirect_uri``
+from the 302 ``Location``, signs an id_token bound to that nonce and ``POST``s it, with the cookies the
+login set, to the redirect URI. Each virtual user is a thread with its own cookies and keep-alive
+connection (plain ``http.client``: the client must cost as little CPU as possible, because it shares
+the machine with the servers it measures). Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwt.algorithms import RSAAlgorithm
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+LOOPBACK = "127.0.0.1"
+
+# The population the flows launch as: a realistic mix of returning users in a few courses.
+USERS = 2000
+COURSES = 20
+INSTRUCTOR_SHARE = 0.05
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class LoopbackOnly(Exception):
+    """A URL that would leave the machine: the load generator refuses it."""
+
+
+def _loopback(url: str) -> tuple[int, str]:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname != LOOPBACK or parts.port is None:
+        raise LoopbackOnly(f"refusing to contact {url!r}: the benchmark only talks to {LOOPBACK}")
+    return parts.port, parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass
+class BenchPlatform:
+    """The platform's identity and key; its JWKS is served by :meth:`serve`."""
+
+    client_id: str = "bench-client"
+    deployment_id: str = "bench-deployment"
+    kid: str = "bench-key-1"
+    key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    issuer: str = ""
+    jwks_requests: int = 0
+    _server: Any = None
+
+    def serve(self) -> BenchPlatform:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(LOOPBACK, 0, self._wsgi, threaded=True)
+        self.issuer = f"http://{LOOPBACK}:{self._server.server_port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid=self.kid, alg="RS256", use="sig")
+        self._jwks = json.dumps({"keys": [jwk]})
+        header = {"alg": "RS256", "typ": "JWT", "kid": self.kid}
+        self._header = _b64(json.dumps(header, separators=(",", ":")).encode())
+        return self
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+
+    def _wsgi(self, environ: Any, start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path == "/jwks":
+            self.jwks_requests += 1
+            response = Response(self._jwks, mimetype="application/json")
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    @property
+    def auth_login_url(self) -> str:
+        return self.issuer + "/auth"
+
+    @property
+    def auth_token_url(self) -> str:
+        return self.issuer + "/token"
+
+    @property
+    def key_set_url(self) -> str:
+        return self.issuer + "/jwks"
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """RS256 with ``cryptography`` directly: PyJWT's extra work would be load-generator CPU."""
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = f"{self._header}.{body}".encode()
+        signature = self.key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input.decode()}.{_b64(signature)}"
+
+    def claims(self, nonce: str, user: int, target_link_uri: str) -> dict[str, Any]:
+        now = int(time.time())
+        course = user % COURSES
+        instructor = (user * 7919) % 1000 < INSTRUCTOR_SHARE * 1000
+        return {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": f"bench-user-{user}",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "name": f"Bench User {user}",
+            "given_name": "Bench",
+            "family_name": f"User {user}",
+            "email": f"user{user}@bench.invalid",
+            "locale": "en",
+            LTI + "message_type": "LtiResourceLinkRequest",
+            LTI + "version": "1.3.0",
+            LTI + "deployment_id": self.deployment_id,
+            LTI + "target_link_uri": target_link_uri,
+            LTI + "resource_link": {"id": f"link-{course}", "title": "Mentoring"},
+            LTI + "roles": [INSTRUCTOR if instructor else LEARNER],
+            LTI + "context": {
+                "id": f"course-{course}", "title": f"Course {course}", "label": f"C{course}",
+            },
+        }
+
+
+@dataclass
+class Target:
+    """A server under test: where its login and launch live and what a good launch page contains."""
+
+    name: str
+    base_url: str
+    login_path: str
+    launch_path: str
+    marker: bytes
+
+    @property
+    def launch_url(self) -> str:
+        return self.base_url + self.launch_path
+
+
+class FlowError(Exception):
+    pass
+
+
+class VirtualUser:
+    """One browser: its own cookie jar and keep-alive connection to the server under test."""
+
+    def __init__(self, platform: BenchPlatform, target: Target) -> None:
+        self.platform = platform
+        self.target = target
+        self.port, _ = _loopback(target.base_url + "/")
+        self.conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def _request(self, method: str, url: str, body: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPResponse, bytes]:
+        port, path = _loopback(url)
+        if port != self.port:
+            raise FlowError(f"redirected to another server: {url}")
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A keep-alive connection the server closed between requests: reconnect once.
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        for raw in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = raw.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.will_close:
+            self.conn.close()
+        return response.status, response, data
+
+    def flow(self, user: int) -> float:
+        """One login + launch; returns the launch POST's own latency. Raises FlowError on failure."""
+        self.cookies.clear()
+        query = urlencode({
+            "iss": self.platform.issuer,
+            "client_id": self.platform.client_id,
+            "login_hint": f"bench-user-{user}",
+            "target_link_uri": self.target.launch_url,
+            "lti_deployment_id": self.platform.deployment_id,
+        })
+        status, response, data = self._request(
+            "GET", f"{self.target.base_url}{self.target.login_path}?{query}"
+        )
+        if status != 302:
+            raise FlowError(f"login answered {status}: {data[:200]!r}")
+        location = response.headers["Location"]
+        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        try:
+            state, nonce, redirect_uri = params["state"], params["nonce"], params["redirect_uri"]
+        except KeyError as missing:
+            raise FlowError(f"login redirect lacks {missing}: {location}") from None
+        id_token = self.platform.sign(self.platform.claims(nonce, user, self.target.launch_url))
+        body = urlencode({"id_token": id_token, "state": state}).encode()
+        started = time.perf_counter()
+        status, _, data = self._request(
+            "POST", redirect_uri, body,
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        elapsed = time.perf_counter() - started
+        if status != 200:
+            raise FlowError(f"launch answered {status}: {data[:300]!r}")
+        if self.target.marker not in data:
+            raise FlowError(f"launch page lacks {self.target.marker!r}: {data[:300]!r}")
+        return elapsed
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass
+class RunResult:
+    server: str
+    concurrency: int
+    seconds: float
+    launches: int
+    failures: int
+    flow_latencies: list[float]
+    launch_latencies: list[float]
+    errors: dict[str, int]
+    client_cpu_seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        def pct(values: list[float], q: float) -> float | None:
+            if not values:
+                return None
+            ordered = sorted(values)
+            index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+            return round(ordered[index] * 1000, 1)
+
+        flows = self.flow_latencies
+        return {
+            "server": self.server,
+            "concurrency": self.concurrency,
+            "seconds": round(self.seconds, 2),
+            "launches": self.launches,
+            "failures": self.failures,
+            "launches_per_s": round(self.launches / self.seconds, 1) if self.seconds else 0.0,
+            # Latency of the whole flow (login + launch), as a person waiting for the page sees it.
+            "p50_ms": pct(flows, 50),
+            "p95_ms": pct(flows, 95),
+            "p99_ms": pct(flows, 99),
+            "mean_ms": round(statistics.fmean(flows) * 1000, 1) if flows else None,
+            # The launch POST alone (validation, database writes, page).
+            "launch_p50_ms": pct(self.launch_latencies, 50),
+            "launch_p99_ms": pct(self.launch_latencies, 99),
+            "client_cpu_s": round(self.client_cpu_seconds, 2),
+            "errors": dict(sorted(self.errors.items(), key=lambda kv: -kv[1])[:3]),
+        }
+
+
+def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: float,
+        user_offset: int = 0, on_error: Callable[[str], None] | None = None) -> RunResult:
+    """Drive ``concurrency`` virtual users for ``seconds``; every thread stops by itself."""
+    deadline = time.perf_counter() + seconds
+    lock = threading.Lock()
+    flows: list[float] = []
+    posts: list[float] = []
+    errors: dict[str, int] = {}
+    counter = [user_offset]
+
+    def next_user() -> int:
+        with lock:
+            counter[0] += 1
+            return counter[0] % USERS
+
+    def worker() -> None:
+        browser = VirtualUser(platform, target)
+        mine_f: list[float] = []
+        mine_p: list[float] = []
+        try:
+            while time.perf_counter() < deadline:
+                user = next_user()
+                started = time.perf_counter()
+                try:
+                    post = browser.flow(user)
+                except Exception as error:  # every failure is counted, none fatal
+                    kind = f"{type(error).__name__}: {str(error)[:120]}"
+                    with lock:
+                        errors[kind] = errors.get(kind, 0) + 1
+                    if on_error:
+                        on_error(kind)
+                    browser.close()
+                    browser = VirtualUser(platform, target)
+                    continue
+                mine_f.append(time.perf_counter() - started)
+                mine_p.append(post)
+        finally:
+            browser.close()
+            with lock:
+                flows.extend(mine_f)
+                posts.extend(mine_p)
+
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    elapsed = time.perf_counter() - started
+    return RunResult(
+        server=target.name,
+        concurrency=concurrency,
+        seconds=elapsed,
+        launches=len(flows),
+        failures=sum(errors.values()),
+        flow_latencies=flows,
+        launch_latencies=posts,
+        errors=errors,
+        client_cpu_seconds=time.process_time() - cpu_before,
+    )
