@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, g, redirect, url_for
+from flask import g, redirect, url_for
 
 from lti_tool.accounts.models import ResourceLink
 from lti_tool.db import db

@@ -6,9 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lti_tool.accounts.models import Course, Enrolment, ResourceLink, User
+from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow
-from lti_tool.accounts.models import CourseRole
 from lti_tool.launch import registry, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.programmes import service as programmes

@@ -12,7 +12,6 @@ from alembic import op
 
 import lti_tool.db
 
-
 revision = '0001_foundation'
 down_revision = None
 branch_labels = None
@@ -20,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('cache_entry',
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
@@ -231,7 +230,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('match_mentee', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_mentee_mentee_id'))
         batch_op.drop_index(batch_op.f('ix_match_mentee_match_id'))

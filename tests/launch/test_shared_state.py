@@ -1,0 +1,54 @@
+"""Launch state lives where every server process sees it: the database, or Redis in production.
+
+Two app instances stand for two worker processes: the login lands on one, the launch on the other,
+and a replay on either is refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lti_tool import create_app
+from lti_tool.db import db
+from tests.conftest import REDIS_URL, _config, need
+from tests.lti_platform import start_login
+
+
+def second_worker(app, **extra):
+    config = {k: app.config[k] for k in ("DATABASE_URL", "DATA_DIR", "SECRET_KEY", "BASE_URL")}
+    return create_app(_config(config["DATABASE_URL"], config["DATA_DIR"], **extra))
+
+
+def login_here_launch_there(app, client, platform, other):
+    auth = start_login(client, platform)
+    data = {"id_token": platform.sign(platform.claims(auth["nonce"])), "state": auth["state"]}
+    cookie = client.get_cookie(f"lti1p3-{auth['state']}", path="/lti/")
+    other_client = other.test_client()
+    other_client.set_cookie(cookie.key, cookie.value, path="/lti/")
+    with other.app_context():
+        first = other_client.post("/lti/launch", data=data)
+        db.session.remove()
+    replay = client.post("/lti/launch", data=data)
+    return first, replay
+
+
+def test_state_is_shared_through_the_database(app, client, platform):
+    other = second_worker(app)
+    first, replay = login_here_launch_there(app, client, platform, other)
+    assert first.status_code == 200
+    assert replay.status_code == 400
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("app_config", [{"REDIS_URL": REDIS_URL}], indirect=False)
+def test_state_is_shared_through_redis(app, client, platform, app_config):
+    need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL")
+    app.config["REDIS_URL"] = REDIS_URL
+    from lti_tool.cache import RedisCache, init_cache
+
+    init_cache(app)
+    assert isinstance(app.extensions["ritmo_cache"], RedisCache)
+    other = second_worker(app, REDIS_URL=REDIS_URL)
+    first, replay = login_here_launch_there(app, client, platform, other)
+    assert first.status_code == 200
+    assert replay.status_code == 400
