@@ -12,6 +12,9 @@ def _app_factory():
 
 
 def main() -> None:
+    from lti_tool.settings import configure_logging
+
+    configure_logging()
     cli = FlaskGroup(
         create_app=_app_factory,
         add_default_commands=True,

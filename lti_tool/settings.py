@@ -59,6 +59,8 @@ def _instance_secret(data_dir: Path) -> str:
 
 
 def configure_logging() -> None:
-    path = Path(__file__).resolve().parent.parent / "config" / "logging.json"
-    if path.exists():
-        logging.config.dictConfig(json.loads(path.read_text()))
+    """Apply ``config/logging.json`` (levels per logger; security events under ``lti_tool.security``)."""
+    import config
+
+    path = Path(config.__file__).resolve().parent / "logging.json"
+    logging.config.dictConfig(json.loads(path.read_text()))
