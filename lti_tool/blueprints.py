@@ -9,6 +9,7 @@ def BLUEPRINTS() -> list[Blueprint]:  # noqa: N802 - reads as the constant it st
     from lti_tool.health import bp as health
     from lti_tool.launch.api import bp as launch_api
     from lti_tool.launch.views import bp as lti
+    from lti_tool.launch.setup_views import bp as lti_setup
     from lti_tool.mentoring.programmes.views import bp as programmes
 
-    return [health, lti, launch_api, programmes]
+    return [health, lti, lti_setup, launch_api, programmes]

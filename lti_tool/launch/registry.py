@@ -128,3 +128,36 @@ def set_status(platform_id: int, status: PlatformStatus) -> Platform:
     platform.status = status
     db.session.commit()
     return platform
+
+
+def save_registration(
+    values: dict, deployment_id: str | None, *, status: PlatformStatus, product_family: str | None
+) -> Platform:
+    """Store what a dynamic registration returned, all or nothing.
+
+    The same issuer and client id registering again (an admin repeating the LMS dialog) updates the
+    endpoints and adds the deployment instead of failing. Without a deployment id (Canvas), the
+    first launch's deployment is accepted once.
+    """
+    try:
+        loaded = PlatformSchema().load(
+            {**values, "deployment_ids": [deployment_id] if deployment_id else []}
+        )
+    except ValidationError as error:
+        raise InvalidInput(errors=error.normalized_messages()) from error
+    deployment_ids = loaded.pop("deployment_ids")
+    loaded.pop("status")
+    loaded.pop("accept_first_deployment")
+    platform = find_platform(loaded["issuer"], loaded["client_id"])
+    if platform is None:
+        platform = Platform(**loaded, status=status)
+        db.session.add(platform)
+    else:
+        for key in ("name", "auth_login_url", "auth_token_url", "key_set_url", "token_audience"):
+            setattr(platform, key, loaded[key])
+    platform.product_family = product_family
+    platform.accept_first_deployment = not deployment_ids and not platform.deployments
+    known = {d.deployment_id for d in platform.deployments}
+    platform.deployments.extend(Deployment(deployment_id=d) for d in deployment_ids if d not in known)
+    db.session.flush()
+    return platform

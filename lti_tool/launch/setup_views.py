@@ -1,0 +1,117 @@
+"""Registration and placement pages: dynamic registration, Canvas's JSON, the setup page, and the
+deep-linking picker (its launch page and its form)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from marshmallow import Schema, fields, validate
+
+from lti_tool.errors import InvalidInput
+from lti_tool.launch import deep_linking, dynamic_registration, router, tool_configuration
+from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.session import current_context, login_required
+from lti_tool.ratelimit import limit
+
+bp = Blueprint("lti_setup", __name__)
+
+# Registration fetches URLs the request names: keep it slow for anyone probing with it.
+REGISTER_PER_MINUTE = 20
+KIND_LABELS = {"programme": "Programme", "milestone": "Milestones", "webinar": "Webinars",
+               "content": "Content"}
+
+
+class PickerChoiceSchema(Schema):
+    items = fields.List(
+        fields.String(validate=validate.Length(min=1, max=255)),
+        required=True, validate=validate.Length(max=100),
+    )
+
+
+@bp.route("/lti/register", methods=["GET", "POST"])
+@limit("register", per_minute=REGISTER_PER_MINUTE)
+def register() -> tuple[str, int] | str:
+    try:
+        result = dynamic_registration.register(
+            request.values.get("openid_configuration", ""),
+            request.values.get("registration_token") or None,
+        )
+    except dynamic_registration.RegistrationFailed as error:
+        return render_template("launch/registration_error.html", error=error), error.status
+    return render_template("launch/registered.html", result=result)
+
+
+@bp.get("/lti/config.json")
+def canvas_config() -> Response:
+    response = jsonify(tool_configuration.canvas_configuration())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/lti/setup")
+def setup() -> str:
+    return render_template(
+        "launch/setup.html",
+        urls=tool_configuration.tool_urls(),
+        name=tool_configuration.tool_name(),
+        custom=tool_configuration.custom_parameter_lines(),
+        registration_json=json.dumps(tool_configuration.registration_request(), indent=2),
+        canvas_json=json.dumps(tool_configuration.canvas_configuration(), indent=2),
+    )
+
+
+@router.deep_linking_page
+def picker(ctx: LaunchContext, message: object) -> str:
+    claims = getattr(message, "claims", {})
+    settings = deep_linking.begin(ctx, claims)
+    return _render_picker(ctx, settings)
+
+
+def _render_picker(ctx: LaunchContext, settings: deep_linking.DeepLinkSettings,
+                   error: InvalidInput | None = None, chosen: list[str] | None = None) -> str:
+    return render_template(
+        "launch/picker.html",
+        settings=settings,
+        groups=deep_linking.offer(ctx),
+        kind_labels=KIND_LABELS,
+        error=error,
+        chosen=set(chosen or []),
+    )
+
+
+@bp.post("/lti/deep-linking/<picker_id>")
+@login_required
+def place(picker_id: str) -> tuple[str, int] | str:
+    ctx = current_context()
+    targets = request.form.getlist("item")
+    try:
+        result = deep_linking.respond(ctx, picker_id, targets)
+    except InvalidInput as error:
+        settings = deep_linking.settings_for(ctx, picker_id)
+        return _render_picker(ctx, settings, error, targets), error.status
+    return render_template("launch/deep_link_return.html", result=result)
+
+
+@bp.get("/api/deep-linking/<picker_id>")
+@login_required
+def api_offer(picker_id: str) -> dict[str, object]:
+    ctx = current_context()
+    settings = deep_linking.settings_for(ctx, picker_id)
+    return {
+        "accept_multiple": settings.accept_multiple,
+        "items": [
+            {"kind": group.kind, "title": item.title, "text": item.text, "target": item.target,
+             "graded": item.graded}
+            for group in deep_linking.offer(ctx) for item in group.items
+        ],
+    }
+
+
+@bp.post("/api/deep-linking/<picker_id>")
+@login_required
+def api_place(picker_id: str) -> dict[str, object]:
+    choice = PickerChoiceSchema().load(request.get_json(silent=True) or {})
+    result = deep_linking.respond(current_context(), picker_id, choice["items"])
+    return {"return_url": result.return_url, "jwt": result.jwt,
+            "content_items": result.content_items}
