@@ -111,7 +111,8 @@ class DeepLinkSettings:
     course_id: int | None
     deployment_id: str
     return_url: str
-    data: str | None
+    # Opaque to Ritmo and echoed unchanged (the spec says string; some platforms send JSON).
+    data: Any
     accept_multiple: bool
     title: str | None
 
@@ -147,7 +148,6 @@ def begin(ctx: LaunchContext, claims: dict[str, Any]) -> DeepLinkSettings:
             _("This place in the LMS does not accept links to tools. Add Ritmo from the course's "
               "activity or link picker instead.")
         )
-    data = settings.get("data")
     record = DeepLinkSettings(
         picker_id=secrets.token_urlsafe(24),
         platform_id=ctx.platform_id,
@@ -155,20 +155,13 @@ def begin(ctx: LaunchContext, claims: dict[str, Any]) -> DeepLinkSettings:
         course_id=ctx.course_id,
         deployment_id=str(claims.get(LTI + "deployment_id", "")),
         return_url=settings["deep_link_return_url"],
-        # ``data`` is opaque and must come back unchanged; a platform sending JSON gets JSON.
-        data=data if isinstance(data, str) or data is None else _json(data),
+        data=settings.get("data"),
         accept_multiple=bool(settings.get("accept_multiple", False)),
         title=settings.get("title") if isinstance(settings.get("title"), str) else None,
     )
     ttl = int(current_app.config.get("DEEP_LINKING_TTL_SECONDS", SETTINGS_TTL_SECONDS))
     cache().set("dl:" + record.picker_id, record.__dict__, ttl)
     return record
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
 
 
 def settings_for(ctx: LaunchContext, picker_id: str) -> DeepLinkSettings:
