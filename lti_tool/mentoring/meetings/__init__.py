@@ -1,0 +1,1 @@
+"""Meetings of a match: proposed times, acceptance, a video link, calendar invitations, outcome."""

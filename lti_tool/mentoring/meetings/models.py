@@ -1,0 +1,80 @@
+"""Meeting and its proposed time slots."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.db import Base, utcnow
+
+
+class MeetingStatus(enum.StrEnum):
+    PROPOSED = "proposed"  # times offered, none accepted yet
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    HELD = "held"
+    MISSED = "missed"
+
+
+class VideoProvider(enum.StrEnum):
+    JITSI = "jitsi"
+    ZOOM = "zoom"
+    TEAMS = "teams"
+    MEET = "meet"
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    __table_args__ = (sa.Index("ix_meeting_match_created", "match_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"))
+    match_id: Mapped[int] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"))
+    organiser_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    agenda: Mapped[str] = mapped_column(sa.Text, default="")
+    agenda_html: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[MeetingStatus] = mapped_column(
+        sa.Enum(MeetingStatus, native_enum=False, length=16), default=MeetingStatus.PROPOSED
+    )
+    duration_minutes: Mapped[int] = mapped_column(default=45)
+    # The accepted time (None while only proposed).
+    starts_at: Mapped[datetime | None]
+    # Zone the proposer worked in: used for the invitation text, never for storage.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    video_provider: Mapped[VideoProvider] = mapped_column(
+        sa.Enum(VideoProvider, native_enum=False, length=16)
+    )
+    video_url: Mapped[str] = mapped_column(sa.String(1024))
+    # RFC 5545: UID stays for the meeting's life; SEQUENCE grows with each change sent out.
+    ical_uid: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    proposed_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    notes_html: Mapped[str] = mapped_column(sa.Text, default="")
+    outcome_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    slots: Mapped[list[MeetingSlot]] = relationship(
+        cascade="all, delete-orphan", order_by="MeetingSlot.starts_at", lazy="selectin"
+    )
+
+
+class MeetingSlot(Base):
+    """One time offered for a meeting; the current round's slots are those with ``round`` = latest."""
+
+    __tablename__ = "meeting_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    round: Mapped[int] = mapped_column(default=1)

@@ -1,0 +1,476 @@
+"""Meeting rules: propose times, accept one, reschedule, cancel, and record how it went.
+
+A member proposes one or more times; another member accepts one, which confirms the meeting and
+sends everyone an ``.ics`` invitation (METHOD:REQUEST). Rescheduling offers new times; accepting one
+sends the same UID with a higher SEQUENCE, so calendars move the event instead of adding one.
+Cancelling a confirmed meeting sends METHOD:CANCEL. Afterwards a member records "held" (emitting
+``meeting.held``) or "missed", with notes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lti_tool import text as usertext
+from lti_tool.accounts.models import User
+from lti_tool.db import db, utcnow
+from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lti_tool.events import DomainEvent, emit
+from lti_tool.launch.context import LaunchContext
+from lti_tool.mentoring.conversations import history
+from lti_tool.mentoring.conversations import service as spaces
+from lti_tool.mentoring.meetings import ics
+from lti_tool.mentoring.meetings.models import Meeting, MeetingSlot, MeetingStatus, VideoProvider
+from lti_tool.notifications import service as notifications
+
+MAX_SLOTS = 5
+MIN_DURATION_MINUTES = 10
+MAX_DURATION_MINUTES = 240
+DEFAULT_DURATION_MINUTES = 45
+#: How far ahead a meeting may be proposed.
+MAX_LEAD = timedelta(days=365)
+AGENDA_MAX = 5_000
+NOTES_MAX = 20_000
+JITSI_BASE = "https://meet.jit.si/"
+
+#: Pasted video addresses must be https on one of these hosts (or a subdomain of them).
+VIDEO_HOSTS: dict[str, VideoProvider] = {
+    "zoom.us": VideoProvider.ZOOM,
+    "zoom.com": VideoProvider.ZOOM,
+    "teams.microsoft.com": VideoProvider.TEAMS,
+    "teams.live.com": VideoProvider.TEAMS,
+    "meet.google.com": VideoProvider.MEET,
+    "meet.jit.si": VideoProvider.JITSI,
+}
+
+
+# -- time zones ------------------------------------------------------------------------------------
+
+def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
+    try:
+        return ZoneInfo(name or default)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default)
+
+
+def valid_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidInput(errors={"timezone": [_("Use a time zone name such as Europe/Rome.")]}) from error
+    return name
+
+
+def viewer_zone(user: User | None, requested: str | None = None, fallback: str = "UTC") -> ZoneInfo:
+    """The zone to show times in: the person's own, else the browser's, else the programme's."""
+    for candidate in (user.timezone if user else None, requested, fallback):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> datetime:
+    """An ISO time with an offset, or a wall-clock time in ``tz_name``; refuses times DST skips."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as error:
+        raise InvalidInput(errors={field_name: [_("Give times as YYYY-MM-DDTHH:MM.")]}) from error
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    tz = ZoneInfo(valid_zone(tz_name))
+    local = parsed.replace(tzinfo=tz)
+    roundtrip = local.astimezone(UTC).astimezone(tz)
+    if roundtrip.replace(tzinfo=None) != parsed:
+        raise InvalidInput(errors={field_name: [
+            _("%(time)s does not exist in %(zone)s (the clocks change then); pick another time.",
+              time=value, zone=tz_name)
+        ]})
+    return local.astimezone(UTC)
+
+
+# -- video -----------------------------------------------------------------------------------------
+
+def jitsi_room() -> str:
+    # 128 random bits: nobody finds the room by guessing.
+    return JITSI_BASE + "Ritmo-" + secrets.token_hex(16)
+
+
+def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
+    """A generated Jitsi room, or a pasted Zoom/Teams/Meet/Jitsi address from the allow-list."""
+    if not pasted or not pasted.strip():
+        return VideoProvider.JITSI, jitsi_room()
+    url = pasted.strip()
+    error = InvalidInput(errors={"video_url": [
+        _("Paste an https:// Zoom, Microsoft Teams, Google Meet or Jitsi address, or leave it empty for a Jitsi room.")
+    ]})
+    if len(url) > 1024 or re.search(r"\s", url):
+        raise error
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise error from exc
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme != "https" or not host or parts.username or parts.password or port not in (None, 443):
+        raise error
+    for allowed, provider in VIDEO_HOSTS.items():
+        if host == allowed or host.endswith("." + allowed):
+            return provider, url
+    raise error
+
+
+# -- access and lookups ------------------------------------------------------------------------------
+
+def _meeting(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, spaces.Space]:
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(_("This meeting does not exist."))
+    space = spaces.match_space(ctx, meeting.match_id)
+    return meeting, space
+
+
+def get_meeting(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, spaces.Space]:
+    return _meeting(ctx, meeting_id)
+
+
+def _require_member(space: spaces.Space) -> None:
+    if not space.can_write:
+        raise Forbidden(space.read_only_reason or _("Only the match's members arrange its meetings."))
+
+
+def current_slots(meeting: Meeting) -> list[MeetingSlot]:
+    latest = max((s.round for s in meeting.slots), default=0)
+    return [s for s in meeting.slots if s.round == latest]
+
+
+def list_meetings(ctx: LaunchContext, match_id: int) -> tuple[spaces.Space, list[Meeting]]:
+    space = spaces.match_space(ctx, match_id)
+    meetings = list(
+        db.session.execute(
+            sa.select(Meeting).where(Meeting.match_id == match_id).order_by(Meeting.created_at.desc(), Meeting.id.desc())
+        ).scalars()
+    )
+    return space, meetings
+
+
+def upcoming(match_id: int, limit: int = 3) -> list[Meeting]:
+    """Confirmed or pending meetings that have not happened yet."""
+    now = utcnow()
+    return list(
+        db.session.execute(
+            sa.select(Meeting)
+            .where(
+                Meeting.match_id == match_id,
+                Meeting.status.in_([MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED]),
+                sa.or_(Meeting.starts_at.is_(None), Meeting.starts_at >= now - timedelta(hours=3)),
+            )
+            .order_by(Meeting.starts_at.is_(None), Meeting.starts_at, Meeting.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+# -- changes ---------------------------------------------------------------------------------------
+
+def _clean_slots(times: Sequence[str], tz_name: str) -> list[datetime]:
+    if not times:
+        raise InvalidInput(errors={"times": [_("Offer at least one time.")]})
+    if len(times) > MAX_SLOTS:
+        raise InvalidInput(errors={"times": [_("Offer at most %(count)d times.", count=MAX_SLOTS)]})
+    now = utcnow()
+    slots = sorted({parse_local_time(t, tz_name) for t in times})
+    for slot in slots:
+        if slot <= now:
+            raise InvalidInput(errors={"times": [_("Offer times in the future.")]})
+        if slot > now + MAX_LEAD:
+            raise InvalidInput(errors={"times": [_("Offer times within the next year.")]})
+    return slots
+
+
+def propose(
+    ctx: LaunchContext,
+    match_id: int,
+    *,
+    title: str,
+    times: Sequence[str],
+    timezone: str,
+    duration_minutes: int = DEFAULT_DURATION_MINUTES,
+    agenda: str = "",
+    video_url: str | None = None,
+) -> Meeting:
+    space = spaces.match_space(ctx, match_id)
+    _require_member(space)
+    title = " ".join((title or "").split())
+    if not title or len(title) > spaces.TITLE_MAX:
+        raise InvalidInput(errors={"title": [_("Give the meeting a title under %(limit)d characters.", limit=spaces.TITLE_MAX)]})
+    if not MIN_DURATION_MINUTES <= duration_minutes <= MAX_DURATION_MINUTES:
+        raise InvalidInput(errors={"duration_minutes": [
+            _("Meetings last between %(low)d and %(high)d minutes.", low=MIN_DURATION_MINUTES, high=MAX_DURATION_MINUTES)
+        ]})
+    agenda = (agenda or "").strip()
+    if len(agenda) > AGENDA_MAX:
+        raise InvalidInput(errors={"agenda": [_("Keep the agenda under %(limit)d characters.", limit=AGENDA_MAX)]})
+    timezone = valid_zone(timezone or "UTC")
+    slots = _clean_slots(times, timezone)
+    provider, url = video_link(video_url)
+    meeting = Meeting(
+        programme_id=space.programme.id, match_id=match_id, organiser_user_id=ctx.user_id,
+        proposed_by_user_id=ctx.user_id, title=title, agenda=agenda,
+        agenda_html=usertext.render_markdown(agenda) if agenda else "",
+        duration_minutes=duration_minutes, timezone=timezone, video_provider=provider,
+        video_url=url, ical_uid=f"{secrets.token_hex(16)}@ritmo", sequence=0,
+        status=MeetingStatus.PROPOSED,
+    )
+    meeting.slots = [MeetingSlot(starts_at=s, round=1) for s in slots]
+    db.session.add(meeting)
+    db.session.flush()
+    _tell_others(ctx, space, meeting, "meeting.proposed",
+                 _("%(who)s proposed a meeting: %(title)s"), _proposal_text(meeting))
+    db.session.commit()
+    return meeting
+
+
+def accept(ctx: LaunchContext, meeting_id: int, slot_id: int) -> Meeting:
+    meeting, space = _meeting(ctx, meeting_id)
+    _require_member(space)
+    if meeting.status is not MeetingStatus.PROPOSED:
+        raise Conflict(_("This meeting is not waiting for an answer."))
+    if meeting.proposed_by_user_id == ctx.user_id and len(space.member_user_ids) > 1:
+        raise Forbidden(_("You proposed these times; the other side accepts one."))
+    slot = next((s for s in current_slots(meeting) if s.id == slot_id), None)
+    if slot is None:
+        raise InvalidInput(errors={"slot_id": [_("Choose one of the times offered.")]})
+    if slot.starts_at <= utcnow():
+        raise Conflict(_("This time has passed. Propose new times instead."))
+    rescheduled = meeting.starts_at is not None
+    if rescheduled:
+        meeting.sequence += 1
+    meeting.starts_at = slot.starts_at
+    meeting.status = MeetingStatus.CONFIRMED
+    meeting.updated_at = utcnow()
+    db.session.flush()
+    subject = (
+        _("Meeting moved: %(title)s") if rescheduled else _("Meeting confirmed: %(title)s")
+    ) % {"title": meeting.title}
+    _invite_all(space, meeting, subject, method="REQUEST")
+    db.session.commit()
+    return meeting
+
+
+def reschedule(
+    ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], timezone: str
+) -> Meeting:
+    """Offer new times for a pending or confirmed meeting; it stays where it is until one is accepted."""
+    meeting, space = _meeting(ctx, meeting_id)
+    _require_member(space)
+    if meeting.status not in (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED):
+        raise Conflict(_("Only pending or confirmed meetings can be rescheduled."))
+    timezone = valid_zone(timezone or meeting.timezone)
+    slots = _clean_slots(times, timezone)
+    next_round = max((s.round for s in meeting.slots), default=0) + 1
+    for starts_at in slots:
+        meeting.slots.append(MeetingSlot(starts_at=starts_at, round=next_round))
+    meeting.status = MeetingStatus.PROPOSED
+    meeting.proposed_by_user_id = ctx.user_id
+    meeting.timezone = timezone
+    meeting.updated_at = utcnow()
+    db.session.flush()
+    _tell_others(ctx, space, meeting, "meeting.rescheduled",
+                 _("%(who)s proposed new times for: %(title)s"), _proposal_text(meeting))
+    db.session.commit()
+    return meeting
+
+
+def cancel(ctx: LaunchContext, meeting_id: int, reason: str = "") -> Meeting:
+    meeting, space = _meeting(ctx, meeting_id)
+    _require_member(space)
+    if meeting.status not in (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED):
+        raise Conflict(_("This meeting is already over or cancelled."))
+    reason = (reason or "").strip()[:AGENDA_MAX]
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancelled_at = utcnow()
+    meeting.updated_at = utcnow()
+    if reason:
+        meeting.notes = reason
+        meeting.notes_html = usertext.render_markdown(reason)
+    subject = _("Meeting cancelled: %(title)s") % {"title": meeting.title}
+    if meeting.starts_at is not None:
+        meeting.sequence += 1
+        db.session.flush()
+        _invite_all(space, meeting, subject, method="CANCEL", exclude=None)
+    else:
+        _tell_others(ctx, space, meeting, "meeting.cancelled", _("%(who)s cancelled: %(title)s"), reason)
+    db.session.commit()
+    return meeting
+
+
+def record_outcome(
+    ctx: LaunchContext, meeting_id: int, *, outcome: MeetingStatus, notes: str = ""
+) -> Meeting:
+    """After the start time: "held" (emits ``meeting.held`` once) or "missed", with notes.
+
+    Notes of a meeting already recorded can be updated; the outcome then may not flip back.
+    """
+    meeting, space = _meeting(ctx, meeting_id)
+    _require_member(space)
+    if outcome not in (MeetingStatus.HELD, MeetingStatus.MISSED):
+        raise InvalidInput(errors={"outcome": [_("Say whether the meeting was held or missed.")]})
+    notes = (notes or "").strip()
+    if len(notes) > NOTES_MAX:
+        raise InvalidInput(errors={"notes": [_("Keep the notes under %(limit)d characters.", limit=NOTES_MAX)]})
+    if meeting.status in (MeetingStatus.HELD, MeetingStatus.MISSED):
+        if meeting.status is not outcome:
+            raise Conflict(_("This meeting was already recorded as %(status)s.", status=meeting.status.value))
+    elif meeting.status is not MeetingStatus.CONFIRMED or meeting.starts_at is None:
+        raise Conflict(_("Only a confirmed meeting can be recorded as held or missed."))
+    elif meeting.starts_at > utcnow():
+        raise Conflict(_("This meeting has not started yet; record it afterwards."))
+    first_time = meeting.status is MeetingStatus.CONFIRMED
+    meeting.status = outcome
+    meeting.notes = notes
+    meeting.notes_html = usertext.render_markdown(notes) if notes else ""
+    meeting.updated_at = utcnow()
+    if first_time:
+        meeting.outcome_at = utcnow()
+        if outcome is MeetingStatus.HELD:
+            emit(DomainEvent(
+                "meeting.held", space.programme.id, match_id=meeting.match_id,
+                participant_id=spaces._participant_id(space.programme.id, ctx.user_id),
+                actor_user_id=ctx.user_id,
+                data={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
+            ))
+    db.session.commit()
+    return meeting
+
+
+# -- invitations -----------------------------------------------------------------------------------
+
+def invitation(meeting: Meeting, method: str = "REQUEST", members: list[User] | None = None) -> str:
+    """The meeting's current calendar object (REQUEST, or CANCEL for a cancelled one)."""
+    if meeting.starts_at is None:
+        raise Conflict(_("This meeting has no accepted time yet, so there is no invitation."))
+    if members is None:
+        match = db.session.get(spaces.Match, meeting.match_id)
+        assert match is not None
+        people = spaces.users_by_id(spaces.member_user_ids(match))
+        members = list(people.values())
+    organiser = next((u for u in members if u.id == meeting.organiser_user_id), None)
+    description = _("Video: %(url)s", url=meeting.video_url)
+    if meeting.agenda:
+        description += "\n\n" + meeting.agenda
+    return ics.calendar(
+        method=method, uid=meeting.ical_uid, sequence=meeting.sequence,
+        starts_at=meeting.starts_at, duration=timedelta(minutes=meeting.duration_minutes),
+        summary=meeting.title, description=description, location=meeting.video_url,
+        organiser=ics.Attendee(organiser.display_name if organiser else "Ritmo", organiser.email if organiser else None),
+        attendees=[ics.Attendee(u.display_name, u.email) for u in members],
+        stamp=meeting.updated_at, cancelled=method == "CANCEL",
+    )
+
+
+def invitation_for(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, str]:
+    meeting, _space = _meeting(ctx, meeting_id)
+    method = "CANCEL" if meeting.status is MeetingStatus.CANCELLED else "REQUEST"
+    return meeting, invitation(meeting, method)
+
+
+def format_time(value: datetime, tz: ZoneInfo) -> str:
+    local = value.astimezone(tz)
+    return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or "") + f" ({tz.key})"
+
+
+def _invite_all(
+    space: spaces.Space, meeting: Meeting, subject: str, *, method: str, exclude: int | None = None
+) -> None:
+    people = spaces.users_by_id(space.member_user_ids)
+    members = [people[i] for i in space.member_user_ids if i in people]
+    calendar_text = invitation(meeting, method, members)
+    assert meeting.starts_at is not None
+    for user in members:
+        if user.id == exclude:
+            continue
+        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone))
+        text = _("%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
+                 title=meeting.title, when=when, minutes=meeting.duration_minutes, url=meeting.video_url)
+        notifications.notify(
+            user.id, "meeting", subject, text, link=f"/meetings/{meeting.id}", ics=calendar_text
+        )
+
+
+def _proposal_text(meeting: Meeting) -> str:
+    return "\n".join(
+        "- " + format_time(s.starts_at, zone(meeting.timezone)) for s in current_slots(meeting)
+    )
+
+
+def _tell_others(
+    ctx: LaunchContext, space: spaces.Space, meeting: Meeting, kind: str, subject: str, text: str
+) -> None:
+    people = spaces.users_by_id(space.member_user_ids)
+    who = people[ctx.user_id].display_name if ctx.user_id in people else _("Someone")
+    for user_id in space.member_user_ids:
+        if user_id != ctx.user_id:
+            user = people.get(user_id)
+            tz = viewer_zone(user, None, meeting.timezone)
+            lines = "\n".join("- " + format_time(s.starts_at, tz) for s in current_slots(meeting))
+            body = lines if kind != "meeting.cancelled" else text
+            notifications.notify(
+                user_id, "meeting", subject % {"who": who, "title": meeting.title}, body,
+                link=f"/meetings/{meeting.id}",
+            )
+
+
+# -- history ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Row:
+    meeting: Meeting
+
+
+def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[history.HistoryEntry]:
+    query = sa.select(Meeting).where(Meeting.match_id == match_id)
+    if filters.before is not None:
+        query = query.where(Meeting.created_at <= filters.before[0])
+    if filters.since is not None:
+        query = query.where(Meeting.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Meeting.created_at < filters.until)
+    if filters.q:
+        like = f"%{history.escape_like(filters.q)}%"
+        query = query.where(sa.or_(
+            Meeting.title.ilike(like, escape="\\"), Meeting.notes.ilike(like, escape="\\"),
+            Meeting.agenda.ilike(like, escape="\\"),
+        ))
+    rows = db.session.execute(
+        query.order_by(Meeting.created_at.desc(), Meeting.id.desc()).limit(filters.limit)
+    ).scalars()
+    entries = []
+    for meeting in rows:
+        data: dict[str, Any] = {
+            "status": meeting.status.value, "video_url": meeting.video_url,
+            "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
+            "duration_minutes": meeting.duration_minutes,
+        }
+        entries.append(history.HistoryEntry(
+            at=meeting.created_at, kind="meeting", key=f"meeting:{meeting.id:012d}",
+            actor_user_id=meeting.organiser_user_id, title=meeting.title,
+            text=meeting.notes or meeting.agenda, html=meeting.notes_html or meeting.agenda_html or None,
+            link=f"/meetings/{meeting.id}", data=data,
+        ))
+    return entries
+
+
+history.register_source("meetings", _meeting_history, kinds=("meeting",))

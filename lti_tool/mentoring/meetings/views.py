@@ -1,0 +1,199 @@
+"""Meetings: JSON API under ``/api`` and in-frame pages (forms post back, then redirect)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from lti_tool.accounts.models import User
+from lti_tool.db import db
+from lti_tool.launch.session import current_context, current_token, login_required
+from lti_tool.mentoring.conversations import service as spaces
+from lti_tool.mentoring.meetings import schemas, service
+from lti_tool.mentoring.meetings.models import Meeting
+from lti_tool.ratelimit import limit
+
+bp = Blueprint("meetings", __name__)
+
+
+def _me() -> str:
+    return str(current_context().user_id)
+
+
+def _tz(space: spaces.Space) -> ZoneInfo:
+    """The caller's zone: their own setting, else the browser's (``tz``), else the programme's."""
+    user = db.session.get(User, current_context().user_id)
+    return service.viewer_zone(user, request.values.get("tz"), space.programme.timezone)
+
+
+def _json(meeting: Meeting, space: spaces.Space) -> dict[str, Any]:
+    return schemas.meeting_json(meeting, _tz(space), spaces.users_by_id([meeting.organiser_user_id]))
+
+
+def _ics_response(meeting: Meeting, text: str) -> Response:
+    method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in text else "REQUEST"
+    return Response(text, mimetype="text/calendar", headers={
+        "Content-Type": f"text/calendar; charset=utf-8; method={method}",
+        "Content-Disposition": f'attachment; filename="ritmo-meeting-{meeting.id}.ics"',
+    })
+
+
+def _form_times(form: Any) -> list[str]:
+    return [t for t in form.getlist("times") if t.strip()]
+
+
+def _back(meeting_id: int) -> Response:
+    return redirect(url_for("meetings.meeting_page", meeting_id=meeting_id, rs=current_token()), code=303)
+
+
+# -- API -------------------------------------------------------------------------------------------
+
+@bp.get("/api/matches/<int:match_id>/meetings")
+@login_required
+def api_list(match_id: int) -> dict[str, Any]:
+    space, meetings = service.list_meetings(current_context(), match_id)
+    tz = _tz(space)
+    people = spaces.users_by_id(m.organiser_user_id for m in meetings)
+    return {"meetings": [schemas.meeting_json(m, tz, people) for m in meetings], "display_timezone": tz.key}
+
+
+@bp.post("/api/matches/<int:match_id>/meetings")
+@login_required
+@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+def api_propose(match_id: int) -> tuple[dict[str, Any], int]:
+    data = schemas.ProposeSchema().load(request.get_json(silent=True) or {})
+    meeting = service.propose(current_context(), match_id, **data)
+    return _json(meeting, spaces.match_space(current_context(), match_id)), 201
+
+
+@bp.get("/api/meetings/<int:meeting_id>")
+@login_required
+def api_get(meeting_id: int) -> dict[str, Any]:
+    meeting, space = service.get_meeting(current_context(), meeting_id)
+    return _json(meeting, space)
+
+
+@bp.post("/api/meetings/<int:meeting_id>/accept")
+@login_required
+def api_accept(meeting_id: int) -> dict[str, Any]:
+    data = schemas.AcceptSchema().load(request.get_json(silent=True) or {})
+    meeting = service.accept(current_context(), meeting_id, data["slot_id"])
+    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+
+
+@bp.post("/api/meetings/<int:meeting_id>/reschedule")
+@login_required
+@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+def api_reschedule(meeting_id: int) -> dict[str, Any]:
+    data = schemas.RescheduleSchema().load(request.get_json(silent=True) or {})
+    meeting = service.reschedule(current_context(), meeting_id, **data)
+    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+
+
+@bp.post("/api/meetings/<int:meeting_id>/cancel")
+@login_required
+def api_cancel(meeting_id: int) -> dict[str, Any]:
+    data = schemas.CancelSchema().load(request.get_json(silent=True) or {})
+    meeting = service.cancel(current_context(), meeting_id, data["reason"])
+    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+
+
+@bp.post("/api/meetings/<int:meeting_id>/outcome")
+@login_required
+def api_outcome(meeting_id: int) -> dict[str, Any]:
+    data = schemas.OutcomeSchema().load(request.get_json(silent=True) or {})
+    meeting = service.record_outcome(current_context(), meeting_id, **data)
+    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+
+
+@bp.get("/api/meetings/<int:meeting_id>/invite.ics")
+@login_required
+def api_invite(meeting_id: int) -> Response:
+    meeting, text = service.invitation_for(current_context(), meeting_id)
+    return _ics_response(meeting, text)
+
+
+# -- pages -----------------------------------------------------------------------------------------
+
+@bp.route("/matches/<int:match_id>/meetings", methods=["GET", "POST"])
+@login_required
+def meetings_page(match_id: int) -> str:
+    space, meetings = service.list_meetings(current_context(), match_id)
+    user = db.session.get(User, current_context().user_id)
+    return render_template(
+        "meetings/list.html", space=space, meetings=meetings, tz=_tz(space),
+        tz_known=bool(user and user.timezone), providers=sorted(service.VIDEO_HOSTS),
+    )
+
+
+@bp.post("/matches/<int:match_id>/meetings/new")
+@login_required
+@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+def propose_form(match_id: int) -> Response:
+    form = request.form
+    data = schemas.ProposeSchema().load({
+        "title": form.get("title", ""), "times": _form_times(form),
+        "timezone": form.get("timezone") or "UTC", "duration_minutes": form.get("duration_minutes") or 45,
+        "agenda": form.get("agenda", ""), "video_url": form.get("video_url") or None,
+    })
+    meeting = service.propose(current_context(), match_id, **data)
+    return _back(meeting.id)
+
+
+@bp.route("/meetings/<int:meeting_id>", methods=["GET", "POST"])
+@login_required
+def meeting_page(meeting_id: int) -> str:
+    ctx = current_context()
+    meeting, space = service.get_meeting(ctx, meeting_id)
+    user = db.session.get(User, ctx.user_id)
+    return render_template(
+        "meetings/detail.html", meeting=meeting, space=space, tz=_tz(space), me=ctx.user_id,
+        tz_known=bool(user and user.timezone), slots=service.current_slots(meeting),
+        people=spaces.users_by_id(space.member_user_ids), now=service.utcnow(),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/accept")
+@login_required
+def accept_form(meeting_id: int) -> Response:
+    data = schemas.AcceptSchema().load({"slot_id": request.form.get("slot_id")})
+    service.accept(current_context(), meeting_id, data["slot_id"])
+    return _back(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/reschedule")
+@login_required
+@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+def reschedule_form(meeting_id: int) -> Response:
+    data = schemas.RescheduleSchema().load(
+        {"times": _form_times(request.form), "timezone": request.form.get("timezone") or "UTC"}
+    )
+    service.reschedule(current_context(), meeting_id, **data)
+    return _back(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+@login_required
+def cancel_form(meeting_id: int) -> Response:
+    data = schemas.CancelSchema().load({"reason": request.form.get("reason", "")})
+    service.cancel(current_context(), meeting_id, data["reason"])
+    return _back(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/outcome")
+@login_required
+def outcome_form(meeting_id: int) -> Response:
+    data = schemas.OutcomeSchema().load(
+        {"outcome": request.form.get("outcome", ""), "notes": request.form.get("notes", "")}
+    )
+    service.record_outcome(current_context(), meeting_id, **data)
+    return _back(meeting_id)
+
+
+@bp.get("/meetings/<int:meeting_id>/invite.ics")
+@login_required
+def invite_download(meeting_id: int) -> Response:
+    meeting, text = service.invitation_for(current_context(), meeting_id)
+    return _ics_response(meeting, text)
