@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,9 @@ from lti_tool.mentoring.programmes import service as programmes
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+# How precisely ``User.last_seen_at`` follows launches.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 def _text(value: Any, limit: int = 255) -> str | None:
@@ -80,7 +84,10 @@ def _upsert_user(platform_id: int, claims: dict[str, Any], locale: str | None) -
         user.email = email
     if locale is not None and user.locale != locale:
         user.locale = locale
-    user.last_seen_at = utcnow()
+    now = utcnow()
+    # Repeated launches within the resolution leave the row alone: one UPDATE less per launch.
+    if user.last_seen_at is None or now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+        user.last_seen_at = now
     return user
 
 

@@ -1,0 +1,154 @@
+"""Profile Ritmo's login + launch in one process (cProfile), on a scratch PostgreSQL database.
+
+Usage: ``.venv/bin/python bench/profile_launch.py [--launches 500] [--sqlite] [--top 40]``
+
+Same flow and population as ``bench/launch.py``, through Flask's test client (no HTTP server, so
+the profile shows only Ritmo's own work). Prints the per-launch wall time and the top functions by
+cumulative and by own time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.launch import ScratchDatabase  # noqa: E402
+from bench.lti_driver import BenchPlatform  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--launches", type=int, default=500)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--time-only", action="store_true")
+    parser.add_argument("--no-pre-ping", action="store_true", help="experiment: pool_pre_ping off")
+    parser.add_argument("--no-expire", action="store_true", help="experiment: expire_on_commit off")
+    parser.add_argument("--filter", default="", help="regex on the cumulative listing")
+    parser.add_argument("--sql", action="store_true", help="list one flow's SQL statements")
+    parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+
+    from lti_tool import create_app
+    from lti_tool.launch import registry
+    from lti_tool.migrations_runner import upgrade
+
+    platform = BenchPlatform().serve()
+    tmp = Path(tempfile.mkdtemp(prefix="ritmo-profile-"))
+    database = None if args.sqlite else ScratchDatabase(args.database_url)
+    url = f"sqlite:///{tmp / 'p.db'}" if database is None else database.url
+    base = "http://127.0.0.1:5999"
+    app = create_app({
+        "DATABASE_URL": url, "REDIS_URL": None if args.no_redis else args.redis_url,
+        "BASE_URL": base, "SECRET_KEY": "profile", "DATA_DIR": str(tmp),
+        "RATELIMIT_ENABLED": False, "JOBS_BACKEND": "celery",
+        **({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": 10}}
+           if args.no_pre_ping else {}),
+    })
+    if args.no_expire:
+        from lti_tool.db import db as _db
+
+        _db.session.configure(expire_on_commit=False)
+    try:
+        with app.app_context():
+            upgrade()
+            registry.add_platform({
+                "issuer": platform.issuer, "client_id": platform.client_id,
+                "deployment_ids": [platform.deployment_id],
+                "auth_login_url": platform.auth_login_url,
+                "auth_token_url": platform.auth_token_url, "key_set_url": platform.key_set_url,
+            })
+        client = app.test_client()
+
+        timings = {"login": 0.0, "launch": 0.0}
+
+        def one(user: int) -> None:
+            # A fresh browser per flow, as in bench/launch.py (the jar would grow with states).
+            client._cookies.clear()
+            t0 = time.perf_counter()
+            response = client.get("/lti/login", query_string={
+                "iss": platform.issuer, "client_id": platform.client_id,
+                "login_hint": str(user), "target_link_uri": base + "/lti/launch",
+                "lti_deployment_id": platform.deployment_id,
+            })
+            assert response.status_code == 302, response.get_data(as_text=True)
+            timings["login"] += time.perf_counter() - t0
+            q = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+            token = platform.sign(platform.claims(q["nonce"], user, base + "/lti/launch"))
+            t0 = time.perf_counter()
+            response = client.post("/lti/launch", data={"id_token": token, "state": q["state"]})
+            timings["launch"] += time.perf_counter() - t0
+            assert response.status_code == 200 and b"ritmo-session" in response.data, response.data[:500]
+
+        for user in range(200):  # warm: first launches insert, later ones are returning users
+            one(user)
+        if args.sql:
+            import sqlalchemy as sa
+
+            from lti_tool.db import db
+
+            statements: list[str] = []
+            with app.app_context():
+                engine = db.engine
+            sa.event.listen(engine, "before_cursor_execute",
+                            lambda c, cur, stmt, *rest: statements.append(" ".join(stmt.split())))
+            import psycopg
+
+            original = psycopg.Connection._exec_command
+
+            def traced(self, command, *a, **k):  # type: ignore[no-untyped-def]
+                statements.append(f"[command] {bytes(command) if not isinstance(command, str) else command}")
+                return original(self, command, *a, **k)
+
+            psycopg.Connection._exec_command = traced  # type: ignore[method-assign]
+            one(7)
+            print(f"{len(statements)} SQL statements in one returning user's login + launch:")
+            for stmt in statements:
+                print("  ", stmt[:160])
+            return 0
+        timings.update(login=0.0, launch=0.0)
+        started = time.perf_counter()
+        for i in range(args.launches):
+            one(i % 2000)
+        elapsed = time.perf_counter() - started
+        n = args.launches
+        print(f"without profiler: {elapsed / n * 1000:.2f} ms per flow; login "
+              f"{timings['login'] / n * 1000:.2f} ms, launch {timings['launch'] / n * 1000:.2f} ms")
+        if args.time_only:
+            return 0
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(args.launches):
+            one(i % 2000)
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        print(f"{args.launches} login+launch flows under cProfile: "
+              f"{elapsed / args.launches * 1000:.2f} ms each (includes the client's signing)")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(args.filter or "", args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+    finally:
+        platform.close()
+        if database is not None:
+            with app.app_context():
+                from lti_tool.db import db
+
+                db.engine.dispose()
+            database.drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
