@@ -1,0 +1,192 @@
+"""Content pages and their JSON API; launch target ``content:<module id>``; protected downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, send_file
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from lti_tool.errors import NotFound
+from lti_tool.launch import router
+from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.session import current_context, login_required
+from lti_tool.mentoring.content import service, uploads
+from lti_tool.mentoring.content.schemas import (
+    ItemCreateSchema,
+    ItemViewSchema,
+    ModuleCreateSchema,
+    ModuleSchema,
+    ModuleUpdateSchema,
+    ModuleViewSchema,
+)
+from lti_tool.mentoring.webinars.views import _int, back_to, form_data
+
+bp = Blueprint("content", __name__)
+
+
+def _item_input() -> tuple[dict[str, Any], Any]:
+    """Item fields from JSON or a (multipart) form, and the uploaded file if any."""
+    if request.is_json:
+        return ItemCreateSchema().load(request.get_json()), None
+    data = ItemCreateSchema().load(form_data("module_id", "webinar_id", "url", "position"))
+    upload = request.files.get("file")
+    return data, (upload.stream, upload.filename) if upload and upload.filename else None
+
+
+@router.target("content")
+def open_module(ctx: LaunchContext, argument: str) -> str:
+    view = service.module_page(ctx, _int(argument))
+    return render_template("webinars/module.html", view=view, is_coordinator=ctx.is_coordinator)
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@bp.get("/content")
+@login_required
+def index() -> str:
+    ctx = current_context()
+    return render_template(
+        "webinars/content_index.html", modules=service.list_modules(ctx), is_coordinator=ctx.is_coordinator
+    )
+
+
+@bp.post("/content/modules")
+@login_required
+def create_module_form() -> BaseResponse:
+    data = ModuleCreateSchema().load(form_data("position"))
+    module = service.create_module(current_context(), data)
+    return back_to("content.module_page", module_id=module.id)
+
+
+@bp.route("/content/modules/<int:module_id>", methods=["GET", "POST"])
+@login_required
+def module_page(module_id: int) -> str:
+    ctx = current_context()
+    view = service.module_page(ctx, module_id)
+    return render_template("webinars/module.html", view=view, is_coordinator=ctx.is_coordinator)
+
+
+@bp.post("/content/modules/<int:module_id>/delete")
+@login_required
+def delete_module_form(module_id: int) -> BaseResponse:
+    service.delete_module(current_context(), module_id)
+    return back_to("content.index")
+
+
+@bp.post("/content/items")
+@login_required
+def add_item_form() -> BaseResponse:
+    data, upload = _item_input()
+    item = service.add_item(current_context(), data, upload)
+    if item.module_id is not None:
+        return back_to("content.module_page", module_id=item.module_id)
+    return back_to("webinars.page", webinar_id=item.webinar_id)
+
+
+@bp.route("/content/items/<int:item_id>", methods=["GET", "POST"])
+@login_required
+def item_page(item_id: int) -> str:
+    return render_template("webinars/item.html", view=service.open_item(current_context(), item_id))
+
+
+@bp.post("/content/items/<int:item_id>/complete")
+@login_required
+def complete_form(item_id: int) -> BaseResponse:
+    view = service.complete_item(current_context(), item_id)
+    return back_to("content.item_page", item_id=view.item.id)
+
+
+@bp.post("/content/items/<int:item_id>/delete")
+@login_required
+def delete_item_form(item_id: int) -> BaseResponse:
+    service.delete_item(current_context(), item_id)
+    return back_to("content.index")
+
+
+@bp.get("/content/items/<int:item_id>/file")
+@login_required
+def download(item_id: int) -> Response:
+    """The stored file, to people allowed to see the item only, always as a download."""
+    view = service.open_item(current_context(), item_id)
+    item = view.item
+    if not item.storage_name:
+        raise NotFound(_("This item has no file."))
+    response = send_file(
+        uploads.path_for(item.storage_name),
+        mimetype=item.content_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=item.file_name or "file",
+        max_age=0,
+        etag=False,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+# --- JSON API ----------------------------------------------------------------------------------
+
+
+@bp.get("/api/content/modules")
+@login_required
+def api_modules() -> Any:
+    return {"modules": ModuleViewSchema(many=True).dump(service.list_modules(current_context()))}
+
+
+@bp.post("/api/content/modules")
+@login_required
+def api_create_module() -> tuple[Any, int]:
+    module = service.create_module(current_context(), ModuleCreateSchema().load(request.get_json(force=True)))
+    return ModuleSchema().dump(module), 201
+
+
+@bp.get("/api/content/modules/<int:module_id>")
+@login_required
+def api_module(module_id: int) -> Any:
+    return ModuleViewSchema().dump(service.module_page(current_context(), module_id))
+
+
+@bp.patch("/api/content/modules/<int:module_id>")
+@login_required
+def api_update_module(module_id: int) -> Any:
+    data = ModuleUpdateSchema().load(request.get_json(force=True))
+    return ModuleSchema().dump(service.update_module(current_context(), module_id, data))
+
+
+@bp.delete("/api/content/modules/<int:module_id>")
+@login_required
+def api_delete_module(module_id: int) -> tuple[str, int]:
+    service.delete_module(current_context(), module_id)
+    return "", 204
+
+
+@bp.post("/api/content/items")
+@login_required
+def api_add_item() -> tuple[Any, int]:
+    ctx = current_context()
+    data, upload = _item_input()
+    item = service.add_item(ctx, data, upload)
+    return ItemViewSchema().dump(service.ItemView(item, "", False, False)), 201
+
+
+@bp.get("/api/content/items/<int:item_id>")
+@login_required
+def api_item(item_id: int) -> Any:
+    """The item; opening it counts as viewing it."""
+    return ItemViewSchema().dump(service.open_item(current_context(), item_id))
+
+
+@bp.post("/api/content/items/<int:item_id>/completion")
+@login_required
+def api_complete(item_id: int) -> Any:
+    return ItemViewSchema().dump(service.complete_item(current_context(), item_id))
+
+
+@bp.delete("/api/content/items/<int:item_id>")
+@login_required
+def api_delete_item(item_id: int) -> tuple[str, int]:
+    service.delete_item(current_context(), item_id)
+    return "", 204

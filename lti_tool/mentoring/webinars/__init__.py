@@ -1,0 +1,1 @@
+"""Training: webinars (registration, waiting list, reminders, attendance) and training gates."""
