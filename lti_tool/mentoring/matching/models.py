@@ -20,6 +20,98 @@ class MatchStatus(enum.StrEnum):
     ENDED = "ended"
 
 
+class EndReason(enum.StrEnum):
+    """Why a match ended (the audit trail keeps the person's own words)."""
+
+    COMPLETED = "completed"
+    REMATCH = "rematch"  # a participant asked for another partner: never propose this pair again
+    COORDINATOR = "coordinator"
+    REMOVED = "removed"  # a proposal dropped before approval
+
+
+class RunState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class MatchRun(TimestampMixin, Base):
+    """One background matching of a programme, with visible progress and its outcome."""
+
+    __tablename__ = "match_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[RunState] = mapped_column(
+        sa.Enum(RunState, native_enum=False, length=16), default=RunState.QUEUED
+    )
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    stage: Mapped[str] = mapped_column(sa.String(64), default="queued")
+    requested_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # Counts, total score, timings and rejected locks.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class UnmatchedMentee(Base):
+    """A mentee a run could not place, with the engine's reason."""
+
+    __tablename__ = "match_unmatched"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("match_run.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(sa.String(32))
+    reason: Mapped[str] = mapped_column(sa.String(512))
+
+    participant: Mapped[Participant] = relationship()
+
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class MatchRequest(TimestampMixin, Base):
+    """Mentee-choice mode: a mentee asks one recommended mentor, who answers before a deadline."""
+
+    __tablename__ = "match_request"
+    __table_args__ = (
+        sa.Index("ix_match_request_mentor_status", "mentor_id", "status"),
+        sa.Index("ix_match_request_mentee_status", "mentee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
+    status: Mapped[RequestStatus] = mapped_column(
+        sa.Enum(RequestStatus, native_enum=False, length=16), default=RequestStatus.PENDING
+    )
+    score: Mapped[float | None]
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+    mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
+
+
 class Match(TimestampMixin, Base):
     __tablename__ = "match"
 
@@ -39,6 +131,13 @@ class Match(TimestampMixin, Base):
     locked: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # The run that proposed it (None for manual pairs and accepted mentee requests).
+    run_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("match_run.id", ondelete="SET NULL"), index=True
+    )
+    end_reason: Mapped[EndReason | None] = mapped_column(
+        sa.Enum(EndReason, native_enum=False, length=16)
+    )
 
     mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
     members: Mapped[list[MatchMentee]] = relationship(
@@ -55,6 +154,11 @@ class MatchMentee(Base):
     mentee_id: Mapped[int] = mapped_column(
         sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
+    # This pair's own score and per-criterion reasons (a group's mentees differ).
+    score: Mapped[float | None]
+    explanation: Mapped[dict[str, Any] | None]
+    # Locked by a coordinator: re-runs keep the pair as it is.
+    locked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     match: Mapped[Match] = relationship(back_populates="members")
     mentee: Mapped[Participant] = relationship()

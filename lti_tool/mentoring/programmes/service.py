@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from lti_tool.accounts.models import Course
+from lti_tool import audit
+from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
-from lti_tool.errors import Forbidden, NotFound
+from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.programmes.models import (
     Participant,
@@ -14,6 +16,7 @@ from lti_tool.mentoring.programmes.models import (
     Programme,
     RoleSource,
 )
+from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 
 
 def programme_for_course(course_id: int) -> Programme:
@@ -80,8 +83,6 @@ def join_from_launch(ctx: LaunchContext) -> Participant:
 
 def home_overview(ctx: LaunchContext) -> dict[str, object]:
     """What the programme home shows: the programme, the caller's part in it, and head counts."""
-    from lti_tool.accounts.models import User
-
     if ctx.course_id is None:
         raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
     programme = programme_for_course(ctx.course_id)
@@ -103,3 +104,93 @@ def home_overview(ctx: LaunchContext) -> dict[str, object]:
         "mentees": counts.get(ParticipantRole.MENTEE, 0),
         "coordinators": counts.get(ParticipantRole.COORDINATOR, 0),
     }
+
+
+# -- configuration (coordinators) ----------------------------------------------------------------
+
+#: Settings keys a coordinator may change through :func:`configure`, besides the columns.
+SETTING_KEYS = ("request_deadline_hours",)
+CONFIG_COLUMNS = ("title", "description", "matching_mode", "role_source", "default_capacity",
+                  "requires_approval", "starts_on", "ends_on", "timezone")
+
+
+def configure(ctx: LaunchContext, programme: Programme, data: dict[str, object]) -> Programme:
+    """Change a programme's configuration (``data`` as loaded by ``ProgrammeSchema``)."""
+    starts = data.get("starts_on", programme.starts_on)
+    ends = data.get("ends_on", programme.ends_on)
+    if starts is not None and ends is not None and ends < starts:  # type: ignore[operator]
+        raise InvalidInput(errors={"ends_on": [_("The end date must be on or after the start date.")]})
+    changed = {}
+    for name in CONFIG_COLUMNS:
+        if name in data and getattr(programme, name) != data[name]:
+            changed[name] = str(data[name])
+            setattr(programme, name, data[name])
+    settings = dict(programme.settings or {})
+    for key in SETTING_KEYS:
+        if key in data:
+            settings[key] = data[key]
+            changed[key] = str(data[key])
+    programme.settings = settings
+    if changed:
+        audit.record("programme.configured", "programme", programme.id, actor_user_id=ctx.user_id, changed=changed)
+    db.session.commit()
+    return programme
+
+
+def get_participant(programme: Programme, participant_id: int) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.programme_id != programme.id:
+        raise NotFound("This person is not part of the programme.")
+    return participant
+
+
+def set_participant(ctx: LaunchContext, programme: Programme, participant: Participant,
+                    data: dict[str, object]) -> Participant:
+    """A coordinator sets someone's role, capacity or status."""
+    changed = {}
+    for name in ("role", "capacity", "status"):
+        if name in data and getattr(participant, name) != data[name]:
+            changed[name] = str(data[name])
+            setattr(participant, name, data[name])
+    if changed:
+        audit.record("participant.changed", "participant", participant.id, actor_user_id=ctx.user_id, changed=changed)
+    db.session.commit()
+    return participant
+
+
+def choose_role(ctx: LaunchContext, programme: Programme, role: ParticipantRole) -> Participant:
+    """A learner picks mentor or mentee, where the programme lets people choose."""
+    me = require_participant(ctx, programme)
+    if programme.role_source is not RoleSource.SELF:
+        raise Forbidden(_("In this programme roles are set by the coordinator or the LMS; ask your coordinator."))
+    if me.role is ParticipantRole.COORDINATOR or role is ParticipantRole.COORDINATOR:
+        raise Forbidden(_("Coordinators keep their role."))
+    busy = db.session.execute(
+        sa.select(Match.id).outerjoin(MatchMentee, MatchMentee.match_id == Match.id)
+        .where(Match.status != MatchStatus.ENDED,
+               sa.or_(Match.mentor_id == me.id, MatchMentee.mentee_id == me.id)).limit(1)
+    ).first()
+    if busy is not None and me.role is not role:
+        raise Conflict(_("You already have a match; ask your coordinator to change your role."))
+    if me.role is not role:
+        audit.record("participant.role_chosen", "participant", me.id, actor_user_id=ctx.user_id, role=role.value)
+        me.role = role
+    db.session.commit()
+    return me
+
+
+def participants_page(programme: Programme, *, role: ParticipantRole | None = None, search: str | None = None,
+                      page: int = 1, per_page: int = 50) -> tuple[list[tuple[Participant, object]], int]:
+    """Participants with their users, filtered and paginated (name or e-mail search)."""
+    query = (sa.select(Participant, User).join(User, Participant.user_id == User.id)
+             .where(Participant.programme_id == programme.id))
+    if role is not None:
+        query = query.where(Participant.role == role)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(like), sa.func.lower(User.email).like(like)))
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(User.name, Participant.id).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return [(p, u) for p, u in rows], total

@@ -1,15 +1,24 @@
-"""The programme home: the first page a launch opens."""
+"""The programme home (the first page a launch opens), programme settings and participants."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
 
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from lti_tool.errors import InvalidInput
 from lti_tool.launch import router
 from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import current_context, login_required
-from lti_tool.mentoring.programmes import service
+from lti_tool.launch.session import coordinator_required, current_context, login_required
+from lti_tool.mentoring.programmes import schemas, service
+from lti_tool.mentoring.programmes.forms import body
+from lti_tool.mentoring.programmes.models import Programme
 
 bp = Blueprint("programmes", __name__)
+_programme_schema = schemas.ProgrammeSchema()
+_participant_schema = schemas.ParticipantSchema()
 
 
 @router.target("programme")
@@ -26,3 +35,103 @@ def home() -> str:
 def _render_home(ctx: LaunchContext) -> str:
     overview = service.home_overview(ctx)
     return render_template("programmes/home.html", overview=overview)
+
+
+def _dump(programme: Programme) -> dict[str, Any]:
+    data = _programme_schema.dump(programme)
+    data["request_deadline_hours"] = (programme.settings or {}).get("request_deadline_hours")
+    return data
+
+
+def _programme(programme_id: int) -> Programme:
+    return service.get_programme(current_context(), programme_id)
+
+
+@bp.get("/api/programmes/<int:programme_id>")
+@login_required
+def get_programme(programme_id: int) -> dict[str, Any]:
+    return _dump(_programme(programme_id))
+
+
+@bp.patch("/api/programmes/<int:programme_id>")
+@coordinator_required
+def configure(programme_id: int) -> dict[str, Any]:
+    data = _programme_schema.load(body(), partial=True)
+    return _dump(service.configure(current_context(), _programme(programme_id), data))
+
+
+@bp.get("/api/programmes/<int:programme_id>/participants")
+@coordinator_required
+def participants(programme_id: int) -> dict[str, Any]:
+    args = schemas.ListArgs().load(request.args)
+    rows, total = service.participants_page(_programme(programme_id), role=args["role"], search=args["q"],
+                                            page=args["page"], per_page=args["per_page"])
+    return {"items": _participant_schema.dump([p for p, _u in rows], many=True), "total": total,
+            "page": args["page"], "per_page": args["per_page"]}
+
+
+@bp.patch("/api/programmes/<int:programme_id>/participants/<int:participant_id>")
+@coordinator_required
+def change_participant(programme_id: int, participant_id: int) -> dict[str, Any]:
+    data = _participant_schema.load(body(), partial=True)
+    programme = _programme(programme_id)
+    person = service.set_participant(current_context(), programme, service.get_participant(programme, participant_id),
+                                     data)
+    return _participant_schema.dump(person)
+
+
+@bp.put("/api/programmes/<int:programme_id>/me/role")
+@login_required
+def choose_role(programme_id: int) -> dict[str, Any]:
+    data = schemas.RoleChoiceSchema().load(body())
+    return _participant_schema.dump(service.choose_role(current_context(), _programme(programme_id), data["role"]))
+
+
+@bp.route("/programmes/<int:programme_id>/settings", methods=["GET", "POST"])
+@coordinator_required
+def settings_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    errors: Any = {}
+    message = None
+    if request.method == "POST":
+        data = body()
+        data["requires_approval"] = data.get("requires_approval") == "on"
+        for name in ("starts_on", "ends_on"):
+            data.setdefault(name, None)
+        try:
+            service.configure(current_context(), programme, _programme_schema.load(data, partial=True))
+            message = _("Settings saved.")
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        except InvalidInput as error:
+            errors = error.errors or {"": [error.detail]}
+    return render_template("programmes/settings.html", programme=programme, errors=errors, message=message,
+                           deadline=(programme.settings or {}).get("request_deadline_hours") or 72)
+
+
+@bp.route("/programmes/<int:programme_id>/participants", methods=["GET", "POST"])
+@coordinator_required
+def participants_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    if request.method == "POST":
+        data = body()
+        person = service.get_participant(programme, int(data.pop("participant_id", 0)))
+        service.set_participant(current_context(), programme, person, _participant_schema.load(data, partial=True))
+    args = schemas.ListArgs().load(request.args)
+    rows, total = service.participants_page(programme, role=args["role"], search=args["q"], page=args["page"],
+                                            per_page=args["per_page"])
+    return render_template("programmes/participants.html", programme=programme, rows=rows, total=total,
+                           args=args, pages=max(1, -(-total // args["per_page"])))
+
+
+def _nest_features() -> None:
+    """Profiles, matching and roster pages live under the programme: nested blueprints."""
+    from lti_tool.mentoring.matching.views import bp as matching
+    from lti_tool.mentoring.profiles.views import bp as profiles
+    from lti_tool.mentoring.roster.views import bp as roster
+
+    for child in (profiles, matching, roster):
+        bp.register_blueprint(child)
+
+
+_nest_features()

@@ -1,0 +1,297 @@
+"""Matching API and pages: runs, review, edits, approval, participants' matches, mentee choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from lti_tool.launch.session import coordinator_required, current_context, current_token, login_required
+from lti_tool.mentoring.matching import problem, schemas
+from lti_tool.mentoring.matching import service as matching
+from lti_tool.mentoring.profiles import service as profiles
+from lti_tool.mentoring.programmes import service as programmes
+from lti_tool.mentoring.programmes.forms import body
+from lti_tool.mentoring.programmes.models import MatchingMode, Programme
+
+bp = Blueprint("matching", __name__)
+
+_run = schemas.RunSchema()
+_request = schemas.RequestSchema()
+
+
+def _programme(programme_id: int) -> Programme:
+    return programmes.get_programme(current_context(), programme_id)
+
+
+def _page(page: matching.Page) -> dict[str, Any]:
+    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
+            "pages": page.pages}
+
+
+# -- coordinator API -----------------------------------------------------------------------------
+
+@bp.post("/api/programmes/<int:programme_id>/matching/runs")
+@coordinator_required
+def start_run(programme_id: int) -> tuple[dict[str, Any], int]:
+    run = matching.start_run(current_context(), _programme(programme_id))
+    return _run.dump(run), 202
+
+
+@bp.get("/api/programmes/<int:programme_id>/matching/runs/<int:run_id>")
+@coordinator_required
+def get_run(programme_id: int, run_id: int) -> dict[str, Any]:
+    return _run.dump(matching.get_run(_programme(programme_id), run_id))
+
+
+@bp.get("/api/programmes/<int:programme_id>/matching/runs/<int:run_id>/unmatched")
+@coordinator_required
+def run_unmatched(programme_id: int, run_id: int) -> dict[str, Any]:
+    args = schemas.ReviewArgs().load(request.args)
+    programme = _programme(programme_id)
+    page = matching.unmatched(programme, matching.get_run(programme, run_id), search=args["q"],
+                              page=args["page"], per_page=args["per_page"])
+    return _page(page)
+
+
+@bp.get("/api/programmes/<int:programme_id>/matching/pairs")
+@coordinator_required
+def pairs(programme_id: int) -> dict[str, Any]:
+    args = schemas.ReviewArgs().load(request.args)
+    page = matching.review(_programme(programme_id), status=args["status"], search=args["q"],
+                           page=args["page"], per_page=args["per_page"], order=args["order"])
+    return _page(page)
+
+
+@bp.get("/api/programmes/<int:programme_id>/matching/why-not")
+@coordinator_required
+def why_not(programme_id: int) -> dict[str, Any]:
+    args = schemas.WhyNotArgs().load(request.args)
+    return matching.why_not(_programme(programme_id), args["mentee_id"], args["mentor_id"])
+
+
+@bp.post("/api/programmes/<int:programme_id>/matching/lock")
+@coordinator_required
+def lock(programme_id: int) -> dict[str, Any]:
+    data = schemas.MenteesSchema().load(body())
+    return {"changed": matching.set_locked(current_context(), _programme(programme_id), data["mentee_ids"],
+                                           data["locked"])}
+
+
+@bp.post("/api/programmes/<int:programme_id>/matching/remove")
+@coordinator_required
+def remove(programme_id: int) -> dict[str, Any]:
+    data = schemas.MenteesSchema().load(body())
+    return {"removed": matching.remove(current_context(), _programme(programme_id), data["mentee_ids"],
+                                       data["reason"])}
+
+
+@bp.post("/api/programmes/<int:programme_id>/matching/assign")
+@coordinator_required
+def assign(programme_id: int) -> dict[str, Any]:
+    data = schemas.AssignSchema().load(body())
+    match = matching.assign(current_context(), _programme(programme_id), data["mentee_id"], data["mentor_id"],
+                            force=data["force"])
+    return {"match_id": match.id}
+
+
+@bp.post("/api/programmes/<int:programme_id>/matching/swap")
+@coordinator_required
+def swap(programme_id: int) -> dict[str, Any]:
+    data = schemas.SwapSchema().load(body())
+    matching.swap(current_context(), _programme(programme_id), *data["mentee_ids"], force=data["force"])
+    return {"swapped": data["mentee_ids"]}
+
+
+@bp.post("/api/programmes/<int:programme_id>/matching/approve")
+@coordinator_required
+def approve(programme_id: int) -> dict[str, Any]:
+    data = schemas.ApproveSchema().load(body())
+    return {"approved": matching.approve(current_context(), _programme(programme_id), data["match_ids"])}
+
+
+@bp.post("/api/programmes/<int:programme_id>/matches/<int:match_id>/end")
+@coordinator_required
+def end(programme_id: int, match_id: int) -> dict[str, Any]:
+    data = schemas.ReasonSchema().load(body())
+    programme = _programme(programme_id)
+    match = matching.end_match(current_context(), programme, matching.get_match(programme, match_id), data["reason"])
+    return {"match_id": match.id, "status": match.status.value}
+
+
+@bp.get("/api/programmes/<int:programme_id>/matches/<int:match_id>/history")
+@coordinator_required
+def history(programme_id: int, match_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    return {"items": matching.history(programme, matching.get_match(programme, match_id))}
+
+
+# -- participant API -----------------------------------------------------------------------------
+
+def _me(programme: Programme) -> Any:
+    return programmes.require_participant(current_context(), programme)
+
+
+@bp.get("/api/programmes/<int:programme_id>/my-matches")
+@login_required
+def my_matches(programme_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    return {"items": matching.my_matches(_me(programme)),
+            "rules": problem.rules_in_words(profiles.questions(programme.id))}
+
+
+@bp.post("/api/programmes/<int:programme_id>/matches/<int:match_id>/rematch")
+@login_required
+def rematch(programme_id: int, match_id: int) -> dict[str, Any]:
+    data = schemas.ReasonSchema().load(body())
+    programme = _programme(programme_id)
+    match = matching.request_rematch(current_context(), matching.get_match(programme, match_id), data["reason"])
+    return {"match_id": match.id, "status": match.status.value}
+
+
+@bp.get("/api/programmes/<int:programme_id>/recommendations")
+@login_required
+def recommendations(programme_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    return {"items": matching.recommendations(programme, _me(programme))}
+
+
+@bp.get("/api/programmes/<int:programme_id>/requests")
+@login_required
+def list_requests(programme_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    return {"items": _request.dump(matching.requests_for(_me(programme)), many=True)}
+
+
+@bp.post("/api/programmes/<int:programme_id>/requests")
+@login_required
+def ask(programme_id: int) -> tuple[dict[str, Any], int]:
+    data = schemas.AskSchema().load(body())
+    programme = _programme(programme_id)
+    req = matching.ask_mentor(current_context(), programme, _me(programme), data["mentor_id"], data["message"])
+    return _request.dump(req), 201
+
+
+@bp.post("/api/programmes/<int:programme_id>/requests/<int:request_id>/answer")
+@login_required
+def answer(programme_id: int, request_id: int) -> dict[str, Any]:
+    data = schemas.AnswerSchema().load(body())
+    programme = _programme(programme_id)
+    req = matching.answer_request(current_context(), programme, _me(programme),
+                                  matching.get_request(programme, request_id), data["accept"], data["note"])
+    return _request.dump(req)
+
+
+@bp.post("/api/programmes/<int:programme_id>/requests/<int:request_id>/withdraw")
+@login_required
+def withdraw(programme_id: int, request_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    req = matching.withdraw_request(current_context(), _me(programme), matching.get_request(programme, request_id))
+    return _request.dump(req)
+
+
+@bp.put("/api/programmes/<int:programme_id>/me/availability")
+@login_required
+def availability(programme_id: int) -> dict[str, Any]:
+    data = schemas.PauseSchema().load(body())
+    programme = _programme(programme_id)
+    me = matching.set_paused(current_context(), _me(programme), data["paused"])
+    return {"status": me.status.value}
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+@bp.route("/programmes/<int:programme_id>/matching", methods=["GET", "POST"])
+@coordinator_required
+def review_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    args = schemas.ReviewArgs().load(request.args)
+    run = matching.latest_run(programme)
+    page = matching.review(programme, status=args["status"], search=args["q"], page=args["page"],
+                           per_page=args["per_page"], order=args["order"])
+    left = matching.unmatched(programme, run, per_page=100) if run is not None else None
+    return render_template("matching/review.html", programme=programme, run=run, page=page, args=args,
+                           unmatched=left, counts=matching.counts(programme),
+                           mentors=matching.mentor_choices(programme), why=None)
+
+
+@bp.post("/programmes/<int:programme_id>/matching/action")
+@coordinator_required
+def review_action(programme_id: int) -> Response:
+    """The review page's buttons: one form, one action per press, then back to the list."""
+    programme = _programme(programme_id)
+    ctx = current_context()
+    data = body()
+    action = data.pop("action", "")
+    if action == "run":
+        matching.start_run(ctx, programme)
+    elif action in ("lock", "unlock"):
+        loaded = schemas.MenteesSchema().load({"mentee_ids": data.get("mentee_ids", [])})
+        matching.set_locked(ctx, programme, loaded["mentee_ids"], action == "lock")
+    elif action == "remove":
+        loaded = schemas.MenteesSchema().load({"mentee_ids": data.get("mentee_ids", [])})
+        matching.remove(ctx, programme, loaded["mentee_ids"], data.get("reason", ""))
+    elif action == "approve_selected":
+        ids = schemas.ApproveSchema().load({"match_ids": data.get("match_ids") or None})
+        matching.approve(ctx, programme, ids["match_ids"])
+    elif action == "approve_all":
+        matching.approve(ctx, programme, None)
+    elif action == "assign":
+        loaded = schemas.AssignSchema().load({k: data.get(k) for k in ("mentee_id", "mentor_id")} | {"force": data.get("force") == "1"})
+        matching.assign(ctx, programme, loaded["mentee_id"], loaded["mentor_id"], force=loaded["force"])
+    return redirect(url_for(".review_page", programme_id=programme.id, rs=current_token()))
+
+
+@bp.get("/programmes/<int:programme_id>/matching/why-not")
+@coordinator_required
+def why_not_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    args = schemas.WhyNotArgs().load(request.args)
+    return render_template("matching/why_not.html", programme=programme,
+                           why=matching.why_not(programme, args["mentee_id"], args["mentor_id"]))
+
+
+@bp.route("/programmes/<int:programme_id>/my-match", methods=["GET", "POST"])
+@login_required
+def my_match_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    me = _me(programme)
+    return render_template("matching/my_match.html", programme=programme, me=me,
+                           matches=matching.my_matches(me),
+                           rules=problem.rules_in_words(profiles.questions(programme.id)))
+
+
+@bp.route("/programmes/<int:programme_id>/choose", methods=["GET", "POST"])
+@login_required
+def choose_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    me = _me(programme)
+    if request.method == "POST":
+        data = schemas.AskSchema().load(body())
+        matching.ask_mentor(current_context(), programme, me, data["mentor_id"], data["message"])
+    offers = []
+    if programme.matching_mode is MatchingMode.MENTEE_CHOICE and not matching._pending_of(me.id):
+        offers = matching.recommendations(programme, me)
+    return render_template("matching/choose.html", programme=programme, me=me, offers=offers,
+                           requests=matching.requests_for(me))
+
+
+@bp.route("/programmes/<int:programme_id>/requests", methods=["GET", "POST"])
+@login_required
+def requests_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    me = _me(programme)
+    message = None
+    if request.method == "POST":
+        data = body()
+        if "paused" in data:
+            matching.set_paused(current_context(), me, schemas.PauseSchema().load(data)["paused"])
+        else:
+            loaded = schemas.AnswerSchema().load({k: v for k, v in data.items() if k in ("accept", "note")})
+            req = matching.get_request(programme, int(data.get("request_id", 0)))
+            matching.answer_request(current_context(), programme, me, req, loaded["accept"], loaded["note"])
+            message = _("Your answer was sent.")
+    return render_template("matching/requests.html", programme=programme, me=me, message=message,
+                           requests=matching.requests_for(me))

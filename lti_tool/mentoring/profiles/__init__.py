@@ -1,0 +1,1 @@
+"""Profiles: the programme's questionnaire and each participant's answers."""

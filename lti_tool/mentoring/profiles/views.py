@@ -1,0 +1,170 @@
+"""Questionnaire builder (coordinators) and profile form (participants): API and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from lti_tool.db import db
+from lti_tool.errors import InvalidInput
+from lti_tool.launch.session import coordinator_required, current_context, login_required
+from lti_tool.mentoring.matching import problem
+from lti_tool.mentoring.profiles import schemas, service
+from lti_tool.mentoring.profiles.models import QuestionKind
+from lti_tool.mentoring.programmes import service as programmes
+from lti_tool.mentoring.programmes.forms import body
+from lti_tool.mentoring.programmes.models import Programme
+
+bp = Blueprint("profiles", __name__)
+_question = schemas.QuestionSchema()
+
+
+def _programme(programme_id: int) -> Programme:
+    return programmes.get_programme(current_context(), programme_id)
+
+
+def _status(status: service.ProfileStatus) -> dict[str, Any]:
+    return {"complete": status.complete, "answered": status.answered, "total": status.total,
+            "missing": status.missing_messages()}
+
+
+@bp.get("/api/programmes/<int:programme_id>/questions")
+@login_required
+def list_questions(programme_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    ctx = current_context()
+    role = None if ctx.is_coordinator else programmes.require_participant(ctx, programme).role
+    items = service.questions(programme.id, role)
+    return {"items": _question.dump(items, many=True), "rules": problem.rules_in_words(service.questions(programme.id))}
+
+
+@bp.post("/api/programmes/<int:programme_id>/questions")
+@coordinator_required
+def add_question(programme_id: int) -> tuple[dict[str, Any], int]:
+    data = _question.load(body())
+    question = service.add_question(_programme(programme_id), data)
+    db.session.commit()
+    return _question.dump(question), 201
+
+
+@bp.patch("/api/programmes/<int:programme_id>/questions/<int:question_id>")
+@coordinator_required
+def update_question(programme_id: int, question_id: int) -> dict[str, Any]:
+    data = schemas.QuestionUpdateSchema().load(body(), partial=True)
+    question = service.update_question(service.get_question(_programme(programme_id), question_id), data)
+    db.session.commit()
+    return _question.dump(question)
+
+
+@bp.delete("/api/programmes/<int:programme_id>/questions/<int:question_id>")
+@coordinator_required
+def delete_question(programme_id: int, question_id: int) -> tuple[str, int]:
+    service.delete_question(service.get_question(_programme(programme_id), question_id))
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/api/programmes/<int:programme_id>/profile")
+@login_required
+def my_profile(programme_id: int) -> dict[str, Any]:
+    programme = _programme(programme_id)
+    me = programmes.require_participant(current_context(), programme)
+    answers = service.answers_of(me.id)
+    asked = service.questions(programme.id, me.role)
+    return {"answers": {q.key: answers[q.id] for q in asked if q.id in answers},
+            "status": _status(service.status(me, answers, asked)),
+            "rules": problem.rules_in_words(service.questions(programme.id))}
+
+
+@bp.put("/api/programmes/<int:programme_id>/profile")
+@login_required
+def save_profile(programme_id: int) -> dict[str, Any]:
+    data = schemas.AnswersSchema().load(body())
+    me = programmes.require_participant(current_context(), _programme(programme_id))
+    status = service.save_answers(me, data["answers"])
+    db.session.commit()
+    return {"status": _status(status)}
+
+
+@bp.post("/api/programmes/<int:programme_id>/profile/submit")
+@login_required
+def submit_profile(programme_id: int) -> dict[str, Any]:
+    me = programmes.require_participant(current_context(), _programme(programme_id))
+    return {"status": _status(service.require_complete(me))}
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+@bp.route("/programmes/<int:programme_id>/questionnaire", methods=["GET", "POST"])
+@coordinator_required
+def builder_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    errors: dict[str, Any] = {}
+    message = None
+    if request.method == "POST":
+        data = body()
+        try:
+            if data.get("delete"):
+                service.delete_question(service.get_question(programme, int(data["delete"])))
+                message = _("Question removed.")
+            else:
+                options = data.get("options_text", "")
+                data.pop("options_text", None)
+                data["options"] = [o.strip() for o in options.splitlines() if o.strip()]
+                data["required"] = data.get("required") == "on"
+                if data.get("constraint") in (None, "", "none"):
+                    data["constraint"] = None
+                service.add_question(programme, _question.load(data))
+                message = _("Question added.")
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            errors = error.errors or {"": [error.detail]}
+        except ValidationError as error:
+            db.session.rollback()
+            messages = error.normalized_messages()
+            errors = messages if isinstance(messages, dict) else {"": messages}
+    return render_template("profiles/builder.html", programme=programme, questions=service.questions(programme.id),
+                           kinds=list(QuestionKind), errors=errors, message=message,
+                           rules=problem.rules_in_words(service.questions(programme.id)))
+
+
+def _form_answers(asked: list[Any]) -> dict[str, Any]:
+    """Answers from the profile form: lists for multi-value kinds, the grid as "day-hour" values."""
+    out: dict[str, Any] = {}
+    for q in asked:
+        if q.kind in service.LIST_KINDS:
+            values = [v for v in request.form.getlist(q.key) if v]
+            if q.kind is QuestionKind.LANGUAGES and len(values) == 1 and not q.options:
+                values = [v.strip() for v in values[0].split(",") if v.strip()]
+            out[q.key] = values
+        else:
+            out[q.key] = request.form.get(q.key, "")
+    return out
+
+
+@bp.route("/programmes/<int:programme_id>/profile", methods=["GET", "POST"])
+@login_required
+def profile_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    me = programmes.require_participant(current_context(), programme)
+    asked = service.questions(programme.id, me.role)
+    errors: dict[str, Any] = {}
+    saved = False
+    if request.method == "POST":
+        try:
+            service.save_answers(me, _form_answers(asked))
+            db.session.commit()
+            saved = True
+        except InvalidInput as error:
+            db.session.rollback()
+            errors = error.errors or {}
+    answers = service.answers_of(me.id)
+    status = service.status(me, answers, asked)
+    return render_template("profiles/profile.html", programme=programme, me=me, questions=asked,
+                           answers=answers, status=status, errors=errors, saved=saved,
+                           timezones=sorted(service.timezone_names()),
+                           rules=problem.rules_in_words(service.questions(programme.id)))

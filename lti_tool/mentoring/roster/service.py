@@ -1,0 +1,324 @@
+"""Roster rules: sync the course membership over NRPS, import and export profiles as CSV.
+
+A CSV import is checked entirely before anything is written: a file with one bad cell is rejected
+with a report per row and column, and the programme stays as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lti_tool import audit
+from lti_tool.accounts.models import Course, CourseRole, Enrolment, User
+from lti_tool.db import db, utcnow
+from lti_tool.errors import Conflict, InvalidInput
+from lti_tool.jobs import enqueue, task
+from lti_tool.jobs.registry import RetryLater
+from lti_tool.launch import nrps, roles
+from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.models import Platform
+from lti_tool.mentoring.profiles import service as profiles
+from lti_tool.mentoring.profiles.models import Question, QuestionKind
+from lti_tool.mentoring.programmes.models import (
+    Participant,
+    ParticipantRole,
+    ParticipantStatus,
+    Programme,
+    RoleSource,
+)
+
+log = logging.getLogger(__name__)
+
+SYNC_TASK = "roster.sync"
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_ROWS = 200_000
+MAX_REPORTED_ERRORS = 200
+LIST_SEPARATOR = ";"
+FIXED_COLUMNS = ("user_id", "name", "email", "role", "capacity")
+ACTIVE_STATUSES = {"active"}
+
+
+# -- NRPS sync -----------------------------------------------------------------------------------
+
+def start_sync(ctx: LaunchContext, programme: Programme) -> None:
+    """Queue a roster sync of the programme's course."""
+    if not programme.course.memberships_url:
+        raise Conflict(_("The LMS has not shared the course roster with Ritmo (no Names and Roles service). "
+                         "Ask the LMS administrator to enable it, or import a CSV file."))
+    enqueue(SYNC_TASK, {"programme_id": programme.id, "by": ctx.user_id},
+            dedupe_key=f"roster-sync:{programme.id}:{utcnow():%Y%m%d%H%M%S}")
+    db.session.commit()
+
+
+@task(SYNC_TASK)
+def sync_task(payload: dict[str, Any]) -> None:
+    programme = db.session.get(Programme, int(payload["programme_id"]))
+    if programme is None:
+        return
+    try:
+        summary = sync(programme, actor_user_id=payload.get("by"))
+    except nrps.NrpsError as error:
+        db.session.rollback()
+        if error.transient:
+            raise RetryLater(str(error), utcnow() + timedelta(minutes=2)) from error
+        programme = db.session.get(Programme, int(payload["programme_id"]))
+        assert programme is not None
+        programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(),
+                                                                           "error": str(error)}}
+        db.session.commit()
+        return
+    log.info("roster sync of programme %s: %s", programme.id, summary)
+
+
+def sync(programme: Programme, *, actor_user_id: int | None = None,
+         token: nrps.TokenSource = nrps.default_token) -> dict[str, int]:
+    """Bring every course member into the programme; returns counts. Commits."""
+    course: Course = programme.course
+    platform = db.session.get(Platform, course.platform_id)
+    assert platform is not None and course.memberships_url
+    return apply_members(programme, nrps.members(platform, course.memberships_url, token=token),
+                         actor_user_id=actor_user_id)
+
+
+def apply_members(programme: Programme, members: Iterable[dict[str, Any]], *,
+                  actor_user_id: int | None = None) -> dict[str, int]:
+    course: Course = programme.course
+    counts = {"members": 0, "added": 0, "updated": 0, "withdrawn": 0}
+    users = {u.sub: u for u in db.session.execute(
+        sa.select(User).where(User.platform_id == course.platform_id)).scalars()}
+    people = {p.user_id: p for p in db.session.execute(
+        sa.select(Participant).where(Participant.programme_id == programme.id)).scalars()}
+    enrolled = {e.user_id: e for e in db.session.execute(
+        sa.select(Enrolment).where(Enrolment.course_id == course.id)).scalars()}
+    for member in members:
+        counts["members"] += 1
+        sub = str(member["user_id"])[:255]
+        lis_roles = [str(r) for r in member.get("roles") or []]
+        active = str(member.get("status") or "Active").lower() in ACTIVE_STATUSES
+        user = users.get(sub)
+        if user is None:
+            user = User(platform_id=course.platform_id, sub=sub)
+            db.session.add(user)
+            users[sub] = user
+        for name in ("name", "given_name", "family_name", "email"):
+            if member.get(name):
+                setattr(user, name, str(member[name])[:255])
+        db.session.flush()
+        course_role = roles.course_role(lis_roles)
+        mentor = roles.is_mentor(lis_roles, None)
+        enrolment = enrolled.get(user.id)
+        if enrolment is None:
+            enrolment = Enrolment(user_id=user.id, course_id=course.id, role=course_role)
+            db.session.add(enrolment)
+            enrolled[user.id] = enrolment
+        enrolment.role, enrolment.lis_roles, enrolment.is_mentor = course_role, lis_roles, mentor
+        wanted = (ParticipantRole.COORDINATOR if course_role is CourseRole.COORDINATOR
+                  else ParticipantRole.MENTOR if mentor else ParticipantRole.MENTEE)
+        person = people.get(user.id)
+        if person is None:
+            if not active:
+                continue
+            person = Participant(programme_id=programme.id, user_id=user.id, role=wanted)
+            db.session.add(person)
+            people[user.id] = person
+            counts["added"] += 1
+            continue
+        if not active and person.status is not ParticipantStatus.WITHDRAWN:
+            person.status = ParticipantStatus.WITHDRAWN
+            counts["withdrawn"] += 1
+        elif active and person.status is ParticipantStatus.WITHDRAWN:
+            person.status = ParticipantStatus.ACTIVE
+            counts["updated"] += 1
+        if person.role is not wanted and (programme.role_source is RoleSource.LMS
+                                          or wanted is ParticipantRole.COORDINATOR):
+            person.role = wanted
+            counts["updated"] += 1
+    programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(), **counts}}
+    audit.record("roster.synced", "programme", programme.id, actor_user_id=actor_user_id, **counts)
+    db.session.commit()
+    return counts
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+def _cell(question: Question, value: Any) -> str:
+    if value is None:
+        return ""
+    if question.kind is QuestionKind.AVAILABILITY:
+        return f"{LIST_SEPARATOR} ".join(f"{d}-{h}" for d, h in value)
+    if isinstance(value, list):
+        return f"{LIST_SEPARATOR} ".join(str(v) for v in value)
+    return str(value)
+
+
+def export_csv(programme: Programme) -> Iterable[str]:
+    """Participants (mentors and mentees) with their answers, one row each, streamed."""
+    questions = profiles.questions(programme.id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*FIXED_COLUMNS, *[q.key for q in questions]])
+    yield out.getvalue()
+    query = (sa.select(Participant, User).join(User, Participant.user_id == User.id)
+             .where(Participant.programme_id == programme.id,
+                    Participant.role.in_([ParticipantRole.MENTOR, ParticipantRole.MENTEE]))
+             .order_by(Participant.id))
+    batch: list[tuple[Participant, User]] = []
+    for row in db.session.execute(query.execution_options(yield_per=2000)):
+        batch.append((row[0], row[1]))
+        if len(batch) >= 2000:
+            yield _rows(batch, questions)
+            batch = []
+    if batch:
+        yield _rows(batch, questions)
+
+
+def _rows(batch: list[tuple[Participant, User]], questions: list[Question]) -> str:
+    answers = profiles.answers_for([p.id for p, _u in batch])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for p, user in batch:
+        mine = answers[p.id]
+        writer.writerow([user.sub, user.name or "", user.email or "", p.role.value,
+                         "" if p.capacity is None else p.capacity,
+                         *[_csv_safe(_cell(q, mine.get(q.id))) for q in questions]])
+    return out.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[:2].lstrip("-").isdigit() else text
+
+
+def _parse(question: Question, raw: str) -> Any:
+    text = raw.strip()
+    if not text:
+        return None
+    if question.kind is QuestionKind.AVAILABILITY:
+        return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+    if question.kind in profiles.LIST_KINDS:
+        return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+    if question.kind is QuestionKind.SCALE:
+        return int(text) if text.isdigit() else text
+    return text
+
+
+def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[str, int]:
+    """Create or update participants and their answers from a CSV file: all rows or none."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InvalidInput(_("The file is larger than %(n)d MB; split it and import the parts.",
+                             n=MAX_IMPORT_BYTES // (1024 * 1024)))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(_("The file is not UTF-8 text; save it as \u201cCSV UTF-8\u201d and try again.")) from error
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    questions = {q.key: q for q in profiles.questions(programme.id)}
+    if "user_id" not in header:
+        raise InvalidInput(_("The file needs a user_id column (the person's LMS user id)."),
+                           errors={"header": [_("Missing column: user_id.")]})
+    unknown = [h for h in header if h not in FIXED_COLUMNS and h not in questions]
+    if unknown:
+        raise InvalidInput(_("Unknown columns: %(c)s. Use the column names of the export.", c=", ".join(unknown)),
+                           errors={"header": [_("Unknown column: %(c)s.", c=c) for c in unknown]})
+    problems: list[dict[str, Any]] = []
+    parsed: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(reader, start=2):
+        if number - 1 > MAX_IMPORT_ROWS:
+            raise InvalidInput(_("The file has more than %(n)d rows; split it.", n=MAX_IMPORT_ROWS))
+        row = {(k or "").strip(): (v or "") for k, v in row.items()}
+
+        def bad(column: str, message: str, line: int = number) -> None:
+            problems.append({"row": line, "column": column, "message": message})
+
+        sub = row.get("user_id", "").strip()
+        if not sub:
+            bad("user_id", _("The user id is empty."))
+            continue
+        if sub in seen:
+            bad("user_id", _("The same user id is already on row %(n)d.", n=seen[sub]))
+            continue
+        seen[sub] = number
+        role_text = row.get("role", "").strip().lower()
+        role = None
+        if role_text:
+            if role_text not in (ParticipantRole.MENTOR.value, ParticipantRole.MENTEE.value):
+                bad("role", _("Write mentor or mentee."))
+            else:
+                role = ParticipantRole(role_text)
+        capacity = None
+        cap_text = row.get("capacity", "").strip()
+        if cap_text:
+            if not cap_text.isdigit() or int(cap_text) > 50:
+                bad("capacity", _("Write a whole number from 0 to 50."))
+            else:
+                capacity = int(cap_text)
+        answers: dict[int, Any] = {}
+        for key, question in questions.items():
+            if key not in row:
+                continue
+            try:
+                answers[question.id] = profiles.normalise(question, _parse(question, row[key]))
+            except ValueError as error:
+                bad(key, str(error))
+        parsed.append({"sub": sub, "name": row.get("name", "").strip(), "email": row.get("email", "").strip(),
+                       "role": role, "capacity": capacity, "answers": answers, "row": number})
+    if problems:
+        raise InvalidInput(
+            _("%(n)d problems in the file; nothing was imported. Correct the rows listed and import again.",
+              n=len(problems)),
+            errors={f"row {p['row']}": [f"{p['column']}: {p['message']}"] for p in problems[:MAX_REPORTED_ERRORS]},
+            rows=problems[:MAX_REPORTED_ERRORS],
+        )
+    return _write_import(ctx, programme, parsed)
+
+
+def _write_import(ctx: LaunchContext, programme: Programme, rows: list[dict[str, Any]]) -> dict[str, int]:
+    course: Course = programme.course
+    users = {u.sub: u for u in db.session.execute(
+        sa.select(User).where(User.platform_id == course.platform_id)).scalars()}
+    people = {p.user_id: p for p in db.session.execute(
+        sa.select(Participant).where(Participant.programme_id == programme.id)).scalars()}
+    counts = {"rows": len(rows), "added": 0, "updated": 0}
+    try:
+        for row in rows:
+            user = users.get(row["sub"])
+            if user is None:
+                user = User(platform_id=course.platform_id, sub=row["sub"])
+                db.session.add(user)
+                users[row["sub"]] = user
+            if row["name"]:
+                user.name = row["name"][:255]
+            if row["email"]:
+                user.email = row["email"][:320]
+            db.session.flush()
+            person = people.get(user.id)
+            if person is None:
+                person = Participant(programme_id=programme.id, user_id=user.id,
+                                     role=row["role"] or ParticipantRole.MENTEE)
+                db.session.add(person)
+                db.session.flush()
+                people[user.id] = person
+                counts["added"] += 1
+            else:
+                counts["updated"] += 1
+                if row["role"] is not None and person.role is not ParticipantRole.COORDINATOR:
+                    person.role = row["role"]
+            if row["capacity"] is not None:
+                person.capacity = row["capacity"]
+            profiles._write(person.id, row["answers"])
+        audit.record("roster.imported", "programme", programme.id, actor_user_id=ctx.user_id, **counts)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return counts
