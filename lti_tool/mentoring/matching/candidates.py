@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from scipy import sparse
+
 from .scoring import CODE_KINDS, NUMBER_KINDS, SET_KINDS, Criterion, Kind, Model, Rule
 
 IntArray = NDArray[np.int64]
@@ -36,9 +38,10 @@ IntArray = NDArray[np.int64]
 class Settings:
     """Tuning knobs (see :class:`~.engine.SolveOptions`)."""
 
-    k: int = 8
-    pool: int = 192
-    random_fill: int = 48
+    k: int = 12
+    pool: int = 480
+    random_fill: int = 32
+    triple_share: int = 70
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
 
@@ -101,6 +104,38 @@ def tag_criterion(model: Model, blocking: Criterion | None) -> Criterion | None:
     return max(tags, key=lambda c: c.weight) if tags else None
 
 
+class Postings:
+    """Mentor lists per integer key, each sorted by the proximity rank.
+
+    ``lookup`` turns query keys into ``(start, length)`` slices of ``mentors``;
+    ``window`` centres a slice on a mentee's ideal proximity rank.
+    """
+
+    def __init__(self, keys: IntArray, mentors: IntArray, rank: IntArray, n_ranks: int) -> None:
+        order = np.lexsort((rank[mentors], keys))
+        keys, self.mentors = keys[order], mentors[order].astype(np.int64)
+        self.keys, first = np.unique(keys, return_index=True)
+        self.ptr = np.append(first, len(keys)).astype(np.int64)
+        self.span = np.int64(n_ranks + 1)
+        self.composite = np.searchsorted(self.keys, keys) * self.span + rank[self.mentors]
+        self.base = 0  # offset of ``mentors`` inside :attr:`Index.source`
+
+    def lookup(self, keys: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Slot, start and length of each query key (length 0 when absent)."""
+        slot = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        if len(self.keys) == 0:
+            return slot, np.zeros(len(keys), np.int64), np.zeros(len(keys), np.int64)
+        hit = self.keys[slot] == keys
+        start = self.ptr[slot]
+        return slot, start, np.where(hit, self.ptr[slot + 1] - start, 0)
+
+    def window(self, slot: IntArray, start: IntArray, length: IntArray, take: IntArray,
+               target: IntArray) -> IntArray:
+        """Start of a ``take``-long slice centred on each ``target`` rank."""
+        centre = np.searchsorted(self.composite, slot * self.span + target) - start
+        return start + np.clip(centre - take // 2, 0, np.maximum(length - take, 0))
+
+
 class Index:
     """Blocks of active mentors, the blocks of each mentee, and tag postings."""
 
@@ -113,46 +148,53 @@ class Index:
         keep = active[rows]
         rows, blocks = rows[keep], blocks[keep]
         self.n_blocks = n_blocks
-        self.near = proximity_criterion(model)
-        self.mentor_rank, self.mentee_rank, self.n_ranks = _proximity_ranks(model, self.near)
-        # within a block (and a posting) mentors are sorted by the proximity key
-        by_key = np.lexsort((self.mentor_rank[rows], blocks))
-        rows, blocks = rows[by_key], blocks[by_key]
-        self.block_ptr, self.block_mentors = _group(blocks, rows, n_blocks)
-        self.block_sorted = self._sorted_keys(blocks, rows)
-        self.block_size = np.diff(self.block_ptr)
+        self.near = proximity_criteria(model)
+        self.mentor_rank, self.mentee_rank, n_ranks = _proximity_ranks(model, self.near)
+        self.blocks = Postings(blocks, rows, self.mentor_rank, n_ranks)
+        self.block_size = np.bincount(blocks, minlength=n_blocks).astype(np.int64)
         self.block_supply = np.bincount(blocks, weights=capacity[rows], minlength=n_blocks)
         m_rows, m_blocks, _ = _memberships(model, self.blocking, mentor_side=False)
         ok = m_blocks < n_blocks
         self.mentee_ptr, self.mentee_blocks = _group(m_rows[ok], m_blocks[ok], model.mentees.size)
         self.tags = tag_criterion(model, self.blocking)
         self.vocab = 0
+        self.postings: list[Postings] = []
         if self.tags is not None:
-            self._build_postings(rows, blocks)
+            csr = model.mentors.csr[self.tags.key]
+            self.vocab = int(csr.shape[1])
+            # (block, tag) combinations up to triples while keys fit in int64
+            self.depth = 3 if (n_blocks + 1) * float(self.vocab) ** 3 < 2**62 else 1
+            self.postings = [
+                Postings(key, rows[owner], self.mentor_rank, n_ranks)
+                for key, owner in self.tag_keys(csr, rows, blocks)
+            ]
+        # all mentor lists in one array so that a pool is built by one gather
+        base = 0
+        for post in [*self.postings, self.blocks]:
+            post.base = base
+            base += len(post.mentors)
+        self.source = np.concatenate([p.mentors for p in [*self.postings, self.blocks]])
 
-    def _build_postings(self, rows: IntArray, blocks: IntArray) -> None:
-        assert self.tags is not None
-        csr = self.model.mentors.csr[self.tags.key]
-        self.vocab = int(csr.shape[1])
-        # expand every (mentor, block) membership by the mentor's offered tags
+    def tag_keys(
+        self, csr: sparse.csr_matrix, rows: IntArray, blocks: IntArray
+    ) -> list[tuple[IntArray, IntArray]]:
+        """(key, owner) of every (block, tag), (block, tag, tag), (block, tag, tag, tag).
+
+        ``owner`` indexes ``rows``/``blocks``; the same code builds mentor
+        postings and mentee queries.  Combinations are of increasing tag ids.
+        """
+        v = np.int64(self.vocab)
         n_tags = np.diff(csr.indptr)[rows]
         owner, pos = _expand(csr.indptr[rows], n_tags)
-        keys = blocks[owner] * self.vocab + csr.indices[pos]
-        self.post_ptr, self.post_mentors = _group(keys, rows[owner], self.n_blocks * self.vocab)
-        self.post_sorted = self._sorted_keys(np.sort(keys, kind="stable"), self.post_mentors)
-
-    def _sorted_keys(self, groups: IntArray, mentors: IntArray) -> IntArray:
-        """Composite ``group * ranks + rank`` keys, sorted, for window look-ups."""
-        return groups * np.int64(self.n_ranks + 1) + self.mentor_rank[mentors]
-
-    def window_start(
-        self, sorted_keys: IntArray, group: IntArray, start: IntArray, length: IntArray,
-        take: IntArray, mentee: IntArray,
-    ) -> IntArray:
-        """Offset of a ``take``-long slice centred on each mentee's proximity target."""
-        target = group * np.int64(self.n_ranks + 1) + self.mentee_rank[mentee]
-        centre = np.searchsorted(sorted_keys, target) - start
-        return np.clip(centre - take // 2, 0, np.maximum(length - take, 0))
+        end = (csr.indptr[rows] + n_tags)[owner]
+        key = blocks[owner] * v + csr.indices[pos]
+        out = [(key, owner)]
+        for _ in range(self.depth - 1):  # extend each combination by a later tag
+            parent, pos = _expand(pos + 1, end - pos - 1)
+            owner, end = owner[parent], end[parent]
+            key = key[parent] * v + csr.indices[pos]
+            out.append((key, owner))
+        return out
 
     def blocks_of(self, mentees: IntArray) -> tuple[IntArray, IntArray]:
         """(row, block) pairs for the given mentees, rows local to ``mentees``."""
@@ -175,22 +217,27 @@ class Index:
         return out
 
 
-def proximity_criterion(model: Model) -> Criterion | None:
-    """The heaviest weighted numeric criterion; pools are windows around it."""
+def proximity_criteria(model: Model) -> tuple[Criterion, ...]:
+    """Sort keys of the postings: the two heaviest weighted numeric criteria."""
     near = [c for c in model.criteria if c.kind in NUMBER_KINDS and c.weight > 0]
-    return max(near, key=lambda c: c.weight) if near else None
+    return tuple(sorted(near, key=lambda c: -c.weight)[:2])
 
 
-def _proximity_ranks(model: Model, near: Criterion | None) -> tuple[IntArray, IntArray, int]:
-    """Dense ranks of mentor values and of each mentee's ideal mentor value."""
-    if near is None:
-        return np.zeros(model.mentors.size, np.int64), np.zeros(model.mentees.size, np.int64), 1
-    mentor = np.nan_to_num(model.mentors.values[near.key].astype(np.float64), nan=np.inf)
-    ideal = np.nan_to_num(model.mentees.values[near.key].astype(np.float64), nan=np.inf)
-    if near.kind is Kind.LEVEL:
-        ideal = ideal + 1  # best mentor is one level above
-    values = np.unique(mentor)
-    return np.searchsorted(values, mentor), np.searchsorted(values, ideal), len(values)
+def _proximity_ranks(model: Model, near: tuple[Criterion, ...]) -> tuple[IntArray, IntArray, int]:
+    """Lexicographic ranks of mentor values and of each mentee's ideal mentor value."""
+    mentor_rank = np.zeros(model.mentors.size, np.int64)
+    mentee_rank = np.zeros(model.mentees.size, np.int64)
+    n_ranks = 1
+    for c in near:
+        mentor = np.nan_to_num(model.mentors.values[c.key].astype(np.float64), nan=np.inf)
+        ideal = np.nan_to_num(model.mentees.values[c.key].astype(np.float64), nan=np.inf)
+        if c.kind is Kind.LEVEL:
+            ideal = ideal + 1  # best mentor is one level above
+        values = np.unique(mentor)
+        mentor_rank = mentor_rank * (len(values) + 1) + np.searchsorted(values, mentor)
+        mentee_rank = mentee_rank * (len(values) + 1) + np.searchsorted(values, ideal)
+        n_ranks *= len(values) + 1
+    return mentor_rank, mentee_rank, n_ranks
 
 
 def _expand(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
@@ -203,38 +250,60 @@ def _expand(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _fill(
-    seg_row: IntArray, seg_start: IntArray, take: IntArray, source: IntArray, n_rows: int, width: int,
+    pool: IntArray, seg_row: IntArray, seg_start: IntArray, take: IntArray, source: IntArray,
+    col0: IntArray,
 ) -> IntArray:
-    """Fixed-width pool: per row, ``take`` ids from each of its segments in order."""
-    pool = np.full((n_rows, width), -1, np.int64)
+    """Write ``take`` ids of each segment into its row from column ``col0[row]`` on.
+
+    Segments are grouped by row in priority order; returns slots used per row.
+    """
+    used = np.bincount(seg_row, weights=take, minlength=len(pool)).astype(np.int64)
     if len(seg_row) == 0:
-        return pool
+        return used
     before = np.cumsum(take) - take
-    first = np.searchsorted(seg_row, seg_row, side="left")
-    at = before - before[first]
-    take = np.clip(width - at, 0, take)
+    at = before - before[np.searchsorted(seg_row, seg_row, side="left")] + col0[seg_row]
     owner, pos = _expand(seg_start, take)
     pool[seg_row[owner], at[owner] + pos - seg_start[owner]] = source[pos]
+    return used
+
+
+def _fill_levels(
+    parts: list[tuple[IntArray, IntArray, IntArray]], n_rows: int, width: int, source: IntArray
+) -> IntArray:
+    """One scatter of several levels of ``(row, begin, take)`` segments of ``source``.
+
+    Within a row, levels keep their order, then segments their order.
+    """
+    row = np.concatenate([p[0] for p in parts])
+    level = np.concatenate([np.full(len(p[0]), n, np.int64) for n, p in enumerate(parts)])
+    order = np.lexsort((np.arange(len(row)), level, row))
+    begin = np.concatenate([p[1] for p in parts])[order]
+    take = np.concatenate([p[2] for p in parts])[order]
+    pool = np.full((n_rows, width), -1, np.int64)
+    _fill(pool, row[order], begin, take, source, np.zeros(n_rows, np.int64))
     return pool
 
 
-def _water_fill(row: IntArray, length: IntArray, width: int) -> IntArray:
-    """Share ``width`` slots among each row's segments (sorted by length ascending).
+def _water_fill(row: IntArray, length: IntArray, width: IntArray) -> IntArray:
+    """Share ``width[row]`` slots among each row's segments (sorted by length ascending).
 
     Short segments are taken whole; the rest split the remaining slots evenly,
     so every wanted tag contributes mentors.
     """
+    if len(row) == 0:
+        return np.zeros(0, np.int64)
+    n = int(row.max()) + 1
     first = np.searchsorted(row, row, side="left")
-    count = np.bincount(row)[row]
+    count = np.bincount(row, minlength=n)[row]
     rank = np.arange(len(row)) - first
     before = np.cumsum(length) - length
     before = before - before[first]
-    whole = length * (count - rank) + before <= width
-    # slots left after the whole segments, split among the others
-    whole_sum = np.bincount(row, weights=np.where(whole, length, 0))[row]
-    rest = np.maximum(np.bincount(row, weights=~whole)[row], 1)
-    share = ((width - whole_sum) // rest).astype(np.int64)
-    return np.where(whole, length, np.minimum(length, share))
+    room = width[row]
+    whole = length * (count - rank) + before <= room
+    whole_sum = np.bincount(row, weights=np.where(whole, length, 0), minlength=n)[row]
+    rest = np.maximum(np.bincount(row, weights=~whole, minlength=n)[row], 1)
+    share = np.maximum((room - whole_sum) // rest, 0).astype(np.int64)
+    return np.where(whole, length, np.minimum(length, share)).astype(np.int64)
 
 
 class Generator:
@@ -250,42 +319,61 @@ class Generator:
         self.s = settings
 
     # -- pools -----------------------------------------------------------
-    def _block_pool(self, rows: IntArray, width: int, centred: bool = False) -> IntArray:
-        """Whole blocks (``centred=False``) or a window of each block around the mentee."""
-        ix = self.index
-        owner, blocks = ix.blocks_of(rows)
-        start, length = ix.block_ptr[blocks], ix.block_size[blocks]
-        if not centred:
-            return _fill(owner, start, length, ix.block_mentors, len(rows), width)
-        take = _water_fill(owner, length, width)
-        offset = ix.window_start(ix.block_sorted, blocks, start, length, take, rows[owner])
-        return _fill(owner, start + offset, take, ix.block_mentors, len(rows), width)
+    def _whole_blocks(self, rows: IntArray, width: int) -> IntArray:
+        """Every mentor of each mentee's blocks (``width`` >= reach)."""
+        owner, blocks = self.index.blocks_of(rows)
+        _, start, length = self.index.blocks.lookup(blocks)
+        pool = np.full((len(rows), width), -1, np.int64)
+        _fill(pool, owner, start, length, self.index.blocks.mentors, np.zeros(len(rows), np.int64))
+        return pool
 
-    def _tag_pool(self, rows: IntArray, width: int) -> IntArray:
-        """Mentors offering each wanted tag, nearest (time zone, level) first."""
-        ix = self.index
-        assert ix.tags is not None
-        csr = self.model.mentees.csr[ix.tags.key]
-        b_owner, blocks = ix.blocks_of(rows)
-        n_tags = np.diff(csr.indptr)[rows[b_owner]]
-        owner, pos = _expand(csr.indptr[rows[b_owner]], n_tags)
-        key = blocks[owner] * ix.vocab + csr.indices[pos].astype(np.int64)
-        length = ix.post_ptr[key + 1] - ix.post_ptr[key]
-        row = b_owner[owner]
-        order = np.lexsort((key, length, row))  # rarest wanted tag first
-        row, key, length = row[order], key[order], length[order]
-        start = ix.post_ptr[key]
-        take = _water_fill(row, length, width)
-        offset = ix.window_start(ix.post_sorted, key, start, length, take, rows[row])
-        return _fill(row, start + offset, take, ix.post_mentors, len(rows), width)
+    def _segments(
+        self, used: IntArray, post: Postings, row: IntArray, key: IntArray, rows: IntArray,
+        budget: IntArray,
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """Windows ``(row, begin, take)`` of the ``key`` postings, smallest first, within ``budget``."""
+        slot, start, length = post.lookup(key)
+        keep = length > 0
+        row, slot, start, length = row[keep], slot[keep], start[keep], length[keep]
+        order = np.lexsort((slot, length, row))
+        row, slot, start, length = row[order], slot[order], start[order], length[order]
+        take = _water_fill(row, length, np.maximum(budget, 0))
+        begin = post.window(slot, start, length, take, self.index.mentee_rank[rows[row]])
+        return row, begin, take
+
+    def _pool(self, rows: IntArray) -> IntArray:
+        """Tag triples, pairs, single tags, then the nearest mentors of the blocks.
+
+        Mentors offering several wanted tags are the best candidates and their
+        postings are short, so they come first; each level gets what the
+        previous ones left.
+        """
+        ix, s = self.index, self.s
+        used = np.zeros(len(rows), np.int64)
+        b_row, blocks = ix.blocks_of(rows)
+        levels: list[tuple[Postings, IntArray, IntArray, IntArray]] = []
+        if ix.tags is not None:
+            csr = self.model.mentees.csr[ix.tags.key]
+            for post, (key, owner) in zip(ix.postings, ix.tag_keys(csr, rows[b_row], blocks), strict=True):
+                levels.append((post, b_row[owner], key, np.full(len(rows), s.pool - s.random_fill)))
+        levels.reverse()  # deepest combinations first
+        levels.append((ix.blocks, b_row, blocks, np.full(len(rows), s.pool)))
+        if len(levels) > 1:  # triples may take part of the tag room only
+            levels[0] = (*levels[0][:3], levels[0][3] * s.triple_share // 100)
+        parts = []
+        for post, row, key, room in levels:
+            seg = self._segments(used, post, row, key, rows, room - used)
+            used = used + np.bincount(seg[0], weights=seg[2], minlength=len(rows)).astype(np.int64)
+            parts.append((seg[0], seg[1] + post.base, seg[2]))
+        return _fill_levels(parts, len(rows), s.pool, ix.source)
 
     # -- scoring -------------------------------------------------------
     def _score(self, rows: IntArray, pool: IntArray) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
         pool.sort(axis=1)
-        pool[:, 1:][pool[:, 1:] == pool[:, :-1]] = -1  # same mentor reached twice
+        pool[:, 1:][pool[:, 1:] == pool[:, :-1]] = -1  # a mentor reached by several tags
         valid = pool >= 0
         mentors = np.where(valid, pool, 0)
-        score, ok = self.model.evaluate(rows[:, None], mentors)
+        score, ok = self.model.evaluate(rows[:, None], mentors, assume=self.index.blocking)
         ok &= valid
         if len(self.forbidden):
             keys = rows[:, None] * np.int64(self.model.mentors.size) + mentors
@@ -295,27 +383,27 @@ class Generator:
     def _select(
         self, rows: IntArray, pool: IntArray, k: IntArray | None, out: list[tuple[IntArray, ...]]
     ) -> IntArray:
-        """Score a pool chunk, append the top ``k`` feasible arcs per row; return feasible counts."""
+        """Score a pool chunk and append its best ``k`` feasible arcs per row.
+
+        :returns: feasible mentors per row in the pool.
+        """
         score, ok = self._score(rows, pool)
-        feasible = ok.sum(axis=1).astype(np.int64)
-        if k is None:  # keep every feasible arc
-            r, c = np.nonzero(ok)
-            out.append((rows[r], pool[r, c], score[r, c]))
-            return feasible
+        if k is None:
+            k = np.full(len(rows), pool.shape[1], np.int64)
+        want = int(min(k.max(initial=1), pool.shape[1]))
         masked = np.where(ok, score, -np.inf).astype(np.float32)
-        kmax = int(min(k.max(initial=1), pool.shape[1]))
-        if pool.shape[1] > kmax:
-            top = np.argpartition(-masked, kmax - 1, axis=1)[:, :kmax]
+        if pool.shape[1] > want:
+            top = np.argpartition(-masked, want - 1, axis=1)[:, :want]
         else:
             top = np.broadcast_to(np.arange(pool.shape[1]), pool.shape)
         top_score = np.take_along_axis(masked, top, axis=1)
         order = np.argsort(-top_score, axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
         top_score = np.take_along_axis(top_score, order, axis=1)
-        keep = (np.arange(kmax) < k[:, None]) & np.isfinite(top_score)
+        ids = np.take_along_axis(np.take_along_axis(pool, top, axis=1), order, axis=1)
+        keep = np.isfinite(top_score) & (np.arange(want) < k[:, None])
         r, c = np.nonzero(keep)
-        out.append((rows[r], np.take_along_axis(pool, top, axis=1)[r, c], top_score[r, c]))
-        return feasible
+        out.append((rows[r], ids[r, c], top_score[r, c]))
+        return ok.sum(axis=1).astype(np.int64)
 
     def _chunks(self, n: int, width: int) -> range:
         return range(0, n, max(1, self.s.chunk_cells // max(width, 1)))
@@ -335,7 +423,7 @@ class Generator:
             end = min(end, start + max(1, self.s.chunk_cells // width))
             sel = order[start:end]
             kk = None if k is None else k[sel]
-            feasible[sel] = self._select(rows[sel], self._block_pool(rows[sel], width), kk, out)
+            feasible[sel] = self._select(rows[sel], self._whole_blocks(rows[sel], width), kk, out)
             start = end
         return feasible
 
@@ -346,7 +434,7 @@ class Generator:
         complete = np.zeros(n_all, bool)
         out: list[tuple[IntArray, ...]] = []
         reach = self.index.reach(mentees)
-        n_mentors = int(len(np.unique(self.index.block_mentors)))
+        n_mentors = int(len(np.unique(self.index.blocks.mentors)))
         if len(mentees) * n_mentors <= self.s.complete_pairs:
             feasible[mentees] = self._exhaustive(mentees, reach, None, out)
             complete[mentees] = True
@@ -359,15 +447,11 @@ class Generator:
             feasible[mentees[sel]] = self._exhaustive(mentees[sel], reach[sel], k[sel], out)
             complete[mentees[sel]] = True
         big = np.flatnonzero(~small)
-        tag_width = self.s.pool - self.s.random_fill if self.index.tags is not None else 0
         short = []
         for lo in self._chunks(len(big), self.s.pool):
             sel = big[lo:lo + max(1, self.s.chunk_cells // self.s.pool)]
             rows = mentees[sel]
-            pool = np.full((len(rows), self.s.pool), -1, np.int64)
-            if tag_width:
-                pool[:, :tag_width] = self._tag_pool(rows, tag_width)
-            pool[:, tag_width:] = self._block_pool(rows, self.s.pool - tag_width, centred=True)
+            pool = self._pool(rows)
             found = self._select(rows, pool, k[sel], out)
             feasible[rows] = found
             short.append(sel[found < k[sel]])

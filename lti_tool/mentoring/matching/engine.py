@@ -96,14 +96,16 @@ class SolveOptions:
 
     :param k: candidates kept per mentee (x1.5 / supply ratio where capacity is scarce, up to 3k).
     :param pool: mentors scored per mentee before keeping the top ``k``.
-    :param random_fill: pool slots for mentors of the block nearest in time zone/level.
+    :param random_fill: pool slots kept for the block's mentors nearest in time zone/level.
+    :param triple_share: percent of the tag slots mentors sharing three wanted tags may take.
     :param complete_pairs: below this many mentee x mentor pairs every feasible
         pair becomes a candidate (exact optimum).
     """
 
-    k: int = 8
-    pool: int = 192
-    random_fill: int = 48
+    k: int = 12
+    pool: int = 480
+    random_fill: int = 32
+    triple_share: int = 70
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
 
@@ -253,7 +255,7 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
     opts = options or SolveOptions()
     clock = _Clock()
     model = problem.model()
-    n, m = problem.mentees.size, problem.mentors.size
+    n = problem.mentees.size
     capacity = problem.capacities()
     blocked = np.zeros(n, bool)
     if problem.mentees.blocked is not None:
@@ -268,7 +270,10 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
 
     active = np.flatnonzero(~blocked & ~is_locked)
     open_mentors = np.flatnonzero(capacity > 0)
-    settings = Settings(opts.k, opts.pool, opts.random_fill, opts.complete_pairs, opts.chunk_cells)
+    settings = Settings(
+        k=opts.k, pool=opts.pool, random_fill=opts.random_fill, triple_share=opts.triple_share,
+        complete_pairs=opts.complete_pairs, chunk_cells=opts.chunk_cells,
+    )
     gen = Generator(model, open_mentors, capacity, forbidden, settings)
     cands = gen.generate(active)
     clock.lap("candidates")

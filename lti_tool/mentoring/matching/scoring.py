@@ -188,6 +188,7 @@ class Side:
     size: int
     bits: dict[str, NDArray[np.uint64]] = field(default_factory=dict)
     counts: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    inverse: dict[str, NDArray[np.float32]] = field(default_factory=dict)
     csr: dict[str, sparse.csr_matrix] = field(default_factory=dict)
     codes: dict[str, NDArray[np.int32]] = field(default_factory=dict)
     values: dict[str, NDArray[np.float32]] = field(default_factory=dict)
@@ -202,7 +203,11 @@ def compile_sides(
 ) -> tuple[Side, Side]:
     """Pack the columns used by ``criteria`` into kernel-friendly arrays."""
     sides = (Side(mentees.size), Side(mentors.size))
+    seen: set[str] = set()
     for c in criteria:
+        if c.key in seen:  # one encoding per column
+            continue
+        seen.add(c.key)
         for who, side in zip((mentees, mentors), sides):
             if c.key not in who.columns:
                 raise ValueError(f"column {c.key!r} missing")
@@ -223,16 +228,24 @@ def compile_sides(
                 side.codes[c.key] = np.asarray(raw, dtype=np.int32).reshape(who.size)
             else:
                 side.values[c.key] = np.asarray(raw, dtype=np.float32).reshape(who.size)
+            if c.kind is Kind.TIMEZONE:
+                side.values[c.key] = np.mod(side.values[c.key], np.float32(1440))
             if c.key in side.bits:
-                side.counts[c.key] = np.bitwise_count(side.bits[c.key]).sum(axis=1).astype(np.float32)
+                count = np.bitwise_count(side.bits[c.key]).sum(axis=1).astype(np.float32)
+                side.counts[c.key] = count
+                side.inverse[c.key] = np.divide(1, count, out=np.zeros_like(count), where=count > 0)
+                side.bits[c.key] = np.ascontiguousarray(side.bits[c.key].T)
     return sides
 
 
 def _shared(a: NDArray[np.uint64], b: NDArray[np.uint64], i: Any, j: Any) -> Float32:
-    both = a[i] & b[j]
-    if both.shape[-1] == 1:
-        return np.bitwise_count(both[..., 0]).astype(np.float32)
-    return np.bitwise_count(both).sum(axis=-1, dtype=np.int16).astype(np.float32)
+    """Common set bits; ``a``/``b`` are word-major ``(words, n)`` for contiguous gathers."""
+    acc = np.bitwise_count(a[0][i] & b[0][j])
+    if len(a) > 3:
+        acc = acc.astype(np.uint16)
+    for w in range(1, len(a)):
+        acc += np.bitwise_count(a[w][i] & b[w][j])
+    return acc.astype(np.float32)
 
 
 def raw_measure(c: Criterion, a: Side, b: Side, i: Any, j: Any) -> Float32:
@@ -249,9 +262,9 @@ def raw_measure(c: Criterion, a: Side, b: Side, i: Any, j: Any) -> Float32:
         x, y = a.codes[k][i], b.codes[k][j]
         return np.where((x < 0) | (y < 0), np.float32(np.nan), (x == y).astype(np.float32))
     x, y = a.values[k][i], b.values[k][j]
-    if c.kind is Kind.TIMEZONE:
-        d = np.abs(x - y) % 1440
-        return np.minimum(d, 1440 - d) / np.float32(60)
+    if c.kind is Kind.TIMEZONE:  # values are stored modulo one day
+        d = np.abs(x - y)
+        return np.minimum(d, np.float32(1440) - d) * np.float32(1 / 60)
     if c.kind is Kind.LEVEL:
         return y - x
     return np.abs(x - y)
@@ -260,24 +273,24 @@ def raw_measure(c: Criterion, a: Side, b: Side, i: Any, j: Any) -> Float32:
 def score_from_measure(c: Criterion, a: Side, i: Any, m: Float32) -> Float32:
     """Map a raw measure to a score in [0, 1] (NaN counts as 0)."""
     k = c.key
+    one = np.float32(1)
     if c.kind is Kind.TAGS:
-        want = a.counts[k][i]
-        s = np.divide(m, want, out=np.zeros(np.broadcast(m, want).shape, np.float32), where=want > 0)
-    elif c.kind is Kind.MULTI_CHOICE:
+        return m * a.inverse[k][i]
+    if c.kind is Kind.MULTI_CHOICE:
         raise AssertionError("multi-choice needs both counts; use criterion_scores")
-    elif c.kind is Kind.LANGUAGES:
-        s = (m > 0).astype(np.float32)
-    elif c.kind in CODE_KINDS:
-        s = (m == 0).astype(np.float32) if c.rule is Rule.MUST_DIFFER else (m == 1).astype(np.float32)
-    elif c.kind is Kind.AVAILABILITY:
+    if c.kind is Kind.LANGUAGES:
+        return (m > 0).astype(np.float32)
+    if c.kind in CODE_KINDS:
+        return (m == 0).astype(np.float32) if c.rule is Rule.MUST_DIFFER else (m == 1).astype(np.float32)
+    if c.kind is Kind.AVAILABILITY:
         cap = np.minimum(a.counts[k][i], np.float32(c.scale))
-        s = np.divide(m, cap, out=np.zeros(np.broadcast(m, cap).shape, np.float32), where=cap > 0)
-        s = np.minimum(s, 1)
-    elif c.kind is Kind.LEVEL:
-        s = np.where(m >= 1, 1 - (m - 1) / np.float32(c.scale), 0)
+        inv = np.divide(one, cap, out=np.zeros(cap.shape, np.float32), where=cap > 0)
+        return np.minimum(m * inv, one)
+    if c.kind is Kind.LEVEL:
+        s = np.where(m >= 1, one - (m - one) * np.float32(1 / c.scale), np.float32(0))
     else:
-        s = 1 - m / np.float32(c.scale)
-    return np.nan_to_num(np.clip(s, 0, 1), nan=0.0).astype(np.float32, copy=False)
+        s = one - m * np.float32(1 / c.scale)
+    return np.fmax(s, np.float32(0))  # fmax also maps NaN (missing) to 0
 
 
 def criterion_scores(c: Criterion, a: Side, b: Side, i: Any, j: Any) -> tuple[Float32, Float32]:
@@ -325,14 +338,25 @@ class Model:
         """Criteria carrying a hard constraint."""
         return tuple(c for c in self.criteria if c.rule is not None)
 
-    def evaluate(self, i: Any, j: Any) -> tuple[Float32, BoolArray]:
-        """Weighted score (normalised by the weight sum) and feasibility of pairs."""
+    def evaluate(self, i: Any, j: Any, assume: Criterion | None = None) -> tuple[Float32, BoolArray]:
+        """Weighted score (normalised by the weight sum) and feasibility of pairs.
+
+        :param assume: a weight-0 constraint the caller already guarantees
+            (the blocking criterion of candidate pools); it is not re-checked.
+        """
         shape = np.broadcast(np.asarray(i), np.asarray(j)).shape
         total = np.zeros(shape, np.float32)
         ok = np.ones(shape, dtype=bool)
-        norm = self.total_weight
+        norm = self.total_weight or 1.0
         for c in self.criteria:
-            if c.weight == 0 and c.rule is None:
+            if c.weight == 0 and (c.rule is None or c is assume):
+                continue
+            if c.weight == 0 and c.kind in CODE_KINDS:  # integer fast path
+                x, y = self.mentees.codes[c.key][i], self.mentors.codes[c.key][j]
+                if c.rule is Rule.MUST_SHARE:
+                    ok &= (x == y) & (x >= 0)
+                else:  # must_differ: missing values pass
+                    ok &= (x != y) | (x < 0)
                 continue
             if c.weight > 0:
                 m, s = criterion_scores(c, self.mentees, self.mentors, i, j)
