@@ -54,9 +54,9 @@ ALLOWED_TYPES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
     "odp": ("application/vnd.oasis.opendocument.presentation", _ZIP),
     "odt": ("application/vnd.oasis.opendocument.text", _ZIP),
     "ods": ("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
-    "txt": ("text/plain; charset=utf-8", _utf8_text),
-    "md": ("text/plain; charset=utf-8", _utf8_text),
-    "csv": ("text/csv; charset=utf-8", _utf8_text),
+    "txt": ("text/plain", _utf8_text),
+    "md": ("text/plain", _utf8_text),
+    "csv": ("text/csv", _utf8_text),
 }
 SNIFF_BYTES = 512
 

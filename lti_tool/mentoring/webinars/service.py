@@ -17,7 +17,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -458,7 +458,8 @@ def _uid(webinar: Webinar) -> str:
 
 
 def _page_url(webinar: Webinar) -> str:
-    return current_app.config["BASE_URL"] + url_for("webinars.page", webinar_id=webinar.id)
+    # Built by hand: jobs (reminders) run outside any request, where url_for cannot.
+    return f"{current_app.config['BASE_URL']}/webinars/{webinar.id}"
 
 
 def calendar_text(

@@ -40,26 +40,35 @@ class World:
     programme: Programme
     people: dict[str, Person] = field(default_factory=dict)
 
-    def add(self, name: str, role: ParticipantRole, *, email_address: str | None = "",
-            timezone: str | None = None) -> Person:
+    def add(
+        self, name: str, role: ParticipantRole, *, email_address: str | None = "", timezone: str | None = None
+    ) -> Person:
         n = next(_counter)
         user = User(
-            platform_id=self.platform_id, sub=f"sub-{name}-{n}", name=name.title(),
-            email=f"{name}@example.edu" if email_address == "" else email_address, timezone=timezone,
+            platform_id=self.platform_id,
+            sub=f"sub-{name}-{n}",
+            name=name.title(),
+            email=f"{name}@example.edu" if email_address == "" else email_address,
+            timezone=timezone,
         )
         db.session.add(user)
         db.session.flush()
         coordinator = role is ParticipantRole.COORDINATOR
-        db.session.add(Enrolment(
-            user_id=user.id, course_id=self.course.id,
-            role=CourseRole.COORDINATOR if coordinator else CourseRole.PARTICIPANT,
-            is_mentor=role is ParticipantRole.MENTOR,
-        ))
+        db.session.add(
+            Enrolment(
+                user_id=user.id,
+                course_id=self.course.id,
+                role=CourseRole.COORDINATOR if coordinator else CourseRole.PARTICIPANT,
+                is_mentor=role is ParticipantRole.MENTOR,
+            )
+        )
         participant = Participant(programme_id=self.programme.id, user_id=user.id, role=role)
         db.session.add(participant)
         db.session.commit()
         ctx = LaunchContext(
-            platform_id=self.platform_id, user_id=user.id, course_id=self.course.id,
+            platform_id=self.platform_id,
+            user_id=user.id,
+            course_id=self.course.id,
             role=CourseRole.COORDINATOR if coordinator else CourseRole.PARTICIPANT,
             is_mentor=role is ParticipantRole.MENTOR,
         )
@@ -72,11 +81,17 @@ def make_world(context_id: str = "course-1", timezone: str = "Europe/Rome") -> W
     """A platform, a course with its programme, a coordinator, two mentors and two mentees."""
     platform = registry.find_platform("https://lms.example.edu", "ritmo")
     if platform is None:
-        platform = registry.add_platform({
-            "issuer": "https://lms.example.edu", "client_id": "ritmo", "deployment_ids": ["d1"],
-            "auth_login_url": "https://lms.example.edu/auth", "auth_token_url": "https://lms.example.edu/token",
-            "key_set_url": "https://lms.example.edu/jwks", "name": "Example LMS",
-        })
+        platform = registry.add_platform(
+            {
+                "issuer": "https://lms.example.edu",
+                "client_id": "ritmo",
+                "deployment_ids": ["d1"],
+                "auth_login_url": "https://lms.example.edu/auth",
+                "auth_token_url": "https://lms.example.edu/token",
+                "key_set_url": "https://lms.example.edu/jwks",
+                "name": "Example LMS",
+            }
+        )
     course = Course(platform_id=platform.id, context_id=context_id, title="Mentoring 101")
     db.session.add(course)
     db.session.flush()
@@ -108,7 +123,7 @@ class Mailbox:
             self.port = probe.getsockname()[1]
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"

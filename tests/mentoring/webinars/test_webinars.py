@@ -17,8 +17,12 @@ from tests.mentoring.webinars.factory import World, api
 def schedule(client, world: World, **overrides):
     start = (utcnow() + timedelta(days=3)).replace(tzinfo=None, microsecond=0)
     body = {
-        "title": "Listening skills", "description": "Bring **questions**.", "audience": "everyone",
-        "starts_at": start.isoformat(), "timezone": "UTC", "duration_minutes": 60,
+        "title": "Listening skills",
+        "description": "Bring **questions**.",
+        "audience": "everyone",
+        "starts_at": start.isoformat(),
+        "timezone": "UTC",
+        "duration_minutes": 60,
         **overrides,
     }
     response = api(client, world.people["coach"], "POST", "/api/webinars", json=body)
@@ -46,8 +50,13 @@ def test_coordinator_schedules_with_a_generated_jitsi_room(client, world):
 
 
 def test_only_coordinators_schedule(client, world):
-    response = api(client, world.people["mara"], "POST", "/api/webinars", json={
-        "title": "x", "starts_at": "2030-01-01T10:00", "timezone": "UTC", "duration_minutes": 30})
+    response = api(
+        client,
+        world.people["mara"],
+        "POST",
+        "/api/webinars",
+        json={"title": "x", "starts_at": "2030-01-01T10:00", "timezone": "UTC", "duration_minutes": 30},
+    )
     assert response.status_code == 403
     assert db.session.execute(sa.select(sa.func.count()).select_from(Webinar)).scalar_one() == 0
 
@@ -59,11 +68,27 @@ def test_join_addresses_come_from_the_allow_list(client, world, app):
     ]:
         [webinar] = schedule(client, world, join_url=url)
         assert (webinar["join_provider"], webinar["join_url"]) == (provider, url)
-    for bad in ["https://evil.example.com/zoom.us", "http://zoom.us/j/1", "https://zoom.us.evil.com/j/1",
-                "https://user:pw@zoom.us/j/1", "javascript:alert(1)", "https://bbb.example.edu/b/room"]:
-        response = api(client, world.people["coach"], "POST", "/api/webinars", json={
-            "title": "x", "starts_at": "2030-01-01T10:00", "timezone": "UTC", "duration_minutes": 30,
-            "join_url": bad})
+    for bad in [
+        "https://evil.example.com/zoom.us",
+        "http://zoom.us/j/1",
+        "https://zoom.us.evil.com/j/1",
+        "https://user:pw@zoom.us/j/1",
+        "javascript:alert(1)",
+        "https://bbb.example.edu/b/room",
+    ]:
+        response = api(
+            client,
+            world.people["coach"],
+            "POST",
+            "/api/webinars",
+            json={
+                "title": "x",
+                "starts_at": "2030-01-01T10:00",
+                "timezone": "UTC",
+                "duration_minutes": 30,
+                "join_url": bad,
+            },
+        )
         assert response.status_code == 422, bad
         assert "join_url" in response.get_json()["errors"]
     # BigBlueButton is self-hosted: its hosts are the installation's to allow.
@@ -75,8 +100,10 @@ def test_join_addresses_come_from_the_allow_list(client, world, app):
 def test_audience_hides_webinars_from_other_roles(client, world):
     [webinar] = schedule(client, world, audience="mentors")
     assert api(client, world.people["nina"], "GET", f"/api/webinars/{webinar['id']}").status_code == 404
-    assert api(client, world.people["nina"], "POST",
-               f"/api/webinars/{webinar['id']}/registration").status_code == 404
+    assert (
+        api(client, world.people["nina"], "POST", f"/api/webinars/{webinar['id']}/registration").status_code
+        == 404
+    )
     assert api(client, world.people["nina"], "GET", "/api/webinars").get_json()["upcoming"] == []
     mentor_list = api(client, world.people["mara"], "GET", "/api/webinars").get_json()["upcoming"]
     assert [w["id"] for w in mentor_list] == [webinar["id"]]
@@ -122,8 +149,12 @@ def test_waiting_list_and_promotion_when_someone_cancels(client, world, mailbox)
     assert any("METHOD:CANCEL" in c for c in mailbox.calendars("mara@"))
     notices = api(client, world.people["noah"], "GET", "/api/webinars/notices").get_json()["notices"]
     assert [(n["kind"], n["webinar_id"]) for n in notices] == [("promoted", webinar["id"])]
-    assert api(client, world.people["noah"], "POST",
-               f"/api/webinars/notices/{notices[0]['id']}/dismiss").status_code == 204
+    assert (
+        api(
+            client, world.people["noah"], "POST", f"/api/webinars/notices/{notices[0]['id']}/dismiss"
+        ).status_code
+        == 204
+    )
     assert api(client, world.people["noah"], "GET", "/api/webinars/notices").get_json()["notices"] == []
 
     # Raising the capacity promotes the next person too.
@@ -148,7 +179,9 @@ def test_join_link_records_attendance_once_then_redirects(client, world, events)
     attended = [e for e in events if e.name == "webinar.attended"]
     assert len(attended) == 1
     assert (attended[0].participant_id, attended[0].data["webinar_id"]) == (
-        world.people["nina"].id, webinar["id"])
+        world.people["nina"].id,
+        webinar["id"],
+    )
 
     # The host gets in without being counted.
     host = client.get(f"/webinars/{webinar['id']}/join?rs={world.people['coach'].token}")
@@ -175,8 +208,10 @@ def test_host_corrects_attendance_participants_cannot(client, world, events):
     assert too_early.status_code == 409
     starting_soon(webinar["id"], minutes=-30)
     assert api(client, world.people["noah"], "PUT", path, json={"attended": True}).status_code == 403
-    assert api(client, world.people["noah"], "GET",
-               f"/api/webinars/{webinar['id']}/attendance").status_code == 403
+    assert (
+        api(client, world.people["noah"], "GET", f"/api/webinars/{webinar['id']}/attendance").status_code
+        == 403
+    )
     marked = api(client, world.people["mara"], "PUT", path, json={"attended": True})
     assert marked.status_code == 200 and marked.get_json()["attended"] is True
     assert marked.get_json()["attendance_source"] == "host"
@@ -189,19 +224,26 @@ def test_host_corrects_attendance_participants_cannot(client, world, events):
 
 
 def _csv(client, person, webinar_id, text: str):
-    return api(client, person, "POST", f"/api/webinars/{webinar_id}/attendance/import",
-               data={"file": (io.BytesIO(text.encode()), "attendance.csv")},
-               content_type="multipart/form-data")
+    return api(
+        client,
+        person,
+        "POST",
+        f"/api/webinars/{webinar_id}/attendance/import",
+        data={"file": (io.BytesIO(text.encode()), "attendance.csv")},
+        content_type="multipart/form-data",
+    )
 
 
 def test_csv_import_reports_every_bad_row_and_writes_nothing(client, world, events):
     [webinar] = schedule(client, world)
     starting_soon(webinar["id"], minutes=-90)
-    bad = ("Name,User Email,Attended\n"
-           "Nina,nina@example.edu,yes\n"
-           "Ghost,ghost@example.edu,yes\n"
-           "Noah,noah@example.edu,maybe\n"
-           "Nina again,NINA@example.edu,yes\n")
+    bad = (
+        "Name,User Email,Attended\n"
+        "Nina,nina@example.edu,yes\n"
+        "Ghost,ghost@example.edu,yes\n"
+        "Noah,noah@example.edu,maybe\n"
+        "Nina again,NINA@example.edu,yes\n"
+    )
     response = _csv(client, world.people["coach"], webinar["id"], bad)
     assert response.status_code == 422
     rows = response.get_json()["errors"]["rows"]
@@ -211,13 +253,16 @@ def test_csv_import_reports_every_bad_row_and_writes_nothing(client, world, even
     assert db.session.execute(sa.select(sa.func.count()).select_from(WebinarRegistration)).scalar_one() == 0
     assert not [e for e in events if e.name == "webinar.attended"]
 
-    good = (f"user_id;attended\n{world.people['noah'].user.sub};yes\n"
-            f"{world.people['nina'].user.sub};no\n{world.people['mara'].user.sub};1\n")
+    good = (
+        f"user_id;attended\n{world.people['noah'].user.sub};yes\n"
+        f"{world.people['nina'].user.sub};no\n{world.people['mara'].user.sub};1\n"
+    )
     result = _csv(client, world.people["coach"], webinar["id"], good)
     assert result.status_code == 200, result.get_json()
     assert result.get_json() == {"marked": 2, "unmarked": 0, "unchanged": 1}
     assert sorted(e.participant_id for e in events if e.name == "webinar.attended") == sorted(
-        [world.people["noah"].id, world.people["mara"].id])
+        [world.people["noah"].id, world.people["mara"].id]
+    )
     assert _csv(client, world.people["noah"], webinar["id"], good).status_code == 403
     no_column = _csv(client, world.people["coach"], webinar["id"], "name\nNina\n")
     assert no_column.status_code == 422 and "file" in no_column.get_json()["errors"]
@@ -228,18 +273,40 @@ def test_after_the_session_the_page_becomes_a_content_page(client, world):
     path = f"/api/webinars/{webinar['id']}"
     bad = api(client, world.people["mara"], "PATCH", path, json={"recording_url": "javascript:alert(1)"})
     assert bad.status_code == 422
-    updated = api(client, world.people["mara"], "PATCH", path, json={
-        "recording_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
-        "slides_url": "https://slides.example.edu/deck"})
+    updated = api(
+        client,
+        world.people["mara"],
+        "PATCH",
+        path,
+        json={
+            "recording_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "slides_url": "https://slides.example.edu/deck",
+        },
+    )
     assert updated.status_code == 200
     pdf = b"%PDF-1.4\n% slides\n"
-    attached = api(client, world.people["mara"], "POST", "/api/content/items", data={
-        "webinar_id": str(webinar["id"]), "kind": "file", "title": "Slides (PDF)",
-        "file": (io.BytesIO(pdf), "slides.pdf")}, content_type="multipart/form-data")
+    attached = api(
+        client,
+        world.people["mara"],
+        "POST",
+        "/api/content/items",
+        data={
+            "webinar_id": str(webinar["id"]),
+            "kind": "file",
+            "title": "Slides (PDF)",
+            "file": (io.BytesIO(pdf), "slides.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert attached.status_code == 201, attached.get_json()
     # Another participant may not attach materials.
-    refused = api(client, world.people["nina"], "POST", "/api/content/items", json={
-        "webinar_id": webinar["id"], "kind": "link", "title": "x", "url": "https://example.edu"})
+    refused = api(
+        client,
+        world.people["nina"],
+        "POST",
+        "/api/content/items",
+        json={"webinar_id": webinar["id"], "kind": "link", "title": "x", "url": "https://example.edu"},
+    )
     assert refused.status_code == 403
 
     starting_soon(webinar["id"], minutes=-120)
@@ -258,7 +325,9 @@ def test_cancelling_tells_everyone_with_a_calendar_cancellation(client, world, m
     [webinar] = schedule(client, world, capacity=1)
     api(client, world.people["nina"], "POST", f"/api/webinars/{webinar['id']}/registration")
     api(client, world.people["noah"], "POST", f"/api/webinars/{webinar['id']}/registration")
-    assert api(client, world.people["nina"], "POST", f"/api/webinars/{webinar['id']}/cancel").status_code == 403
+    assert (
+        api(client, world.people["nina"], "POST", f"/api/webinars/{webinar['id']}/cancel").status_code == 403
+    )
     cancelled = api(client, world.people["coach"], "POST", f"/api/webinars/{webinar['id']}/cancel").get_json()
     assert cancelled["status"] == "cancelled"
     drain()
@@ -267,16 +336,23 @@ def test_cancelling_tells_everyone_with_a_calendar_cancellation(client, world, m
         cancel = [c for c in mailbox.calendars(f"{name}@") if "METHOD:CANCEL" in c]
         assert cancel and "STATUS:CANCELLED" in cancel[0] and "SEQUENCE:1" in cancel[0]
     assert client.get(f"/webinars/{webinar['id']}/join?rs={world.people['nina'].token}").status_code == 409
-    assert api(client, world.people["noah"], "POST",
-               f"/api/webinars/{webinar['id']}/registration").status_code == 409
+    assert (
+        api(client, world.people["noah"], "POST", f"/api/webinars/{webinar['id']}/registration").status_code
+        == 409
+    )
 
 
 def test_rescheduling_sends_an_update_with_a_higher_sequence(client, world, mailbox):
     [webinar] = schedule(client, world)
     api(client, world.people["nina"], "POST", f"/api/webinars/{webinar['id']}/registration")
     later = (utcnow() + timedelta(days=5)).replace(tzinfo=None, microsecond=0, second=0)
-    moved = api(client, world.people["coach"], "PATCH", f"/api/webinars/{webinar['id']}",
-                json={"starts_at": later.isoformat(), "timezone": "UTC"})
+    moved = api(
+        client,
+        world.people["coach"],
+        "PATCH",
+        f"/api/webinars/{webinar['id']}",
+        json={"starts_at": later.isoformat(), "timezone": "UTC"},
+    )
     assert moved.status_code == 200
     drain()
     assert any(s.startswith("Updated: ") for s in mailbox.subjects("nina@"))
