@@ -10,6 +10,7 @@ gap to a reference optimum and a greedy baseline.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import subprocess
@@ -23,10 +24,10 @@ from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lti_tool.mentoring.matching import solver  # noqa: E402
-from lti_tool.mentoring.matching.candidates import Generator, Settings  # noqa: E402
-from lti_tool.mentoring.matching.engine import MatchingProblem, solve  # noqa: E402
-from lti_tool.mentoring.matching.scoring import (  # noqa: E402
+from lti_tool.mentoring.matching import solver
+from lti_tool.mentoring.matching.candidates import Generator, Settings
+from lti_tool.mentoring.matching.engine import MatchingProblem, solve
+from lti_tool.mentoring.matching.scoring import (
     Criterion,
     Kind,
     Participants,
@@ -111,10 +112,18 @@ def _dense_reference(problem: MatchingProblem) -> tuple[int, float, np.ndarray, 
     rows, cols = linear_sum_assignment(gain, maximize=True)
     hit = ok[rows, slots[cols]]
     r, c = np.nonzero(ok)
-    return int(hit.sum()), float(score[rows[hit], slots[cols[hit]]].astype(np.float64).sum()), r, c, score[r, c]
+    return (
+        int(hit.sum()),
+        float(score[rows[hit], slots[cols[hit]]].astype(np.float64).sum()),
+        r,
+        c,
+        score[r, c],
+    )
 
 
-def _candidate_reference(problem: MatchingProblem, factor: int) -> tuple[int, float, np.ndarray, np.ndarray, np.ndarray]:
+def _candidate_reference(
+    problem: MatchingProblem, factor: int
+) -> tuple[int, float, np.ndarray, np.ndarray, np.ndarray]:
     """Min-cost flow over a candidate set ``factor`` times larger than the engine's."""
     model = problem.model()
     cap = problem.capacities()
@@ -131,9 +140,9 @@ def _greedy(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.n
     order = np.lexsort((-score, mentee))
     mentee, mentor, score = mentee[order], mentor[order].tolist(), score[order].tolist()
     room = cap.tolist()
-    starts = np.flatnonzero(np.r_[True, mentee[1:] != mentee[:-1]]).tolist() + [len(mentee)]
+    starts = [*np.flatnonzero(np.r_[True, mentee[1:] != mentee[:-1]]).tolist(), len(mentee)]
     matched, total = 0, 0.0
-    for a, b in zip(starts[:-1], starts[1:]):
+    for a, b in itertools.pairwise(starts):
         for t in range(a, b):
             j = mentor[t]
             if room[j] > 0:

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-
 from scipy import sparse
 
 from .scoring import CODE_KINDS, NUMBER_KINDS, SET_KINDS, Criterion, Kind, Model, Rule
 
 IntArray = NDArray[np.int64]
+#: (mentee, mentor, score) arrays of one chunk
+Arcs = tuple[IntArray, IntArray, NDArray[np.float32]]
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,9 @@ class Postings:
         start = self.ptr[slot]
         return slot, start, np.where(hit, self.ptr[slot + 1] - start, 0)
 
-    def window(self, slot: IntArray, start: IntArray, length: IntArray, take: IntArray,
-               target: IntArray) -> IntArray:
+    def window(
+        self, slot: IntArray, start: IntArray, length: IntArray, take: IntArray, target: IntArray
+    ) -> IntArray:
         """Start of a ``take``-long slice centred on each ``target`` rank."""
         centre = np.searchsorted(self.composite, slot * self.span + target) - start
         return start + np.clip(centre - take // 2, 0, np.maximum(length - take, 0))
@@ -250,7 +252,11 @@ def _expand(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _fill(
-    pool: IntArray, seg_row: IntArray, seg_start: IntArray, take: IntArray, source: IntArray,
+    pool: IntArray,
+    seg_row: IntArray,
+    seg_start: IntArray,
+    take: IntArray,
+    source: IntArray,
     col0: IntArray,
 ) -> IntArray:
     """Write ``take`` ids of each segment into its row from column ``col0[row]`` on.
@@ -310,8 +316,12 @@ class Generator:
     """Builds the candidate arc set for a set of active mentees and mentors."""
 
     def __init__(
-        self, model: Model, active_mentors: IntArray, capacity: IntArray,
-        forbidden: IntArray, settings: Settings,
+        self,
+        model: Model,
+        active_mentors: IntArray,
+        capacity: IntArray,
+        forbidden: IntArray,
+        settings: Settings,
     ) -> None:
         self.model = model
         self.index = Index(model, active_mentors, capacity)
@@ -328,7 +338,12 @@ class Generator:
         return pool
 
     def _segments(
-        self, used: IntArray, post: Postings, row: IntArray, key: IntArray, rows: IntArray,
+        self,
+        used: IntArray,
+        post: Postings,
+        row: IntArray,
+        key: IntArray,
+        rows: IntArray,
         budget: IntArray,
     ) -> tuple[IntArray, IntArray, IntArray]:
         """Windows ``(row, begin, take)`` of the ``key`` postings, smallest first, within ``budget``."""
@@ -380,9 +395,7 @@ class Generator:
             ok &= ~np.isin(keys, self.forbidden)
         return score, ok
 
-    def _select(
-        self, rows: IntArray, pool: IntArray, k: IntArray | None, out: list[tuple[IntArray, ...]]
-    ) -> IntArray:
+    def _select(self, rows: IntArray, pool: IntArray, k: IntArray | None, out: list[Arcs]) -> IntArray:
         """Score a pool chunk and append its best ``k`` feasible arcs per row.
 
         :returns: feasible mentors per row in the pool.
@@ -408,9 +421,7 @@ class Generator:
     def _chunks(self, n: int, width: int) -> range:
         return range(0, n, max(1, self.s.chunk_cells // max(width, 1)))
 
-    def _exhaustive(
-        self, rows: IntArray, widths: IntArray, k: IntArray | None, out: list[tuple[IntArray, ...]]
-    ) -> IntArray:
+    def _exhaustive(self, rows: IntArray, widths: IntArray, k: IntArray | None, out: list[Arcs]) -> IntArray:
         """Exact scan of whole blocks, grouping rows of similar reach."""
         feasible = np.zeros(len(rows), np.int64)
         order = np.argsort(widths, kind="stable")
@@ -432,15 +443,17 @@ class Generator:
         n_all = self.model.mentees.size
         feasible = np.zeros(n_all, np.int64)
         complete = np.zeros(n_all, bool)
-        out: list[tuple[IntArray, ...]] = []
+        out: list[Arcs] = []
         reach = self.index.reach(mentees)
-        n_mentors = int(len(np.unique(self.index.blocks.mentors)))
+        n_mentors = len(np.unique(self.index.blocks.mentors))
         if len(mentees) * n_mentors <= self.s.complete_pairs:
             feasible[mentees] = self._exhaustive(mentees, reach, None, out)
             complete[mentees] = True
             return self._pack(out, feasible, complete)
         ratio = self.index.supply_ratio(mentees)
-        k = np.clip(np.ceil(self.s.k * 1.5 / np.maximum(ratio, 1e-9)), self.s.k, 3 * self.s.k).astype(np.int64)
+        k = np.clip(np.ceil(self.s.k * 1.5 / np.maximum(ratio, 1e-9)), self.s.k, 3 * self.s.k).astype(
+            np.int64
+        )
         small = reach <= self.s.pool
         if small.any():
             sel = np.flatnonzero(small)
@@ -449,7 +462,7 @@ class Generator:
         big = np.flatnonzero(~small)
         short = []
         for lo in self._chunks(len(big), self.s.pool):
-            sel = big[lo:lo + max(1, self.s.chunk_cells // self.s.pool)]
+            sel = big[lo : lo + max(1, self.s.chunk_cells // self.s.pool)]
             rows = mentees[sel]
             pool = self._pool(rows)
             found = self._select(rows, pool, k[sel], out)
@@ -464,7 +477,7 @@ class Generator:
 
     def scan(self, mentees: IntArray, k: int) -> Candidates:
         """Exact top-``k`` over the whole blocks of the given mentees."""
-        out: list[tuple[IntArray, ...]] = []
+        out: list[Arcs] = []
         feasible = np.zeros(self.model.mentees.size, np.int64)
         complete = np.zeros(self.model.mentees.size, bool)
         reach = self.index.reach(mentees)
@@ -473,7 +486,7 @@ class Generator:
         return self._pack(out, feasible, complete)
 
     @staticmethod
-    def _pack(out: list[tuple[IntArray, ...]], feasible: IntArray, complete: NDArray[np.bool_]) -> Candidates:
+    def _pack(out: list[Arcs], feasible: IntArray, complete: NDArray[np.bool_]) -> Candidates:
         if not out:
             empty = np.zeros(0, np.int64)
             return Candidates(empty, empty, np.zeros(0, np.float32), feasible, complete)

@@ -184,7 +184,10 @@ class _Clock:
 
 
 def _check_locks(
-    problem: MatchingProblem, model: Model, capacity: IntArray, blocked: NDArray[np.bool_],
+    problem: MatchingProblem,
+    model: Model,
+    capacity: IntArray,
+    blocked: NDArray[np.bool_],
     forbidden: IntArray,
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
     """Split locks into accepted ones (consuming capacity) and rejected ones with a reason."""
@@ -206,8 +209,11 @@ def _check_locks(
         elif len(forbidden) and np.isin(i * m + j, forbidden):
             why = "pair is forbidden"
         else:
-            failed = [c.violation_text() for c in model.hard
-                      if not passes(c, raw_measure(c, model.mentees, model.mentors, i, j))]
+            failed = [
+                c.violation_text()
+                for c in model.hard
+                if not passes(c, raw_measure(c, model.mentees, model.mentors, i, j))
+            ]
             why = "; ".join(failed)
         if why:
             rejected.append((i, j, why))
@@ -227,15 +233,19 @@ def _diagnose(
     out: list[tuple[Reason, str]] = []
     step = max(1, chunk // len(mentors))
     for lo in range(0, len(mentees), step):
-        rows = mentees[lo:lo + step, None]
-        alone = [passes(c, raw_measure(c, model.mentees, model.mentors, rows, mentors[None, :]))
-                 for c in model.hard]
+        rows = mentees[lo : lo + step, None]
+        alone = [
+            passes(c, raw_measure(c, model.mentees, model.mentors, rows, mentors[None, :]))
+            for c in model.hard
+        ]
         for r in range(len(rows)):
-            dead = [c.failure_text() for c, ok in zip(model.hard, alone) if not ok[r].any()]
+            dead = [c.failure_text() for c, ok in zip(model.hard, alone, strict=True) if not ok[r].any()]
             if dead:
                 out.append((Reason.NO_CANDIDATE, "; ".join(dead)))
                 continue
-            together = np.logical_and.reduce([ok[r] for ok in alone]) if alone else np.ones(len(mentors), bool)
+            together = (
+                np.logical_and.reduce([ok[r] for ok in alone]) if alone else np.ones(len(mentors), bool)
+            )
             allowed = together & ~np.isin(int(rows[r, 0]) * model.mentors.size + mentors, forbidden)
             if allowed.any():  # suitable mentors exist, their room went to locked pairs
                 out.append((Reason.FULL, "every suitable mentor is full"))
@@ -271,8 +281,12 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
     active = np.flatnonzero(~blocked & ~is_locked)
     open_mentors = np.flatnonzero(capacity > 0)
     settings = Settings(
-        k=opts.k, pool=opts.pool, random_fill=opts.random_fill, triple_share=opts.triple_share,
-        complete_pairs=opts.complete_pairs, chunk_cells=opts.chunk_cells,
+        k=opts.k,
+        pool=opts.pool,
+        random_fill=opts.random_fill,
+        triple_share=opts.triple_share,
+        complete_pairs=opts.complete_pairs,
+        chunk_cells=opts.chunk_cells,
     )
     gen = Generator(model, open_mentors, capacity, forbidden, settings)
     cands = gen.generate(active)
@@ -298,8 +312,15 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
 
 
 def _repair(
-    problem: MatchingProblem, model: Model, cands: Candidates, used: NDArray[np.bool_],
-    capacity: IntArray, assignment: IntArray, forbidden: IntArray, settings: Settings, clock: _Clock,
+    problem: MatchingProblem,
+    model: Model,
+    cands: Candidates,
+    used: NDArray[np.bool_],
+    capacity: IntArray,
+    assignment: IntArray,
+    forbidden: IntArray,
+    settings: Settings,
+    clock: _Clock,
 ) -> tuple[Candidates, NDArray[np.bool_]]:
     """Give unmatched mentees arcs to mentors that still have room, then re-solve.
 
@@ -320,31 +341,40 @@ def _repair(
         np.concatenate([cands.mentee, extra.mentee]),
         np.concatenate([cands.mentor, extra.mentor]),
         np.concatenate([cands.score, extra.score]),
-        cands.feasible, cands.complete,
+        cands.feasible,
+        cands.complete,
     )
     key = merged.mentee * problem.mentors.size + merged.mentor
     _, first = np.unique(key, return_index=True)
     first.sort()
-    merged = replace(merged, mentee=merged.mentee[first], mentor=merged.mentor[first], score=merged.score[first])
+    merged = replace(
+        merged, mentee=merged.mentee[first], mentor=merged.mentor[first], score=merged.score[first]
+    )
     used = solver.assign(merged.mentee, merged.mentor, merged.score, capacity)
     clock.lap("repair")
     return merged, used
 
 
 def _reasons(
-    problem: MatchingProblem, model: Model, cands: Candidates, assignment: IntArray,
-    blocked: NDArray[np.bool_], forbidden: IntArray, opts: SolveOptions,
+    problem: MatchingProblem,
+    model: Model,
+    cands: Candidates,
+    assignment: IntArray,
+    blocked: NDArray[np.bool_],
+    forbidden: IntArray,
+    opts: SolveOptions,
 ) -> list[Unmatched]:
     out: dict[int, Unmatched] = {}
     if problem.mentees.blocked is not None:
         for i in np.flatnonzero(blocked & (assignment < 0)):
-            out[int(i)] = Unmatched(int(i), Reason.BLOCKED, str(problem.mentees.blocked[i]))
+            out[int(i)] = Unmatched(int(i), Reason.BLOCKED, str(problem.mentees.blocked[int(i)]))
     rest = np.flatnonzero(~blocked & (assignment < 0))
     full = rest[cands.feasible[rest] > 0]
     for i in full:
         out[int(i)] = Unmatched(int(i), Reason.FULL, "every suitable mentor is full")
     none = rest[cands.feasible[rest] == 0]
     open_mentors = np.flatnonzero(problem.capacities() > 0)
-    for i, (code, text) in zip(none, _diagnose(model, none, open_mentors, forbidden, opts.chunk_cells)):
+    diagnosed = _diagnose(model, none, open_mentors, forbidden, opts.chunk_cells)
+    for i, (code, text) in zip(none, diagnosed, strict=True):
         out[int(i)] = Unmatched(int(i), code, text)
     return [out[k] for k in sorted(out)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .engine import MatchingProblem, MatchingResult, SolveOptions, solve
-from .scoring import CODE_KINDS, Criterion, Kind, Model, Rule, Side, criterion_scores, passes
+from .scoring import CODE_KINDS, Criterion, Kind, Model, Side, criterion_scores, passes
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,12 @@ def explain(problem: MatchingProblem, mentee: int, mentor: int, model: Model | N
 
 
 def why_not(
-    problem: MatchingProblem, result: MatchingResult, mentee: int, mentor: int,
-    options: SolveOptions | None = None, cohort: bool = True,
+    problem: MatchingProblem,
+    result: MatchingResult,
+    mentee: int,
+    mentor: int,
+    options: SolveOptions | None = None,
+    cohort: bool = True,
 ) -> WhyNot:
     """Why ``mentor`` was not proposed for ``mentee``.
 

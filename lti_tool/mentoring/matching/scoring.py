@@ -208,7 +208,7 @@ def compile_sides(
         if c.key in seen:  # one encoding per column
             continue
         seen.add(c.key)
-        for who, side in zip((mentees, mentors), sides):
+        for who, side in zip((mentees, mentors), sides, strict=True):
             if c.key not in who.columns:
                 raise ValueError(f"column {c.key!r} missing")
             raw = who.columns[c.key]
@@ -221,7 +221,8 @@ def compile_sides(
             elif c.kind is Kind.AVAILABILITY:
                 arr = np.asarray(raw)
                 side.bits[c.key] = (
-                    arr.astype(np.uint64) if arr.dtype != bool and arr.shape == (who.size, 3)
+                    arr.astype(np.uint64)
+                    if arr.dtype != bool and arr.shape == (who.size, 3)
                     else availability_bits(arr)
                 )
             elif c.kind in CODE_KINDS:

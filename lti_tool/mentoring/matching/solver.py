@@ -50,10 +50,8 @@ def assign(
     caps = np.concatenate([np.ones(n_left + n_arcs, np.int64), capacity[right].astype(np.int64)])
     costs = np.concatenate([np.zeros(n_left, np.int64), cost, np.zeros(n_right, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps, costs
-    )
-    supply = min(n_left, int(caps[n_left + n_arcs:].sum()))
+    flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+    supply = min(n_left, int(caps[n_left + n_arcs :].sum()))
     flow.set_nodes_supplies(np.array([source, sink]), np.array([supply, -supply]))
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:

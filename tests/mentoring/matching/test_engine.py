@@ -203,14 +203,28 @@ def full_profile_problem() -> MatchingProblem:
         Criterion("level", Kind.LEVEL, 1.0, label="level"),
         Criterion("dept", Kind.CATEGORY, 0.0, Rule.MUST_DIFFER, label="department"),
     )
-    mentees = Participants(1, {
-        "skills": tag_matrix([[0, 1, 2]], 5), "lang": lang([[0, 1]]), "tz": [60.0],
-        "free": availability_bits(grid_a), "level": [2.0], "dept": [3],
-    })
-    mentors = Participants(2, {
-        "skills": tag_matrix([[0, 1, 4], [0, 1, 2]], 5), "lang": lang([[1], [2]]), "tz": [180.0, 60.0],
-        "free": availability_bits(grid_b), "level": [3.0, 3.0], "dept": [1, 3],
-    })
+    mentees = Participants(
+        1,
+        {
+            "skills": tag_matrix([[0, 1, 2]], 5),
+            "lang": lang([[0, 1]]),
+            "tz": [60.0],
+            "free": availability_bits(grid_a),
+            "level": [2.0],
+            "dept": [3],
+        },
+    )
+    mentors = Participants(
+        2,
+        {
+            "skills": tag_matrix([[0, 1, 4], [0, 1, 2]], 5),
+            "lang": lang([[1], [2]]),
+            "tz": [180.0, 60.0],
+            "free": availability_bits(grid_b),
+            "level": [3.0, 3.0],
+            "dept": [1, 3],
+        },
+    )
     return MatchingProblem(mentees, mentors, criteria, capacity=1, vocabularies={"skills": skills})
 
 
@@ -290,13 +304,18 @@ def sampled_problem(n: int, seed: int) -> MatchingProblem:
     m = n // 4
 
     def side(size: int) -> Participants:
-        return Participants(size, {
-            "skills": tag_matrix([rng.choice(30, rng.integers(1, 6), replace=False) for _ in range(size)], 30),
-            "lang": lang([[0] if rng.random() < 0.8 else [1] for _ in range(size)]),
-            "tz": rng.choice([0.0, 60.0, 300.0, -300.0], size),
-            "level": rng.integers(1, 6, size).astype(float),
-            "dept": rng.integers(0, 4, size),
-        })
+        return Participants(
+            size,
+            {
+                "skills": tag_matrix(
+                    [rng.choice(30, rng.integers(1, 6), replace=False) for _ in range(size)], 30
+                ),
+                "lang": lang([[0] if rng.random() < 0.8 else [1] for _ in range(size)]),
+                "tz": rng.choice([0.0, 60.0, 300.0, -300.0], size),
+                "level": rng.integers(1, 6, size).astype(float),
+                "dept": rng.integers(0, 4, size),
+            },
+        )
 
     criteria = (
         Criterion("skills", Kind.TAGS, 3.0, label="skills"),

@@ -27,23 +27,42 @@ def problems(draw: st.DrawFn) -> MatchingProblem:
 
     def side(size: int) -> Participants:
         sets = st.lists(st.integers(0, 5), max_size=4)
-        return Participants(size, {
-            "skills": tag_matrix(draw(st.lists(sets, min_size=size, max_size=size)), 6),
-            "lang": tag_matrix(draw(st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=2),
-                                             min_size=size, max_size=size)), 3),
-            "tz": np.array(draw(st.lists(st.sampled_from([-600, -300, 0, 60, 330, 540]),
-                                         min_size=size, max_size=size)), float),
-            "level": np.array(draw(st.lists(st.integers(1, 6), min_size=size, max_size=size)), float),
-            "dept": np.array(draw(st.lists(st.integers(-1, 2), min_size=size, max_size=size))),
-            "pace": np.array(draw(st.lists(st.integers(1, 5), min_size=size, max_size=size)), float),
-        })
+        return Participants(
+            size,
+            {
+                "skills": tag_matrix(draw(st.lists(sets, min_size=size, max_size=size)), 6),
+                "lang": tag_matrix(
+                    draw(
+                        st.lists(
+                            st.lists(st.integers(0, 2), min_size=1, max_size=2), min_size=size, max_size=size
+                        )
+                    ),
+                    3,
+                ),
+                "tz": np.array(
+                    draw(
+                        st.lists(st.sampled_from([-600, -300, 0, 60, 330, 540]), min_size=size, max_size=size)
+                    ),
+                    float,
+                ),
+                "level": np.array(draw(st.lists(st.integers(1, 6), min_size=size, max_size=size)), float),
+                "dept": np.array(draw(st.lists(st.integers(-1, 2), min_size=size, max_size=size))),
+                "pace": np.array(draw(st.lists(st.integers(1, 5), min_size=size, max_size=size)), float),
+            },
+        )
 
     mentors = side(m)
-    mentors = Participants(m, mentors.columns, capacity=draw(st.lists(st.integers(-1, 3), min_size=m, max_size=m)))
+    mentors = Participants(
+        m, mentors.columns, capacity=draw(st.lists(st.integers(-1, 3), min_size=m, max_size=m))
+    )
     pairs = st.tuples(st.integers(0, n - 1), st.integers(0, m - 1))
     return MatchingProblem(
-        side(n), mentors, CRITERIA, capacity=draw(st.integers(0, 3)),
-        mode=draw(st.sampled_from(list(Mode))), forbidden_pairs=tuple(draw(st.lists(pairs, max_size=3))),
+        side(n),
+        mentors,
+        CRITERIA,
+        capacity=draw(st.integers(0, 3)),
+        mode=draw(st.sampled_from(list(Mode))),
+        forbidden_pairs=tuple(draw(st.lists(pairs, max_size=3))),
     )
 
 
@@ -123,10 +142,18 @@ def test_sampled_candidates_stay_valid(problem: MatchingProblem, k: int, pool: i
 @settings(max_examples=40, deadline=None)
 @given(problems(), st.data())
 def test_locked_pairs_are_honoured(problem: MatchingProblem, data: st.DataObject) -> None:
-    lock = data.draw(st.tuples(st.integers(0, problem.mentees.size - 1),
-                               st.integers(0, problem.mentors.size - 1)))
-    locked = MatchingProblem(problem.mentees, problem.mentors, problem.criteria, problem.capacity,
-                             problem.mode, (lock,), problem.forbidden_pairs)
+    lock = data.draw(
+        st.tuples(st.integers(0, problem.mentees.size - 1), st.integers(0, problem.mentors.size - 1))
+    )
+    locked = MatchingProblem(
+        problem.mentees,
+        problem.mentors,
+        problem.criteria,
+        problem.capacity,
+        problem.mode,
+        (lock,),
+        problem.forbidden_pairs,
+    )
     result = solve(locked)
     assert_valid(locked, result)
     if not result.rejected_locks:
