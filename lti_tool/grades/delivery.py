@@ -1,0 +1,314 @@
+"""Delivering the score outbox to platforms: batch claims, keep-alive HTTP, retries with backoff.
+
+A ``grades.deliver`` job handles one platform: it claims due rows in batches (a lease makes a row
+claimable again if this process dies), resolves the line items they need, posts the scores from a
+small thread pool and records every outcome. 5xx, timeouts and 429 are retried with exponential
+backoff and jitter (``Retry-After`` honoured); other 4xx fail with the platform's own message. The
+perpetual ``grades.sweep`` job wakes delivery for anything due that no job is looking after.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from lti_tool.accounts.models import Course, User
+from lti_tool.db import db, utcnow
+from lti_tool.grades import ags, tokens
+from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
+from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body, setting
+from lti_tool.http import http_session
+from lti_tool.jobs import task
+from lti_tool.jobs.registry import RetryLater
+from lti_tool.launch.models import Platform
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+THREADS = 8
+LEASE_SECONDS = 120
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 900.0
+# About a day of retries at the cap: then a person should look at it.
+MAX_ATTEMPTS = 100
+# A delivery job hands over after this long, so one platform cannot hold a worker forever.
+JOB_TIME_BUDGET_SECONDS = 60.0
+SWEEP_SECONDS = 10.0
+
+
+@dataclass
+class Claimed:
+    id: int
+    version: int
+    line_item_id: int
+    body: dict[str, Any]
+    url: str | None = None
+
+
+@dataclass
+class Outcome:
+    id: int
+    version: int
+    ok: bool
+    error: ags.AgsError | None = None
+
+
+@task(DELIVER_TASK)
+def deliver_task(payload: dict[str, Any]) -> None:
+    deliver_platform(int(payload["platform_id"]))
+
+
+@task(SWEEP_TASK)
+def sweep_task(payload: dict[str, Any]) -> None:
+    try:
+        sweep()
+    finally:
+        # Perpetual: always comes back (RetryLater neither counts an attempt nor ends the job).
+        interval = float(setting("GRADES_SWEEP_SECONDS", SWEEP_SECONDS))
+        raise RetryLater("periodic sweep", utcnow() + timedelta(seconds=interval))
+
+
+def sweep() -> int:
+    """Kick delivery for every platform with due rows (new, retrying, or left by a dead worker)."""
+    platform_ids = list(
+        db.session.execute(sa.select(ScoreOutbox.platform_id).where(_due()).distinct()).scalars()
+    )
+    for platform_id in platform_ids:
+        kick(platform_id)
+    db.session.commit()
+    return len(platform_ids)
+
+
+def _due() -> sa.ColumnElement[bool]:
+    now = utcnow()
+    return sa.or_(
+        sa.and_(ScoreOutbox.state == DeliveryState.PENDING, ScoreOutbox.next_attempt_at <= now),
+        sa.and_(ScoreOutbox.state == DeliveryState.SENDING, ScoreOutbox.lease_until < now),
+    )
+
+
+def deliver_platform(platform_id: int) -> int:
+    """Deliver everything due for one platform; returns how many scores reached it."""
+    started = time.monotonic()
+    budget = float(setting("GRADES_JOB_TIME_BUDGET_SECONDS", JOB_TIME_BUDGET_SECONDS))
+    delivered = 0
+    while True:
+        claimed = claim(platform_id, int(setting("GRADES_BATCH_SIZE", BATCH_SIZE)))
+        if not claimed:
+            break
+        outcomes = send(platform_id, claimed)
+        delivered += record(outcomes)
+        if time.monotonic() - started > budget:
+            kick(platform_id)
+            db.session.commit()
+            return delivered
+    _schedule_next(platform_id)
+    return delivered
+
+
+def claim(platform_id: int, limit: int) -> list[Claimed]:
+    """Lease due rows of a platform in a short transaction of its own."""
+    now = utcnow()
+    query = (
+        sa.select(ScoreOutbox, User.sub)
+        .join(User, User.id == ScoreOutbox.user_id)
+        .where(ScoreOutbox.platform_id == platform_id, _due())
+        .order_by(ScoreOutbox.next_attempt_at, ScoreOutbox.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(of=ScoreOutbox, skip_locked=True)
+    lease = now + timedelta(seconds=float(setting("GRADES_LEASE_SECONDS", LEASE_SECONDS)))
+    claimed = []
+    for row, sub in db.session.execute(query).all():
+        row.state = DeliveryState.SENDING
+        row.lease_until = lease
+        claimed.append(Claimed(row.id, row.version, row.line_item_id, score_body(row, sub)))
+    db.session.commit()
+    return claimed
+
+
+def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
+    """Resolve line items, then post every claimed score; never raises for a platform error."""
+    platform = db.session.get(Platform, platform_id)
+    if platform is None:
+        error = ags.AgsError("The platform registration was removed.", transient=False)
+        return [Outcome(c.id, c.version, False, error) for c in claimed]
+    try:
+        token = tokens.access_token(platform)
+    except ags.AgsError as error:
+        return [Outcome(c.id, c.version, False, _token_error(error)) for c in claimed]
+    urls: dict[int, str | ags.AgsError] = {}
+    for line_item_id in sorted({c.line_item_id for c in claimed}):
+        try:
+            urls[line_item_id] = resolve_line_item(line_item_id, token)
+        except ags.AgsError as error:
+            urls[line_item_id] = error
+    outcomes: list[Outcome] = []
+    ready: list[Claimed] = []
+    for c in claimed:
+        found = urls[c.line_item_id]
+        if isinstance(found, ags.AgsError):
+            outcomes.append(Outcome(c.id, c.version, False, found))
+        else:
+            c.url = found
+            ready.append(c)
+    timeout = current_app.config["HTTP_TIMEOUT_SECONDS"]
+
+    def post(c: Claimed) -> Outcome:
+        assert c.url is not None
+        try:
+            ags.post_score(http_session(), token, c.url, c.body, timeout)
+        except ags.AgsError as error:
+            return Outcome(c.id, c.version, False, error)
+        return Outcome(c.id, c.version, True)
+
+    threads = int(setting("GRADES_DELIVERY_THREADS", THREADS))
+    if len(ready) > 1 and threads > 1:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ritmo-ags") as pool:
+            outcomes.extend(pool.map(post, ready))
+    else:
+        outcomes.extend(post(c) for c in ready)
+    if any(o.error is not None and o.error.status == 401 for o in outcomes):
+        # The platform forgot or revoked the token: fetch a new one for the retry.
+        tokens.forget(platform_id, token=token)
+    return outcomes
+
+
+def _token_error(error: ags.AgsError) -> ags.AgsError:
+    if error.transient:
+        return error
+    return ags.AgsError(
+        f"The LMS refused Ritmo's credentials ({error.message}). Check the platform registration "
+        "(client id, token URL, Ritmo's keys), then retry.",
+        status=error.status, transient=False,
+    )
+
+
+def resolve_line_item(line_item_id: int, token: str) -> str:
+    """The platform URL of a line item: found by ``resourceId``/``tag`` across pages, or created.
+
+    The row is locked while resolving so two deliverers never create the same column twice.
+    """
+    query = sa.select(GradeLineItem).where(GradeLineItem.id == line_item_id)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update()
+    item = db.session.execute(query).scalar_one()
+    if item.url:
+        url = item.url
+        db.session.rollback()
+        return url
+    course = db.session.get(Course, item.course_id)
+    if course is None or not course.lineitems_url:
+        db.session.rollback()
+        raise ags.AgsError(
+            "The LMS has not given Ritmo a gradebook service for this course. Enable grade sync "
+            "(AGS) for Ritmo in the LMS, open Ritmo once from the course, then retry.",
+            transient=False,
+        )
+    timeout = current_app.config["HTTP_TIMEOUT_SECONDS"]
+    try:
+        found = ags.find_line_item(
+            http_session(), token, course.lineitems_url, item.resource_id, item.tag, timeout
+        )
+        if found is None:
+            found = ags.create_line_item(
+                http_session(), token, course.lineitems_url,
+                {"label": item.label, "scoreMaximum": item.score_maximum,
+                 "resourceId": item.resource_id, "tag": item.tag},
+                timeout,
+            )
+    except ags.AgsError:
+        db.session.rollback()
+        raise
+    item.url = str(found["id"])
+    url = item.url
+    db.session.commit()
+    return url
+
+
+def record(outcomes: list[Outcome]) -> int:
+    """Write every outcome in one transaction; returns how many were delivered."""
+    if not outcomes:
+        return 0
+    now = utcnow()
+    rows = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(ScoreOutbox).where(ScoreOutbox.id.in_([o.id for o in outcomes]))
+        ).scalars()
+    }
+    base = float(setting("GRADES_BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS))
+    cap = float(setting("GRADES_BACKOFF_CAP_SECONDS", BACKOFF_CAP_SECONDS))
+    max_attempts = int(setting("GRADES_MAX_ATTEMPTS", MAX_ATTEMPTS))
+    delivered = 0
+    for outcome in outcomes:
+        row = rows.get(outcome.id)
+        if row is None:
+            continue
+        row.lease_until = None
+        newer = row.version > outcome.version
+        if outcome.ok:
+            delivered += 1
+            row.delivered_version = max(row.delivered_version, outcome.version)
+            row.attempts = 0
+            row.last_error = None
+            row.last_status = 200
+            row.delivered_at = now
+            row.state = DeliveryState.PENDING if newer else DeliveryState.DELIVERED
+            row.next_attempt_at = now
+            continue
+        error = outcome.error
+        assert error is not None
+        row.last_error = error.message[:2000]
+        row.last_status = error.status
+        if newer:
+            # A newer value replaced the one that failed: send that one now.
+            row.state, row.attempts, row.next_attempt_at = DeliveryState.PENDING, 0, now
+        elif error.transient or error.status == 401:
+            row.attempts += 1
+            if row.attempts >= max_attempts:
+                row.state = DeliveryState.FAILED
+                row.last_error = f"Gave up after {row.attempts} attempts: {row.last_error}"
+            else:
+                delay = backoff(row.attempts, base, cap)
+                if error.retry_after is not None:
+                    delay = max(delay, error.retry_after)
+                if error.status == 401 and row.attempts == 1:
+                    delay = 0.0
+                row.state = DeliveryState.PENDING
+                row.next_attempt_at = now + timedelta(seconds=delay)
+        else:
+            row.state = DeliveryState.FAILED
+    db.session.commit()
+    return delivered
+
+
+def backoff(attempts: int, base: float, cap: float) -> float:
+    """Exponential backoff with jitter: somewhere in the upper half of ``base * 2**(n-1)``."""
+    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+
+def _schedule_next(platform_id: int) -> None:
+    """Wake up again when the earliest retry is due."""
+    next_at = db.session.execute(
+        sa.select(sa.func.min(ScoreOutbox.next_attempt_at)).where(
+            ScoreOutbox.platform_id == platform_id, ScoreOutbox.state == DeliveryState.PENDING
+        )
+    ).scalar_one_or_none()
+    if next_at is not None:
+        if next_at.tzinfo is None:  # SQLite aggregates come back naive (they were written in UTC)
+            from datetime import UTC
+
+            next_at = next_at.replace(tzinfo=UTC)
+        kick(platform_id, next_at)
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""Goals and milestones: the programme's milestones, each match's goals, completions and progress."""

@@ -1,0 +1,273 @@
+"""Goals and milestones over HTTP: JSON API under ``/api/goals`` and the in-frame pages.
+
+Views are thin: load with a schema, call one service function, render or dump.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+import lti_tool.grades.delivery  # noqa: F401 - registers the delivery tasks
+from lti_tool.launch import router
+from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.session import (
+    coordinator_required,
+    current_context,
+    current_token,
+    login_required,
+)
+from lti_tool.mentoring.goals import schemas, service
+
+bp = Blueprint("goals", __name__)
+
+_milestone_in = schemas.MilestoneIn()
+_milestone_out = schemas.MilestoneOut()
+_goal_in = schemas.GoalIn()
+_goal_out = schemas.GoalOut()
+_note_in = schemas.NoteIn()
+_completion_in = schemas.CompletionIn()
+_completion_out = schemas.CompletionOut()
+_total_in = schemas.TotalIn()
+
+
+def _body() -> Any:
+    return request.get_json(silent=True) if request.is_json else request.form
+
+
+# --- JSON API ------------------------------------------------------------------------------------
+
+
+@bp.get("/api/goals/milestones")
+@login_required
+def api_milestones() -> Any:
+    _programme, milestones = service.programme_milestones(current_context())
+    return {"milestones": _milestone_out.dump(milestones, many=True)}
+
+
+@bp.post("/api/goals/milestones")
+@coordinator_required
+def api_create_milestone() -> Any:
+    milestone = service.create_milestone(current_context(), _milestone_in.load(_body()))
+    return _milestone_out.dump(milestone), 201
+
+
+@bp.patch("/api/goals/milestones/<int:milestone_id>")
+@coordinator_required
+def api_update_milestone(milestone_id: int) -> Any:
+    data = _milestone_in.load(_body(), partial=True)
+    return _milestone_out.dump(service.update_milestone(current_context(), milestone_id, data))
+
+
+@bp.delete("/api/goals/milestones/<int:milestone_id>")
+@coordinator_required
+def api_delete_milestone(milestone_id: int) -> Any:
+    service.delete_milestone(current_context(), milestone_id)
+    return "", 204
+
+
+@bp.put("/api/goals/programme-total")
+@coordinator_required
+def api_programme_total() -> Any:
+    programme = service.set_programme_total(current_context(), _total_in.load(_body())["enabled"])
+    return {"enabled": bool(programme.settings.get(service.GRADE_TOTAL_SETTING))}
+
+
+@bp.get("/api/goals/placeable")
+@coordinator_required
+def api_placeable() -> Any:
+    return {"items": service.placeable_milestones(service.current_programme(current_context()))}
+
+
+@bp.get("/api/goals/progress")
+@coordinator_required
+def api_progress() -> Any:
+    return schemas.dump_progress(service.progress(current_context()))
+
+
+@bp.get("/api/goals/matches")
+@login_required
+def api_my_matches() -> Any:
+    matches = service.my_matches(current_context())
+    return {"matches": [{"id": m.id, "status": m.status.value} for m in matches]}
+
+
+@bp.get("/api/goals/matches/<int:match_id>")
+@login_required
+def api_timeline(match_id: int) -> Any:
+    return schemas.dump_timeline(service.timeline(current_context(), match_id))
+
+
+@bp.post("/api/goals/matches/<int:match_id>/goals")
+@login_required
+def api_create_goal(match_id: int) -> Any:
+    goal = service.create_goal(current_context(), match_id, _goal_in.load(_body()))
+    return _goal_out.dump(goal), 201
+
+
+@bp.patch("/api/goals/goals/<int:goal_id>")
+@login_required
+def api_update_goal(goal_id: int) -> Any:
+    data = _goal_in.load(_body(), partial=True)
+    return _goal_out.dump(service.update_goal(current_context(), goal_id, data))
+
+
+@bp.post("/api/goals/goals/<int:goal_id>/notes")
+@login_required
+def api_add_note(goal_id: int) -> Any:
+    note = service.add_note(current_context(), goal_id, _note_in.load(_body())["text"])
+    return schemas.NoteOut().dump(note), 201
+
+
+@bp.post("/api/goals/matches/<int:match_id>/plan/agree")
+@login_required
+def api_agree(match_id: int) -> Any:
+    return {"plan_agreed": service.agree_plan(current_context(), match_id)}
+
+
+@bp.post("/api/goals/matches/<int:match_id>/milestones/<int:milestone_id>/<any(done, confirm, undo):action>")
+@login_required
+def api_completion(match_id: int, milestone_id: int, action: str) -> Any:
+    data = _completion_in.load(_body() or {})
+    ctx = current_context()
+    if action == "done":
+        completion = service.mark_done(ctx, match_id, milestone_id,
+                                       participant_id=data.get("participant_id"), note=data["note"])
+    elif action == "confirm":
+        completion = service.confirm(ctx, match_id, milestone_id, data.get("participant_id"))
+    else:
+        service.undo(ctx, match_id, milestone_id, data.get("participant_id"))
+        return {"state": None}
+    return _completion_out.dump(completion)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def _back(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, rs=current_token(), **values), code=303)
+
+
+@router.target("milestone")
+def open_milestone(ctx: LaunchContext, argument: str) -> Any:
+    """A resource link placed for one milestone: coordinators see its progress, members their match."""
+    milestone = service.get_milestone(ctx, int(argument)) if argument.isdigit() else None
+    if ctx.is_coordinator:
+        return _render_progress(ctx, focus=milestone.id if milestone else None)
+    return _render_home(ctx, focus=milestone.id if milestone else None)
+
+
+@bp.route("/goals", methods=["GET", "POST"])
+@login_required
+def home() -> Any:
+    ctx = current_context()
+    if ctx.is_coordinator:
+        return _render_progress(ctx)
+    return _render_home(ctx)
+
+
+def _render_home(ctx: LaunchContext, focus: int | None = None) -> Any:
+    matches = service.my_matches(ctx)
+    if len(matches) == 1:
+        return _render_timeline(ctx, matches[0].id, focus)
+    return render_template("goals/matches.html", matches=matches)
+
+
+@bp.route("/goals/matches/<int:match_id>", methods=["GET", "POST"])
+@login_required
+def timeline_page(match_id: int) -> Any:
+    return _render_timeline(current_context(), match_id)
+
+
+def _render_timeline(ctx: LaunchContext, match_id: int, focus: int | None = None) -> str:
+    return render_template(
+        "goals/timeline.html", t=service.timeline(ctx, match_id), focus=focus,
+        goal_statuses=[s.value for s in schemas.GoalStatus], rule_events=service.RULE_EVENTS,
+    )
+
+
+@bp.post("/goals/matches/<int:match_id>/goals")
+@login_required
+def add_goal_page(match_id: int) -> Response:
+    service.create_goal(current_context(), match_id, _goal_in.load(request.form))
+    return _back("goals.timeline_page", match_id=match_id)
+
+
+@bp.post("/goals/goals/<int:goal_id>")
+@login_required
+def update_goal_page(goal_id: int) -> Response:
+    goal = service.update_goal(current_context(), goal_id, _goal_in.load(request.form, partial=True))
+    return _back("goals.timeline_page", match_id=goal.match_id)
+
+
+@bp.post("/goals/goals/<int:goal_id>/notes")
+@login_required
+def add_note_page(goal_id: int) -> Response:
+    note = service.add_note(current_context(), goal_id, _note_in.load(request.form)["text"])
+    return _back("goals.timeline_page", match_id=note.goal.match_id)
+
+
+@bp.post("/goals/matches/<int:match_id>/plan/agree")
+@login_required
+def agree_page(match_id: int) -> Response:
+    service.agree_plan(current_context(), match_id)
+    return _back("goals.timeline_page", match_id=match_id)
+
+
+@bp.post("/goals/matches/<int:match_id>/milestones/<int:milestone_id>/<any(done, confirm, undo):action>")
+@login_required
+def completion_page(match_id: int, milestone_id: int, action: str) -> Response:
+    api_completion(match_id, milestone_id, action)
+    return _back("goals.timeline_page", match_id=match_id)
+
+
+@bp.route("/goals/milestones", methods=["GET", "POST"])
+@coordinator_required
+def milestones_page() -> Any:
+    ctx = current_context()
+    if request.method == "POST" and request.form.get("action") == "create":
+        service.create_milestone(ctx, _milestone_in.load(request.form))
+        return _back("goals.milestones_page")
+    programme, milestones = service.programme_milestones(ctx)
+    return render_template(
+        "goals/milestones.html", programme=programme, milestones=milestones,
+        rule_events=service.RULE_EVENTS,
+        grade_total=bool((programme.settings or {}).get(service.GRADE_TOTAL_SETTING)),
+    )
+
+
+@bp.post("/goals/milestones/<int:milestone_id>")
+@coordinator_required
+def update_milestone_page(milestone_id: int) -> Response:
+    form = request.form.to_dict()
+    # Unticked checkboxes are absent from a form post: absent means "no" here.
+    form.setdefault("graded", "false")
+    form.setdefault("requires_confirmation", "false")
+    service.update_milestone(current_context(), milestone_id, _milestone_in.load(form, partial=True))
+    return _back("goals.milestones_page")
+
+
+@bp.post("/goals/milestones/<int:milestone_id>/delete")
+@coordinator_required
+def delete_milestone_page(milestone_id: int) -> Response:
+    service.delete_milestone(current_context(), milestone_id)
+    return _back("goals.milestones_page")
+
+
+@bp.post("/goals/programme-total")
+@coordinator_required
+def programme_total_page() -> Response:
+    service.set_programme_total(current_context(), request.form.get("enabled") == "on")
+    return _back("goals.milestones_page")
+
+
+@bp.route("/goals/progress", methods=["GET", "POST"])
+@coordinator_required
+def progress_page() -> Any:
+    return _render_progress(current_context())
+
+
+def _render_progress(ctx: LaunchContext, focus: int | None = None) -> str:
+    return render_template("goals/progress.html", p=service.progress(ctx), focus=focus)
