@@ -1,0 +1,95 @@
+"""Celery integration for production (``JOBS_BACKEND="celery"``).
+
+The durable ``job`` table stays the source of truth: a beat schedule sends ``ritmo.dispatch`` about
+every second; dispatch claims due jobs (with their lease, as the in-process runner does) and sends one
+``ritmo.run_job`` task per job id, which runs the very same task function. A lost broker message or a
+dead worker only delays a job until its lease runs out; nothing is lost.
+
+Run with ``celery -A lti_tool.jobs.celery_app worker`` and ``celery -A lti_tool.jobs.celery_app beat``
+(settings from ``LTI_TOOL_*``: ``CELERY_BROKER_URL`` or ``REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from flask import Flask
+
+from lti_tool.db import db
+from lti_tool.jobs.runner import claim_due_jobs, run_job
+
+DISPATCH_INTERVAL_SECONDS = 1.0
+DISPATCH_BATCH = 200
+DISPATCH_TASK = "ritmo.dispatch"
+RUN_JOB_TASK = "ritmo.run_job"
+
+
+def broker_url(app: Flask) -> str:
+    url = app.config.get("CELERY_BROKER_URL") or app.config.get("REDIS_URL")
+    if not url:
+        raise RuntimeError(
+            "JOBS_BACKEND is 'celery' but no broker is set: set LTI_TOOL_CELERY_BROKER_URL or "
+            "LTI_TOOL_REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+        )
+    return str(url)
+
+
+def make_celery(app: Flask, **conf: Any) -> Celery:
+    """A Celery app bound to a Ritmo app: its tasks run inside that app's context."""
+    celery = Celery("ritmo", broker=broker_url(app), set_as_current=False)
+    celery.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "ritmo-dispatch": {"task": DISPATCH_TASK, "schedule": DISPATCH_INTERVAL_SECONDS},
+        },
+    )
+    celery.conf.update(app.config.get("CELERY_CONFIG") or {})
+    celery.conf.update(conf)
+
+    @celery.task(name=DISPATCH_TASK)
+    def dispatch() -> int:
+        """Claim what is due in the job table and hand each job to a worker."""
+        with app.app_context():
+            try:
+                ids = claim_due_jobs(DISPATCH_BATCH)
+            finally:
+                db.session.remove()
+        for job_id in ids:
+            run_job_task.delay(job_id)
+        return len(ids)
+
+    @celery.task(name=RUN_JOB_TASK)
+    def run_job_task(job_id: int) -> str:
+        with app.app_context():
+            try:
+                return run_job(job_id).value
+            finally:
+                db.session.remove()
+
+    celery.flask_app = app
+    return celery
+
+
+_default: Celery | None = None
+
+
+def default_celery() -> Celery:
+    """The Celery app of ``celery -A lti_tool.jobs.celery_app``, built from the environment."""
+    global _default
+    if _default is None:
+        from lti_tool import create_app
+
+        _default = make_celery(create_app())
+    return _default
+
+
+def __getattr__(name: str) -> Any:
+    # Celery's ``-A module`` looks for ``celery`` (or ``app``): build it only when asked.
+    if name in ("celery", "app"):
+        return default_celery()
+    raise AttributeError(name)
