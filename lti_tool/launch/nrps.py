@@ -58,7 +58,7 @@ def next_url(link_header: str | None) -> str | None:
 def default_token(platform: Platform, scopes: tuple[str, ...]) -> str:
     """A token from the grades feature's cache if present, else a fresh client-credentials grant."""
     try:
-        from lti_tool.grades import tokens  # type: ignore[attr-defined]
+        from lti_tool.grades import tokens
     except ImportError:
         tokens = None
     if tokens is not None and hasattr(tokens, "access_token"):
