@@ -175,10 +175,35 @@ def entry_json(entry: HistoryEntry, people: dict[int, Any]) -> dict[str, Any]:
 
 # -- built-in sources ------------------------------------------------------------------------------
 
-def _window(column: Any, filters: HistoryFilters) -> list[Any]:
+def entry_key(prefix: str, row_id: int) -> str:
+    """The key of a row-backed entry; keys of one source sort like their ids."""
+    return f"{prefix}:{row_id:012d}"
+
+
+def keyset_clause(at_column: Any, id_column: Any, filters: HistoryFilters, prefix: str) -> Any | None:
+    """SQL for "strictly before the cursor" for a source whose keys are ``entry_key(prefix, id)``.
+
+    Entries at the cursor's very instant are ordered by key, across sources too, so ties at a page
+    boundary are neither repeated nor skipped.
+    """
+    if filters.before is None:
+        return None
+    at, key = filters.before
+    key_prefix, _sep, key_id = key.partition(":")
+    if key_prefix == prefix and key_id.isdigit():
+        tie = sa.and_(at_column == at, id_column < int(key_id))
+    elif prefix < key_prefix:
+        tie = at_column == at
+    else:
+        tie = sa.false()
+    return sa.or_(at_column < at, tie)
+
+
+def _window(column: Any, filters: HistoryFilters, id_column: Any = None, prefix: str = "") -> list[Any]:
     clauses = []
     if filters.before is not None:
-        clauses.append(column <= filters.before[0])
+        bound = keyset_clause(column, id_column, filters, prefix) if id_column is not None else None
+        clauses.append(bound if bound is not None else column <= filters.before[0])
     if filters.since is not None:
         clauses.append(column >= filters.since)
     if filters.until is not None:
@@ -190,7 +215,7 @@ def _posts(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     query = (
         sa.select(Post, Thread.title)
         .join(Thread, Thread.id == Post.thread_id)
-        .where(Post.match_id == match_id, *_window(Post.created_at, filters))
+        .where(Post.match_id == match_id, *_window(Post.created_at, filters, Post.id, "post"))
     )
     if filters.q:
         like = f"%{escape_like(filters.q)}%"
@@ -200,7 +225,7 @@ def _posts(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ).all()
     return [
         HistoryEntry(
-            at=post.created_at, kind="post", key=f"post:{post.id:012d}", actor_user_id=post.author_user_id,
+            at=post.created_at, kind="post", key=entry_key("post", post.id), actor_user_id=post.author_user_id,
             title=title, text=post.body, html=post.body_html or None,
             link=f"/threads/{post.thread_id}#post-{post.id}",
             data={"thread_id": post.thread_id, "post_id": post.id, "reply": post.parent_id is not None or None,
@@ -213,7 +238,7 @@ def _posts(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
 
 def _chat(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     query = sa.select(ChatMessage).where(
-        ChatMessage.match_id == match_id, *_window(ChatMessage.created_at, filters)
+        ChatMessage.match_id == match_id, *_window(ChatMessage.created_at, filters, ChatMessage.id, "chat")
     )
     if filters.q:
         query = query.where(ChatMessage.body.ilike(f"%{escape_like(filters.q)}%", escape="\\"))
@@ -222,7 +247,7 @@ def _chat(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ).scalars()
     return [
         HistoryEntry(
-            at=m.created_at, kind="chat", key=f"chat:{m.id:012d}", actor_user_id=m.author_user_id,
+            at=m.created_at, kind="chat", key=entry_key("chat", m.id), actor_user_id=m.author_user_id,
             title=_("Chat message"), text=m.body, html=m.body_html or None,
             data={"message_id": m.id, "deleted": m.deleted_at is not None},
         )
@@ -233,7 +258,7 @@ def _chat(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
 def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     query = sa.select(AuditEvent).where(
         AuditEvent.subject_type == "match", AuditEvent.subject_id == str(match_id),
-        *_window(AuditEvent.at, filters),
+        *_window(AuditEvent.at, filters, AuditEvent.id, "decision"),
     )
     if filters.q:
         query = query.where(AuditEvent.action.ilike(f"%{escape_like(filters.q)}%", escape="\\"))
@@ -242,7 +267,7 @@ def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ).scalars()
     return [
         HistoryEntry(
-            at=e.at, kind="decision", key=f"decision:{e.id:012d}", actor_user_id=e.actor_user_id,
+            at=e.at, kind="decision", key=entry_key("decision", e.id), actor_user_id=e.actor_user_id,
             title=_("Matching: %(action)s", action=e.action.replace("_", " ").replace(".", " ")),
             text=str(e.detail.get("reason") or ""), data={"action": e.action, "detail": e.detail},
         )

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from flask_babel import gettext as _
 
 from lti_tool import text as usertext
@@ -64,6 +65,8 @@ POSTS_PAGE_SIZE = 50
 CHAT_PAGE_SIZE = 50
 #: A visit lasts while the person comes back within this gap; "new" is measured from the visit before.
 VISIT_GAP = timedelta(minutes=30)
+#: A visit's "last seen" is refreshed at most this often: reading a page should rarely write.
+VISIT_TOUCH = timedelta(minutes=2)
 #: Chat is e-mailed as one reminder per person after this quiet time, only if still unread then.
 CHAT_EMAIL_DELAY = timedelta(minutes=10)
 CHAT_EMAIL_TASK = "conversations.chat_reminder"
@@ -111,8 +114,10 @@ def member_user_ids(match: Match) -> list[int]:
 
 def match_space(ctx: LaunchContext, match_id: int) -> Space:
     """The space of a match the caller belongs to or coordinates; 404 for anyone else."""
-    match = db.session.get(Match, match_id)
-    programme = db.session.get(Programme, match.programme_id) if match else None
+    row = db.session.execute(
+        sa.select(Match, Programme).join(Programme, Programme.id == Match.programme_id).where(Match.id == match_id)
+    ).first()
+    match, programme = (row[0], row[1]) if row else (None, None)
     if (
         match is None
         or programme is None
@@ -496,6 +501,22 @@ def post_revisions(ctx: LaunchContext, post_id: int) -> tuple[Post, list[PostRev
 
 # -- reading -----------------------------------------------------------------------------------
 
+def commit_read_state() -> None:
+    """Commit read markers and visits without expiring what the page already loaded.
+
+    The rows on the page are about to be shown; reloading each after the commit would cost one
+    query per row (an N+1 the query-count tests guard against).
+    """
+    session = db.session()
+    if not (session.new or session.dirty or session.deleted):
+        return  # nothing changed: no commit round trip
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def record_visit(user_id: int, space_key: str, now: datetime | None = None) -> datetime | None:
     """Note a visit; returns when the previous visit started (None on a first visit)."""
     now = now or utcnow()
@@ -508,7 +529,8 @@ def record_visit(user_id: int, space_key: str, now: datetime | None = None) -> d
     if now - visit.last_seen_at > VISIT_GAP:
         visit.previous_visit_at = visit.visit_started_at
         visit.visit_started_at = now
-    visit.last_seen_at = now
+    if now - visit.last_seen_at > VISIT_TOUCH:
+        visit.last_seen_at = now
     return visit.previous_visit_at
 
 
@@ -597,7 +619,7 @@ def thread_posts(
     ).scalar_one_or_none() or 0
     if posts and (space.is_member or space.is_forum):
         _mark_thread_read(ctx.user_id, thread.id, posts[-1].id)
-    db.session.commit()
+    commit_read_state()
     authors = users_by_id([p.author_user_id for p in posts] + [p.deleted_by_user_id for p in posts])
     return {
         "thread": thread,
@@ -737,31 +759,49 @@ def chat_state(match_id: int) -> ChatState:
             ChatMessage.match_id == match_id
         )
     ).one()
-    if isinstance(last_deleted, datetime) and last_deleted.tzinfo is None:
-        from datetime import UTC
-
-        last_deleted = last_deleted.replace(tzinfo=UTC)
-    return ChatState(int(last_id or 0), int(last_deleted.timestamp() * 1000) if last_deleted else 0)
+    return ChatState(int(last_id or 0), _ms(last_deleted))
 
 
-def chat_changes(ctx: LaunchContext, space: Space, since: ChatState | None) -> dict[str, Any]:
-    """Messages after the cursor (or the latest page) and ids deleted since; marks them read."""
+def _ms(value: datetime | str | None) -> int:
+    """Milliseconds since the epoch of a timestamp from an aggregate (naive or text on SQLite)."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def chat_changes(
+    ctx: LaunchContext, space: Space, since: ChatState | None, *, load_authors: bool = True
+) -> dict[str, Any]:
+    """Messages after the cursor (or the latest page) and ids deleted since; marks them read.
+
+    ``unread`` counts the messages of this answer the person had not read before it.
+    """
     assert space.match is not None
     match_id = space.match.id
-    state = chat_state(match_id)
     query = sa.select(ChatMessage).where(ChatMessage.match_id == match_id)
     deleted: list[int] = []
     if since is None:
-        messages = list(reversed(list(db.session.execute(
-            query.order_by(ChatMessage.id.desc()).limit(CHAT_PAGE_SIZE)
-        ).scalars())))
+        # The latest page and the newest deletion in one round trip: together they are the state.
+        other = aliased(ChatMessage)
+        newest_deletion = (
+            sa.select(sa.func.max(other.deleted_at)).where(other.match_id == match_id).scalar_subquery()
+        )
+        rows = db.session.execute(
+            sa.select(ChatMessage, newest_deletion).where(ChatMessage.match_id == match_id)
+            .order_by(ChatMessage.id.desc()).limit(CHAT_PAGE_SIZE)
+        ).all()
+        messages = [r[0] for r in reversed(rows)]
+        state = ChatState(messages[-1].id if messages else 0, _ms(rows[0][1]) if rows else 0)
     else:
+        state = chat_state(match_id)
         messages = list(db.session.execute(
             query.where(ChatMessage.id > since.last_id).order_by(ChatMessage.id).limit(CHAT_PAGE_SIZE * 4)
         ).scalars())
         if state.last_deleted_ms > since.last_deleted_ms:
-            from datetime import UTC
-
             after = datetime.fromtimestamp(since.last_deleted_ms / 1000, tz=UTC)
             deleted = list(db.session.execute(
                 sa.select(ChatMessage.id).where(
@@ -772,11 +812,21 @@ def chat_changes(ctx: LaunchContext, space: Space, since: ChatState | None) -> d
         if messages and messages[-1].id < state.last_id:
             # More than one page arrived at once: the next poll continues from here.
             state = ChatState(messages[-1].id, since.last_deleted_ms)
-    if messages and space.is_member:
-        _mark_chat_read(ctx.user_id, match_id, messages[-1].id)
-        db.session.commit()
-    return {"messages": messages, "deleted": deleted, "state": state,
-            "authors": users_by_id(m.author_user_id for m in messages)}
+    unread = 0
+    if space.is_member:
+        read = db.session.execute(
+            sa.select(ChatRead).where(ChatRead.user_id == ctx.user_id, ChatRead.match_id == match_id)
+        ).scalar_one_or_none()
+        marker = read.last_read_message_id if read else 0
+        unread = sum(1 for m in messages if m.id > marker and m.author_user_id != ctx.user_id and not m.deleted_at)
+        if messages and marker < messages[-1].id:
+            if read is None:
+                db.session.add(ChatRead(user_id=ctx.user_id, match_id=match_id, last_read_message_id=messages[-1].id))
+            else:
+                read.last_read_message_id = messages[-1].id
+            commit_read_state()
+    return {"messages": messages, "deleted": deleted, "state": state, "unread": unread,
+            "authors": users_by_id(m.author_user_id for m in messages) if load_authors else {}}
 
 
 def chat_before(ctx: LaunchContext, match_id: int, before_id: int, limit: int = CHAT_PAGE_SIZE) -> dict[str, Any]:
@@ -814,15 +864,15 @@ def space_overview(
     }
     people_ids: list[int | None] = [s.thread.author_user_id for s in threads]
     if space.match is not None:
-        chat = chat_changes(ctx, space, None)
+        chat = chat_changes(ctx, space, None, load_authors=False)
         overview["chat"] = chat
-        overview["chat_unread"] = chat_unread(ctx.user_id, space.match.id)
+        overview["chat_unread"] = chat["unread"]
         people_ids += space.member_user_ids
         people_ids += [m.author_user_id for m in chat["messages"]]
     people = users_by_id(people_ids)
     overview["people"] = people
     overview["members"] = [people[i] for i in space.member_user_ids if i in people]
-    db.session.commit()
+    commit_read_state()
     return overview
 
 

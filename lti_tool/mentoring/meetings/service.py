@@ -435,15 +435,11 @@ def _tell_others(
 
 # -- history ---------------------------------------------------------------------------------------
 
-@dataclass
-class _Row:
-    meeting: Meeting
-
-
 def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[history.HistoryEntry]:
     query = sa.select(Meeting).where(Meeting.match_id == match_id)
-    if filters.before is not None:
-        query = query.where(Meeting.created_at <= filters.before[0])
+    bound = history.keyset_clause(Meeting.created_at, Meeting.id, filters, "meeting")
+    if bound is not None:
+        query = query.where(bound)
     if filters.since is not None:
         query = query.where(Meeting.created_at >= filters.since)
     if filters.until is not None:
@@ -465,7 +461,7 @@ def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[his
             "duration_minutes": meeting.duration_minutes,
         }
         entries.append(history.HistoryEntry(
-            at=meeting.created_at, kind="meeting", key=f"meeting:{meeting.id:012d}",
+            at=meeting.created_at, kind="meeting", key=history.entry_key("meeting", meeting.id),
             actor_user_id=meeting.organiser_user_id, title=meeting.title,
             text=meeting.notes or meeting.agenda, html=meeting.notes_html or meeting.agenda_html or None,
             link=f"/meetings/{meeting.id}", data=data,

@@ -72,6 +72,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_chat_message_match', ['match_id', 'id'], unique=False)
     with op.batch_alter_table('chat_message', schema=None) as batch_op:
         batch_op.create_index('ix_chat_message_match_created', ['match_id', 'created_at', 'id'], unique=False)
+    with op.batch_alter_table('chat_message', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_message_match_deleted', ['match_id', 'deleted_at'], unique=False)
     op.create_table('chat_read',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
