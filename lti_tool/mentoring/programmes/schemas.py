@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from lti_tool.mentoring.programmes.models import (
     MatchingMode,
@@ -44,6 +44,9 @@ class RoleChoiceSchema(Schema):
 
 
 class ListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the session token may ride along as ?rs=
+
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     q = fields.String(load_default=None, validate=validate.Length(max=100))

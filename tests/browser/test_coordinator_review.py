@@ -1,0 +1,56 @@
+"""A coordinator runs the matching, watches it finish, reviews explanations, locks a pair and approves, in Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from lti_tool.db import db
+from lti_tool.demo.server import ServerHandle, serve_in_thread
+from lti_tool.jobs.runner import drain
+from lti_tool.mentoring.matching.models import Match, MatchStatus
+from lti_tool.mentoring.programmes.models import ParticipantRole
+from tests.mentoring.programmes.factories import world
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def ritmo(app: Flask) -> Iterator[ServerHandle]:
+    handle = serve_in_thread(app, "127.0.0.1", 0)
+    app.config["BASE_URL"] = handle.url
+    yield handle
+    handle.shutdown()
+
+
+def test_coordinator_reviews_and_approves(app, ritmo, browser):
+    w = world()
+    w.question(kind="tags", label="Skills", options=["python", "sql", "design"], weight=1)
+    M, E = ParticipantRole.MENTOR, ParticipantRole.MENTEE
+    w.person("Ada Mentor", M, answers={"skills": ["python", "sql"]})
+    w.person("Bob Mentor", M, answers={"skills": ["design"]})
+    w.person("Eve Mentee", E, answers={"skills": ["python"]})
+    w.person("Fay Mentee", E, answers={"skills": ["design"]})
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/matching?rs={w.token(w.coordinator)}")
+        page.click("#run-matching")
+        page.wait_for_selector("#run[data-state=queued]")
+        drain()  # the background runner's work, done here so the test decides when
+        page.wait_for_selector("#proposals tr[data-mentee='Eve Mentee']")
+        row = page.locator("#proposals tr[data-mentee='Eve Mentee']")
+        assert "Ada Mentor" in row.inner_text()
+        assert "the mentor offers 1 of the 1 the mentee wants (python)" in row.inner_text()
+        row.locator("input[name=mentee_ids]").check()
+        page.click("button[value=lock]")
+        page.wait_for_selector("#proposals tr[data-mentee='Eve Mentee'][data-locked=yes]")
+        page.click("#approve-all")
+        page.wait_for_selector("text=Nothing here yet")
+    finally:
+        page.close()
+    db.session.expire_all()
+    statuses = db.session.execute(sa.select(Match.status)).scalars().all()
+    assert statuses == [MatchStatus.ACTIVE, MatchStatus.ACTIVE]
