@@ -24,16 +24,16 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lti_tool import create_app  # noqa: E402
-from lti_tool.accounts.models import Course, CourseRole, User  # noqa: E402
-from lti_tool.db import db, utcnow  # noqa: E402
-from lti_tool.launch.context import LaunchContext  # noqa: E402
-from lti_tool.launch.models import Platform  # noqa: E402
-from lti_tool.launch.session import issue_token  # noqa: E402
-from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread, ThreadKind  # noqa: E402
-from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus  # noqa: E402
-from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme  # noqa: E402
-from lti_tool.text import render_markdown  # noqa: E402
+from lti_tool import create_app
+from lti_tool.accounts.models import Course, CourseRole, User
+from lti_tool.db import db, utcnow
+from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.models import Platform
+from lti_tool.launch.session import issue_token
+from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread, ThreadKind
+from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
+from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
+from lti_tool.text import render_markdown
 
 TOPICS = 100
 POSTS = 1_000
@@ -43,9 +43,14 @@ CHAT = 5_000
 def build(app) -> tuple[int, dict[str, str]]:
     with app.app_context():
         db.create_all()
-        platform = Platform(issuer="https://lms.bench", client_id="ritmo", name="bench",
-                            auth_login_url="https://lms.bench/a", auth_token_url="https://lms.bench/t",
-                            key_set_url="https://lms.bench/k")
+        platform = Platform(
+            issuer="https://lms.bench",
+            client_id="ritmo",
+            name="bench",
+            auth_login_url="https://lms.bench/a",
+            auth_token_url="https://lms.bench/t",
+            key_set_url="https://lms.bench/k",
+        )
         db.session.add(platform)
         db.session.flush()
         course = Course(platform_id=platform.id, context_id="bench", title="Bench")
@@ -72,26 +77,60 @@ def build(app) -> tuple[int, dict[str, str]]:
         per_topic = POSTS // TOPICS
         for t in range(TOPICS):
             at = start + timedelta(hours=t * 40)
-            thread = Thread(programme_id=programme.id, match_id=match.id, kind=ThreadKind.DISCUSSION,
-                            title=f"Topic {t}", author_user_id=authors[t % 2], created_at=at,
-                            last_post_at=at + timedelta(minutes=per_topic), post_count=per_topic)
+            thread = Thread(
+                programme_id=programme.id,
+                match_id=match.id,
+                kind=ThreadKind.DISCUSSION,
+                title=f"Topic {t}",
+                author_user_id=authors[t % 2],
+                created_at=at,
+                last_post_at=at + timedelta(minutes=per_topic),
+                post_count=per_topic,
+            )
             db.session.add(thread)
             db.session.flush()
-            db.session.execute(sa.insert(Post), [
-                {"thread_id": thread.id, "match_id": match.id, "author_user_id": authors[p % 2],
-                 "body": body, "body_html": html, "links": [], "mentions": [], "edit_count": 0,
-                 "created_at": at + timedelta(minutes=p)}
-                for p in range(per_topic)
-            ])
-        db.session.execute(sa.insert(ChatMessage), [
-            {"match_id": match.id, "author_user_id": authors[i % 2], "body": f"message {i}",
-             "body_html": f"<p>message {i}</p>", "mentions": [], "created_at": start + timedelta(minutes=50 * i)}
-            for i in range(CHAT)
-        ])
+            db.session.execute(
+                sa.insert(Post),
+                [
+                    {
+                        "thread_id": thread.id,
+                        "match_id": match.id,
+                        "author_user_id": authors[p % 2],
+                        "body": body,
+                        "body_html": html,
+                        "links": [],
+                        "mentions": [],
+                        "edit_count": 0,
+                        "created_at": at + timedelta(minutes=p),
+                    }
+                    for p in range(per_topic)
+                ],
+            )
+        db.session.execute(
+            sa.insert(ChatMessage),
+            [
+                {
+                    "match_id": match.id,
+                    "author_user_id": authors[i % 2],
+                    "body": f"message {i}",
+                    "body_html": f"<p>message {i}</p>",
+                    "mentions": [],
+                    "created_at": start + timedelta(minutes=50 * i),
+                }
+                for i in range(CHAT)
+            ],
+        )
         db.session.commit()
         tokens = {
-            who: issue_token(LaunchContext(platform_id=platform.id, user_id=uid, course_id=course.id,
-                                           role=CourseRole.PARTICIPANT, is_mentor=who == "mentor"))
+            who: issue_token(
+                LaunchContext(
+                    platform_id=platform.id,
+                    user_id=uid,
+                    course_id=course.id,
+                    role=CourseRole.PARTICIPANT,
+                    is_mentor=who == "mentor",
+                )
+            )
             for who, uid in (("mentor", mentor.id), ("mentee", mentee.id))
         }
         return match.id, tokens
@@ -105,10 +144,17 @@ def run(database_url: str, requests: int) -> dict[str, object]:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         url = server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-        app = create_app({
-            "DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "REDIS_URL": None,
-            "REQUIRE_MIGRATED_DATABASE": False, "JOBS_BACKEND": "none", "TESTING": True,
-        })
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+                "REDIS_URL": None,
+                "REQUIRE_MIGRATED_DATABASE": False,
+                "JOBS_BACKEND": "none",
+                "TESTING": True,
+            }
+        )
         match_id, tokens = build(app)
         client = app.test_client()
         paths = [
@@ -126,7 +172,7 @@ def run(database_url: str, requests: int) -> dict[str, object]:
         timings: list[float] = []
         queries: list[int] = []
         for i in range(requests + 20):
-            path, kind = paths[i % 2]
+            path, _kind = paths[i % 2]
             who = "mentor" if (i // 2) % 2 else "mentee"
             headers = {"Authorization": f"Bearer {tokens[who]}"}
             statements[0] = 0
@@ -134,7 +180,9 @@ def run(database_url: str, requests: int) -> dict[str, object]:
             response = client.get(path, headers=headers)
             elapsed = (time.perf_counter() - begin) * 1000
             if response.status_code != 200:
-                raise SystemExit(f"{path} answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+                raise SystemExit(
+                    f"{path} answered {response.status_code}: {response.get_data(as_text=True)[:300]}"
+                )
             if i >= 20:  # warm-up excluded
                 timings.append(elapsed)
                 queries.append(statements[0])
@@ -144,7 +192,9 @@ def run(database_url: str, requests: int) -> dict[str, object]:
             db.engine.dispose()
         timings.sort()
         return {
-            "posts": POSTS, "chat_messages": CHAT, "requests": len(timings),
+            "posts": POSTS,
+            "chat_messages": CHAT,
+            "requests": len(timings),
             "p50_ms": round(statistics.median(timings), 2),
             "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
             "queries_per_page": max(queries),

@@ -39,9 +39,7 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(sa.String(1024))
     # An .ics attachment kept for the digest (RFC 5545 text).
     ics: Mapped[str | None] = mapped_column(sa.Text)
-    email_state: Mapped[EmailState] = mapped_column(
-        sa.Enum(EmailState, native_enum=False, length=16)
-    )
+    email_state: Mapped[EmailState] = mapped_column(sa.Enum(EmailState, native_enum=False, length=16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 
@@ -51,9 +49,7 @@ class EmailPreference(Base):
 
     __tablename__ = "email_preference"
 
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     mode: Mapped[EmailMode] = mapped_column(sa.Enum(EmailMode, native_enum=False, length=16))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set when the person unsubscribed through a link (shown on the preferences page).

@@ -25,7 +25,12 @@ class MarkReadSchema(Schema):
 
 def notification_json(n: Notification) -> dict[str, Any]:
     return {
-        "id": n.id, "kind": n.kind, "subject": n.subject, "text": n.text, "link": n.link,
-        "created_at": n.created_at.isoformat(), "read": n.read_at is not None,
+        "id": n.id,
+        "kind": n.kind,
+        "subject": n.subject,
+        "text": n.text,
+        "link": n.link,
+        "created_at": n.created_at.isoformat(),
+        "read": n.read_at is not None,
         "email": n.email_state.value,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -34,6 +35,7 @@ _UNSUBSCRIBE_SALT = "ritmo-unsubscribe-v1"
 
 
 # -- preferences -------------------------------------------------------------------------------
+
 
 def email_mode(user_id: int) -> EmailMode:
     pref = db.session.get(EmailPreference, user_id)
@@ -61,9 +63,7 @@ def set_email_mode(user_id: int, mode: EmailMode, *, via_unsubscribe: bool = Fal
 
 def unsubscribe_token(user_id: int) -> str:
     """A signed token naming the person; it does not expire (old e-mails must keep working)."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps(
-        {"u": user_id}
-    )
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps({"u": user_id})
 
 
 def unsubscribe_url(user_id: int) -> str:
@@ -75,7 +75,10 @@ def user_for_unsubscribe(token: str) -> User:
         data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).loads(token)
     except BadSignature as error:
         raise NotFound(
-            _("This unsubscribe link is not valid. Change your e-mail settings from Ritmo's notifications page.")
+            _(
+                "This unsubscribe link is not valid. "
+                "Change your e-mail settings from Ritmo's notifications page."
+            )
         ) from error
     user = db.session.get(User, int(data.get("u", 0)))
     if user is None:
@@ -91,6 +94,7 @@ def unsubscribe(token: str) -> User:
 
 
 # -- notifying -----------------------------------------------------------------------------------
+
 
 def notify(
     user_id: int,
@@ -118,7 +122,12 @@ def notify(
     else:
         state = EmailState.QUEUED
     notification = Notification(
-        user_id=user_id, kind=kind, subject=subject[:SUBJECT_MAX], text=text, link=link, ics=ics,
+        user_id=user_id,
+        kind=kind,
+        subject=subject[:SUBJECT_MAX],
+        text=text,
+        link=link,
+        ics=ics,
         email_state=state,
     )
     db.session.add(notification)
@@ -151,8 +160,13 @@ def _send(
         "notifications/email.txt", text=text, link=url, unsubscribe=unsubscribe, settings=settings
     )
     body_html = render_template(
-        "notifications/email.html", subject=subject, text=text, html=html, link=url,
-        unsubscribe=unsubscribe, settings=settings,
+        "notifications/email.html",
+        subject=subject,
+        text=text,
+        html=html,
+        link=url,
+        unsubscribe=unsubscribe,
+        settings=settings,
     )
     attachments = []
     for index, ics in enumerate(ics_texts):
@@ -165,7 +179,11 @@ def _send(
             }
         )
     send_email(
-        user.email, subject, body_text, html=body_html, attachments=attachments,
+        user.email,
+        subject,
+        body_text,
+        html=body_html,
+        attachments=attachments,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -175,6 +193,7 @@ def _send(
 
 
 # -- digests -------------------------------------------------------------------------------------
+
 
 def next_digest_at(now: datetime | None = None) -> datetime:
     now = now or utcnow()
@@ -190,19 +209,26 @@ def schedule_digest() -> None:
 
 
 @task(DIGEST_TASK)
-def send_digests(payload: dict[str, object] | None = None) -> int:
+def digest_task(payload: dict[str, Any]) -> None:
+    """The periodic job: send what waits for the digest."""
+    send_digests()
+
+
+def send_digests() -> int:
     """Send every person with pending notifications one e-mail listing them; returns how many."""
-    rows = db.session.execute(
-        sa.select(Notification)
-        .where(Notification.email_state == EmailState.PENDING)
-        .order_by(Notification.user_id, Notification.created_at, Notification.id)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            sa.select(Notification)
+            .where(Notification.email_state == EmailState.PENDING)
+            .order_by(Notification.user_id, Notification.created_at, Notification.id)
+        )
+        .scalars()
+        .all()
+    )
     by_user: dict[int, list[Notification]] = defaultdict(list)
     for row in rows:
         by_user[row.user_id].append(row)
-    users = {
-        u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(list(by_user)))).scalars()
-    }
+    users = {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(list(by_user)))).scalars()}
     sent = 0
     for user_id, items in by_user.items():
         user = users.get(user_id)
@@ -211,8 +237,10 @@ def send_digests(payload: dict[str, object] | None = None) -> int:
                 item.email_state = EmailState.SKIPPED
             continue
         subject = _("Ritmo: %(count)d updates", count=len(items)) if len(items) > 1 else items[0].subject
-        lines = [f"- {item.subject}\n  {item.text}" + (f"\n  {absolute_link(item.link)}" if item.link else "")
-                 for item in items]
+        lines = [
+            f"- {item.subject}\n  {item.text}" + (f"\n  {absolute_link(item.link)}" if item.link else "")
+            for item in items
+        ]
         text = _("What happened since your last digest:") + "\n\n" + "\n\n".join(lines)
         html = render_template(
             "notifications/digest.html",
@@ -228,6 +256,7 @@ def send_digests(payload: dict[str, object] | None = None) -> int:
 
 # -- in-app --------------------------------------------------------------------------------------
 
+
 def list_notifications(
     user_id: int, *, before_id: int | None = None, limit: int = NOTIFICATIONS_PAGE_SIZE
 ) -> tuple[list[Notification], int | None]:
@@ -235,9 +264,7 @@ def list_notifications(
     query = sa.select(Notification).where(Notification.user_id == user_id)
     if before_id is not None:
         query = query.where(Notification.id < before_id)
-    rows = list(
-        db.session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)).scalars()
-    )
+    rows = list(db.session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
@@ -246,9 +273,7 @@ def list_notifications(
 def unread_count(user_id: int) -> int:
     return int(
         db.session.execute(
-            sa.select(sa.func.count()).where(
-                Notification.user_id == user_id, Notification.read_at.is_(None)
-            )
+            sa.select(sa.func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
         ).scalar_one()
     )
 
@@ -257,11 +282,10 @@ def mark_read(user_id: int, ids: list[int] | None = None) -> int:
     """Mark the given notifications (or all) read; only the person's own ones are touched."""
     if ids is not None and len(ids) > 500:
         raise InvalidInput(_("Mark at most 500 notifications at once."))
-    statement = sa.update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)
-    )
+    statement = sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if ids is not None:
         statement = statement.where(Notification.id.in_(ids))
-    count = db.session.execute(statement.values(read_at=utcnow())).rowcount
+    result = cast("sa.CursorResult[Any]", db.session.execute(statement.values(read_at=utcnow())))
+    count = result.rowcount
     db.session.commit()
     return int(count or 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
@@ -20,8 +20,11 @@ bp = Blueprint("notifications", __name__)
 def api_list() -> dict[str, Any]:
     user_id = current_context().user_id
     rows, cursor = service.list_notifications(user_id, before_id=request.args.get("before", type=int))
-    return {"notifications": [schemas.notification_json(n) for n in rows], "next_before": cursor,
-            "unread": service.unread_count(user_id)}
+    return {
+        "notifications": [schemas.notification_json(n) for n in rows],
+        "next_before": cursor,
+        "unread": service.unread_count(user_id),
+    }
 
 
 @bp.post("/api/notifications/read")
@@ -35,8 +38,11 @@ def api_read() -> dict[str, Any]:
 @login_required
 def api_preferences() -> dict[str, Any]:
     user = db.get_or_404(User, current_context().user_id)
-    return {"email": service.email_mode(user.id).value, "address": user.email,
-            "modes": [m.value for m in EmailMode]}
+    return {
+        "email": service.email_mode(user.id).value,
+        "address": user.email,
+        "modes": [m.value for m in EmailMode],
+    }
 
 
 @bp.put("/api/notifications/preferences")
@@ -65,9 +71,13 @@ def preferences_page() -> Response | str:
     if request.method == "POST" and "email" in request.form:
         data = schemas.PreferenceSchema().load({"email": request.form["email"]})
         service.set_email_mode(user.id, data["email"])
-        return redirect(url_for("notifications.preferences_page", rs=current_token(), saved=1), code=303)
+        url = url_for("notifications.preferences_page", rs=current_token(), saved=1)
+        return cast(Response, redirect(url, code=303))
     return render_template(
-        "notifications/preferences.html", user=user, mode=service.email_mode(user.id), modes=EmailMode,
+        "notifications/preferences.html",
+        user=user,
+        mode=service.email_mode(user.id),
+        modes=EmailMode,
         saved=request.args.get("saved") == "1",
     )
 

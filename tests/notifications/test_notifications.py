@@ -14,16 +14,26 @@ from lti_tool.notifications.models import EmailMode, EmailState, Notification
 from tests.mentoring.conversations.factories import Mailbox, World, free_port, make_world
 
 
-def test_notify_sends_mail_with_text_html_and_unsubscribe_headers(app, world: World, mailbox: Mailbox) -> None:
-    service.notify(world.mentee.id, "match", "You have a mentor", "Marta Rossi will mentor you.",
-                   html="<p>Marta <strong>Rossi</strong> will mentor you.</p>", link="/matches/1/space")
+def test_notify_sends_mail_with_text_html_and_unsubscribe_headers(
+    app, world: World, mailbox: Mailbox
+) -> None:
+    service.notify(
+        world.mentee.id,
+        "match",
+        "You have a mentor",
+        "Marta Rossi will mentor you.",
+        html="<p>Marta <strong>Rossi</strong> will mentor you.</p>",
+        link="/matches/1/space",
+    )
     db.session.commit()
     assert drain() == 1
     [message] = mailbox.messages
     assert message["To"] == "ben0@example.org" and message["Subject"] == "You have a mentor"
     assert message["From"] == "Ritmo <ritmo@example.org>"
     unsubscribe = message["List-Unsubscribe"]
-    assert unsubscribe.startswith("<http://127.0.0.1:5000/notifications/unsubscribe/") and unsubscribe.endswith(">")
+    assert unsubscribe.startswith(
+        "<http://127.0.0.1:5000/notifications/unsubscribe/"
+    ) and unsubscribe.endswith(">")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -63,9 +73,19 @@ def test_daily_digest_collects_everything_in_one_mail(app, world: World, mailbox
     from lti_tool.mentoring.meetings import ics
 
     service.set_email_mode(world.mentee.id, EmailMode.DIGEST)
-    invite = ics.calendar(method="REQUEST", uid="u@ritmo", sequence=0, starts_at=utcnow() + timedelta(days=2),
-                          duration=timedelta(minutes=30), summary="Call", description="", location="https://meet.jit.si/x",
-                          organiser=ics.Attendee("Marta", "marta@example.org"), attendees=[], stamp=utcnow())
+    invite = ics.calendar(
+        method="REQUEST",
+        uid="u@ritmo",
+        sequence=0,
+        starts_at=utcnow() + timedelta(days=2),
+        duration=timedelta(minutes=30),
+        summary="Call",
+        description="",
+        location="https://meet.jit.si/x",
+        organiser=ics.Attendee("Marta", "marta@example.org"),
+        attendees=[],
+        stamp=utcnow(),
+    )
     service.notify(world.mentee.id, "post", "New reply", "first")
     service.notify(world.mentee.id, "meeting", "Meeting confirmed", "second", ics=invite)
     db.session.commit()
@@ -84,7 +104,7 @@ def test_daily_digest_collects_everything_in_one_mail(app, world: World, mailbox
     states = set(db.session.execute(sa.select(Notification.email_state)).scalars())
     assert states == {EmailState.DIGESTED}
     # Nothing is sent twice.
-    assert service.send_digests({}) == 0
+    assert service.send_digests() == 0
 
 
 def test_one_click_unsubscribe(client, world: World, mailbox: Mailbox) -> None:
@@ -110,8 +130,12 @@ def test_one_click_unsubscribe(client, world: World, mailbox: Mailbox) -> None:
 def test_preferences_api_and_page(client, world: World) -> None:
     h = world.headers(world.mentee)
     assert client.get("/api/notifications/preferences", headers=h).get_json()["email"] == "immediate"
-    assert client.put("/api/notifications/preferences", headers=h, json={"email": "digest"}).get_json() == {"email": "digest"}
-    assert client.put("/api/notifications/preferences", headers=h, json={"email": "hourly"}).status_code == 422
+    assert client.put("/api/notifications/preferences", headers=h, json={"email": "digest"}).get_json() == {
+        "email": "digest"
+    }
+    assert (
+        client.put("/api/notifications/preferences", headers=h, json={"email": "hourly"}).status_code == 422
+    )
     assert service.email_mode(world.mentee.id) is EmailMode.DIGEST
     token = world.token(world.mentee)
     page = client.post("/notifications/preferences", data={"ritmo_session": token, "email": "off"})
@@ -129,12 +153,16 @@ def test_in_app_list_unread_and_mark_read(client, world: World) -> None:
     h = world.headers(world.mentee)
     body = client.get("/api/notifications", headers=h).get_json()
     assert [n["subject"] for n in body["notifications"]] == ["n2", "n1", "n0"] and body["unread"] == 3
-    mentor_note = db.session.execute(sa.select(Notification.id).where(Notification.subject == "not yours")).scalar_one()
+    mentor_note = db.session.execute(
+        sa.select(Notification.id).where(Notification.subject == "not yours")
+    ).scalar_one()
     ids = [body["notifications"][0]["id"], mentor_note]
     assert client.post("/api/notifications/read", headers=h, json={"ids": ids}).get_json() == {"marked": 1}
     assert db.session.get(Notification, mentor_note).read_at is None  # someone else's stays unread
     assert client.get("/api/notifications", headers=h).get_json()["unread"] == 2
-    page = client.post("/notifications", data={"ritmo_session": world.token(world.mentee), "action": "read-all"})
+    page = client.post(
+        "/notifications", data={"ritmo_session": world.token(world.mentee), "action": "read-all"}
+    )
     assert page.status_code == 200 and "n0" in page.get_data(as_text=True)
     assert client.get("/api/notifications", headers=h).get_json()["unread"] == 0
 
@@ -157,8 +185,11 @@ def test_smtp_outage_is_retried_until_delivered(app, world: World, mailbox: Mail
 
 
 def test_new_posts_and_matches_reach_members_by_mail(client, world: World, mailbox: Mailbox) -> None:
-    client.post(f"/api/matches/{world.match.id}/threads", headers=world.headers(world.mentor),
-                json={"title": "Welcome", "body": "Hello **Ben**"})
+    client.post(
+        f"/api/matches/{world.match.id}/threads",
+        headers=world.headers(world.mentor),
+        json={"title": "Welcome", "body": "Hello **Ben**"},
+    )
     drain()
     [message] = mailbox.to("ben0@example.org")
     assert message["Subject"] == "Marta Rossi started “Welcome”"

@@ -117,7 +117,9 @@ def timeline(
     if filters.kinds:
         unknown = filters.kinds - set(known_kinds())
         if unknown:
-            raise InvalidInput(errors={"kind": [_("Filter by one of: %(kinds)s.", kinds=", ".join(known_kinds()))]})
+            raise InvalidInput(
+                errors={"kind": [_("Filter by one of: %(kinds)s.", kinds=", ".join(known_kinds()))]}
+            )
     entries = collect(match_id, filters)
     more = len(entries) > filters.limit
     page = entries[: filters.limit]
@@ -127,8 +129,12 @@ def timeline(
 def collect(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     """Up to ``limit + 1`` entries from all sources, merged newest first, after the cursor."""
     wanted = HistoryFilters(
-        q=filters.q, kinds=filters.kinds, since=filters.since, until=filters.until,
-        before=filters.before, limit=filters.limit + 1,
+        q=filters.q,
+        kinds=filters.kinds,
+        since=filters.since,
+        until=filters.until,
+        before=filters.before,
+        limit=filters.limit + 1,
     )
     merged: list[HistoryEntry] = []
     needle = filters.q.lower() if filters.q else None
@@ -166,14 +172,20 @@ def export(ctx: LaunchContext, match_id: int) -> dict[str, Any]:
 def entry_json(entry: HistoryEntry, people: dict[int, Any]) -> dict[str, Any]:
     actor = people.get(entry.actor_user_id) if entry.actor_user_id else None
     return {
-        "at": entry.at.isoformat(), "kind": entry.kind, "key": entry.key,
+        "at": entry.at.isoformat(),
+        "kind": entry.kind,
+        "key": entry.key,
         "actor": {"id": actor.id, "name": actor.display_name} if actor else None,
-        "title": entry.title, "text": entry.text, "html": entry.html, "link": entry.link,
+        "title": entry.title,
+        "text": entry.text,
+        "html": entry.html,
+        "link": entry.link,
         "data": entry.data,
     }
 
 
 # -- built-in sources ------------------------------------------------------------------------------
+
 
 def entry_key(prefix: str, row_id: int) -> str:
     """The key of a row-backed entry; keys of one source sort like their ids."""
@@ -225,12 +237,22 @@ def _posts(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ).all()
     return [
         HistoryEntry(
-            at=post.created_at, kind="post", key=entry_key("post", post.id), actor_user_id=post.author_user_id,
-            title=title, text=post.body, html=post.body_html or None,
+            at=post.created_at,
+            kind="post",
+            key=entry_key("post", post.id),
+            actor_user_id=post.author_user_id,
+            title=title,
+            text=post.body,
+            html=post.body_html or None,
             link=f"/threads/{post.thread_id}#post-{post.id}",
-            data={"thread_id": post.thread_id, "post_id": post.id, "reply": post.parent_id is not None or None,
-                  "edited_at": post.edited_at.isoformat() if post.edited_at else None,
-                  "deleted": post.deleted_at is not None, "links": post.links},
+            data={
+                "thread_id": post.thread_id,
+                "post_id": post.id,
+                "reply": post.parent_id is not None or None,
+                "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+                "deleted": post.deleted_at is not None,
+                "links": post.links,
+            },
         )
         for post, title in rows
     ]
@@ -247,8 +269,13 @@ def _chat(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ).scalars()
     return [
         HistoryEntry(
-            at=m.created_at, kind="chat", key=entry_key("chat", m.id), actor_user_id=m.author_user_id,
-            title=_("Chat message"), text=m.body, html=m.body_html or None,
+            at=m.created_at,
+            kind="chat",
+            key=entry_key("chat", m.id),
+            actor_user_id=m.author_user_id,
+            title=_("Chat message"),
+            text=m.body,
+            html=m.body_html or None,
             data={"message_id": m.id, "deleted": m.deleted_at is not None},
         )
         for m in rows
@@ -257,7 +284,8 @@ def _chat(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
 
 def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     query = sa.select(AuditEvent).where(
-        AuditEvent.subject_type == "match", AuditEvent.subject_id == str(match_id),
+        AuditEvent.subject_type == "match",
+        AuditEvent.subject_id == str(match_id),
         *_window(AuditEvent.at, filters, AuditEvent.id, "decision"),
     )
     if filters.q:
@@ -267,9 +295,13 @@ def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ).scalars()
     return [
         HistoryEntry(
-            at=e.at, kind="decision", key=entry_key("decision", e.id), actor_user_id=e.actor_user_id,
+            at=e.at,
+            kind="decision",
+            key=entry_key("decision", e.id),
+            actor_user_id=e.actor_user_id,
             title=_("Matching: %(action)s", action=e.action.replace("_", " ").replace(".", " ")),
-            text=str(e.detail.get("reason") or ""), data={"action": e.action, "detail": e.detail},
+            text=str(e.detail.get("reason") or ""),
+            data={"action": e.action, "detail": e.detail},
         )
         for e in rows
     ]

@@ -31,9 +31,7 @@ class Thread(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"))
-    match_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("match.id", ondelete="CASCADE"), index=True
-    )
+    match_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ThreadKind] = mapped_column(sa.Enum(ThreadKind, native_enum=False, length=16))
     title: Mapped[str] = mapped_column(sa.String(200))
     author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
@@ -54,13 +52,9 @@ class Post(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    thread_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("conversation_thread.id", ondelete="CASCADE")
-    )
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("conversation_thread.id", ondelete="CASCADE"))
     match_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"))
-    parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("conversation_post.id", ondelete="SET NULL")
-    )
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("conversation_post.id", ondelete="SET NULL"))
     author_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
@@ -71,9 +65,7 @@ class Post(Base):
     edited_at: Mapped[datetime | None]
     edit_count: Mapped[int] = mapped_column(default=0)
     deleted_at: Mapped[datetime | None]
-    deleted_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    deleted_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
 
 class PostRevision(Base):

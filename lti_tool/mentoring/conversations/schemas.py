@@ -26,7 +26,9 @@ class _Body(Schema):
 
     # Limits are checked once more (and explained) by the service; these bound the parsing work.
     body = fields.String(required=True, validate=validate.Length(max=service.POST_MAX * 2))
-    links = fields.List(fields.Nested(LinkSchema), load_default=None, validate=validate.Length(max=service.LINKS_MAX))
+    links = fields.List(
+        fields.Nested(LinkSchema), load_default=None, validate=validate.Length(max=service.LINKS_MAX)
+    )
 
 
 class NewThreadSchema(_Body):
@@ -66,19 +68,30 @@ class HistoryQuerySchema(Schema):
     since = fields.AwareDateTime(load_default=None, default_timezone=None)
     until = fields.AwareDateTime(load_default=None, default_timezone=None)
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-    limit = fields.Integer(load_default=HISTORY_PAGE_SIZE, validate=validate.Range(min=1, max=HISTORY_PAGE_MAX))
+    limit = fields.Integer(
+        load_default=HISTORY_PAGE_SIZE, validate=validate.Range(min=1, max=HISTORY_PAGE_MAX)
+    )
 
 
 def person(user: User | None) -> dict[str, Any] | None:
-    return {"id": user.id, "name": user.display_name, "handle": service.mention_handle(user)} if user else None
+    return (
+        {"id": user.id, "name": user.display_name, "handle": service.mention_handle(user)} if user else None
+    )
 
 
-def thread_json(thread: Thread, people: dict[int, User], unread: int = 0, is_new: bool = False) -> dict[str, Any]:
+def thread_json(
+    thread: Thread, people: dict[int, User], unread: int = 0, is_new: bool = False
+) -> dict[str, Any]:
     return {
-        "id": thread.id, "kind": thread.kind.value, "title": thread.title,
+        "id": thread.id,
+        "kind": thread.kind.value,
+        "title": thread.title,
         "author": person(people.get(thread.author_user_id or 0)),
-        "created_at": thread.created_at.isoformat(), "last_post_at": thread.last_post_at.isoformat(),
-        "post_count": thread.post_count, "unread": unread, "new_since_last_visit": is_new,
+        "created_at": thread.created_at.isoformat(),
+        "last_post_at": thread.last_post_at.isoformat(),
+        "post_count": thread.post_count,
+        "unread": unread,
+        "new_since_last_visit": is_new,
         "match_id": thread.match_id,
     }
 
@@ -86,27 +99,41 @@ def thread_json(thread: Thread, people: dict[int, User], unread: int = 0, is_new
 def post_json(post: Post, people: dict[int, User]) -> dict[str, Any]:
     deleted = post.deleted_at is not None
     return {
-        "id": post.id, "thread_id": post.thread_id, "parent_id": post.parent_id,
+        "id": post.id,
+        "thread_id": post.thread_id,
+        "parent_id": post.parent_id,
         "author": person(people.get(post.author_user_id or 0)),
-        "body": None if deleted else post.body, "html": None if deleted else post.body_html,
-        "links": post.links, "mentions": post.mentions, "created_at": post.created_at.isoformat(),
-        "edited_at": post.edited_at.isoformat() if post.edited_at else None, "edit_count": post.edit_count,
-        "deleted": deleted, "deleted_at": post.deleted_at.isoformat() if post.deleted_at else None,
+        "body": None if deleted else post.body,
+        "html": None if deleted else post.body_html,
+        "links": post.links,
+        "mentions": post.mentions,
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "edit_count": post.edit_count,
+        "deleted": deleted,
+        "deleted_at": post.deleted_at.isoformat() if post.deleted_at else None,
         "deleted_by": person(people.get(post.deleted_by_user_id or 0)) if deleted else None,
     }
 
 
 def revision_json(revision: PostRevision) -> dict[str, Any]:
     return {
-        "id": revision.id, "body": revision.body, "html": revision.body_html, "links": revision.links,
-        "written_at": revision.written_at.isoformat(), "replaced_at": revision.replaced_at.isoformat(),
+        "id": revision.id,
+        "body": revision.body,
+        "html": revision.body_html,
+        "links": revision.links,
+        "written_at": revision.written_at.isoformat(),
+        "replaced_at": revision.replaced_at.isoformat(),
     }
 
 
 def chat_json(message: ChatMessage, people: dict[int, User]) -> dict[str, Any]:
     deleted = message.deleted_at is not None
     return {
-        "id": message.id, "author": person(people.get(message.author_user_id or 0)),
-        "body": None if deleted else message.body, "html": None if deleted else message.body_html,
-        "created_at": message.created_at.isoformat(), "deleted": deleted,
+        "id": message.id,
+        "author": person(people.get(message.author_user_id or 0)),
+        "body": None if deleted else message.body,
+        "html": None if deleted else message.body_html,
+        "created_at": message.created_at.isoformat(),
+        "deleted": deleted,
     }

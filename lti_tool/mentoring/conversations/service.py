@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
 
 from lti_tool import text as usertext
 from lti_tool.accounts.models import User
@@ -99,6 +99,7 @@ class Space:
 
 # -- access ----------------------------------------------------------------------------------------
 
+
 def member_user_ids(match: Match) -> list[int]:
     """The users of the match's mentor and mentees (mentor first), in one query."""
     mentee_ids = sa.select(MatchMentee.mentee_id).where(MatchMentee.match_id == match.id)
@@ -115,7 +116,9 @@ def member_user_ids(match: Match) -> list[int]:
 def match_space(ctx: LaunchContext, match_id: int) -> Space:
     """The space of a match the caller belongs to or coordinates; 404 for anyone else."""
     row = db.session.execute(
-        sa.select(Match, Programme).join(Programme, Programme.id == Match.programme_id).where(Match.id == match_id)
+        sa.select(Match, Programme)
+        .join(Programme, Programme.id == Match.programme_id)
+        .where(Match.id == match_id)
     ).first()
     match, programme = (row[0], row[1]) if row else (None, None)
     if (
@@ -124,19 +127,31 @@ def match_space(ctx: LaunchContext, match_id: int) -> Space:
         or programme.course_id != ctx.course_id
         or match.status not in READABLE_STATUSES
     ):
-        raise NotFound(_("This match space does not exist, or it is not yours. Open your match from the programme home."))
+        raise NotFound(
+            _("This match space does not exist, or it is not yours. Open your match from the programme home.")
+        )
     members = member_user_ids(match)
     is_member = ctx.user_id in members
     if not is_member and not ctx.is_coordinator:
-        raise NotFound(_("This match space does not exist, or it is not yours. Open your match from the programme home."))
+        raise NotFound(
+            _("This match space does not exist, or it is not yours. Open your match from the programme home.")
+        )
     space = Space(
-        key=f"match:{match.id}", programme=programme, match=match, member_user_ids=members,
-        is_member=is_member, is_coordinator=ctx.is_coordinator,
+        key=f"match:{match.id}",
+        programme=programme,
+        match=match,
+        member_user_ids=members,
+        is_member=is_member,
+        is_coordinator=ctx.is_coordinator,
     )
     if match.status not in OPEN_STATUSES:
-        space.read_only_reason = _("This match has ended: its space stays readable but closed for new messages.")
+        space.read_only_reason = _(
+            "This match has ended: its space stays readable but closed for new messages."
+        )
     elif not is_member:
-        space.read_only_reason = _("Coordinators can read match spaces but only the match's members write in them.")
+        space.read_only_reason = _(
+            "Coordinators can read match spaces but only the match's members write in them."
+        )
     else:
         space.can_write = True
     return space
@@ -156,8 +171,12 @@ def forum_space(ctx: LaunchContext) -> Space:
     if not is_member and not ctx.is_coordinator:
         raise Forbidden(_("You are not part of this programme. Open Ritmo from the course page first."))
     return Space(
-        key=f"forum:{programme.id}", programme=programme, match=None, is_member=is_member,
-        is_coordinator=ctx.is_coordinator, can_write=True,
+        key=f"forum:{programme.id}",
+        programme=programme,
+        match=None,
+        is_member=is_member,
+        is_coordinator=ctx.is_coordinator,
+        can_write=True,
     )
 
 
@@ -184,13 +203,22 @@ def get_thread(ctx: LaunchContext, thread_id: int) -> tuple[Thread, Space]:
 
 # -- validation ------------------------------------------------------------------------------------
 
+
 def _clean_body(body: str, limit: int, field_name: str = "body") -> str:
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
         raise InvalidInput(errors={field_name: [_("Write something before sending.")]})
     if len(body) > limit:
         raise InvalidInput(
-            errors={field_name: [_("Keep it under %(limit)d characters (this has %(count)d).", limit=limit, count=len(body))]}
+            errors={
+                field_name: [
+                    _(
+                        "Keep it under %(limit)d characters (this has %(count)d).",
+                        limit=limit,
+                        count=len(body),
+                    )
+                ]
+            }
         )
     return body
 
@@ -200,7 +228,9 @@ def _clean_title(title: str) -> str:
     if not title:
         raise InvalidInput(errors={"title": [_("Give the topic a title.")]})
     if len(title) > TITLE_MAX:
-        raise InvalidInput(errors={"title": [_("Keep the title under %(limit)d characters.", limit=TITLE_MAX)]})
+        raise InvalidInput(
+            errors={"title": [_("Keep the title under %(limit)d characters.", limit=TITLE_MAX)]}
+        )
     return title
 
 
@@ -225,6 +255,7 @@ def clean_links(links: Sequence[dict[str, Any]] | None) -> list[dict[str, str]]:
 
 # -- mentions and people ---------------------------------------------------------------------------
 
+
 def users_by_id(ids: Iterable[int | None]) -> dict[int, User]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -237,9 +268,9 @@ def _mention_candidates(space: Space) -> list[User]:
         return list(users_by_id(space.member_user_ids).values())
     return list(
         db.session.execute(
-            sa.select(User).join(Participant, Participant.user_id == User.id).where(
-                Participant.programme_id == space.programme.id
-            )
+            sa.select(User)
+            .join(Participant, Participant.user_id == User.id)
+            .where(Participant.programme_id == space.programme.id)
         ).scalars()
     )
 
@@ -274,6 +305,7 @@ def _participant_id(programme_id: int, user_id: int) -> int | None:
 
 # -- threads and posts -----------------------------------------------------------------------------
 
+
 def create_thread(
     ctx: LaunchContext,
     space: Space,
@@ -298,8 +330,14 @@ def create_thread(
     cleaned_links = clean_links(links)
     now = utcnow()
     thread = Thread(
-        programme_id=space.programme.id, match_id=space.match_id, kind=kind, title=title,
-        author_user_id=ctx.user_id, created_at=now, last_post_at=now, post_count=0,
+        programme_id=space.programme.id,
+        match_id=space.match_id,
+        kind=kind,
+        title=title,
+        author_user_id=ctx.user_id,
+        created_at=now,
+        last_post_at=now,
+        post_count=0,
     )
     db.session.add(thread)
     db.session.flush()
@@ -333,13 +371,25 @@ def reply(
 
 
 def _add_post(
-    ctx: LaunchContext, space: Space, thread: Thread, *, body: str, links: list[dict[str, str]],
-    parent: Post | None, now: datetime,
+    ctx: LaunchContext,
+    space: Space,
+    thread: Thread,
+    *,
+    body: str,
+    links: list[dict[str, str]],
+    parent: Post | None,
+    now: datetime,
 ) -> Post:
     post = Post(
-        thread_id=thread.id, match_id=thread.match_id, parent_id=parent.id if parent else None,
-        author_user_id=ctx.user_id, body=body, body_html=usertext.render_markdown(body),
-        links=links, mentions=resolve_mentions(space, body, ctx.user_id), created_at=now,
+        thread_id=thread.id,
+        match_id=thread.match_id,
+        parent_id=parent.id if parent else None,
+        author_user_id=ctx.user_id,
+        body=body,
+        body_html=usertext.render_markdown(body),
+        links=links,
+        mentions=resolve_mentions(space, body, ctx.user_id),
+        created_at=now,
     )
     db.session.add(post)
     db.session.flush()
@@ -348,11 +398,16 @@ def _add_post(
     thread.last_post_id = post.id
     _mark_thread_read(ctx.user_id, thread.id, post.id)
     if thread.match_id is not None:
-        emit(DomainEvent(
-            "message.sent", space.programme.id, match_id=thread.match_id,
-            participant_id=_participant_id(space.programme.id, ctx.user_id),
-            actor_user_id=ctx.user_id, data={"count": 1, "channel": "post", "post_id": post.id},
-        ))
+        emit(
+            DomainEvent(
+                "message.sent",
+                space.programme.id,
+                match_id=thread.match_id,
+                participant_id=_participant_id(space.programme.id, ctx.user_id),
+                actor_user_id=ctx.user_id,
+                data={"count": 1, "channel": "post", "post_id": post.id},
+            )
+        )
     return post
 
 
@@ -370,8 +425,12 @@ def _announce_post(ctx: LaunchContext, space: Space, thread: Thread, post: Post,
     notified: set[int] = {ctx.user_id}
     for user_id in post.mentions:
         notifications.notify(
-            user_id, "mention", _("%(who)s mentioned you in “%(title)s”", who=who, title=thread.title),
-            excerpt, html=post.body_html, link=link,
+            user_id,
+            "mention",
+            _("%(who)s mentioned you in “%(title)s”", who=who, title=thread.title),
+            excerpt,
+            html=post.body_html,
+            link=link,
         )
         notified.add(user_id)
     if space.match is not None:
@@ -406,9 +465,11 @@ def _programme_user_ids(programme_id: int, roles: Sequence[ParticipantRole] | No
 
 def _thread_participants(thread_id: int) -> list[int]:
     return [
-        uid for uid in db.session.execute(
+        uid
+        for uid in db.session.execute(
             sa.select(Post.author_user_id).where(Post.thread_id == thread_id).distinct()
-        ).scalars() if uid is not None
+        ).scalars()
+        if uid is not None
     ]
 
 
@@ -426,8 +487,12 @@ def fan_out_announcement(payload: dict[str, Any]) -> None:
     for user_id in _programme_user_ids(thread.programme_id):
         if user_id not in skip:
             notifications.notify(
-                user_id, "announcement", subject, usertext.excerpt(post.body, 400),
-                html=post.body_html, link=_thread_link(thread, post),
+                user_id,
+                "announcement",
+                subject,
+                usertext.excerpt(post.body, 400),
+                html=post.body_html,
+                link=_thread_link(thread, post),
             )
 
 
@@ -443,7 +508,7 @@ def edit_post(
     ctx: LaunchContext, post_id: int, *, body: str, links: Sequence[dict[str, Any]] | None = None
 ) -> Post:
     """Change one's own post; the previous version stays visible in its history."""
-    post, thread, space = _get_post(ctx, post_id)
+    post, _thread, space = _get_post(ctx, post_id)
     _require_write(space)
     if post.author_user_id != ctx.user_id:
         raise Forbidden(_("Only the author can edit a post. Reply instead."))
@@ -454,10 +519,17 @@ def edit_post(
     if body == post.body and cleaned_links == post.links:
         return post
     now = utcnow()
-    db.session.add(PostRevision(
-        post_id=post.id, body=post.body, body_html=post.body_html, links=post.links,
-        written_at=post.edited_at or post.created_at, replaced_at=now, editor_user_id=ctx.user_id,
-    ))
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            body=post.body,
+            body_html=post.body_html,
+            links=post.links,
+            written_at=post.edited_at or post.created_at,
+            replaced_at=now,
+            editor_user_id=ctx.user_id,
+        )
+    )
     post.body = body
     post.body_html = usertext.render_markdown(body)
     post.links = cleaned_links
@@ -470,7 +542,7 @@ def edit_post(
 
 def delete_post(ctx: LaunchContext, post_id: int) -> Post:
     """Delete a post, leaving a tombstone: the author, or a coordinator moderating."""
-    post, thread, space = _get_post(ctx, post_id)
+    post, _thread, space = _get_post(ctx, post_id)
     if post.author_user_id != ctx.user_id and not ctx.is_coordinator:
         raise Forbidden(_("Only the author or a coordinator can delete a post."))
     if post.author_user_id == ctx.user_id:
@@ -501,6 +573,7 @@ def post_revisions(ctx: LaunchContext, post_id: int) -> tuple[Post, list[PostRev
 
 # -- reading -----------------------------------------------------------------------------------
 
+
 def commit_read_state() -> None:
     """Commit read markers and visits without expiring what the page already loaded.
 
@@ -524,7 +597,9 @@ def record_visit(user_id: int, space_key: str, now: datetime | None = None) -> d
         sa.select(SpaceVisit).where(SpaceVisit.user_id == user_id, SpaceVisit.space_key == space_key)
     ).scalar_one_or_none()
     if visit is None:
-        db.session.add(SpaceVisit(user_id=user_id, space_key=space_key, visit_started_at=now, last_seen_at=now))
+        db.session.add(
+            SpaceVisit(user_id=user_id, space_key=space_key, visit_started_at=now, last_seen_at=now)
+        )
         return None
     if now - visit.last_seen_at > VISIT_GAP:
         visit.previous_visit_at = visit.visit_started_at
@@ -552,8 +627,12 @@ class ThreadSummary:
 
 
 def list_threads(
-    ctx: LaunchContext, space: Space, *, before: tuple[datetime, int] | None = None,
-    limit: int = THREADS_PAGE_SIZE, previous_visit: datetime | None = None,
+    ctx: LaunchContext,
+    space: Space,
+    *,
+    before: tuple[datetime, int] | None = None,
+    limit: int = THREADS_PAGE_SIZE,
+    previous_visit: datetime | None = None,
 ) -> tuple[list[ThreadSummary], tuple[datetime, int] | None]:
     """A page of the space's threads, most recently active first (keyset on activity, id)."""
     query = sa.select(Thread).where(Thread.programme_id == space.programme.id)
@@ -570,7 +649,8 @@ def list_threads(
     unread = unread_by_thread(ctx.user_id, [t.id for t in threads])
     summaries = [
         ThreadSummary(
-            thread=t, unread=unread.get(t.id, 0),
+            thread=t,
+            unread=unread.get(t.id, 0),
             is_new=previous_visit is not None and t.last_post_at > previous_visit,
         )
         for t in threads
@@ -612,11 +692,14 @@ def thread_posts(
     posts = list(db.session.execute(query.order_by(Post.id).limit(limit + 1)).scalars())
     more = len(posts) > limit
     posts = posts[:limit]
-    marker = db.session.execute(
-        sa.select(ThreadRead.last_read_post_id).where(
-            ThreadRead.user_id == ctx.user_id, ThreadRead.thread_id == thread.id
-        )
-    ).scalar_one_or_none() or 0
+    marker = (
+        db.session.execute(
+            sa.select(ThreadRead.last_read_post_id).where(
+                ThreadRead.user_id == ctx.user_id, ThreadRead.thread_id == thread.id
+            )
+        ).scalar_one_or_none()
+        or 0
+    )
     if posts and (space.is_member or space.is_forum):
         _mark_thread_read(ctx.user_id, thread.id, posts[-1].id)
     commit_read_state()
@@ -633,31 +716,42 @@ def thread_posts(
 
 # -- chat ------------------------------------------------------------------------------------------
 
+
 def send_chat(ctx: LaunchContext, match_id: int, body: str) -> ChatMessage:
     space = match_space(ctx, match_id)
     _require_write(space)
     body = _clean_body(body, CHAT_MAX)
     now = utcnow()
     message = ChatMessage(
-        match_id=match_id, author_user_id=ctx.user_id, body=body,
-        body_html=usertext.render_markdown(body), mentions=resolve_mentions(space, body, ctx.user_id),
+        match_id=match_id,
+        author_user_id=ctx.user_id,
+        body=body,
+        body_html=usertext.render_markdown(body),
+        mentions=resolve_mentions(space, body, ctx.user_id),
         created_at=now,
     )
     db.session.add(message)
     db.session.flush()
     _mark_chat_read(ctx.user_id, match_id, message.id)
-    emit(DomainEvent(
-        "message.sent", space.programme.id, match_id=match_id,
-        participant_id=_participant_id(space.programme.id, ctx.user_id), actor_user_id=ctx.user_id,
-        data={"count": 1, "channel": "chat", "message_id": message.id},
-    ))
+    emit(
+        DomainEvent(
+            "message.sent",
+            space.programme.id,
+            match_id=match_id,
+            participant_id=_participant_id(space.programme.id, ctx.user_id),
+            actor_user_id=ctx.user_id,
+            data={"count": 1, "channel": "chat", "message_id": message.id},
+        )
+    )
     window = int(now.timestamp() // CHAT_EMAIL_DELAY.total_seconds())
     for user_id in space.member_user_ids:
         if user_id == ctx.user_id:
             continue
         enqueue(
-            CHAT_EMAIL_TASK, {"match_id": match_id, "user_id": user_id},
-            run_at=now + CHAT_EMAIL_DELAY, dedupe_key=f"{CHAT_EMAIL_TASK}:{match_id}:{user_id}:{window}",
+            CHAT_EMAIL_TASK,
+            {"match_id": match_id, "user_id": user_id},
+            run_at=now + CHAT_EMAIL_DELAY,
+            dedupe_key=f"{CHAT_EMAIL_TASK}:{match_id}:{user_id}:{window}",
         )
     db.session.commit()
     return message
@@ -687,27 +781,36 @@ def chat_reminder(payload: dict[str, Any]) -> None:
     floor = max(read.last_read_message_id, read.last_notified_message_id)
     unread = list(
         db.session.execute(
-            sa.select(ChatMessage).where(
-                ChatMessage.match_id == match_id, ChatMessage.id > floor,
-                ChatMessage.author_user_id != user_id, ChatMessage.deleted_at.is_(None),
-            ).order_by(ChatMessage.id)
+            sa.select(ChatMessage)
+            .where(
+                ChatMessage.match_id == match_id,
+                ChatMessage.id > floor,
+                ChatMessage.author_user_id != user_id,
+                ChatMessage.deleted_at.is_(None),
+            )
+            .order_by(ChatMessage.id)
         ).scalars()
     )
     if not unread:
         return
     authors = users_by_id(m.author_user_id for m in unread)
     names = sorted({authors[m.author_user_id].display_name for m in unread if m.author_user_id in authors})
-    lines = [
-        f"{authors[m.author_user_id].display_name if m.author_user_id in authors else '?'}: {usertext.excerpt(m.body, 200)}"
-        for m in unread[-5:]
-    ]
+    lines = [f"{_name(authors, m.author_user_id)}: {usertext.excerpt(m.body, 200)}" for m in unread[-5:]]
     notifications.notify(
-        user_id, "chat",
+        user_id,
+        "chat",
         _("%(count)d new chat messages from %(names)s", count=len(unread), names=", ".join(names))
-        if len(unread) > 1 else _("New chat message from %(names)s", names=", ".join(names)),
-        "\n".join(lines), link=f"/matches/{match_id}/space#chat",
+        if len(unread) > 1
+        else _("New chat message from %(names)s", names=", ".join(names)),
+        "\n".join(lines),
+        link=f"/matches/{match_id}/space#chat",
     )
     read.last_notified_message_id = unread[-1].id
+
+
+def _name(people: dict[int, User], user_id: int | None) -> str:
+    user = people.get(user_id) if user_id is not None else None
+    return user.display_name if user else "?"
 
 
 def delete_chat(ctx: LaunchContext, message_id: int) -> ChatMessage:
@@ -791,24 +894,31 @@ def chat_changes(
             sa.select(sa.func.max(other.deleted_at)).where(other.match_id == match_id).scalar_subquery()
         )
         rows = db.session.execute(
-            sa.select(ChatMessage, newest_deletion).where(ChatMessage.match_id == match_id)
-            .order_by(ChatMessage.id.desc()).limit(CHAT_PAGE_SIZE)
+            sa.select(ChatMessage, newest_deletion)
+            .where(ChatMessage.match_id == match_id)
+            .order_by(ChatMessage.id.desc())
+            .limit(CHAT_PAGE_SIZE)
         ).all()
         messages = [r[0] for r in reversed(rows)]
         state = ChatState(messages[-1].id if messages else 0, _ms(rows[0][1]) if rows else 0)
     else:
         state = chat_state(match_id)
-        messages = list(db.session.execute(
-            query.where(ChatMessage.id > since.last_id).order_by(ChatMessage.id).limit(CHAT_PAGE_SIZE * 4)
-        ).scalars())
+        messages = list(
+            db.session.execute(
+                query.where(ChatMessage.id > since.last_id).order_by(ChatMessage.id).limit(CHAT_PAGE_SIZE * 4)
+            ).scalars()
+        )
         if state.last_deleted_ms > since.last_deleted_ms:
             after = datetime.fromtimestamp(since.last_deleted_ms / 1000, tz=UTC)
-            deleted = list(db.session.execute(
-                sa.select(ChatMessage.id).where(
-                    ChatMessage.match_id == match_id, ChatMessage.deleted_at > after,
-                    ChatMessage.id <= since.last_id,
-                )
-            ).scalars())
+            deleted = list(
+                db.session.execute(
+                    sa.select(ChatMessage.id).where(
+                        ChatMessage.match_id == match_id,
+                        ChatMessage.deleted_at > after,
+                        ChatMessage.id <= since.last_id,
+                    )
+                ).scalars()
+            )
         if messages and messages[-1].id < state.last_id:
             # More than one page arrived at once: the next poll continues from here.
             state = ChatState(messages[-1].id, since.last_deleted_ms)
@@ -818,40 +928,69 @@ def chat_changes(
             sa.select(ChatRead).where(ChatRead.user_id == ctx.user_id, ChatRead.match_id == match_id)
         ).scalar_one_or_none()
         marker = read.last_read_message_id if read else 0
-        unread = sum(1 for m in messages if m.id > marker and m.author_user_id != ctx.user_id and not m.deleted_at)
+        unread = sum(
+            1 for m in messages if m.id > marker and m.author_user_id != ctx.user_id and not m.deleted_at
+        )
         if messages and marker < messages[-1].id:
             if read is None:
-                db.session.add(ChatRead(user_id=ctx.user_id, match_id=match_id, last_read_message_id=messages[-1].id))
+                db.session.add(
+                    ChatRead(user_id=ctx.user_id, match_id=match_id, last_read_message_id=messages[-1].id)
+                )
             else:
                 read.last_read_message_id = messages[-1].id
             commit_read_state()
-    return {"messages": messages, "deleted": deleted, "state": state, "unread": unread,
-            "authors": users_by_id(m.author_user_id for m in messages) if load_authors else {}}
+    return {
+        "messages": messages,
+        "deleted": deleted,
+        "state": state,
+        "unread": unread,
+        "authors": users_by_id(m.author_user_id for m in messages) if load_authors else {},
+    }
 
 
-def chat_before(ctx: LaunchContext, match_id: int, before_id: int, limit: int = CHAT_PAGE_SIZE) -> dict[str, Any]:
+def chat_before(
+    ctx: LaunchContext, match_id: int, before_id: int, limit: int = CHAT_PAGE_SIZE
+) -> dict[str, Any]:
     """Older chat messages, for scrolling back."""
     match_space(ctx, match_id)
-    messages = list(reversed(list(db.session.execute(
-        sa.select(ChatMessage).where(ChatMessage.match_id == match_id, ChatMessage.id < before_id)
-        .order_by(ChatMessage.id.desc()).limit(limit)
-    ).scalars())))
+    messages = list(
+        reversed(
+            list(
+                db.session.execute(
+                    sa.select(ChatMessage)
+                    .where(ChatMessage.match_id == match_id, ChatMessage.id < before_id)
+                    .order_by(ChatMessage.id.desc())
+                    .limit(limit)
+                ).scalars()
+            )
+        )
+    )
     return {"messages": messages, "authors": users_by_id(m.author_user_id for m in messages)}
 
 
 def chat_unread(user_id: int, match_id: int) -> int:
-    marker = db.session.execute(
-        sa.select(ChatRead.last_read_message_id).where(ChatRead.user_id == user_id, ChatRead.match_id == match_id)
-    ).scalar_one_or_none() or 0
-    return int(db.session.execute(
-        sa.select(sa.func.count()).where(
-            ChatMessage.match_id == match_id, ChatMessage.id > marker,
-            ChatMessage.author_user_id != user_id, ChatMessage.deleted_at.is_(None),
-        )
-    ).scalar_one())
+    marker = (
+        db.session.execute(
+            sa.select(ChatRead.last_read_message_id).where(
+                ChatRead.user_id == user_id, ChatRead.match_id == match_id
+            )
+        ).scalar_one_or_none()
+        or 0
+    )
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count()).where(
+                ChatMessage.match_id == match_id,
+                ChatMessage.id > marker,
+                ChatMessage.author_user_id != user_id,
+                ChatMessage.deleted_at.is_(None),
+            )
+        ).scalar_one()
+    )
 
 
 # -- the space page --------------------------------------------------------------------------------
+
 
 def space_overview(
     ctx: LaunchContext, space: Space, *, before: tuple[datetime, int] | None = None
@@ -860,7 +999,10 @@ def space_overview(
     previous_visit = record_visit(ctx.user_id, space.key) if (space.is_member or space.is_forum) else None
     threads, cursor = list_threads(ctx, space, before=before, previous_visit=previous_visit)
     overview: dict[str, Any] = {
-        "space": space, "threads": threads, "next_cursor": cursor, "previous_visit": previous_visit,
+        "space": space,
+        "threads": threads,
+        "next_cursor": cursor,
+        "previous_visit": previous_visit,
     }
     people_ids: list[int | None] = [s.thread.author_user_id for s in threads]
     if space.match is not None:
@@ -888,10 +1030,12 @@ def my_spaces(ctx: LaunchContext) -> list[Match]:
         mine = sa.select(Participant.id).where(
             Participant.programme_id == programme.id, Participant.user_id == ctx.user_id
         )
-        query = query.where(sa.or_(
-            Match.mentor_id.in_(mine),
-            Match.id.in_(sa.select(MatchMentee.match_id).where(MatchMentee.mentee_id.in_(mine))),
-        ))
+        query = query.where(
+            sa.or_(
+                Match.mentor_id.in_(mine),
+                Match.id.in_(sa.select(MatchMentee.match_id).where(MatchMentee.mentee_id.in_(mine))),
+            )
+        )
     return list(db.session.execute(query.order_by(Match.id)).scalars())
 
 
@@ -901,7 +1045,10 @@ CHAT_CHECK_INTERVAL_SECONDS = 1.0
 
 
 def wait_for_chat(
-    match_id: int, since: ChatState | None, known_etag: str | None, wait_seconds: float,
+    match_id: int,
+    since: ChatState | None,
+    known_etag: str | None,
+    wait_seconds: float,
     check_interval: float = CHAT_CHECK_INTERVAL_SECONDS,
 ) -> tuple[ChatState, bool]:
     """Wait until the chat differs from what the caller has (cursor or ETag), or time runs out.
@@ -917,7 +1064,10 @@ def wait_for_chat(
         if known_etag is not None:
             changed = state.etag != known_etag
         else:
-            changed = since is None or (state.last_id, state.last_deleted_ms) != (since.last_id, since.last_deleted_ms)
+            changed = since is None or (state.last_id, state.last_deleted_ms) != (
+                since.last_id,
+                since.last_deleted_ms,
+            )
         if changed or time.monotonic() >= deadline:
             return state, changed
         db.session.rollback()

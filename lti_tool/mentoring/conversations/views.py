@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -59,7 +59,8 @@ def _overview_json(overview: dict[str, Any]) -> dict[str, Any]:
         body["members"] = [schemas.person(u) for u in overview["members"]]
         body["chat"] = {
             "messages": [schemas.chat_json(m, people) for m in chat["messages"]],
-            "cursor": chat["state"].cursor, "unread": overview["chat_unread"],
+            "cursor": chat["state"].cursor,
+            "unread": overview["chat_unread"],
         }
     return body
 
@@ -82,16 +83,21 @@ def _form_payload(form: MultiDict[str, str], *names: str) -> dict[str, Any]:
 
 def _back(endpoint: str, **values: Any) -> Response:
     anchor = values.pop("_anchor", None)
-    return redirect(url_for(endpoint, rs=current_token(), _anchor=anchor, **values), code=303)
+    return cast(Response, redirect(url_for(endpoint, rs=current_token(), _anchor=anchor, **values), code=303))
 
 
 # -- API -------------------------------------------------------------------------------------------
+
 
 @bp.get("/api/spaces")
 @login_required
 def api_spaces() -> dict[str, Any]:
     matches = service.my_spaces(current_context())
-    return {"spaces": [{"match_id": m.id, "status": m.status.value, "url": f"/matches/{m.id}/space"} for m in matches]}
+    return {
+        "spaces": [
+            {"match_id": m.id, "status": m.status.value, "url": f"/matches/{m.id}/space"} for m in matches
+        ]
+    }
 
 
 @bp.get("/api/matches/<int:match_id>/space")
@@ -119,7 +125,9 @@ def api_new_thread(match_id: int) -> tuple[dict[str, Any], int]:
 def api_forum() -> dict[str, Any]:
     ctx = current_context()
     space = service.forum_space(ctx)
-    return _overview_json(service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor"))))
+    return _overview_json(
+        service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
+    )
 
 
 @bp.post("/api/forum/threads")
@@ -129,7 +137,11 @@ def api_new_forum_thread() -> tuple[dict[str, Any], int]:
     data = schemas.NewThreadSchema().load(request.get_json(silent=True) or {})
     ctx = current_context()
     thread = service.create_thread(
-        ctx, service.forum_space(ctx), title=data["title"], body=data["body"], links=data["links"],
+        ctx,
+        service.forum_space(ctx),
+        title=data["title"],
+        body=data["body"],
+        links=data["links"],
         kind=data["kind"],
     )
     return schemas.thread_json(thread, service.users_by_id([thread.author_user_id])), 201
@@ -155,7 +167,9 @@ def api_thread(thread_id: int) -> dict[str, Any]:
 @limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
 def api_reply(thread_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ReplySchema().load(request.get_json(silent=True) or {})
-    post = service.reply(current_context(), thread_id, body=data["body"], links=data["links"], parent_id=data["parent_id"])
+    post = service.reply(
+        current_context(), thread_id, body=data["body"], links=data["links"], parent_id=data["parent_id"]
+    )
     return schemas.post_json(post, service.users_by_id([post.author_user_id])), 201
 
 
@@ -179,8 +193,10 @@ def api_delete(post_id: int) -> dict[str, Any]:
 @login_required
 def api_revisions(post_id: int) -> dict[str, Any]:
     post, revisions = service.post_revisions(current_context(), post_id)
-    return {"post": schemas.post_json(post, service.users_by_id([post.author_user_id])),
-            "revisions": [schemas.revision_json(r) for r in revisions]}
+    return {
+        "post": schemas.post_json(post, service.users_by_id([post.author_user_id])),
+        "revisions": [schemas.revision_json(r) for r in revisions],
+    }
 
 
 @bp.get("/api/matches/<int:match_id>/chat")
@@ -197,7 +213,10 @@ def api_chat(match_id: int) -> Response:
     since = service.parse_cursor(args["since"])
     known = request.headers.get("If-None-Match")
     state, changed = service.wait_for_chat(
-        match_id, since, known, args["wait"],
+        match_id,
+        since,
+        known,
+        args["wait"],
         check_interval=float(_config("CHAT_CHECK_INTERVAL_SECONDS", service.CHAT_CHECK_INTERVAL_SECONDS)),
     )
     if not changed and known is not None:
@@ -205,16 +224,19 @@ def api_chat(match_id: int) -> Response:
     else:
         result = service.chat_changes(ctx, space, since)
         state = result["state"]
-        response = jsonify({
-            "messages": [schemas.chat_json(m, result["authors"]) for m in result["messages"]],
-            "deleted": result["deleted"], "cursor": state.cursor,
-        })
+        response = jsonify(
+            {
+                "messages": [schemas.chat_json(m, result["authors"]) for m in result["messages"]],
+                "deleted": result["deleted"],
+                "cursor": state.cursor,
+            }
+        )
     response.headers["ETag"] = state.etag
     response.headers["Cache-Control"] = "no-cache, private"
     return response
 
 
-def _config(name: str, default: object) -> object:
+def _config(name: str, default: object) -> Any:
     from flask import current_app
 
     return current_app.config.get(name, default)
@@ -252,8 +274,11 @@ def _history_filters(args: MultiDict[str, str]) -> history.HistoryFilters:
         raw["kind"] = kinds
     data = schemas.HistoryQuerySchema().load(raw)
     return history.HistoryFilters(
-        q=(data["q"] or "").strip() or None, kinds=frozenset(data["kind"]) if data["kind"] else None,
-        since=data["since"], until=data["until"], before=history.decode_cursor(data["cursor"]),
+        q=(data["q"] or "").strip() or None,
+        kinds=frozenset(data["kind"]) if data["kind"] else None,
+        since=data["since"],
+        until=data["until"],
+        before=history.decode_cursor(data["cursor"]),
         limit=data["limit"],
     )
 
@@ -263,8 +288,11 @@ def _history_filters(args: MultiDict[str, str]) -> history.HistoryFilters:
 def api_history(match_id: int) -> dict[str, Any]:
     _space, entries, cursor = history.timeline(current_context(), match_id, _history_filters(request.args))
     people = service.users_by_id(e.actor_user_id for e in entries)
-    return {"entries": [history.entry_json(e, people) for e in entries], "next_cursor": cursor,
-            "kinds": history.known_kinds()}
+    return {
+        "entries": [history.entry_json(e, people) for e in entries],
+        "next_cursor": cursor,
+        "kinds": history.known_kinds(),
+    }
 
 
 def _export_json(match_id: int) -> dict[str, Any]:
@@ -272,7 +300,8 @@ def _export_json(match_id: int) -> dict[str, Any]:
     space: service.Space = data["space"]
     people = data["people"]
     return {
-        "match_id": match_id, "programme": space.programme.title,
+        "match_id": match_id,
+        "programme": space.programme.title,
         "members": [schemas.person(people[i]) for i in space.member_user_ids if i in people],
         "exported_at": data["exported_at"].isoformat(),
         "entries": [history.entry_json(e, people) for e in data["entries"]],
@@ -283,12 +312,17 @@ def _export_json(match_id: int) -> dict[str, Any]:
 @login_required
 def api_export(match_id: int) -> Response:
     body = json.dumps(_export_json(match_id), ensure_ascii=False, indent=1)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="ritmo-match-{match_id}-history.json"',
-    })
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="ritmo-match-{match_id}-history.json"',
+        },
+    )
 
 
 # -- pages -----------------------------------------------------------------------------------------
+
 
 @bp.route("/spaces", methods=["GET", "POST"])
 @login_required
@@ -305,8 +339,12 @@ def space_page(match_id: int) -> str:
     space = service.match_space(ctx, match_id)
     overview = service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
     return render_template(
-        "conversations/space.html", o=overview, space=space, upcoming=meetings.upcoming(match_id),
-        next_cursor=_cursor_text(overview["next_cursor"]), me=ctx.user_id,
+        "conversations/space.html",
+        o=overview,
+        space=space,
+        upcoming=meetings.upcoming(match_id),
+        next_cursor=_cursor_text(overview["next_cursor"]),
+        me=ctx.user_id,
     )
 
 
@@ -329,7 +367,10 @@ def forum_page() -> str:
     space = service.forum_space(ctx)
     overview = service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
     return render_template(
-        "conversations/forum.html", o=overview, space=space, kinds=ThreadKind,
+        "conversations/forum.html",
+        o=overview,
+        space=space,
+        kinds=ThreadKind,
         next_cursor=_cursor_text(overview["next_cursor"]),
     )
 
@@ -341,7 +382,12 @@ def new_forum_thread_form() -> Response:
     data = schemas.NewThreadSchema().load(_form_payload(request.form, "title", "body", "kind"))
     ctx = current_context()
     thread = service.create_thread(
-        ctx, service.forum_space(ctx), title=data["title"], body=data["body"], links=data["links"], kind=data["kind"]
+        ctx,
+        service.forum_space(ctx),
+        title=data["title"],
+        body=data["body"],
+        links=data["links"],
+        kind=data["kind"],
     )
     return _back("conversations.thread_page", thread_id=thread.id)
 
@@ -351,7 +397,9 @@ def new_forum_thread_form() -> Response:
 def thread_page(thread_id: int) -> str:
     ctx = current_context()
     page = service.thread_posts(ctx, thread_id, after_id=request.args.get("after", type=int))
-    return render_template("conversations/thread.html", p=page, me=ctx.user_id, is_coordinator=ctx.is_coordinator)
+    return render_template(
+        "conversations/thread.html", p=page, me=ctx.user_id, is_coordinator=ctx.is_coordinator
+    )
 
 
 @bp.post("/threads/<int:thread_id>/reply")
@@ -359,7 +407,9 @@ def thread_page(thread_id: int) -> str:
 @limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
 def reply_form(thread_id: int) -> Response:
     data = schemas.ReplySchema().load(_form_payload(request.form, "body", "parent_id"))
-    post = service.reply(current_context(), thread_id, body=data["body"], links=data["links"], parent_id=data["parent_id"])
+    post = service.reply(
+        current_context(), thread_id, body=data["body"], links=data["links"], parent_id=data["parent_id"]
+    )
     return _back("conversations.thread_page", thread_id=thread_id, _anchor=f"post-{post.id}")
 
 
@@ -405,8 +455,13 @@ def history_page(match_id: int) -> str:
     space, entries, cursor = history.timeline(current_context(), match_id, filters)
     people = service.users_by_id(e.actor_user_id for e in entries)
     return render_template(
-        "conversations/history.html", space=space, entries=entries, people=people, cursor=cursor,
-        filters=filters, kinds=history.known_kinds(),
+        "conversations/history.html",
+        space=space,
+        entries=entries,
+        people=people,
+        cursor=cursor,
+        filters=filters,
+        kinds=history.known_kinds(),
     )
 
 
@@ -415,12 +470,17 @@ def history_page(match_id: int) -> str:
 def export_page(match_id: int) -> Response:
     data = history.export(current_context(), match_id)
     html = render_template("conversations/export.html", **data)
-    return Response(html, mimetype="text/html", headers={
-        "Content-Disposition": f'attachment; filename="ritmo-match-{match_id}-history.html"',
-    })
+    return Response(
+        html,
+        mimetype="text/html",
+        headers={
+            "Content-Disposition": f'attachment; filename="ritmo-match-{match_id}-history.html"',
+        },
+    )
 
 
 # -- template helpers ------------------------------------------------------------------------------
+
 
 def _viewer_zone() -> tuple[Any, bool]:
     """The zone this request's person sees times in, and whether it is their saved one."""
@@ -433,7 +493,10 @@ def _viewer_zone() -> tuple[Any, bool]:
     cached = g.get("ritmo_viewer_zone")
     if cached is None:
         user = db.session.get(User, current_context().user_id)
-        cached = g.ritmo_viewer_zone = (viewer_zone(user, request.values.get("tz")), bool(user and user.timezone))
+        cached = g.ritmo_viewer_zone = (
+            viewer_zone(user, request.values.get("tz")),
+            bool(user and user.timezone),
+        )
     return cached
 
 

@@ -33,9 +33,7 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"))
     match_id: Mapped[int] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"))
-    organiser_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    organiser_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(sa.String(200))
     agenda: Mapped[str] = mapped_column(sa.Text, default="")
     agenda_html: Mapped[str] = mapped_column(sa.Text, default="")
@@ -54,9 +52,7 @@ class Meeting(Base):
     # RFC 5545: UID stays for the meeting's life; SEQUENCE grows with each change sent out.
     ical_uid: Mapped[str] = mapped_column(sa.String(128), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
-    proposed_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    proposed_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     notes_html: Mapped[str] = mapped_column(sa.Text, default="")
     outcome_at: Mapped[datetime | None]

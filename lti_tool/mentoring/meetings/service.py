@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +55,7 @@ VIDEO_HOSTS: dict[str, VideoProvider] = {
 
 # -- time zones ------------------------------------------------------------------------------------
 
+
 def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
     try:
         return ZoneInfo(name or default)
@@ -94,14 +94,22 @@ def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> dat
     local = parsed.replace(tzinfo=tz)
     roundtrip = local.astimezone(UTC).astimezone(tz)
     if roundtrip.replace(tzinfo=None) != parsed:
-        raise InvalidInput(errors={field_name: [
-            _("%(time)s does not exist in %(zone)s (the clocks change then); pick another time.",
-              time=value, zone=tz_name)
-        ]})
+        raise InvalidInput(
+            errors={
+                field_name: [
+                    _(
+                        "%(time)s does not exist in %(zone)s (the clocks change then); pick another time.",
+                        time=value,
+                        zone=tz_name,
+                    )
+                ]
+            }
+        )
     return local.astimezone(UTC)
 
 
 # -- video -----------------------------------------------------------------------------------------
+
 
 def jitsi_room() -> str:
     # 128 random bits: nobody finds the room by guessing.
@@ -113,9 +121,16 @@ def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
     if not pasted or not pasted.strip():
         return VideoProvider.JITSI, jitsi_room()
     url = pasted.strip()
-    error = InvalidInput(errors={"video_url": [
-        _("Paste an https:// Zoom, Microsoft Teams, Google Meet or Jitsi address, or leave it empty for a Jitsi room.")
-    ]})
+    error = InvalidInput(
+        errors={
+            "video_url": [
+                _(
+                    "Paste an https:// Zoom, Microsoft Teams, Google Meet or Jitsi address, "
+                    "or leave it empty for a Jitsi room."
+                )
+            ]
+        }
+    )
     if len(url) > 1024 or re.search(r"\s", url):
         raise error
     try:
@@ -133,6 +148,7 @@ def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
 
 
 # -- access and lookups ------------------------------------------------------------------------------
+
 
 def _meeting(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, spaces.Space]:
     meeting = db.session.get(Meeting, meeting_id)
@@ -160,7 +176,9 @@ def list_meetings(ctx: LaunchContext, match_id: int) -> tuple[spaces.Space, list
     space = spaces.match_space(ctx, match_id)
     meetings = list(
         db.session.execute(
-            sa.select(Meeting).where(Meeting.match_id == match_id).order_by(Meeting.created_at.desc(), Meeting.id.desc())
+            sa.select(Meeting)
+            .where(Meeting.match_id == match_id)
+            .order_by(Meeting.created_at.desc(), Meeting.id.desc())
         ).scalars()
     )
     return space, meetings
@@ -184,6 +202,7 @@ def upcoming(match_id: int, limit: int = 3) -> list[Meeting]:
 
 
 # -- changes ---------------------------------------------------------------------------------------
+
 
 def _clean_slots(times: Sequence[str], tz_name: str) -> list[datetime]:
     if not times:
@@ -215,30 +234,58 @@ def propose(
     _require_member(space)
     title = " ".join((title or "").split())
     if not title or len(title) > spaces.TITLE_MAX:
-        raise InvalidInput(errors={"title": [_("Give the meeting a title under %(limit)d characters.", limit=spaces.TITLE_MAX)]})
+        raise InvalidInput(
+            errors={
+                "title": [_("Give the meeting a title under %(limit)d characters.", limit=spaces.TITLE_MAX)]
+            }
+        )
     if not MIN_DURATION_MINUTES <= duration_minutes <= MAX_DURATION_MINUTES:
-        raise InvalidInput(errors={"duration_minutes": [
-            _("Meetings last between %(low)d and %(high)d minutes.", low=MIN_DURATION_MINUTES, high=MAX_DURATION_MINUTES)
-        ]})
+        raise InvalidInput(
+            errors={
+                "duration_minutes": [
+                    _(
+                        "Meetings last between %(low)d and %(high)d minutes.",
+                        low=MIN_DURATION_MINUTES,
+                        high=MAX_DURATION_MINUTES,
+                    )
+                ]
+            }
+        )
     agenda = (agenda or "").strip()
     if len(agenda) > AGENDA_MAX:
-        raise InvalidInput(errors={"agenda": [_("Keep the agenda under %(limit)d characters.", limit=AGENDA_MAX)]})
+        raise InvalidInput(
+            errors={"agenda": [_("Keep the agenda under %(limit)d characters.", limit=AGENDA_MAX)]}
+        )
     timezone = valid_zone(timezone or "UTC")
     slots = _clean_slots(times, timezone)
     provider, url = video_link(video_url)
     meeting = Meeting(
-        programme_id=space.programme.id, match_id=match_id, organiser_user_id=ctx.user_id,
-        proposed_by_user_id=ctx.user_id, title=title, agenda=agenda,
+        programme_id=space.programme.id,
+        match_id=match_id,
+        organiser_user_id=ctx.user_id,
+        proposed_by_user_id=ctx.user_id,
+        title=title,
+        agenda=agenda,
         agenda_html=usertext.render_markdown(agenda) if agenda else "",
-        duration_minutes=duration_minutes, timezone=timezone, video_provider=provider,
-        video_url=url, ical_uid=f"{secrets.token_hex(16)}@ritmo", sequence=0,
+        duration_minutes=duration_minutes,
+        timezone=timezone,
+        video_provider=provider,
+        video_url=url,
+        ical_uid=f"{secrets.token_hex(16)}@ritmo",
+        sequence=0,
         status=MeetingStatus.PROPOSED,
     )
     meeting.slots = [MeetingSlot(starts_at=s, round=1) for s in slots]
     db.session.add(meeting)
     db.session.flush()
-    _tell_others(ctx, space, meeting, "meeting.proposed",
-                 _("%(who)s proposed a meeting: %(title)s"), _proposal_text(meeting))
+    _tell_others(
+        ctx,
+        space,
+        meeting,
+        "meeting.proposed",
+        _("%(who)s proposed a meeting: %(title)s"),
+        _proposal_text(meeting),
+    )
     db.session.commit()
     return meeting
 
@@ -262,17 +309,15 @@ def accept(ctx: LaunchContext, meeting_id: int, slot_id: int) -> Meeting:
     meeting.status = MeetingStatus.CONFIRMED
     meeting.updated_at = utcnow()
     db.session.flush()
-    subject = (
-        _("Meeting moved: %(title)s") if rescheduled else _("Meeting confirmed: %(title)s")
-    ) % {"title": meeting.title}
+    subject = (_("Meeting moved: %(title)s") if rescheduled else _("Meeting confirmed: %(title)s")) % {
+        "title": meeting.title
+    }
     _invite_all(space, meeting, subject, method="REQUEST")
     db.session.commit()
     return meeting
 
 
-def reschedule(
-    ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], timezone: str
-) -> Meeting:
+def reschedule(ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], timezone: str) -> Meeting:
     """Offer new times for a pending or confirmed meeting; it stays where it is until one is accepted."""
     meeting, space = _meeting(ctx, meeting_id)
     _require_member(space)
@@ -288,8 +333,14 @@ def reschedule(
     meeting.timezone = timezone
     meeting.updated_at = utcnow()
     db.session.flush()
-    _tell_others(ctx, space, meeting, "meeting.rescheduled",
-                 _("%(who)s proposed new times for: %(title)s"), _proposal_text(meeting))
+    _tell_others(
+        ctx,
+        space,
+        meeting,
+        "meeting.rescheduled",
+        _("%(who)s proposed new times for: %(title)s"),
+        _proposal_text(meeting),
+    )
     db.session.commit()
     return meeting
 
@@ -330,7 +381,9 @@ def record_outcome(
         raise InvalidInput(errors={"outcome": [_("Say whether the meeting was held or missed.")]})
     notes = (notes or "").strip()
     if len(notes) > NOTES_MAX:
-        raise InvalidInput(errors={"notes": [_("Keep the notes under %(limit)d characters.", limit=NOTES_MAX)]})
+        raise InvalidInput(
+            errors={"notes": [_("Keep the notes under %(limit)d characters.", limit=NOTES_MAX)]}
+        )
     if meeting.status in (MeetingStatus.HELD, MeetingStatus.MISSED):
         if meeting.status is not outcome:
             raise Conflict(_("This meeting was already recorded as %(status)s.", status=meeting.status.value))
@@ -339,6 +392,7 @@ def record_outcome(
     elif meeting.starts_at > utcnow():
         raise Conflict(_("This meeting has not started yet; record it afterwards."))
     first_time = meeting.status is MeetingStatus.CONFIRMED
+    assert meeting.starts_at is not None  # every confirmed, held or missed meeting has a time
     meeting.status = outcome
     meeting.notes = notes
     meeting.notes_html = usertext.render_markdown(notes) if notes else ""
@@ -346,17 +400,22 @@ def record_outcome(
     if first_time:
         meeting.outcome_at = utcnow()
         if outcome is MeetingStatus.HELD:
-            emit(DomainEvent(
-                "meeting.held", space.programme.id, match_id=meeting.match_id,
-                participant_id=spaces._participant_id(space.programme.id, ctx.user_id),
-                actor_user_id=ctx.user_id,
-                data={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
-            ))
+            emit(
+                DomainEvent(
+                    "meeting.held",
+                    space.programme.id,
+                    match_id=meeting.match_id,
+                    participant_id=spaces._participant_id(space.programme.id, ctx.user_id),
+                    actor_user_id=ctx.user_id,
+                    data={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
+                )
+            )
     db.session.commit()
     return meeting
 
 
 # -- invitations -----------------------------------------------------------------------------------
+
 
 def invitation(meeting: Meeting, method: str = "REQUEST", members: list[User] | None = None) -> str:
     """The meeting's current calendar object (REQUEST, or CANCEL for a cancelled one)."""
@@ -372,12 +431,20 @@ def invitation(meeting: Meeting, method: str = "REQUEST", members: list[User] | 
     if meeting.agenda:
         description += "\n\n" + meeting.agenda
     return ics.calendar(
-        method=method, uid=meeting.ical_uid, sequence=meeting.sequence,
-        starts_at=meeting.starts_at, duration=timedelta(minutes=meeting.duration_minutes),
-        summary=meeting.title, description=description, location=meeting.video_url,
-        organiser=ics.Attendee(organiser.display_name if organiser else "Ritmo", organiser.email if organiser else None),
+        method=method,
+        uid=meeting.ical_uid,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,
+        duration=timedelta(minutes=meeting.duration_minutes),
+        summary=meeting.title,
+        description=description,
+        location=meeting.video_url,
+        organiser=ics.Attendee(
+            organiser.display_name if organiser else "Ritmo", organiser.email if organiser else None
+        ),
         attendees=[ics.Attendee(u.display_name, u.email) for u in members],
-        stamp=meeting.updated_at, cancelled=method == "CANCEL",
+        stamp=meeting.updated_at,
+        cancelled=method == "CANCEL",
     )
 
 
@@ -403,17 +470,20 @@ def _invite_all(
         if user.id == exclude:
             continue
         when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone))
-        text = _("%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
-                 title=meeting.title, when=when, minutes=meeting.duration_minutes, url=meeting.video_url)
+        text = _(
+            "%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
+            title=meeting.title,
+            when=when,
+            minutes=meeting.duration_minutes,
+            url=meeting.video_url,
+        )
         notifications.notify(
             user.id, "meeting", subject, text, link=f"/meetings/{meeting.id}", ics=calendar_text
         )
 
 
 def _proposal_text(meeting: Meeting) -> str:
-    return "\n".join(
-        "- " + format_time(s.starts_at, zone(meeting.timezone)) for s in current_slots(meeting)
-    )
+    return "\n".join("- " + format_time(s.starts_at, zone(meeting.timezone)) for s in current_slots(meeting))
 
 
 def _tell_others(
@@ -428,12 +498,16 @@ def _tell_others(
             lines = "\n".join("- " + format_time(s.starts_at, tz) for s in current_slots(meeting))
             body = lines if kind != "meeting.cancelled" else text
             notifications.notify(
-                user_id, "meeting", subject % {"who": who, "title": meeting.title}, body,
+                user_id,
+                "meeting",
+                subject % {"who": who, "title": meeting.title},
+                body,
                 link=f"/meetings/{meeting.id}",
             )
 
 
 # -- history ---------------------------------------------------------------------------------------
+
 
 def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[history.HistoryEntry]:
     query = sa.select(Meeting).where(Meeting.match_id == match_id)
@@ -446,26 +520,37 @@ def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[his
         query = query.where(Meeting.created_at < filters.until)
     if filters.q:
         like = f"%{history.escape_like(filters.q)}%"
-        query = query.where(sa.or_(
-            Meeting.title.ilike(like, escape="\\"), Meeting.notes.ilike(like, escape="\\"),
-            Meeting.agenda.ilike(like, escape="\\"),
-        ))
+        query = query.where(
+            sa.or_(
+                Meeting.title.ilike(like, escape="\\"),
+                Meeting.notes.ilike(like, escape="\\"),
+                Meeting.agenda.ilike(like, escape="\\"),
+            )
+        )
     rows = db.session.execute(
         query.order_by(Meeting.created_at.desc(), Meeting.id.desc()).limit(filters.limit)
     ).scalars()
     entries = []
     for meeting in rows:
         data: dict[str, Any] = {
-            "status": meeting.status.value, "video_url": meeting.video_url,
+            "status": meeting.status.value,
+            "video_url": meeting.video_url,
             "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
             "duration_minutes": meeting.duration_minutes,
         }
-        entries.append(history.HistoryEntry(
-            at=meeting.created_at, kind="meeting", key=history.entry_key("meeting", meeting.id),
-            actor_user_id=meeting.organiser_user_id, title=meeting.title,
-            text=meeting.notes or meeting.agenda, html=meeting.notes_html or meeting.agenda_html or None,
-            link=f"/meetings/{meeting.id}", data=data,
-        ))
+        entries.append(
+            history.HistoryEntry(
+                at=meeting.created_at,
+                kind="meeting",
+                key=history.entry_key("meeting", meeting.id),
+                actor_user_id=meeting.organiser_user_id,
+                title=meeting.title,
+                text=meeting.notes or meeting.agenda,
+                html=meeting.notes_html or meeting.agenda_html or None,
+                link=f"/meetings/{meeting.id}",
+                data=data,
+            )
+        )
     return entries
 
 

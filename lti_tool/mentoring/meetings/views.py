@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -34,10 +34,14 @@ def _json(meeting: Meeting, space: spaces.Space) -> dict[str, Any]:
 
 def _ics_response(meeting: Meeting, text: str) -> Response:
     method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in text else "REQUEST"
-    return Response(text, mimetype="text/calendar", headers={
-        "Content-Type": f"text/calendar; charset=utf-8; method={method}",
-        "Content-Disposition": f'attachment; filename="ritmo-meeting-{meeting.id}.ics"',
-    })
+    return Response(
+        text,
+        mimetype="text/calendar",
+        headers={
+            "Content-Type": f"text/calendar; charset=utf-8; method={method}",
+            "Content-Disposition": f'attachment; filename="ritmo-meeting-{meeting.id}.ics"',
+        },
+    )
 
 
 def _form_times(form: Any) -> list[str]:
@@ -45,10 +49,12 @@ def _form_times(form: Any) -> list[str]:
 
 
 def _back(meeting_id: int) -> Response:
-    return redirect(url_for("meetings.meeting_page", meeting_id=meeting_id, rs=current_token()), code=303)
+    url = url_for("meetings.meeting_page", meeting_id=meeting_id, rs=current_token())
+    return cast(Response, redirect(url, code=303))
 
 
 # -- API -------------------------------------------------------------------------------------------
+
 
 @bp.get("/api/matches/<int:match_id>/meetings")
 @login_required
@@ -117,14 +123,19 @@ def api_invite(meeting_id: int) -> Response:
 
 # -- pages -----------------------------------------------------------------------------------------
 
+
 @bp.route("/matches/<int:match_id>/meetings", methods=["GET", "POST"])
 @login_required
 def meetings_page(match_id: int) -> str:
     space, meetings = service.list_meetings(current_context(), match_id)
     user = db.session.get(User, current_context().user_id)
     return render_template(
-        "meetings/list.html", space=space, meetings=meetings, tz=_tz(space),
-        tz_known=bool(user and user.timezone), providers=sorted(service.VIDEO_HOSTS),
+        "meetings/list.html",
+        space=space,
+        meetings=meetings,
+        tz=_tz(space),
+        tz_known=bool(user and user.timezone),
+        providers=sorted(service.VIDEO_HOSTS),
     )
 
 
@@ -133,11 +144,16 @@ def meetings_page(match_id: int) -> str:
 @limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
 def propose_form(match_id: int) -> Response:
     form = request.form
-    data = schemas.ProposeSchema().load({
-        "title": form.get("title", ""), "times": _form_times(form),
-        "timezone": form.get("timezone") or "UTC", "duration_minutes": form.get("duration_minutes") or 45,
-        "agenda": form.get("agenda", ""), "video_url": form.get("video_url") or None,
-    })
+    data = schemas.ProposeSchema().load(
+        {
+            "title": form.get("title", ""),
+            "times": _form_times(form),
+            "timezone": form.get("timezone") or "UTC",
+            "duration_minutes": form.get("duration_minutes") or 45,
+            "agenda": form.get("agenda", ""),
+            "video_url": form.get("video_url") or None,
+        }
+    )
     meeting = service.propose(current_context(), match_id, **data)
     return _back(meeting.id)
 
@@ -149,9 +165,15 @@ def meeting_page(meeting_id: int) -> str:
     meeting, space = service.get_meeting(ctx, meeting_id)
     user = db.session.get(User, ctx.user_id)
     return render_template(
-        "meetings/detail.html", meeting=meeting, space=space, tz=_tz(space), me=ctx.user_id,
-        tz_known=bool(user and user.timezone), slots=service.current_slots(meeting),
-        people=spaces.users_by_id(space.member_user_ids), now=service.utcnow(),
+        "meetings/detail.html",
+        meeting=meeting,
+        space=space,
+        tz=_tz(space),
+        me=ctx.user_id,
+        tz_known=bool(user and user.timezone),
+        slots=service.current_slots(meeting),
+        people=spaces.users_by_id(space.member_user_ids),
+        now=service.utcnow(),
     )
 
 

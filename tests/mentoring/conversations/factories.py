@@ -50,12 +50,19 @@ def _user(platform: Platform, sub: str, name: str, email: str | None, tz: str | 
 
 
 def make_world(
-    *, mentees: int = 1, status: MatchStatus = MatchStatus.ACTIVE, emails: bool = True,
-    mentor_tz: str | None = "Europe/Rome", mentee_tz: str | None = "America/New_York",
+    *,
+    mentees: int = 1,
+    status: MatchStatus = MatchStatus.ACTIVE,
+    emails: bool = True,
+    mentor_tz: str | None = "Europe/Rome",
+    mentee_tz: str | None = "America/New_York",
 ) -> World:
     platform = Platform(
-        issuer="https://lms.example", client_id="ritmo", name="LMS",
-        auth_login_url="https://lms.example/auth", auth_token_url="https://lms.example/token",
+        issuer="https://lms.example",
+        client_id="ritmo",
+        name="LMS",
+        auth_login_url="https://lms.example/auth",
+        auth_token_url="https://lms.example/token",
         key_set_url="https://lms.example/jwks",
     )
     db.session.add(platform)
@@ -97,13 +104,23 @@ def make_world(
     db.session.commit()
     world = World(platform, course, programme, mentor, mentee_users, coordinator, outsider, match, other)
     for user in [mentor, *mentee_users, outsider, other_mentor]:
-        world.tokens[user.id] = issue_token(LaunchContext(
-            platform_id=platform.id, user_id=user.id, course_id=course.id, role=CourseRole.PARTICIPANT,
-            is_mentor=user in (mentor, other_mentor),
-        ))
-    world.tokens[coordinator.id] = issue_token(LaunchContext(
-        platform_id=platform.id, user_id=coordinator.id, course_id=course.id, role=CourseRole.COORDINATOR,
-    ))
+        world.tokens[user.id] = issue_token(
+            LaunchContext(
+                platform_id=platform.id,
+                user_id=user.id,
+                course_id=course.id,
+                role=CourseRole.PARTICIPANT,
+                is_mentor=user in (mentor, other_mentor),
+            )
+        )
+    world.tokens[coordinator.id] = issue_token(
+        LaunchContext(
+            platform_id=platform.id,
+            user_id=coordinator.id,
+            course_id=course.id,
+            role=CourseRole.COORDINATOR,
+        )
+    )
     return world
 
 
@@ -121,7 +138,7 @@ class Mailbox:
         self.envelopes: list[Any] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.envelopes.append(envelope)

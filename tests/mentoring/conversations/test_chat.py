@@ -21,7 +21,9 @@ def app_config() -> dict[str, object]:
 
 
 def send(client, world: World, user, body: str):
-    return client.post(f"/api/matches/{world.match.id}/chat", headers=world.headers(user), json={"body": body})
+    return client.post(
+        f"/api/matches/{world.match.id}/chat", headers=world.headers(user), json={"body": body}
+    )
 
 
 def test_messages_persist_and_arrive_after_the_cursor(client, world: World) -> None:
@@ -46,12 +48,16 @@ def test_if_none_match_answers_304_when_nothing_changed(client, world: World) ->
     send(client, world, world.mentor, "one")
     first = client.get(url, headers=world.headers(world.mentee))
     etag, cursor = first.headers["ETag"], first.get_json()["cursor"]
-    same = client.get(url, headers={**world.headers(world.mentee), "If-None-Match": etag},
-                      query_string={"since": cursor, "wait": 0.2})
+    same = client.get(
+        url,
+        headers={**world.headers(world.mentee), "If-None-Match": etag},
+        query_string={"since": cursor, "wait": 0.2},
+    )
     assert same.status_code == 304 and same.headers["ETag"] == etag
     send(client, world, world.mentor, "two")
-    changed = client.get(url, headers={**world.headers(world.mentee), "If-None-Match": etag},
-                         query_string={"since": cursor})
+    changed = client.get(
+        url, headers={**world.headers(world.mentee), "If-None-Match": etag}, query_string={"since": cursor}
+    )
     assert changed.status_code == 200
     assert [m["body"] for m in changed.get_json()["messages"]] == ["two"]
 
@@ -98,10 +104,14 @@ def test_deletions_reach_pollers_as_tombstones(client, world: World) -> None:
 def test_large_bursts_page_through_the_cursor(client, world: World) -> None:
     url = f"/api/matches/{world.match.id}/chat"
     cursor = client.get(url, headers=world.headers(world.mentee)).get_json()["cursor"]
-    db.session.add_all([
-        ChatMessage(match_id=world.match.id, author_user_id=world.mentor.id, body=str(i), body_html=str(i))
-        for i in range(250)
-    ])
+    db.session.add_all(
+        [
+            ChatMessage(
+                match_id=world.match.id, author_user_id=world.mentor.id, body=str(i), body_html=str(i)
+            )
+            for i in range(250)
+        ]
+    )
     db.session.commit()
     seen: list[str] = []
     for _ in range(5):
@@ -112,8 +122,11 @@ def test_large_bursts_page_through_the_cursor(client, world: World) -> None:
 
 
 def test_bad_cursor_is_422(client, world: World) -> None:
-    response = client.get(f"/api/matches/{world.match.id}/chat", headers=world.headers(world.mentee),
-                          query_string={"since": "abc"})
+    response = client.get(
+        f"/api/matches/{world.match.id}/chat",
+        headers=world.headers(world.mentee),
+        query_string={"since": "abc"},
+    )
     assert response.status_code == 422
 
 
@@ -128,17 +141,26 @@ def test_unread_chat_is_emailed_once_after_a_quiet_while(client, world: World) -
     job_id = jobs[0].id
     db.session.commit()
     run_job(job_id)
-    notes = db.session.execute(
-        sa.select(Notification).where(Notification.user_id == world.mentee.id, Notification.kind == "chat")
-    ).scalars().all()
+    notes = (
+        db.session.execute(
+            sa.select(Notification).where(
+                Notification.user_id == world.mentee.id, Notification.kind == "chat"
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert len(notes) == 1 and "2 new chat messages" in notes[0].subject
     assert "first" in notes[0].text and "second" in notes[0].text
     # Running the reminder again finds nothing new to say.
     service.chat_reminder({"match_id": world.match.id, "user_id": world.mentee.id})
     db.session.commit()
-    assert db.session.execute(
-        sa.select(sa.func.count()).select_from(Notification).where(Notification.kind == "chat")
-    ).scalar_one() == 1
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count()).select_from(Notification).where(Notification.kind == "chat")
+        ).scalar_one()
+        == 1
+    )
 
 
 def test_read_chat_is_not_emailed(client, world: World) -> None:
@@ -160,7 +182,9 @@ class TestRateLimits:
         assert db.session.execute(sa.select(sa.func.count()).select_from(ChatMessage)).scalar_one() == 3
         url = f"/api/matches/{world.match.id}/threads"
         statuses = [
-            client.post(url, headers=world.headers(world.mentee), json={"title": f"t{i}", "body": "b"}).status_code
+            client.post(
+                url, headers=world.headers(world.mentee), json={"title": f"t{i}", "body": "b"}
+            ).status_code
             for i in range(3)
         ]
         assert statuses == [201, 201, 429]

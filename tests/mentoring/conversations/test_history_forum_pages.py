@@ -17,18 +17,29 @@ from tests.mentoring.conversations.factories import World
 
 def _seed(client, world: World) -> int:
     h = world.headers(world.mentor)
-    thread = client.post(f"/api/matches/{world.match.id}/threads", headers=h,
-                         json={"title": "Career plan", "body": "Let us talk about **internships**"}).get_json()
-    client.post(f"/api/threads/{thread['id']}/posts", headers=world.headers(world.mentee), json={"body": "Sounds good"})
+    thread = client.post(
+        f"/api/matches/{world.match.id}/threads",
+        headers=h,
+        json={"title": "Career plan", "body": "Let us talk about **internships**"},
+    ).get_json()
+    client.post(
+        f"/api/threads/{thread['id']}/posts",
+        headers=world.headers(world.mentee),
+        json={"body": "Sounds good"},
+    )
     client.post(f"/api/matches/{world.match.id}/chat", headers=h, json={"body": "ping about internships"})
-    audit.record("match.approved", "match", world.match.id, actor_user_id=world.coordinator.id, reason="good fit")
+    audit.record(
+        "match.approved", "match", world.match.id, actor_user_id=world.coordinator.id, reason="good fit"
+    )
     db.session.commit()
     return int(thread["id"])
 
 
 def test_timeline_merges_posts_chat_and_decisions(client, world: World) -> None:
     _seed(client, world)
-    body = client.get(f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentee)).get_json()
+    body = client.get(
+        f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentee)
+    ).get_json()
     kinds = [e["kind"] for e in body["entries"]]
     assert sorted(kinds) == ["chat", "decision", "post", "post"]
     decision = next(e for e in body["entries"] if e["kind"] == "decision")
@@ -56,24 +67,39 @@ def test_search_and_kind_filters(client, world: World) -> None:
 
 def test_keyset_pages_cover_everything_once(client, world: World) -> None:
     base = utcnow() - timedelta(days=10)
-    db.session.add_all([
-        ChatMessage(match_id=world.match.id, author_user_id=world.mentor.id, body=f"c{i}", body_html=f"c{i}",
-                    created_at=base + timedelta(minutes=i))
-        for i in range(70)
-    ])
+    db.session.add_all(
+        [
+            ChatMessage(
+                match_id=world.match.id,
+                author_user_id=world.mentor.id,
+                body=f"c{i}",
+                body_html=f"c{i}",
+                created_at=base + timedelta(minutes=i),
+            )
+            for i in range(70)
+        ]
+    )
     # Several entries at the very same instant must not be skipped or repeated across pages.
-    db.session.add_all([
-        ChatMessage(match_id=world.match.id, author_user_id=world.mentee.id, body=f"same{i}", body_html="",
-                    created_at=base + timedelta(minutes=30))
-        for i in range(5)
-    ])
+    db.session.add_all(
+        [
+            ChatMessage(
+                match_id=world.match.id,
+                author_user_id=world.mentee.id,
+                body=f"same{i}",
+                body_html="",
+                created_at=base + timedelta(minutes=30),
+            )
+            for i in range(5)
+        ]
+    )
     db.session.commit()
     keys: list[str] = []
     cursor = None
     for _ in range(20):
         query = {"limit": 7} | ({"cursor": cursor} if cursor else {})
-        body = client.get(f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentor),
-                          query_string=query).get_json()
+        body = client.get(
+            f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentor), query_string=query
+        ).get_json()
         keys += [e["key"] for e in body["entries"]]
         cursor = body["next_cursor"]
         if not cursor:
@@ -83,13 +109,21 @@ def test_keyset_pages_cover_everything_once(client, world: World) -> None:
 
 def test_registered_sources_join_the_timeline(client, world: World) -> None:
     def goals(match_id: int, filters: history.HistoryFilters):
-        yield history.HistoryEntry(at=utcnow(), kind="goal", key=f"goal:{match_id}", actor_user_id=None,
-                                   title="Goal agreed: finish the CV")
+        yield history.HistoryEntry(
+            at=utcnow(),
+            kind="goal",
+            key=f"goal:{match_id}",
+            actor_user_id=None,
+            title="Goal agreed: finish the CV",
+        )
 
     history.register_source("test-goals", goals, kinds=("goal",))
     try:
-        body = client.get(f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentor),
-                          query_string={"kind": "goal"}).get_json()
+        body = client.get(
+            f"/api/matches/{world.match.id}/history",
+            headers=world.headers(world.mentor),
+            query_string={"kind": "goal"},
+        ).get_json()
         assert [e["title"] for e in body["entries"]] == ["Goal agreed: finish the CV"]
         assert "goal" in body["kinds"]
     finally:
@@ -98,54 +132,95 @@ def test_registered_sources_join_the_timeline(client, world: World) -> None:
 
 def test_export_json_and_html_for_members_only(client, world: World) -> None:
     thread_id = _seed(client, world)
-    post_id = db.session.execute(sa.select(Post.id).where(Post.thread_id == thread_id).order_by(Post.id)).scalars().first()
+    post_id = (
+        db.session.execute(sa.select(Post.id).where(Post.thread_id == thread_id).order_by(Post.id))
+        .scalars()
+        .first()
+    )
     client.delete(f"/api/posts/{post_id}", headers=world.headers(world.mentor))
-    exported = client.get(f"/api/matches/{world.match.id}/history/export.json", headers=world.headers(world.mentee))
+    exported = client.get(
+        f"/api/matches/{world.match.id}/history/export.json", headers=world.headers(world.mentee)
+    )
     assert exported.status_code == 200
     assert "attachment" in exported.headers["Content-Disposition"]
     data = exported.get_json()
-    assert len(data["entries"]) == 4 and [m["name"] for m in data["members"]] == ["Marta Rossi", "Ben Mentee0"]
+    assert len(data["entries"]) == 4 and [m["name"] for m in data["members"]] == [
+        "Marta Rossi",
+        "Ben Mentee0",
+    ]
     assert any(e["data"].get("deleted") for e in data["entries"])
     page = client.get(f"/matches/{world.match.id}/history/export.html?rs={world.token(world.mentor)}")
     assert page.status_code == 200 and "Sounds good" in page.get_data(as_text=True)
-    assert client.get(f"/api/matches/{world.match.id}/history/export.json",
-                      headers=world.headers(world.outsider)).status_code == 404
-    assert client.get(f"/api/matches/{world.match.id}/history/export.json",
-                      headers=world.headers(world.coordinator)).status_code == 200
+    assert (
+        client.get(
+            f"/api/matches/{world.match.id}/history/export.json", headers=world.headers(world.outsider)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            f"/api/matches/{world.match.id}/history/export.json", headers=world.headers(world.coordinator)
+        ).status_code
+        == 200
+    )
 
 
 def test_forum_questions_announcements_and_notifications(client, world: World) -> None:
     h = world.headers(world.mentee)
     asked = client.post("/api/forum/threads", headers=h, json={"title": "When is the kickoff?", "body": "?"})
     assert asked.status_code == 201 and asked.get_json()["kind"] == "question"
-    denied = client.post("/api/forum/threads", headers=h, json={"title": "x", "body": "y", "kind": "announcement"})
+    denied = client.post(
+        "/api/forum/threads", headers=h, json={"title": "x", "body": "y", "kind": "announcement"}
+    )
     assert denied.status_code == 403
-    coordinator_notes = db.session.execute(
-        sa.select(Notification.subject).where(Notification.user_id == world.coordinator.id)
-    ).scalars().all()
+    coordinator_notes = (
+        db.session.execute(
+            sa.select(Notification.subject).where(Notification.user_id == world.coordinator.id)
+        )
+        .scalars()
+        .all()
+    )
     assert coordinator_notes == ["Ben Mentee0 started “When is the kickoff?”"]
-    announced = client.post("/api/forum/threads", headers=world.headers(world.coordinator),
-                            json={"title": "Kickoff on Monday", "body": "Welcome!", "kind": "announcement"})
+    announced = client.post(
+        "/api/forum/threads",
+        headers=world.headers(world.coordinator),
+        json={"title": "Kickoff on Monday", "body": "Welcome!", "kind": "announcement"},
+    )
     assert announced.status_code == 201
     drain()
-    receivers = set(db.session.execute(
-        sa.select(Notification.user_id).where(Notification.kind == "announcement")
-    ).scalars())
+    receivers = set(
+        db.session.execute(
+            sa.select(Notification.user_id).where(Notification.kind == "announcement")
+        ).scalars()
+    )
     assert world.mentee.id in receivers and world.outsider.id in receivers and world.mentor.id in receivers
     assert world.coordinator.id not in receivers
     # Everyone in the programme reads the forum, including other matches' mentees.
     forum = client.get("/api/forum", headers=world.headers(world.outsider)).get_json()
     assert {t["title"] for t in forum["threads"]} == {"When is the kickoff?", "Kickoff on Monday"}
-    reply = client.post(f"/api/threads/{asked.get_json()['id']}/posts", headers=world.headers(world.coordinator),
-                        json={"body": "Monday 9:00"})
+    reply = client.post(
+        f"/api/threads/{asked.get_json()['id']}/posts",
+        headers=world.headers(world.coordinator),
+        json={"body": "Monday 9:00"},
+    )
     assert reply.status_code == 201
-    assert db.session.execute(
-        sa.select(sa.func.count()).select_from(Notification).where(
-            Notification.user_id == world.mentee.id, Notification.kind == "post")
-    ).scalar_one() == 1
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == world.mentee.id, Notification.kind == "post")
+        ).scalar_one()
+        == 1
+    )
     # Forum threads are not part of any match's history.
-    assert db.session.execute(sa.select(sa.func.count()).select_from(Thread).where(
-        Thread.match_id.is_(None), Thread.kind == ThreadKind.ANNOUNCEMENT)).scalar_one() == 1
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(Thread)
+            .where(Thread.match_id.is_(None), Thread.kind == ThreadKind.ANNOUNCEMENT)
+        ).scalar_one()
+        == 1
+    )
 
 
 def test_pages_render_and_forms_work(client, world: World) -> None:
@@ -154,22 +229,36 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
     assert space.status_code == 200
     html = space.get_data(as_text=True)
     assert "coordinators can also read it" in html and "@benmentee0" in html
-    created = client.post(f"/matches/{world.match.id}/threads",
-                          data={"ritmo_session": token, "title": "Plan", "body": "Hello @ben",
-                                "links": "https://example.org/doc The doc"})
+    created = client.post(
+        f"/matches/{world.match.id}/threads",
+        data={
+            "ritmo_session": token,
+            "title": "Plan",
+            "body": "Hello @ben",
+            "links": "https://example.org/doc The doc",
+        },
+    )
     assert created.status_code == 303
     thread_url = created.headers["Location"]
     assert "rs=" in thread_url
     page = client.get(thread_url).get_data(as_text=True)
     assert "The doc" in page and "Hello @ben" in page
     thread_id = db.session.execute(sa.select(Thread.id)).scalar_one()
-    replied = client.post(f"/threads/{thread_id}/reply", data={"ritmo_session": world.token(world.mentee), "body": "Yes!"})
+    replied = client.post(
+        f"/threads/{thread_id}/reply", data={"ritmo_session": world.token(world.mentee), "body": "Yes!"}
+    )
     assert replied.status_code == 303
     chat = client.post(f"/matches/{world.match.id}/chat", data={"ritmo_session": token, "body": "hey"})
     assert chat.status_code == 303
-    assert "hey" in client.get(f"/matches/{world.match.id}/space?rs={world.token(world.mentee)}").get_data(as_text=True)
-    post_id = db.session.execute(sa.select(Post.id).where(Post.author_user_id == world.mentor.id)).scalar_one()
-    edited = client.post(f"/posts/{post_id}/edit", data={"ritmo_session": token, "body": "Hello again", "links": ""})
+    assert "hey" in client.get(f"/matches/{world.match.id}/space?rs={world.token(world.mentee)}").get_data(
+        as_text=True
+    )
+    post_id = db.session.execute(
+        sa.select(Post.id).where(Post.author_user_id == world.mentor.id)
+    ).scalar_one()
+    edited = client.post(
+        f"/posts/{post_id}/edit", data={"ritmo_session": token, "body": "Hello again", "links": ""}
+    )
     assert edited.status_code == 303
     revisions = client.get(f"/posts/{post_id}/history?rs={token}").get_data(as_text=True)
     assert "Hello @ben" in revisions and "Hello again" in revisions
@@ -181,5 +270,7 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
     # An outsider's page request is refused inside the frame with an HTML page.
     refused = client.get(f"/matches/{world.match.id}/space?rs={world.token(world.outsider)}")
     assert refused.status_code == 404 and "text/html" in refused.content_type
-    bad = client.post(f"/matches/{world.match.id}/threads", data={"ritmo_session": token, "title": "", "body": ""})
+    bad = client.post(
+        f"/matches/{world.match.id}/threads", data={"ritmo_session": token, "title": "", "body": ""}
+    )
     assert bad.status_code == 422

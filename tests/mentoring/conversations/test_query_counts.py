@@ -21,7 +21,7 @@ MAX_QUERIES_PER_PAGE = 16
 def count_queries() -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     engine = db.engine
@@ -35,21 +35,43 @@ def count_queries() -> Iterator[list[str]]:
 def grow(world: World, threads: int, posts_per_thread: int, chat: int) -> None:
     now = utcnow() - timedelta(days=30)
     for t in range(threads):
-        thread = Thread(programme_id=world.programme.id, match_id=world.match.id, kind=ThreadKind.DISCUSSION,
-                        title=f"Topic {t}", author_user_id=world.mentor.id, created_at=now, last_post_at=now,
-                        post_count=posts_per_thread)
+        thread = Thread(
+            programme_id=world.programme.id,
+            match_id=world.match.id,
+            kind=ThreadKind.DISCUSSION,
+            title=f"Topic {t}",
+            author_user_id=world.mentor.id,
+            created_at=now,
+            last_post_at=now,
+            post_count=posts_per_thread,
+        )
         db.session.add(thread)
         db.session.flush()
-        db.session.add_all([
-            Post(thread_id=thread.id, match_id=world.match.id, author_user_id=world.mentor.id if p % 2 else world.mentee.id,
-                 body=f"post {p}", body_html=f"<p>post {p}</p>", created_at=now + timedelta(minutes=p))
-            for p in range(posts_per_thread)
-        ])
-    db.session.add_all([
-        ChatMessage(match_id=world.match.id, author_user_id=world.mentor.id if i % 2 else world.mentee.id,
-                    body=f"c{i}", body_html=f"<p>c{i}</p>", created_at=now + timedelta(seconds=i))
-        for i in range(chat)
-    ])
+        db.session.add_all(
+            [
+                Post(
+                    thread_id=thread.id,
+                    match_id=world.match.id,
+                    author_user_id=world.mentor.id if p % 2 else world.mentee.id,
+                    body=f"post {p}",
+                    body_html=f"<p>post {p}</p>",
+                    created_at=now + timedelta(minutes=p),
+                )
+                for p in range(posts_per_thread)
+            ]
+        )
+    db.session.add_all(
+        [
+            ChatMessage(
+                match_id=world.match.id,
+                author_user_id=world.mentor.id if i % 2 else world.mentee.id,
+                body=f"c{i}",
+                body_html=f"<p>c{i}</p>",
+                created_at=now + timedelta(seconds=i),
+            )
+            for i in range(chat)
+        ]
+    )
     db.session.commit()
 
 
@@ -78,10 +100,18 @@ def test_thread_and_history_pages_do_not_query_per_row(client, world: World) -> 
     thread_id = db.session.execute(sa.select(Thread.id)).scalar_one()
     small_thread = measure(client, world, f"/api/threads/{thread_id}")
     small_history = measure(client, world, f"/api/matches/{world.match.id}/history")
-    db.session.add_all([
-        Post(thread_id=thread_id, match_id=world.match.id, author_user_id=world.mentor.id, body="x", body_html="x")
-        for _ in range(45)
-    ])
+    db.session.add_all(
+        [
+            Post(
+                thread_id=thread_id,
+                match_id=world.match.id,
+                author_user_id=world.mentor.id,
+                body="x",
+                body_html="x",
+            )
+            for _ in range(45)
+        ]
+    )
     db.session.commit()
     grow(world, threads=0, posts_per_thread=0, chat=100)
     assert measure(client, world, f"/api/threads/{thread_id}") == small_thread

@@ -20,7 +20,7 @@ PAYLOADS = [
     "<img src=x onerror=alert(1)>",
     "<body onload=alert(1)>",
     "<div onmouseover='alert(1)'>hover</div>",
-    "<a href=\"javascript:alert(1)\">click</a>",
+    '<a href="javascript:alert(1)">click</a>',
     "[click](javascript:alert(1))",
     "[click](JaVaScRiPt:alert(1))",
     "[click](java\tscript:alert(1))",
@@ -34,36 +34,52 @@ PAYLOADS = [
     "<svg><script>alert(1)</script></svg>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<style>body{background:url('javascript:alert(1)')}</style>",
-    "<iframe src=\"https://evil.example\"></iframe>",
-    "<object data=\"javascript:alert(1)\"></object>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<object data="javascript:alert(1)"></object>',
     "<embed src=javascript:alert(1)>",
     "<form action=javascript:alert(1)><button>go</button></form>",
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
     "<link rel=stylesheet href=javascript:alert(1)>",
-    "<base href=\"javascript:alert(1)//\">",
+    '<base href="javascript:alert(1)//">',
     "&lt;script&gt;alert(1)&lt;/script&gt;",
     "&#60;script&#62;alert(1)&#60;/script&#62;",
-    "<a href=\"https://ok.example\" onclick=\"alert(1)\">ok</a>",
-    "[ok](https://ok.example \"title\\\" onmouseover=\\\"alert(1)\")",
+    '<a href="https://ok.example" onclick="alert(1)">ok</a>',
+    '[ok](https://ok.example "title\\" onmouseover=\\"alert(1)")',
     "[ok](<javascript:alert(1)>)",
-    "<https://ok.example/\"onmouseover=\"alert(1)>",
+    '<https://ok.example/"onmouseover="alert(1)>',
     "<javascript:alert(1)>",
     "`<script>alert(1)</script>`",
     "```html\n<script>alert(1)</script>\n```",
     "<!--<script>alert(1)</script>-->",
-    "<p style=\"background:url(javascript:alert(1))\">styled</p>",
+    '<p style="background:url(javascript:alert(1))">styled</p>',
     "<input autofocus onfocus=alert(1)>",
     "<details open ontoggle=alert(1)>",
     "<video><source onerror=alert(1)></video>",
-    "\"><script>alert(1)</script>",
+    '"><script>alert(1)</script>',
     "'';!--\"<XSS>=&{()}",
     "[a](https://ok.example)<img src=x:x onerror=alert(1)>",
 ]
 
 ALLOWED_SCHEMES = ("http:", "https:", "mailto:", "/", "#", "?")
 FORBIDDEN_TAGS = {
-    "script", "iframe", "object", "embed", "svg", "math", "style", "form", "meta", "link", "base",
-    "input", "img", "video", "audio", "source", "details", "body",
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "style",
+    "form",
+    "meta",
+    "link",
+    "base",
+    "input",
+    "img",
+    "video",
+    "audio",
+    "source",
+    "details",
+    "body",
 }
 
 
@@ -133,16 +149,28 @@ def test_safe_markdown_survives() -> None:
 
 
 def test_mentions_are_extracted_but_not_from_addresses() -> None:
-    assert extract_mentions("hi @Ada, @bob.smith. mail ada@example.org and @ada again") == ["ada", "bob.smith"]
+    assert extract_mentions("hi @Ada, @bob.smith. mail ada@example.org and @ada again") == [
+        "ada",
+        "bob.smith",
+    ]
 
 
 def test_payloads_posted_everywhere_are_stored_and_served_inert(client, world: World) -> None:
     h = world.headers(world.mentor)
-    thread = client.post(f"/api/matches/{world.match.id}/threads", headers=h,
-                         json={"title": "<script>alert('title')</script>", "body": "start"}).get_json()
+    thread = client.post(
+        f"/api/matches/{world.match.id}/threads",
+        headers=h,
+        json={"title": "<script>alert('title')</script>", "body": "start"},
+    ).get_json()
     for payload in PAYLOADS:
-        assert client.post(f"/api/threads/{thread['id']}/posts", headers=h, json={"body": payload}).status_code == 201
-        assert client.post(f"/api/matches/{world.match.id}/chat", headers=h, json={"body": payload}).status_code == 201
+        assert (
+            client.post(f"/api/threads/{thread['id']}/posts", headers=h, json={"body": payload}).status_code
+            == 201
+        )
+        assert (
+            client.post(f"/api/matches/{world.match.id}/chat", headers=h, json={"body": payload}).status_code
+            == 201
+        )
     for html in db.session.execute(sa.select(Post.body_html)).scalars():
         assert_inert(html)
     for html in db.session.execute(sa.select(ChatMessage.body_html)).scalars():
@@ -163,6 +191,8 @@ def test_payloads_posted_everywhere_are_stored_and_served_inert(client, world: W
 
 def test_json_api_returns_the_stored_safe_html(client, world: World) -> None:
     h = world.headers(world.mentor)
-    client.post(f"/api/matches/{world.match.id}/chat", headers=h, json={"body": "<img src=x onerror=alert(1)>"})
+    client.post(
+        f"/api/matches/{world.match.id}/chat", headers=h, json={"body": "<img src=x onerror=alert(1)>"}
+    )
     body = client.get(f"/api/matches/{world.match.id}/chat", headers=world.headers(world.mentee)).get_json()
     assert body["messages"][0]["html"] == "<p>&lt;img src=x onerror=alert(1)&gt;</p>\n"

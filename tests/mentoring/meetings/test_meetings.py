@@ -49,12 +49,22 @@ def test_times_are_stored_in_utc_across_dst_and_shown_in_each_zone(client, world
     assert response.status_code == 201
     meeting = response.get_json()
     # 09:00 in Rome is 08:00Z before the change and 07:00Z after it.
-    assert [s["starts_at"] for s in meeting["slots"]] == ["2027-03-27T08:00:00+00:00", "2027-03-28T07:00:00+00:00"]
-    # The mentor (Europe/Rome) sees 09:00 both days; the mentee (New York, already on EDT) sees 04:00 and 03:00.
-    assert [s["starts_at_local"] for s in meeting["slots"]] == ["2027-03-27T09:00:00+01:00", "2027-03-28T09:00:00+02:00"]
+    assert [s["starts_at"] for s in meeting["slots"]] == [
+        "2027-03-27T08:00:00+00:00",
+        "2027-03-28T07:00:00+00:00",
+    ]
+    # The mentor (Europe/Rome) sees 09:00 both days; the mentee (New York, already on EDT)
+    # sees 04:00 and 03:00.
+    assert [s["starts_at_local"] for s in meeting["slots"]] == [
+        "2027-03-27T09:00:00+01:00",
+        "2027-03-28T09:00:00+02:00",
+    ]
     as_mentee = client.get(f"/api/meetings/{meeting['id']}", headers=world.headers(world.mentee)).get_json()
     assert as_mentee["display_timezone"] == "America/New_York"
-    assert [s["starts_at_local"] for s in as_mentee["slots"]] == ["2027-03-27T04:00:00-04:00", "2027-03-28T03:00:00-04:00"]
+    assert [s["starts_at_local"] for s in as_mentee["slots"]] == [
+        "2027-03-27T04:00:00-04:00",
+        "2027-03-28T03:00:00-04:00",
+    ]
 
 
 def test_a_browser_zone_is_used_when_the_person_has_none(client, app) -> None:
@@ -62,8 +72,11 @@ def test_a_browser_zone_is_used_when_the_person_has_none(client, app) -> None:
 
     world = make_world(mentee_tz=None)
     meeting = propose(client, world).get_json()
-    seen = client.get(f"/api/meetings/{meeting['id']}", headers=world.headers(world.mentee),
-                      query_string={"tz": "Asia/Tokyo"}).get_json()
+    seen = client.get(
+        f"/api/meetings/{meeting['id']}",
+        headers=world.headers(world.mentee),
+        query_string={"tz": "Asia/Tokyo"},
+    ).get_json()
     assert seen["display_timezone"] == "Asia/Tokyo"
     assert seen["slots"][0]["starts_at_local"] == "2027-03-27T17:00:00+09:00"
 
@@ -81,9 +94,16 @@ def test_bad_proposals_are_422_and_write_nothing(client, world: World) -> None:
     past = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     far = (utcnow() + timedelta(days=500)).strftime("%Y-%m-%dT%H:%M")
     cases = [
-        {"times": []}, {"times": [past]}, {"times": [far]}, {"times": ["tomorrow"]},
-        {"times": [ROME_AFTER_SPRING] * 6}, {"timezone": "Mars/Olympus"}, {"duration_minutes": 5},
-        {"duration_minutes": 600}, {"title": ""}, {"times": ["2027-03-28T02:30"]},
+        {"times": []},
+        {"times": [past]},
+        {"times": [far]},
+        {"times": ["tomorrow"]},
+        {"times": [ROME_AFTER_SPRING] * 6},
+        {"timezone": "Mars/Olympus"},
+        {"duration_minutes": 5},
+        {"duration_minutes": 600},
+        {"title": ""},
+        {"times": ["2027-03-28T02:30"]},
         {"video_url": "https://evil.example/zoom.us"},
     ]
     for extra in cases:
@@ -93,23 +113,36 @@ def test_bad_proposals_are_422_and_write_nothing(client, world: World) -> None:
     assert db.session.execute(sa.select(sa.func.count()).select_from(Meeting)).scalar_one() == 0
 
 
-@pytest.mark.parametrize("url,provider", [
-    ("https://zoom.us/j/123456789?pwd=abc", VideoProvider.ZOOM),
-    ("https://uni-example.zoom.us/j/42", VideoProvider.ZOOM),
-    ("https://teams.microsoft.com/l/meetup-join/19%3ameeting", VideoProvider.TEAMS),
-    ("https://meet.google.com/abc-defg-hij", VideoProvider.MEET),
-    ("https://meet.jit.si/SomeRoom", VideoProvider.JITSI),
-])
+@pytest.mark.parametrize(
+    "url,provider",
+    [
+        ("https://zoom.us/j/123456789?pwd=abc", VideoProvider.ZOOM),
+        ("https://uni-example.zoom.us/j/42", VideoProvider.ZOOM),
+        ("https://teams.microsoft.com/l/meetup-join/19%3ameeting", VideoProvider.TEAMS),
+        ("https://meet.google.com/abc-defg-hij", VideoProvider.MEET),
+        ("https://meet.jit.si/SomeRoom", VideoProvider.JITSI),
+    ],
+)
 def test_allowed_video_hosts(url: str, provider: VideoProvider) -> None:
     assert video_link(url) == (provider, url)
 
 
-@pytest.mark.parametrize("url", [
-    "http://zoom.us/j/1", "https://zoom.us.evil.example/j/1", "https://evilzoom.us/j/1",
-    "https://user:pw@zoom.us/j/1", "https://zoom.us:8443/j/1", "javascript:alert(1)",
-    "data:text/html,x", "https://example.org/meet.google.com", "https://meet.google.com@evil.example/",
-    "https://zoom.us/j/1 onclick=x", "//zoom.us/j/1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://zoom.us/j/1",
+        "https://zoom.us.evil.example/j/1",
+        "https://evilzoom.us/j/1",
+        "https://user:pw@zoom.us/j/1",
+        "https://zoom.us:8443/j/1",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "https://example.org/meet.google.com",
+        "https://meet.google.com@evil.example/",
+        "https://zoom.us/j/1 onclick=x",
+        "//zoom.us/j/1",
+    ],
+)
 def test_refused_video_addresses(url: str) -> None:
     with pytest.raises(InvalidInput):
         video_link(url)
@@ -119,7 +152,10 @@ def test_default_video_link_is_an_unguessable_jitsi_room(client, world: World) -
     first = propose(client, world).get_json()["video"]
     second = propose(client, world).get_json()["video"]
     assert first["provider"] == "jitsi"
-    assert first["url"].startswith("https://meet.jit.si/Ritmo-") and len(first["url"]) >= len("https://meet.jit.si/Ritmo-") + 32
+    assert (
+        first["url"].startswith("https://meet.jit.si/Ritmo-")
+        and len(first["url"]) >= len("https://meet.jit.si/Ritmo-") + 32
+    )
     assert first["url"] != second["url"]
 
 
@@ -135,16 +171,41 @@ def test_full_lifecycle_sends_ics_by_smtp_with_stable_uid_and_growing_sequence(
 
     # The proposer cannot accept their own times; an outsider cannot see them; the mentee accepts.
     slot = meeting["slots"][1]["id"]
-    assert client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentor),
-                       json={"slot_id": slot}).status_code == 403
-    assert client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.outsider),
-                       json={"slot_id": slot}).status_code == 404
-    assert client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.coordinator),
-                       json={"slot_id": slot}).status_code == 403
-    assert client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentee),
-                       json={"slot_id": 999999}).status_code == 422
-    accepted = client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentee),
-                           json={"slot_id": slot})
+    assert (
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.mentor),
+            json={"slot_id": slot},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.outsider),
+            json={"slot_id": slot},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.coordinator),
+            json={"slot_id": slot},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.mentee),
+            json={"slot_id": 999999},
+        ).status_code
+        == 422
+    )
+    accepted = client.post(
+        f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentee), json={"slot_id": slot}
+    )
     assert accepted.status_code == 200 and accepted.get_json()["status"] == "confirmed"
     drain()
     invites = mailbox.messages
@@ -162,14 +223,29 @@ def test_full_lifecycle_sends_ics_by_smtp_with_stable_uid_and_growing_sequence(
     mailbox.clear()
 
     # Reschedule: new times; once accepted, the same UID with SEQUENCE 1 and the new time.
-    moved = client.post(f"/api/meetings/{meeting['id']}/reschedule", headers=world.headers(world.mentee),
-                        json={"times": ["2027-10-31T09:00"], "timezone": "Europe/Rome"})
+    moved = client.post(
+        f"/api/meetings/{meeting['id']}/reschedule",
+        headers=world.headers(world.mentee),
+        json={"times": ["2027-10-31T09:00"], "timezone": "Europe/Rome"},
+    )
     assert moved.status_code == 200 and moved.get_json()["status"] == "proposed"
     new_slot = moved.get_json()["slots"][0]["id"]
-    assert client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentor),
-                       json={"slot_id": slot}).status_code == 422  # an old round's time
-    assert client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentor),
-                       json={"slot_id": new_slot}).status_code == 200
+    assert (
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.mentor),
+            json={"slot_id": slot},
+        ).status_code
+        == 422
+    )  # an old round's time
+    assert (
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.mentor),
+            json={"slot_id": new_slot},
+        ).status_code
+        == 200
+    )
     drain()
     second = props(calendar_of(mailbox.to("marta@example.org")[-1]))
     assert second["UID"] == first["UID"] and second["SEQUENCE"] == "1"
@@ -177,8 +253,9 @@ def test_full_lifecycle_sends_ics_by_smtp_with_stable_uid_and_growing_sequence(
     mailbox.clear()
 
     # Cancel: METHOD:CANCEL, same UID, SEQUENCE 2.
-    cancelled = client.post(f"/api/meetings/{meeting['id']}/cancel", headers=world.headers(world.mentor),
-                            json={"reason": "Sick"})
+    cancelled = client.post(
+        f"/api/meetings/{meeting['id']}/cancel", headers=world.headers(world.mentor), json={"reason": "Sick"}
+    )
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
     drain()
     assert len(mailbox.messages) == 2
@@ -194,8 +271,11 @@ def test_full_lifecycle_sends_ics_by_smtp_with_stable_uid_and_growing_sequence(
 
 def test_ics_download_is_well_formed(client, world: World) -> None:
     meeting = propose(client, world, title="Ünïcödé meeting " + "x" * 120).get_json()
-    client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentee),
-                json={"slot_id": meeting["slots"][0]["id"]})
+    client.post(
+        f"/api/meetings/{meeting['id']}/accept",
+        headers=world.headers(world.mentee),
+        json={"slot_id": meeting["slots"][0]["id"]},
+    )
     response = client.get(f"/api/meetings/{meeting['id']}/invite.ics", headers=world.headers(world.mentor))
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/calendar")
@@ -211,8 +291,18 @@ def test_ics_download_is_well_formed(client, world: World) -> None:
     assert page.status_code == 200
     # No invitation before a time is accepted; outsiders get nothing.
     pending = propose(client, world).get_json()
-    assert client.get(f"/api/meetings/{pending['id']}/invite.ics", headers=world.headers(world.mentor)).status_code == 409
-    assert client.get(f"/api/meetings/{meeting['id']}/invite.ics", headers=world.headers(world.outsider)).status_code == 404
+    assert (
+        client.get(
+            f"/api/meetings/{pending['id']}/invite.ics", headers=world.headers(world.mentor)
+        ).status_code
+        == 409
+    )
+    assert (
+        client.get(
+            f"/api/meetings/{meeting['id']}/invite.ics", headers=world.headers(world.outsider)
+        ).status_code
+        == 404
+    )
 
 
 def test_outcome_held_emits_once_and_missed_does_not(client, world: World) -> None:
@@ -224,30 +314,49 @@ def test_outcome_held_emits_once_and_missed_does_not(client, world: World) -> No
 
     try:
         meeting = propose(client, world).get_json()
-        client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(world.mentee),
-                    json={"slot_id": meeting["slots"][0]["id"]})
+        client.post(
+            f"/api/meetings/{meeting['id']}/accept",
+            headers=world.headers(world.mentee),
+            json={"slot_id": meeting["slots"][0]["id"]},
+        )
         url = f"/api/meetings/{meeting['id']}/outcome"
         early = client.post(url, headers=world.headers(world.mentee), json={"outcome": "held"})
         assert early.status_code == 409
         row = db.session.get(Meeting, meeting["id"])
         row.starts_at = utcnow() - timedelta(hours=1)
         db.session.commit()
-        assert client.post(url, headers=world.headers(world.mentee), json={"outcome": "cancelled"}).status_code == 422
-        held = client.post(url, headers=world.headers(world.mentee), json={"outcome": "held", "notes": "We set **3 goals**"})
-        assert held.status_code == 200 and held.get_json()["notes_html"] == "<p>We set <strong>3 goals</strong></p>\n"
-        again = client.post(url, headers=world.headers(world.mentor), json={"outcome": "held", "notes": "Updated notes"})
+        assert (
+            client.post(url, headers=world.headers(world.mentee), json={"outcome": "cancelled"}).status_code
+            == 422
+        )
+        held = client.post(
+            url, headers=world.headers(world.mentee), json={"outcome": "held", "notes": "We set **3 goals**"}
+        )
+        assert (
+            held.status_code == 200
+            and held.get_json()["notes_html"] == "<p>We set <strong>3 goals</strong></p>\n"
+        )
+        again = client.post(
+            url, headers=world.headers(world.mentor), json={"outcome": "held", "notes": "Updated notes"}
+        )
         assert again.status_code == 200 and again.get_json()["notes"] == "Updated notes"
         flip = client.post(url, headers=world.headers(world.mentor), json={"outcome": "missed"})
         assert flip.status_code == 409
         assert len(seen) == 1
         assert seen[0].match_id == world.match.id and seen[0].data["meeting_id"] == meeting["id"]
         other = propose(client, world).get_json()
-        client.post(f"/api/meetings/{other['id']}/accept", headers=world.headers(world.mentee),
-                    json={"slot_id": other["slots"][0]["id"]})
+        client.post(
+            f"/api/meetings/{other['id']}/accept",
+            headers=world.headers(world.mentee),
+            json={"slot_id": other["slots"][0]["id"]},
+        )
         db.session.get(Meeting, other["id"]).starts_at = utcnow() - timedelta(hours=1)
         db.session.commit()
-        missed = client.post(f"/api/meetings/{other['id']}/outcome", headers=world.headers(world.mentor),
-                             json={"outcome": "missed"})
+        missed = client.post(
+            f"/api/meetings/{other['id']}/outcome",
+            headers=world.headers(world.mentor),
+            json={"outcome": "missed"},
+        )
         assert missed.status_code == 200 and missed.get_json()["status"] == MeetingStatus.MISSED.value
         assert len(seen) == 1
     finally:
@@ -256,22 +365,34 @@ def test_outcome_held_emits_once_and_missed_does_not(client, world: World) -> No
 
 def test_meetings_appear_in_history_and_pages(client, world: World) -> None:
     meeting = propose(client, world, title="Kickoff call").get_json()
-    history = client.get(f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentee),
-                         query_string={"kind": "meeting"}).get_json()
+    history = client.get(
+        f"/api/matches/{world.match.id}/history",
+        headers=world.headers(world.mentee),
+        query_string={"kind": "meeting"},
+    ).get_json()
     assert [e["title"] for e in history["entries"]] == ["Kickoff call"]
     token = world.token(world.mentee)
     listing = client.get(f"/matches/{world.match.id}/meetings?rs={token}")
     assert listing.status_code == 200 and "Kickoff call" in listing.get_data(as_text=True)
     detail = client.get(f"/meetings/{meeting['id']}?rs={token}").get_data(as_text=True)
     assert "Accept this time" in detail and "04:00" in detail  # New York time of 09:00 Rome
-    accepted = client.post(f"/meetings/{meeting['id']}/accept",
-                           data={"ritmo_session": token, "slot_id": str(meeting["slots"][0]["id"])})
+    accepted = client.post(
+        f"/meetings/{meeting['id']}/accept",
+        data={"ritmo_session": token, "slot_id": str(meeting["slots"][0]["id"])},
+    )
     assert accepted.status_code == 303
     assert db.session.get(Meeting, meeting["id"]).status is MeetingStatus.CONFIRMED
-    proposed = client.post(f"/matches/{world.match.id}/meetings/new", data={
-        "ritmo_session": token, "title": "Follow-up", "times": ["2027-04-02T18:30", ""],
-        "timezone": "America/New_York", "duration_minutes": "30", "video_url": "",
-    })
+    proposed = client.post(
+        f"/matches/{world.match.id}/meetings/new",
+        data={
+            "ritmo_session": token,
+            "title": "Follow-up",
+            "times": ["2027-04-02T18:30", ""],
+            "timezone": "America/New_York",
+            "duration_minutes": "30",
+            "video_url": "",
+        },
+    )
     assert proposed.status_code == 303
     follow = db.session.execute(sa.select(Meeting).where(Meeting.title == "Follow-up")).scalar_one()
     assert follow.slots[0].starts_at.isoformat() == "2027-04-02T22:30:00+00:00"
