@@ -23,6 +23,7 @@ Everything runs in chunks of mentees with numpy; there is no per-mentee loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +31,9 @@ from scipy import sparse
 
 from .scoring import CODE_KINDS, NUMBER_KINDS, SET_KINDS, Criterion, Kind, Model, Rule
 
-IntArray = NDArray[np.int64]
+IntArray = NDArray[np.signedinteger[Any]]  # int64 indices, int32 mentor ids
+#: mentor ids in pools: int32 halves the memory traffic of the hot loops
+POOL_DTYPE = np.int32
 #: (mentee, mentor, score) arrays of one chunk
 Arcs = tuple[IntArray, IntArray, NDArray[np.float32]]
 
@@ -114,7 +117,7 @@ class Postings:
 
     def __init__(self, keys: IntArray, mentors: IntArray, rank: IntArray, n_ranks: int) -> None:
         order = np.lexsort((rank[mentors], keys))
-        keys, self.mentors = keys[order], mentors[order].astype(np.int64)
+        keys, self.mentors = keys[order], mentors[order].astype(POOL_DTYPE)
         self.keys, first = np.unique(keys, return_index=True)
         self.ptr = np.append(first, len(keys)).astype(np.int64)
         self.span = np.int64(n_ranks + 1)
@@ -251,26 +254,19 @@ def _expand(starts: IntArray, lengths: IntArray) -> tuple[IntArray, IntArray]:
     return owner, pos
 
 
-def _fill(
-    pool: IntArray,
-    seg_row: IntArray,
-    seg_start: IntArray,
-    take: IntArray,
-    source: IntArray,
-    col0: IntArray,
-) -> IntArray:
-    """Write ``take`` ids of each segment into its row from column ``col0[row]`` on.
+def _fill(pool: IntArray, seg_row: IntArray, seg_start: IntArray, take: IntArray, source: IntArray) -> None:
+    """Write ``take`` ids of each segment into its row, segments of a row back to back.
 
-    Segments are grouped by row in priority order; returns slots used per row.
+    Segments must be grouped by row, in priority order.
     """
-    used = np.bincount(seg_row, weights=take, minlength=len(pool)).astype(np.int64)
     if len(seg_row) == 0:
-        return used
-    before = np.cumsum(take) - take
-    at = before - before[np.searchsorted(seg_row, seg_row, side="left")] + col0[seg_row]
-    owner, pos = _expand(seg_start, take)
-    pool[seg_row[owner], at[owner] + pos - seg_start[owner]] = source[pos]
-    return used
+        return
+    before = np.cumsum(take) - take  # start of each segment in the concatenation
+    at = before - before[np.searchsorted(seg_row, seg_row, side="left")]  # ... and in its row
+    step = np.arange(int(before[-1] + take[-1]), dtype=np.int64)
+    pos = step + np.repeat(seg_start - before, take)
+    cell = step + np.repeat(seg_row * pool.shape[1] + at - before, take)
+    pool.reshape(-1)[cell] = source[pos]
 
 
 def _fill_levels(
@@ -285,8 +281,8 @@ def _fill_levels(
     order = np.lexsort((np.arange(len(row)), level, row))
     begin = np.concatenate([p[1] for p in parts])[order]
     take = np.concatenate([p[2] for p in parts])[order]
-    pool = np.full((n_rows, width), -1, np.int64)
-    _fill(pool, row[order], begin, take, source, np.zeros(n_rows, np.int64))
+    pool = np.full((n_rows, width), -1, POOL_DTYPE)
+    _fill(pool, row[order], begin, take, source)
     return pool
 
 
@@ -333,8 +329,8 @@ class Generator:
         """Every mentor of each mentee's blocks (``width`` >= reach)."""
         owner, blocks = self.index.blocks_of(rows)
         _, start, length = self.index.blocks.lookup(blocks)
-        pool = np.full((len(rows), width), -1, np.int64)
-        _fill(pool, owner, start, length, self.index.blocks.mentors, np.zeros(len(rows), np.int64))
+        pool = np.full((len(rows), width), -1, POOL_DTYPE)
+        _fill(pool, owner, start, length, self.index.blocks.mentors)
         return pool
 
     def _segments(
@@ -364,15 +360,16 @@ class Generator:
         previous ones left.
         """
         ix, s = self.index, self.s
+        width = s.pool
         used = np.zeros(len(rows), np.int64)
         b_row, blocks = ix.blocks_of(rows)
         levels: list[tuple[Postings, IntArray, IntArray, IntArray]] = []
         if ix.tags is not None:
             csr = self.model.mentees.csr[ix.tags.key]
             for post, (key, owner) in zip(ix.postings, ix.tag_keys(csr, rows[b_row], blocks), strict=True):
-                levels.append((post, b_row[owner], key, np.full(len(rows), s.pool - s.random_fill)))
+                levels.append((post, b_row[owner], key, np.full(len(rows), width - s.random_fill)))
         levels.reverse()  # deepest combinations first
-        levels.append((ix.blocks, b_row, blocks, np.full(len(rows), s.pool)))
+        levels.append((ix.blocks, b_row, blocks, np.full(len(rows), width)))
         if len(levels) > 1:  # triples may take part of the tag room only
             levels[0] = (*levels[0][:3], levels[0][3] * s.triple_share // 100)
         parts = []
@@ -380,7 +377,7 @@ class Generator:
             seg = self._segments(used, post, row, key, rows, room - used)
             used = used + np.bincount(seg[0], weights=seg[2], minlength=len(rows)).astype(np.int64)
             parts.append((seg[0], seg[1] + post.base, seg[2]))
-        return _fill_levels(parts, len(rows), s.pool, ix.source)
+        return _fill_levels(parts, len(rows), width, ix.source)
 
     # -- scoring -------------------------------------------------------
     def _score(self, rows: IntArray, pool: IntArray) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:

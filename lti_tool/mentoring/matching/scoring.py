@@ -241,11 +241,14 @@ def compile_sides(
 
 def _shared(a: NDArray[np.uint64], b: NDArray[np.uint64], i: Any, j: Any) -> Float32:
     """Common set bits; ``a``/``b`` are word-major ``(words, n)`` for contiguous gathers."""
-    acc = np.bitwise_count(a[0][i] & b[0][j])
-    if len(a) > 3:
-        acc = acc.astype(np.uint16)
-    for w in range(1, len(a)):
-        acc += np.bitwise_count(a[w][i] & b[w][j])
+    shape = np.broadcast(np.asarray(i), np.asarray(j)).shape
+    word = np.empty(shape, np.uint64)  # buffers reused across words: no temporaries
+    bits = np.empty(shape, np.uint8)
+    acc = np.zeros(shape, np.uint16 if len(a) > 3 else np.uint8)
+    for w in range(len(a)):
+        np.bitwise_and(a[w][i], b[w][j], out=word)
+        np.bitwise_count(word, out=bits)
+        acc += bits
     return acc.astype(np.float32)
 
 
