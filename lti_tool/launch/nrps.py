@@ -56,19 +56,12 @@ def next_url(link_header: str | None) -> str | None:
 
 
 def default_token(platform: Platform, scopes: tuple[str, ...]) -> str:
-    """A token from the grades feature's cache if present, else a fresh client-credentials grant."""
-    try:
-        from lti_tool.grades import tokens
-    except ImportError:
-        tokens = None
-    if tokens is not None and hasattr(tokens, "access_token"):
-        return str(tokens.access_token(platform, scopes))
-    from lti_tool.grades.ags import AgsError, TokenEndpoint, request_token
-    from lti_tool.launch.keys import signing_key
+    """A bearer token from the grades feature's shared cache (one per platform and scope set)."""
+    from lti_tool.grades import tokens
+    from lti_tool.grades.ags import AgsError
 
-    endpoint = TokenEndpoint(platform.client_id, platform.auth_token_url, platform.token_audience)
     try:
-        return request_token(http_session(), endpoint, signing_key(), scopes, _timeout()).value
+        return tokens.access_token(platform, scopes)
     except AgsError as error:
         raise NrpsError(error.message, transient=error.transient, status=error.status) from error
 
@@ -77,8 +70,13 @@ def _timeout() -> Any:
     return current_app.config.get("HTTP_TIMEOUT_SECONDS", 10)
 
 
-def members(platform: Platform, memberships_url: str, *, token: TokenSource = default_token,
-            session: requests.Session | None = None) -> Iterator[dict[str, Any]]:
+def members(
+    platform: Platform,
+    memberships_url: str,
+    *,
+    token: TokenSource = default_token,
+    session: requests.Session | None = None,
+) -> Iterator[dict[str, Any]]:
     """Every member of the context: ``{"user_id", "roles", "status", "name", "given_name", ...}``."""
     session = session or http_session()
     bearer = token(platform, (SCOPE,))
@@ -91,18 +89,27 @@ def members(platform: Platform, memberships_url: str, *, token: TokenSource = de
             return
         seen.add(url)
         try:
-            response = session.get(url, headers={"Authorization": f"Bearer {bearer}", "Accept": MEMBERSHIP_MT},
-                                   timeout=_timeout())
+            response = session.get(
+                url,
+                headers={"Authorization": f"Bearer {bearer}", "Accept": MEMBERSHIP_MT},
+                timeout=_timeout(),
+            )
         except requests.RequestException as error:
-            raise NrpsError(f"Could not reach the LMS roster ({type(error).__name__}).", transient=True) from error
+            raise NrpsError(
+                f"Could not reach the LMS roster ({type(error).__name__}).", transient=True
+            ) from error
         if response.status_code >= 400:
-            raise NrpsError(f"The LMS roster answered {response.status_code}: {response.text[:300]}",
-                            transient=response.status_code >= 500 or response.status_code == 429,
-                            status=response.status_code)
+            raise NrpsError(
+                f"The LMS roster answered {response.status_code}: {response.text[:300]}",
+                transient=response.status_code >= 500 or response.status_code == 429,
+                status=response.status_code,
+            )
         try:
             payload = response.json()
         except ValueError as error:
-            raise NrpsError("The LMS roster answered with something that is not JSON.", transient=True) from error
+            raise NrpsError(
+                "The LMS roster answered with something that is not JSON.", transient=True
+            ) from error
         for member in payload.get("members") or []:
             if isinstance(member, dict) and member.get("user_id"):
                 yield member

@@ -1,4 +1,4 @@
-"""A coordinator runs the matching, watches it finish, reviews explanations, locks a pair and approves, in Chromium."""
+"""In Chromium: a coordinator runs the matching, sees it finish, reads the reasons, locks a pair, approves."""
 
 from __future__ import annotations
 

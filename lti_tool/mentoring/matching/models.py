@@ -42,17 +42,13 @@ class MatchRun(TimestampMixin, Base):
     __tablename__ = "match_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True)
     state: Mapped[RunState] = mapped_column(
         sa.Enum(RunState, native_enum=False, length=16), default=RunState.QUEUED
     )
     progress: Mapped[int] = mapped_column(default=0)  # percent
     stage: Mapped[str] = mapped_column(sa.String(64), default="queued")
-    requested_by_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="SET NULL")
-    )
+    requested_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     # Counts, total score, timings and rejected locks.
@@ -94,9 +90,7 @@ class MatchRequest(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True)
     mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
     mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
     status: Mapped[RequestStatus] = mapped_column(
@@ -116,12 +110,8 @@ class Match(TimestampMixin, Base):
     __tablename__ = "match"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
-    mentor_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     status: Mapped[MatchStatus] = mapped_column(
         sa.Enum(MatchStatus, native_enum=False, length=16), default=MatchStatus.PROPOSED
     )
@@ -132,17 +122,11 @@ class Match(TimestampMixin, Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     # The run that proposed it (None for manual pairs and accepted mentee requests).
-    run_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("match_run.id", ondelete="SET NULL"), index=True
-    )
-    end_reason: Mapped[EndReason | None] = mapped_column(
-        sa.Enum(EndReason, native_enum=False, length=16)
-    )
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match_run.id", ondelete="SET NULL"), index=True)
+    end_reason: Mapped[EndReason | None] = mapped_column(sa.Enum(EndReason, native_enum=False, length=16))
 
     mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
-    members: Mapped[list[MatchMentee]] = relationship(
-        back_populates="match", cascade="all, delete-orphan"
-    )
+    members: Mapped[list[MatchMentee]] = relationship(back_populates="match", cascade="all, delete-orphan")
 
 
 class MatchMentee(Base):
@@ -151,9 +135,7 @@ class MatchMentee(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"), index=True)
-    mentee_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
-    )
+    mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     # This pair's own score and per-criterion reasons (a group's mentees differ).
     score: Mapped[float | None]
     explanation: Mapped[dict[str, Any] | None]

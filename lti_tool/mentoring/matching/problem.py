@@ -44,8 +44,11 @@ KIND_FOR: dict[QuestionKind, Kind] = {
     QuestionKind.LEVEL: Kind.LEVEL,
     QuestionKind.SCALE: Kind.SCALE,
 }
-RULE_FOR = {Constraint.MUST_SHARE: Rule.MUST_SHARE, Constraint.MUST_DIFFER: Rule.MUST_DIFFER,
-            Constraint.AT_MOST: Rule.AT_MOST}
+RULE_FOR = {
+    Constraint.MUST_SHARE: Rule.MUST_SHARE,
+    Constraint.MUST_DIFFER: Rule.MUST_DIFFER,
+    Constraint.AT_MOST: Rule.AT_MOST,
+}
 
 
 def column_key(question: Question) -> str:
@@ -62,8 +65,19 @@ def criteria_for(questions: Sequence[Question]) -> list[tuple[Question, Criterio
         limit = q.limit
         if rule is Rule.MUST_SHARE and q.kind is QuestionKind.AVAILABILITY:
             limit = max(q.limit or 1.0, 1.0)
-        out.append((q, Criterion(key=column_key(q), kind=KIND_FOR[q.kind], weight=float(q.weight),
-                                 rule=rule, limit=limit, label=q.label)))
+        out.append(
+            (
+                q,
+                Criterion(
+                    key=column_key(q),
+                    kind=KIND_FOR[q.kind],
+                    weight=float(q.weight),
+                    rule=rule,
+                    limit=limit,
+                    label=q.label,
+                ),
+            )
+        )
     return out
 
 
@@ -90,13 +104,15 @@ def columns(question: Question, rows: Sequence[dict[int, Any]], vocab: list[str]
     qid, kind = question.id, question.kind
     if kind in (QuestionKind.TAGS, QuestionKind.MULTI_CHOICE, QuestionKind.LANGUAGES):
         index = {v: i for i, v in enumerate(vocab)}
-        return tag_matrix([[index[v] for v in (r.get(qid) or []) if v in index] for r in rows], max(len(vocab), 1))
+        return tag_matrix(
+            [[index[v] for v in (r.get(qid) or []) if v in index] for r in rows], max(len(vocab), 1)
+        )
     if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.DEPARTMENT):
-        index = {v: i for i, v in enumerate(vocab)}
-        return np.array([index.get(r.get(qid), -1) for r in rows], np.int32)
+        codes = {v: i for i, v in enumerate(vocab)}
+        return np.array([codes.get(str(r.get(qid)), -1) for r in rows], np.int32)
     if kind is QuestionKind.LEVEL:
-        index = {v: float(i) for i, v in enumerate(vocab)}
-        return np.array([index.get(r.get(qid), np.nan) for r in rows], np.float32)
+        ranks = {v: float(i) for i, v in enumerate(vocab)}
+        return np.array([ranks.get(str(r.get(qid)), np.nan) for r in rows], np.float32)
     if kind is QuestionKind.SCALE:
         return np.array([float(r[qid]) if r.get(qid) is not None else np.nan for r in rows], np.float32)
     if kind is QuestionKind.TIMEZONE:
@@ -139,8 +155,11 @@ def build(
     questions: Sequence[Question],
     mentees: Sequence[tuple[int, dict[int, Any], str | None]],
     mentors: Sequence[tuple[int, dict[int, Any], str | None, int]],
-    *, capacity: int, group: bool,
-    locked: Sequence[tuple[int, int]] = (), forbidden: Sequence[tuple[int, int]] = (),
+    *,
+    capacity: int,
+    group: bool,
+    locked: Sequence[tuple[int, int]] = (),
+    forbidden: Sequence[tuple[int, int]] = (),
     at: datetime | None = None,
 ) -> Built:
     """Assemble the engine's problem.
@@ -167,8 +186,12 @@ def build(
 
     problem = MatchingProblem(
         mentees=Participants(len(mentees), cols_a, blocked=[m[2] for m in mentees]),
-        mentors=Participants(len(mentors), cols_b, blocked=[m[2] for m in mentors],
-                             capacity=np.array([m[3] for m in mentors], np.int64)),
+        mentors=Participants(
+            len(mentors),
+            cols_b,
+            blocked=[m[2] for m in mentors],
+            capacity=np.array([m[3] for m in mentors], np.int64),
+        ),
         criteria=[c for _q, c in criteria],
         capacity=capacity,
         mode=Mode.GROUP if group else Mode.ONE_TO_ONE,
@@ -179,6 +202,7 @@ def build(
 
 
 # -- explanations --------------------------------------------------------------------------------
+
 
 def explain_pairs(built: Built, i: Sequence[int], j: Sequence[int]) -> list[dict[str, Any]]:
     """Per-criterion explanation of pairs ``(i[k], j[k])`` (engine indices), in plain words."""
@@ -197,20 +221,25 @@ def explain_pairs(built: Built, i: Sequence[int], j: Sequence[int]) -> list[dict
     for k in range(len(ii)):
         a = built.mentee_answers[int(ii[k])]
         b = built.mentor_answers[int(jj[k])]
-        items = []
+        items: list[dict[str, Any]] = []
         total = 0.0
         for q, c, measure, score, ok in per_criterion:
             s = float(score[k])
             contribution = c.weight / total_weight * s
             total += contribution
-            items.append({
-                "key": q.key, "label": q.label, "weight": c.weight,
-                "share": round(c.weight / total_weight, 4), "score": round(s, 4),
-                "points": round(contribution, 4),
-                "constraint": q.constraint.value if q.constraint else None,
-                "constraint_met": bool(ok[k]),
-                "text": describe(q, a.get(q.id), b.get(q.id), float(measure[k])),
-            })
+            items.append(
+                {
+                    "key": q.key,
+                    "label": q.label,
+                    "weight": c.weight,
+                    "share": round(c.weight / total_weight, 4),
+                    "score": round(s, 4),
+                    "points": round(contribution, 4),
+                    "constraint": q.constraint.value if q.constraint else None,
+                    "constraint_met": bool(ok[k]),
+                    "text": describe(q, a.get(q.id), b.get(q.id), float(measure[k])),
+                }
+            )
         items.sort(key=lambda item: -item["points"])
         out.append({"score": round(total, 4), "criteria": items})
     return out
@@ -224,9 +253,16 @@ def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) 
     if kind is QuestionKind.TAGS:
         shared = [v for v in mentee_value if v in set(mentor_value)]
         if not shared:
-            return _("%(q)s: the mentor offers none of the %(n)d the mentee wants.", q=q.label, n=len(mentee_value))
-        return _("%(q)s: the mentor offers %(k)d of the %(n)d the mentee wants (%(items)s).",
-                 q=q.label, k=len(shared), n=len(mentee_value), items=", ".join(shared))
+            return _(
+                "%(q)s: the mentor offers none of the %(n)d the mentee wants.", q=q.label, n=len(mentee_value)
+            )
+        return _(
+            "%(q)s: the mentor offers %(k)d of the %(n)d the mentee wants (%(items)s).",
+            q=q.label,
+            k=len(shared),
+            n=len(mentee_value),
+            items=", ".join(shared),
+        )
     if kind in (QuestionKind.MULTI_CHOICE, QuestionKind.LANGUAGES):
         shared = [v for v in mentee_value if v in set(mentor_value)]
         if not shared:
@@ -237,14 +273,22 @@ def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) 
             return _("%(q)s: both %(v)s.", q=q.label, v=mentee_value)
         return _("%(q)s: %(a)s (mentee) and %(b)s (mentor).", q=q.label, a=mentee_value, b=mentor_value)
     if kind is QuestionKind.LEVEL:
-        steps = int(round(measure))
+        steps = round(measure)
         if steps > 0:
-            return ngettext("%(q)s: the mentor is %(num)d level above the mentee.",
-                            "%(q)s: the mentor is %(num)d levels above the mentee.", steps, q=q.label)
+            return ngettext(
+                "%(q)s: the mentor is %(num)d level above the mentee.",
+                "%(q)s: the mentor is %(num)d levels above the mentee.",
+                steps,
+                q=q.label,
+            )
         if steps == 0:
             return _("%(q)s: both at the same level (%(v)s).", q=q.label, v=mentee_value)
-        return ngettext("%(q)s: the mentor is %(num)d level below the mentee.",
-                        "%(q)s: the mentor is %(num)d levels below the mentee.", -steps, q=q.label)
+        return ngettext(
+            "%(q)s: the mentor is %(num)d level below the mentee.",
+            "%(q)s: the mentor is %(num)d levels below the mentee.",
+            -steps,
+            q=q.label,
+        )
     if kind is QuestionKind.TIMEZONE:
         hours = round(measure, 1)
         if hours == 0:
@@ -252,8 +296,12 @@ def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) 
         return _("%(q)s: %(h)s hours apart.", q=q.label, h=f"{hours:g}")
     if kind is QuestionKind.AVAILABILITY:
         hours = int(measure)
-        return ngettext("%(q)s: %(num)d hour a week when both are free.",
-                        "%(q)s: %(num)d hours a week when both are free.", hours, q=q.label)
+        return ngettext(
+            "%(q)s: %(num)d hour a week when both are free.",
+            "%(q)s: %(num)d hours a week when both are free.",
+            hours,
+            q=q.label,
+        )
     if kind is QuestionKind.SCALE:
         return _("%(q)s: answers %(a)s and %(b)s (of 5).", q=q.label, a=mentee_value, b=mentor_value)
     return q.label
@@ -278,7 +326,9 @@ def rules_in_words(questions: Sequence[Question]) -> list[str]:
     lines = []
     for q, c in criteria:
         if c.weight > 0:
-            lines.append(_("%(q)s counts for %(p)d%% of the match score.", q=q.label, p=round(100 * c.weight / total)))
+            lines.append(
+                _("%(q)s counts for %(p)d%% of the match score.", q=q.label, p=round(100 * c.weight / total))
+            )
         if q.constraint is Constraint.MUST_SHARE:
             lines.append(_("%(q)s: mentor and mentee must have something in common.", q=q.label))
         elif q.constraint is Constraint.MUST_DIFFER:

@@ -49,7 +49,9 @@ class SwapSchema(Schema):
 
 
 class ApproveSchema(Schema):
-    match_ids = fields.List(fields.Integer(), load_default=None, validate=validate.Length(min=1, max=MAX_BULK))
+    match_ids = fields.List(
+        fields.Integer(), load_default=None, validate=validate.Length(min=1, max=MAX_BULK)
+    )
 
 
 class WhyNotArgs(Schema):

@@ -27,11 +27,17 @@ def _programme(programme_id: int) -> Programme:
 
 
 def _page(page: matching.Page) -> dict[str, Any]:
-    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page,
-            "pages": page.pages}
+    return {
+        "items": page.items,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "pages": page.pages,
+    }
 
 
 # -- coordinator API -----------------------------------------------------------------------------
+
 
 @bp.post("/api/programmes/<int:programme_id>/matching/runs")
 @coordinator_required
@@ -51,8 +57,13 @@ def get_run(programme_id: int, run_id: int) -> dict[str, Any]:
 def run_unmatched(programme_id: int, run_id: int) -> dict[str, Any]:
     args = schemas.ReviewArgs().load(request.args)
     programme = _programme(programme_id)
-    page = matching.unmatched(programme, matching.get_run(programme, run_id), search=args["q"],
-                              page=args["page"], per_page=args["per_page"])
+    page = matching.unmatched(
+        programme,
+        matching.get_run(programme, run_id),
+        search=args["q"],
+        page=args["page"],
+        per_page=args["per_page"],
+    )
     return _page(page)
 
 
@@ -60,8 +71,14 @@ def run_unmatched(programme_id: int, run_id: int) -> dict[str, Any]:
 @coordinator_required
 def pairs(programme_id: int) -> dict[str, Any]:
     args = schemas.ReviewArgs().load(request.args)
-    page = matching.review(_programme(programme_id), status=args["status"], search=args["q"],
-                           page=args["page"], per_page=args["per_page"], order=args["order"])
+    page = matching.review(
+        _programme(programme_id),
+        status=args["status"],
+        search=args["q"],
+        page=args["page"],
+        per_page=args["per_page"],
+        order=args["order"],
+    )
     return _page(page)
 
 
@@ -76,24 +93,31 @@ def why_not(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def lock(programme_id: int) -> dict[str, Any]:
     data = schemas.MenteesSchema().load(body())
-    return {"changed": matching.set_locked(current_context(), _programme(programme_id), data["mentee_ids"],
-                                           data["locked"])}
+    return {
+        "changed": matching.set_locked(
+            current_context(), _programme(programme_id), data["mentee_ids"], data["locked"]
+        )
+    }
 
 
 @bp.post("/api/programmes/<int:programme_id>/matching/remove")
 @coordinator_required
 def remove(programme_id: int) -> dict[str, Any]:
     data = schemas.MenteesSchema().load(body())
-    return {"removed": matching.remove(current_context(), _programme(programme_id), data["mentee_ids"],
-                                       data["reason"])}
+    return {
+        "removed": matching.remove(
+            current_context(), _programme(programme_id), data["mentee_ids"], data["reason"]
+        )
+    }
 
 
 @bp.post("/api/programmes/<int:programme_id>/matching/assign")
 @coordinator_required
 def assign(programme_id: int) -> dict[str, Any]:
     data = schemas.AssignSchema().load(body())
-    match = matching.assign(current_context(), _programme(programme_id), data["mentee_id"], data["mentor_id"],
-                            force=data["force"])
+    match = matching.assign(
+        current_context(), _programme(programme_id), data["mentee_id"], data["mentor_id"], force=data["force"]
+    )
     return {"match_id": match.id}
 
 
@@ -117,7 +141,9 @@ def approve(programme_id: int) -> dict[str, Any]:
 def end(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.ReasonSchema().load(body())
     programme = _programme(programme_id)
-    match = matching.end_match(current_context(), programme, matching.get_match(programme, match_id), data["reason"])
+    match = matching.end_match(
+        current_context(), programme, matching.get_match(programme, match_id), data["reason"]
+    )
     return {"match_id": match.id, "status": match.status.value}
 
 
@@ -130,6 +156,7 @@ def history(programme_id: int, match_id: int) -> dict[str, Any]:
 
 # -- participant API -----------------------------------------------------------------------------
 
+
 def _me(programme: Programme) -> Any:
     return programmes.require_participant(current_context(), programme)
 
@@ -138,8 +165,10 @@ def _me(programme: Programme) -> Any:
 @login_required
 def my_matches(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return {"items": matching.my_matches(_me(programme)),
-            "rules": problem.rules_in_words(profiles.questions(programme.id))}
+    return {
+        "items": matching.my_matches(_me(programme)),
+        "rules": problem.rules_in_words(profiles.questions(programme.id)),
+    }
 
 
 @bp.post("/api/programmes/<int:programme_id>/matches/<int:match_id>/rematch")
@@ -147,7 +176,9 @@ def my_matches(programme_id: int) -> dict[str, Any]:
 def rematch(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.ReasonSchema().load(body())
     programme = _programme(programme_id)
-    match = matching.request_rematch(current_context(), matching.get_match(programme, match_id), data["reason"])
+    match = matching.request_rematch(
+        current_context(), matching.get_match(programme, match_id), data["reason"]
+    )
     return {"match_id": match.id, "status": match.status.value}
 
 
@@ -170,7 +201,9 @@ def list_requests(programme_id: int) -> dict[str, Any]:
 def ask(programme_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.AskSchema().load(body())
     programme = _programme(programme_id)
-    req = matching.ask_mentor(current_context(), programme, _me(programme), data["mentor_id"], data["message"])
+    req = matching.ask_mentor(
+        current_context(), programme, _me(programme), data["mentor_id"], data["message"]
+    )
     return _request.dump(req), 201
 
 
@@ -179,8 +212,14 @@ def ask(programme_id: int) -> tuple[dict[str, Any], int]:
 def answer(programme_id: int, request_id: int) -> dict[str, Any]:
     data = schemas.AnswerSchema().load(body())
     programme = _programme(programme_id)
-    req = matching.answer_request(current_context(), programme, _me(programme),
-                                  matching.get_request(programme, request_id), data["accept"], data["note"])
+    req = matching.answer_request(
+        current_context(),
+        programme,
+        _me(programme),
+        matching.get_request(programme, request_id),
+        data["accept"],
+        data["note"],
+    )
     return _request.dump(req)
 
 
@@ -188,7 +227,9 @@ def answer(programme_id: int, request_id: int) -> dict[str, Any]:
 @login_required
 def withdraw(programme_id: int, request_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    req = matching.withdraw_request(current_context(), _me(programme), matching.get_request(programme, request_id))
+    req = matching.withdraw_request(
+        current_context(), _me(programme), matching.get_request(programme, request_id)
+    )
     return _request.dump(req)
 
 
@@ -203,18 +244,33 @@ def availability(programme_id: int) -> dict[str, Any]:
 
 # -- pages ---------------------------------------------------------------------------------------
 
+
 @bp.route("/programmes/<int:programme_id>/matching", methods=["GET", "POST"])
 @coordinator_required
 def review_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     args = schemas.ReviewArgs().load(request.args)
     run = matching.latest_run(programme)
-    page = matching.review(programme, status=args["status"], search=args["q"], page=args["page"],
-                           per_page=args["per_page"], order=args["order"])
+    page = matching.review(
+        programme,
+        status=args["status"],
+        search=args["q"],
+        page=args["page"],
+        per_page=args["per_page"],
+        order=args["order"],
+    )
     left = matching.unmatched(programme, run, per_page=100) if run is not None else None
-    return render_template("matching/review.html", programme=programme, run=run, page=page, args=args,
-                           unmatched=left, counts=matching.counts(programme),
-                           mentors=matching.mentor_choices(programme), why=None)
+    return render_template(
+        "matching/review.html",
+        programme=programme,
+        run=run,
+        page=page,
+        args=args,
+        unmatched=left,
+        counts=matching.counts(programme),
+        mentors=matching.mentor_choices(programme),
+        why=None,
+    )
 
 
 @bp.post("/programmes/<int:programme_id>/matching/action")
@@ -239,7 +295,9 @@ def review_action(programme_id: int) -> Response:
     elif action == "approve_all":
         matching.approve(ctx, programme, None)
     elif action == "assign":
-        loaded = schemas.AssignSchema().load({k: data.get(k) for k in ("mentee_id", "mentor_id")} | {"force": data.get("force") == "1"})
+        loaded = schemas.AssignSchema().load(
+            {k: data.get(k) for k in ("mentee_id", "mentor_id")} | {"force": data.get("force") == "1"}
+        )
         matching.assign(ctx, programme, loaded["mentee_id"], loaded["mentor_id"], force=loaded["force"])
     return redirect(url_for(".review_page", programme_id=programme.id, rs=current_token()))
 
@@ -249,8 +307,11 @@ def review_action(programme_id: int) -> Response:
 def why_not_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     args = schemas.WhyNotArgs().load(request.args)
-    return render_template("matching/why_not.html", programme=programme,
-                           why=matching.why_not(programme, args["mentee_id"], args["mentor_id"]))
+    return render_template(
+        "matching/why_not.html",
+        programme=programme,
+        why=matching.why_not(programme, args["mentee_id"], args["mentor_id"]),
+    )
 
 
 @bp.route("/programmes/<int:programme_id>/my-match", methods=["GET", "POST"])
@@ -258,9 +319,13 @@ def why_not_page(programme_id: int) -> str:
 def my_match_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     me = _me(programme)
-    return render_template("matching/my_match.html", programme=programme, me=me,
-                           matches=matching.my_matches(me),
-                           rules=problem.rules_in_words(profiles.questions(programme.id)))
+    return render_template(
+        "matching/my_match.html",
+        programme=programme,
+        me=me,
+        matches=matching.my_matches(me),
+        rules=problem.rules_in_words(profiles.questions(programme.id)),
+    )
 
 
 @bp.route("/programmes/<int:programme_id>/choose", methods=["GET", "POST"])
@@ -274,8 +339,9 @@ def choose_page(programme_id: int) -> str:
     offers = []
     if programme.matching_mode is MatchingMode.MENTEE_CHOICE and not matching._pending_of(me.id):
         offers = matching.recommendations(programme, me)
-    return render_template("matching/choose.html", programme=programme, me=me, offers=offers,
-                           requests=matching.requests_for(me))
+    return render_template(
+        "matching/choose.html", programme=programme, me=me, offers=offers, requests=matching.requests_for(me)
+    )
 
 
 @bp.route("/programmes/<int:programme_id>/requests", methods=["GET", "POST"])
@@ -293,5 +359,10 @@ def requests_page(programme_id: int) -> str:
             req = matching.get_request(programme, int(data.get("request_id", 0)))
             matching.answer_request(current_context(), programme, me, req, loaded["accept"], loaded["note"])
             message = _("Your answer was sent.")
-    return render_template("matching/requests.html", programme=programme, me=me, message=message,
-                           requests=matching.requests_for(me))
+    return render_template(
+        "matching/requests.html",
+        programme=programme,
+        me=me,
+        message=message,
+        requests=matching.requests_for(me),
+    )

@@ -48,9 +48,7 @@ class Question(TimestampMixin, Base):
     __table_args__ = (sa.UniqueConstraint("programme_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(sa.String(64))
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[QuestionKind] = mapped_column(sa.Enum(QuestionKind, native_enum=False, length=16))
@@ -64,9 +62,7 @@ class Question(TimestampMixin, Base):
     options: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Share of the matching score; 0 means the answer does not count towards the score.
     weight: Mapped[float] = mapped_column(default=0.0)
-    constraint: Mapped[Constraint | None] = mapped_column(
-        sa.Enum(Constraint, native_enum=False, length=16)
-    )
+    constraint: Mapped[Constraint | None] = mapped_column(sa.Enum(Constraint, native_enum=False, length=16))
     # For AT_MOST: hours (time zone), levels or points; for availability MUST_SHARE: hours.
     limit: Mapped[float | None]
 

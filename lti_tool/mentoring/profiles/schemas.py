@@ -17,8 +17,9 @@ class QuestionSchema(Schema):
     help = fields.String(validate=validate.Length(max=2000))
     audience = fields.Enum(Audience, by_value=True)
     required = fields.Boolean()
-    options = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                          validate=validate.Length(max=MAX_OPTIONS))
+    options = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=MAX_OPTIONS)
+    )
     weight = fields.Float(validate=validate.Range(min=0, max=MAX_WEIGHT))
     constraint = fields.Enum(Constraint, by_value=True, allow_none=True)
     limit = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1000))

@@ -31,8 +31,13 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 #: Kinds whose answers are picked from ``Question.options``.
 OPTION_KINDS = frozenset(
-    {QuestionKind.TAGS, QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE, QuestionKind.LEVEL,
-     QuestionKind.DEPARTMENT}
+    {
+        QuestionKind.TAGS,
+        QuestionKind.SINGLE_CHOICE,
+        QuestionKind.MULTI_CHOICE,
+        QuestionKind.LEVEL,
+        QuestionKind.DEPARTMENT,
+    }
 )
 LIST_KINDS = frozenset(
     {QuestionKind.TAGS, QuestionKind.MULTI_CHOICE, QuestionKind.LANGUAGES, QuestionKind.AVAILABILITY}
@@ -58,6 +63,7 @@ def timezone_names() -> frozenset[str]:
 
 
 # -- the questionnaire ---------------------------------------------------------------------------
+
 
 def questions(programme_id: int, role: ParticipantRole | None = None) -> list[Question]:
     """The programme's questions in order; with ``role``, only those that person answers."""
@@ -123,11 +129,18 @@ def add_question(programme: Programme, data: dict[str, Any]) -> Question:
     if key in taken:
         raise InvalidInput(errors={"key": [_("Another question already uses this key; choose another.")]})
     question = Question(
-        programme_id=programme.id, key=key, position=(max((q.position for q in existing), default=0) + 1),
-        kind=data["kind"], label=data["label"], help=data.get("help", ""),
-        audience=data.get("audience", Audience.EVERYONE), required=data.get("required", False),
-        options=data.get("options") or [], weight=data.get("weight", 0.0),
-        constraint=data.get("constraint"), limit=data.get("limit"),
+        programme_id=programme.id,
+        key=key,
+        position=(max((q.position for q in existing), default=0) + 1),
+        kind=data["kind"],
+        label=data["label"],
+        help=data.get("help", ""),
+        audience=data.get("audience", Audience.EVERYONE),
+        required=data.get("required", False),
+        options=data.get("options") or [],
+        weight=data.get("weight", 0.0),
+        constraint=data.get("constraint"),
+        limit=data.get("limit"),
     )
     db.session.add(question)
     db.session.flush()
@@ -137,12 +150,20 @@ def add_question(programme: Programme, data: dict[str, Any]) -> Question:
 def update_question(question: Question, data: dict[str, Any]) -> Question:
     """Change a question; the kind is fixed once people may have answered it."""
     merged = {
-        "kind": question.kind, "label": question.label, "help": question.help,
-        "audience": question.audience, "required": question.required, "options": question.options,
-        "weight": question.weight, "constraint": question.constraint, "limit": question.limit,
+        "kind": question.kind,
+        "label": question.label,
+        "help": question.help,
+        "audience": question.audience,
+        "required": question.required,
+        "options": question.options,
+        "weight": question.weight,
+        "constraint": question.constraint,
+        "limit": question.limit,
     }
     if "kind" in data and data["kind"] is not question.kind:
-        raise InvalidInput(errors={"kind": [_("The kind of a question cannot change; add a new question instead.")]})
+        raise InvalidInput(
+            errors={"kind": [_("The kind of a question cannot change; add a new question instead.")]}
+        )
     merged.update({k: v for k, v in data.items() if k in merged})
     _check_definition(merged)
     for name in ("label", "help", "audience", "required", "options", "weight", "constraint", "limit"):
@@ -157,6 +178,7 @@ def delete_question(question: Question) -> None:
 
 
 # -- answers -------------------------------------------------------------------------------------
+
 
 def _clean_text(value: str) -> str:
     return nh3.clean(value, tags=set()).strip()
@@ -182,7 +204,9 @@ def normalise(question: Question, value: Any) -> Any:
         return [o for o in options if o in set(items)]  # programme order, no duplicates
     if kind is QuestionKind.LANGUAGES:
         items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(v, str) and 0 < len(v.strip()) <= 35 for v in items):
+        if not isinstance(items, list) or not all(
+            isinstance(v, str) and 0 < len(v.strip()) <= 35 for v in items
+        ):
             raise ValueError(_("List the languages you speak, one per entry."))
         if options:
             unknown = [v for v in items if v not in options]
@@ -243,8 +267,9 @@ def answers_for(participant_ids: Sequence[int]) -> dict[int, dict[int, Any]]:
     ids = list(wanted)
     for lo in range(0, len(ids), chunk):
         rows = db.session.execute(
-            sa.select(Answer.participant_id, Answer.question_id, Answer.value)
-            .where(Answer.participant_id.in_(ids[lo:lo + chunk]))
+            sa.select(Answer.participant_id, Answer.question_id, Answer.value).where(
+                Answer.participant_id.in_(ids[lo : lo + chunk])
+            )
         ).all()
         for pid, qid, value in rows:
             out[pid][qid] = value
@@ -270,15 +295,17 @@ def save_answers(participant: Participant, raw: dict[str, Any]) -> ProfileStatus
         except ValueError as error:
             errors[key] = [f"{question.label}: {error}"]
     if errors:
-        raise InvalidInput(_("Some answers are not valid; nothing was saved. Correct them and save again."),
-                           errors=errors)
+        raise InvalidInput(
+            _("Some answers are not valid; nothing was saved. Correct them and save again."), errors=errors
+        )
     _write(participant.id, cleaned)
     return status(participant)
 
 
 def _write(participant_id: int, cleaned: dict[int, Any]) -> None:
     existing = {
-        a.question_id: a for a in db.session.execute(
+        a.question_id: a
+        for a in db.session.execute(
             sa.select(Answer).where(Answer.participant_id == participant_id)
         ).scalars()
     }
@@ -311,8 +338,9 @@ class ProfileStatus:
         return {q.key: [_("Answer \u201c%(q)s\u201d: it is required.", q=q.label)] for q in self.missing}
 
 
-def status(participant: Participant, answers: dict[int, Any] | None = None,
-           asked: Iterable[Question] | None = None) -> ProfileStatus:
+def status(
+    participant: Participant, answers: dict[int, Any] | None = None, asked: Iterable[Question] | None = None
+) -> ProfileStatus:
     asked = list(asked if asked is not None else questions(participant.programme_id, participant.role))
     answers = answers if answers is not None else answers_of(participant.id)
     missing = tuple(q for q in asked if q.required and answers.get(q.id) in (None, "", []))
@@ -324,14 +352,20 @@ def require_complete(participant: Participant) -> ProfileStatus:
     current = status(participant)
     if not current.complete:
         raise InvalidInput(
-            _("Your profile is missing required answers: %(q)s.", q=", ".join(q.label for q in current.missing)),
+            _(
+                "Your profile is missing required answers: %(q)s.",
+                q=", ".join(q.label for q in current.missing),
+            ),
             errors=current.missing_messages(),
         )
     return current
 
 
-def missing_reasons(participants: Sequence[Participant], by_role: dict[ParticipantRole, list[Question]],
-                    answers: dict[int, dict[int, Any]]) -> dict[int, str]:
+def missing_reasons(
+    participants: Sequence[Participant],
+    by_role: dict[ParticipantRole, list[Question]],
+    answers: dict[int, dict[int, Any]],
+) -> dict[int, str]:
     """``{participant_id: "profile incomplete: ..."}`` for participants missing required answers."""
     out: dict[int, str] = {}
     for p in participants:

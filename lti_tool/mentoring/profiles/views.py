@@ -27,8 +27,12 @@ def _programme(programme_id: int) -> Programme:
 
 
 def _status(status: service.ProfileStatus) -> dict[str, Any]:
-    return {"complete": status.complete, "answered": status.answered, "total": status.total,
-            "missing": status.missing_messages()}
+    return {
+        "complete": status.complete,
+        "answered": status.answered,
+        "total": status.total,
+        "missing": status.missing_messages(),
+    }
 
 
 @bp.get("/api/programmes/<int:programme_id>/questions")
@@ -38,7 +42,10 @@ def list_questions(programme_id: int) -> dict[str, Any]:
     ctx = current_context()
     role = None if ctx.is_coordinator else programmes.require_participant(ctx, programme).role
     items = service.questions(programme.id, role)
-    return {"items": _question.dump(items, many=True), "rules": problem.rules_in_words(service.questions(programme.id))}
+    return {
+        "items": _question.dump(items, many=True),
+        "rules": problem.rules_in_words(service.questions(programme.id)),
+    }
 
 
 @bp.post("/api/programmes/<int:programme_id>/questions")
@@ -74,9 +81,11 @@ def my_profile(programme_id: int) -> dict[str, Any]:
     me = programmes.require_participant(current_context(), programme)
     answers = service.answers_of(me.id)
     asked = service.questions(programme.id, me.role)
-    return {"answers": {q.key: answers[q.id] for q in asked if q.id in answers},
-            "status": _status(service.status(me, answers, asked)),
-            "rules": problem.rules_in_words(service.questions(programme.id))}
+    return {
+        "answers": {q.key: answers[q.id] for q in asked if q.id in answers},
+        "status": _status(service.status(me, answers, asked)),
+        "rules": problem.rules_in_words(service.questions(programme.id)),
+    }
 
 
 @bp.put("/api/programmes/<int:programme_id>/profile")
@@ -97,6 +106,7 @@ def submit_profile(programme_id: int) -> dict[str, Any]:
 
 
 # -- pages ---------------------------------------------------------------------------------------
+
 
 @bp.route("/programmes/<int:programme_id>/questionnaire", methods=["GET", "POST"])
 @coordinator_required
@@ -127,9 +137,15 @@ def builder_page(programme_id: int) -> str:
             db.session.rollback()
             messages = error.normalized_messages()
             errors = messages if isinstance(messages, dict) else {"": messages}
-    return render_template("profiles/builder.html", programme=programme, questions=service.questions(programme.id),
-                           kinds=list(QuestionKind), errors=errors, message=message,
-                           rules=problem.rules_in_words(service.questions(programme.id)))
+    return render_template(
+        "profiles/builder.html",
+        programme=programme,
+        questions=service.questions(programme.id),
+        kinds=list(QuestionKind),
+        errors=errors,
+        message=message,
+        rules=problem.rules_in_words(service.questions(programme.id)),
+    )
 
 
 def _form_answers(asked: list[Any]) -> dict[str, Any]:
@@ -164,7 +180,15 @@ def profile_page(programme_id: int) -> str:
             errors = error.errors or {}
     answers = service.answers_of(me.id)
     status = service.status(me, answers, asked)
-    return render_template("profiles/profile.html", programme=programme, me=me, questions=asked,
-                           answers=answers, status=status, errors=errors, saved=saved,
-                           timezones=sorted(service.timezone_names()),
-                           rules=problem.rules_in_words(service.questions(programme.id)))
+    return render_template(
+        "profiles/profile.html",
+        programme=programme,
+        me=me,
+        questions=asked,
+        answers=answers,
+        status=status,
+        errors=errors,
+        saved=saved,
+        timezones=sorted(service.timezone_names()),
+        rules=problem.rules_in_words(service.questions(programme.id)),
+    )

@@ -72,13 +72,9 @@ class Participant(TimestampMixin, Base):
     __table_args__ = (sa.UniqueConstraint("programme_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    programme_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[ParticipantRole] = mapped_column(
-        sa.Enum(ParticipantRole, native_enum=False, length=16)
-    )
+    role: Mapped[ParticipantRole] = mapped_column(sa.Enum(ParticipantRole, native_enum=False, length=16))
     # Mentees a mentor takes at most; ``None`` means the programme's default.
     capacity: Mapped[int | None]
     status: Mapped[ParticipantStatus] = mapped_column(

@@ -39,8 +39,12 @@ class ParticipantSchema(Schema):
 
 
 class RoleChoiceSchema(Schema):
-    role = fields.Enum(ParticipantRole, by_value=True, required=True,
-                       validate=validate.OneOf([ParticipantRole.MENTOR, ParticipantRole.MENTEE]))
+    role = fields.Enum(
+        ParticipantRole,
+        by_value=True,
+        required=True,
+        validate=validate.OneOf([ParticipantRole.MENTOR, ParticipantRole.MENTEE]),
+    )
 
 
 class ListArgs(Schema):

@@ -10,13 +10,13 @@ from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.launch.context import LaunchContext
+from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
     Participant,
     ParticipantRole,
     Programme,
     RoleSource,
 )
-from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 
 
 def programme_for_course(course_id: int) -> Programme:
@@ -44,9 +44,7 @@ def get_programme(ctx: LaunchContext, programme_id: int) -> Programme:
 
 def participant_for(programme_id: int, user_id: int) -> Participant | None:
     return db.session.execute(
-        sa.select(Participant).where(
-            Participant.programme_id == programme_id, Participant.user_id == user_id
-        )
+        sa.select(Participant).where(Participant.programme_id == programme_id, Participant.user_id == user_id)
     ).scalar_one_or_none()
 
 
@@ -110,8 +108,17 @@ def home_overview(ctx: LaunchContext) -> dict[str, object]:
 
 #: Settings keys a coordinator may change through :func:`configure`, besides the columns.
 SETTING_KEYS = ("request_deadline_hours",)
-CONFIG_COLUMNS = ("title", "description", "matching_mode", "role_source", "default_capacity",
-                  "requires_approval", "starts_on", "ends_on", "timezone")
+CONFIG_COLUMNS = (
+    "title",
+    "description",
+    "matching_mode",
+    "role_source",
+    "default_capacity",
+    "requires_approval",
+    "starts_on",
+    "ends_on",
+    "timezone",
+)
 
 
 def configure(ctx: LaunchContext, programme: Programme, data: dict[str, object]) -> Programme:
@@ -132,7 +139,9 @@ def configure(ctx: LaunchContext, programme: Programme, data: dict[str, object])
             changed[key] = str(data[key])
     programme.settings = settings
     if changed:
-        audit.record("programme.configured", "programme", programme.id, actor_user_id=ctx.user_id, changed=changed)
+        audit.record(
+            "programme.configured", "programme", programme.id, actor_user_id=ctx.user_id, changed=changed
+        )
     db.session.commit()
     return programme
 
@@ -144,8 +153,9 @@ def get_participant(programme: Programme, participant_id: int) -> Participant:
     return participant
 
 
-def set_participant(ctx: LaunchContext, programme: Programme, participant: Participant,
-                    data: dict[str, object]) -> Participant:
+def set_participant(
+    ctx: LaunchContext, programme: Programme, participant: Participant, data: dict[str, object]
+) -> Participant:
     """A coordinator sets someone's role, capacity or status."""
     changed = {}
     for name in ("role", "capacity", "status"):
@@ -153,7 +163,9 @@ def set_participant(ctx: LaunchContext, programme: Programme, participant: Parti
             changed[name] = str(data[name])
             setattr(participant, name, data[name])
     if changed:
-        audit.record("participant.changed", "participant", participant.id, actor_user_id=ctx.user_id, changed=changed)
+        audit.record(
+            "participant.changed", "participant", participant.id, actor_user_id=ctx.user_id, changed=changed
+        )
     db.session.commit()
     return participant
 
@@ -162,28 +174,45 @@ def choose_role(ctx: LaunchContext, programme: Programme, role: ParticipantRole)
     """A learner picks mentor or mentee, where the programme lets people choose."""
     me = require_participant(ctx, programme)
     if programme.role_source is not RoleSource.SELF:
-        raise Forbidden(_("In this programme roles are set by the coordinator or the LMS; ask your coordinator."))
+        raise Forbidden(
+            _("In this programme roles are set by the coordinator or the LMS; ask your coordinator.")
+        )
     if me.role is ParticipantRole.COORDINATOR or role is ParticipantRole.COORDINATOR:
         raise Forbidden(_("Coordinators keep their role."))
     busy = db.session.execute(
-        sa.select(Match.id).outerjoin(MatchMentee, MatchMentee.match_id == Match.id)
-        .where(Match.status != MatchStatus.ENDED,
-               sa.or_(Match.mentor_id == me.id, MatchMentee.mentee_id == me.id)).limit(1)
+        sa.select(Match.id)
+        .outerjoin(MatchMentee, MatchMentee.match_id == Match.id)
+        .where(
+            Match.status != MatchStatus.ENDED,
+            sa.or_(Match.mentor_id == me.id, MatchMentee.mentee_id == me.id),
+        )
+        .limit(1)
     ).first()
     if busy is not None and me.role is not role:
         raise Conflict(_("You already have a match; ask your coordinator to change your role."))
     if me.role is not role:
-        audit.record("participant.role_chosen", "participant", me.id, actor_user_id=ctx.user_id, role=role.value)
+        audit.record(
+            "participant.role_chosen", "participant", me.id, actor_user_id=ctx.user_id, role=role.value
+        )
         me.role = role
     db.session.commit()
     return me
 
 
-def participants_page(programme: Programme, *, role: ParticipantRole | None = None, search: str | None = None,
-                      page: int = 1, per_page: int = 50) -> tuple[list[tuple[Participant, object]], int]:
+def participants_page(
+    programme: Programme,
+    *,
+    role: ParticipantRole | None = None,
+    search: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[tuple[Participant, object]], int]:
     """Participants with their users, filtered and paginated (name or e-mail search)."""
-    query = (sa.select(Participant, User).join(User, Participant.user_id == User.id)
-             .where(Participant.programme_id == programme.id))
+    query = (
+        sa.select(Participant, User)
+        .join(User, Participant.user_id == User.id)
+        .where(Participant.programme_id == programme.id)
+    )
     if role is not None:
         query = query.where(Participant.role == role)
     if search:

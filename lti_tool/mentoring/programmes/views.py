@@ -64,10 +64,19 @@ def configure(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def participants(programme_id: int) -> dict[str, Any]:
     args = schemas.ListArgs().load(request.args)
-    rows, total = service.participants_page(_programme(programme_id), role=args["role"], search=args["q"],
-                                            page=args["page"], per_page=args["per_page"])
-    return {"items": _participant_schema.dump([p for p, _u in rows], many=True), "total": total,
-            "page": args["page"], "per_page": args["per_page"]}
+    rows, total = service.participants_page(
+        _programme(programme_id),
+        role=args["role"],
+        search=args["q"],
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    return {
+        "items": _participant_schema.dump([p for p, _u in rows], many=True),
+        "total": total,
+        "page": args["page"],
+        "per_page": args["per_page"],
+    }
 
 
 @bp.patch("/api/programmes/<int:programme_id>/participants/<int:participant_id>")
@@ -75,8 +84,9 @@ def participants(programme_id: int) -> dict[str, Any]:
 def change_participant(programme_id: int, participant_id: int) -> dict[str, Any]:
     data = _participant_schema.load(body(), partial=True)
     programme = _programme(programme_id)
-    person = service.set_participant(current_context(), programme, service.get_participant(programme, participant_id),
-                                     data)
+    person = service.set_participant(
+        current_context(), programme, service.get_participant(programme, participant_id), data
+    )
     return _participant_schema.dump(person)
 
 
@@ -84,7 +94,9 @@ def change_participant(programme_id: int, participant_id: int) -> dict[str, Any]
 @login_required
 def choose_role(programme_id: int) -> dict[str, Any]:
     data = schemas.RoleChoiceSchema().load(body())
-    return _participant_schema.dump(service.choose_role(current_context(), _programme(programme_id), data["role"]))
+    return _participant_schema.dump(
+        service.choose_role(current_context(), _programme(programme_id), data["role"])
+    )
 
 
 @bp.route("/programmes/<int:programme_id>/settings", methods=["GET", "POST"])
@@ -105,8 +117,13 @@ def settings_page(programme_id: int) -> str:
             errors = error.normalized_messages()
         except InvalidInput as error:
             errors = error.errors or {"": [error.detail]}
-    return render_template("programmes/settings.html", programme=programme, errors=errors, message=message,
-                           deadline=(programme.settings or {}).get("request_deadline_hours") or 72)
+    return render_template(
+        "programmes/settings.html",
+        programme=programme,
+        errors=errors,
+        message=message,
+        deadline=(programme.settings or {}).get("request_deadline_hours") or 72,
+    )
 
 
 @bp.route("/programmes/<int:programme_id>/participants", methods=["GET", "POST"])
@@ -116,12 +133,21 @@ def participants_page(programme_id: int) -> str:
     if request.method == "POST":
         data = body()
         person = service.get_participant(programme, int(data.pop("participant_id", 0)))
-        service.set_participant(current_context(), programme, person, _participant_schema.load(data, partial=True))
+        service.set_participant(
+            current_context(), programme, person, _participant_schema.load(data, partial=True)
+        )
     args = schemas.ListArgs().load(request.args)
-    rows, total = service.participants_page(programme, role=args["role"], search=args["q"], page=args["page"],
-                                            per_page=args["per_page"])
-    return render_template("programmes/participants.html", programme=programme, rows=rows, total=total,
-                           args=args, pages=max(1, -(-total // args["per_page"])))
+    rows, total = service.participants_page(
+        programme, role=args["role"], search=args["q"], page=args["page"], per_page=args["per_page"]
+    )
+    return render_template(
+        "programmes/participants.html",
+        programme=programme,
+        rows=rows,
+        total=total,
+        args=args,
+        pages=max(1, -(-total // args["per_page"])),
+    )
 
 
 def _nest_features() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -48,13 +48,21 @@ ACTIVE_STATUSES = {"active"}
 
 # -- NRPS sync -----------------------------------------------------------------------------------
 
+
 def start_sync(ctx: LaunchContext, programme: Programme) -> None:
     """Queue a roster sync of the programme's course."""
     if not programme.course.memberships_url:
-        raise Conflict(_("The LMS has not shared the course roster with Ritmo (no Names and Roles service). "
-                         "Ask the LMS administrator to enable it, or import a CSV file."))
-    enqueue(SYNC_TASK, {"programme_id": programme.id, "by": ctx.user_id},
-            dedupe_key=f"roster-sync:{programme.id}:{utcnow():%Y%m%d%H%M%S}")
+        raise Conflict(
+            _(
+                "The LMS has not shared the course roster with Ritmo (no Names and Roles service). "
+                "Ask the LMS administrator to enable it, or import a CSV file."
+            )
+        )
+    enqueue(
+        SYNC_TASK,
+        {"programme_id": programme.id, "by": ctx.user_id},
+        dedupe_key=f"roster-sync:{programme.id}:{utcnow():%Y%m%d%H%M%S}",
+    )
     db.session.commit()
 
 
@@ -71,33 +79,46 @@ def sync_task(payload: dict[str, Any]) -> None:
             raise RetryLater(str(error), utcnow() + timedelta(minutes=2)) from error
         programme = db.session.get(Programme, int(payload["programme_id"]))
         assert programme is not None
-        programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(),
-                                                                           "error": str(error)}}
+        programme.settings = {
+            **(programme.settings or {}),
+            "roster_sync": {"at": utcnow().isoformat(), "error": str(error)},
+        }
         db.session.commit()
         return
     log.info("roster sync of programme %s: %s", programme.id, summary)
 
 
-def sync(programme: Programme, *, actor_user_id: int | None = None,
-         token: nrps.TokenSource = nrps.default_token) -> dict[str, int]:
+def sync(
+    programme: Programme, *, actor_user_id: int | None = None, token: nrps.TokenSource = nrps.default_token
+) -> dict[str, int]:
     """Bring every course member into the programme; returns counts. Commits."""
     course: Course = programme.course
     platform = db.session.get(Platform, course.platform_id)
     assert platform is not None and course.memberships_url
-    return apply_members(programme, nrps.members(platform, course.memberships_url, token=token),
-                         actor_user_id=actor_user_id)
+    return apply_members(
+        programme, nrps.members(platform, course.memberships_url, token=token), actor_user_id=actor_user_id
+    )
 
 
-def apply_members(programme: Programme, members: Iterable[dict[str, Any]], *,
-                  actor_user_id: int | None = None) -> dict[str, int]:
+def apply_members(
+    programme: Programme, members: Iterable[dict[str, Any]], *, actor_user_id: int | None = None
+) -> dict[str, int]:
     course: Course = programme.course
     counts = {"members": 0, "added": 0, "updated": 0, "withdrawn": 0}
-    users = {u.sub: u for u in db.session.execute(
-        sa.select(User).where(User.platform_id == course.platform_id)).scalars()}
-    people = {p.user_id: p for p in db.session.execute(
-        sa.select(Participant).where(Participant.programme_id == programme.id)).scalars()}
-    enrolled = {e.user_id: e for e in db.session.execute(
-        sa.select(Enrolment).where(Enrolment.course_id == course.id)).scalars()}
+    users = {
+        u.sub: u
+        for u in db.session.execute(sa.select(User).where(User.platform_id == course.platform_id)).scalars()
+    }
+    people = {
+        p.user_id: p
+        for p in db.session.execute(
+            sa.select(Participant).where(Participant.programme_id == programme.id)
+        ).scalars()
+    }
+    enrolled = {
+        e.user_id: e
+        for e in db.session.execute(sa.select(Enrolment).where(Enrolment.course_id == course.id)).scalars()
+    }
     for member in members:
         counts["members"] += 1
         sub = str(member["user_id"])[:255]
@@ -120,8 +141,13 @@ def apply_members(programme: Programme, members: Iterable[dict[str, Any]], *,
             db.session.add(enrolment)
             enrolled[user.id] = enrolment
         enrolment.role, enrolment.lis_roles, enrolment.is_mentor = course_role, lis_roles, mentor
-        wanted = (ParticipantRole.COORDINATOR if course_role is CourseRole.COORDINATOR
-                  else ParticipantRole.MENTOR if mentor else ParticipantRole.MENTEE)
+        wanted = (
+            ParticipantRole.COORDINATOR
+            if course_role is CourseRole.COORDINATOR
+            else ParticipantRole.MENTOR
+            if mentor
+            else ParticipantRole.MENTEE
+        )
         person = people.get(user.id)
         if person is None:
             if not active:
@@ -137,8 +163,9 @@ def apply_members(programme: Programme, members: Iterable[dict[str, Any]], *,
         elif active and person.status is ParticipantStatus.WITHDRAWN:
             person.status = ParticipantStatus.ACTIVE
             counts["updated"] += 1
-        if person.role is not wanted and (programme.role_source is RoleSource.LMS
-                                          or wanted is ParticipantRole.COORDINATOR):
+        if person.role is not wanted and (
+            programme.role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR
+        ):
             person.role = wanted
             counts["updated"] += 1
     programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(), **counts}}
@@ -148,6 +175,7 @@ def apply_members(programme: Programme, members: Iterable[dict[str, Any]], *,
 
 
 # -- CSV -----------------------------------------------------------------------------------------
+
 
 def _cell(question: Question, value: Any) -> str:
     if value is None:
@@ -159,17 +187,22 @@ def _cell(question: Question, value: Any) -> str:
     return str(value)
 
 
-def export_csv(programme: Programme) -> Iterable[str]:
+def export_csv(programme: Programme) -> Iterator[str]:
     """Participants (mentors and mentees) with their answers, one row each, streamed."""
     questions = profiles.questions(programme.id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*FIXED_COLUMNS, *[q.key for q in questions]])
     yield out.getvalue()
-    query = (sa.select(Participant, User).join(User, Participant.user_id == User.id)
-             .where(Participant.programme_id == programme.id,
-                    Participant.role.in_([ParticipantRole.MENTOR, ParticipantRole.MENTEE]))
-             .order_by(Participant.id))
+    query = (
+        sa.select(Participant, User)
+        .join(User, Participant.user_id == User.id)
+        .where(
+            Participant.programme_id == programme.id,
+            Participant.role.in_([ParticipantRole.MENTOR, ParticipantRole.MENTEE]),
+        )
+        .order_by(Participant.id)
+    )
     batch: list[tuple[Participant, User]] = []
     for row in db.session.execute(query.execution_options(yield_per=2000)):
         batch.append((row[0], row[1]))
@@ -186,9 +219,16 @@ def _rows(batch: list[tuple[Participant, User]], questions: list[Question]) -> s
     writer = csv.writer(out)
     for p, user in batch:
         mine = answers[p.id]
-        writer.writerow([user.sub, user.name or "", user.email or "", p.role.value,
-                         "" if p.capacity is None else p.capacity,
-                         *[_csv_safe(_cell(q, mine.get(q.id))) for q in questions]])
+        writer.writerow(
+            [
+                user.sub,
+                user.name or "",
+                user.email or "",
+                p.role.value,
+                "" if p.capacity is None else p.capacity,
+                *[_csv_safe(_cell(q, mine.get(q.id))) for q in questions],
+            ]
+        )
     return out.getvalue()
 
 
@@ -213,22 +253,32 @@ def _parse(question: Question, raw: str) -> Any:
 def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[str, int]:
     """Create or update participants and their answers from a CSV file: all rows or none."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput(_("The file is larger than %(n)d MB; split it and import the parts.",
-                             n=MAX_IMPORT_BYTES // (1024 * 1024)))
+        raise InvalidInput(
+            _(
+                "The file is larger than %(n)d MB; split it and import the parts.",
+                n=MAX_IMPORT_BYTES // (1024 * 1024),
+            )
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput(_("The file is not UTF-8 text; save it as \u201cCSV UTF-8\u201d and try again.")) from error
+        raise InvalidInput(
+            _("The file is not UTF-8 text; save it as \u201cCSV UTF-8\u201d and try again.")
+        ) from error
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     questions = {q.key: q for q in profiles.questions(programme.id)}
     if "user_id" not in header:
-        raise InvalidInput(_("The file needs a user_id column (the person's LMS user id)."),
-                           errors={"header": [_("Missing column: user_id.")]})
+        raise InvalidInput(
+            _("The file needs a user_id column (the person's LMS user id)."),
+            errors={"header": [_("Missing column: user_id.")]},
+        )
     unknown = [h for h in header if h not in FIXED_COLUMNS and h not in questions]
     if unknown:
-        raise InvalidInput(_("Unknown columns: %(c)s. Use the column names of the export.", c=", ".join(unknown)),
-                           errors={"header": [_("Unknown column: %(c)s.", c=c) for c in unknown]})
+        raise InvalidInput(
+            _("Unknown columns: %(c)s. Use the column names of the export.", c=", ".join(unknown)),
+            errors={"header": [_("Unknown column: %(c)s.", c=c) for c in unknown]},
+        )
     problems: list[dict[str, Any]] = []
     parsed: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -270,13 +320,26 @@ def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[st
                 answers[question.id] = profiles.normalise(question, _parse(question, row[key]))
             except ValueError as error:
                 bad(key, str(error))
-        parsed.append({"sub": sub, "name": row.get("name", "").strip(), "email": row.get("email", "").strip(),
-                       "role": role, "capacity": capacity, "answers": answers, "row": number})
+        parsed.append(
+            {
+                "sub": sub,
+                "name": row.get("name", "").strip(),
+                "email": row.get("email", "").strip(),
+                "role": role,
+                "capacity": capacity,
+                "answers": answers,
+                "row": number,
+            }
+        )
     if problems:
         raise InvalidInput(
-            _("%(n)d problems in the file; nothing was imported. Correct the rows listed and import again.",
-              n=len(problems)),
-            errors={f"row {p['row']}": [f"{p['column']}: {p['message']}"] for p in problems[:MAX_REPORTED_ERRORS]},
+            _(
+                "%(n)d problems in the file; nothing was imported. Correct the rows listed and import again.",
+                n=len(problems),
+            ),
+            errors={
+                f"row {p['row']}": [f"{p['column']}: {p['message']}"] for p in problems[:MAX_REPORTED_ERRORS]
+            },
             rows=problems[:MAX_REPORTED_ERRORS],
         )
     return _write_import(ctx, programme, parsed)
@@ -284,10 +347,16 @@ def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[st
 
 def _write_import(ctx: LaunchContext, programme: Programme, rows: list[dict[str, Any]]) -> dict[str, int]:
     course: Course = programme.course
-    users = {u.sub: u for u in db.session.execute(
-        sa.select(User).where(User.platform_id == course.platform_id)).scalars()}
-    people = {p.user_id: p for p in db.session.execute(
-        sa.select(Participant).where(Participant.programme_id == programme.id)).scalars()}
+    users = {
+        u.sub: u
+        for u in db.session.execute(sa.select(User).where(User.platform_id == course.platform_id)).scalars()
+    }
+    people = {
+        p.user_id: p
+        for p in db.session.execute(
+            sa.select(Participant).where(Participant.programme_id == programme.id)
+        ).scalars()
+    }
     counts = {"rows": len(rows), "added": 0, "updated": 0}
     try:
         for row in rows:
@@ -303,8 +372,9 @@ def _write_import(ctx: LaunchContext, programme: Programme, rows: list[dict[str,
             db.session.flush()
             person = people.get(user.id)
             if person is None:
-                person = Participant(programme_id=programme.id, user_id=user.id,
-                                     role=row["role"] or ParticipantRole.MENTEE)
+                person = Participant(
+                    programme_id=programme.id, user_id=user.id, role=row["role"] or ParticipantRole.MENTEE
+                )
                 db.session.add(person)
                 db.session.flush()
                 people[user.id] = person

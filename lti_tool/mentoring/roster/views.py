@@ -53,7 +53,7 @@ def import_csv(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def export_csv(programme_id: int) -> Response:
     programme = _programme(programme_id)
-    response = Response(stream_with_context(service.export_csv(programme)), mimetype="text/csv")
+    response = Response(stream_with_context(iter(service.export_csv(programme))), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="programme-{programme.id}-profiles.csv"'
     return response
 
@@ -75,7 +75,14 @@ def roster_page(programme_id: int) -> str:
         except InvalidInput as failure:
             error = failure.detail
             problems = failure.extra.get("rows") or [
-                {"row": "", "column": k, "message": "; ".join(map(str, v))} for k, v in (failure.errors or {}).items()
+                {"row": "", "column": k, "message": "; ".join(map(str, v))}
+                for k, v in (failure.errors or {}).items()
             ]
-    return render_template("roster/roster.html", programme=programme, result=result, problems=problems,
-                           error=error, last_sync=(programme.settings or {}).get("roster_sync"))
+    return render_template(
+        "roster/roster.html",
+        programme=programme,
+        result=result,
+        problems=problems,
+        error=error,
+        last_sync=(programme.settings or {}).get("roster_sync"),
+    )

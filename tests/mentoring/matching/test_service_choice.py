@@ -31,28 +31,36 @@ def setup():
 
 
 def test_recommend_ask_accept(client, app):
-    w, (ada, bob, cat, dan), eve = setup()
+    w, (ada, bob, _cat, dan), eve = setup()
     base = f"/api/programmes/{w.programme.id}"
     recs = call(client, w, eve.user_id, "GET", base + "/recommendations").json["items"]
     assert [r["mentor"]["name"] for r in recs] == ["Ada", "Bob", "Cat"]
     assert recs[0]["explanation"]["criteria"][0]["text"].startswith("Skills: the mentor offers 2 of the 2")
     wrong = call(client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": dan.id})
     assert wrong.status_code == 422
-    asked = call(client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": ada.id, "message": "hi"})
+    asked = call(
+        client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": ada.id, "message": "hi"}
+    )
     assert asked.status_code == 201 and asked.json["status"] == "pending"
     twice = call(client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": bob.id})
     assert twice.status_code == 409
-    not_mine = call(client, w, bob.user_id, "POST", f"{base}/requests/{asked.json['id']}/answer", json={"accept": True})
+    not_mine = call(
+        client, w, bob.user_id, "POST", f"{base}/requests/{asked.json['id']}/answer", json={"accept": True}
+    )
     assert not_mine.status_code == 404
-    accepted = call(client, w, ada.user_id, "POST", f"{base}/requests/{asked.json['id']}/answer", json={"accept": True})
+    accepted = call(
+        client, w, ada.user_id, "POST", f"{base}/requests/{asked.json['id']}/answer", json={"accept": True}
+    )
     assert accepted.json["status"] == "accepted"
     match = db.session.execute(sa.select(Match).where(Match.mentor_id == ada.id)).scalar_one()
     assert match.status is MatchStatus.ACTIVE
-    assert call(client, w, eve.user_id, "GET", base + "/my-matches").json["items"][0]["mentor"]["name"] == "Ada"
+    assert (
+        call(client, w, eve.user_id, "GET", base + "/my-matches").json["items"][0]["mentor"]["name"] == "Ada"
+    )
 
 
 def test_unanswered_request_expires_and_goes_to_the_next_best(client, app):
-    w, (ada, bob, cat, dan), eve = setup()
+    w, (ada, bob, _cat, _dan), eve = setup()
     base = f"/api/programmes/{w.programme.id}"
     first = call(client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": ada.id}).json
     req = db.session.get(MatchRequest, first["id"])
@@ -61,24 +69,31 @@ def test_unanswered_request_expires_and_goes_to_the_next_best(client, app):
     assert db.session.get(MatchRequest, first["id"]).status is RequestStatus.PENDING
     # the deadline passes: move the request and its job into the past
     req.expires_at = utcnow() - timedelta(minutes=1)
-    job = db.session.execute(sa.select(Job).where(Job.dedupe_key == f"match-request-expire:{req.id}")).scalar_one()
+    job = db.session.execute(
+        sa.select(Job).where(Job.dedupe_key == f"match-request-expire:{req.id}")
+    ).scalar_one()
     job.run_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     drain()
     db.session.expire_all()
     assert db.session.get(MatchRequest, first["id"]).status is RequestStatus.EXPIRED
-    pending = db.session.execute(sa.select(MatchRequest).where(MatchRequest.status == RequestStatus.PENDING)).scalar_one()
+    pending = db.session.execute(
+        sa.select(MatchRequest).where(MatchRequest.status == RequestStatus.PENDING)
+    ).scalar_one()
     assert pending.mentor_id == bob.id and pending.mentee_id == eve.id
 
 
 def test_declined_mentor_is_not_offered_again_and_paused_mentors_are_hidden(client, app):
-    w, (ada, bob, cat, dan), eve = setup()
+    w, (ada, bob, _cat, _dan), eve = setup()
     base = f"/api/programmes/{w.programme.id}"
     first = call(client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": ada.id}).json
     call(client, w, ada.user_id, "POST", f"{base}/requests/{first['id']}/answer", json={"accept": False})
     paused = call(client, w, bob.user_id, "PUT", base + "/me/availability", json={"paused": True})
     assert paused.json == {"status": "paused"}
-    assert call(client, w, eve.user_id, "PUT", base + "/me/availability", json={"paused": True}).status_code == 403
+    assert (
+        call(client, w, eve.user_id, "PUT", base + "/me/availability", json={"paused": True}).status_code
+        == 403
+    )
     recs = call(client, w, eve.user_id, "GET", base + "/recommendations").json["items"]
     assert [r["mentor"]["name"] for r in recs] == ["Cat", "Dan"]
 
@@ -87,6 +102,12 @@ def test_requests_need_mentee_choice_mode(client, app):
     w = world(MatchingMode.ONE_TO_ONE)
     mentor = w.person("Ada", ParticipantRole.MENTOR)
     eve = w.person("Eve", ParticipantRole.MENTEE)
-    response = call(client, w, eve.user_id, "POST", f"/api/programmes/{w.programme.id}/requests",
-                    json={"mentor_id": mentor.id})
+    response = call(
+        client,
+        w,
+        eve.user_id,
+        "POST",
+        f"/api/programmes/{w.programme.id}/requests",
+        json={"mentor_id": mentor.id},
+    )
     assert response.status_code == 409

@@ -9,15 +9,30 @@ from tests.mentoring.programmes.factories import call, world
 def test_builder_checks_definitions(client, app):
     w = world()
     base = f"/api/programmes/{w.programme.id}/questions"
-    ok = call(client, w, w.coordinator, "POST", base, json={"kind": "tags", "label": "Skills",
-                                                         "options": ["python", "sql"], "weight": 2})
+    ok = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        base,
+        json={"kind": "tags", "label": "Skills", "options": ["python", "sql"], "weight": 2},
+    )
     assert ok.status_code == 201 and ok.json["key"] == "skills"
     cases = [
         ({"kind": "single_choice", "label": "Pick", "options": ["one"]}, "options"),
         ({"kind": "scale", "label": "Energy", "constraint": "must_differ"}, "constraint"),
         ({"kind": "timezone", "label": "Zone", "constraint": "at_most"}, "limit"),
         ({"kind": "free_text", "label": "Bio", "weight": 1}, "weight"),
-        ({"kind": "level", "label": "Seniority", "options": ["a", "b"], "weight": 1, "audience": "mentors"}, "audience"),
+        (
+            {
+                "kind": "level",
+                "label": "Seniority",
+                "options": ["a", "b"],
+                "weight": 1,
+                "audience": "mentors",
+            },
+            "audience",
+        ),
         ({"kind": "nope", "label": "x"}, "kind"),
     ]
     for body, field in cases:
@@ -25,8 +40,12 @@ def test_builder_checks_definitions(client, app):
         assert bad.status_code == 422, body
         assert field in bad.json["errors"], (body, bad.json)
     mentee = w.person("Eve", ParticipantRole.MENTEE)
-    assert call(client, w, mentee.user_id, "POST", base, json={"kind": "scale", "label": "x"}).status_code == 403
-    changed = call(client, w, w.coordinator, "PATCH", f"{base}/{ok.json['id']}", json={"weight": 5, "required": True})
+    assert (
+        call(client, w, mentee.user_id, "POST", base, json={"kind": "scale", "label": "x"}).status_code == 403
+    )
+    changed = call(
+        client, w, w.coordinator, "PATCH", f"{base}/{ok.json['id']}", json={"weight": 5, "required": True}
+    )
     assert changed.json["weight"] == 5 and changed.json["required"] is True
     kind = call(client, w, w.coordinator, "PATCH", f"{base}/{ok.json['id']}", json={"kind": "scale"})
     assert kind.status_code == 422
@@ -62,17 +81,47 @@ def test_answers_are_validated_kept_partially_and_required_enforced(client, app)
     assert "Time zone" in partial.json["status"]["missing"]["time_zone"][0]
     submit = call(client, w, eve, "POST", base + "/submit")
     assert submit.status_code == 422 and "Time zone" in submit.json["detail"]
-    bad = call(client, w, eve, "PUT", base, json={"answers": {
-        "time_zone": "Mars/Olympus", "energy": 9, "format": "hybrid", "when_free": [[7, 0]],
-        "mentor_only": 3, "skills": []}})
+    bad = call(
+        client,
+        w,
+        eve,
+        "PUT",
+        base,
+        json={
+            "answers": {
+                "time_zone": "Mars/Olympus",
+                "energy": 9,
+                "format": "hybrid",
+                "when_free": [[7, 0]],
+                "mentor_only": 3,
+                "skills": [],
+            }
+        },
+    )
     assert bad.status_code == 422
     assert set(bad.json["errors"]) == {"time_zone", "energy", "format", "when_free", "mentor_only"}
     kept = call(client, w, eve, "GET", base).json
     assert kept["answers"] == {"skills": ["python"]}  # nothing of the bad request was written
-    good = call(client, w, eve, "PUT", base, json={"answers": {
-        "time_zone": "Europe/Rome", "energy": 4, "format": "online", "when_free": [[0, 9], "0-10", [0, 9]],
-        "topics": ["life", "career"], "languages": ["Italian", "English"], "seniority": "mid", "team": "eng",
-        "about_you": "<script>x</script>I like <b>maps</b>"}})
+    good = call(
+        client,
+        w,
+        eve,
+        "PUT",
+        base,
+        json={
+            "answers": {
+                "time_zone": "Europe/Rome",
+                "energy": 4,
+                "format": "online",
+                "when_free": [[0, 9], "0-10", [0, 9]],
+                "topics": ["life", "career"],
+                "languages": ["Italian", "English"],
+                "seniority": "mid",
+                "team": "eng",
+                "about_you": "<script>x</script>I like <b>maps</b>",
+            }
+        },
+    )
     assert good.status_code == 200 and good.json["status"]["complete"] is True
     answers = call(client, w, eve, "GET", base).json["answers"]
     assert answers["when_free"] == [[0, 9], [0, 10]]
@@ -89,25 +138,53 @@ def test_profile_form_in_the_frame(client, app):
     eve = w.person("Eve", ParticipantRole.MENTEE).user_id
     page = client.get(f"/programmes/{w.programme.id}/profile", query_string={"rs": w.token(eve)})
     assert page.status_code == 200 and b'data-missing="skills"' in page.data
-    saved = client.post(f"/programmes/{w.programme.id}/profile", data={
-        "ritmo_session": w.token(eve), "skills": ["python"], "time_zone": "Europe/Rome", "when_free": ["1-18", "1-19"],
-        "languages": "Italian, English", "energy": "3"})
+    saved = client.post(
+        f"/programmes/{w.programme.id}/profile",
+        data={
+            "ritmo_session": w.token(eve),
+            "skills": ["python"],
+            "time_zone": "Europe/Rome",
+            "when_free": ["1-18", "1-19"],
+            "languages": "Italian, English",
+            "energy": "3",
+        },
+    )
     assert saved.status_code == 200
     assert b"Your answers are saved" in saved.data and b"data-missing" not in saved.data
-    wrong = client.post(f"/programmes/{w.programme.id}/profile", data={
-        "ritmo_session": w.token(eve), "skills": ["cobol"], "time_zone": "Europe/Rome"})
+    wrong = client.post(
+        f"/programmes/{w.programme.id}/profile",
+        data={"ritmo_session": w.token(eve), "skills": ["cobol"], "time_zone": "Europe/Rome"},
+    )
     assert b"Not an option here: cobol" in wrong.data
 
 
 def test_questionnaire_page_adds_and_reports(client, app):
     w = world()
     token = w.token(w.coordinator)
-    added = client.post(f"/programmes/{w.programme.id}/questionnaire", data={
-        "ritmo_session": token, "label": "Department", "kind": "department", "options_text": "eng\nops",
-        "audience": "everyone", "weight": "0", "constraint": "must_differ"})
+    added = client.post(
+        f"/programmes/{w.programme.id}/questionnaire",
+        data={
+            "ritmo_session": token,
+            "label": "Department",
+            "kind": "department",
+            "options_text": "eng\nops",
+            "audience": "everyone",
+            "weight": "0",
+            "constraint": "must_differ",
+        },
+    )
     assert b'data-question="department"' in added.data
     assert b"must differ" in added.data
-    refused = client.post(f"/programmes/{w.programme.id}/questionnaire", data={
-        "ritmo_session": token, "label": "Pick", "kind": "single_choice", "options_text": "only",
-        "audience": "everyone", "weight": "0", "constraint": "none"})
+    refused = client.post(
+        f"/programmes/{w.programme.id}/questionnaire",
+        data={
+            "ritmo_session": token,
+            "label": "Pick",
+            "kind": "single_choice",
+            "options_text": "only",
+            "audience": "everyone",
+            "weight": "0",
+            "constraint": "none",
+        },
+    )
     assert b"at least 2 options" in refused.data

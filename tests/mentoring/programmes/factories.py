@@ -27,24 +27,35 @@ class World:
 
     def token(self, user: User | int) -> str:
         user_id = user if isinstance(user, int) else user.id
-        if user_id == self.coordinator.id:
-            role = CourseRole.COORDINATOR
-        else:
-            role = CourseRole.PARTICIPANT
-        return issue_token(LaunchContext(platform_id=self.platform.id, user_id=user_id,
-                                         course_id=self.course.id, role=role))
+        role = CourseRole.COORDINATOR if user_id == self.coordinator.id else CourseRole.PARTICIPANT
+        return issue_token(
+            LaunchContext(platform_id=self.platform.id, user_id=user_id, course_id=self.course.id, role=role)
+        )
 
     def headers(self, user: User | int) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}", "Accept": "application/json"}
 
-    def person(self, name: str, role: ParticipantRole, *, capacity: int | None = None,
-               email: bool = True, answers: dict[str, Any] | None = None) -> Participant:
+    def person(
+        self,
+        name: str,
+        role: ParticipantRole,
+        *,
+        capacity: int | None = None,
+        email: bool = True,
+        answers: dict[str, Any] | None = None,
+    ) -> Participant:
         self.counter += 1
-        user = User(platform_id=self.platform.id, sub=f"u{self.counter}", name=name,
-                    email=f"user{self.counter}@example.test" if email else None)
+        user = User(
+            platform_id=self.platform.id,
+            sub=f"u{self.counter}",
+            name=name,
+            email=f"user{self.counter}@example.test" if email else None,
+        )
         db.session.add(user)
         db.session.flush()
-        participant = Participant(programme_id=self.programme.id, user_id=user.id, role=role, capacity=capacity)
+        participant = Participant(
+            programme_id=self.programme.id, user_id=user.id, role=role, capacity=capacity
+        )
         db.session.add(participant)
         db.session.flush()
         self.people[user.id] = participant
@@ -61,24 +72,44 @@ class World:
         return question
 
 
-def world(mode: MatchingMode = MatchingMode.ONE_TO_ONE, *, requires_approval: bool = True,
-          memberships_url: str | None = None) -> World:
-    platform = Platform(issuer="https://lms.example.test", client_id="ritmo", name="LMS",
-                        auth_login_url="https://lms.example.test/auth", auth_token_url="https://lms.example.test/token",
-                        key_set_url="https://lms.example.test/jwks")
+def world(
+    mode: MatchingMode = MatchingMode.ONE_TO_ONE,
+    *,
+    requires_approval: bool = True,
+    memberships_url: str | None = None,
+) -> World:
+    platform = Platform(
+        issuer="https://lms.example.test",
+        client_id="ritmo",
+        name="LMS",
+        auth_login_url="https://lms.example.test/auth",
+        auth_token_url="https://lms.example.test/token",
+        key_set_url="https://lms.example.test/jwks",
+    )
     db.session.add(platform)
     db.session.flush()
-    course = Course(platform_id=platform.id, context_id="CourseA", title="Mentoring 101",
-                    memberships_url=memberships_url)
+    course = Course(
+        platform_id=platform.id, context_id="CourseA", title="Mentoring 101", memberships_url=memberships_url
+    )
     db.session.add(course)
     db.session.flush()
-    programme = Programme(course_id=course.id, title="Mentoring 101", matching_mode=mode,
-                          requires_approval=requires_approval, default_capacity=2, settings={})
+    programme = Programme(
+        course_id=course.id,
+        title="Mentoring 101",
+        matching_mode=mode,
+        requires_approval=requires_approval,
+        default_capacity=2,
+        settings={},
+    )
     db.session.add(programme)
-    coordinator = User(platform_id=platform.id, sub="coord", name="Cora Coordinator", email="cora@example.test")
+    coordinator = User(
+        platform_id=platform.id, sub="coord", name="Cora Coordinator", email="cora@example.test"
+    )
     db.session.add(coordinator)
     db.session.flush()
-    db.session.add(Participant(programme_id=programme.id, user_id=coordinator.id, role=ParticipantRole.COORDINATOR))
+    db.session.add(
+        Participant(programme_id=programme.id, user_id=coordinator.id, role=ParticipantRole.COORDINATOR)
+    )
     db.session.commit()
     return World(platform, course, programme, coordinator)
 

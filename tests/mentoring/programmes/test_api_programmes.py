@@ -9,9 +9,22 @@ from tests.mentoring.programmes.factories import call, world
 def test_coordinator_configures_the_programme(client, app):
     w = world()
     base = f"/api/programmes/{w.programme.id}"
-    changed = call(client, w, w.coordinator, "PATCH", base, json={
-        "matching_mode": "group", "role_source": "self", "default_capacity": 4, "requires_approval": False,
-        "starts_on": "2027-01-10", "ends_on": "2027-06-30", "request_deadline_hours": 48})
+    changed = call(
+        client,
+        w,
+        w.coordinator,
+        "PATCH",
+        base,
+        json={
+            "matching_mode": "group",
+            "role_source": "self",
+            "default_capacity": 4,
+            "requires_approval": False,
+            "starts_on": "2027-01-10",
+            "ends_on": "2027-06-30",
+            "request_deadline_hours": 48,
+        },
+    )
     assert changed.status_code == 200, changed.json
     assert changed.json["matching_mode"] == "group" and changed.json["default_capacity"] == 4
     assert changed.json["request_deadline_hours"] == 48
@@ -35,10 +48,22 @@ def test_roles_chosen_by_people_or_assigned(client, app):
     db.session.commit()
     chosen = call(client, w, eve.user_id, "PUT", base + "/me/role", json={"role": "mentor"})
     assert chosen.json["role"] == "mentor"
-    assert call(client, w, eve.user_id, "PUT", base + "/me/role", json={"role": "coordinator"}).status_code == 422
-    assigned = call(client, w, w.coordinator, "PATCH", f"{base}/participants/{eve.id}", json={"role": "mentee", "capacity": 3})
+    assert (
+        call(client, w, eve.user_id, "PUT", base + "/me/role", json={"role": "coordinator"}).status_code
+        == 422
+    )
+    assigned = call(
+        client,
+        w,
+        w.coordinator,
+        "PATCH",
+        f"{base}/participants/{eve.id}",
+        json={"role": "mentee", "capacity": 3},
+    )
     assert assigned.json["role"] == "mentee" and assigned.json["capacity"] == 3
-    listed = call(client, w, w.coordinator, "GET", base + "/participants", query_string={"role": "mentee", "q": "ev"}).json
+    listed = call(
+        client, w, w.coordinator, "GET", base + "/participants", query_string={"role": "mentee", "q": "ev"}
+    ).json
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Eve"
 
 
@@ -46,9 +71,23 @@ def test_pages_link_the_features(client, app):
     w = world()
     page = client.get(f"/programmes/{w.programme.id}/settings", query_string={"rs": w.token(w.coordinator)})
     assert page.status_code == 200 and b"matching_mode" in page.data
-    saved = client.post(f"/programmes/{w.programme.id}/settings", data={
-        "ritmo_session": w.token(w.coordinator), "title": "Spring cohort", "matching_mode": "group",
-        "role_source": "lms", "default_capacity": "3", "timezone": "UTC", "request_deadline_hours": "72"})
+    saved = client.post(
+        f"/programmes/{w.programme.id}/settings",
+        data={
+            "ritmo_session": w.token(w.coordinator),
+            "title": "Spring cohort",
+            "matching_mode": "group",
+            "role_source": "lms",
+            "default_capacity": "3",
+            "timezone": "UTC",
+            "request_deadline_hours": "72",
+        },
+    )
     assert b"Settings saved" in saved.data
     eve = w.person("Eve", ParticipantRole.MENTEE)
-    assert client.get(f"/programmes/{w.programme.id}/settings", query_string={"rs": w.token(eve.user_id)}).status_code == 403
+    assert (
+        client.get(
+            f"/programmes/{w.programme.id}/settings", query_string={"rs": w.token(eve.user_id)}
+        ).status_code
+        == 403
+    )

@@ -19,23 +19,33 @@ from tests.grades.factory import demo_lms
 from tests.mentoring.programmes.factories import World, call, world
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ('<https://lms.test/CourseA/members?page=2>; rel="next"', "https://lms.test/CourseA/members?page=2"),
-    ("<https://lms.test/CourseA/m?p=2>; rel=\u201cnext\u201d", "https://lms.test/CourseA/m?p=2"),
-    ("<https://lms.test/CourseA/m?p=2>; rel=\u201cnext\u201d".encode().decode("latin-1"), "https://lms.test/CourseA/m?p=2"),
-    ('<https://x/Diff>; rel="differences", <https://x/CourseA?p=3>; REL=Next', "https://x/CourseA?p=3"),
-    ("<https://x/a>; rel='prev first'", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('<https://lms.test/CourseA/members?page=2>; rel="next"', "https://lms.test/CourseA/members?page=2"),
+        ("<https://lms.test/CourseA/m?p=2>; rel=\u201cnext\u201d", "https://lms.test/CourseA/m?p=2"),
+        (
+            "<https://lms.test/CourseA/m?p=2>; rel=\u201cnext\u201d".encode().decode("latin-1"),
+            "https://lms.test/CourseA/m?p=2",
+        ),
+        ('<https://x/Diff>; rel="differences", <https://x/CourseA?p=3>; REL=Next', "https://x/CourseA?p=3"),
+        ("<https://x/a>; rel='prev first'", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_next_link_is_parsed_tolerantly(header, expected):
     assert nrps.next_url(header) == expected
 
 
 def _programme_on(lms, url_suffix: str = "") -> tuple[Programme, Platform]:
     platform = lms.register()
-    course = Course(platform_id=platform.id, context_id="CourseA", title="Mentoring 101",
-                    memberships_url=lms.platform.memberships_url("CourseA") + url_suffix)
+    course = Course(
+        platform_id=platform.id,
+        context_id="CourseA",
+        title="Mentoring 101",
+        memberships_url=lms.platform.memberships_url("CourseA") + url_suffix,
+    )
     db.session.add(course)
     db.session.flush()
     programme = Programme(course_id=course.id, title="Mentoring 101", settings={})
@@ -57,7 +67,11 @@ def test_sync_reads_every_page_of_the_demo_roster(app):
         lms.platform.course.members.append(replace(leaver, status="Inactive"))
         again = roster.sync(programme)
     assert counts["members"] == 36
-    people = db.session.execute(sa.select(Participant).where(Participant.programme_id == programme.id)).scalars().all()
+    people = (
+        db.session.execute(sa.select(Participant).where(Participant.programme_id == programme.id))
+        .scalars()
+        .all()
+    )
     roles = [p.role for p in people]
     assert len(people) == 35  # the inactive learner is not added
     assert roles.count(ParticipantRole.COORDINATOR) == 1
@@ -100,42 +114,86 @@ def _questions(w):
 def test_csv_import_then_export_round_trip(client, app):
     w = world()
     _questions(w)
-    body = ("user_id,name,email,role,capacity,skills,when_free,energy\n"
-            "hr-1,Ada Lovelace,ada@example.test,mentor,3,python; sql,0-9; 0-10,4\n"
-            "hr-2,Bob Byte,,mentee,,design,,\n")
-    response = call(client, w, w.coordinator, "POST", f"/api/programmes/{w.programme.id}/roster/import",
-                    data={"file": (io.BytesIO(body.encode()), "people.csv")}, content_type="multipart/form-data")
+    body = (
+        "user_id,name,email,role,capacity,skills,when_free,energy\n"
+        "hr-1,Ada Lovelace,ada@example.test,mentor,3,python; sql,0-9; 0-10,4\n"
+        "hr-2,Bob Byte,,mentee,,design,,\n"
+    )
+    response = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        f"/api/programmes/{w.programme.id}/roster/import",
+        data={"file": (io.BytesIO(body.encode()), "people.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200, response.json
     assert response.json == {"rows": 2, "added": 2, "updated": 0}
-    ada = db.session.execute(sa.select(Participant).join(Participant.user).where(
-        Participant.role == ParticipantRole.MENTOR)).scalar_one()
+    ada = db.session.execute(
+        sa.select(Participant).join(Participant.user).where(Participant.role == ParticipantRole.MENTOR)
+    ).scalar_one()
     assert ada.capacity == 3
     exported = call(client, w, w.coordinator, "GET", f"/api/programmes/{w.programme.id}/roster/export.csv")
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(exported.data.decode())))
-    assert rows[0]["user_id"] == "hr-1" and rows[0]["skills"] == "python; sql" and rows[0]["when_free"] == "0-9; 0-10"
+    assert (
+        rows[0]["user_id"] == "hr-1"
+        and rows[0]["skills"] == "python; sql"
+        and rows[0]["when_free"] == "0-9; 0-10"
+    )
     assert rows[1]["skills"] == "design" and rows[1]["energy"] == ""
-    again = call(client, w, w.coordinator, "POST", f"/api/programmes/{w.programme.id}/roster/import",
-                 data=exported.data, content_type="text/csv")
+    again = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        f"/api/programmes/{w.programme.id}/roster/import",
+        data=exported.data,
+        content_type="text/csv",
+    )
     assert again.json == {"rows": 2, "added": 0, "updated": 2}
 
 
 def test_bad_csv_reports_rows_and_imports_nothing(client, app):
     w = world()
     _questions(w)
-    body = ("user_id,role,capacity,skills,when_free,energy\n"
-            "hr-1,mentor,3,python,,4\n"
-            ",mentee,,,,\n"
-            "hr-3,boss,x,cobol,9-99,7\n"
-            "hr-1,mentee,,,,\n")
-    response = call(client, w, w.coordinator, "POST", f"/api/programmes/{w.programme.id}/roster/import",
-                    data=body.encode(), content_type="text/csv")
+    body = (
+        "user_id,role,capacity,skills,when_free,energy\n"
+        "hr-1,mentor,3,python,,4\n"
+        ",mentee,,,,\n"
+        "hr-3,boss,x,cobol,9-99,7\n"
+        "hr-1,mentee,,,,\n"
+    )
+    response = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        f"/api/programmes/{w.programme.id}/roster/import",
+        data=body.encode(),
+        content_type="text/csv",
+    )
     assert response.status_code == 422
     rows = {(r["row"], r["column"]) for r in response.json["rows"]}
-    assert {(3, "user_id"), (4, "role"), (4, "capacity"), (4, "skills"), (4, "when_free"), (4, "energy"),
-            (5, "user_id")} == rows
+    assert {
+        (3, "user_id"),
+        (4, "role"),
+        (4, "capacity"),
+        (4, "skills"),
+        (4, "when_free"),
+        (4, "energy"),
+        (5, "user_id"),
+    } == rows
     assert "nothing was imported" in response.json["detail"]
     assert db.session.execute(sa.select(sa.func.count(Participant.id))).scalar_one() == 1  # the coordinator
-    unknown = call(client, w, w.coordinator, "POST", f"/api/programmes/{w.programme.id}/roster/import",
-                   data=b"user_id,shoe_size\nx,42\n", content_type="text/csv")
+    unknown = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        f"/api/programmes/{w.programme.id}/roster/import",
+        data=b"user_id,shoe_size\nx,42\n",
+        content_type="text/csv",
+    )
     assert unknown.status_code == 422 and "shoe_size" in unknown.json["detail"]
