@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lti_tool.mentoring.matching import solver
 from lti_tool.mentoring.matching.candidates import Generator, Settings
-from lti_tool.mentoring.matching.engine import MatchingProblem, solve
+from lti_tool.mentoring.matching.engine import MatchingProblem, SolveOptions, solve
 from lti_tool.mentoring.matching.scoring import (
     Criterion,
     Kind,
@@ -127,7 +127,14 @@ def _candidate_reference(
     """Min-cost flow over a candidate set ``factor`` times larger than the engine's."""
     model = problem.model()
     cap = problem.capacities()
-    s = Settings(k=8 * factor, pool=192 * factor, random_fill=48 * factor, complete_pairs=0)
+    o = SolveOptions()
+    s = Settings(
+        k=o.k * factor,
+        pool=o.pool * factor,
+        random_fill=o.random_fill * factor,
+        triple_share=o.triple_share,
+        complete_pairs=0,
+    )
     gen = Generator(model, np.flatnonzero(cap > 0), cap, problem.forbidden_keys(), s)
     cands = gen.generate(np.arange(problem.mentees.size))
     used = solver.assign(cands.mentee, cands.mentor, cands.score, cap)
@@ -165,7 +172,10 @@ def run_one(mentees: int, seed: int) -> dict[str, object]:
         reference = "exact: scipy linear_sum_assignment over all pairs, mentor slots expanded by capacity"
     else:
         ref_matched, ref_total, gm, gj, gs = _candidate_reference(problem, 5)
-        reference = "min-cost flow over a candidate set 5x the engine's (k=40, pool=960 per mentee)"
+        o = SolveOptions()
+        reference = (
+            f"min-cost flow over a candidate set 5x the engine's (k={5 * o.k}, pool={5 * o.pool} per mentee)"
+        )
     g_matched, g_total = _greedy(gm, gj, gs, problem.capacities())
     return {
         "mentees": mentees,

@@ -6,12 +6,12 @@ Scoring all N x M pairs is too slow for large cohorts, so:
   selective one) splits mentors into blocks; a mentee only looks at the
   blocks of its own values (e.g. the languages it speaks).
 * **Pools** - each mentee gets a fixed-width pool of mentors: the whole block
-  when it is small, otherwise mentors from the inverted tag index (rarest
-  wanted tags first, so mentors sharing many tags are never missed: a mentor
-  sharing ``s`` of ``w`` wanted tags offers one of any ``w - s + 1`` of them)
-  topped up with the block's mentors nearest in time zone (or level).  Every
-  slice is a window centred on the mentee's value of that numeric criterion,
-  and the slots are shared evenly among the wanted tags.
+  when it is small, otherwise an inverted index on the heaviest tag
+  criterion: mentors offering three, then two, then one of the wanted tags
+  (short, precise postings first), topped up with the block's mentors nearest
+  in time zone / level.  Postings are sorted by the heaviest numeric criteria
+  (time zone, then level); each slice is a window centred on the mentee's
+  ideal value, and slots are shared evenly among the postings of a level.
 * **Top-K** - pools are scored exactly (all criteria, all constraints) and the
   best ``K`` feasible mentors kept; ``K`` grows where capacity is scarce.
   Mentees left with fewer than ``K`` feasible candidates get an exact scan
@@ -43,7 +43,7 @@ class Settings:
     """Tuning knobs (see :class:`~.engine.SolveOptions`)."""
 
     k: int = 12
-    pool: int = 480
+    pool: int = 640
     random_fill: int = 32
     triple_share: int = 70
     complete_pairs: int = 1_000_000

@@ -103,7 +103,7 @@ class SolveOptions:
     """
 
     k: int = 12
-    pool: int = 480
+    pool: int = 640
     random_fill: int = 32
     triple_share: int = 70
     complete_pairs: int = 1_000_000
