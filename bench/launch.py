@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.lti_driver import LOOPBACK, BenchPlatform, Target, run  # noqa: E402
+from bench.lti_driver import LOOPBACK, BenchPlatform, RunResult, Target, run  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WORKERS = 2
@@ -150,11 +150,10 @@ def start_ritmo(platform: BenchPlatform, database_url: str, redis_url: str, thre
                   process, log)
 
 
-def start_peer(platform: BenchPlatform, redis_url: str, prefix: str, threads: int,
-               workdir: Path) -> Server:
-    port = free_port()
+def write_peer_config(platform: BenchPlatform, workdir: Path) -> Path:
+    """The peer's ``ToolConfJsonFile`` (and the key files it names), as pylti1p3's README shows."""
     conf_dir = workdir / "peer"
-    conf_dir.mkdir()
+    conf_dir.mkdir(exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     (conf_dir / "private.key").write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -162,7 +161,8 @@ def start_peer(platform: BenchPlatform, redis_url: str, prefix: str, threads: in
     (conf_dir / "public.key").write_bytes(key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ))
-    (conf_dir / "tool.json").write_text(json.dumps({
+    path = conf_dir / "tool.json"
+    path.write_text(json.dumps({
         platform.issuer: [{
             "default": True,
             "client_id": platform.client_id,
@@ -176,9 +176,16 @@ def start_peer(platform: BenchPlatform, redis_url: str, prefix: str, threads: in
             "deployment_ids": [platform.deployment_id],
         }]
     }))
+    return path
+
+
+def start_peer(platform: BenchPlatform, redis_url: str, prefix: str, threads: int,
+               workdir: Path) -> Server:
+    port = free_port()
+    config = write_peer_config(platform, workdir)
     env = {
         **os.environ,
-        "PEER_TOOL_CONFIG": str(conf_dir / "tool.json"),
+        "PEER_TOOL_CONFIG": str(config),
         "PEER_REDIS_URL": redis_url,
         "PEER_CACHE_PREFIX": prefix,
     }
@@ -218,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="slices per (server, concurrency), interleaved between servers")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--servers", default="ritmo,peer,ceiling")
     parser.add_argument("--threads", type=int, default=1,
@@ -249,11 +258,20 @@ def main(argv: list[str] | None = None) -> int:
             warm = run(platform, servers[name].target, 8, args.warmup)
             if warm.failures:
                 print(json.dumps({"warmup": name, **warm.summary()}), file=sys.stderr)
-        # Servers take turns at each level, so noise from the shared machine spreads over all.
+        # Servers take turns in short slices at each level (the order rotating each round), so
+        # noise from the shared machine falls on all of them alike.
         for concurrency in levels:
-            for offset, name in enumerate(names):
-                result = run(platform, servers[name].target, concurrency, args.seconds,
-                             user_offset=offset * 500).summary()
+            slices: dict[str, list[RunResult]] = {name: [] for name in names}
+            for round_ in range(args.rounds):
+                order = names[round_ % len(names):] + names[:round_ % len(names)]
+                for name in order:
+                    slices[name].append(run(
+                        platform, servers[name].target, concurrency, args.seconds / args.rounds,
+                        user_offset=names.index(name) * 500 + round_ * 97,
+                    ))
+            for name in names:
+                result = RunResult.merged(slices[name]).summary()
+                result["rounds"] = args.rounds
                 result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
                                       "worker_class": "gthread" if args.threads > 1 else "sync"}
                 results.append(result)

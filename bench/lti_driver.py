@@ -246,6 +246,25 @@ class RunResult:
     errors: dict[str, int]
     client_cpu_seconds: float
 
+    @classmethod
+    def merged(cls, parts: list[RunResult]) -> RunResult:
+        """Several slices of the same (server, concurrency) as one run."""
+        errors: dict[str, int] = {}
+        for part in parts:
+            for kind, count in part.errors.items():
+                errors[kind] = errors.get(kind, 0) + count
+        return cls(
+            server=parts[0].server,
+            concurrency=parts[0].concurrency,
+            seconds=sum(p.seconds for p in parts),
+            launches=sum(p.launches for p in parts),
+            failures=sum(p.failures for p in parts),
+            flow_latencies=[x for p in parts for x in p.flow_latencies],
+            launch_latencies=[x for p in parts for x in p.launch_latencies],
+            errors=errors,
+            client_cpu_seconds=sum(p.client_cpu_seconds for p in parts),
+        )
+
     def summary(self) -> dict[str, Any]:
         def pct(values: list[float], q: float) -> float | None:
             if not values:

@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--launches", type=int, default=500)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--peer", action="store_true", help="time the pylti1p3 peer instead")
     parser.add_argument("--time-only", action="store_true")
     parser.add_argument("--no-pre-ping", action="store_true", help="experiment: pool_pre_ping off")
     parser.add_argument("--no-expire", action="store_true", help="experiment: expire_on_commit off")
@@ -46,6 +47,8 @@ def main() -> int:
 
     platform = BenchPlatform().serve()
     tmp = Path(tempfile.mkdtemp(prefix="ritmo-profile-"))
+    if args.peer:
+        return profile_peer(args, platform, tmp)
     database = None if args.sqlite else ScratchDatabase(args.database_url)
     url = f"sqlite:///{tmp / 'p.db'}" if database is None else database.url
     base = "http://127.0.0.1:5999"
@@ -118,12 +121,15 @@ def main() -> int:
                 print("  ", stmt[:160])
             return 0
         timings.update(login=0.0, launch=0.0)
+        cpu = time.process_time()
         started = time.perf_counter()
         for i in range(args.launches):
             one(i % 2000)
         elapsed = time.perf_counter() - started
         n = args.launches
-        print(f"without profiler: {elapsed / n * 1000:.2f} ms per flow; login "
+        cpu = time.process_time() - cpu
+        print(f"without profiler: {elapsed / n * 1000:.2f} ms per flow ({cpu / n * 1000:.2f} ms CPU "
+              f"in this process, client signing included); login "
               f"{timings['login'] / n * 1000:.2f} ms, launch {timings['launch'] / n * 1000:.2f} ms")
         if args.time_only:
             return 0
@@ -137,6 +143,21 @@ def main() -> int:
         print(f"{args.launches} login+launch flows under cProfile: "
               f"{elapsed / args.launches * 1000:.2f} ms each (includes the client's signing)")
         stats = pstats.Stats(profiler)
+        by_package: dict[str, float] = {}
+        for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+            if "site-packages/" in filename:
+                package = filename.split("site-packages/")[1].split("/")[0]
+            elif "/lti_tool/" in filename:
+                package = "lti_tool/" + filename.split("/lti_tool/")[1].split("/")[0]
+            elif filename.startswith("~") or filename.startswith("<"):
+                package = "builtins"
+            else:
+                package = "stdlib:" + filename.rsplit("/", 1)[-1]
+            by_package[package] = by_package.get(package, 0.0) + tottime
+        total = sum(by_package.values())
+        print("own time by package (share of the profiled total):")
+        for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:25]:
+            print(f"  {package:40s} {seconds / args.launches * 1000:7.2f} ms/flow {seconds / total:6.1%}")
         stats.sort_stats("cumulative").print_stats(args.filter or "", args.top)
         stats.sort_stats("tottime").print_stats(args.top)
     finally:
@@ -147,6 +168,49 @@ def main() -> int:
 
                 db.engine.dispose()
             database.drop()
+    return 0
+
+
+def profile_peer(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) -> int:
+    """The same timing for ``bench/peer_pylti1p3`` (its CPU per flow is the yardstick)."""
+    import os
+
+    from bench.launch import write_peer_config
+
+    os.environ.update({
+        "PEER_TOOL_CONFIG": str(write_peer_config(platform, tmp)),
+        "PEER_REDIS_URL": args.redis_url,
+        "PEER_CACHE_PREFIX": f"bench-profile-peer-{os.getpid()}:",
+    })
+    from bench.peer_pylti1p3.app import app
+
+    client = app.test_client()
+    base = "http://localhost"
+
+    def one(user: int) -> None:
+        client._cookies.clear()
+        response = client.get("/login/", query_string={
+            "iss": platform.issuer, "client_id": platform.client_id,
+            "login_hint": str(user), "target_link_uri": base + "/launch/",
+            "lti_deployment_id": platform.deployment_id,
+        })
+        assert response.status_code == 302, response.get_data(as_text=True)
+        q = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+        token = platform.sign(platform.claims(q["nonce"], user, base + "/launch/"))
+        response = client.post("/launch/", data={"id_token": token, "state": q["state"]})
+        assert response.status_code == 200 and b"data-launch-id" in response.data, response.data
+
+    try:
+        for user in range(100):
+            one(user)
+        cpu, started = time.process_time(), time.perf_counter()
+        for i in range(args.launches):
+            one(i % 2000)
+        n = args.launches
+        print(f"peer: {(time.perf_counter() - started) / n * 1000:.2f} ms per flow "
+              f"({(time.process_time() - cpu) / n * 1000:.2f} ms CPU in this process)")
+    finally:
+        platform.close()
     return 0
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow
@@ -57,8 +58,21 @@ def record_launch(platform_id: int, claims: dict[str, Any]) -> LaunchContext:
     )
     if course is not None:
         programmes.join_from_launch(ctx)
-    db.session.commit()
+    _commit_keeping_loaded()
+    # The session's identity map holds rows weakly: keep these for the page this request renders.
+    g.launch_rows = (user, course, link)
     return ctx
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the launch just wrote: the page it opens reads the same user,
+    link and participant, and would otherwise load each again (a query apiece)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _upsert_user(platform_id: int, claims: dict[str, Any], locale: str | None) -> User:
