@@ -63,40 +63,58 @@ class World:
 
 
 def make_platform(issuer: str = "https://lms.example.edu", token_url: str | None = None) -> Platform:
-    return registry.add_platform({
-        "issuer": issuer, "client_id": "ritmo-demo", "deployment_ids": ["1"],
-        "auth_login_url": issuer + "/demo/auth", "auth_token_url": token_url or issuer + "/demo/token",
-        "key_set_url": issuer + "/demo/jwks", "name": "test",
-    })
+    return registry.add_platform(
+        {
+            "issuer": issuer,
+            "client_id": "ritmo-demo",
+            "deployment_ids": ["1"],
+            "auth_login_url": issuer + "/demo/auth",
+            "auth_token_url": token_url or issuer + "/demo/token",
+            "key_set_url": issuer + "/demo/jwks",
+            "name": "test",
+        }
+    )
 
 
 def make_world(
-    platform: Platform | None = None, *, matches: int = 2, mentees_per_match: int = 1,
-    lineitems_url: str | None = None, context_id: str = "CourseA",
-    sub: Callable[[int], str] = lambda n: f"u-learner-{n:02d}",
+    platform: Platform | None = None,
+    *,
+    matches: int = 2,
+    mentees_per_match: int = 1,
+    lineitems_url: str | None = None,
+    context_id: str = "CourseA",
+    sub: Callable[[int], str] | None = None,
 ) -> World:
     platform = platform or make_platform()
-    course = Course(platform_id=platform.id, context_id=context_id, title="Mentoring 101",
-                    lineitems_url=lineitems_url)
+    # Another course on the same platform gets people of its own.
+    prefix = "" if context_id == "CourseA" else f"{context_id}-"
+    sub = sub or (lambda n: f"{prefix}u-learner-{n:02d}")
+    course = Course(
+        platform_id=platform.id, context_id=context_id, title="Mentoring 101", lineitems_url=lineitems_url
+    )
     db.session.add(course)
     db.session.flush()
     programme = Programme(course_id=course.id, title="Mentoring 101")
-    coordinator = User(platform_id=platform.id, sub="u-instructor", name="Irene Instructor")
+    coordinator = User(platform_id=platform.id, sub=f"{prefix}u-instructor", name="Irene Instructor")
     db.session.add_all([programme, coordinator])
     db.session.flush()
-    db.session.add(Participant(programme_id=programme.id, user_id=coordinator.id,
-                               role=ParticipantRole.COORDINATOR))
+    db.session.add(
+        Participant(programme_id=programme.id, user_id=coordinator.id, role=ParticipantRole.COORDINATOR)
+    )
     world = World(platform, course, programme, coordinator)
     n = 0
     for m in range(matches):
-        mentor_user = User(platform_id=platform.id, sub=f"u-mentor-{m + 1:02d}", name=f"Mentor {m + 1}")
+        mentor_user = User(
+            platform_id=platform.id, sub=f"{prefix}u-mentor-{m + 1:02d}", name=f"Mentor {m + 1}"
+        )
         db.session.add(mentor_user)
         db.session.flush()
         mentor = Participant(programme_id=programme.id, user_id=mentor_user.id, role=ParticipantRole.MENTOR)
         db.session.add(mentor)
         db.session.flush()
-        match = Match(programme_id=programme.id, mentor_id=mentor.id, status=MatchStatus.ACTIVE,
-                      started_at=utcnow())
+        match = Match(
+            programme_id=programme.id, mentor_id=mentor.id, status=MatchStatus.ACTIVE, started_at=utcnow()
+        )
         db.session.add(match)
         db.session.flush()
         world.mentors.append(mentor)
@@ -191,9 +209,9 @@ def deliver_all(app: Flask, deadline_seconds: float = 30.0) -> None:
     while time.monotonic() < stop:
         drain()
         open_rows = db.session.execute(
-            db.select(db.func.count()).select_from(ScoreOutbox).where(
-                ScoreOutbox.state.in_([DeliveryState.PENDING, DeliveryState.SENDING])
-            )
+            db.select(db.func.count())
+            .select_from(ScoreOutbox)
+            .where(ScoreOutbox.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]))
         ).scalar_one()
         if not open_rows:
             return

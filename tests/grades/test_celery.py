@@ -36,9 +36,15 @@ def test_scores_delivered_by_a_celery_worker(app) -> None:
     celery = make_celery(app, task_default_queue=queue)
     with demo_lms(faults={"fail_rate": 0.3, "seed": 3}) as lms:
         world = make_world(lms.register(), matches=5, lineitems_url=lms.lineitems_url)
-        milestone = goals.create_milestone(world.coord, {
-            "title": "First meeting", "graded": True, "points": 4, "requires_confirmation": False,
-        })
+        milestone = goals.create_milestone(
+            world.coord,
+            {
+                "title": "First meeting",
+                "graded": True,
+                "points": 4,
+                "requires_confirmation": False,
+            },
+        )
         for match, mentee in zip(world.matches, world.mentees, strict=True):
             goals.mark_done(world.ctx(mentee), match.id, milestone.id)
         milestone_id = milestone.id
@@ -49,9 +55,9 @@ def test_scores_delivered_by_a_celery_worker(app) -> None:
                 celery.tasks["ritmo.dispatch"].delay()  # what beat sends every second
                 time.sleep(0.3)
                 waiting = db.session.execute(
-                    sa.select(sa.func.count()).select_from(ScoreOutbox).where(
-                        ScoreOutbox.state != DeliveryState.DELIVERED
-                    )
+                    sa.select(sa.func.count())
+                    .select_from(ScoreOutbox)
+                    .where(ScoreOutbox.state != DeliveryState.DELIVERED)
                 ).scalar_one()
                 db.session.remove()
                 if not waiting:
@@ -62,8 +68,8 @@ def test_scores_delivered_by_a_celery_worker(app) -> None:
         }
         assert {r.posts for r in scores.values()} == {1}
     done = db.session.execute(
-        sa.select(sa.func.count()).select_from(Job).where(
-            Job.task == "grades.deliver", Job.state == JobState.DONE
-        )
+        sa.select(sa.func.count())
+        .select_from(Job)
+        .where(Job.task == "grades.deliver", Job.state == JobState.DONE)
     ).scalar_one()
     assert done >= 1

@@ -30,10 +30,16 @@ def lms(app) -> Iterator[Lms]:
 
 def graded_world(lms: Lms, matches: int = 3, points: float = 10) -> tuple[World, int]:
     world = make_world(lms.register(), matches=matches, lineitems_url=lms.lineitems_url)
-    milestone = goals.create_milestone(world.coord, {
-        "title": "First meeting", "graded": True, "points": points,
-        "completion_mode": CompletionMode.MANUAL, "requires_confirmation": False,
-    })
+    milestone = goals.create_milestone(
+        world.coord,
+        {
+            "title": "First meeting",
+            "graded": True,
+            "points": points,
+            "completion_mode": CompletionMode.MANUAL,
+            "requires_confirmation": False,
+        },
+    )
     return world, milestone.id
 
 
@@ -102,9 +108,7 @@ def test_429_retry_after_is_honoured(app, lms: Lms) -> None:
 
     time.sleep(1.05)  # the delivery job runs at the next whole second
     drain()
-    limited = db.session.execute(
-        sa.select(ScoreOutbox).where(ScoreOutbox.last_status == 429)
-    ).scalars().all()
+    limited = db.session.execute(sa.select(ScoreOutbox).where(ScoreOutbox.last_status == 429)).scalars().all()
     assert limited, "the rate limit should have hit at least one score"
     for row in limited:
         # Retry-After: 1 beats the 0.05 s backoff.
@@ -137,10 +141,10 @@ def test_undo_sends_the_corrected_score_and_latest_wins(app, lms: Lms) -> None:
 
 
 def test_refused_score_fails_with_the_platform_message_then_retry(app, lms: Lms, client) -> None:
-    world = make_world(lms.register(), matches=1, lineitems_url=lms.lineitems_url,
-                       sub=lambda n: "u-stranger")
-    milestone = goals.create_milestone(world.coord, {"title": "M", "graded": True, "points": 5,
-                                                     "requires_confirmation": False})
+    world = make_world(lms.register(), matches=1, lineitems_url=lms.lineitems_url, sub=lambda n: "u-stranger")
+    milestone = goals.create_milestone(
+        world.coord, {"title": "M", "graded": True, "points": 5, "requires_confirmation": False}
+    )
     goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
     deliver_all(app)
     row = db.session.execute(sa.select(ScoreOutbox)).scalar_one()
@@ -175,9 +179,12 @@ def test_restarted_ritmo_finishes_what_a_dead_worker_left(app, lms: Lms) -> None
     fresh = create_app({**app.config, "SQLALCHEMY_ENGINE_OPTIONS": {}})
     with fresh.app_context():
         # The job stays claimed by the dead worker; the sweeper finds the rows once their lease ends.
-        assert db.session.execute(
-            sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.RUNNING)
-        ).scalar_one() >= 1
+        assert (
+            db.session.execute(
+                sa.select(sa.func.count()).select_from(Job).where(Job.state == JobState.RUNNING)
+            ).scalar_one()
+            >= 1
+        )
         deliver_all(fresh, 30)
         assert outbox_states() == {"delivered": 4}
         db.session.remove()
@@ -249,12 +256,17 @@ def test_existing_line_item_found_across_pages_with_typographic_quotes() -> None
 
 def test_link_header_parsing_is_tolerant() -> None:
     url = "https://lms.example/courses/CourseA/lineitems?page=2&type_id=1"
-    for header in (f'<{url}>; rel="next"', f"<{url}>; rel=\u201cnext\u201d",
-                   f"<{url}>; rel=\u201cnext\u201d".encode().decode("latin-1"),
-                   f'<https://x/first>; rel="first", <{url}>; REL=next'):
+    for header in (
+        f'<{url}>; rel="next"',
+        f"<{url}>; rel=\u201cnext\u201d",
+        f"<{url}>; rel=\u201cnext\u201d".encode().decode("latin-1"),
+        f'<https://x/first>; rel="first", <{url}>; REL=next',
+    ):
         assert ags.next_page_url(header) == url
     assert ags.next_page_url('<https://x/prev>; rel="prev"') is None
-    assert ags.scores_url("https://lms/x/lineitems/7?type_id=1") == "https://lms/x/lineitems/7/scores?type_id=1"
+    assert (
+        ags.scores_url("https://lms/x/lineitems/7?type_id=1") == "https://lms/x/lineitems/7/scores?type_id=1"
+    )
 
 
 def test_retry_after_parsing() -> None:
@@ -265,9 +277,10 @@ def test_retry_after_parsing() -> None:
 
 
 def demo_lms_no_app(**config: object):
-    from tests.grades.factory import _StaticJson
-    from lti_tool.demo import start_demo_server
     from contextlib import contextmanager
+
+    from lti_tool.demo import start_demo_server
+    from tests.grades.factory import _StaticJson
 
     @contextmanager
     def run():

@@ -177,7 +177,11 @@ def create_milestone(ctx: LaunchContext, data: dict[str, Any]) -> Milestone:
             Milestone.programme_id == programme.id
         )
     ).scalar_one()
-    milestone = Milestone(programme_id=programme.id, position=position + 1)
+    milestone = Milestone(
+        programme_id=programme.id, position=position + 1, title="", description="", evidence="",
+        graded=False, points=0.0, completion_mode=CompletionMode.MANUAL, requires_confirmation=True,
+        rule_count=1,
+    )
     _apply_milestone(milestone, data, creating=True)
     db.session.add(milestone)
     db.session.flush()
@@ -247,7 +251,7 @@ def _apply_milestone(milestone: Milestone, data: dict[str, Any], *, creating: bo
         errors["points"] = [_("Points cannot be negative.")]
     mode = CompletionMode(merged.get("completion_mode") or CompletionMode.MANUAL)
     rule_event = merged.get("rule_event") or None
-    rule_count = int(merged.get("rule_count") or 1)
+    rule_count = 1 if merged.get("rule_count") is None else int(merged["rule_count"])
     if mode is CompletionMode.AUTOMATIC:
         if rule_event not in RULE_EVENTS:
             errors["rule_event"] = [
