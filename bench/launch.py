@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=2,
                         help="slices per (server, concurrency), interleaved between servers")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--servers", default="ritmo,peer,ceiling")

@@ -115,6 +115,8 @@ def main() -> int:
                 return original(self, command, *a, **k)
 
             psycopg.Connection._exec_command = traced  # type: ignore[method-assign]
+            sa.event.listen(engine.pool, "checkout",
+                            lambda *a: statements.append("[pool checkout: pre-ping round trip]"))
             one(7)
             print(f"{len(statements)} SQL statements in one returning user's login + launch:")
             for stmt in statements:
