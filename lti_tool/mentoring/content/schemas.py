@@ -35,6 +35,14 @@ class ItemCreateSchema(Schema):
     url = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1024))
 
 
+class ItemUpdateSchema(Schema):
+    title = fields.Str(validate=validate.Length(min=1, max=255))
+    audience = fields.Enum(Audience, by_value=True)
+    position = fields.Int()
+    body = fields.Str(validate=validate.Length(max=100000))
+    url = fields.Str(validate=validate.Length(max=1024))
+
+
 class ItemViewSchema(Schema):
     id = fields.Int(attribute="item.id")
     module_id = fields.Int(attribute="item.module_id", allow_none=True)

@@ -280,12 +280,40 @@ def _required(data: dict[str, Any], key: str, message: str) -> str:
     return str(value)
 
 
+def update_item(ctx: LaunchContext, item_id: int, data: dict[str, Any]) -> ItemView:
+    """Change an item's title, audience, order, text or address (a file is replaced by a new item)."""
+    who = viewer(ctx)
+    item = _item(who, item_id)
+    _require_editor(who, item)
+    # Check everything first: a refused change leaves the item as it was.
+    changes: dict[str, Any] = {k: data[k] for k in ("title", "audience", "position") if k in data}
+    if "body" in data:
+        if item.kind is ItemKind.TEXT and not (data["body"] or "").strip():
+            raise InvalidInput(_("Write the text."), errors={"body": [_("A text item needs some text.")]})
+        changes["body"] = data["body"] or ""
+    if "url" in data and item.kind in (ItemKind.LINK, ItemKind.VIDEO):
+        changes["url"] = _required(data, "url", _("Give the address."))
+        if item.kind is ItemKind.VIDEO:
+            changes["embed_url"] = video_embed_url(changes["url"])
+    for key, value in changes.items():
+        setattr(item, key, value)
+    audit.record(
+        "content.item_updated", "content_item", item.id, actor_user_id=ctx.user_id, fields=sorted(data)
+    )
+    db.session.commit()
+    return _item_views(who, [item], checked=True)[0]
+
+
+def _require_editor(who: Viewer, item: ContentItem) -> None:
+    hosting = item.module_id is None and item.webinar_id is not None and _is_host(who, item.webinar_id)
+    if not (who.is_coordinator or hosting):
+        raise Forbidden(_("Only a coordinator (or the webinar's host, for its materials) can change items."))
+
+
 def delete_item(ctx: LaunchContext, item_id: int) -> None:
     who = viewer(ctx)
     item = _item(who, item_id)
-    hosting = item.module_id is None and item.webinar_id is not None and _is_host(who, item.webinar_id)
-    if not (who.is_coordinator or hosting):
-        raise Forbidden(_("Only a coordinator (or the webinar's host, for its materials) can remove items."))
+    _require_editor(who, item)
     storage_name = item.storage_name
     db.session.delete(item)
     audit.record("content.item_deleted", "content_item", item_id, actor_user_id=ctx.user_id)

@@ -15,6 +15,7 @@ from lti_tool.launch.session import current_context, login_required
 from lti_tool.mentoring.content import service, uploads
 from lti_tool.mentoring.content.schemas import (
     ItemCreateSchema,
+    ItemUpdateSchema,
     ItemViewSchema,
     ModuleCreateSchema,
     ModuleSchema,
@@ -183,6 +184,13 @@ def api_item(item_id: int) -> Any:
 @login_required
 def api_complete(item_id: int) -> Any:
     return ItemViewSchema().dump(service.complete_item(current_context(), item_id))
+
+
+@bp.patch("/api/content/items/<int:item_id>")
+@login_required
+def api_update_item(item_id: int) -> Any:
+    data = ItemUpdateSchema().load(request.get_json(force=True))
+    return ItemViewSchema().dump(service.update_item(current_context(), item_id, data))
 
 
 @bp.delete("/api/content/items/<int:item_id>")

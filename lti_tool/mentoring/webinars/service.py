@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from lti_tool import audit
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
-from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound, RitmoError
 from lti_tool.events import DomainEvent, emit
 from lti_tool.jobs import enqueue, task
 from lti_tool.launch.context import LaunchContext
@@ -78,6 +78,7 @@ class WebinarView:
     waitlist_position: int | None
     seats_taken: int
     can_manage: bool
+    viewer_is_coordinator: bool
     join_open: bool
     has_ended: bool
     description_html: str = ""
@@ -159,6 +160,7 @@ def _view(who: Viewer, webinar: Webinar, *, full: bool = False, now: datetime | 
         waitlist_position=position,
         seats_taken=_seats_taken(webinar.id),
         can_manage=_can_manage(who, webinar),
+        viewer_is_coordinator=who.is_coordinator,
         join_open=webinar.status is WebinarStatus.SCHEDULED
         and webinar.starts_at - JOIN_OPENS_BEFORE <= now < webinar.ends_at,
         has_ended=webinar.has_ended(now),
@@ -295,45 +297,50 @@ def update_webinar(ctx: LaunchContext, webinar_id: int, data: dict[str, Any]) ->
         raise Forbidden(_("Only the webinar's host or a coordinator can change it."))
     if webinar.status is WebinarStatus.CANCELLED:
         raise Conflict(_("This webinar was cancelled; schedule a new one instead."))
-    calendar_changed = False
-    for key in ("title", "description", "audience", "duration_minutes"):
-        if key in data and data[key] != getattr(webinar, key):
-            setattr(webinar, key, data[key])
-            calendar_changed = calendar_changed or key in ("title", "duration_minutes")
-    if "timezone" in data or "starts_at" in data:
-        zone_name = data.get("timezone") or webinar.timezone
-        starts_local = data.get("starts_at") or timezones.in_zone(webinar.starts_at, zone_name).replace(
-            tzinfo=None
-        )
-        starts_at = timezones.wall_clock_to_utc(starts_local, zone_name)
-        if starts_at != webinar.starts_at:
-            if starts_at <= utcnow():
-                raise InvalidInput(
-                    _("This time is in the past."), errors={"starts_at": [_("Choose a start in the future.")]}
-                )
-            webinar.starts_at = starts_at
-            calendar_changed = True
-            _schedule_reminders(webinar)
-        webinar.timezone = zone_name
-    if "join_url" in data:
-        provider, join_url = _join_address(data["join_url"], webinar.title)
-        if join_url != webinar.join_url and data["join_url"]:
-            webinar.join_provider, webinar.join_url = provider, join_url
-            calendar_changed = True
-    if "host_user_id" in data:
-        if not who.is_coordinator:
-            raise Forbidden(_("Only a coordinator can hand a webinar to another host."))
-        webinar.host_user_id = _check_host(who, data["host_user_id"])
-    for key in ("recording_url", "slides_url"):
-        if key in data:
-            setattr(webinar, key, _check_https(data[key], key))
-    if "capacity" in data:
-        webinar.capacity = data["capacity"]
-        _promote_waiting(webinar)
-    if calendar_changed:
-        webinar.ics_sequence += 1
-        for registration in _registrations(webinar.id, RegistrationStatus.REGISTERED):
-            _send_invitation(webinar, registration.participant, update=True)
+    try:
+        calendar_changed = False
+        for key in ("title", "description", "audience", "duration_minutes"):
+            if key in data and data[key] != getattr(webinar, key):
+                setattr(webinar, key, data[key])
+                calendar_changed = calendar_changed or key in ("title", "duration_minutes")
+        if "timezone" in data or "starts_at" in data:
+            zone_name = data.get("timezone") or webinar.timezone
+            starts_local = data.get("starts_at") or timezones.in_zone(webinar.starts_at, zone_name).replace(
+                tzinfo=None
+            )
+            starts_at = timezones.wall_clock_to_utc(starts_local, zone_name)
+            if starts_at != webinar.starts_at:
+                if starts_at <= utcnow():
+                    raise InvalidInput(
+                        _("This time is in the past."),
+                        errors={"starts_at": [_("Choose a start in the future.")]},
+                    )
+                webinar.starts_at = starts_at
+                calendar_changed = True
+                _schedule_reminders(webinar)
+            webinar.timezone = zone_name
+        if "join_url" in data:
+            provider, join_url = _join_address(data["join_url"], webinar.title)
+            if join_url != webinar.join_url and data["join_url"]:
+                webinar.join_provider, webinar.join_url = provider, join_url
+                calendar_changed = True
+        if "host_user_id" in data:
+            if not who.is_coordinator:
+                raise Forbidden(_("Only a coordinator can hand a webinar to another host."))
+            webinar.host_user_id = _check_host(who, data["host_user_id"])
+        for key in ("recording_url", "slides_url"):
+            if key in data:
+                setattr(webinar, key, _check_https(data[key], key))
+        if "capacity" in data:
+            webinar.capacity = data["capacity"]
+            _promote_waiting(webinar)
+        if calendar_changed:
+            webinar.ics_sequence += 1
+            for registration in _registrations(webinar.id, RegistrationStatus.REGISTERED):
+                _send_invitation(webinar, registration.participant, update=True)
+    except RitmoError:
+        db.session.rollback()  # a refused change leaves the webinar as it was
+        raise
     audit.record("webinar.updated", "webinar", webinar.id, actor_user_id=ctx.user_id, fields=sorted(data))
     db.session.commit()
     return webinar
@@ -351,7 +358,13 @@ def cancel_webinar(ctx: LaunchContext, webinar_id: int) -> Webinar:
     for registration in _registrations(
         webinar.id, RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED
     ):
-        _send_invitation(webinar, registration.participant, cancelled=True)
+        # Only seat holders got an invitation: the waiting list gets the news without a calendar.
+        _send_invitation(
+            webinar,
+            registration.participant,
+            cancelled=True,
+            with_calendar=registration.status is RegistrationStatus.REGISTERED,
+        )
     audit.record("webinar.cancelled", "webinar", webinar.id, actor_user_id=ctx.user_id)
     db.session.commit()
     return webinar
@@ -502,6 +515,7 @@ def _send_invitation(
     update: bool = False,
     cancelled: bool = False,
     promoted: bool = False,
+    with_calendar: bool = True,
 ) -> None:
     user = participant.user
     if not user.email:
@@ -528,20 +542,17 @@ def _send_invitation(
         subject = _("You are registered: %(title)s", title=webinar.title)
         text = _('You are registered for "%(title)s" on %(when)s.', title=webinar.title, when=when)
     text += "\n\n" + _("Open the webinar from your course, or here: %(url)s", url=_page_url(webinar))
-    body = calendar_text(webinar, user, cancelled=cancelled)
-    method = "CANCEL" if cancelled else "REQUEST"
-    send_email(
-        user.email,
-        subject,
-        text,
-        attachments=[
+    attachments = []
+    if with_calendar:
+        method = "CANCEL" if cancelled else "REQUEST"
+        attachments.append(
             {
                 "filename": "invite.ics",
                 "content_type": f"text/calendar; method={method}",
-                "data": body.encode(),
+                "data": calendar_text(webinar, user, cancelled=cancelled).encode(),
             }
-        ],
-    )
+        )
+    send_email(user.email, subject, text, attachments=attachments)
 
 
 def _send_waitlisted(webinar: Webinar, participant: Participant) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from lti_tool import audit
 from lti_tool.accounts.models import User
@@ -80,20 +81,33 @@ def blocked_participants(programme_id: int) -> dict[int, list[str]]:
 
 
 def blocked_reason(programme_id: int, participant_id: int) -> str | None:
-    """Why this participant cannot be matched yet, or ``None`` if their training is done."""
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.programme_id != programme_id:
-        return None
-    missing = []
-    for gate in gates_of(programme_id):
-        if gate.role is not participant.role:
-            continue
-        me = sa.select(Participant.id).where(Participant.id == participant_id)
-        if db.session.execute(_met_by(gate, me)).first() is None:
-            missing.append(describe(gate))
+    """Why this participant cannot be matched yet, or ``None`` if their training is done.
+
+    Matching asks this for every participant of a run: the whole programme's answer is computed
+    once per transaction (a few queries in all) and forgotten at the next flush, commit or rollback,
+    so a completion in the same transaction is seen.
+    """
+    missing = _blocked_in_transaction(programme_id).get(participant_id)
     if not missing:
         return None
     return _("Waiting on training: %(list)s.", list="; ".join(missing))
+
+
+_CACHE_KEY = "ritmo.training_gates.blocked"
+
+
+def _blocked_in_transaction(programme_id: int) -> dict[int, list[str]]:
+    cache = db.session().info.setdefault(_CACHE_KEY, {})
+    if programme_id not in cache:
+        cache[programme_id] = blocked_participants(programme_id)
+    return cache[programme_id]
+
+
+@sa.event.listens_for(Session, "after_flush")
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget(session: Session, *args: Any) -> None:
+    session.info.pop(_CACHE_KEY, None)
 
 
 # --- coordinator side --------------------------------------------------------------------------

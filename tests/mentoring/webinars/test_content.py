@@ -245,3 +245,31 @@ def test_item_needs_a_place_and_the_right_fields(client, world, module):
     assert (
         add(client, world.people["coach"], module_id=module["id"], kind="bogus", title="x").status_code == 422
     )
+
+
+def test_items_can_be_edited_by_coordinators_only(client, world, module):
+    video = add(
+        client,
+        world.people["coach"],
+        module_id=module["id"],
+        kind="video",
+        title="Talk",
+        url="https://vimeo.com/76979871",
+    ).get_json()
+    path = f"/api/content/items/{video['id']}"
+    assert api(client, world.people["mara"], "PATCH", path, json={"title": "Mine"}).status_code == 403
+    changed = api(
+        client,
+        world.people["coach"],
+        "PATCH",
+        path,
+        json={"title": "Keynote", "url": "https://youtu.be/dQw4w9WgXcQ", "audience": "everyone"},
+    )
+    assert changed.status_code == 200
+    assert (changed.get_json()["title"], changed.get_json()["embed_url"]) == (
+        "Keynote",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+    )
+    bad = api(client, world.people["coach"], "PATCH", path, json={"url": "https://evil.example/v"})
+    assert bad.status_code == 422
+    assert api(client, world.people["mara"], "GET", path).get_json()["title"] == "Keynote"

@@ -156,3 +156,61 @@ def test_gate_rules_and_permissions(client, world):
     )
     # An empty module asks nothing of anyone.
     assert training_gates.blocked_reason(world.programme.id, world.people["mara"].id) is None
+
+
+def test_matching_a_large_programme_asks_few_queries(client, world):
+    """Matching calls ``blocked_reason`` for everyone: the answer is computed once per transaction."""
+    import sqlalchemy as sa
+
+    from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
+
+    coach = world.people["coach"]
+    module = api(client, coach, "POST", "/api/content/modules", json={"title": "Basics"}).get_json()
+    step = api(
+        client,
+        coach,
+        "POST",
+        "/api/content/items",
+        json={"module_id": module["id"], "kind": "text", "title": "Read", "body": "Text"},
+    ).get_json()
+    api(client, coach, "POST", "/api/training/gates", json={"role": "mentee", "module_id": module["id"]})
+    sessions = _series(client, world, count=1)
+    api(
+        client, coach, "POST", "/api/training/gates", json={"role": "mentor", "webinar_id": sessions[0]["id"]}
+    )
+    from lti_tool.accounts.models import User
+
+    users = [User(platform_id=world.platform_id, sub=f"bulk-{n}") for n in range(600)]
+    db.session.add_all(users)
+    db.session.flush()
+    db.session.add_all(
+        Participant(
+            programme_id=world.programme.id,
+            user_id=u.id,
+            role=ParticipantRole.MENTEE if n % 4 else ParticipantRole.MENTOR,
+        )
+        for n, u in enumerate(users)
+    )
+    db.session.commit()
+    api(client, world.people["nina"], "POST", f"/api/content/items/{step['id']}/completion")
+    ids = (
+        db.session.execute(sa.select(Participant.id).where(Participant.programme_id == world.programme.id))
+        .scalars()
+        .all()
+    )
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        reasons = {pid: training_gates.blocked_reason(world.programme.id, pid) for pid in ids}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 10, len(statements)
+    assert reasons[world.people["nina"].id] is None
+    assert reasons[world.people["noah"].id] == 'Waiting on training: complete the module "Basics".'
+    assert reasons[world.people["coach"].id] is None
+    assert sum(1 for r in reasons.values() if r) == 600 + 3  # everyone but Nina and the coach
