@@ -1,0 +1,81 @@
+"""In Chromium: two people chat in their match space and see each other's messages arrive live."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from lti_tool.demo.server import ServerHandle, serve_in_thread
+from tests.conftest import IN_CI
+from tests.mentoring.conversations.factories import World
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+INCLUDES = "text => document.querySelector('[data-chat] ol').innerText.includes(text)"
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    return {"CHAT_CHECK_INTERVAL_SECONDS": 0.1}
+
+
+@pytest.fixture
+def chromium() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} not installed"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def ritmo(app: Flask) -> Iterator[ServerHandle]:
+    handle = serve_in_thread(app, "127.0.0.1", 0)
+    app.config["BASE_URL"] = handle.url
+    yield handle
+    handle.shutdown()
+
+
+def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, chromium) -> None:
+    url = f"{ritmo.url}/matches/{world.match.id}/space"
+    mentor = chromium.new_context().new_page()  # type: ignore[attr-defined]
+    mentee = chromium.new_context().new_page()  # type: ignore[attr-defined]
+    try:
+        mentor.goto(f"{url}?rs={world.token(world.mentor)}")
+        mentee.goto(f"{url}?rs={world.token(world.mentee)}")
+        assert "coordinators can also read it" in mentee.inner_text("[data-privacy]")
+        mentee.fill("[data-chat] textarea", "Hello **Marta** <img src=x onerror=window.pwned=1>")
+        mentee.click("[data-chat] button[type=submit]")
+        # The mentor's page was loaded before the message existed: it arrives by long polling.
+        mentor.wait_for_function(INCLUDES, arg="Hello Marta")
+        arrived = mentor.locator("[data-chat] li .rs-body").last
+        assert arrived.inner_html().startswith("<p>Hello <strong>Marta</strong> &lt;img")
+        assert mentor.evaluate("window.pwned === undefined")
+        mentor.fill("[data-chat] textarea", "Hi Ben!")
+        mentor.click("[data-chat] button[type=submit]")
+        mentee.wait_for_function(INCLUDES, arg="Hi Ben!")
+        # Nothing was sent twice: the sender's own message is not repeated by its poll.
+        assert mentee.locator("[data-chat] li[data-message]").count() == 2
+    finally:
+        mentor.close()
+        mentee.close()
