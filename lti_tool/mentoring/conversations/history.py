@@ -1,15 +1,25 @@
 """One timeline per match, gathered from every feature that has something to say about it.
 
 Features register a *source*: ``fn(match_id, filters) -> iterable of HistoryEntry``. A source returns
-its entries newest first, at most ``filters.limit`` of them, none newer than ``filters.before[0]``,
+its entries newest first, at most ``filters.limit`` of them, strictly before the cursor
+``filters.before = (at, key)`` (use :func:`entry_key` for keys and :func:`keyset_clause` for the SQL),
 and should apply ``q``/``since``/``until`` itself (in SQL). The timeline merges the sources and pages
-with a keyset cursor ``(at, key)``, so page N costs the same as page 1.
+with that keyset cursor, so page N costs the same as page 1. Entries are filtered once more after
+merging (cursor, kinds, text), so a sloppy source costs speed, never correctness of the page.
 
 Built in: the match's posts, chat and matching decisions (``AuditEvent`` rows on the match);
 meetings register from their package; goals and milestones register from theirs::
 
     from lti_tool.mentoring.conversations import history
-    history.register_source("goals", my_fn, kinds=("goal",))
+
+    def goal_entries(match_id, filters):
+        query = select(Goal).where(Goal.match_id == match_id)
+        bound = history.keyset_clause(Goal.updated_at, Goal.id, filters, "goal")
+        ...  # newest first, limit filters.limit
+        return [history.HistoryEntry(at=g.updated_at, kind="goal", key=history.entry_key("goal", g.id),
+                                     actor_user_id=..., title=g.title) for g in rows]
+
+    history.register_source("goals", goal_entries, kinds=("goal",))
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
+from lti_tool.jobs import enqueue, task
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations import history
 from lti_tool.mentoring.conversations import service as spaces
@@ -41,6 +42,9 @@ MAX_LEAD = timedelta(days=365)
 AGENDA_MAX = 5_000
 NOTES_MAX = 20_000
 JITSI_BASE = "https://meet.jit.si/"
+#: Members get a reminder this long before a confirmed meeting.
+REMINDER_BEFORE = timedelta(hours=24)
+REMINDER_TASK = "meetings.reminder"
 
 #: Pasted video addresses must be https on one of these hosts (or a subdomain of them).
 VIDEO_HOSTS: dict[str, VideoProvider] = {
@@ -313,8 +317,53 @@ def accept(ctx: LaunchContext, meeting_id: int, slot_id: int) -> Meeting:
         "title": meeting.title
     }
     _invite_all(space, meeting, subject, method="REQUEST")
+    _schedule_reminder(meeting)
     db.session.commit()
     return meeting
+
+
+def _schedule_reminder(meeting: Meeting) -> None:
+    assert meeting.starts_at is not None
+    at = meeting.starts_at - REMINDER_BEFORE
+    if at > utcnow():
+        # Keyed by sequence: a moved meeting gets a new reminder, the old one finds it stale.
+        enqueue(
+            REMINDER_TASK,
+            {"meeting_id": meeting.id, "sequence": meeting.sequence},
+            run_at=at,
+            dedupe_key=f"{REMINDER_TASK}:{meeting.id}:{meeting.sequence}",
+        )
+
+
+@task(REMINDER_TASK)
+def send_reminder(payload: dict[str, Any]) -> None:
+    """Remind the members of a meeting that is still on, at the time it was reminded for."""
+    meeting = db.session.get(Meeting, int(payload["meeting_id"]))
+    if (
+        meeting is None
+        or meeting.status is not MeetingStatus.CONFIRMED
+        or meeting.sequence != payload.get("sequence")
+        or meeting.starts_at is None
+    ):
+        return
+    match = db.session.get(spaces.Match, meeting.match_id)
+    if match is None:
+        return
+    people = spaces.users_by_id(spaces.member_user_ids(match))
+    for user in people.values():
+        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone))
+        notifications.notify(
+            user.id,
+            "meeting",
+            _("Reminder: %(title)s", title=meeting.title),
+            _(
+                "%(title)s\nWhen: %(when)s\nVideo: %(url)s",
+                title=meeting.title,
+                when=when,
+                url=meeting.video_url,
+            ),
+            link=f"/meetings/{meeting.id}",
+        )
 
 
 def reschedule(ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], timezone: str) -> Meeting:

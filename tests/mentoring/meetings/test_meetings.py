@@ -398,3 +398,48 @@ def test_meetings_appear_in_history_and_pages(client, world: World) -> None:
     assert follow.slots[0].starts_at.isoformat() == "2027-04-02T22:30:00+00:00"
     space = client.get(f"/matches/{world.match.id}/space?rs={token}").get_data(as_text=True)
     assert "Kickoff call" in space and "Follow-up" in space
+
+
+def test_a_reminder_goes_out_a_day_before_unless_the_meeting_moved(
+    client, world: World, mailbox: Mailbox
+) -> None:
+    from lti_tool.jobs.models import Job
+    from lti_tool.mentoring.meetings.service import REMINDER_TASK
+
+    meeting = propose(client, world).get_json()
+    client.post(
+        f"/api/meetings/{meeting['id']}/accept",
+        headers=world.headers(world.mentee),
+        json={"slot_id": meeting["slots"][0]["id"]},
+    )
+    [job] = db.session.execute(sa.select(Job).where(Job.task == REMINDER_TASK)).scalars().all()
+    assert job.run_at.isoformat() == "2027-03-26T08:00:00+00:00"
+    drain()
+    mailbox.clear()
+    job.run_at = utcnow()
+    db.session.commit()
+    drain()
+    assert sorted(str(m["To"]) for m in mailbox.messages) == ["ben0@example.org", "marta@example.org"]
+    assert all(m["Subject"] == "Reminder: First meeting" for m in mailbox.messages)
+    # Moved: the first reminder is stale, the new time has its own.
+    moved = client.post(
+        f"/api/meetings/{meeting['id']}/reschedule",
+        headers=world.headers(world.mentor),
+        json={"times": ["2027-04-10T10:00"], "timezone": "Europe/Rome"},
+    ).get_json()
+    client.post(
+        f"/api/meetings/{meeting['id']}/accept",
+        headers=world.headers(world.mentee),
+        json={"slot_id": moved["slots"][0]["id"]},
+    )
+    reminders = (
+        db.session.execute(sa.select(Job).where(Job.task == REMINDER_TASK).order_by(Job.id)).scalars().all()
+    )
+    assert [r.payload["sequence"] for r in reminders] == [0, 1]
+    mailbox.clear()
+    from lti_tool.mentoring.meetings.service import send_reminder
+
+    send_reminder({"meeting_id": meeting["id"], "sequence": 0})
+    db.session.commit()
+    drain()
+    assert not [m for m in mailbox.messages if m["Subject"].startswith("Reminder")]
