@@ -237,7 +237,9 @@ def _proximity_ranks(model: Model, near: tuple[Criterion, ...]) -> tuple[IntArra
         mentor = np.nan_to_num(model.mentors.values[c.key].astype(np.float64), nan=np.inf)
         ideal = np.nan_to_num(model.mentees.values[c.key].astype(np.float64), nan=np.inf)
         if c.kind is Kind.LEVEL:
-            ideal = ideal + 1  # best mentor is one level above
+            # one level above scores best, two above next: centre between them,
+            # so the window is not half spent on mentors at or below the mentee
+            ideal = ideal + 1.5
         values = np.unique(mentor)
         mentor_rank = mentor_rank * (len(values) + 1) + np.searchsorted(values, mentor)
         mentee_rank = mentee_rank * (len(values) + 1) + np.searchsorted(values, ideal)
