@@ -73,18 +73,23 @@ def test_register_then_join_a_webinar(app, ritmo, meeting_site, browser):
     webinar = created.get_json()["webinars"][0]
     nina = world.people["nina"]
 
-    context = browser.new_context()
+    # Nina's browser is in Tokyo, though Ritmo last knew her in New York.
+    context = browser.new_context(timezone_id="Asia/Tokyo")
     try:
         page = context.new_page()
-        page.goto(f"{ritmo.url}/webinars/{webinar['id']}?rs={nina.token}")
+        with page.expect_response(lambda r: r.url.endswith("/api/webinars/timezone")) as told:
+            page.goto(f"{ritmo.url}/webinars/{webinar['id']}?rs={nina.token}")
+        assert told.value.status == 200
         assert page.locator("h1").inner_text() == "Active listening"
-        # Nina lives in New York: the page says so.
-        assert "America/New_York" in page.locator("#webinar").inner_text()
+        assert "Asia/Tokyo" in page.locator("#zone-note").inner_text()
+        assert "GMT+9" in page.locator("#starts").inner_text()
 
         page.click("#register")
         page.wait_for_selector("#registration[data-state=registered]")
         assert "You are registered." in page.locator("#registration").inner_text()
         assert "4 of 5 seats left." in page.locator("#webinar").inner_text()
+        # From now on Ritmo itself (pages, reminders) uses her zone.
+        assert "Times are shown in Asia/Tokyo." in page.locator("#webinar").inner_text()
 
         with page.expect_popup() as popup_info:
             page.click("#join")

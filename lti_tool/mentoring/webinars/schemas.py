@@ -40,6 +40,10 @@ class WebinarUpdateSchema(Schema):
     slides_url = fields.Str(allow_none=True, validate=validate.Length(max=1024))
 
 
+class TimezoneSchema(Schema):
+    timezone = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+
+
 class AttendanceSchema(Schema):
     attended = fields.Bool(required=True)
 

@@ -186,6 +186,18 @@ def _view(who: Viewer, webinar: Webinar, *, full: bool = False, now: datetime | 
     return view
 
 
+def remember_timezone(ctx: LaunchContext, zone_name: str) -> str:
+    """Keep the caller's time zone (their browser's) so pages and reminders use it; LMSs rarely send it."""
+    timezones.zone(zone_name)
+    user = db.session.get(User, ctx.user_id)
+    if user is None:
+        raise NotFound(_("Open Ritmo again from your course."))
+    if user.timezone != zone_name:
+        user.timezone = zone_name
+        db.session.commit()
+    return zone_name
+
+
 def list_webinars(ctx: LaunchContext, *, now: datetime | None = None) -> dict[str, list[WebinarView]]:
     """The webinars the caller may see, split into upcoming and past."""
     who = viewer(ctx)

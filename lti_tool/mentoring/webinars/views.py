@@ -19,6 +19,7 @@ from lti_tool.mentoring.webinars.schemas import (
     GateSchema,
     NoticeSchema,
     RegistrationSchema,
+    TimezoneSchema,
     WaitingSchema,
     WebinarCreateSchema,
     WebinarUpdateSchema,
@@ -278,6 +279,13 @@ def api_set_attendance(webinar_id: int, participant_id: int) -> Any:
 def api_import(webinar_id: int) -> Any:
     result = service.import_attendance(current_context(), webinar_id, _upload())
     return {"marked": result.marked, "unmarked": result.unmarked, "unchanged": result.unchanged}
+
+
+@bp.put("/api/webinars/timezone")
+@login_required
+def api_timezone() -> Any:
+    data = TimezoneSchema().load(request.get_json(force=True))
+    return {"timezone": service.remember_timezone(current_context(), data["timezone"])}
 
 
 @bp.get("/api/webinars/notices")

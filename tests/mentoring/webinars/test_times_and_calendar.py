@@ -133,3 +133,19 @@ def test_calendar_download(client, world):
     assert not any(line.startswith("ATTENDEE") for line in lines)
     # The room address is not in it: the calendar links to Ritmo's page, which records attendance.
     assert webinar["join_url"] not in response.get_data(as_text=True)
+
+
+def test_a_person_keeps_their_browser_time_zone(client, world):
+    [webinar] = _create(client, world, starts_at="2027-03-28T10:00", timezone="Europe/Rome").get_json()[
+        "webinars"
+    ]
+    noah = world.people["noah"]
+    assert (
+        api(client, noah, "PUT", "/api/webinars/timezone", json={"timezone": "Nowhere/Land"}).status_code
+        == 422
+    )
+    assert (
+        api(client, noah, "PUT", "/api/webinars/timezone", json={"timezone": "Asia/Tokyo"}).status_code == 200
+    )
+    seen = api(client, noah, "GET", f"/api/webinars/{webinar['id']}").get_json()
+    assert (seen["display_timezone"], seen["starts_local"]) == ("Asia/Tokyo", "2027-03-28T17:00:00+09:00")
