@@ -74,11 +74,33 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
 @dataclass
 class Server:
     target: Target
     process: subprocess.Popen
     log: Path
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server's processes (gunicorn master and workers), from /proc:
+        per launch, a figure the shared machine's load does not distort much."""
+        pids = [self.process.pid, *_children(self.process.pid)]
+        return sum(_cpu_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -262,15 +284,24 @@ def main(argv: list[str] | None = None) -> int:
         # noise from the shared machine falls on all of them alike.
         for concurrency in levels:
             slices: dict[str, list[RunResult]] = {name: [] for name in names}
+            server_cpu = dict.fromkeys(names, 0.0)
             for round_ in range(args.rounds):
                 order = names[round_ % len(names):] + names[:round_ % len(names)]
                 for name in order:
+                    cpu = servers[name].cpu_seconds()
                     slices[name].append(run(
                         platform, servers[name].target, concurrency, args.seconds / args.rounds,
                         user_offset=names.index(name) * 500 + round_ * 97,
                     ))
+                    server_cpu[name] += servers[name].cpu_seconds() - cpu
             for name in names:
-                result = RunResult.merged(slices[name]).summary()
+                merged = RunResult.merged(slices[name])
+                result = merged.summary()
+                flows = len(merged.flow_latencies)
+                # Server CPU per completed flow (database and Redis servers not included).
+                result["server_cpu_ms_per_launch"] = (
+                    round(server_cpu[name] / flows * 1000, 2) if flows else None
+                )
                 result["rounds"] = args.rounds
                 result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
                                       "worker_class": "gthread" if args.threads > 1 else "sync"}
@@ -297,10 +328,16 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     if ritmo and peer and peer["launches_per_s"]:
         ratio = round(ritmo["launches_per_s"] / peer["launches_per_s"], 2)
     p99 = ritmo["p99_ms"] if ritmo else None
+    cpu_ratio = None
+    if ritmo and peer and ritmo.get("server_cpu_ms_per_launch") and peer.get("server_cpu_ms_per_launch"):
+        cpu_ratio = round(peer["server_cpu_ms_per_launch"] / ritmo["server_cpu_ms_per_launch"], 2)
     return {
         "summary": "launch",
         "concurrency": BUDGET_CONCURRENCY,
         "ritmo_per_peer": ratio,
+        # Peer CPU per launch over Ritmo's: the throughput ratio when both are CPU-bound, and
+        # much steadier than launches/s on a machine others share.
+        "ritmo_per_peer_by_cpu": cpu_ratio,
         "ritmo_p99_ms": p99,
         "failures": sum(r["failures"] for r in results),
         "budget": {"ratio_at_least": BUDGET_RATIO, "p99_ms_under": BUDGET_P99_MS},

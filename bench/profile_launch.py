@@ -32,8 +32,8 @@ def main() -> int:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--peer", action="store_true", help="time the pylti1p3 peer instead")
     parser.add_argument("--time-only", action="store_true")
+    parser.add_argument("--cpu", action="store_true", help="profile CPU time, not wall time")
     parser.add_argument("--no-pre-ping", action="store_true", help="experiment: pool_pre_ping off")
-    parser.add_argument("--no-expire", action="store_true", help="experiment: expire_on_commit off")
     parser.add_argument("--filter", default="", help="regex on the cumulative listing")
     parser.add_argument("--sql", action="store_true", help="list one flow's SQL statements")
     parser.add_argument("--no-redis", action="store_true")
@@ -59,10 +59,6 @@ def main() -> int:
         **({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": 10}}
            if args.no_pre_ping else {}),
     })
-    if args.no_expire:
-        from lti_tool.db import db as _db
-
-        _db.session.configure(expire_on_commit=False)
     try:
         with app.app_context():
             upgrade()
@@ -135,7 +131,7 @@ def main() -> int:
               f"{timings['login'] / n * 1000:.2f} ms, launch {timings['launch'] / n * 1000:.2f} ms")
         if args.time_only:
             return 0
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
         for i in range(args.launches):
