@@ -45,7 +45,7 @@ RULES = [
     ("meeting.held", False), ("goal.plan_agreed", False), ("message.sent", False),
     ("survey.answered", True), ("content.viewed", True),
 ]
-EVENT_BATCH = 200
+EVENT_BATCH = 20
 DELIVERY_DEADLINE_SECONDS = 600
 
 LMS_SCRIPT = """

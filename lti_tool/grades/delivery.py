@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -127,11 +128,18 @@ def claim(platform_id: int, limit: int) -> list[Claimed]:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=ScoreOutbox, skip_locked=True)
     lease = now + timedelta(seconds=float(setting("GRADES_LEASE_SECONDS", LEASE_SECONDS)))
-    claimed = []
-    for row, sub in db.session.execute(query).all():
-        row.state = DeliveryState.SENDING
-        row.lease_until = lease
-        claimed.append(Claimed(row.id, row.version, row.line_item_id, score_body(row, sub)))
+    claimed = [
+        Claimed(row.id, row.version, row.line_item_id, score_body(row, sub))
+        for row, sub in db.session.execute(query).all()
+    ]
+    if claimed:
+        # One statement for the whole batch (the rows are locked on PostgreSQL, SQLite has one writer).
+        db.session.execute(
+            sa.update(ScoreOutbox)
+            .where(ScoreOutbox.id.in_([c.id for c in claimed]))
+            .values(state=DeliveryState.SENDING, lease_until=lease, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     return claimed
 
@@ -173,14 +181,26 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
 
     threads = int(setting("GRADES_DELIVERY_THREADS", THREADS))
     if len(ready) > 1 and threads > 1:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ritmo-ags") as pool:
-            outcomes.extend(pool.map(post, ready))
+        outcomes.extend(_pool(threads).map(post, ready))
     else:
         outcomes.extend(post(c) for c in ready)
     if any(o.error is not None and o.error.status == 401 for o in outcomes):
         # The platform forgot or revoked the token: fetch a new one for the retry.
         tokens.forget(platform_id, token=token)
     return outcomes
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """A long-lived pool per process: its threads keep their keep-alive connections."""
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="ritmo-ags")
+        return pool
 
 
 def _token_error(error: ags.AgsError) -> ags.AgsError:
@@ -240,6 +260,39 @@ def record(outcomes: list[Outcome]) -> int:
     if not outcomes:
         return 0
     now = utcnow()
+    delivered = 0
+    # The common case, a row delivered at the version still wanted, in one statement per version.
+    by_version: dict[int, list[int]] = {}
+    for outcome in outcomes:
+        if outcome.ok:
+            by_version.setdefault(outcome.version, []).append(outcome.id)
+    for version, ids in by_version.items():
+        delivered += len(ids)
+        db.session.execute(
+            sa.update(ScoreOutbox)
+            .where(ScoreOutbox.id.in_(ids))
+            .values(
+                delivered_version=sa.func.max(ScoreOutbox.delivered_version, version)
+                if db.engine.dialect.name == "sqlite"
+                else sa.func.greatest(ScoreOutbox.delivered_version, version),
+                # A newer value written meanwhile stays pending and goes out next.
+                state=sa.case(
+                    (ScoreOutbox.version == version, DeliveryState.DELIVERED.name),
+                    else_=DeliveryState.PENDING.name,
+                ),
+                attempts=0, last_error=None, last_status=200, delivered_at=now,
+                next_attempt_at=now, lease_until=None, updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        _record_failures(failed, now)
+    db.session.commit()
+    return delivered
+
+
+def _record_failures(outcomes: list[Outcome], now: Any) -> None:
     rows = {
         row.id: row
         for row in db.session.execute(
@@ -249,28 +302,16 @@ def record(outcomes: list[Outcome]) -> int:
     base = float(setting("GRADES_BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS))
     cap = float(setting("GRADES_BACKOFF_CAP_SECONDS", BACKOFF_CAP_SECONDS))
     max_attempts = int(setting("GRADES_MAX_ATTEMPTS", MAX_ATTEMPTS))
-    delivered = 0
     for outcome in outcomes:
         row = rows.get(outcome.id)
         if row is None:
             continue
-        row.lease_until = None
-        newer = row.version > outcome.version
-        if outcome.ok:
-            delivered += 1
-            row.delivered_version = max(row.delivered_version, outcome.version)
-            row.attempts = 0
-            row.last_error = None
-            row.last_status = 200
-            row.delivered_at = now
-            row.state = DeliveryState.PENDING if newer else DeliveryState.DELIVERED
-            row.next_attempt_at = now
-            continue
         error = outcome.error
         assert error is not None
+        row.lease_until = None
         row.last_error = error.message[:2000]
         row.last_status = error.status
-        if newer:
+        if row.version > outcome.version:
             # A newer value replaced the one that failed: send that one now.
             row.state, row.attempts, row.next_attempt_at = DeliveryState.PENDING, 0, now
         elif error.transient or error.status == 401:
@@ -288,8 +329,6 @@ def record(outcomes: list[Outcome]) -> int:
                 row.next_attempt_at = now + timedelta(seconds=delay)
         else:
             row.state = DeliveryState.FAILED
-    db.session.commit()
-    return delivered
 
 
 def backoff(attempts: int, base: float, cap: float) -> float:

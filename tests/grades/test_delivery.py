@@ -188,6 +188,7 @@ def test_restarted_ritmo_finishes_what_a_dead_worker_left(app, lms: Lms) -> None
         deliver_all(fresh, 30)
         assert outbox_states() == {"delivered": 4}
         db.session.remove()
+        db.engine.dispose()
     scores = lms.book()[f"ritmo:milestone:{milestone_id}"]
     assert {sub: rec.latest["scoreGiven"] for sub, rec in scores.items()} == {
         f"u-learner-{n:02d}": 10 for n in range(1, 5)
@@ -217,6 +218,7 @@ def test_worker_dying_with_every_job_claimed_recovers_when_leases_end(app, lms: 
         deliver_all(fresh, 30)
         assert outbox_states() == {"delivered": 2}
         db.session.remove()
+        db.engine.dispose()
 
 
 def utc_past():

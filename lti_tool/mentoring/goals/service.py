@@ -461,18 +461,20 @@ def _complete(
     if completion.source is CompletionSource.MANUAL:
         completion.confirmed_by_user_id = actor_user_id
     db.session.flush()
-    _send_scores(milestone, mentee, programme, actor_user_id)
+    _send_scores(milestone, mentee, programme, actor_user_id, completed=True)
 
 
 def _send_scores(
     milestone: Milestone, mentee: Participant, programme: Programme, actor_user_id: int | None,
-    *, clear: bool = False,
+    *, clear: bool = False, completed: bool | None = None,
 ) -> None:
     """Put the milestone's and the programme total's current value into the score outbox."""
     user = db.session.get_one(User, mentee.user_id)
     if milestone.graded or clear:
-        done = _completion(milestone.id, mentee.id)
-        completed = not clear and done is not None and done.state is CompletionState.COMPLETED
+        if completed is None:
+            done = _completion(milestone.id, mentee.id)
+            completed = done is not None and done.state is CompletionState.COMPLETED
+        completed = completed and not clear
         item = grades.ensure_line_item(
             programme.course_id, MILESTONE_RESOURCE_ID.format(id=milestone.id), MILESTONE_TAG,
             milestone.title, milestone.points or 1.0,
@@ -614,22 +616,20 @@ def _affected_mentees(event: DomainEvent) -> list[tuple[Participant, int | None]
 
 
 def _tally(programme_id: int, scope_key: str, name: str, step: int) -> int:
-    tally = db.session.execute(
-        sa.select(EventTally)
-        .where(EventTally.programme_id == programme_id, EventTally.scope_key == scope_key,
-               EventTally.event_name == name)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if tally is None:
-        tally = EventTally(programme_id=programme_id, scope_key=scope_key, event_name=name, count=0)
-        try:
-            with db.session.begin_nested():
-                db.session.add(tally)
-        except sa.exc.IntegrityError:
-            return _tally(programme_id, scope_key, name, step)
-    tally.count += step
-    db.session.flush()
-    return tally.count
+    """Add ``step`` to a tally and return the new count, in one upsert statement."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    now = utcnow()
+    statement = insert(EventTally).values(
+        programme_id=programme_id, scope_key=scope_key, event_name=name, count=step, updated_at=now
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["programme_id", "scope_key", "event_name"],
+        set_={"count": EventTally.count + step, "updated_at": now},
+    ).returning(EventTally.count)
+    return int(db.session.execute(upsert).scalar_one())
 
 
 for _name in RULE_EVENTS:
