@@ -77,6 +77,23 @@ def test_scores_reach_the_gradebook_with_one_token(app, lms: Lms) -> None:
     assert [i.extra["resourceId"] for i in created] == [f"ritmo:milestone:{milestone_id}"]
 
 
+def test_a_placed_line_item_is_found_not_duplicated(app, lms: Lms) -> None:
+    world = make_world(lms.register(), matches=1, lineitems_url=lms.lineitems_url)
+    milestone = goals.create_milestone(world.coord, {"title": "Placed", "graded": True, "points": 4,
+                                                     "requires_confirmation": False})
+    # What deep linking placed: the LMS created the column from the declared lineItem.
+    target = f"milestone:{milestone.id}"
+    declared = next(i for i in goals.placeable_milestones(world.programme) if i["target"] == target)
+    for n in range(3):
+        lms.platform.gradebook.create("CourseA", {"label": f"other {n}", "scoreMaximum": 1})
+    placed = lms.platform.gradebook.create("CourseA", declared["line_item"])
+    goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
+    deliver_all(app)
+    same = lms.platform.gradebook.query("CourseA", {"resourceId": f"ritmo:milestone:{milestone.id}"})
+    assert same == [placed]
+    assert lms.platform.gradebook.scores(placed)["u-learner-01"].latest["scoreGiven"] == 4
+
+
 def test_flaky_lms_ends_with_every_score_once(app, lms: Lms) -> None:
     lms.faults(fail_rate=0.3, seed=7)
     world, milestone_id = graded_world(lms, matches=12)
