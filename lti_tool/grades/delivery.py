@@ -28,6 +28,7 @@ from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body, setting
 from lti_tool.http import http_session
 from lti_tool.jobs import task
+from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import RetryLater
 from lti_tool.launch.models import Platform
 
@@ -43,6 +44,7 @@ MAX_ATTEMPTS = 100
 # A delivery job hands over after this long, so one platform cannot hold a worker forever.
 JOB_TIME_BUDGET_SECONDS = 60.0
 SWEEP_SECONDS = 10.0
+FINISHED_JOBS_KEPT = timedelta(days=1)
 
 
 @dataclass
@@ -71,19 +73,29 @@ def deliver_task(payload: dict[str, Any]) -> None:
 def sweep_task(payload: dict[str, Any]) -> None:
     try:
         sweep()
-    finally:
-        # Perpetual: always comes back (RetryLater neither counts an attempt nor ends the job).
-        interval = float(setting("GRADES_SWEEP_SECONDS", SWEEP_SECONDS))
-        raise RetryLater("periodic sweep", utcnow() + timedelta(seconds=interval))
+    except Exception:
+        # The safety net must outlive any one failure (a database blip): log it and come back.
+        db.session.rollback()
+        log.exception("grades sweep failed; trying again at the next interval")
+    # Perpetual: always comes back (RetryLater neither counts an attempt nor ends the job).
+    interval = float(setting("GRADES_SWEEP_SECONDS", SWEEP_SECONDS))
+    raise RetryLater("periodic sweep", utcnow() + timedelta(seconds=interval))
 
 
 def sweep() -> int:
-    """Kick delivery for every platform with due rows (new, retrying, or left by a dead worker)."""
+    """Kick delivery for every platform with due rows (new, retrying, or left by a dead worker),
+    and forget finished delivery jobs (one per busy second) after a day."""
     platform_ids = list(
         db.session.execute(sa.select(ScoreOutbox.platform_id).where(_due()).distinct()).scalars()
     )
     for platform_id in platform_ids:
         kick(platform_id)
+    db.session.execute(
+        sa.delete(Job).where(
+            Job.task == DELIVER_TASK, Job.state == JobState.DONE,
+            Job.finished_at < utcnow() - FINISHED_JOBS_KEPT,
+        )
+    )
     db.session.commit()
     return len(platform_ids)
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lti_tool import audit
-from lti_tool.accounts.models import User
+from lti_tool.accounts.models import ResourceLink, User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit, subscribe
@@ -479,6 +479,7 @@ def _send_scores(
             programme.course_id, MILESTONE_RESOURCE_ID.format(id=milestone.id), MILESTONE_TAG,
             milestone.title, milestone.points or 1.0,
         )
+        _adopt_placed_url(item, programme.course_id, f"milestone:{milestone.id}")
         score = (
             grades.Score(milestone.points, milestone.points)
             if completed else grades.Score.cleared(milestone.points or 1.0)
@@ -487,8 +488,33 @@ def _send_scores(
     _send_total(programme, mentee, user, actor_user_id)
 
 
+def _placed_link(course_id: int, target: str) -> ResourceLink | None:
+    """A link deep linking placed for ``target`` whose launch told Ritmo its gradebook column."""
+    return db.session.execute(
+        sa.select(ResourceLink)
+        .where(ResourceLink.course_id == course_id, ResourceLink.target == target,
+               ResourceLink.lineitem_url.is_not(None))
+        .order_by(ResourceLink.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _adopt_placed_url(item: Any, course_id: int, target: str) -> None:
+    if item.url is None:
+        link = _placed_link(course_id, target)
+        if link is not None:
+            item.url = link.lineitem_url
+
+
+def _total_wanted(programme: Programme) -> bool:
+    """The total goes out when the coordinator asked for it or placed the programme graded."""
+    if (programme.settings or {}).get(GRADE_TOTAL_SETTING):
+        return True
+    return _placed_link(programme.course_id, "programme") is not None
+
+
 def _send_total(programme: Programme, mentee: Participant, user: User, actor_user_id: int | None) -> None:
-    if not (programme.settings or {}).get(GRADE_TOTAL_SETTING):
+    if not _total_wanted(programme):
         return
     graded = [m for m in list_milestones(programme.id) if m.graded]
     maximum = sum(m.points for m in graded)
@@ -507,6 +533,7 @@ def _send_total(programme: Programme, mentee: Participant, user: User, actor_use
         programme.course_id, TOTAL_RESOURCE_ID.format(id=programme.id), TOTAL_TAG,
         programme.title, maximum,
     )
+    _adopt_placed_url(item, programme.course_id, "programme")
     activity = grades.ACTIVITY_COMPLETED if earned >= maximum else "InProgress"
     grades.set_score(item, user, grades.Score(float(earned), maximum, activity), actor_user_id=actor_user_id)
 
@@ -530,7 +557,7 @@ def _resync_milestone(milestone: Milestone, actor_user_id: int | None, *, clear:
 
 def _resync_totals(programme: Programme, actor_user_id: int | None) -> None:
     """The total's maximum changed (a graded milestone added, changed or removed): resend totals."""
-    if not (programme.settings or {}).get(GRADE_TOTAL_SETTING):
+    if not _total_wanted(programme):
         return
     mentees = db.session.execute(
         sa.select(Participant)

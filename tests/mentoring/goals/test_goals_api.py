@@ -449,3 +449,19 @@ def test_launch_target_opens_the_milestone(app, world: World) -> None:
 
 
 _ = CourseRole
+
+
+def test_a_programme_placed_as_graded_receives_the_total(client, world: World) -> None:
+    from lti_tool.accounts.models import ResourceLink
+
+    url = "https://lms.example.edu/courses/CourseA/lineitems/9?type_id=1"
+    db.session.add(ResourceLink(course_id=world.course.id, resource_link_id="rl-1", target="programme",
+                                lineitem_url=url))
+    db.session.commit()
+    a = create(client, world, title="A", points=10, requires_confirmation=False)
+    mentee = bearer(world.ctx(world.mentees[0]))
+    client.post(f"/api/goals/matches/{world.matches[0].id}/milestones/{a['id']}/done", json={}, headers=mentee)
+    rows = {r.line_item.resource_id: r for r in outbox() if r.user_id == world.mentees[0].user_id}
+    total = rows[f"ritmo:programme:{world.programme.id}"]
+    assert total.line_item.url == url and (total.score_given, total.score_maximum) == (10, 10)
+    assert total.activity_progress == "Completed"
