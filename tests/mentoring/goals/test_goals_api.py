@@ -460,7 +460,8 @@ def test_a_programme_placed_as_graded_receives_the_total(client, world: World) -
     db.session.commit()
     a = create(client, world, title="A", points=10, requires_confirmation=False)
     mentee = bearer(world.ctx(world.mentees[0]))
-    client.post(f"/api/goals/matches/{world.matches[0].id}/milestones/{a['id']}/done", json={}, headers=mentee)
+    done = f"/api/goals/matches/{world.matches[0].id}/milestones/{a['id']}/done"
+    client.post(done, json={}, headers=mentee)
     rows = {r.line_item.resource_id: r for r in outbox() if r.user_id == world.mentees[0].user_id}
     total = rows[f"ritmo:programme:{world.programme.id}"]
     assert total.line_item.url == url and (total.score_given, total.score_maximum) == (10, 10)
