@@ -7,8 +7,9 @@ with HTTP 500. Completions go through the real path (events -> automatic milesto
 completion + outbox row in one transaction); delivery runs the ``grades.deliver`` jobs in this
 process. The demo LMS runs in a subprocess (its own GIL), its roster extended to every learner.
 ``seconds`` is delivery time (all completions committed -> every score acknowledged);
-``write_seconds`` the time to record the completions. ``lost`` counts (learner, milestone) pairs
-whose final value in the LMS gradebook is not the expected one.
+``write_seconds`` the time to record the completions. ``--outage 60`` adds a scenario
+where the LMS answers 503 (with ``Retry-After``) for a minute as delivery starts. ``lost``
+counts (learner, milestone) pairs whose final value in the LMS gradebook is not the expected one.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ class _Jwks:
         return [self.body]
 
 
-def scenario(name: str, failure_rate: float, args: argparse.Namespace) -> dict[str, Any]:
+def scenario(
+    name: str, failure_rate: float, args: argparse.Namespace, outage: float = 0.0
+) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="ritmo-bench-grades-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'ritmo.sqlite3'}"
     app = create_app({
@@ -90,7 +93,7 @@ def scenario(name: str, failure_rate: float, args: argparse.Namespace) -> dict[s
         try:
             assert lms.stdout is not None
             lms_url = lms.stdout.readline().strip()
-            return _run(name, failure_rate, args, lms_url)
+            return _run(name, failure_rate, args, lms_url, outage)
         finally:
             lms.terminate()
             lms.wait(10)
@@ -99,7 +102,9 @@ def scenario(name: str, failure_rate: float, args: argparse.Namespace) -> dict[s
             db.engine.dispose()
 
 
-def _run(name: str, failure_rate: float, args: argparse.Namespace, lms_url: str) -> dict[str, Any]:
+def _run(
+    name: str, failure_rate: float, args: argparse.Namespace, lms_url: str, outage: float
+) -> dict[str, Any]:
     http = requests.Session()
     registration = http.get(lms_url + "/demo/registration").json()
     platform = registry.add_platform(registration)
@@ -124,6 +129,9 @@ def _run(name: str, failure_rate: float, args: argparse.Namespace, lms_url: str)
                                  participant_id=mentee_id))
         db.session.commit()
     written = time.perf_counter()
+    if outage:
+        # The LMS goes down (503 with Retry-After) just as delivery starts.
+        http.post(lms_url + "/demo/faults", json={"down_until": time.time() + outage})
 
     deadline = written + DELIVERY_DEADLINE_SECONDS
     while time.perf_counter() < deadline:
@@ -217,12 +225,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--backoff-base", type=float, default=0.25)
     parser.add_argument("--backoff-cap", type=float, default=5.0)
-    parser.add_argument("--only", choices=["healthy", "faults"], default=None)
+    parser.add_argument("--only", choices=["healthy", "faults", "outage"], default=None)
+    parser.add_argument("--outage", type=float, default=0.0,
+                        help="also run a scenario where the LMS is down this many seconds")
     args = parser.parse_args()
-    for name, rate in (("healthy", 0.0), ("faults_30pct", 0.3)):
+    scenarios = [("healthy", 0.0, 0.0), ("faults_30pct", 0.3, 0.0)]
+    if args.outage:
+        scenarios.append((f"outage_{args.outage:g}s", 0.0, args.outage))
+    for name, rate, outage in scenarios:
         if args.only and not name.startswith(args.only):
             continue
-        print(json.dumps(scenario(name, rate, args)), flush=True)
+        print(json.dumps(scenario(name, rate, args, outage)), flush=True)
 
 
 if __name__ == "__main__":

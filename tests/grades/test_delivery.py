@@ -315,3 +315,30 @@ def demo_lms_no_app(**config: object):
 
 
 _ = CourseRole
+
+
+def test_client_assertion_audience_and_timeouts_are_transient(app) -> None:
+    import jwt
+    import requests
+
+    from lti_tool.demo.server import serve_in_thread
+    from lti_tool.launch import keys
+
+    key = keys.signing_key()
+    endpoint = ags.TokenEndpoint("client-1", "https://lms/token", audience="https://lms/oauth2")
+    claims = jwt.decode(
+        ags.client_assertion(endpoint, key), key.private_key.public_key(), algorithms=["RS256"],
+        audience="https://lms/oauth2",
+    )
+    assert claims["iss"] == claims["sub"] == "client-1" and claims["jti"]
+    assert jwt.get_unverified_header(ags.client_assertion(endpoint, key))["kid"] == key.kid
+
+    def slow(environ, start_response):
+        time.sleep(1.0)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    with serve_in_thread(slow) as server, requests.Session() as session:
+        with pytest.raises(ags.AgsError) as caught:
+            ags.post_score(session, "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
+    assert caught.value.transient and caught.value.status is None
