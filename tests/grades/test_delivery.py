@@ -338,7 +338,10 @@ def test_client_assertion_audience_and_timeouts_are_transient(app) -> None:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b"{}"]
 
-    with serve_in_thread(slow) as server, requests.Session() as session:
-        with pytest.raises(ags.AgsError) as caught:
-            ags.post_score(session, "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
+    with (
+        serve_in_thread(slow) as server,
+        requests.Session() as session,
+        pytest.raises(ags.AgsError) as caught,
+    ):
+        ags.post_score(session, "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
     assert caught.value.transient and caught.value.status is None
