@@ -181,6 +181,9 @@ def _run(
         "score_posts": stats.get("score_posts", 0),
         "faults_injected": stats.get("faults_injected", 0),
         "database": db.engine.dialect.name,
+        "backoff_base_s": args.backoff_base,
+        "backoff_cap_s": args.backoff_cap,
+        "threads": args.threads,
     }
 
 
@@ -223,8 +226,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--backoff-base", type=float, default=0.25)
-    parser.add_argument("--backoff-cap", type=float, default=5.0)
+    parser.add_argument("--backoff-base", type=float, default=0.1)
+    parser.add_argument("--backoff-cap", type=float, default=2.0)
     parser.add_argument("--only", choices=["healthy", "faults", "outage"], default=None)
     parser.add_argument("--outage", type=float, default=0.0,
                         help="also run a scenario where the LMS is down this many seconds")
