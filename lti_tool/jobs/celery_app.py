@@ -51,7 +51,7 @@ def make_celery(app: Flask, **conf: Any) -> Celery:
     celery.conf.update(app.config.get("CELERY_CONFIG") or {})
     celery.conf.update(conf)
 
-    @celery.task(name=DISPATCH_TASK)
+    @celery.task(name=DISPATCH_TASK, shared=False)
     def dispatch() -> int:
         """Claim what is due in the job table and hand each job to a worker."""
         with app.app_context():
@@ -63,7 +63,7 @@ def make_celery(app: Flask, **conf: Any) -> Celery:
             run_job_task.delay(job_id)
         return len(ids)
 
-    @celery.task(name=RUN_JOB_TASK)
+    @celery.task(name=RUN_JOB_TASK, shared=False)
     def run_job_task(job_id: int) -> str:
         with app.app_context():
             try:
