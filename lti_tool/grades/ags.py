@@ -39,13 +39,15 @@ class AgsError(Exception):
 
     def __init__(
         self, message: str, *, status: int | None = None, transient: bool,
-        retry_after: float | None = None,
+        retry_after: float | None = None, token_rejected: bool = False,
     ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.transient = transient
         self.retry_after = retry_after
+        # A service call refused our bearer token (expired or revoked): fetch a new one and retry.
+        self.token_rejected = token_rejected
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ def _call(
     raise AgsError(
         f"The LMS answered {status}: {message}", status=status, transient=transient,
         retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        token_rejected=status == 401 and token is not None,
     )
 
 

@@ -196,7 +196,7 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
         outcomes.extend(_pool(threads).map(post, ready))
     else:
         outcomes.extend(post(c) for c in ready)
-    if any(o.error is not None and o.error.status == 401 for o in outcomes):
+    if any(o.error is not None and o.error.token_rejected for o in outcomes):
         # The platform forgot or revoked the token: fetch a new one for the retry.
         tokens.forget(platform_id, token=token)
     return outcomes
@@ -326,7 +326,7 @@ def _record_failures(outcomes: list[Outcome], now: Any) -> None:
         if row.version > outcome.version:
             # A newer value replaced the one that failed: send that one now.
             row.state, row.attempts, row.next_attempt_at = DeliveryState.PENDING, 0, now
-        elif error.transient or error.status == 401:
+        elif error.transient or error.token_rejected:
             row.attempts += 1
             if row.attempts >= max_attempts:
                 row.state = DeliveryState.FAILED
@@ -335,7 +335,7 @@ def _record_failures(outcomes: list[Outcome], now: Any) -> None:
                 delay = backoff(row.attempts, base, cap)
                 if error.retry_after is not None:
                     delay = max(delay, error.retry_after)
-                if error.status == 401 and row.attempts == 1:
+                if error.token_rejected and row.attempts == 1:
                     delay = 0.0
                 row.state = DeliveryState.PENDING
                 row.next_attempt_at = now + timedelta(seconds=delay)

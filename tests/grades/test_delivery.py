@@ -345,3 +345,19 @@ def test_client_assertion_audience_and_timeouts_are_transient(app) -> None:
     ):
         ags.post_score(session, "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
     assert caught.value.transient and caught.value.status is None
+
+
+def test_rejected_credentials_fail_with_what_to_check(app, lms: Lms) -> None:
+    from lti_tool.launch import registry
+
+    registration = {**lms.platform.registration(), "client_id": "not-the-client"}
+    world = make_world(registry.add_platform(registration), matches=1, lineitems_url=lms.lineitems_url)
+    milestone = goals.create_milestone(
+        world.coord, {"title": "M", "graded": True, "points": 1, "requires_confirmation": False}
+    )
+    goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
+    deliver_all(app)
+    row = db.session.execute(sa.select(ScoreOutbox)).scalar_one()
+    assert row.state is DeliveryState.FAILED and row.attempts == 0
+    assert "refused Ritmo's credentials" in (row.last_error or "")
+    assert "invalid_client" in (row.last_error or "")
