@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,7 @@ from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
 from lti_tool.migrations_runner import upgrade
 
+ROOT = Path(__file__).resolve().parents[1]
 # (event, personal?) — each automatic milestone completes on one of these.
 RULES = [
     ("meeting.held", False), ("goal.plan_agreed", False), ("message.sent", False),
@@ -75,7 +77,7 @@ class _Jwks:
 def scenario(
     name: str, failure_rate: float, args: argparse.Namespace, outage: float = 0.0
 ) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="ritmo-bench-grades-"))
+    workdir = Path(tempfile.mkdtemp(prefix="grades-", dir=args.workdir))
     database_url = args.database_url or f"sqlite:///{workdir / 'ritmo.sqlite3'}"
     app = create_app({
         "DATABASE_URL": database_url, "DATA_DIR": str(workdir), "SECRET_KEY": "bench",
@@ -100,6 +102,7 @@ def scenario(
             jwks.shutdown()
             db.session.remove()
             db.engine.dispose()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _run(
@@ -228,10 +231,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--backoff-base", type=float, default=0.1)
     parser.add_argument("--backoff-cap", type=float, default=2.0)
+    parser.add_argument("--workdir", default=str(ROOT / "instance" / "bench"),
+                        help="where the scratch SQLite databases go (removed afterwards)")
     parser.add_argument("--only", choices=["healthy", "faults", "outage"], default=None)
     parser.add_argument("--outage", type=float, default=0.0,
                         help="also run a scenario where the LMS is down this many seconds")
     args = parser.parse_args()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
     scenarios = [("healthy", 0.0, 0.0), ("faults_30pct", 0.3, 0.0)]
     if args.outage:
         scenarios.append((f"outage_{args.outage:g}s", 0.0, args.outage))
