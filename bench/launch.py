@@ -315,9 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             database.drop()
         if "peer" in names:
             delete_redis_prefix(args.redis_url, peer_prefix)
+        shutil.rmtree(workdir, ignore_errors=True)
     summary = summarise(results)
     print(json.dumps(summary), flush=True)
-    shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -41,24 +42,37 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
 
+    platform = BenchPlatform().serve()
+    tmp = Path(tempfile.mkdtemp(prefix="ritmo-profile-"))
+    try:
+        if args.peer:
+            return profile_peer(args, platform, tmp)
+        return profile_ritmo(args, platform, tmp)
+    finally:
+        platform.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) -> int:
     from lti_tool import create_app
     from lti_tool.launch import registry
     from lti_tool.migrations_runner import upgrade
 
-    platform = BenchPlatform().serve()
-    tmp = Path(tempfile.mkdtemp(prefix="ritmo-profile-"))
-    if args.peer:
-        return profile_peer(args, platform, tmp)
     database = None if args.sqlite else ScratchDatabase(args.database_url)
     url = f"sqlite:///{tmp / 'p.db'}" if database is None else database.url
     base = "http://127.0.0.1:5999"
-    app = create_app({
-        "DATABASE_URL": url, "REDIS_URL": None if args.no_redis else args.redis_url,
-        "BASE_URL": base, "SECRET_KEY": "profile", "DATA_DIR": str(tmp),
-        "RATELIMIT_ENABLED": False, "JOBS_BACKEND": "celery",
-        **({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": 10}}
-           if args.no_pre_ping else {}),
-    })
+    try:
+        app = create_app({
+            "DATABASE_URL": url, "REDIS_URL": None if args.no_redis else args.redis_url,
+            "BASE_URL": base, "SECRET_KEY": "profile", "DATA_DIR": str(tmp),
+            "RATELIMIT_ENABLED": False, "JOBS_BACKEND": "celery",
+            **({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": 10}}
+               if args.no_pre_ping else {}),
+        })
+    except BaseException:
+        if database is not None:
+            database.drop()
+        raise
     try:
         with app.app_context():
             upgrade()
@@ -159,7 +173,6 @@ def main() -> int:
         stats.sort_stats("cumulative").print_stats(args.filter or "", args.top)
         stats.sort_stats("tottime").print_stats(args.top)
     finally:
-        platform.close()
         if database is not None:
             with app.app_context():
                 from lti_tool.db import db
@@ -173,12 +186,13 @@ def profile_peer(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) -
     """The same timing for ``bench/peer_pylti1p3`` (its CPU per flow is the yardstick)."""
     import os
 
-    from bench.launch import write_peer_config
+    from bench.launch import delete_redis_prefix, write_peer_config
 
+    prefix = f"bench-profile-peer-{os.getpid()}:"
     os.environ.update({
         "PEER_TOOL_CONFIG": str(write_peer_config(platform, tmp)),
         "PEER_REDIS_URL": args.redis_url,
-        "PEER_CACHE_PREFIX": f"bench-profile-peer-{os.getpid()}:",
+        "PEER_CACHE_PREFIX": prefix,
     })
     from bench.peer_pylti1p3.app import app
 
@@ -208,7 +222,7 @@ def profile_peer(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) -
         print(f"peer: {(time.perf_counter() - started) / n * 1000:.2f} ms per flow "
               f"({(time.process_time() - cpu) / n * 1000:.2f} ms CPU in this process)")
     finally:
-        platform.close()
+        delete_redis_prefix(args.redis_url, prefix)
     return 0
 
 
