@@ -139,7 +139,7 @@ def gunicorn_args(threads: int, port: int) -> list[str]:
 
 
 def start_ritmo(platform: BenchPlatform, database_url: str, redis_url: str, threads: int,
-                workdir: Path) -> Server:
+                workdir: Path, extra_env: dict[str, str] | None = None) -> Server:
     port = free_port()
     env = {
         **os.environ,
@@ -150,6 +150,7 @@ def start_ritmo(platform: BenchPlatform, database_url: str, redis_url: str, thre
         "LTI_TOOL_DATA_DIR": str(workdir / "ritmo"),
         # One client address sends every launch: the per-address limit would measure itself.
         "LTI_TOOL_RATELIMIT_ENABLED": "false",
+        **(extra_env or {}),
     }
     tool = str(BIN / "lti-tool")
     subprocess.run([tool, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -256,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="an existing database to connect to; a scratch one is created beside it")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--ritmo-env", action="append", default=[], metavar="LTI_TOOL_X=VALUE",
+                        help="extra setting for Ritmo (repeatable), to try a lever")
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.concurrency.split(",")]
     names = [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -269,8 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "ritmo" in names:
             database = ScratchDatabase(args.database_url)
+            extra_env = dict(item.split("=", 1) for item in args.ritmo_env)
             servers["ritmo"] = start_ritmo(platform, database.url, args.redis_url, args.threads,
-                                           workdir)
+                                           workdir, extra_env)
         if "peer" in names:
             servers["peer"] = start_peer(platform, args.redis_url, peer_prefix, args.threads,
                                          workdir)
