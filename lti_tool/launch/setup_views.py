@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from lti_tool.errors import InvalidInput
@@ -18,8 +19,8 @@ bp = Blueprint("lti_setup", __name__)
 
 # Registration fetches URLs the request names: keep it slow for anyone probing with it.
 REGISTER_PER_MINUTE = 20
-KIND_LABELS = {"programme": "Programme", "milestone": "Milestones", "webinar": "Webinars",
-               "content": "Content"}
+KIND_LABELS = {"programme": _l("Programme"), "milestone": _l("Milestones"),
+               "webinar": _l("Webinars"), "content": _l("Content")}
 
 
 class PickerChoiceSchema(Schema):

@@ -119,8 +119,8 @@ def tool_configuration() -> dict[str, Any]:
                 "type": DEEP_LINKING_REQUEST,
                 "target_link_uri": urls.deep_linking,
                 "label": tool_name(),
-                "placements": ["link_selection", "assignment_selection", "ContentArea"],
-                "supported_types": ["ltiResourceLink"],
+                # Canvas checks placement names against its own list; Moodle ignores them.
+                "placements": ["link_selection", "assignment_selection"],
             },
         ],
     }

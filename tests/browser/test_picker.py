@@ -8,6 +8,17 @@ import requests
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(autouse=True)
+def close_stack_connections(stack):
+    """The stack's app keeps pooled database connections; close them before it goes away
+    (PostgreSQL otherwise reports unclosed connections when the session ends)."""
+    yield
+    from lti_tool.db import db
+
+    with stack.app.app_context():
+        db.engine.dispose()
+
 # Upper bounds only: the machine is shared, so pages may be slow to arrive.
 WAIT_MS = 60000
 
