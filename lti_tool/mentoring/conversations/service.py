@@ -1050,6 +1050,7 @@ def wait_for_chat(
     known_etag: str | None,
     wait_seconds: float,
     check_interval: float = CHAT_CHECK_INTERVAL_SECONDS,
+    max_wait: float = CHAT_MAX_WAIT_SECONDS,
 ) -> tuple[ChatState, bool]:
     """Wait until the chat differs from what the caller has (cursor or ETag), or time runs out.
 
@@ -1058,7 +1059,7 @@ def wait_for_chat(
     """
     import time
 
-    deadline = time.monotonic() + min(max(wait_seconds, 0.0), CHAT_MAX_WAIT_SECONDS)
+    deadline = time.monotonic() + min(max(wait_seconds, 0.0), max_wait)
     while True:
         state = chat_state(match_id)
         if known_etag is not None:

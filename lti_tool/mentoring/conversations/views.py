@@ -218,6 +218,7 @@ def api_chat(match_id: int) -> Response:
         known,
         args["wait"],
         check_interval=float(_config("CHAT_CHECK_INTERVAL_SECONDS", service.CHAT_CHECK_INTERVAL_SECONDS)),
+        max_wait=float(_config("CHAT_MAX_WAIT_SECONDS", service.CHAT_MAX_WAIT_SECONDS)),
     )
     if not changed and known is not None:
         response = Response(status=304)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -30,7 +31,37 @@ INCLUDES = "text => document.querySelector('[data-chat] ol').innerText.includes(
 
 @pytest.fixture
 def app_config() -> dict[str, object]:
-    return {"CHAT_CHECK_INTERVAL_SECONDS": 0.1}
+    # Short polls, so the requests still waiting when the pages close end soon after.
+    return {"CHAT_CHECK_INTERVAL_SECONDS": 0.1, "CHAT_MAX_WAIT_SECONDS": 2.0}
+
+
+class InFlight:
+    """WSGI wrapper counting requests in progress, so teardown can wait for waiting polls to end."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.active = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.active += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            with self.idle:
+                self.active -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.active == 0, timeout)
 
 
 @pytest.fixture
@@ -50,10 +81,13 @@ def chromium() -> Iterator[object]:
 
 @pytest.fixture
 def ritmo(app: Flask) -> Iterator[ServerHandle]:
-    handle = serve_in_thread(app, "127.0.0.1", 0)
+    tracked = InFlight(app)
+    handle = serve_in_thread(tracked, "127.0.0.1", 0)
     app.config["BASE_URL"] = handle.url
     yield handle
     handle.shutdown()
+    # A poll still waiting would otherwise hold a database connection past the test's end.
+    assert tracked.wait_idle(30), "requests still running after the pages closed"
 
 
 def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, chromium) -> None:
