@@ -6,15 +6,20 @@ from flask import Blueprint
 
 
 def BLUEPRINTS() -> list[Blueprint]:  # noqa: N802 - reads as the constant it stands for
+    from lti_tool.grades.views import bp as grades
     from lti_tool.health import bp as health
     from lti_tool.launch.api import bp as launch_api
-    from lti_tool.launch.views import bp as lti
     from lti_tool.launch.setup_views import bp as lti_setup
-    from lti_tool.mentoring.programmes.views import bp as programmes
-    from lti_tool.mentoring.goals.views import bp as goals  # noqa: I001
-    from lti_tool.grades.views import bp as grades  # noqa: I001
-    from lti_tool.mentoring.webinars.views import bp as webinars
+    from lti_tool.launch.views import bp as lti
     from lti_tool.mentoring.content.views import bp as content
-    from lti_tool.mentoring.conversations.views import bp as conversations; from lti_tool.mentoring.meetings.views import bp as meetings; from lti_tool.notifications.views import bp as notifications  # noqa: E702,I001
+    from lti_tool.mentoring.conversations.views import bp as conversations
+    from lti_tool.mentoring.goals.views import bp as goals
+    from lti_tool.mentoring.meetings.views import bp as meetings
+    from lti_tool.mentoring.programmes.views import bp as programmes
+    from lti_tool.mentoring.webinars.views import bp as webinars
+    from lti_tool.notifications.views import bp as notifications
 
-    return [goals, grades, health, lti, lti_setup, launch_api, programmes, conversations, meetings, notifications, webinars, content]
+    return [
+        health, lti, lti_setup, launch_api, programmes, goals, grades, webinars, content,
+        conversations, meetings, notifications,
+    ]
