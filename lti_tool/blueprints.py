@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 
-def BLUEPRINTS() -> list[Blueprint]:  # noqa: N802 - reads as the constant it stands for
+def BLUEPRINTS() -> list[Blueprint]:
     from lti_tool.grades.views import bp as grades
     from lti_tool.health import bp as health
     from lti_tool.launch.api import bp as launch_api

@@ -11,10 +11,14 @@ MODEL_MODULES = (
     "lti_tool.jobs.models",
     "lti_tool.mentoring.programmes.models",
     "lti_tool.mentoring.matching.models",
-    "lti_tool.mentoring.goals.models", "lti_tool.grades.models",
+    "lti_tool.mentoring.goals.models",
+    "lti_tool.grades.models",
     "lti_tool.mentoring.profiles.models",
-    "lti_tool.mentoring.conversations.models", "lti_tool.mentoring.meetings.models", "lti_tool.notifications.models",
-    "lti_tool.mentoring.webinars.models", "lti_tool.mentoring.content.models",
+    "lti_tool.mentoring.conversations.models",
+    "lti_tool.mentoring.meetings.models",
+    "lti_tool.notifications.models",
+    "lti_tool.mentoring.webinars.models",
+    "lti_tool.mentoring.content.models",
 )
 
 

@@ -44,7 +44,7 @@ def test_learner_launch_works_in_iframe_without_cookies(browser, stack):
 
 
 def test_instructor_sees_coordinator_page(browser, stack):
-    context, page, frame, _ = open_course_as(browser, stack, "u-instructor")
+    context, _page, frame, _ = open_course_as(browser, stack, "u-instructor")
     try:
         frame.locator("[data-stat='mentees']").wait_for(timeout=15000)
         assert "coordinate" in frame.locator("main").inner_text()
