@@ -47,6 +47,11 @@ def ritmo_server(config: dict[str, Any]) -> Iterator[tuple[ServerHandle, Flask]]
         yield handle, app
     finally:
         handle.shutdown()
+        from lti_tool.db import db
+
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @contextmanager

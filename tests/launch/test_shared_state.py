@@ -28,6 +28,7 @@ def login_here_launch_there(app, client, platform, other):
     with other.app_context():
         first = other_client.post("/lti/launch", data=data)
         db.session.remove()
+        db.engine.dispose()
     replay = client.post("/lti/launch", data=data)
     return first, replay
 
