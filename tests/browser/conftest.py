@@ -24,7 +24,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: only one Playwright (sync) instance may live at a time in the process.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} not installed (apt-get install chromium)"
