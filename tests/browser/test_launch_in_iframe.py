@@ -25,7 +25,7 @@ def open_course_as(browser, stack, user: str):
 def test_learner_launch_works_in_iframe_without_cookies(browser, stack):
     context, page, frame, launches = open_course_as(browser, stack, "u-learner-01")
     try:
-        frame.locator("h1").wait_for(timeout=15000)
+        frame.locator("h1").wait_for(timeout=60000)
         assert "Mentoring 101" in frame.locator("h1").inner_text()
         assert "mentee" in frame.locator("main").inner_text()
         # The state was proven through platform storage, not a cookie: two launch posts.
@@ -33,7 +33,7 @@ def test_learner_launch_works_in_iframe_without_cookies(browser, stack):
         # The page works: it calls the API with its session token.
         frame.locator("#whoami").click()
         result = frame.locator("#whoami-result")
-        frame.locator("#whoami-result[data-state='ok']").wait_for(timeout=10000)
+        frame.locator("#whoami-result[data-state='ok']").wait_for(timeout=60000)
         assert "participant" in result.inner_text()
         # No cookie was needed by Ritmo after the launch.
         tool_cookies = [c for c in context.cookies() if c["domain"] == "127.0.0.1"]
@@ -46,7 +46,7 @@ def test_learner_launch_works_in_iframe_without_cookies(browser, stack):
 def test_instructor_sees_coordinator_page(browser, stack):
     context, _page, frame, _ = open_course_as(browser, stack, "u-instructor")
     try:
-        frame.locator("[data-stat='mentees']").wait_for(timeout=15000)
+        frame.locator("[data-stat='mentees']").wait_for(timeout=60000)
         assert "coordinate" in frame.locator("main").inner_text()
     finally:
         context.close()
