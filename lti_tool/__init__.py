@@ -28,13 +28,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from lti_tool import i18n, models
     from lti_tool.cache import init_cache
-    from lti_tool.db import db
+    from lti_tool.db import init_db
     from lti_tool.proxy import init_proxy
     from lti_tool.ratelimit import init_ratelimit
 
     models.load_all()
     import lti_tool.mail  # noqa: F401 - registers the mail task
-    db.init_app(app)
+    init_db(app)
     init_cache(app)
     init_ratelimit(app)
     i18n.init_app(app)

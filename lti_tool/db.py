@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
@@ -53,3 +54,22 @@ class TimestampMixin:
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def init_db(app: Flask) -> None:
+    """Bind ``db`` to ``app``; on SQLite, make every connection enforce foreign keys."""
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                sa.event.listen(engine, "connect", _enforce_foreign_keys)
+
+
+def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ships with foreign keys off, per connection: without this, ON DELETE CASCADE and
+    # every REFERENCES check silently do nothing in the embedded mode.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -26,11 +27,20 @@ def alembic_config() -> Config:
 
 
 def upgrade(revision: str = "heads") -> None:
-    command.upgrade(alembic_config(), revision)
+    _on_app_engine(command.upgrade, revision)
 
 
 def downgrade(revision: str) -> None:
-    command.downgrade(alembic_config(), revision)
+    _on_app_engine(command.downgrade, revision)
+
+
+def _on_app_engine(step: Callable[[Config, str], None], revision: str) -> None:
+    """Migrate through the app's own engine (its connect options and SQLite pragmas); the
+    environment switches SQLite's foreign keys off for the run and checks them afterwards."""
+    config = alembic_config()
+    with db.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
 
 
 def pending_migrations() -> set[str]:

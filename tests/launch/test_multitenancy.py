@@ -116,13 +116,7 @@ def test_deep_linking_picker_of_a_is_useless_from_b(client, two, app: Flask):
     assert response.status_code == 404
 
 
-def test_removing_one_platform_keeps_the_other(client, two, runner, database_url, request):
-    if database_url.startswith("sqlite"):
-        # Embedded mode does not switch on SQLite's foreign keys (PRAGMA foreign_keys=ON), so
-        # ON DELETE CASCADE does not run there. Strict: the test fails once that is fixed, as a
-        # reminder to drop this marker.
-        request.node.add_marker(pytest.mark.xfail(
-            strict=True, reason="SQLite foreign keys are off: 'platform remove' keeps courses"))
+def test_removing_one_platform_keeps_the_other(client, two, runner):
     a, b = two
     launched(client, a, "Course on A")
     launched(client, b, "Course on B")
