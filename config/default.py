@@ -35,6 +35,10 @@ PLATFORM_JWKS_TTL_SECONDS = 3600
 # Minimum seconds between two refetches of a platform's JWKS triggered by an unknown kid.
 PLATFORM_JWKS_REFETCH_SECONDS = 10
 
+# How long a server process reuses a platform registration it read (changes made through another
+# process, such as ``lti-tool platform remove``, reach running servers within this many seconds).
+REGISTRY_CACHE_SECONDS = 5
+
 # How long a rotated tool key stays published after it stopped signing.
 KEY_ROTATION_GRACE_DAYS = 7
 

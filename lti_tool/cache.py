@@ -33,6 +33,10 @@ class Cache(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every key that starts with ``prefix``."""
+        ...
+
 
 _TABLE: sa.Table = CacheEntry.__table__  # type: ignore[assignment]
 
@@ -104,6 +108,12 @@ class DatabaseCache:
         with self._engine().begin() as conn:
             conn.execute(table.delete().where(table.c.key == self.prefix + key))
 
+    def delete_prefix(self, prefix: str) -> None:
+        table = _TABLE
+        pattern = (self.prefix + prefix).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._engine().begin() as conn:
+            conn.execute(table.delete().where(table.c.key.like(pattern + "%", escape="\\")))
+
     def purge_expired(self) -> int:
         table = _TABLE
         with self._engine().begin() as conn:
@@ -139,9 +149,20 @@ class RedisCache:
     def delete(self, key: str) -> None:
         self.client.delete(self.prefix + key)
 
+    def delete_prefix(self, prefix: str) -> None:
+        pattern = "".join("\\" + c if c in "*?[]\\" else c for c in self.prefix + prefix) + "*"
+        batch: list[bytes] = []
+        for key in self.client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                self.client.delete(*batch)
+                batch.clear()
+        if batch:
+            self.client.delete(*batch)
+
 
 def init_cache(app: Flask) -> None:
-    url = app.config.get("REDIS_URL")
+    url = app.config["REDIS_URL"]
     app.extensions["ritmo_cache"] = RedisCache(url) if url else DatabaseCache()
 
 

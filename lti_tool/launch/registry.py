@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from lti_tool.db import db
 from lti_tool.errors import Conflict, InvalidInput, NotFound
+from lti_tool.launch import memo
 from lti_tool.launch.models import Deployment, Platform, PlatformStatus
 
 
@@ -121,6 +122,8 @@ def list_platforms() -> list[PlatformSummary]:
 def remove_platform(platform_id: int) -> None:
     db.session.delete(get_platform(platform_id))
     db.session.commit()
+    # Its users and courses are gone: no launch may reuse what a launch remembered of them.
+    memo.forget_platform(platform_id)
 
 
 def set_status(platform_id: int, status: PlatformStatus) -> Platform:

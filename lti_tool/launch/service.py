@@ -10,7 +10,7 @@ from flask import g
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow
-from lti_tool.launch import registry, roles
+from lti_tool.launch import memo, registry, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.programmes import service as programmes
 
@@ -31,14 +31,40 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def record_launch(platform_id: int, claims: dict[str, Any]) -> LaunchContext:
-    """Upsert everything the launch tells us and return the context the session will carry."""
+def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> LaunchContext:
+    """Upsert everything the launch tells us and return the context the session will carry.
+
+    A returning user whose claims are those of their last launch (within the ``last_seen_at``
+    resolution) changes nothing: the remembered context is returned without touching the database.
+    ``scope`` names the registration in the shared cache (``PlatformRegistration.scope``).
+    """
+    sub = _sub(claims)
+    claims_digest = memo.digest(claims)
+    remembered = memo.recall(scope, sub, claims_digest)
+    if remembered is not None:
+        return remembered
+    ctx = _upsert_all(platform_id, sub, claims)
+    memo.remember(scope, sub, claims_digest, ctx, int(LAST_SEEN_RESOLUTION.total_seconds()))
+    return ctx
+
+
+def _sub(claims: dict[str, Any]) -> str:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        # Anonymous launches carry no sub; Ritmo needs a person to mentor or be mentored.
+        from lti_tool.launch.security import ANONYMOUS_DETAIL, LaunchRejected
+
+        raise LaunchRejected("launch: no sub claim", ANONYMOUS_DETAIL)
+    return sub
+
+
+def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> LaunchContext:
     lis_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
     custom = _dict(claims.get(CLAIM + "custom"))
     presentation = _dict(claims.get(CLAIM + "launch_presentation"))
     locale = _text(claims.get("locale")) or _text(presentation.get("locale"))
 
-    user = _upsert_user(platform_id, claims, locale)
+    user = _upsert_user(platform_id, sub, claims, locale)
     course = _upsert_course(platform_id, claims)
     link = _upsert_resource_link(course, claims) if course else None
     role = roles.course_role(lis_roles)
@@ -75,13 +101,7 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = True
 
 
-def _upsert_user(platform_id: int, claims: dict[str, Any], locale: str | None) -> User:
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
-        # Anonymous launches carry no sub; Ritmo needs a person to mentor or be mentored.
-        from lti_tool.launch.security import ANONYMOUS_DETAIL, LaunchRejected
-
-        raise LaunchRejected("launch: no sub claim", ANONYMOUS_DETAIL)
+def _upsert_user(platform_id: int, sub: str, claims: dict[str, Any], locale: str | None) -> User:
     user = db.session.execute(
         sa.select(User).where(User.platform_id == platform_id, User.sub == sub)
     ).scalar_one_or_none()

@@ -1,18 +1,137 @@
-"""pylti1p3's view of our platform registry: registrations and deployments read from the database."""
+"""pylti1p3's view of our platform registry: registrations and deployments read from the database.
+
+Every login and launch needs its platform's registration, and registrations change a few times a
+year: each process keeps an immutable snapshot of the ones it used for ``REGISTRY_CACHE_SECONDS``.
+A change committed in this process drops the snapshots at once; other processes see it within that
+many seconds (``lti-tool platform remove`` on a running server, for instance).
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import orm
+from sqlalchemy import event, orm
 
 from lti_tool.db import db
 from lti_tool.launch import keys
-from lti_tool.launch.models import Platform
+from lti_tool.launch.models import Deployment, Platform, PlatformStatus
+
+
+@dataclass(frozen=True)
+class PlatformSnapshot:
+    """What logins and launches read of a registration, detached from any database session."""
+
+    id: int
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    token_audience: str | None
+    status: PlatformStatus
+    accept_first_deployment: bool
+    deployment_ids: frozenset[str]
+    created_at: datetime
+
+    @property
+    def scope(self) -> str:
+        """Names this registration in shared caches: a platform removed and registered again, or
+        another database behind the same Redis, never shares entries with this one."""
+        return f"{self.id}-{int(self.created_at.timestamp() * 1_000_000)}"
+
+    @classmethod
+    def of(cls, platform: Platform) -> PlatformSnapshot:
+        return cls(
+            id=platform.id,
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.auth_token_url,
+            key_set_url=platform.key_set_url,
+            token_audience=platform.token_audience,
+            status=platform.status,
+            accept_first_deployment=platform.accept_first_deployment,
+            deployment_ids=frozenset(d.deployment_id for d in platform.deployments),
+            created_at=platform.created_at,
+        )
+
+
+# Bumped by every registry write this process commits; snapshots of an older generation are stale.
+_generation = 0
+_EXTENSION = "ritmo_registrations"
+
+
+@dataclass
+class _Cached:
+    snapshot: PlatformSnapshot | None  # None: no such registration (also worth remembering)
+    loaded_at: float
+    generation: int
+
+
+def _load(iss: str, client_id: str | None) -> PlatformSnapshot | None:
+    query = sa.select(Platform).options(orm.selectinload(Platform.deployments))
+    query = query.where(Platform.issuer == iss)
+    if client_id:
+        query = query.where(Platform.client_id == client_id)
+    rows = db.session.execute(query.limit(2)).scalars().all()
+    # Without a client id the issuer must name exactly one registration.
+    return PlatformSnapshot.of(rows[0]) if len(rows) == 1 else None
+
+
+def find_snapshot(iss: str, client_id: str | None) -> PlatformSnapshot | None:
+    """The registration for ``iss`` (and ``client_id``), at most ``REGISTRY_CACHE_SECONDS`` old."""
+    # Per application: two apps in one process (tests, the demo) have two databases.
+    cache: dict[tuple[str, str | None], _Cached] = current_app.extensions.setdefault(_EXTENSION, {})
+    key = (iss, client_id)
+    now = time.monotonic()
+    cached = cache.get(key)
+    if (
+        cached is not None
+        and cached.generation == _generation
+        and now - cached.loaded_at < current_app.config["REGISTRY_CACHE_SECONDS"]
+    ):
+        return cached.snapshot
+    generation = _generation
+    snapshot = _load(iss, client_id)
+    if len(cache) > 10_000:  # launches naming unknown issuers must not grow the process unbounded
+        cache.clear()
+    cache[key] = _Cached(snapshot, now, generation)
+    return snapshot
+
+
+def forget_snapshots() -> None:
+    global _generation
+    _generation += 1
+
+
+@event.listens_for(orm.Session, "after_flush")
+def _registry_flushed(session: orm.Session, _context: Any) -> None:
+    if any(
+        isinstance(instance, Platform | Deployment)
+        for instance in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info["registry_changed"] = True
+        forget_snapshots()
+
+
+@event.listens_for(orm.Session, "after_commit")
+def _registry_committed(session: orm.Session) -> None:
+    # Again at commit: another request may have reloaded the old rows between flush and commit.
+    if session.info.pop("registry_changed", False):
+        forget_snapshots()
+
+
+@event.listens_for(orm.Session, "after_rollback")
+def _registry_rolled_back(session: orm.Session) -> None:
+    session.info.pop("registry_changed", None)
 
 
 class PlatformRegistration(Registration):
@@ -22,9 +141,10 @@ class PlatformRegistration(Registration):
     launches never need it, and reading it costs a query and a PEM encoding.
     """
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformSnapshot) -> None:
         super().__init__()
         self.platform_id = platform.id
+        self.scope = platform.scope
         self.platform_status = platform.status
         self.accept_first_deployment = platform.accept_first_deployment
         self._signer: keys.SigningKey | None = None
@@ -53,28 +173,10 @@ class PlatformRegistration(Registration):
 
 
 class DatabaseToolConf(ToolConfAbstract):
-    """Every issuer may have many client ids (one per registration), so lookups always use both.
+    """Every issuer may have many client ids (one per registration), so lookups always use both."""
 
-    One instance serves one login or launch; it remembers the platforms it looked up, because
-    pylti1p3 asks for the same one again for the deployment check.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
-
-    def _platform(self, iss: str, client_id: str | None) -> Platform | None:
-        """Like :func:`registry.find_platform`, with the deployments loaded in the same query."""
-        key = (iss, client_id)
-        if key not in self._platforms:
-            query = sa.select(Platform).options(orm.joinedload(Platform.deployments))
-            query = query.where(Platform.issuer == iss)
-            if client_id:
-                query = query.where(Platform.client_id == client_id)
-            rows = db.session.execute(query).unique().scalars().all()
-            # Without a client id the issuer must name exactly one registration.
-            self._platforms[key] = rows[0] if len(rows) == 1 else None
-        return self._platforms[key]
+    def _platform(self, iss: str, client_id: str | None) -> PlatformSnapshot | None:
+        return find_snapshot(iss, client_id)
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -101,7 +203,7 @@ class DatabaseToolConf(ToolConfAbstract):
         return self._deployment(self._platform(iss, client_id), deployment_id)
 
     @staticmethod
-    def _deployment(platform: Platform | None, deployment_id: str) -> LtiDeployment | None:
-        if platform is None or all(d.deployment_id != deployment_id for d in platform.deployments):
+    def _deployment(platform: PlatformSnapshot | None, deployment_id: str) -> LtiDeployment | None:
+        if platform is None or deployment_id not in platform.deployment_ids:
             return None
         return LtiDeployment().set_deployment_id(deployment_id)

@@ -57,7 +57,8 @@ def launch() -> Response | str:
             platform_origin=check.platform_origin,
             target=request.form.get("lti_storage_target") or "_parent",
         )
-    ctx = record_launch(message.registration.platform_id, message.claims)
+    registration = message.registration
+    ctx = record_launch(registration.platform_id, message.claims, registration.scope)
     return router.respond(ctx, issue_token(ctx), message)
 
 

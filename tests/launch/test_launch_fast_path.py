@@ -1,0 +1,118 @@
+"""A returning user's login and launch: what is read and written, and what still invalidates it.
+
+Registrations are kept per process for a few seconds, and a relaunch with the claims of the last
+launch reuses what that launch wrote. Each shortcut must still see every change that matters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from lti_tool.accounts.models import Enrolment, User
+from lti_tool.db import db
+from lti_tool.launch import registry
+from lti_tool.launch.models import Platform, PlatformStatus
+from tests.lti_platform import INSTRUCTOR, launch, session_token, start_login
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """The SQL the app sends, without the embedded cache's own table (it stands in for Redis)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "cache_entry" not in statement:
+            seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def writes(seen: list[str]) -> list[str]:
+    return [s for s in seen if re.match(r"(INSERT|UPDATE|DELETE)\b", s)]
+
+
+def me(client, response) -> dict:
+    token = session_token(response.get_data(as_text=True))
+    return client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+
+
+def test_relaunch_with_the_same_claims_writes_nothing(app, client, platform):
+    first = launch(client, platform)
+    assert first.status_code == 200
+    with statements(app) as seen:
+        again = launch(client, platform)
+    assert again.status_code == 200
+    assert writes(seen) == []
+    assert not any(re.search(r'\bFROM (platform|"user"|enrolment|course)\b', s) for s in seen), seen
+    # The session the shortcut hands out names the same person, course and role.
+    assert me(client, again) == me(client, first)
+
+
+def test_a_changed_claim_takes_the_full_path(app, client, platform):
+    launch(client, platform)
+    response = launch(client, platform, name="Ada King", roles=[INSTRUCTOR])
+    assert response.status_code == 200
+    assert me(client, response)["role"] == "coordinator"
+    user = db.session.execute(sa.select(User)).scalar_one()
+    assert user.name == "Ada King"
+    enrolment = db.session.execute(sa.select(Enrolment)).scalar_one()
+    assert enrolment.role.value == "coordinator"
+
+
+def test_another_person_is_not_served_the_first_ones_context(client, platform):
+    launch(client, platform)
+    response = launch(client, platform, sub="user-2")
+    assert me(client, response)["user"]["sub"] == "user-2"
+    assert db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() == 2
+
+
+def test_second_login_does_not_read_the_registry(app, client, platform):
+    start_login(client, platform)
+    with statements(app) as seen:
+        start_login(client, platform)
+    assert seen == []
+
+
+def test_registry_change_in_this_process_is_seen_at_once(client, platform):
+    launch(client, platform)
+    registry.set_status(registry.find_platform(platform.issuer, platform.client_id).id,
+                        PlatformStatus.DISABLED)
+    response = client.get("/lti/login", query_string={
+        "iss": platform.issuer, "client_id": platform.client_id, "login_hint": "u",
+        "target_link_uri": "http://127.0.0.1:5000/lti/launch"})
+    assert response.status_code == 403
+
+
+def test_registry_change_from_another_process_is_seen_within_the_setting(app, client, platform):
+    start_login(client, platform)
+    # Another process (the CLI, another server) disables the platform: no ORM event reaches us.
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(Platform).values(status=PlatformStatus.DISABLED))
+    assert launch(client, platform).status_code == 200  # within REGISTRY_CACHE_SECONDS
+    app.config["REGISTRY_CACHE_SECONDS"] = 0
+    response = client.get("/lti/login", query_string={
+        "iss": platform.issuer, "client_id": platform.client_id, "login_hint": "u",
+        "target_link_uri": "http://127.0.0.1:5000/lti/launch"})
+    assert response.status_code == 403
+
+
+def test_platform_registered_again_starts_afresh(client, platform):
+    first = launch(client, platform)
+    assert first.status_code == 200
+    registry.remove_platform(registry.find_platform(platform.issuer, platform.client_id).id)
+    registry.add_platform(platform.registration())
+    again = launch(client, platform)
+    assert again.status_code == 200
+    # The user row of the first registration went with it; the relaunch made (and names) a new one.
+    user = db.session.execute(sa.select(User)).scalar_one()
+    assert me(client, again)["user"]["id"] == user.id
