@@ -71,3 +71,73 @@ MAIL_FROM = "Ritmo <no-reply@ritmo.invalid>"
 
 # Stop the server when the database is behind the migrations.
 REQUIRE_MIGRATED_DATABASE = True
+
+# Trusted reverse proxies in front of Ritmo (``X-Forwarded-*`` hops to believe); 0 trusts none.
+PROXY_FIX = 0
+
+# Extra Celery settings merged over Ritmo's own (JSON object in the environment).
+CELERY_CONFIG: dict[str, object] = {}
+
+# -- the LMS side (launch, registration, deep linking) ---------------------------------------------
+
+# Name and description the LMS shows for Ritmo (dynamic registration, Canvas configuration JSON).
+TOOL_NAME = "Ritmo"
+TOOL_DESCRIPTION = (
+    "E-mentoring inside the course: matching mentors and mentees, goals and milestones, "
+    "conversations, meetings and webinars."
+)
+
+# Canvas ``privacy_level``: "public" shares name and e-mail (what mentoring needs); "anonymous" only sub.
+CANVAS_PRIVACY_LEVEL = "public"
+
+# Address prefixes of the LMSs allowed to register dynamically (comma-separated); empty allows any.
+REGISTRATION_ALLOWED_ISSUERS: list[str] = []
+
+# How long the deep-linking content picker stays usable after the LMS opened it.
+DEEP_LINKING_TTL_SECONDS = 3600
+
+# -- rate limits (requests per minute; per client address, or per person where signed in) -------
+
+# Off only for load tests: limits are shared by every server process through Redis.
+RATELIMIT_ENABLED = True
+RATELIMIT_LOGIN = 600
+RATELIMIT_LAUNCH = 600
+RATELIMIT_REGISTER = 20
+# Threads, posts, replies and meeting changes, per person.
+RATELIMIT_POSTING = 10
+# Chat messages, per person.
+RATELIMIT_CHAT = 30
+
+# -- conversations, content, webinars, notifications ------------------------------------------------
+
+# How often a waiting chat poll looks for news, and the longest it waits before answering "nothing new".
+CHAT_CHECK_INTERVAL_SECONDS = 1.0
+CHAT_MAX_WAIT_SECONDS = 25.0
+
+# Largest training-content upload accepted, in bytes (25 MiB).
+CONTENT_UPLOAD_MAX_BYTES = 25 * 1024 * 1024
+
+# Where generated Jitsi Meet rooms live; a self-hosted Jitsi's address also becomes an accepted host.
+WEBINAR_JITSI_BASE_URL = "https://meet.jit.si"
+
+# Host names of your BigBlueButton servers (comma-separated); join addresses elsewhere are refused.
+WEBINAR_BBB_HOSTS: list[str] = []
+
+# Hour (UTC) at which the daily e-mail digest goes out.
+NOTIFICATIONS_DIGEST_HOUR_UTC = 7
+
+# -- grade delivery (AGS) ----------------------------------------------------------------------------
+
+# How often the safety-net sweep looks for scores that are due (new, retrying, or left by a dead worker).
+GRADES_SWEEP_SECONDS = 10.0
+# Scores claimed per round, parallel requests per platform, and how long a claim holds.
+GRADES_BATCH_SIZE = 200
+GRADES_DELIVERY_THREADS = 8
+GRADES_LEASE_SECONDS = 120
+# Retries back off exponentially from the base up to the cap; after MAX_ATTEMPTS (about a day of
+# retries at the cap) a score waits for a person to look at it.
+GRADES_BACKOFF_BASE_SECONDS = 2.0
+GRADES_BACKOFF_CAP_SECONDS = 900.0
+GRADES_MAX_ATTEMPTS = 100
+# A delivery job hands over after this long, so one platform cannot hold a worker forever.
+GRADES_JOB_TIME_BUDGET_SECONDS = 60.0

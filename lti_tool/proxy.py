@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def init_proxy(app: Flask) -> None:
-    hops = int(app.config.get("PROXY_FIX", 0) or 0)
+    hops = int(app.config["PROXY_FIX"])
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops

@@ -16,7 +16,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def hit(bucket: str, per_minute: int) -> None:
     """Count one hit for ``bucket`` in the current minute; raise 429 past ``per_minute``."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not current_app.config["RATELIMIT_ENABLED"]:
         return
     window = int(time.time() // 60)
     key = f"rl:{bucket}:{window}"
@@ -26,14 +26,19 @@ def hit(bucket: str, per_minute: int) -> None:
         raise TooManyRequests(headers={"Retry-After": str(retry_after)})
 
 
-def limit(name: str, per_minute: int, key: Callable[[], str] | None = None) -> Callable[[F], F]:
-    """Limit a view per client address (or per ``key()``, e.g. the session's user)."""
+def limit(
+    name: str, per_minute: int | None = None, key: Callable[[], str] | None = None
+) -> Callable[[F], F]:
+    """Limit a view per client address (or per ``key()``, e.g. the session's user) to the
+    ``RATELIMIT_<NAME>`` setting. ``per_minute`` is not used: the setting, declared in
+    ``config/default.py``, is the one place for the number (older call sites still pass it)."""
+    setting = f"RATELIMIT_{name.upper()}"
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             who = key() if key else (request.remote_addr or "unknown")
-            hit(f"{name}:{who}", current_app.config.get(f"RATELIMIT_{name.upper()}", per_minute))
+            hit(f"{name}:{who}", current_app.config[setting])
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -72,5 +77,5 @@ class RedisCounter:
 
 
 def init_ratelimit(app: Any) -> None:
-    url = app.config.get("REDIS_URL")
+    url = app.config["REDIS_URL"]
     app.extensions["ritmo_counter"] = RedisCounter(url) if url else MemoryCounter()

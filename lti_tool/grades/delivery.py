@@ -25,7 +25,7 @@ from lti_tool.accounts.models import Course, User
 from lti_tool.db import db, utcnow
 from lti_tool.grades import ags, tokens
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
-from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body, setting
+from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body
 from lti_tool.http import http_session
 from lti_tool.jobs import task
 from lti_tool.jobs.models import Job, JobState
@@ -34,16 +34,7 @@ from lti_tool.launch.models import Platform
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
-THREADS = 8
-LEASE_SECONDS = 120
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 900.0
-# About a day of retries at the cap: then a person should look at it.
-MAX_ATTEMPTS = 100
-# A delivery job hands over after this long, so one platform cannot hold a worker forever.
-JOB_TIME_BUDGET_SECONDS = 60.0
-SWEEP_SECONDS = 10.0
+# Batch sizes, threads, leases, backoff and the sweep interval are GRADES_* settings (config/default.py).
 FINISHED_JOBS_KEPT = timedelta(days=1)
 
 
@@ -78,7 +69,7 @@ def sweep_task(payload: dict[str, Any]) -> None:
         db.session.rollback()
         log.exception("grades sweep failed; trying again at the next interval")
     # Perpetual: always comes back (RetryLater neither counts an attempt nor ends the job).
-    interval = float(setting("GRADES_SWEEP_SECONDS", SWEEP_SECONDS))
+    interval = current_app.config["GRADES_SWEEP_SECONDS"]
     raise RetryLater("periodic sweep", utcnow() + timedelta(seconds=interval))
 
 
@@ -111,10 +102,10 @@ def _due() -> sa.ColumnElement[bool]:
 def deliver_platform(platform_id: int) -> int:
     """Deliver everything due for one platform; returns how many scores reached it."""
     started = time.monotonic()
-    budget = float(setting("GRADES_JOB_TIME_BUDGET_SECONDS", JOB_TIME_BUDGET_SECONDS))
+    budget = current_app.config["GRADES_JOB_TIME_BUDGET_SECONDS"]
     delivered = 0
     while True:
-        claimed = claim(platform_id, int(setting("GRADES_BATCH_SIZE", BATCH_SIZE)))
+        claimed = claim(platform_id, current_app.config["GRADES_BATCH_SIZE"])
         if not claimed:
             break
         outcomes = send(platform_id, claimed)
@@ -139,7 +130,7 @@ def claim(platform_id: int, limit: int) -> list[Claimed]:
     )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=ScoreOutbox, skip_locked=True)
-    lease = now + timedelta(seconds=float(setting("GRADES_LEASE_SECONDS", LEASE_SECONDS)))
+    lease = now + timedelta(seconds=current_app.config["GRADES_LEASE_SECONDS"])
     claimed = [
         Claimed(row.id, row.version, row.line_item_id, score_body(row, sub))
         for row, sub in db.session.execute(query).all()
@@ -191,7 +182,7 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
             return Outcome(c.id, c.version, False, error)
         return Outcome(c.id, c.version, True)
 
-    threads = int(setting("GRADES_DELIVERY_THREADS", THREADS))
+    threads = current_app.config["GRADES_DELIVERY_THREADS"]
     if len(ready) > 1 and threads > 1:
         outcomes.extend(_pool(threads).map(post, ready))
     else:
@@ -311,9 +302,9 @@ def _record_failures(outcomes: list[Outcome], now: Any) -> None:
             sa.select(ScoreOutbox).where(ScoreOutbox.id.in_([o.id for o in outcomes]))
         ).scalars()
     }
-    base = float(setting("GRADES_BACKOFF_BASE_SECONDS", BACKOFF_BASE_SECONDS))
-    cap = float(setting("GRADES_BACKOFF_CAP_SECONDS", BACKOFF_CAP_SECONDS))
-    max_attempts = int(setting("GRADES_MAX_ATTEMPTS", MAX_ATTEMPTS))
+    base = current_app.config["GRADES_BACKOFF_BASE_SECONDS"]
+    cap = current_app.config["GRADES_BACKOFF_CAP_SECONDS"]
+    max_attempts = current_app.config["GRADES_MAX_ATTEMPTS"]
     for outcome in outcomes:
         row = rows.get(outcome.id)
         if row is None:

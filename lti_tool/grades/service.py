@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from lti_tool import audit
 from lti_tool.accounts.models import User
@@ -242,8 +241,3 @@ def retry(
         kick(platform_id)
     db.session.commit()
     return requeued
-
-
-def setting(name: str, default: Any) -> Any:
-    """A grades setting (``LTI_TOOL_GRADES_*``), with the shipped default."""
-    return current_app.config.get(name, default)

@@ -26,8 +26,6 @@ from lti_tool.mail import send_email
 from lti_tool.notifications.models import EmailMode, EmailPreference, EmailState, Notification
 
 DEFAULT_MODE = EmailMode.IMMEDIATE
-#: Hour (UTC) at which the daily digest goes out, unless ``NOTIFICATIONS_DIGEST_HOUR_UTC`` says otherwise.
-DIGEST_HOUR_UTC = 7
 DIGEST_TASK = "notifications.digest"
 NOTIFICATIONS_PAGE_SIZE = 30
 SUBJECT_MAX = 255
@@ -146,7 +144,7 @@ def absolute_link(link: str | None) -> str | None:
 
 
 def _base_url() -> str:
-    return str(current_app.config.get("BASE_URL", "")).rstrip("/")
+    return str(current_app.config["BASE_URL"])
 
 
 def _send(
@@ -197,7 +195,7 @@ def _send(
 
 def next_digest_at(now: datetime | None = None) -> datetime:
     now = now or utcnow()
-    hour = int(current_app.config.get("NOTIFICATIONS_DIGEST_HOUR_UTC", DIGEST_HOUR_UTC))
+    hour = int(current_app.config["NOTIFICATIONS_DIGEST_HOUR_UTC"])
     at = datetime.combine(now.date(), time(hour=hour), tzinfo=UTC)
     return at if at > now else at + timedelta(days=1)
 

@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 
 from lti_tool.errors import InvalidInput, RitmoError
 
-DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 MAX_NAME_CHARS = 120
 
@@ -75,7 +74,7 @@ class StoredFile:
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("CONTENT_UPLOAD_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    return int(current_app.config["CONTENT_UPLOAD_MAX_BYTES"])
 
 
 def upload_dir() -> Path:

@@ -71,8 +71,6 @@ VISIT_TOUCH = timedelta(minutes=2)
 CHAT_EMAIL_DELAY = timedelta(minutes=10)
 CHAT_EMAIL_TASK = "conversations.chat_reminder"
 ANNOUNCE_TASK = "conversations.announce"
-POSTS_PER_MINUTE = 10
-CHAT_PER_MINUTE = 30
 
 
 @dataclass
@@ -1039,20 +1037,17 @@ def my_spaces(ctx: LaunchContext) -> list[Match]:
     return list(db.session.execute(query.order_by(Match.id)).scalars())
 
 
-#: Longest a chat poll waits for news before answering "nothing new".
-CHAT_MAX_WAIT_SECONDS = 25.0
-CHAT_CHECK_INTERVAL_SECONDS = 1.0
-
-
 def wait_for_chat(
     match_id: int,
     since: ChatState | None,
     known_etag: str | None,
     wait_seconds: float,
-    check_interval: float = CHAT_CHECK_INTERVAL_SECONDS,
-    max_wait: float = CHAT_MAX_WAIT_SECONDS,
+    *,
+    check_interval: float,
+    max_wait: float,
 ) -> tuple[ChatState, bool]:
-    """Wait until the chat differs from what the caller has (cursor or ETag), or time runs out.
+    """Wait until the chat differs from what the caller has (cursor or ETag), or time runs out
+    (``max_wait`` at most), looking every ``check_interval`` seconds.
 
     Returns the state and whether it changed. Between checks the connection goes back to the pool,
     so a waiting poll holds no database resources.

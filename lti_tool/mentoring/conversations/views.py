@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.launch.session import current_context, current_token, login_required
@@ -111,7 +111,7 @@ def api_space(match_id: int) -> dict[str, Any]:
 
 @bp.post("/api/matches/<int:match_id>/threads")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def api_new_thread(match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.NewThreadSchema().load(request.get_json(silent=True) or {})
     ctx = current_context()
@@ -132,7 +132,7 @@ def api_forum() -> dict[str, Any]:
 
 @bp.post("/api/forum/threads")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def api_new_forum_thread() -> tuple[dict[str, Any], int]:
     data = schemas.NewThreadSchema().load(request.get_json(silent=True) or {})
     ctx = current_context()
@@ -164,7 +164,7 @@ def api_thread(thread_id: int) -> dict[str, Any]:
 
 @bp.post("/api/threads/<int:thread_id>/posts")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def api_reply(thread_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ReplySchema().load(request.get_json(silent=True) or {})
     post = service.reply(
@@ -175,7 +175,7 @@ def api_reply(thread_id: int) -> tuple[dict[str, Any], int]:
 
 @bp.patch("/api/posts/<int:post_id>")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def api_edit(post_id: int) -> dict[str, Any]:
     data = schemas.EditSchema().load(request.get_json(silent=True) or {})
     post = service.edit_post(current_context(), post_id, body=data["body"], links=data["links"])
@@ -217,8 +217,8 @@ def api_chat(match_id: int) -> Response:
         since,
         known,
         args["wait"],
-        check_interval=float(_config("CHAT_CHECK_INTERVAL_SECONDS", service.CHAT_CHECK_INTERVAL_SECONDS)),
-        max_wait=float(_config("CHAT_MAX_WAIT_SECONDS", service.CHAT_MAX_WAIT_SECONDS)),
+        check_interval=current_app.config["CHAT_CHECK_INTERVAL_SECONDS"],
+        max_wait=current_app.config["CHAT_MAX_WAIT_SECONDS"],
     )
     if not changed and known is not None:
         response = Response(status=304)
@@ -237,12 +237,6 @@ def api_chat(match_id: int) -> Response:
     return response
 
 
-def _config(name: str, default: object) -> Any:
-    from flask import current_app
-
-    return current_app.config.get(name, default)
-
-
 @bp.get("/api/matches/<int:match_id>/chat/older")
 @login_required
 def api_chat_older(match_id: int) -> dict[str, Any]:
@@ -253,7 +247,7 @@ def api_chat_older(match_id: int) -> dict[str, Any]:
 
 @bp.post("/api/matches/<int:match_id>/chat")
 @login_required
-@limit("chat", per_minute=service.CHAT_PER_MINUTE, key=_me)
+@limit("chat", key=_me)
 def api_send_chat(match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ChatSchema().load(request.get_json(silent=True) or {})
     message = service.send_chat(current_context(), match_id, data["body"])
@@ -351,7 +345,7 @@ def space_page(match_id: int) -> str:
 
 @bp.post("/matches/<int:match_id>/threads")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def new_thread_form(match_id: int) -> Response:
     data = schemas.NewThreadSchema().load(_form_payload(request.form, "title", "body"))
     ctx = current_context()
@@ -378,7 +372,7 @@ def forum_page() -> str:
 
 @bp.post("/forum/threads")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def new_forum_thread_form() -> Response:
     data = schemas.NewThreadSchema().load(_form_payload(request.form, "title", "body", "kind"))
     ctx = current_context()
@@ -405,7 +399,7 @@ def thread_page(thread_id: int) -> str:
 
 @bp.post("/threads/<int:thread_id>/reply")
 @login_required
-@limit("posting", per_minute=service.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def reply_form(thread_id: int) -> Response:
     data = schemas.ReplySchema().load(_form_payload(request.form, "body", "parent_id"))
     post = service.reply(
@@ -442,7 +436,7 @@ def revisions_page(post_id: int) -> str:
 
 @bp.post("/matches/<int:match_id>/chat")
 @login_required
-@limit("chat", per_minute=service.CHAT_PER_MINUTE, key=_me)
+@limit("chat", key=_me)
 def chat_form(match_id: int) -> Response:
     data = schemas.ChatSchema().load({"body": request.form.get("body", "")})
     service.send_chat(current_context(), match_id, data["body"])

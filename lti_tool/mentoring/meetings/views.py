@@ -67,7 +67,7 @@ def api_list(match_id: int) -> dict[str, Any]:
 
 @bp.post("/api/matches/<int:match_id>/meetings")
 @login_required
-@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def api_propose(match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ProposeSchema().load(request.get_json(silent=True) or {})
     meeting = service.propose(current_context(), match_id, **data)
@@ -91,7 +91,7 @@ def api_accept(meeting_id: int) -> dict[str, Any]:
 
 @bp.post("/api/meetings/<int:meeting_id>/reschedule")
 @login_required
-@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def api_reschedule(meeting_id: int) -> dict[str, Any]:
     data = schemas.RescheduleSchema().load(request.get_json(silent=True) or {})
     meeting = service.reschedule(current_context(), meeting_id, **data)
@@ -141,7 +141,7 @@ def meetings_page(match_id: int) -> str:
 
 @bp.post("/matches/<int:match_id>/meetings/new")
 @login_required
-@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def propose_form(match_id: int) -> Response:
     form = request.form
     data = schemas.ProposeSchema().load(
@@ -187,7 +187,7 @@ def accept_form(meeting_id: int) -> Response:
 
 @bp.post("/meetings/<int:meeting_id>/reschedule")
 @login_required
-@limit("posting", per_minute=spaces.POSTS_PER_MINUTE, key=_me)
+@limit("posting", key=_me)
 def reschedule_form(meeting_id: int) -> Response:
     data = schemas.RescheduleSchema().load(
         {"times": _form_times(request.form), "timezone": request.form.get("timezone") or "UTC"}

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from lti_tool.errors import InvalidInput
 from lti_tool.mentoring.webinars.models import JoinProvider
 
-DEFAULT_JITSI_BASE_URL = "https://meet.jit.si"
 ROOM_TOKEN_BYTES = 12
 
 # Host suffixes per provider; a host matches when it is the suffix or ends with "." + suffix.
@@ -39,7 +38,7 @@ def _host_matches(host: str, suffixes: tuple[str, ...]) -> bool:
 def allowed_hosts() -> dict[JoinProvider, tuple[str, ...]]:
     """The built-in hosts plus the installation's (``WEBINAR_BBB_HOSTS``, ``WEBINAR_JITSI_BASE_URL``)."""
     hosts = dict(JOIN_HOSTS)
-    bbb = current_app.config.get("WEBINAR_BBB_HOSTS") or ()
+    bbb = current_app.config["WEBINAR_BBB_HOSTS"]
     hosts[JoinProvider.BIGBLUEBUTTON] = tuple(h.lower() for h in bbb)
     jitsi_host = urlsplit(jitsi_base_url()).hostname or ""
     hosts[JoinProvider.JITSI] = (*hosts[JoinProvider.JITSI], jitsi_host.lower())
@@ -47,7 +46,7 @@ def allowed_hosts() -> dict[JoinProvider, tuple[str, ...]]:
 
 
 def jitsi_base_url() -> str:
-    return str(current_app.config.get("WEBINAR_JITSI_BASE_URL") or DEFAULT_JITSI_BASE_URL).rstrip("/")
+    return str(current_app.config["WEBINAR_JITSI_BASE_URL"]).rstrip("/")
 
 
 def generate_jitsi_room(title: str) -> str:
