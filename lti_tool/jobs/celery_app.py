@@ -1,7 +1,8 @@
 """Celery integration for production (``JOBS_BACKEND="celery"``).
 
 The durable ``job`` table stays the source of truth: a beat schedule sends ``ritmo.dispatch`` about
-every second; dispatch claims due jobs (with their lease, as the in-process runner does) and sends one
+every second, and ``ritmo.arm_periodic`` once per period of each periodic task (``periodic.py``).
+Dispatch claims due jobs (with their lease, as the in-process runner does) and sends one
 ``ritmo.run_job`` task per job id, which runs the very same task function. A lost broker message or a
 dead worker only delays a job until its lease runs out; nothing is lost.
 
@@ -17,16 +18,30 @@ from celery import Celery
 from flask import Flask
 
 from lti_tool.db import db
+from lti_tool.jobs import periodic
 from lti_tool.jobs.runner import claim_due_jobs, run_job
 
 DISPATCH_INTERVAL_SECONDS = 1.0
 DISPATCH_BATCH = 200
 DISPATCH_TASK = "ritmo.dispatch"
 RUN_JOB_TASK = "ritmo.run_job"
+ARM_TASK = "ritmo.arm_periodic"
+
+
+def beat_entries(schedule: tuple[periodic.Periodic, ...]) -> dict[str, dict[str, Any]]:
+    """Celery beat entries for the periodic tasks (the in-process runner reads the same schedule)."""
+    return {
+        f"ritmo-periodic:{period.task}": {
+            "task": ARM_TASK,
+            "schedule": period.every.total_seconds(),
+            "args": (period.task,),
+        }
+        for period in schedule
+    }
 
 
 def broker_url(app: Flask) -> str:
-    url = app.config.get("CELERY_BROKER_URL") or app.config.get("REDIS_URL")
+    url = app.config["CELERY_BROKER_URL"] or app.config["REDIS_URL"]
     if not url:
         raise RuntimeError(
             "JOBS_BACKEND is 'celery' but no broker is set: set LTI_TOOL_CELERY_BROKER_URL or "
@@ -46,9 +61,10 @@ def make_celery(app: Flask, **conf: Any) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={
             "ritmo-dispatch": {"task": DISPATCH_TASK, "schedule": DISPATCH_INTERVAL_SECONDS},
+            **beat_entries(periodic.SCHEDULE),
         },
     )
-    celery.conf.update(app.config.get("CELERY_CONFIG") or {})
+    celery.conf.update(app.config["CELERY_CONFIG"])
     celery.conf.update(conf)
 
     @celery.task(name=DISPATCH_TASK, shared=False)
@@ -62,6 +78,17 @@ def make_celery(app: Flask, **conf: Any) -> Celery:
         for job_id in ids:
             run_job_task.delay(job_id)
         return len(ids)
+
+    @celery.task(name=ARM_TASK, shared=False)
+    def arm(task_name: str) -> bool:
+        """Beat's half of a periodic task: arm its job row; ``dispatch`` runs it within a second."""
+        with app.app_context():
+            try:
+                armed = periodic.arm(periodic.by_task(task_name))
+                db.session.commit()
+                return armed
+            finally:
+                db.session.remove()
 
     @celery.task(name=RUN_JOB_TASK, shared=False)
     def run_job_task(job_id: int) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
 
 from lti_tool.db import db, utcnow
+from lti_tool.jobs import periodic
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import TASKS, RetryLater
 
@@ -119,11 +120,14 @@ def drain(max_rounds: int = 1000, task_names: list[str] | None = None) -> int:
 
 
 class InlineRunner:
-    """A daemon thread polling the job table: the embedded mode's worker."""
+    """A daemon thread polling the job table: the embedded mode's worker, and its scheduler of
+    periodic tasks (what Celery beat does in production)."""
 
     def __init__(self, app: Flask, poll_seconds: float = 0.5):
         self.app = app
         self.poll_seconds = poll_seconds
+        self.schedule: tuple[periodic.Periodic, ...] = periodic.SCHEDULE
+        self._next_arm: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ritmo-jobs", daemon=True)
 
@@ -140,9 +144,21 @@ class InlineRunner:
             ran = 0
             try:
                 with self.app.app_context():
+                    self.arm_periodic()
                     ran = run_due_jobs()
                     db.session.remove()
             except Exception:
                 log.exception("job runner round failed")
             if not ran:
                 self._stop.wait(self.poll_seconds)
+
+    def arm_periodic(self, now: datetime | None = None) -> None:
+        """Arm each periodic task whose period began since this runner last did (a write once
+        per period, not once per poll)."""
+        now = now or utcnow()
+        due = [p for p in self.schedule if self._next_arm.get(p.task, now) <= now]
+        for period in due:
+            periodic.arm(period, now)
+            self._next_arm[period.task] = periodic.period_start(period, now) + period.every
+        if due:
+            db.session.commit()
