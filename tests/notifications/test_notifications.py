@@ -70,22 +70,20 @@ def test_off_means_no_mail(app, world: World, mailbox: Mailbox) -> None:
 
 
 def test_daily_digest_collects_everything_in_one_mail(app, world: World, mailbox: Mailbox) -> None:
-    from lti_tool.mentoring.meetings import ics
+    from lti_tool import ics
 
     service.set_email_mode(world.mentee.id, EmailMode.DIGEST)
-    invite = ics.calendar(
-        method="REQUEST",
+    starts_at = utcnow() + timedelta(days=2)
+    event = ics.Event(
         uid="u@ritmo",
         sequence=0,
-        starts_at=utcnow() + timedelta(days=2),
-        duration=timedelta(minutes=30),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30),
         summary="Call",
-        description="",
         location="https://meet.jit.si/x",
-        organiser=ics.Attendee("Marta", "marta@example.org"),
-        attendees=[],
-        stamp=utcnow(),
+        organizer=ics.Person("marta@example.org", "Marta"),
     )
+    invite = ics.calendar(event, method=ics.Method.REQUEST, stamp=utcnow())
     service.notify(world.mentee.id, "post", "New reply", "first")
     service.notify(world.mentee.id, "meeting", "Meeting confirmed", "second", ics=invite)
     db.session.commit()

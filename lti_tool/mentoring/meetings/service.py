@@ -13,13 +13,16 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
+from lti_tool import ics
 from lti_tool import text as usertext
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
@@ -29,7 +32,6 @@ from lti_tool.jobs import enqueue, task
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations import history
 from lti_tool.mentoring.conversations import service as spaces
-from lti_tool.mentoring.meetings import ics
 from lti_tool.mentoring.meetings.models import Meeting, MeetingSlot, MeetingStatus, VideoProvider
 from lti_tool.notifications import service as notifications
 
@@ -479,22 +481,23 @@ def invitation(meeting: Meeting, method: str = "REQUEST", members: list[User] | 
     description = _("Video: %(url)s", url=meeting.video_url)
     if meeting.agenda:
         description += "\n\n" + meeting.agenda
-    return ics.calendar(
-        method=method,
+    event = ics.Event(
         uid=meeting.ical_uid,
         sequence=meeting.sequence,
         starts_at=meeting.starts_at,
-        duration=timedelta(minutes=meeting.duration_minutes),
+        ends_at=meeting.starts_at + timedelta(minutes=meeting.duration_minutes),
         summary=meeting.title,
         description=description,
         location=meeting.video_url,
-        organiser=ics.Attendee(
-            organiser.display_name if organiser else "Ritmo", organiser.email if organiser else None
+        url=meeting.video_url,
+        # iTIP requires an organizer: one without an address is stood in for by Ritmo's own.
+        organizer=ics.Person(
+            (organiser.email if organiser else None) or parseaddr(current_app.config["MAIL_FROM"])[1],
+            organiser.display_name if organiser else "Ritmo",
         ),
-        attendees=[ics.Attendee(u.display_name, u.email) for u in members],
-        stamp=meeting.updated_at,
-        cancelled=method == "CANCEL",
+        attendees=[ics.Person(u.email, u.display_name) for u in members if u.email],
     )
+    return ics.calendar(event, method=ics.Method(method), stamp=meeting.updated_at)
 
 
 def invitation_for(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, str]:

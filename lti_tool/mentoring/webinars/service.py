@@ -13,6 +13,7 @@ import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from lti_tool import audit
+from lti_tool import audit, ics
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound, RitmoError
@@ -32,7 +33,7 @@ from lti_tool.mail import send_email
 from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus
 from lti_tool.mentoring.programmes.service import participant_for
-from lti_tool.mentoring.webinars import ics, providers, timezones
+from lti_tool.mentoring.webinars import providers, timezones
 from lti_tool.mentoring.webinars.access import Viewer, viewer
 from lti_tool.mentoring.webinars.models import (
     AttendanceSource,
@@ -47,6 +48,8 @@ from lti_tool.text import render_markdown
 
 #: The room opens this long before the start (people test their microphones).
 JOIN_OPENS_BEFORE = timedelta(minutes=15)
+#: The reminder calendars show before a webinar.
+ALARM_BEFORE = timedelta(minutes=15)
 #: Reminders go out this long before the start, each at most once per person.
 REMINDER_OFFSETS: dict[ReminderKind, timedelta] = {
     ReminderKind.DAY_BEFORE: timedelta(hours=24),
@@ -491,10 +494,11 @@ def calendar_text(
     webinar: Webinar, user: User | None, *, method: str = "REQUEST", cancelled: bool = False
 ) -> str:
     """The webinar's RFC 5545 text (the join address goes through Ritmo so attendance counts)."""
-    from email.utils import parseaddr
-
     organizer_name, organizer_email = parseaddr(current_app.config["MAIL_FROM"])
-    event = ics.CalendarEvent(
+    if cancelled or webinar.status is WebinarStatus.CANCELLED:
+        method = "CANCEL"
+    invited = user is not None and user.email and method == "REQUEST"
+    event = ics.Event(
         uid=_uid(webinar),
         sequence=webinar.ics_sequence,
         starts_at=webinar.starts_at,
@@ -503,13 +507,11 @@ def calendar_text(
         description=_("Join from your course through Ritmo: %(url)s", url=_page_url(webinar)),
         location=_page_url(webinar),
         url=_page_url(webinar),
-        organizer_email=organizer_email or None,
-        organizer_name=organizer_name or None,
-        attendee_email=user.email if user and method == "REQUEST" else None,
-        attendee_name=user.display_name if user and method == "REQUEST" else None,
-        cancelled=cancelled or webinar.status is WebinarStatus.CANCELLED,
+        organizer=ics.Person(organizer_email, organizer_name or None) if organizer_email else None,
+        attendees=[ics.Person(user.email, user.display_name)] if invited and user and user.email else [],
+        alarm_before=ALARM_BEFORE,
     )
-    return ics.calendar(event, now=utcnow(), method=method)
+    return ics.calendar(event, method=ics.Method(method), stamp=utcnow())
 
 
 def _zone_for_user(user: User, webinar: Webinar) -> str:

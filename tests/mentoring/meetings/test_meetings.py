@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from lti_tool import ics
 from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput
 from lti_tool.events import DomainEvent, _handlers, subscribe
 from lti_tool.jobs.runner import drain
-from lti_tool.mentoring.meetings import ics
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus, VideoProvider
 from lti_tool.mentoring.meetings.service import parse_local_time, video_link
 from tests.mentoring.conversations.factories import Mailbox, World

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from lti_tool import ics
 from lti_tool.db import utcnow
-from lti_tool.mentoring.webinars import ics
 from tests.mentoring.webinars.factory import api
 
 
@@ -88,7 +88,7 @@ def _unfold(text: str) -> list[str]:
 
 def test_ics_escapes_folds_and_uses_utc():
     title = "Mentoring, feedback; and \\ back-slashes — " + "è" * 60
-    event = ics.CalendarEvent(
+    event = ics.Event(
         uid="webinar-7@ritmo.example",
         sequence=2,
         starts_at=datetime(2027, 10, 31, 18, 0, tzinfo=UTC),
@@ -96,12 +96,11 @@ def test_ics_escapes_folds_and_uses_utc():
         summary=title,
         description="Line one\nLine two",
         location="https://ritmo.example/webinars/7",
-        organizer_email="ritmo@example.edu",
-        organizer_name="Ritmo",
-        attendee_email="nina@example.edu",
-        attendee_name='Nina "N" Rossi',
+        organizer=ics.Person("ritmo@example.edu", "Ritmo"),
+        attendees=[ics.Person("nina@example.edu", 'Nina "N" Rossi')],
+        alarm_before=timedelta(minutes=15),
     )
-    text = ics.calendar(event, now=datetime(2027, 10, 1, tzinfo=UTC))
+    text = ics.calendar(event, method=ics.Method.REQUEST, stamp=datetime(2027, 10, 1, tzinfo=UTC))
     lines = _unfold(text)
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
     assert "METHOD:REQUEST" in lines and "VERSION:2.0" in lines
@@ -114,7 +113,7 @@ def test_ics_escapes_folds_and_uses_utc():
         assert lines.count(begin) == lines.count(end) == 1
     cancel = _unfold(
         ics.calendar(
-            ics.CalendarEvent(**{**event.__dict__, "cancelled": True, "sequence": 3}), now=datetime.now(UTC)
+            ics.Event(**{**event.__dict__, "sequence": 3}), method=ics.Method.CANCEL, stamp=datetime.now(UTC)
         )
     )
     assert "METHOD:CANCEL" in cancel and "STATUS:CANCELLED" in cancel and "BEGIN:VALARM" not in cancel
