@@ -190,6 +190,12 @@ def list_meetings(ctx: LaunchContext, match_id: int) -> tuple[spaces.Space, list
     return space, meetings
 
 
+def my_matches(ctx: LaunchContext) -> list[spaces.Match]:
+    """The matches whose meetings the caller takes part in. Coordinators take part in none: they
+    look in through each match space instead (their list of spaces is the whole programme)."""
+    return [] if ctx.is_coordinator else spaces.my_spaces(ctx)
+
+
 def upcoming(match_id: int, limit: int = 3) -> list[Meeting]:
     """Confirmed or pending meetings that have not happened yet."""
     now = utcnow()

@@ -124,6 +124,17 @@ def api_invite(meeting_id: int) -> Response:
 # -- pages -----------------------------------------------------------------------------------------
 
 
+@bp.route("/meetings", methods=["GET", "POST"])
+@login_required
+def my_meetings_page() -> Response | str:
+    """Meetings belong to a match: with one match, go straight to its meetings; else pick one."""
+    matches = service.my_matches(current_context())
+    if len(matches) == 1:
+        url = url_for("meetings.meetings_page", match_id=matches[0].id, rs=current_token())
+        return cast(Response, redirect(url, code=303))
+    return render_template("meetings/mine.html", matches=matches)
+
+
 @bp.route("/matches/<int:match_id>/meetings", methods=["GET", "POST"])
 @login_required
 def meetings_page(match_id: int) -> str:

@@ -1,0 +1,115 @@
+"""The programme home links each role to the features it may use, and every link opens for that role."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.mentoring.conversations.factories import World, make_world
+
+# Page paths by feature; {p} is the programme id. The home links no others.
+LEARNER = {
+    "profile": "/programmes/{p}/profile",
+    "my match": "/programmes/{p}/my-match",
+    "conversations": "/spaces",
+    "meetings": "/meetings",
+    "goals": "/goals",
+}
+COORDINATOR = {
+    "settings": "/programmes/{p}/settings",
+    "questionnaire": "/programmes/{p}/questionnaire",
+    "milestones": "/goals/milestones",
+    "participants": "/programmes/{p}/participants",
+    "roster": "/programmes/{p}/roster",
+    "training gates": "/training/waiting",
+    "matching review": "/programmes/{p}/matching",
+    "progress (KPIs)": "/goals/progress",
+    "gradebook delivery": "/grades/deliveries",
+    "match spaces": "/spaces",
+}
+EVERYONE = {
+    "forum": "/forum",
+    "webinars": "/webinars",
+    "content": "/content",
+    "notifications": "/notifications",
+}
+
+
+class _Links(HTMLParser):
+    """The hrefs inside the home's feature navigation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "nav" and "features" in (found.get("class") or ""):
+            self.depth = 1
+        elif tag == "nav" and self.depth:
+            self.depth += 1
+        elif tag == "a" and self.depth and found.get("href"):
+            self.hrefs.append(found["href"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav" and self.depth:
+            self.depth -= 1
+
+
+def home_links(client, token: str) -> set[str]:
+    page = client.get("/programme", query_string={"rs": token})
+    assert page.status_code == 200
+    parser = _Links()
+    parser.feed(page.get_data(as_text=True))
+    for href in parser.hrefs:
+        # Same-origin paths without a token: ritmo.js adds the session when a link is followed.
+        assert href.startswith("/") and "rs=" not in href, href
+    return set(parser.hrefs)
+
+
+def paths(world: World, *groups: dict[str, str]) -> set[str]:
+    return {path.format(p=world.programme.id) for group in groups for path in group.values()}
+
+
+@pytest.fixture
+def world(app) -> World:
+    return make_world()
+
+
+def test_a_learner_sees_their_features_and_no_coordinator_pages(client, world: World) -> None:
+    links = home_links(client, world.token(world.mentee))
+    assert links == paths(world, LEARNER, EVERYONE)
+    assert not links & (paths(world, COORDINATOR) - paths(world, LEARNER))
+
+
+def test_a_coordinator_sees_the_programme_tools_and_no_learner_pages(client, world: World) -> None:
+    links = home_links(client, world.token(world.coordinator))
+    assert links == paths(world, COORDINATOR, EVERYONE)
+    assert not links & (paths(world, LEARNER) - paths(world, COORDINATOR))
+
+
+@pytest.mark.parametrize("who", ["mentor", "mentee", "coordinator"])
+def test_every_link_on_the_home_opens_for_that_person(client, world: World, who: str) -> None:
+    token = world.token(getattr(world, who))
+    for href in sorted(home_links(client, token)):
+        response = client.get(href, query_string={"rs": token})
+        if response.status_code == 303:  # e.g. "Meetings" goes straight to the only match's
+            location = urlsplit(response.headers["Location"])
+            assert "rs=" in location.query, "a redirect must keep the in-frame session"
+            response = client.get(location.path + "?" + location.query)
+        assert response.status_code == 200, (who, href, response.status_code)
+
+
+def test_coordinator_pages_stay_closed_to_learners(client, world: World) -> None:
+    token = world.token(world.mentee)
+    for path in sorted(paths(world, COORDINATOR) - paths(world, LEARNER)):
+        assert client.get(path, query_string={"rs": token}).status_code == 403, path
+
+
+def test_meetings_of_my_only_match_open_directly(client, world: World) -> None:
+    response = client.get("/meetings", query_string={"rs": world.token(world.mentee)})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == f"/matches/{world.match.id}/meetings"
