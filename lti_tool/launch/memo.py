@@ -42,24 +42,29 @@ def _key(scope: str, sub: str) -> str:
     return f"{PREFIX}{scope}:{hashlib.sha256(sub.encode()).hexdigest()[:32]}"
 
 
-def recall(scope: str, sub: str, claims_digest: str) -> LaunchContext | None:
-    """``scope`` names the registration (see ``PlatformSnapshot.scope``)."""
+def recall(scope: str, sub: str, claims_digest: str) -> tuple[LaunchContext, str | None] | None:
+    """The context and link target of the last launch, if it had these claims.
+
+    ``scope`` names the registration (see ``PlatformSnapshot.scope``).
+    """
     entry = cache().get(_key(scope, sub))
     if not entry or entry.get("digest") != claims_digest:
         return None
     values = dict(entry["context"])
     values["role"] = CourseRole(values["role"])
     values["lis_roles"] = tuple(values["lis_roles"])
-    return LaunchContext(**values)
+    return LaunchContext(**values), entry.get("target")
 
 
 def remember(
-    scope: str, sub: str, claims_digest: str, ctx: LaunchContext, ttl_seconds: int
+    scope: str, sub: str, claims_digest: str, ctx: LaunchContext, target: str | None,
+    ttl_seconds: int,
 ) -> None:
     context = asdict(ctx)
     context["role"] = ctx.role.value
     context["lis_roles"] = list(ctx.lis_roles)
-    cache().set(_key(scope, sub), {"digest": claims_digest, "context": context}, ttl_seconds)
+    entry = {"digest": claims_digest, "context": context, "target": target}
+    cache().set(_key(scope, sub), entry, ttl_seconds)
 
 
 def forget_platform(platform_id: int) -> None:

@@ -11,8 +11,6 @@ from typing import Any
 
 from flask import g, redirect, url_for
 
-from lti_tool.accounts.models import ResourceLink
-from lti_tool.db import db
 from lti_tool.launch.context import LaunchContext
 
 TargetHandler = Callable[[LaunchContext, str], Any]
@@ -38,15 +36,14 @@ def deep_linking_page(handler: Callable[[LaunchContext, Any], Any]) -> Callable[
     return handler
 
 
-def respond(ctx: LaunchContext, token: str, message: Any) -> Any:
+def respond(ctx: LaunchContext, token: str, message: Any, link_target: str | None) -> Any:
     g.launch_context = ctx
     g.session_token = token
     if message.is_deep_link_launch():
         if not _deep_linking:
             return redirect(url_for("programmes.home", rs=token), code=303)
         return _deep_linking[0](ctx, message)
-    link = db.session.get(ResourceLink, ctx.resource_link_id) if ctx.resource_link_id else None
-    name = (link.target if link and link.target else None) or DEFAULT_TARGET
+    name = link_target or DEFAULT_TARGET
     kind, _, argument = name.partition(":")
     handler = _targets.get(kind) or _targets[DEFAULT_TARGET]
     return handler(ctx, argument)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +32,14 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> LaunchContext:
+@dataclass(frozen=True)
+class RecordedLaunch:
+    context: LaunchContext
+    # What the resource link was placed for (``programme``, ``webinar:<id>``...), if anything.
+    link_target: str | None
+
+
+def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> RecordedLaunch:
     """Upsert everything the launch tells us and return the context the session will carry.
 
     A returning user whose claims are those of their last launch (within the ``last_seen_at``
@@ -42,10 +50,13 @@ def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> Launc
     claims_digest = memo.digest(claims)
     remembered = memo.recall(scope, sub, claims_digest)
     if remembered is not None:
-        return remembered
-    ctx = _upsert_all(platform_id, sub, claims)
-    memo.remember(scope, sub, claims_digest, ctx, int(LAST_SEEN_RESOLUTION.total_seconds()))
-    return ctx
+        return RecordedLaunch(*remembered)
+    recorded = _upsert_all(platform_id, sub, claims)
+    memo.remember(
+        scope, sub, claims_digest, recorded.context, recorded.link_target,
+        int(LAST_SEEN_RESOLUTION.total_seconds()),
+    )
+    return recorded
 
 
 def _sub(claims: dict[str, Any]) -> str:
@@ -58,7 +69,7 @@ def _sub(claims: dict[str, Any]) -> str:
     return sub
 
 
-def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> LaunchContext:
+def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedLaunch:
     lis_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
     custom = _dict(claims.get(CLAIM + "custom"))
     presentation = _dict(claims.get(CLAIM + "launch_presentation"))
@@ -87,7 +98,7 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> LaunchCon
     _commit_keeping_loaded()
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)
-    return ctx
+    return RecordedLaunch(ctx, link.target if link else None)
 
 
 def _commit_keeping_loaded() -> None:

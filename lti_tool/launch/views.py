@@ -58,8 +58,9 @@ def launch() -> Response | str:
             target=request.form.get("lti_storage_target") or "_parent",
         )
     registration = message.registration
-    ctx = record_launch(registration.platform_id, message.claims, registration.scope)
-    return router.respond(ctx, issue_token(ctx), message)
+    recorded = record_launch(registration.platform_id, message.claims, registration.scope)
+    ctx = recorded.context
+    return router.respond(ctx, issue_token(ctx), message, recorded.link_target)
 
 
 @bp.get("/lti/jwks")

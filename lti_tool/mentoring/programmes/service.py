@@ -80,19 +80,41 @@ def join_from_launch(ctx: LaunchContext) -> Participant:
 
 
 def home_overview(ctx: LaunchContext) -> dict[str, object]:
-    """What the programme home shows: the programme, the caller's part in it, and head counts."""
+    """What the programme home shows: the programme, the caller's part in it, and head counts.
+
+    Every launch opens this page, so the programme, the caller's participation and their user row
+    come in one query; only coordinators see (and pay for) the head counts.
+    """
     if ctx.course_id is None:
         raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
-    programme = programme_for_course(ctx.course_id)
-    me = participant_for(programme.id, ctx.user_id)
-    counts = dict(
-        db.session.execute(
-            sa.select(Participant.role, sa.func.count())
-            .where(Participant.programme_id == programme.id)
-            .group_by(Participant.role)
-        ).all()
-    )
-    user = db.session.get(User, ctx.user_id)
+    row = db.session.execute(
+        sa.select(Programme, Participant, User)
+        .select_from(Programme)
+        .join(User, User.id == ctx.user_id)
+        .outerjoin(
+            Participant,
+            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == ctx.user_id),
+        )
+        .where(Programme.course_id == ctx.course_id)
+        .order_by(Programme.id)
+        .limit(1)
+    ).first()
+    me: Participant | None
+    if row is not None:
+        programme, me, user = row
+    else:  # no programme yet (a course opened before its first launch committed one)
+        programme = programme_for_course(ctx.course_id)
+        me = participant_for(programme.id, ctx.user_id)
+        user = db.session.get_one(User, ctx.user_id)
+    counts: dict[ParticipantRole, int] = {}
+    if ctx.is_coordinator:
+        counts = dict(
+            db.session.execute(
+                sa.select(Participant.role, sa.func.count())
+                .where(Participant.programme_id == programme.id)
+                .group_by(Participant.role)
+            ).all()
+        )
     return {
         "programme": programme,
         "me": me,
