@@ -14,6 +14,12 @@ database (created here, migrated with ``lti-tool db upgrade``, the bench platfor
 process is the load generator and the platform (see ``bench/lti_driver.py``); it only contacts
 127.0.0.1 and stops by itself. Prints one JSON line per (server, concurrency) and a summary line.
 Budget (design.md section 6): Ritmo >= 1.5x the peer's launches/s and p99 < 150 ms at 32.
+
+``--phase`` says whose launches are measured (the peer writes nothing, so it is the same for it):
+``first`` (new users: every launch inserts its user, enrolment and participation), ``returning``
+(the default: every user launched before, but long enough ago that the launch memo expired, so
+each launch reads its rows and writes what changed) or ``relaunch`` (within minutes: the memo
+answers and the launch writes nothing).
 """
 
 from __future__ import annotations
@@ -41,13 +47,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.lti_driver import LOOPBACK, BenchPlatform, RunResult, Target, run  # noqa: E402
+from bench.lti_driver import LOOPBACK, USERS, BenchPlatform, RunResult, Target, run  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WORKERS = 2
 BUDGET_RATIO = 1.5
 BUDGET_P99_MS = 150.0
 BUDGET_CONCURRENCY = 32
+PHASES = ("first", "returning", "relaunch")
+# Ritmo's launch memos in Redis (its cache prefix + the memo's own).
+MEMO_PREFIX = "ritmo:launch-memo:"
 
 
 def free_port() -> int:
@@ -257,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="an existing database to connect to; a scratch one is created beside it")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument(
+        "--phase", choices=PHASES, default="returning",
+        help="first: every flow is a new user's first launch; returning: every user launched "
+             "before, long enough ago that nothing is remembered (rows exist, the launch memo "
+             "has expired); relaunch: users who launched minutes ago (the launch memo answers)")
     parser.add_argument("--ritmo-env", action="append", default=[], metavar="LTI_TOOL_X=VALUE",
                         help="extra setting for Ritmo (repeatable), to try a lever")
     args = parser.parse_args(argv)
@@ -284,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
             warm = run(platform, servers[name].target, 8, args.warmup)
             if warm.failures:
                 print(json.dumps({"warmup": name, **warm.summary()}), file=sys.stderr)
+        if "ritmo" in names and args.phase != "first":
+            # Every user of the population launches once, unmeasured: a programme under way.
+            seeded = run(platform, servers["ritmo"].target, 16, 600, flows=USERS)
+            print(json.dumps({"seeded": seeded.launches, "failures": seeded.failures}),
+                  file=sys.stderr)
+        fresh_users = iter(range(USERS, 10**9, 100_000))
         # Servers take turns in short slices at each level (the order rotating each round), so
         # noise from the shared machine falls on all of them alike.
         for concurrency in levels:
@@ -292,10 +312,15 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.rounds):
                 order = names[round_ % len(names):] + names[:round_ % len(names)]
                 for name in order:
+                    offset, population = names.index(name) * 500 + round_ * 97, USERS
+                    if args.phase == "first":  # users never seen before, every flow
+                        offset, population = next(fresh_users), 10**9
+                    elif args.phase == "returning" and name == "ritmo":
+                        delete_redis_prefix(args.redis_url, MEMO_PREFIX)
                     cpu = servers[name].cpu_seconds()
                     slices[name].append(run(
                         platform, servers[name].target, concurrency, args.seconds / args.rounds,
-                        user_offset=names.index(name) * 500 + round_ * 97,
+                        user_offset=offset, population=population,
                     ))
                     server_cpu[name] += servers[name].cpu_seconds() - cpu
             for name in names:
@@ -307,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                     round(server_cpu[name] / flows * 1000, 2) if flows else None
                 )
                 result["rounds"] = args.rounds
+                result["phase"] = args.phase
                 result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
                                       "worker_class": "gthread" if args.threads > 1 else "sync"}
                 results.append(result)
@@ -320,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         if "peer" in names:
             delete_redis_prefix(args.redis_url, peer_prefix)
         shutil.rmtree(workdir, ignore_errors=True)
-    summary = summarise(results)
+    summary = {**summarise(results), "phase": args.phase}
     print(json.dumps(summary), flush=True)
     return 0
 

@@ -295,20 +295,28 @@ class RunResult:
 
 
 def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: float,
-        user_offset: int = 0, on_error: Callable[[str], None] | None = None) -> RunResult:
-    """Drive ``concurrency`` virtual users for ``seconds``; every thread stops by itself."""
+        user_offset: int = 0, on_error: Callable[[str], None] | None = None,
+        population: int = USERS, flows: int | None = None) -> RunResult:
+    """Drive ``concurrency`` virtual users for ``seconds``; every thread stops by itself.
+
+    Flows launch as users ``user_offset + 1, + 2, ...`` modulo ``population``; with ``flows``, the
+    run also stops once that many flows have started (seeding every user once, for instance).
+    """
     deadline = time.perf_counter() + seconds
     lock = threading.Lock()
-    flows: list[float] = []
+    limit = user_offset + flows if flows is not None else None
+    flows_done: list[float] = []
     posts: list[float] = []
     errors: dict[str, int] = {}
     counter = [user_offset]
     done = [0]
 
-    def next_user() -> int:
+    def next_user() -> int | None:
         with lock:
+            if limit is not None and counter[0] >= limit:
+                return None
             counter[0] += 1
-            return counter[0] % USERS
+            return counter[0] % population
 
     def worker() -> None:
         browser = VirtualUser(platform, target)
@@ -318,6 +326,8 @@ def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: floa
         try:
             while time.perf_counter() < deadline:
                 user = next_user()
+                if user is None:
+                    break
                 started = time.perf_counter()
                 try:
                     post = browser.flow(user)
@@ -340,7 +350,7 @@ def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: floa
         finally:
             browser.close()
             with lock:
-                flows.extend(mine_f)
+                flows_done.extend(mine_f)
                 posts.extend(mine_p)
                 done[0] += mine_done[0]
 
@@ -356,7 +366,7 @@ def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: floa
         seconds=seconds,
         launches=done[0],
         failures=sum(errors.values()),
-        flow_latencies=flows,
+        flow_latencies=flows_done,
         launch_latencies=posts,
         errors=errors,
         client_cpu_seconds=time.process_time() - cpu_before,

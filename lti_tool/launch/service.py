@@ -13,7 +13,9 @@ from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink
 from lti_tool.db import db, utcnow
 from lti_tool.launch import memo, registry, roles
 from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.models import Platform
 from lti_tool.mentoring.programmes import service as programmes
+from lti_tool.mentoring.programmes.models import Participant, Programme
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -69,20 +71,67 @@ def _sub(claims: dict[str, Any]) -> str:
     return sub
 
 
+@dataclass
+class _Known:
+    """The rows a launch may change, as they are before it (``None``: not there yet)."""
+
+    user: User | None = None
+    course: Course | None = None
+    link: ResourceLink | None = None
+    enrolment: Enrolment | None = None
+    programme: Programme | None = None
+    participant: Participant | None = None
+
+
+def _load_known(platform_id: int, sub: str, context_id: str | None, link_id: str | None) -> _Known:
+    """Every row the launch may touch, in one round trip (outer joins from the platform's row)."""
+    no_match = sa.false()
+    user_on = sa.and_(User.platform_id == Platform.id, User.sub == sub)
+    course_on = (
+        sa.and_(Course.platform_id == Platform.id, Course.context_id == context_id)
+        if context_id else no_match
+    )
+    link_on = (
+        sa.and_(ResourceLink.course_id == Course.id, ResourceLink.resource_link_id == link_id)
+        if link_id else no_match
+    )
+    row = db.session.execute(
+        sa.select(User, Course, ResourceLink, Enrolment, Programme, Participant)
+        .select_from(Platform)
+        .outerjoin(User, user_on)
+        .outerjoin(Course, course_on)
+        .outerjoin(ResourceLink, link_on)
+        .outerjoin(Enrolment, sa.and_(Enrolment.user_id == User.id, Enrolment.course_id == Course.id))
+        .outerjoin(Programme, Programme.course_id == Course.id)
+        .outerjoin(
+            Participant,
+            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == User.id),
+        )
+        .where(Platform.id == platform_id)
+        .order_by(Programme.id)  # the course's first programme is the one launches join
+        .limit(1)
+    ).one()
+    return _Known(*row)
+
+
 def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedLaunch:
     lis_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
     custom = _dict(claims.get(CLAIM + "custom"))
     presentation = _dict(claims.get(CLAIM + "launch_presentation"))
     locale = _text(claims.get("locale")) or _text(presentation.get("locale"))
+    context_id = _text(_dict(claims.get(CLAIM + "context")).get("id"))
+    link_id = _text(_dict(claims.get(CLAIM + "resource_link")).get("id"))
+    known = _load_known(platform_id, sub, context_id, link_id)
 
-    user = _upsert_user(platform_id, sub, claims, locale)
-    course = _upsert_course(platform_id, claims)
-    link = _upsert_resource_link(course, claims) if course else None
+    user = _upsert_user(known.user, platform_id, sub, claims, locale)
+    course = _upsert_course(known.course, platform_id, context_id, claims) if context_id else None
+    link = _upsert_resource_link(known.link, course, link_id, claims) if course and link_id else None
     role = roles.course_role(lis_roles)
     mentor = roles.is_mentor(lis_roles, custom)
     if course is not None:
-        _upsert_enrolment(user, course, role, lis_roles, mentor)
-    db.session.flush()
+        _upsert_enrolment(known.enrolment, user, course, role, lis_roles, mentor)
+    if any(row is not None and row.id is None for row in (user, course, link)):
+        db.session.flush()  # new rows: the context carries their ids
     ctx = LaunchContext(
         platform_id=platform_id,
         user_id=user.id,
@@ -94,7 +143,7 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
         lis_roles=tuple(lis_roles),
     )
     if course is not None:
-        programmes.join_from_launch(ctx)
+        programmes.join_from_launch(ctx, known.programme, known.participant)
     _commit_keeping_loaded()
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)
@@ -112,10 +161,9 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = True
 
 
-def _upsert_user(platform_id: int, sub: str, claims: dict[str, Any], locale: str | None) -> User:
-    user = db.session.execute(
-        sa.select(User).where(User.platform_id == platform_id, User.sub == sub)
-    ).scalar_one_or_none()
+def _upsert_user(
+    user: User | None, platform_id: int, sub: str, claims: dict[str, Any], locale: str | None
+) -> User:
     if user is None:
         user = User(platform_id=platform_id, sub=sub)
         db.session.add(user)
@@ -136,14 +184,10 @@ def _upsert_user(platform_id: int, sub: str, claims: dict[str, Any], locale: str
     return user
 
 
-def _upsert_course(platform_id: int, claims: dict[str, Any]) -> Course | None:
+def _upsert_course(
+    course: Course | None, platform_id: int, context_id: str, claims: dict[str, Any]
+) -> Course:
     context = _dict(claims.get(CLAIM + "context"))
-    context_id = _text(context.get("id"))
-    if context_id is None:
-        return None
-    course = db.session.execute(
-        sa.select(Course).where(Course.platform_id == platform_id, Course.context_id == context_id)
-    ).scalar_one_or_none()
     if course is None:
         course = Course(platform_id=platform_id, context_id=context_id)
         db.session.add(course)
@@ -167,19 +211,12 @@ def _upsert_course(platform_id: int, claims: dict[str, Any]) -> Course | None:
     return course
 
 
-def _upsert_resource_link(course: Course, claims: dict[str, Any]) -> ResourceLink | None:
+def _upsert_resource_link(
+    link: ResourceLink | None, course: Course, link_id: str, claims: dict[str, Any]
+) -> ResourceLink:
     link_claim = _dict(claims.get(CLAIM + "resource_link"))
-    link_id = _text(link_claim.get("id"))
-    if link_id is None:
-        return None
-    db.session.flush()
-    link = db.session.execute(
-        sa.select(ResourceLink).where(
-            ResourceLink.course_id == course.id, ResourceLink.resource_link_id == link_id
-        )
-    ).scalar_one_or_none()
     if link is None:
-        link = ResourceLink(course_id=course.id, resource_link_id=link_id)
+        link = ResourceLink(course=course, resource_link_id=link_id)
         db.session.add(link)
     title = _text(link_claim.get("title"))
     if title is not None and link.title != title:
@@ -195,14 +232,11 @@ def _upsert_resource_link(course: Course, claims: dict[str, Any]) -> ResourceLin
 
 
 def _upsert_enrolment(
-    user: User, course: Course, role: CourseRole, lis_roles: list[str], mentor: bool
+    enrolment: Enrolment | None, user: User, course: Course, role: CourseRole,
+    lis_roles: list[str], mentor: bool,
 ) -> Enrolment:
-    db.session.flush()
-    enrolment = db.session.execute(
-        sa.select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
-    ).scalar_one_or_none()
     if enrolment is None:
-        enrolment = Enrolment(user_id=user.id, course_id=course.id, role=role)
+        enrolment = Enrolment(user=user, course=course, role=role)
         db.session.add(enrolment)
     if enrolment.role != role:
         enrolment.role = role
