@@ -39,7 +39,9 @@ def main() -> int:
     parser.add_argument("--sql", action="store_true", help="list one flow's SQL statements")
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--returning", action="store_true",
-                        help="time only users who launched moments ago (the launch memo answers)")
+                        help="time only users who launched before (rows exist)")
+    parser.add_argument("--memo", choices=["warm", "cold"], default="warm",
+                        help="cold: forget launch memos before each launch (returning after hours)")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
@@ -57,6 +59,7 @@ def main() -> int:
 
 def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) -> int:
     from lti_tool import create_app
+    from lti_tool.cache import cache
     from lti_tool.launch import registry
     from lti_tool.migrations_runner import upgrade
 
@@ -101,6 +104,9 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
             timings["login"] += time.perf_counter() - t0
             q = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
             token = platform.sign(platform.claims(q["nonce"], user, base + "/lti/launch"))
+            if args.memo == "cold":
+                with app.app_context():
+                    cache().delete_prefix("launch-memo:")
             t0 = time.perf_counter()
             response = client.post("/lti/launch", data={"id_token": token, "state": q["state"]})
             timings["launch"] += time.perf_counter() - t0

@@ -142,11 +142,14 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
         locale=locale,
         lis_roles=tuple(lis_roles),
     )
+    participant = None
     if course is not None:
-        programmes.join_from_launch(ctx, known.programme, known.participant)
+        participant = programmes.join_from_launch(ctx, known.programme, known.participant)
     _commit_keeping_loaded()
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)
+    if participant is not None:
+        programmes.offer_home_rows(ctx, user, participant)
     return RecordedLaunch(ctx, link.target if link else None)
 
 

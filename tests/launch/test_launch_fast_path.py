@@ -116,3 +116,19 @@ def test_platform_registered_again_starts_afresh(client, platform):
     # The user row of the first registration went with it; the relaunch made (and names) a new one.
     user = db.session.execute(sa.select(User)).scalar_one()
     assert me(client, again)["user"]["id"] == user.id
+
+
+def test_launch_after_the_memo_expired_reads_its_rows_once(app, client, platform):
+    from lti_tool.cache import cache
+
+    launch(client, platform)
+    cache().delete_prefix("launch-memo:")  # hours later: nothing remembered
+    with statements(app) as seen:
+        again = launch(client, platform)
+    assert again.status_code == 200
+    selects = [s for s in seen if s.startswith("SELECT")]
+    # One query for user, course, link, enrolment, programme and participation; the page it opens
+    # reuses them. Nothing changed, so nothing is written.
+    assert len(selects) == 1, selects
+    assert writes(seen) == []
+    assert "Mentoring 101" in again.get_data(as_text=True)

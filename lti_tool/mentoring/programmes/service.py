@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g
 from flask_babel import gettext as _
 
 from lti_tool import audit
@@ -90,26 +91,27 @@ def join_from_launch(
     return participant
 
 
+def offer_home_rows(ctx: LaunchContext, user: User, participant: Participant) -> None:
+    """A launch that just read (or wrote) these rows hands them to the page it opens."""
+    g.home_rows = (ctx, user, participant)
+
+
 def home_overview(ctx: LaunchContext) -> dict[str, object]:
     """What the programme home shows: the programme, the caller's part in it, and head counts.
 
     Every launch opens this page, so the programme, the caller's participation and their user row
-    come in one query; only coordinators see (and pay for) the head counts.
+    come in one query, or none when the launch offered them; only coordinators see (and pay for)
+    the head counts.
     """
     if ctx.course_id is None:
         raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
-    row = db.session.execute(
-        sa.select(Programme, Participant, User)
-        .select_from(Programme)
-        .join(User, User.id == ctx.user_id)
-        .outerjoin(
-            Participant,
-            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == ctx.user_id),
-        )
-        .where(Programme.course_id == ctx.course_id)
-        .order_by(Programme.id)
-        .limit(1)
-    ).first()
+    offered = g.get("home_rows")
+    row: Any
+    if offered is not None and offered[0] == ctx:
+        participant = offered[2]
+        row = (participant.programme, participant, offered[1])
+    else:
+        row = _home_row(ctx)
     me: Participant | None
     if row is not None:
         programme, me, user = row
@@ -135,6 +137,21 @@ def home_overview(ctx: LaunchContext) -> dict[str, object]:
         "mentees": counts.get(ParticipantRole.MENTEE, 0),
         "coordinators": counts.get(ParticipantRole.COORDINATOR, 0),
     }
+
+
+def _home_row(ctx: LaunchContext) -> Any:
+    return db.session.execute(
+        sa.select(Programme, Participant, User)
+        .select_from(Programme)
+        .join(User, User.id == ctx.user_id)
+        .outerjoin(
+            Participant,
+            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == ctx.user_id),
+        )
+        .where(Programme.course_id == ctx.course_id)
+        .order_by(Programme.id)
+        .limit(1)
+    ).first()
 
 
 # -- configuration (coordinators) ----------------------------------------------------------------
