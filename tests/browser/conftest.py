@@ -21,6 +21,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     # Behave as browsers that block third-party cookies in iframes.
     "--test-third-party-cookie-phaseout",
+    # The demo LMS frames Ritmo cross-site. Out-of-process frames stalled now and then on a loaded
+    # machine (the frame's renderer stopped answering); one renderer per page does not. Cookie
+    # blocking and partitioning do not depend on the process model.
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process",
 ]
 
 
