@@ -16,12 +16,19 @@ Scoring all N x M pairs is too slow for large cohorts, so:
   best ``K`` feasible mentors kept; ``K`` grows where capacity is scarce.
   Mentees left with fewer than ``K`` feasible candidates get an exact scan
   of their blocks, so "no candidate" always means "no feasible mentor".
+  The next ``spare`` arcs are kept aside, for pricing after the first solve.
+* **Pricing** - :meth:`Generator.price` searches again with mentor prices
+  from a solve (column generation): pools over the cheaper mentors only,
+  ranked by score minus price, keeping arcs that could improve the solution.
 
 Everything runs in chunks of mentees with numpy; there is no per-mentee loop.
+Pool chunks run on ``threads`` threads (numpy's kernels release the GIL) and
+are collected in order, so the result does not depend on timing.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +41,9 @@ from .scoring import CODE_KINDS, NUMBER_KINDS, SET_KINDS, Criterion, Kind, Model
 IntArray = NDArray[np.signedinteger[Any]]  # int64 indices, int32 mentor ids
 #: mentor ids in pools: int32 halves the memory traffic of the hot loops
 POOL_DTYPE = np.int32
-#: (mentee, mentor, score) arrays of one chunk
-Arcs = tuple[IntArray, IntArray, NDArray[np.float32]]
+#: (mentee, mentor, score, primary) arrays of one chunk
+Arcs = tuple[IntArray, IntArray, NDArray[np.float32], NDArray[np.bool_]]
+Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class Settings:
     triple_share: int = 70
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
+    spare: int = 12
+    price_pool: int = 320
+    threads: int = 2
 
 
 @dataclass
@@ -60,6 +71,8 @@ class Candidates:
     #: per mentee (global index): feasible mentors seen, and whether the scan was exhaustive
     feasible: IntArray
     complete: NDArray[np.bool_]
+    #: arcs for the first solve; the others are spares for pricing
+    primary: NDArray[np.bool_]
 
 
 def _group(owner: IntArray, value: IntArray, n_owner: int) -> tuple[IntArray, IntArray]:
@@ -354,7 +367,7 @@ class Generator:
         begin = post.window(slot, start, length, take, self.index.mentee_rank[rows[row]])
         return row, begin, take
 
-    def _pool(self, rows: IntArray) -> IntArray:
+    def _pool(self, rows: IntArray, width: int) -> IntArray:
         """Tag triples, pairs, single tags, then the nearest mentors of the blocks.
 
         Mentors offering several wanted tags are the best candidates and their
@@ -362,14 +375,14 @@ class Generator:
         previous ones left.
         """
         ix, s = self.index, self.s
-        width = s.pool
+        fill = s.random_fill * width // max(s.pool, 1)
         used = np.zeros(len(rows), np.int64)
         b_row, blocks = ix.blocks_of(rows)
         levels: list[tuple[Postings, IntArray, IntArray, IntArray]] = []
         if ix.tags is not None:
             csr = self.model.mentees.csr[ix.tags.key]
             for post, (key, owner) in zip(ix.postings, ix.tag_keys(csr, rows[b_row], blocks), strict=True):
-                levels.append((post, b_row[owner], key, np.full(len(rows), width - s.random_fill)))
+                levels.append((post, b_row[owner], key, np.full(len(rows), width - fill)))
         levels.reverse()  # deepest combinations first
         levels.append((ix.blocks, b_row, blocks, np.full(len(rows), width)))
         if len(levels) > 1:  # triples may take part of the tag room only
@@ -394,15 +407,31 @@ class Generator:
             ok &= ~np.isin(keys, self.forbidden)
         return score, ok
 
-    def _select(self, rows: IntArray, pool: IntArray, k: IntArray | None, out: list[Arcs]) -> IntArray:
-        """Score a pool chunk and append its best ``k`` feasible arcs per row.
+    def _select(
+        self,
+        rows: IntArray,
+        pool: IntArray,
+        k: IntArray | None,
+        out: list[Arcs],
+        spare: int = 0,
+        price: Floats | None = None,
+        floor: Floats | None = None,
+    ) -> IntArray:
+        """Score a pool chunk and append its best ``k`` (+ ``spare``) feasible arcs per row.
+
+        With ``price``, rank by score minus the mentor's price and keep only
+        arcs above the row's ``floor``.
 
         :returns: feasible mentors per row in the pool.
         """
         score, ok = self._score(rows, pool)
         if k is None:
             k = np.full(len(rows), pool.shape[1], np.int64)
-        want = int(min(k.max(initial=1), pool.shape[1]))
+        want = int(min(k.max(initial=1) + spare, pool.shape[1]))
+        score_of = score
+        if price is not None and floor is not None:
+            score = (score - price[pool]).astype(np.float32)
+            ok &= score > floor[rows, None]
         masked = np.where(ok, score, -np.inf).astype(np.float32)
         if pool.shape[1] > want:
             top = np.argpartition(-masked, want - 1, axis=1)[:, :want]
@@ -412,15 +441,16 @@ class Generator:
         order = np.argsort(-top_score, axis=1, kind="stable")
         top_score = np.take_along_axis(top_score, order, axis=1)
         ids = np.take_along_axis(np.take_along_axis(pool, top, axis=1), order, axis=1)
-        keep = np.isfinite(top_score) & (np.arange(want) < k[:, None])
+        keep = np.isfinite(top_score) & (np.arange(want) < k[:, None] + spare)
         r, c = np.nonzero(keep)
-        out.append((rows[r], ids[r, c], top_score[r, c]))
+        if price is not None:  # report the score itself, not the reduced one
+            top_score = np.take_along_axis(np.take_along_axis(score_of, top, axis=1), order, axis=1)
+        out.append((rows[r], ids[r, c], top_score[r, c], c < k[r]))
         return ok.sum(axis=1).astype(np.int64)
 
-    def _chunks(self, n: int, width: int) -> range:
-        return range(0, n, max(1, self.s.chunk_cells // max(width, 1)))
-
-    def _exhaustive(self, rows: IntArray, widths: IntArray, k: IntArray | None, out: list[Arcs]) -> IntArray:
+    def _exhaustive(
+        self, rows: IntArray, widths: IntArray, k: IntArray | None, out: list[Arcs], **select: Any
+    ) -> IntArray:
         """Exact scan of whole blocks, grouping rows of similar reach."""
         feasible = np.zeros(len(rows), np.int64)
         order = np.argsort(widths, kind="stable")
@@ -433,9 +463,29 @@ class Generator:
             end = min(end, start + max(1, self.s.chunk_cells // width))
             sel = order[start:end]
             kk = None if k is None else k[sel]
-            feasible[sel] = self._select(rows[sel], self._whole_blocks(rows[sel], width), kk, out)
+            feasible[sel] = self._select(rows[sel], self._whole_blocks(rows[sel], width), kk, out, **select)
             start = end
         return feasible
+
+    def _pooled(self, rows: IntArray, width: int, k: IntArray, out: list[Arcs], **select: Any) -> IntArray:
+        """Pools of ``width`` for ``rows``, scored and selected chunk by chunk.
+
+        :returns: feasible mentors per row in the pool.
+        """
+        step = max(1, self.s.chunk_cells // max(width, 1))
+        starts = range(0, len(rows), step)
+
+        def run(lo: int) -> tuple[list[Arcs], IntArray]:
+            arcs: list[Arcs] = []
+            part = rows[lo : lo + step]
+            return arcs, self._select(part, self._pool(part, width), k[lo : lo + step], arcs, **select)
+
+        found = np.zeros(len(rows), np.int64)
+        with ThreadPoolExecutor(max(self.s.threads, 1)) as workers:
+            for lo, (arcs, part_found) in zip(starts, workers.map(run, starts), strict=True):
+                out.extend(arcs)
+                found[lo : lo + step] = part_found
+        return found
 
     def generate(self, mentees: IntArray) -> Candidates:
         """Candidate arcs for the given (active) mentees."""
@@ -456,23 +506,39 @@ class Generator:
         small = reach <= self.s.pool
         if small.any():
             sel = np.flatnonzero(small)
-            feasible[mentees[sel]] = self._exhaustive(mentees[sel], reach[sel], k[sel], out)
+            feasible[mentees[sel]] = self._exhaustive(
+                mentees[sel], reach[sel], k[sel], out, spare=self.s.spare
+            )
             complete[mentees[sel]] = True
         big = np.flatnonzero(~small)
-        short = []
-        for lo in self._chunks(len(big), self.s.pool):
-            sel = big[lo : lo + max(1, self.s.chunk_cells // self.s.pool)]
-            rows = mentees[sel]
-            pool = self._pool(rows)
-            found = self._select(rows, pool, k[sel], out)
-            feasible[rows] = found
-            short.append(sel[found < k[sel]])
-        lacking = np.concatenate(short) if short else np.zeros(0, np.int64)
+        found = self._pooled(mentees[big], self.s.pool, k[big], out, spare=self.s.spare)
+        feasible[mentees[big]] = found
+        lacking = big[found < k[big]]
         if len(lacking):
             rows = mentees[lacking]
-            feasible[rows] = self._exhaustive(rows, reach[lacking], k[lacking], out)
+            feasible[rows] = self._exhaustive(rows, reach[lacking], k[lacking], out, spare=self.s.spare)
             complete[rows] = True
         return self._pack(out, feasible, complete)
+
+    def price(self, mentees: IntArray, price: Floats, floor: Floats, k: int) -> Candidates:
+        """Up to ``k`` arcs per mentee whose score minus the mentor's price beats ``floor``.
+
+        The pricing step of column generation: the generator is built over
+        the cheaper mentors only, so pools of ``price_pool`` reach further
+        into them; no exhaustive fallback (a mentee with nothing better simply
+        gets no arc).
+
+        :param price: per mentor (global index); :param floor: per mentee.
+        """
+        out: list[Arcs] = []
+        n_all = self.model.mentees.size
+        width = self.s.price_pool
+        reach = self.index.reach(mentees)
+        kk = np.full(len(mentees), k, np.int64)
+        small = reach <= width
+        self._exhaustive(mentees[small], reach[small], kk[small], out, price=price, floor=floor)
+        self._pooled(mentees[~small], width, kk[~small], out, price=price, floor=floor)
+        return self._pack(out, np.zeros(n_all, np.int64), np.zeros(n_all, bool))
 
     def scan(self, mentees: IntArray, k: int) -> Candidates:
         """Exact top-``k`` over the whole blocks of the given mentees."""
@@ -488,8 +554,9 @@ class Generator:
     def _pack(out: list[Arcs], feasible: IntArray, complete: NDArray[np.bool_]) -> Candidates:
         if not out:
             empty = np.zeros(0, np.int64)
-            return Candidates(empty, empty, np.zeros(0, np.float32), feasible, complete)
+            return Candidates(empty, empty, np.zeros(0, np.float32), feasible, complete, np.zeros(0, bool))
         mentee = np.concatenate([o[0] for o in out]).astype(np.int64)
         mentor = np.concatenate([o[1] for o in out]).astype(np.int64)
         score = np.concatenate([o[2] for o in out]).astype(np.float32)
-        return Candidates(mentee, mentor, score, feasible, complete)
+        primary = np.concatenate([o[3] for o in out])
+        return Candidates(mentee, mentor, score, feasible, complete, primary)

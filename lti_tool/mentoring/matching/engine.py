@@ -8,8 +8,12 @@ Pure computation (numpy, scipy, OR-tools); no Flask, no database.  Usage::
 
 The optimisation is lexicographic: first the number of matched mentees, then
 the total score, over the candidate arcs of :mod:`.candidates`; hard
-constraints and forbidden pairs are never violated.  Results are
-deterministic for a given input.
+constraints and forbidden pairs are never violated.  Candidate lists miss
+some arcs of the true optimum, so after the first solve the engine prices
+mentor slots (LP duals) and generates columns: arcs whose score beats the
+mentor's price plus the mentee's current value are added and the problem
+re-solved, until no stored arc could improve it.  Results are deterministic
+for a given input.
 """
 
 from __future__ import annotations
@@ -100,6 +104,14 @@ class SolveOptions:
     :param triple_share: percent of the tag slots mentors sharing three wanted tags may take.
     :param complete_pairs: below this many mentee x mentor pairs every feasible
         pair becomes a candidate (exact optimum).
+    :param spare: arcs per mentee kept beyond ``k``, offered to the solver
+        only when their reduced score says they help.
+    :param price_pool: pool width of the pricing search (0 = no search).
+    :param price_share: percent of mentors, cheapest first, the pricing search looks at.
+    :param price_rounds: re-solves at most (0 = a single solve).
+    :param price_margin: arcs whose reduced score is below ``-price_margin``
+        stay out of re-solves (checked again after each one).
+    :param threads: threads scoring candidate pools (the result does not depend on it).
     """
 
     k: int = 12
@@ -108,6 +120,12 @@ class SolveOptions:
     triple_share: int = 70
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
+    spare: int = 12
+    price_pool: int = 320
+    price_share: int = 40
+    price_rounds: int = 2
+    price_margin: float = 0.05
+    threads: int = 2
 
 
 @dataclass(frozen=True)
@@ -287,15 +305,19 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
         triple_share=opts.triple_share,
         complete_pairs=opts.complete_pairs,
         chunk_cells=opts.chunk_cells,
+        spare=opts.spare,
+        price_pool=opts.price_pool,
+        threads=opts.threads,
     )
     gen = Generator(model, open_mentors, capacity, forbidden, settings)
     cands = gen.generate(active)
     clock.lap("candidates")
 
-    used = solver.assign(cands.mentee, cands.mentor, cands.score, capacity)
+    used = _assign(cands, cands.primary, capacity)
     clock.lap("assign")
 
     cands, used = _repair(problem, model, cands, used, capacity, assignment, forbidden, settings, clock)
+    cands, used = _improve(model, cands, used, capacity, forbidden, settings, opts, clock)
     assignment[cands.mentee[used]] = cands.mentor[used]
     scores = np.full(n, np.nan)
     scores[cands.mentee[used]] = cands.score[used]
@@ -337,22 +359,119 @@ def _repair(
     clock.lap("repair")
     if len(extra.mentee) == 0:
         return cands, used
-    merged = Candidates(
-        np.concatenate([cands.mentee, extra.mentee]),
-        np.concatenate([cands.mentor, extra.mentor]),
-        np.concatenate([cands.score, extra.score]),
-        cands.feasible,
-        cands.complete,
-    )
-    key = merged.mentee * problem.mentors.size + merged.mentor
-    _, first = np.unique(key, return_index=True)
-    first.sort()
-    merged = replace(
-        merged, mentee=merged.mentee[first], mentor=merged.mentor[first], score=merged.score[first]
-    )
-    used = solver.assign(merged.mentee, merged.mentor, merged.score, capacity)
+    merged = _merge(cands, extra)
+    used = _assign(merged, merged.primary, capacity)
     clock.lap("repair")
     return merged, used
+
+
+def _merge(cands: Candidates, extra: Candidates) -> Candidates:
+    """``cands`` followed by the arcs of ``extra``.
+
+    An arc found twice stays twice: parallel arcs of equal cost change neither
+    the optimum nor the prices, and skipping the dedup saves a sort.
+    """
+    return replace(
+        cands,
+        mentee=np.concatenate([cands.mentee, extra.mentee]),
+        mentor=np.concatenate([cands.mentor, extra.mentor]),
+        score=np.concatenate([cands.score, extra.score]),
+        primary=np.concatenate([cands.primary, extra.primary]),
+    )
+
+
+def _assign(
+    cands: Candidates, arcs: NDArray[np.bool_], capacity: IntArray, units: int | None = None
+) -> NDArray[np.bool_]:
+    """Solve over the ``arcs`` subset of the candidates; the used mask is over all of them."""
+    used = np.zeros(len(cands.mentee), bool)
+    sel = np.flatnonzero(arcs)
+    used[sel] = solver.assign(cands.mentee[sel], cands.mentor[sel], cands.score[sel], capacity, units)
+    return used
+
+
+def _improve(
+    model: Model,
+    cands: Candidates,
+    used: NDArray[np.bool_],
+    capacity: IntArray,
+    forbidden: IntArray,
+    settings: Settings,
+    opts: SolveOptions,
+    clock: _Clock,
+) -> tuple[Candidates, NDArray[np.bool_]]:
+    """Column generation: add arcs with a positive reduced score and re-solve.
+
+    Prices from the last solve say which stored arcs could improve it (the
+    spares, arcs of the pricing search); the first round also searches the
+    cheaper mentors for new ones.  A re-solve sees the arcs within
+    ``price_margin`` of improving plus the current pairs, and mentees left
+    with only their current pair keep it without entering the solver.  The
+    loop stops when no stored arc outside the last solve has a positive
+    reduced score, so the result is optimal over every arc generated.  Each
+    re-solve contains the current pairs: it never matches fewer mentees nor,
+    at equal count, scores less.
+    """
+    n = model.mentees.size
+    solved = cands.primary.copy()
+    units = solver.cost_resolution(int(solved.sum()))  # one cost grid for every solve and price
+    for round_ in range(opts.price_rounds):
+        sel = np.flatnonzero(solved)
+        v, u = solver.prices(
+            cands.mentee[sel], cands.mentor[sel], cands.score[sel], used[sel], capacity, n, units
+        )
+        if round_ == 0 and opts.price_pool > 0:
+            extra = _price_search(model, cands, v, u, capacity, forbidden, settings, opts)
+            cands = _merge(cands, extra)
+            solved = np.concatenate([solved, np.zeros(len(cands.mentee) - len(solved), bool)])
+            used = np.concatenate([used, np.zeros(len(cands.mentee) - len(used), bool)])
+        clock.lap("pricing")
+        reduced = cands.score - v[cands.mentor] - u[cands.mentee]
+        if not (reduced[~solved] > 2 / units).any():
+            break
+        solved = used | (reduced > -opts.price_margin)
+        used = _resolve(cands, solved, used, capacity, units)
+        clock.lap("assign")
+    return cands, used
+
+
+def _price_search(
+    model: Model,
+    cands: Candidates,
+    v: NDArray[np.float64],
+    u: NDArray[np.float64],
+    capacity: IntArray,
+    forbidden: IntArray,
+    settings: Settings,
+    opts: SolveOptions,
+) -> Candidates:
+    """New arcs to the cheaper mentors that come within ``price_margin`` of improving."""
+    open_mentors = np.flatnonzero(capacity > 0)
+    if len(open_mentors) == 0 or len(cands.mentee) == 0:
+        return replace(
+            cands,
+            mentee=cands.mentee[:0],
+            mentor=cands.mentor[:0],
+            score=cands.score[:0],
+            primary=cands.primary[:0],
+        )
+    cheap = open_mentors[v[open_mentors] <= np.percentile(v[open_mentors], opts.price_share)]
+    mentees = np.flatnonzero(np.bincount(cands.mentee, minlength=model.mentees.size))
+    gen = Generator(model, cheap, capacity, forbidden, settings)
+    return gen.price(mentees, v, u - opts.price_margin, settings.k)
+
+
+def _resolve(
+    cands: Candidates, solved: NDArray[np.bool_], used: NDArray[np.bool_], capacity: IntArray, units: int
+) -> NDArray[np.bool_]:
+    """Solve over ``solved``; a mentee whose only arc there is its current pair keeps it."""
+    arcs = np.bincount(cands.mentee[solved], minlength=int(cands.mentee.max(initial=-1)) + 1)
+    fixed = used & (arcs[cands.mentee] == 1)
+    room = capacity - np.bincount(cands.mentor[fixed], minlength=len(capacity))
+    out = fixed.copy()
+    rest = solved & ~fixed
+    out |= _assign(cands, rest, room, units)
+    return out
 
 
 def _reasons(

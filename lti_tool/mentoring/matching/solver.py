@@ -1,8 +1,11 @@
-"""Optimal capacitated assignment by min-cost flow (OR-tools).
+"""Optimal capacitated assignment by min-cost flow (OR-tools), and its dual prices.
 
 Maximises the number of matched mentees first, then the total score, over a
 given candidate arc set.  Graph: source -> mentee (cap 1) -> mentor (cap 1,
 cost = resolution * (1 - score)) -> sink (cap = mentor capacity).
+
+:func:`prices` turns an optimal assignment into LP duals (a price per mentor
+slot, a value per mentee); the engine uses them to find arcs worth adding.
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
+
+#: Bellman-Ford passes at most: tens suffice on an optimal assignment; the cap
+#: only bounds the work should the assignment not be optimal for these costs
+MAX_PRICE_ROUNDS = 2_000
 
 
 def cost_resolution(n_arcs: int) -> int:
@@ -22,11 +29,23 @@ def cost_resolution(n_arcs: int) -> int:
     return 1_000_000_000 if n_arcs <= 200_000 else 100_000
 
 
+def _costs(score: NDArray[np.float32], units: int) -> NDArray[np.int64]:
+    return np.rint((1.0 - np.clip(score.astype(np.float64), 0, 1)) * units).astype(np.int64)
+
+
+def _compact(ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct ids (sorted) and each id's position among them: ``np.unique`` without a sort."""
+    seen = np.bincount(ids) > 0
+    position = np.cumsum(seen) - 1
+    return np.flatnonzero(seen), position[ids]
+
+
 def assign(
     mentee: NDArray[np.int64],
     mentor: NDArray[np.int64],
     score: NDArray[np.float32],
     capacity: NDArray[np.int64],
+    units: int | None = None,
 ) -> NDArray[np.bool_]:
     """Choose arcs of a maximum-cardinality, maximum-score assignment.
 
@@ -34,17 +53,19 @@ def assign(
     :param mentor: arc heads, indices into ``capacity``.
     :param score: arc scores in [0, 1].
     :param capacity: remaining capacity per mentor.
+    :param units: cost grid (default :func:`cost_resolution`); pass the same
+        to :func:`prices`.
     :returns: boolean mask over the arcs that are used.
     """
     n_arcs = len(mentee)
     if n_arcs == 0:
         return np.zeros(0, dtype=bool)
-    left, left_idx = np.unique(mentee, return_inverse=True)
-    right, right_idx = np.unique(mentor, return_inverse=True)
+    left, left_idx = _compact(mentee)
+    right, right_idx = _compact(mentor)
     n_left, n_right = len(left), len(right)
     source, sink = n_left + n_right, n_left + n_right + 1
-    units = cost_resolution(n_arcs)
-    cost = np.rint((1.0 - np.clip(score.astype(np.float64), 0, 1)) * units).astype(np.int64)
+    units = units or cost_resolution(n_arcs)
+    cost = _costs(score, units)
     tails = np.concatenate([np.full(n_left, source), left_idx, n_left + np.arange(n_right)])
     heads = np.concatenate([np.arange(n_left), n_left + right_idx, np.full(n_right, sink)])
     caps = np.concatenate([np.ones(n_left + n_arcs, np.int64), capacity[right].astype(np.int64)])
@@ -58,3 +79,60 @@ def assign(
         raise RuntimeError(f"min-cost flow failed: {status}")
     used = flow.flows(np.arange(n_left, n_left + n_arcs))
     return np.asarray(used > 0)
+
+
+def prices(
+    mentee: NDArray[np.int64],
+    mentor: NDArray[np.int64],
+    score: NDArray[np.float32],
+    used: NDArray[np.bool_],
+    capacity: NDArray[np.int64],
+    n_mentees: int,
+    units: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Dual prices of an optimal :func:`assign` over the same arcs.
+
+    ``v[j]``, the price of a slot of mentor ``j``, is the least score lost by
+    freeing one: move one of its mentees along an arc to another mentor, and so
+    on, until a mentor with room takes the last one (or one is dropped).  These
+    are shortest paths on mentors (Bellman-Ford, on the solver's integer costs
+    so rounding cannot create negative cycles).  ``u[i] = score(i, j(i)) -
+    v[j(i)]`` (0 when unmatched).  No arc of an optimal assignment has a reduced
+    score ``score - v[mentor] - u[mentee]`` above 0; an arc outside the set that
+    has one can improve the assignment.
+
+    :param units: the cost grid the assignment was solved on.
+    :returns: ``(v per mentor, u per mentee)`` in score points.
+    """
+    n_mentors = len(capacity)
+    units = units or cost_resolution(len(mentee))
+    cost = _costs(score, units)
+    at = np.full(n_mentees, -1, np.int64)
+    at[mentee[used]] = mentor[used]
+    own = np.zeros(n_mentees, np.int64)
+    own[mentee[used]] = cost[used]
+    move = ~used & (at[mentee] >= 0)
+    drop = n_mentors  # extra node: a dropped mentee frees the slot for its score
+    tail = np.concatenate([at[mentee[move]], mentor[used]])
+    head = np.concatenate([mentor[move], np.full(int(used.sum()), drop)])
+    weight = np.concatenate([cost[move] - own[mentee[move]], units - cost[used]])
+    order = np.argsort(tail, kind="stable")
+    tail, head, weight = tail[order], head[order], weight[order]
+    starts = np.flatnonzero(np.r_[True, tail[1:] != tail[:-1]]) if len(tail) else np.zeros(0, np.int64)
+    owners = tail[starts]
+    dist = np.full(n_mentors + 1, np.iinfo(np.int64).max // 4, np.int64)
+    dist[drop] = 0
+    dist[:n_mentors][np.bincount(mentor[used], minlength=n_mentors) < capacity] = 0
+    for _ in range(min(n_mentors + 1, MAX_PRICE_ROUNDS)):
+        if not len(starts):
+            break
+        best = np.minimum.reduceat(weight + dist[head], starts)
+        better = best < dist[owners]
+        if not better.any():
+            break
+        dist[owners[better]] = best[better]
+    v = np.clip(dist[:n_mentors], 0, units) / units  # a slot with no way to free it: 1
+    u = np.zeros(n_mentees)
+    matched = at >= 0
+    u[matched] = (units - own[matched]) / units - v[at[matched]]
+    return v, u
