@@ -3,8 +3,10 @@ fallback."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 
 
 def normalise(locale: str | None) -> str | None:
@@ -23,6 +25,25 @@ def select_locale() -> str | None:
     return chosen or request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
+def _translations() -> Any:
+    """The request's catalogue, looked up once per request: a page calls ``_()`` dozens of times
+    and Flask-Babel resolves domain, locale and cache on every call. (It fixes the locale at the
+    first lookup of a request too, so this changes nothing but the cost.)"""
+    if not has_request_context():
+        return get_translations()
+    translations = g.get("ritmo_translations")
+    if translations is None:
+        translations = g.ritmo_translations = get_translations()
+    return translations
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
