@@ -53,7 +53,13 @@ def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> Recor
     remembered = memo.recall(scope, sub, claims_digest)
     if remembered is not None:
         return RecordedLaunch(*remembered)
-    recorded = _upsert_all(platform_id, sub, claims)
+    try:
+        recorded = _upsert_all(platform_id, sub, claims)
+    except sa.exc.IntegrityError:
+        # Another launch inserted the same new user, course or link first (a double click, or an
+        # LMS that preloads the frame). Its rows are there now: upsert again, against them.
+        db.session.rollback()
+        recorded = _upsert_all(platform_id, sub, claims)
     memo.remember(
         scope, sub, claims_digest, recorded.context, recorded.link_target,
         int(LAST_SEEN_RESOLUTION.total_seconds()),

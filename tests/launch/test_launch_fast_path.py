@@ -132,3 +132,26 @@ def test_launch_after_the_memo_expired_reads_its_rows_once(app, client, platform
     assert len(selects) == 1, selects
     assert writes(seen) == []
     assert "Mentoring 101" in again.get_data(as_text=True)
+
+
+def test_two_first_launches_at_once_both_succeed(app, client, platform, monkeypatch):
+    """The same new person launching twice at once (a double click): the second insert of their
+    user row loses the race and the launch goes on with the winner's row instead of failing."""
+    from lti_tool.launch import service
+
+    load_known = service._load_known
+    raced = []
+
+    def other_launch_commits_first(*args, **kwargs):
+        known = load_known(*args, **kwargs)
+        if not raced:  # between our read and our insert, the other launch commits the same user
+            raced.append(True)
+            with db.engine.begin() as conn:
+                conn.execute(sa.insert(User).values(platform_id=args[0], sub="user-1", name="Ada"))
+        return known
+
+    monkeypatch.setattr(service, "_load_known", other_launch_commits_first)
+    response = launch(client, platform)
+    assert raced and response.status_code == 200
+    users = db.session.execute(sa.select(User)).scalars().all()
+    assert len(users) == 1 and me(client, response)["user"]["id"] == users[0].id
