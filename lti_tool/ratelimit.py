@@ -26,12 +26,9 @@ def hit(bucket: str, per_minute: int) -> None:
         raise TooManyRequests(headers={"Retry-After": str(retry_after)})
 
 
-def limit(
-    name: str, per_minute: int | None = None, key: Callable[[], str] | None = None
-) -> Callable[[F], F]:
+def limit(name: str, key: Callable[[], str] | None = None) -> Callable[[F], F]:
     """Limit a view per client address (or per ``key()``, e.g. the session's user) to the
-    ``RATELIMIT_<NAME>`` setting. ``per_minute`` is not used: the setting, declared in
-    ``config/default.py``, is the one place for the number (older call sites still pass it)."""
+    ``RATELIMIT_<NAME>`` setting (per minute), declared in ``config/default.py``."""
     setting = f"RATELIMIT_{name.upper()}"
 
     def decorate(view: F) -> F:

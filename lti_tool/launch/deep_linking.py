@@ -39,8 +39,6 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 DL_SETTINGS = DL + "deep_linking_settings"
 RESOURCE_LINK_TYPE = "ltiResourceLink"
 
-# How long the picker stays usable after the deep-linking launch.
-SETTINGS_TTL_SECONDS = 3600
 # Lifetime of the signed response: the browser posts it right away.
 RESPONSE_TTL_SECONDS = 300
 MAX_TITLE = 255
@@ -159,7 +157,7 @@ def begin(ctx: LaunchContext, claims: dict[str, Any]) -> DeepLinkSettings:
         accept_multiple=bool(settings.get("accept_multiple", False)),
         title=settings.get("title") if isinstance(settings.get("title"), str) else None,
     )
-    ttl = int(current_app.config.get("DEEP_LINKING_TTL_SECONDS", SETTINGS_TTL_SECONDS))
+    ttl = int(current_app.config["DEEP_LINKING_TTL_SECONDS"])
     cache().set("dl:" + record.picker_id, record.__dict__, ttl)
     return record
 

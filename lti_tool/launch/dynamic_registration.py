@@ -162,9 +162,7 @@ def _check_url(url: str) -> None:
             _("Register over https: the LMS must be reachable at an https address."),
             status=400,
         )
-    allowed = current_app.config.get("REGISTRATION_ALLOWED_ISSUERS") or []
-    if isinstance(allowed, str):
-        allowed = [a.strip() for a in allowed.split(",") if a.strip()]
+    allowed: list[str] = current_app.config["REGISTRATION_ALLOWED_ISSUERS"]
     if allowed and not any(url.startswith(prefix) for prefix in allowed):
         raise RegistrationFailed(
             _("This Ritmo only accepts registrations from the LMSs its administrator listed."),
@@ -333,7 +331,7 @@ def store(config: dict[str, Any], answer: dict[str, Any]) -> RegistrationResult:
     name = f"{product_family or 'LMS'} at {urlsplit(issuer).netloc}"
     status = (
         PlatformStatus.PENDING
-        if current_app.config.get("REGISTRATION_REQUIRES_APPROVAL")
+        if current_app.config["REGISTRATION_REQUIRES_APPROVAL"]
         else PlatformStatus.ACTIVE
     )
     values = {

@@ -67,7 +67,7 @@ def default_token(platform: Platform, scopes: tuple[str, ...]) -> str:
 
 
 def _timeout() -> Any:
-    return current_app.config.get("HTTP_TIMEOUT_SECONDS", 10)
+    return current_app.config["HTTP_TIMEOUT_SECONDS"]
 
 
 def members(

@@ -34,13 +34,6 @@ CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "locale")
 # The custom parameter a placed link carries; the router opens the page it names.
 TARGET_PARAMETER = "ritmo_target"
 
-DEFAULT_NAME = "Ritmo"
-DEFAULT_DESCRIPTION = (
-    "E-mentoring inside the course: matching mentors and mentees, goals and milestones, "
-    "conversations, meetings and webinars."
-)
-# Canvas: "public" shares name and e-mail (what mentoring needs); "anonymous" shares only sub.
-DEFAULT_CANVAS_PRIVACY_LEVEL = "public"
 CANVAS_PLATFORM = "canvas.instructure.com"
 CANVAS_PLACEMENTS = (
     ("course_navigation", RESOURCE_LINK_REQUEST),
@@ -86,11 +79,11 @@ def tool_urls() -> ToolUrls:
 
 
 def tool_name() -> str:
-    return str(current_app.config.get("TOOL_NAME") or DEFAULT_NAME)
+    return str(current_app.config["TOOL_NAME"])
 
 
 def tool_description() -> str:
-    return str(current_app.config.get("TOOL_DESCRIPTION") or DEFAULT_DESCRIPTION)
+    return str(current_app.config["TOOL_DESCRIPTION"])
 
 
 def custom_parameters() -> dict[str, str]:
@@ -147,7 +140,7 @@ def registration_request() -> dict[str, Any]:
 def canvas_configuration() -> dict[str, Any]:
     """Canvas's developer key JSON (LTI 1.3 key, "Enter URL" or "Paste JSON")."""
     urls = tool_urls()
-    privacy = current_app.config.get("CANVAS_PRIVACY_LEVEL") or DEFAULT_CANVAS_PRIVACY_LEVEL
+    privacy = current_app.config["CANVAS_PRIVACY_LEVEL"]
     placements = []
     for placement, message_type in CANVAS_PLACEMENTS:
         entry: dict[str, Any] = {

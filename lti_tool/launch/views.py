@@ -19,7 +19,7 @@ def launch_url() -> str:
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
-@limit("login", per_minute=600)
+@limit("login")
 def login() -> WerkzeugResponse:
     started = start_login(request, launch_url())
     response: WerkzeugResponse
@@ -43,7 +43,7 @@ def login() -> WerkzeugResponse:
 
 
 @bp.post("/lti/launch")
-@limit("launch", per_minute=600)
+@limit("launch")
 def launch() -> Response | str:
     message = Launch(request)
     try:

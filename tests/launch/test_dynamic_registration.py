@@ -334,9 +334,9 @@ def test_bad_configuration_address(client, lms, url, words):
 
 
 def test_allowed_issuers_setting(client, lms, app):
-    app.config["REGISTRATION_ALLOWED_ISSUERS"] = "https://moodle.example.edu"
+    app.config["REGISTRATION_ALLOWED_ISSUERS"] = ["https://moodle.example.edu"]
     response = register(client, lms)
     assert response.status_code == 403
     assert "LTI_TOOL_REGISTRATION_ALLOWED_ISSUERS" in text(response)
-    app.config["REGISTRATION_ALLOWED_ISSUERS"] = lms.url
+    app.config["REGISTRATION_ALLOWED_ISSUERS"] = [lms.url]
     assert register(client, lms).status_code == 200
