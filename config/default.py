@@ -117,7 +117,8 @@ CHAT_MAX_WAIT_SECONDS = 25.0
 # Largest training-content upload accepted, in bytes (25 MiB).
 CONTENT_UPLOAD_MAX_BYTES = 25 * 1024 * 1024
 
-# Where generated Jitsi Meet rooms live; a self-hosted Jitsi's address also becomes an accepted host.
+# Where generated Jitsi Meet rooms live (webinars and meetings); a self-hosted Jitsi's address also
+# becomes an accepted host for pasted links.
 WEBINAR_JITSI_BASE_URL = "https://meet.jit.si"
 
 # Host names of your BigBlueButton servers (comma-separated); join addresses elsewhere are refused.

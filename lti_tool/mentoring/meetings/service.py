@@ -43,7 +43,6 @@ DEFAULT_DURATION_MINUTES = 45
 MAX_LEAD = timedelta(days=365)
 AGENDA_MAX = 5_000
 NOTES_MAX = 20_000
-JITSI_BASE = "https://meet.jit.si/"
 #: Members get a reminder this long before a confirmed meeting.
 REMINDER_BEFORE = timedelta(hours=24)
 REMINDER_TASK = "meetings.reminder"
@@ -117,9 +116,14 @@ def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> dat
 # -- video -----------------------------------------------------------------------------------------
 
 
+def _jitsi_base_url() -> str:
+    # The installation's Jitsi Meet (``WEBINAR_JITSI_BASE_URL``), for meetings as for webinars.
+    return str(current_app.config["WEBINAR_JITSI_BASE_URL"]).rstrip("/")
+
+
 def jitsi_room() -> str:
     # 128 random bits: nobody finds the room by guessing.
-    return JITSI_BASE + "Ritmo-" + secrets.token_hex(16)
+    return f"{_jitsi_base_url()}/Ritmo-{secrets.token_hex(16)}"
 
 
 def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
@@ -147,8 +151,9 @@ def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme != "https" or not host or parts.username or parts.password or port not in (None, 443):
         raise error
-    for allowed, provider in VIDEO_HOSTS.items():
-        if host == allowed or host.endswith("." + allowed):
+    own_jitsi = (urlsplit(_jitsi_base_url()).hostname or "").lower()
+    for allowed, provider in (*VIDEO_HOSTS.items(), (own_jitsi, VideoProvider.JITSI)):
+        if allowed and (host == allowed or host.endswith("." + allowed)):
             return provider, url
     raise error
 

@@ -123,7 +123,7 @@ def test_bad_proposals_are_422_and_write_nothing(client, world: World) -> None:
         ("https://meet.jit.si/SomeRoom", VideoProvider.JITSI),
     ],
 )
-def test_allowed_video_hosts(url: str, provider: VideoProvider) -> None:
+def test_allowed_video_hosts(app, url: str, provider: VideoProvider) -> None:
     assert video_link(url) == (provider, url)
 
 
@@ -143,7 +143,7 @@ def test_allowed_video_hosts(url: str, provider: VideoProvider) -> None:
         "//zoom.us/j/1",
     ],
 )
-def test_refused_video_addresses(url: str) -> None:
+def test_refused_video_addresses(app, url: str) -> None:
     with pytest.raises(InvalidInput):
         video_link(url)
 
@@ -157,6 +157,17 @@ def test_default_video_link_is_an_unguessable_jitsi_room(client, world: World) -
         and len(first["url"]) >= len("https://meet.jit.si/Ritmo-") + 32
     )
     assert first["url"] != second["url"]
+
+
+def test_video_rooms_use_the_installations_jitsi(app, client, world: World) -> None:
+    app.config["WEBINAR_JITSI_BASE_URL"] = "https://jitsi.example.edu/"
+    generated = propose(client, world).get_json()["video"]
+    assert generated["provider"] == "jitsi"
+    assert generated["url"].startswith("https://jitsi.example.edu/Ritmo-")
+    pasted = propose(client, world, video_url="https://jitsi.example.edu/TeamRoom").get_json()["video"]
+    assert pasted == {**pasted, "provider": "jitsi", "url": "https://jitsi.example.edu/TeamRoom"}
+    refused = propose(client, world, video_url="https://jitsi.evil.example/TeamRoom")
+    assert refused.status_code == 422
 
 
 def test_full_lifecycle_sends_ics_by_smtp_with_stable_uid_and_growing_sequence(
