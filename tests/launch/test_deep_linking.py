@@ -191,7 +191,9 @@ def test_learner_gets_a_clear_403(tool, demo):
     browser = requests.Session()
     page = demo_launch(browser, demo, LEARNER_ID, message="deeplink")
     assert page.status_code == 403
-    assert "Only instructors can add Ritmo to the course" in page.text
+    # This demo learner launches with the "it" locale: the refusal speaks Italian.
+    assert 'lang="it"' in page.text
+    assert "Solo i docenti possono aggiungere Ritmo al corso" in page.text
 
 
 def test_choices_are_checked_on_the_server(tool, demo, graded_kind):
