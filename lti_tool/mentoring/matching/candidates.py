@@ -57,7 +57,7 @@ class Settings:
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
     spare: int = 12
-    price_pool: int = 320
+    price_pool: int = 640
     threads: int = 2
 
 

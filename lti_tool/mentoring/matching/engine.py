@@ -96,7 +96,7 @@ class MatchingProblem:
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """Speed/quality knobs; defaults meet the 200k x 50k budget.
+    """Speed/quality knobs; defaults aim at the design budget (``bench/matching.py``).
 
     :param k: candidates kept per mentee (x1.5 / supply ratio where capacity is scarce, up to 3k).
     :param pool: mentors scored per mentee before keeping the top ``k``.
@@ -108,9 +108,11 @@ class SolveOptions:
         only when their reduced score says they help.
     :param price_pool: pool width of the pricing search (0 = no search).
     :param price_share: percent of mentors, cheapest first, the pricing search looks at.
+    :param price_mentees: percent of mentees, least well served first (lowest value
+        ``u``), the pricing search looks for.
     :param price_rounds: re-solves at most (0 = a single solve).
     :param price_margin: arcs whose reduced score is below ``-price_margin``
-        stay out of re-solves (checked again after each one).
+        stay out of a re-solve (and are checked again before the next one).
     :param threads: threads scoring candidate pools (the result does not depend on it).
     """
 
@@ -121,10 +123,11 @@ class SolveOptions:
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
     spare: int = 12
-    price_pool: int = 320
+    price_pool: int = 640
     price_share: int = 40
-    price_rounds: int = 2
-    price_margin: float = 0.05
+    price_mentees: int = 50
+    price_rounds: int = 1
+    price_margin: float = 0.03
     threads: int = 2
 
 
@@ -405,12 +408,12 @@ def _improve(
     Prices from the last solve say which stored arcs could improve it (the
     spares, arcs of the pricing search); the first round also searches the
     cheaper mentors for new ones.  A re-solve sees the arcs within
-    ``price_margin`` of improving plus the current pairs, and mentees left
-    with only their current pair keep it without entering the solver.  The
-    loop stops when no stored arc outside the last solve has a positive
-    reduced score, so the result is optimal over every arc generated.  Each
-    re-solve contains the current pairs: it never matches fewer mentees nor,
-    at equal count, scores less.
+    ``price_margin`` of improving plus the current pairs; mentees left with
+    only their current pair keep it without entering the solver.  At most
+    ``price_rounds`` re-solves: when the loop stops earlier, no stored arc
+    has a positive reduced score, so the result is optimal over every arc
+    generated.  Each re-solve contains the current pairs: it never matches
+    fewer mentees nor, at equal count, scores less.
     """
     n = model.mentees.size
     solved = cands.primary.copy()
@@ -457,6 +460,8 @@ def _price_search(
         )
     cheap = open_mentors[v[open_mentors] <= np.percentile(v[open_mentors], opts.price_share)]
     mentees = np.flatnonzero(np.bincount(cands.mentee, minlength=model.mentees.size))
+    # the search pays off for mentees served worst: most of its pairs go to them
+    mentees = mentees[u[mentees] <= np.percentile(u[mentees], opts.price_mentees)]
     gen = Generator(model, cheap, capacity, forbidden, settings)
     return gen.price(mentees, v, u - opts.price_margin, settings.k)
 

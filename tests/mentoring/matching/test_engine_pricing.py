@@ -128,3 +128,12 @@ def test_pricing_never_makes_the_result_worse(problem: MatchingProblem, k: int, 
     assert priced.matched_count >= without.matched_count
     if priced.matched_count == without.matched_count:
         assert priced.total_score >= without.total_score - 1e-6
+
+
+def test_pricing_search_serves_the_least_served_mentees_first() -> None:
+    problem = sampled_problem(400, 3)
+    everyone = solve(problem, replace(NARROW, price_mentees=100, price_rounds=0))
+    half = solve(problem, replace(NARROW, price_mentees=50))
+    full = solve(problem, replace(NARROW, price_mentees=100))
+    assert everyone.candidate_arcs < half.candidate_arcs < full.candidate_arcs
+    assert_valid(problem, half)
