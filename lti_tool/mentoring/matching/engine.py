@@ -416,6 +416,10 @@ def _improve(
     fewer mentees nor, at equal count, scores less.
     """
     n = model.mentees.size
+    count = np.bincount(cands.mentee, minlength=n)
+    seen = count > 0
+    if cands.primary.all() and (cands.complete[seen] & (count[seen] >= cands.feasible[seen])).all():
+        return cands, used  # every feasible arc was in the solve: already optimal
     solved = cands.primary.copy()
     units = solver.cost_resolution(int(solved.sum()))  # one cost grid for every solve and price
     for round_ in range(opts.price_rounds):

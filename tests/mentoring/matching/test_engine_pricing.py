@@ -137,3 +137,11 @@ def test_pricing_search_serves_the_least_served_mentees_first() -> None:
     full = solve(problem, replace(NARROW, price_mentees=100))
     assert everyone.candidate_arcs < half.candidate_arcs < full.candidate_arcs
     assert_valid(problem, half)
+
+
+def test_complete_candidates_need_no_pricing() -> None:
+    problem = sampled_problem(400, 3)
+    exact = solve(problem)  # small enough for every feasible pair
+    narrow = solve(problem, NARROW)
+    assert "pricing" not in exact.timings
+    assert "pricing" in narrow.timings
