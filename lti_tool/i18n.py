@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, get_locale, get_translations, refresh
 
 
 def normalise(locale: str | None) -> str | None:
@@ -39,6 +39,14 @@ def _translations() -> Any:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
+
+    @app.before_request
+    def forget_previous_language() -> None:
+        # ``g`` belongs to the app context, which can outlive one request (tests, CLI): without
+        # this, a request would speak the language its predecessor picked.
+        g.pop("ritmo_translations", None)
+        refresh()
+
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),

@@ -16,6 +16,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from lti_tool.accounts.models import User
@@ -234,7 +235,11 @@ def send_digests() -> int:
             for item in items:
                 item.email_state = EmailState.SKIPPED
             continue
-        subject = _("Ritmo: %(count)d updates", count=len(items)) if len(items) > 1 else items[0].subject
+        subject = (
+            ngettext("Ritmo: %(num)d update", "Ritmo: %(num)d updates", len(items))
+            if len(items) > 1
+            else items[0].subject
+        )
         lines = [
             f"- {item.subject}\n  {item.text}" + (f"\n  {absolute_link(item.link)}" if item.link else "")
             for item in items

@@ -59,3 +59,26 @@ def test_storage_proof_is_refused_when_login_used_a_cookie(app, client, platform
         data={"id_token": token, "state": auth["state"], "lti_storage_state": auth["state"]},
     )
     assert response.status_code == 400
+
+
+def test_storage_pages_speak_the_browsers_language(app, client, platform):
+    """No launch yet, so the browser's language decides; the script's messages come translated."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "it-IT,it;q=0.9"
+    state, nonce = storage_login(client, platform)
+    login_page = client.get("/lti/login", query_string={
+        "iss": platform.issuer, "client_id": platform.client_id, "login_hint": "user-1",
+        "target_link_uri": "http://127.0.0.1:5000/lti/launch", "lti_storage_target": "_parent",
+    }).get_data(as_text=True)
+    assert '<html lang="it">' in login_page and "Apertura di Ritmo…" in login_page
+    assert "La tua piattaforma non ha risposto" in login_page and "Your LMS did not answer" not in login_page
+    token = platform.sign(platform.claims(nonce))
+    cookieless = app.test_client(use_cookies=False)
+    check = cookieless.post(
+        "/lti/launch", data={"id_token": token, "state": state}, headers={"Accept-Language": "it"}
+    ).get_data(as_text=True)
+    assert '<html lang="it">' in check and "verificare questo avvio" in check  # in JSON
+    english = app.test_client().get("/lti/login", query_string={
+        "iss": platform.issuer, "client_id": platform.client_id, "login_hint": "user-1",
+        "target_link_uri": "http://127.0.0.1:5000/lti/launch", "lti_storage_target": "_parent",
+    }).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Your LMS did not answer" in english

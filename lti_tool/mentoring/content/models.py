@@ -6,6 +6,8 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin
@@ -32,6 +34,19 @@ class ItemKind(enum.StrEnum):
     LINK = "link"
     VIDEO = "video"
     FILE = "file"
+
+    @property
+    def label(self) -> str:
+        """What people read for this kind (the value itself is for forms and the API)."""
+        return str(ITEM_KIND_LABELS[self])
+
+
+ITEM_KIND_LABELS: dict[ItemKind, LazyString] = {
+    ItemKind.TEXT: _l("text"),
+    ItemKind.LINK: _l("link"),
+    ItemKind.VIDEO: _l("video"),
+    ItemKind.FILE: _l("file"),
+}
 
 
 class ContentItem(TimestampMixin, Base):

@@ -40,6 +40,7 @@ from lti_tool.errors import InvalidInput
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations import service as spaces
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread
+from lti_tool.mentoring.matching import service as matching
 
 HISTORY_PAGE_SIZE = 50
 HISTORY_PAGE_MAX = 200
@@ -309,7 +310,7 @@ def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
             kind="decision",
             key=entry_key("decision", e.id),
             actor_user_id=e.actor_user_id,
-            title=_("Matching: %(action)s", action=e.action.replace("_", " ").replace(".", " ")),
+            title=matching.decision_title(e.action),
             text=str(e.detail.get("reason") or ""),
             data={"action": e.action, "detail": e.detail},
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import aliased
 
 from lti_tool import text as usertext
@@ -797,7 +798,12 @@ def chat_reminder(payload: dict[str, Any]) -> None:
     notifications.notify(
         user_id,
         "chat",
-        _("%(count)d new chat messages from %(names)s", count=len(unread), names=", ".join(names))
+        ngettext(
+            "%(num)d new chat message from %(names)s",
+            "%(num)d new chat messages from %(names)s",
+            len(unread),
+            names=", ".join(names),
+        )
         if len(unread) > 1
         else _("New chat message from %(names)s", names=", ".join(names)),
         "\n".join(lines),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from werkzeug.datastructures import MultiDict
 
 from lti_tool.launch.session import current_context, current_token, login_required
@@ -496,7 +497,8 @@ def _viewer_zone() -> tuple[Any, bool]:
 
 
 @bp.app_template_global("local_time")
-def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> Any:
+def local_time(value: datetime | None, fmt: str = "dd MMM y, HH:mm") -> Any:
+    """``value`` in the viewer's zone, in their language: ``fmt`` is a Babel (CLDR) date pattern."""
     from markupsafe import Markup, escape
 
     if value is None:
@@ -504,7 +506,7 @@ def local_time(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> Any:
     tz, _known = _viewer_zone()
     local = value.astimezone(tz)
     return Markup('<time datetime="{}" data-local title="{}">{}</time>').format(
-        escape(value.isoformat()), escape(tz.key), escape(local.strftime(fmt))
+        escape(value.isoformat()), escape(tz.key), escape(format_datetime(local, fmt, rebase=False))
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from lti_tool import audit
 from lti_tool.accounts.models import ResourceLink, User
@@ -39,14 +41,14 @@ from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, P
 from lti_tool.mentoring.programmes.service import participant_for, programme_for_course
 
 #: Events a milestone rule may count, with what they mean to a coordinator.
-RULE_EVENTS = {
-    "meeting.held": "meetings held",
-    "message.sent": "messages exchanged",
-    "goal.plan_agreed": "goal plan agreed",
-    "survey.answered": "surveys answered",
-    "webinar.attended": "webinars attended",
-    "content.viewed": "content items viewed",
-    "content.completed": "content items completed",
+RULE_EVENTS: dict[str, LazyString] = {
+    "meeting.held": _l("meetings held"),
+    "message.sent": _l("messages exchanged"),
+    "goal.plan_agreed": _l("goal plan agreed"),
+    "survey.answered": _l("surveys answered"),
+    "webinar.attended": _l("webinars attended"),
+    "content.viewed": _l("content items viewed"),
+    "content.completed": _l("content items completed"),
 }
 #: Events about the whole match (counted per match); the others are about one person.
 MATCH_EVENTS = frozenset({"meeting.held", "message.sent", "goal.plan_agreed"})

@@ -184,7 +184,7 @@ def timeline_page(match_id: int) -> Any:
 def _render_timeline(ctx: LaunchContext, match_id: int, focus: int | None = None) -> str:
     return render_template(
         "goals/timeline.html", t=service.timeline(ctx, match_id), focus=focus,
-        goal_statuses=[s.value for s in schemas.GoalStatus], rule_events=service.RULE_EVENTS,
+        goal_statuses=list(schemas.GoalStatus), rule_events=service.RULE_EVENTS,
     )
 
 

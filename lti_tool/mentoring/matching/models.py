@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin
@@ -18,6 +20,19 @@ class MatchStatus(enum.StrEnum):
     APPROVED = "approved"
     ACTIVE = "active"
     ENDED = "ended"
+
+    @property
+    def label(self) -> str:
+        """What people read for this status (the value itself is for forms and the API)."""
+        return str(MATCH_STATUS_LABELS[self])
+
+
+MATCH_STATUS_LABELS: dict[MatchStatus, LazyString] = {
+    MatchStatus.PROPOSED: _l("proposed"),
+    MatchStatus.APPROVED: _l("approved"),
+    MatchStatus.ACTIVE: _l("active"),
+    MatchStatus.ENDED: _l("ended"),
+}
 
 
 class EndReason(enum.StrEnum):
@@ -34,6 +49,19 @@ class RunState(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """What people read for this state (the value itself is for forms and the API)."""
+        return str(RUN_STATE_LABELS[self])
+
+
+RUN_STATE_LABELS: dict[RunState, LazyString] = {
+    RunState.QUEUED: _l("queued"),
+    RunState.RUNNING: _l("running"),
+    RunState.DONE: _l("finished"),
+    RunState.FAILED: _l("failed"),
+}
 
 
 class MatchRun(TimestampMixin, Base):
@@ -54,6 +82,22 @@ class MatchRun(TimestampMixin, Base):
     # Counts, total score, timings and rejected locks.
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+    @property
+    def stage_label(self) -> str:
+        return str(RUN_STAGE_LABELS[self.stage]) if self.stage in RUN_STAGE_LABELS else self.stage
+
+
+#: What the coordinator reads for ``MatchRun.stage`` (the service sets these values as the run goes on).
+RUN_STAGE_LABELS: dict[str, LazyString] = {
+    "queued": _l("waiting to start"),
+    "loading": _l("loading the profiles"),
+    "solving": _l("finding the best pairs"),
+    "explaining": _l("writing the explanations"),
+    "saving": _l("saving the proposals"),
+    "done": _l("finished"),
+    "failed": _l("failed"),
+}
 
 
 class UnmatchedMentee(Base):
@@ -78,6 +122,20 @@ class RequestStatus(enum.StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        """What people read for this status (the value itself is for forms and the API)."""
+        return str(REQUEST_STATUS_LABELS[self])
+
+
+REQUEST_STATUS_LABELS: dict[RequestStatus, LazyString] = {
+    RequestStatus.PENDING: _l("waiting for an answer"),
+    RequestStatus.ACCEPTED: _l("accepted"),
+    RequestStatus.DECLINED: _l("declined"),
+    RequestStatus.EXPIRED: _l("expired"),
+    RequestStatus.WITHDRAWN: _l("withdrawn"),
+}
 
 
 class MatchRequest(TimestampMixin, Base):

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from lti_tool import audit
 from lti_tool.accounts.models import User
@@ -57,9 +59,27 @@ RECOMMENDATIONS = 3
 LIVE = (MatchStatus.PROPOSED, MatchStatus.APPROVED, MatchStatus.ACTIVE)
 CONFIRMED = (MatchStatus.APPROVED, MatchStatus.ACTIVE)
 GATES_MODULE = "lti_tool.mentoring.webinars.training_gates"
+#: How a match's history names each decision this service records about it (``audit.record`` actions).
+DECISION_TITLES: dict[str, LazyString] = {
+    "match.assigned": _l("Matching: assigned by a coordinator"),
+    "match.swapped": _l("Matching: mentors swapped"),
+    "match.locked": _l("Matching: pair locked"),
+    "match.unlocked": _l("Matching: pair unlocked"),
+    "match.removed": _l("Matching: proposal removed"),
+    "match.activated": _l("Matching: match started"),
+    "match.ended": _l("Matching: match ended"),
+    "match.rematch_requested": _l("Matching: new match requested"),
+    "match.accepted_request": _l("Matching: request accepted"),
+}
 
 
 # -- seams to other features ---------------------------------------------------------------------
+
+
+def decision_title(action: str) -> str:
+    """The history's title for a recorded matching decision (never the raw action code)."""
+    title = DECISION_TITLES.get(action)
+    return str(title) if title is not None else _("Matching decision")
 
 
 def training_gate() -> Callable[[int, int], str | None] | None:
@@ -534,8 +554,12 @@ def unmatched(
 def _participant(programme: Programme, participant_id: int, role: ParticipantRole, field: str) -> Participant:
     person = db.session.get(Participant, participant_id)
     if person is None or person.programme_id != programme.id or person.role is not role:
-        label = _("mentor") if role is ParticipantRole.MENTOR else _("mentee")
-        raise InvalidInput(errors={field: [_("Choose a %(role)s of this programme.", role=label)]})
+        message = (
+            _("Choose a mentor of this programme.")
+            if role is ParticipantRole.MENTOR
+            else _("Choose a mentee of this programme.")
+        )
+        raise InvalidInput(errors={field: [message]})
     return person
 
 

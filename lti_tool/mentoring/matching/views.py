@@ -11,12 +11,15 @@ from werkzeug.wrappers import Response
 from lti_tool.launch.session import coordinator_required, current_context, current_token, login_required
 from lti_tool.mentoring.matching import problem, schemas
 from lti_tool.mentoring.matching import service as matching
+from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.forms import body
 from lti_tool.mentoring.programmes.models import MatchingMode, Programme
 
 bp = Blueprint("matching", __name__)
+#: The match statuses the review page filters by.
+REVIEW_STATUSES = (MatchStatus.PROPOSED, MatchStatus.ACTIVE, MatchStatus.ENDED)
 
 _run = schemas.RunSchema()
 _request = schemas.RequestSchema()
@@ -270,7 +273,17 @@ def review_page(programme_id: int) -> str:
         counts=matching.counts(programme),
         mentors=matching.mentor_choices(programme),
         why=None,
+        statuses=REVIEW_STATUSES,
+        run_labels=_run_labels(),
     )
+
+
+def _run_labels() -> dict[str, dict[str, str]]:
+    """Labels for the page's script, which refreshes a running job's state and stage."""
+    return {
+        "states": {state.value: state.label for state in RunState},
+        "stages": {stage: str(label) for stage, label in RUN_STAGE_LABELS.items()},
+    }
 
 
 @bp.post("/programmes/<int:programme_id>/matching/action")

@@ -448,7 +448,7 @@ def record_outcome(
         )
     if meeting.status in (MeetingStatus.HELD, MeetingStatus.MISSED):
         if meeting.status is not outcome:
-            raise Conflict(_("This meeting was already recorded as %(status)s.", status=meeting.status.value))
+            raise Conflict(_("This meeting was already recorded as %(status)s.", status=meeting.status.label))
     elif meeting.status is not MeetingStatus.CONFIRMED or meeting.starts_at is None:
         raise Conflict(_("Only a confirmed meeting can be recorded as held or missed."))
     elif meeting.starts_at > utcnow():

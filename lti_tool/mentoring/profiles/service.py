@@ -102,7 +102,7 @@ def _check_definition(data: dict[str, Any]) -> None:
         errors["options"] = [_("Each option must appear once; remove the duplicates.")]
     constraint: Constraint | None = data.get("constraint")
     if constraint is not None and constraint not in ALLOWED_CONSTRAINTS[kind]:
-        allowed = ", ".join(sorted(c.value for c in ALLOWED_CONSTRAINTS[kind])) or _("none")
+        allowed = ", ".join(sorted(c.label for c in ALLOWED_CONSTRAINTS[kind])) or _("none")
         errors["constraint"] = [_("This kind of question allows these constraints: %(a)s.", a=allowed)]
     if constraint is Constraint.AT_MOST and data.get("limit") is None:
         errors["limit"] = [_("Say how far apart a pair may be at most.")]

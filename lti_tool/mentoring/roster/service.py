@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lti_tool import audit
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, User
@@ -333,9 +334,12 @@ def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[st
         )
     if problems:
         raise InvalidInput(
-            _(
-                "%(n)d problems in the file; nothing was imported. Correct the rows listed and import again.",
-                n=len(problems),
+            ngettext(
+                "%(num)d problem in the file; nothing was imported. "
+                "Correct the row listed and import again.",
+                "%(num)d problems in the file; nothing was imported. "
+                "Correct the rows listed and import again.",
+                len(problems),
             ),
             errors={
                 f"row {p['row']}": [f"{p['column']}: {p['message']}"] for p in problems[:MAX_REPORTED_ERRORS]

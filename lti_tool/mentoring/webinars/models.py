@@ -6,6 +6,8 @@ import enum
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.accounts.models import User
@@ -84,6 +86,18 @@ class RegistrationStatus(enum.StrEnum):
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """What people read for this status (the value itself is for forms and the API)."""
+        return str(REGISTRATION_STATUS_LABELS[self])
+
+
+REGISTRATION_STATUS_LABELS: dict[RegistrationStatus, LazyString] = {
+    RegistrationStatus.REGISTERED: _l("has a seat"),
+    RegistrationStatus.WAITLISTED: _l("on the waiting list"),
+    RegistrationStatus.CANCELLED: _l("registration cancelled"),
+}
 
 
 class AttendanceSource(enum.StrEnum):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool import audit, ics
@@ -982,9 +983,10 @@ def _parse_attendance_csv(text: str, webinar: Webinar) -> list[tuple[Participant
         wanted.append((participant, value in CSV_TRUE))
     if errors:
         raise InvalidInput(
-            _(
-                "%(n)s rows have problems; nothing was imported. Correct them and import the file again.",
-                n=len(errors),
+            ngettext(
+                "%(num)d row has a problem; nothing was imported. Correct it and import the file again.",
+                "%(num)d rows have problems; nothing was imported. Correct them and import the file again.",
+                len(errors),
             ),
             errors={"rows": errors},
         )

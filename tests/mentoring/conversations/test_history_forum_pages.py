@@ -274,3 +274,56 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
         f"/matches/{world.match.id}/threads", data={"ritmo_session": token, "title": "", "body": ""}
     )
     assert bad.status_code == 422
+
+
+def _italian_token(world: World, user) -> str:
+    from lti_tool.accounts.models import CourseRole
+    from lti_tool.launch.context import LaunchContext
+    from lti_tool.launch.session import issue_token
+
+    return issue_token(
+        LaunchContext(
+            platform_id=world.platform.id,
+            user_id=user.id,
+            course_id=world.course.id,
+            role=CourseRole.PARTICIPANT,
+            is_mentor=user == world.mentor,
+            locale="it",
+        )
+    )
+
+
+def test_counts_and_labels_read_right_in_english_and_italian(client, world: World) -> None:
+    thread = client.post(
+        f"/api/matches/{world.match.id}/threads",
+        headers=world.headers(world.mentor),
+        json={"title": "Career plan", "body": "First"},
+    ).get_json()
+    space = f"/matches/{world.match.id}/space"
+    english = client.get(f"{space}?rs={world.token(world.mentor)}").get_data(as_text=True)
+    assert "1 post ·" in english and "1 posts" not in english
+    assert "last activity <time" in english
+    reply = {"body": "Second"}
+    client.post(f"/api/threads/{thread['id']}/posts", headers=world.headers(world.mentee), json=reply)
+    italian_token = _italian_token(world, world.mentor)
+    italian = client.get(f"{space}?rs={italian_token}").get_data(as_text=True)
+    assert "2 messaggi ·" in italian and "ultima attività <time" in italian
+    # Enum values are shown by their label, in the viewer's language.
+    spaces = client.get(f"/spaces?rs={italian_token}").get_data(as_text=True)
+    assert ">attivo</span>" in spaces and ">active</span>" not in spaces
+
+
+def test_matching_decisions_have_readable_titles(client, world: World) -> None:
+    audit.record("match.locked", "match", world.match.id, actor_user_id=world.coordinator.id)
+    db.session.commit()
+    entries = client.get(
+        f"/api/matches/{world.match.id}/history",
+        headers=world.headers(world.mentor),
+        query_string={"kind": "decision"},
+    ).get_json()["entries"]
+    assert [e["title"] for e in entries] == ["Matching: pair locked"]
+    assert entries[0]["data"]["action"] == "match.locked"  # the code stays for machines
+    page = client.get(
+        f"/matches/{world.match.id}/history?rs={_italian_token(world, world.mentor)}&kind=decision"
+    ).get_data(as_text=True)
+    assert "Abbinamento: coppia bloccata" in page and "match locked" not in page

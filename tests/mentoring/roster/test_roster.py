@@ -197,3 +197,18 @@ def test_bad_csv_reports_rows_and_imports_nothing(client, app):
         content_type="text/csv",
     )
     assert unknown.status_code == 422 and "shoe_size" in unknown.json["detail"]
+
+
+def test_one_bad_row_is_reported_in_the_singular(client, app):
+    w = world()
+    response = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        f"/api/programmes/{w.programme.id}/roster/import",
+        data=b"user_id,role\n,mentee\n",
+        content_type="text/csv",
+    )
+    assert response.status_code == 422
+    assert response.json["detail"].startswith("1 problem in the file; nothing was imported. Correct the row")
