@@ -150,7 +150,10 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     )
     participant = None
     if course is not None:
-        participant = programmes.join_from_launch(ctx, known.programme, known.participant)
+        programme = known.programme
+        participant = programmes.join_from_launch(
+            ctx, (programme, known.participant) if programme is not None else None
+        )
     _commit_keeping_loaded()
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)

@@ -58,29 +58,27 @@ def require_participant(ctx: LaunchContext, programme: Programme) -> Participant
     return participant
 
 
-_LOOK_UP: Any = object()
-
-
 def join_from_launch(
-    ctx: LaunchContext, programme: Programme | None = None, participant: Any = _LOOK_UP
+    ctx: LaunchContext, known: tuple[Programme, Participant | None] | None = None
 ) -> Participant:
     """Make the launching user a participant of the course's programme.
 
     Staff coordinate. Learners join as mentors or mentees from the LMS role when the programme takes
     roles from the LMS; otherwise a new learner starts as a mentee until they or a coordinator
     choose. An existing participant's role is only updated from the LMS in ``RoleSource.LMS``.
-    A launch that already read the course's programme and the user's participation passes them
-    (``participant=None`` then means "not a participant yet").
+    ``known`` is the course's programme and the user's participation (``None``: not yet), when the
+    launch already read them.
     """
     assert ctx.course_id is not None
-    if programme is None:
-        programme, participant = programme_for_course(ctx.course_id), _LOOK_UP
+    if known is None:
+        programme = programme_for_course(ctx.course_id)
+        participant = participant_for(programme.id, ctx.user_id)
+    else:
+        programme, participant = known
     if ctx.is_coordinator:
         wanted = ParticipantRole.COORDINATOR
     else:
         wanted = ParticipantRole.MENTOR if ctx.is_mentor else ParticipantRole.MENTEE
-    if participant is _LOOK_UP:
-        participant = participant_for(programme.id, ctx.user_id)
     if participant is None:
         participant = Participant(programme_id=programme.id, user_id=ctx.user_id, role=wanted)
         db.session.add(participant)
