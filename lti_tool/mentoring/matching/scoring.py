@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from numpy.typing import NDArray
 from scipy import sparse
 
@@ -55,6 +57,11 @@ NUMBER_KINDS = frozenset({Kind.TIMEZONE, Kind.LEVEL, Kind.SCALE})
 _DEFAULT_NORM = {Kind.TIMEZONE: 12.0, Kind.LEVEL: 4.0, Kind.SCALE: 4.0, Kind.AVAILABILITY: 6.0}
 
 
+def _plural_n(value: float) -> int:
+    """Integer that picks the right plural form for ``value`` (fractions read as plural)."""
+    return int(value) if float(value).is_integer() else 2
+
+
 @dataclass(frozen=True)
 class Criterion:
     """One questionnaire answer used for matching.
@@ -94,30 +101,80 @@ class Criterion:
         return self.label or self.key.replace("_", " ")
 
     def failure_text(self) -> str:
-        """Plain words for "no mentor passes this constraint"."""
+        """Plain words for "no mentor passes this constraint", in the current language."""
+        name = self.name
         if self.rule is Rule.MUST_DIFFER:
-            return f"no mentor has a different {self.name}"
+            return _("no mentor has a different %(name)s", name=name)
         if self.rule is Rule.AT_MOST:
-            unit = {Kind.TIMEZONE: "hours", Kind.LEVEL: "levels"}.get(self.kind, "points")
-            return f"no mentor is within {self.limit:g} {unit} ({self.name})"
+            limit = self.limit or 0.0
+            if self.kind is Kind.TIMEZONE:
+                return ngettext(
+                    "no mentor is within %(limit)s hour (%(name)s)",
+                    "no mentor is within %(limit)s hours (%(name)s)",
+                    _plural_n(limit),
+                    limit=f"{limit:g}",
+                    name=name,
+                )
+            if self.kind is Kind.LEVEL:
+                return ngettext(
+                    "no mentor is within %(limit)s level (%(name)s)",
+                    "no mentor is within %(limit)s levels (%(name)s)",
+                    _plural_n(limit),
+                    limit=f"{limit:g}",
+                    name=name,
+                )
+            return ngettext(
+                "no mentor is within %(limit)s point (%(name)s)",
+                "no mentor is within %(limit)s points (%(name)s)",
+                _plural_n(limit),
+                limit=f"{limit:g}",
+                name=name,
+            )
         if self.kind is Kind.AVAILABILITY:
-            return "no mentor is free at the same time"
+            return _("no mentor is free at the same time")
         if self.kind in SET_KINDS:
-            return f"no mentor shares any of your {self.name}"
-        return f"no mentor has the same {self.name}"
+            return _("no mentor shares any of your %(name)s", name=name)
+        return _("no mentor has the same %(name)s", name=name)
 
     def violation_text(self) -> str:
-        """Plain words for "this pair breaks the constraint"."""
+        """Plain words for "this pair breaks the constraint", in the current language.
+
+        Uses :func:`flask_babel.gettext` at call time: the request's language
+        inside a request, the default language in a job, English without an app.
+        """
+        name = self.name
         if self.rule is Rule.MUST_DIFFER:
-            return f"same {self.name} (must differ)"
+            return _("same %(name)s (must differ)", name=name)
         if self.rule is Rule.AT_MOST:
-            unit = {Kind.TIMEZONE: "hours", Kind.LEVEL: "levels"}.get(self.kind, "points")
-            return f"more than {self.limit:g} {unit} apart on {self.name}"
+            limit = self.limit or 0.0
+            if self.kind is Kind.TIMEZONE:
+                return ngettext(
+                    "more than %(limit)s hour apart on %(name)s",
+                    "more than %(limit)s hours apart on %(name)s",
+                    _plural_n(limit),
+                    limit=f"{limit:g}",
+                    name=name,
+                )
+            if self.kind is Kind.LEVEL:
+                return ngettext(
+                    "more than %(limit)s level apart on %(name)s",
+                    "more than %(limit)s levels apart on %(name)s",
+                    _plural_n(limit),
+                    limit=f"{limit:g}",
+                    name=name,
+                )
+            return ngettext(
+                "more than %(limit)s point apart on %(name)s",
+                "more than %(limit)s points apart on %(name)s",
+                _plural_n(limit),
+                limit=f"{limit:g}",
+                name=name,
+            )
         if self.kind is Kind.AVAILABILITY:
-            return "not free at the same time"
+            return _("not free at the same time")
         if self.kind in SET_KINDS:
-            return f"no shared {self.name}"
-        return f"different {self.name} (must be the same)"
+            return _("no shared %(name)s", name=name)
+        return _("different %(name)s (must be the same)", name=name)
 
     @property
     def scale(self) -> float:

@@ -166,6 +166,20 @@ def test_why_not_names_the_broken_constraint(client, app):
     assert bad.status_code == 422 and "mentee_id" in bad.json["errors"]
 
 
+def test_why_not_reasons_speak_the_coordinators_language(client, app):
+    w = setup_programme()
+    p = people(w)
+    run(client, w)
+    response = client.get(
+        f"/api/programmes/{w.programme.id}/matching/why-not",
+        query_string={"mentee_id": p["gus"].id, "mentor_id": p["ada"].id},  # type: ignore[attr-defined]
+        headers={**w.headers(w.coordinator), "Accept-Language": "it"},
+    )
+    assert response.status_code == 200
+    reasons = response.json["reasons"]
+    assert any("Languages: nessun valore in comune per Languages" in r for r in reasons), reasons
+
+
 def test_lock_swap_remove_and_rerun_around_locks(client, app):
     w = setup_programme(MatchingMode.ONE_TO_ONE)
     p = people(w)
