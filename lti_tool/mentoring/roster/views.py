@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -84,5 +85,13 @@ def roster_page(programme_id: int) -> str:
         result=result,
         problems=problems,
         error=error,
-        last_sync=(programme.settings or {}).get("roster_sync"),
+        last_sync=_last_sync(programme),
     )
+
+
+def _last_sync(programme: Programme) -> dict[str, Any] | None:
+    """The last NRPS sync for the page, its ISO time parsed so the template can localise it."""
+    sync = (programme.settings or {}).get("roster_sync")
+    if not sync:
+        return None
+    return {**sync, "at": datetime.fromisoformat(sync["at"])}

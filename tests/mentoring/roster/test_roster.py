@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -212,3 +213,14 @@ def test_one_bad_row_is_reported_in_the_singular(client, app):
     )
     assert response.status_code == 422
     assert response.json["detail"].startswith("1 problem in the file; nothing was imported. Correct the row")
+
+
+def test_roster_page_shows_the_last_sync_in_the_viewers_language(client, app):
+    w = world()
+    at = datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
+    w.programme.settings = {"roster_sync": {"at": at.isoformat(), "members": 3, "added": 1}}
+    db.session.commit()
+    page = client.get(
+        f"/programmes/{w.programme.id}/roster?rs={w.token(w.coordinator)}", headers={"Accept-Language": "it"}
+    ).get_data(as_text=True)
+    assert f'Ultima sincronizzazione: <time datetime="{at.isoformat()}">5 mar 2026, 14:30:00</time>' in page
