@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations import service as spaces
-from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread
+from lti_tool.mentoring.conversations.models import HISTORY_KIND_LABELS, ChatMessage, Post, Thread
 from lti_tool.mentoring.matching import service as matching
 
 HISTORY_PAGE_SIZE = 50
@@ -84,11 +84,23 @@ class Source:
 
 
 _sources: dict[str, Source] = {}
+_kind_labels: dict[str, Any] = dict(HISTORY_KIND_LABELS)
 
 
-def register_source(name: str, fn: SourceFn, *, kinds: Sequence[str]) -> None:
-    """Add (or replace) a timeline source producing entries of ``kinds``."""
+def register_source(
+    name: str, fn: SourceFn, *, kinds: Sequence[str], labels: Mapping[str, Any] | None = None
+) -> None:
+    """Add (or replace) a timeline source producing entries of ``kinds``.
+
+    :param labels: what people read for each kind (lazy strings), when the kind is new.
+    """
     _sources[name] = Source(name, fn, tuple(kinds))
+    _kind_labels.update(labels or {})
+
+
+def kind_label(kind: str) -> str:
+    """What people read for an entry kind, in the current language (the kind itself if unlabelled)."""
+    return str(_kind_labels.get(kind, kind))
 
 
 def known_kinds() -> list[str]:

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base, utcnow
@@ -150,3 +152,12 @@ class SpaceVisit(Base):
     visit_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     previous_visit_at: Mapped[datetime | None]
+
+
+#: What people read for the match history's built-in entry kinds; other features pass theirs to
+#: :func:`lti_tool.mentoring.conversations.history.register_source`.
+HISTORY_KIND_LABELS: dict[str, LazyString] = {
+    "post": _l("post"),
+    "chat": _l("chat message"),
+    "decision": _l("matching decision"),
+}

@@ -510,6 +510,11 @@ def local_time(value: datetime | None, fmt: str = "dd MMM y, HH:mm") -> Any:
     )
 
 
+@bp.app_template_global("history_kind")
+def history_kind(kind: str) -> str:
+    return history.kind_label(kind)
+
+
 @bp.app_template_global("viewer_tz_known")
 def viewer_tz_known() -> bool:
     return bool(_viewer_zone()[1])

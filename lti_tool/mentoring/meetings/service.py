@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lti_tool import ics
 from lti_tool import text as usertext
@@ -617,4 +618,4 @@ def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[his
     return entries
 
 
-history.register_source("meetings", _meeting_history, kinds=("meeting",))
+history.register_source("meetings", _meeting_history, kinds=("meeting",), labels={"meeting": _l("meeting")})

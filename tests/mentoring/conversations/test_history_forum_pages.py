@@ -327,3 +327,14 @@ def test_matching_decisions_have_readable_titles(client, world: World) -> None:
         f"/matches/{world.match.id}/history?rs={_italian_token(world, world.mentor)}&kind=decision"
     ).get_data(as_text=True)
     assert "Abbinamento: coppia bloccata" in page and "match locked" not in page
+
+
+def test_export_shows_kind_labels_and_local_dates_in_the_viewers_language(client, world: World) -> None:
+    chat = {"body": "ciao"}
+    client.post(f"/api/matches/{world.match.id}/chat", headers=world.headers(world.mentee), json=chat)
+    token = _italian_token(world, world.mentor)
+    page = client.get(f"/matches/{world.match.id}/history/export.html?rs={token}").get_data(as_text=True)
+    assert "· messaggio in chat ·" in page and "· chat ·" not in page
+    assert '<time datetime="' in page and " UTC</div>" not in page
+    history_page = client.get(f"/matches/{world.match.id}/history?rs={token}").get_data(as_text=True)
+    assert "· messaggio in chat ·" in history_page
