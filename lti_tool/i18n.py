@@ -17,6 +17,12 @@ def normalise(locale: str | None) -> str | None:
     return language if language in current_app.config["LANGUAGES"] else None
 
 
+def language_of(locale: str | None) -> str:
+    """The language to write to a person in: their saved ``locale`` if Ritmo speaks it, else the
+    default (for e-mails and notifications built for someone other than the request's viewer)."""
+    return normalise(locale) or str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
 def select_locale() -> str | None:
     if not has_request_context():
         return None  # CLI and jobs: the default language

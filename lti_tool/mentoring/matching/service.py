@@ -10,11 +10,12 @@ import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from babel import dates as babel_dates
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -24,6 +25,7 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
+from lti_tool.i18n import language_of
 from lti_tool.jobs import enqueue, task
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.matching import problem as build
@@ -1138,6 +1140,9 @@ def _create_request(
     )
     mentor = db.session.get(Participant, mentor_id)
     assert mentor is not None
+    when = babel_dates.format_datetime(
+        expires, "d MMM y, HH:mm 'UTC'", tzinfo=UTC, locale=language_of(mentor.user.locale)
+    )
     notify(
         mentor.user_id,
         "match.requested",
@@ -1145,7 +1150,7 @@ def _create_request(
         _(
             "%(name)s would like you as their mentor. Answer before %(when)s, or the request expires.",
             name=mentee.user.display_name,
-            when=expires.strftime("%Y-%m-%d %H:%M UTC"),
+            when=when,
         ),
         f"/programmes/{programme.id}/requests",
     )

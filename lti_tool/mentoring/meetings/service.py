@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from babel import dates as babel_dates
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,7 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
+from lti_tool.i18n import language_of
 from lti_tool.jobs import enqueue, task
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations import history
@@ -365,7 +367,7 @@ def send_reminder(payload: dict[str, Any]) -> None:
         return
     people = spaces.users_by_id(spaces.member_user_ids(match))
     for user in people.values():
-        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone))
+        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone), user.locale)
         notifications.notify(
             user.id,
             "meeting",
@@ -518,9 +520,11 @@ def invitation_for(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, str]:
     return meeting, invitation(meeting, method)
 
 
-def format_time(value: datetime, tz: ZoneInfo) -> str:
+def format_time(value: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
+    """``value`` in ``tz`` for a notification, in ``locale`` (the recipient's) or the default language."""
     local = value.astimezone(tz)
-    return local.strftime("%a %d %b %Y, %H:%M ") + (local.tzname() or "") + f" ({tz.key})"
+    text = babel_dates.format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale=language_of(locale))
+    return f"{text} {local.tzname() or ''} ({tz.key})"
 
 
 def _invite_all(
@@ -533,7 +537,7 @@ def _invite_all(
     for user in members:
         if user.id == exclude:
             continue
-        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone))
+        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone), user.locale)
         text = _(
             "%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
             title=meeting.title,
@@ -559,7 +563,8 @@ def _tell_others(
         if user_id != ctx.user_id:
             user = people.get(user_id)
             tz = viewer_zone(user, None, meeting.timezone)
-            lines = "\n".join("- " + format_time(s.starts_at, tz) for s in current_slots(meeting))
+            locale = user.locale if user else None
+            lines = "\n".join("- " + format_time(s.starts_at, tz, locale) for s in current_slots(meeting))
             body = lines if kind != "meeting.cancelled" else text
             notifications.notify(
                 user_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import sqlalchemy as sa
 
@@ -111,3 +111,29 @@ def test_requests_need_mentee_choice_mode(client, app):
         json={"mentor_id": mentor.id},
     )
     assert response.status_code == 409
+
+
+def test_the_request_deadline_is_written_in_the_mentors_language(client, app):
+    from babel.dates import format_datetime
+
+    from lti_tool.notifications.models import Notification
+
+    w, (ada, *_others), eve = setup()
+    ada.user.locale = "it"
+    db.session.commit()
+    asked = call(
+        client,
+        w,
+        eve.user_id,
+        "POST",
+        f"/api/programmes/{w.programme.id}/requests",
+        json={"mentor_id": ada.id},
+    )
+    expires = db.session.get(MatchRequest, asked.json["id"]).expires_at
+    told = db.session.execute(
+        sa.select(Notification).where(
+            Notification.user_id == ada.user_id, Notification.kind == "match.requested"
+        )
+    ).scalar_one()
+    assert format_datetime(expires, "d MMM y, HH:mm 'UTC'", tzinfo=UTC, locale="it") in told.text
+    assert expires.strftime("%Y-%m-%d") not in told.text

@@ -454,3 +454,14 @@ def test_a_reminder_goes_out_a_day_before_unless_the_meeting_moved(
     db.session.commit()
     drain()
     assert not [m for m in mailbox.messages if m["Subject"].startswith("Reminder")]
+
+
+def test_notified_times_are_written_in_the_recipients_language(
+    client, world: World, mailbox: Mailbox
+) -> None:
+    world.mentee.locale = "it-IT"
+    db.session.commit()
+    propose(client, world)
+    drain()
+    body = mailbox.to("ben0@example.org")[0].get_body(("plain",)).get_content()
+    assert "- sab 27 mar 2027, 04:00 EDT (America/New_York)" in body, body
