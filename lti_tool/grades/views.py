@@ -66,7 +66,7 @@ def deliveries_page() -> str:
     course_id = _course_id()
     return render_template(
         "goals/deliveries.html", counts=service.state_counts(course_id),
-        rows=service.delivery_rows(course_id, _state_filter()), states=[s.value for s in DeliveryState],
+        rows=service.delivery_rows(course_id, _state_filter()), states=list(DeliveryState),
     )
 
 

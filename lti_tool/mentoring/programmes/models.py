@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.accounts.models import Course, User
@@ -33,6 +35,18 @@ class ParticipantRole(enum.StrEnum):
     MENTEE = "mentee"
     MENTOR = "mentor"
     COORDINATOR = "coordinator"
+
+    @property
+    def label(self) -> str:
+        """What people read for this role (the value itself is for forms and the API)."""
+        return str(PARTICIPANT_ROLE_LABELS[self])
+
+
+PARTICIPANT_ROLE_LABELS: dict[ParticipantRole, LazyString] = {
+    ParticipantRole.MENTEE: _l("mentee"),
+    ParticipantRole.MENTOR: _l("mentor"),
+    ParticipantRole.COORDINATOR: _l("coordinator"),
+}
 
 
 class ParticipantStatus(enum.StrEnum):

@@ -399,6 +399,8 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
         response = client.get(path, headers=coord)
         assert response.status_code == 200, path
         assert "First meeting" in response.text or path == "/grades/deliveries"
+    deliveries = client.get("/grades/deliveries", headers={**coord, "Accept-Language": "it"}).text
+    assert "<dt>in attesa di invio</dt>" in deliveries and "<dt>pending</dt>" not in deliveries
     mentee_ctx = world.ctx(world.mentees[0])
     page = client.get("/goals", headers=bearer(mentee_ctx))
     assert page.status_code == 200 and f'data-milestone="{milestone["id"]}"' in page.text

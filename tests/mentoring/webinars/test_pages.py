@@ -144,6 +144,17 @@ def test_content_and_gate_pages(client, world):
     gate = db.session.execute(sa.select(TrainingGate)).scalar_one()
     waiting = _get(client, coach, "/training/waiting")
     assert "Marco" in waiting and "Mara" not in waiting.split('id="waiting"')[1]
+    assert "<td>mentor</td>" in waiting  # the role's label
     assert client.get("/training/waiting", query_string={"rs": mara.token}).status_code == 403
     assert _post(client, coach, f"/training/gates/{gate.id}/delete").status_code == 303
     assert "Nobody is waiting." in _get(client, coach, "/training/waiting")
+
+
+def test_participant_roles_have_labels_in_the_viewers_language(app):
+    from flask_babel import force_locale
+
+    from lti_tool.mentoring.programmes.models import ParticipantRole
+
+    with app.test_request_context(), force_locale("it"):
+        assert ParticipantRole.COORDINATOR.label == "coordinatore"
+        assert ParticipantRole.MENTEE.label == "mentee"
