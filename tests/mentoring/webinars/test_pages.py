@@ -52,6 +52,18 @@ def test_coordinator_and_participant_pages(client, world):
     assert _post(client, nina, f"/webinars/{webinar.id}/register").status_code == 303
     page = _get(client, nina, f"/webinars/{webinar.id}")
     assert 'data-state="registered"' in page and "invite.ics" in page
+    webinar.capacity = 2
+    db.session.commit()
+    assert "1 seat left of 2." in _get(client, nina, f"/webinars/{webinar.id}")
+    italian = client.get(
+        f"/webinars/{webinar.id}", query_string={"rs": nina.token}, headers={"Accept-Language": "it"}
+    ).get_data(as_text=True)
+    assert "Resta 1 posto su 2." in italian
+    webinar.capacity = 5
+    db.session.commit()
+    assert "4 of 5 seats left." in _get(client, nina, f"/webinars/{webinar.id}")
+    webinar.capacity = None
+    db.session.commit()
     assert 'id="manage"' not in page and webinar.join_url not in page
 
     manage = _get(client, coach, f"/webinars/{webinar.id}")
