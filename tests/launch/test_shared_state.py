@@ -53,3 +53,36 @@ def test_state_is_shared_through_redis(app, client, platform, app_config):
     first, replay = login_here_launch_there(app, client, platform, other)
     assert first.status_code == 200
     assert replay.status_code == 400
+
+
+def _delete_prefix_keeps_the_rest(store) -> None:
+    for key in ("memo:1-7:a", "memo:1-7:b", "memo:1-70:c", "memo:1_7:d", "other"):
+        store.set(key, {"k": key}, 60)
+    store.delete_prefix("memo:1-7:")
+    assert store.get("memo:1-7:a") is None and store.get("memo:1-7:b") is None
+    # Neither a longer id nor a LIKE/glob wildcard lookalike is caught by the prefix.
+    assert store.get("memo:1-70:c") == {"k": "memo:1-70:c"}
+    assert store.get("memo:1_7:d") == {"k": "memo:1_7:d"}
+    assert store.get("other") == {"k": "other"}
+    store.delete_prefix("memo:1_")  # "_" is literal, not "any character"
+    assert store.get("memo:1-70:c") is not None and store.get("memo:1_7:d") is None
+
+
+def test_database_cache_deletes_by_prefix(app):
+    from lti_tool.cache import DatabaseCache
+
+    _delete_prefix_keeps_the_rest(DatabaseCache(prefix="t:"))
+
+
+@pytest.mark.redis
+def test_redis_cache_deletes_by_prefix():
+    need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL")
+    import secrets
+
+    from lti_tool.cache import RedisCache
+
+    store = RedisCache(REDIS_URL, prefix=f"test-{secrets.token_hex(4)}*[x]:")  # glob characters too
+    try:
+        _delete_prefix_keeps_the_rest(store)
+    finally:
+        store.delete_prefix("")
