@@ -39,6 +39,10 @@ PLATFORM_JWKS_REFETCH_SECONDS = 10
 # process, such as ``lti-tool platform remove``, reach running servers within this many seconds).
 REGISTRY_CACHE_SECONDS = 5
 
+# How long a launch is remembered: a relaunch with the same claims within this time reuses what the
+# last one wrote (the rows are not read or rewritten; ``last_seen_at`` still follows every 5 minutes).
+LAUNCH_MEMO_SECONDS = 86400
+
 # How long a rotated tool key stays published after it stopped signing.
 KEY_ROTATION_GRACE_DAYS = 7
 

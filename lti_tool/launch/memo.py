@@ -2,17 +2,18 @@
 
 A learner opens Ritmo from the same course link many times a day, and each launch carries the same
 claims. After a launch commits its upserts, the context it produced is kept in the shared cache
-under (platform, sub) with a digest of every claim the upserts read. A launch by the same person
-with the same digest reuses that context and writes nothing: the rows already say what it would
-write. The memo expires with ``last_seen_at``'s resolution, so that column stays as precise as it
-was, and a launch with any claim changed (a new name, role, course or link) takes the full path.
+(``LAUNCH_MEMO_SECONDS``) under (platform, sub) with a digest of every claim the upserts read. A
+launch by the same person with the same digest reuses that context: the rows already say what it
+would write, but for ``last_seen_at``, which the caller refreshes when the memo says it is due. A
+launch with any claim changed (a new name, role, course or link) takes the full path.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+import time
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from lti_tool.accounts.models import CourseRole
@@ -42,8 +43,15 @@ def _key(scope: str, sub: str) -> str:
     return f"{PREFIX}{scope}:{hashlib.sha256(sub.encode()).hexdigest()[:32]}"
 
 
-def recall(scope: str, sub: str, claims_digest: str) -> tuple[LaunchContext, str | None] | None:
-    """The context and link target of the last launch, if it had these claims.
+@dataclass(frozen=True)
+class Remembered:
+    context: LaunchContext
+    target: str | None
+    seen_at: float  # when ``last_seen_at`` was last written for this person (epoch seconds)
+
+
+def recall(scope: str, sub: str, claims_digest: str) -> Remembered | None:
+    """What the last launch recorded, if it had these claims.
 
     ``scope`` names the registration (see ``PlatformSnapshot.scope``).
     """
@@ -53,18 +61,25 @@ def recall(scope: str, sub: str, claims_digest: str) -> tuple[LaunchContext, str
     values = dict(entry["context"])
     values["role"] = CourseRole(values["role"])
     values["lis_roles"] = tuple(values["lis_roles"])
-    return LaunchContext(**values), entry.get("target")
+    return Remembered(LaunchContext(**values), entry.get("target"), float(entry.get("seen_at", 0)))
 
 
 def remember(
     scope: str, sub: str, claims_digest: str, ctx: LaunchContext, target: str | None,
-    ttl_seconds: int,
+    ttl_seconds: int, seen_at: float | None = None,
 ) -> None:
     context = asdict(ctx)
     context["role"] = ctx.role.value
     context["lis_roles"] = list(ctx.lis_roles)
-    entry = {"digest": claims_digest, "context": context, "target": target}
+    entry = {
+        "digest": claims_digest, "context": context, "target": target,
+        "seen_at": time.time() if seen_at is None else seen_at,
+    }
     cache().set(_key(scope, sub), entry, ttl_seconds)
+
+
+def forget(scope: str, sub: str) -> None:
+    cache().delete(_key(scope, sub))
 
 
 def forget_platform(platform_id: int) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow
@@ -44,15 +45,21 @@ class RecordedLaunch:
 def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> RecordedLaunch:
     """Upsert everything the launch tells us and return the context the session will carry.
 
-    A returning user whose claims are those of their last launch (within the ``last_seen_at``
-    resolution) changes nothing: the remembered context is returned without touching the database.
+    A returning user whose claims are those of their last launch (within ``LAUNCH_MEMO_SECONDS``)
+    gets the remembered context; the database sees at most an update of ``last_seen_at``.
     ``scope`` names the registration in the shared cache (``PlatformRegistration.scope``).
     """
     sub = _sub(claims)
     claims_digest = memo.digest(claims)
     remembered = memo.recall(scope, sub, claims_digest)
-    if remembered is not None:
-        return RecordedLaunch(*remembered)
+    if remembered is not None and _still_seen(remembered):
+        if time.time() - remembered.seen_at >= LAST_SEEN_RESOLUTION.total_seconds():
+            memo.remember(
+                scope, sub, claims_digest, remembered.context, remembered.target, _memo_ttl()
+            )
+        return RecordedLaunch(remembered.context, remembered.target)
+    if remembered is not None:  # the remembered user row is gone: start afresh
+        memo.forget(scope, sub)
     try:
         recorded = _upsert_all(platform_id, sub, claims)
     except sa.exc.IntegrityError:
@@ -60,11 +67,24 @@ def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> Recor
         # LMS that preloads the frame). Its rows are there now: upsert again, against them.
         db.session.rollback()
         recorded = _upsert_all(platform_id, sub, claims)
-    memo.remember(
-        scope, sub, claims_digest, recorded.context, recorded.link_target,
-        int(LAST_SEEN_RESOLUTION.total_seconds()),
-    )
+    memo.remember(scope, sub, claims_digest, recorded.context, recorded.link_target, _memo_ttl())
     return recorded
+
+
+def _memo_ttl() -> int:
+    return int(current_app.config["LAUNCH_MEMO_SECONDS"])
+
+
+def _still_seen(remembered: memo.Remembered) -> bool:
+    """Refresh ``last_seen_at`` when the memo says it is due (one UPDATE, no read); False when the
+    remembered user row no longer exists."""
+    if time.time() - remembered.seen_at < LAST_SEEN_RESOLUTION.total_seconds():
+        return True
+    updated = db.session.execute(
+        sa.update(User).where(User.id == remembered.context.user_id).values(last_seen_at=utcnow())
+    )
+    db.session.commit()
+    return bool(updated.rowcount)  # type: ignore[attr-defined]
 
 
 def _sub(claims: dict[str, Any]) -> str:

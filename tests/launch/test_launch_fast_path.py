@@ -155,3 +155,46 @@ def test_two_first_launches_at_once_both_succeed(app, client, platform, monkeypa
     assert raced and response.status_code == 200
     users = db.session.execute(sa.select(User)).scalars().all()
     assert len(users) == 1 and me(client, response)["user"]["id"] == users[0].id
+
+
+def _age_memo(platform, seconds: float) -> None:
+    """Make the person's launch memo say ``last_seen_at`` was written ``seconds`` ago."""
+    from lti_tool.cache import cache
+    from lti_tool.launch import memo
+    from lti_tool.launch.tool_config import find_snapshot
+
+    key = memo._key(find_snapshot(platform.issuer, platform.client_id).scope, "user-1")
+    entry = cache().get(key)
+    entry["seen_at"] -= seconds
+    cache().set(key, entry, 3600)
+
+
+def test_relaunch_hours_later_only_refreshes_last_seen(app, client, platform):
+    launch(client, platform)
+    before = db.session.execute(sa.select(User.last_seen_at)).scalar_one()
+    _age_memo(platform, 3 * 3600)
+    with statements(app) as seen:
+        again = launch(client, platform)
+    assert again.status_code == 200
+    assert [s.split(" SET")[0].replace('"', "") for s in writes(seen)] == ["UPDATE user"]
+    assert not any(re.search(r'\bFROM (platform|"user"|enrolment|course)\b', s) for s in seen)
+    db.session.expire_all()
+    assert db.session.execute(sa.select(User.last_seen_at)).scalar_one() > before
+    # Remembered as seen now: the next relaunch writes nothing.
+    with statements(app) as seen:
+        launch(client, platform)
+    assert writes(seen) == []
+
+
+def test_a_memo_naming_a_vanished_user_takes_the_full_path(app, client, platform):
+    first = launch(client, platform)
+    gone = me(client, first)["user"]["id"]
+    assert gone is not None
+    with db.engine.begin() as conn:  # erased behind the launch path's back
+        conn.execute(sa.delete(User).where(User.id == gone))
+    _age_memo(platform, 3 * 3600)
+    again = launch(client, platform)
+    assert again.status_code == 200
+    # The launch made the person again (SQLite may even reuse the id) and the session names that row.
+    user = db.session.execute(sa.select(User)).scalar_one()
+    assert me(client, again)["user"] == {**me(client, again)["user"], "id": user.id, "sub": "user-1"}
