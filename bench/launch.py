@@ -17,9 +17,9 @@ Budget (design.md section 6): Ritmo >= 1.5x the peer's launches/s and p99 < 150 
 
 ``--phase`` says whose launches are measured (the peer writes nothing, so it is the same for it):
 ``first`` (new users: every launch inserts its user, enrolment and participation), ``returning``
-(the default: every user launched before, but long enough ago that the launch memo expired, so
-each launch reads its rows and writes what changed) or ``relaunch`` (within minutes: the memo
-answers and the launch writes nothing).
+(the default: every user launched before, but longer ago than ``LAUNCH_MEMO_SECONDS``, so each
+launch reads its rows and writes what changed) or ``relaunch`` (within minutes: the launch memo
+answers and the launch writes nothing; later the same day it adds one UPDATE every five minutes).
 """
 
 from __future__ import annotations
@@ -269,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--phase", choices=PHASES, default="returning",
         help="first: every flow is a new user's first launch; returning: every user launched "
-             "before, long enough ago that nothing is remembered (rows exist, the launch memo "
-             "has expired); relaunch: users who launched minutes ago (the launch memo answers)")
+             "before, longer ago than the launch memo lasts (rows exist, nothing remembered); "
+             "relaunch: users who launched minutes ago (the launch memo answers)")
     parser.add_argument("--ritmo-env", action="append", default=[], metavar="LTI_TOOL_X=VALUE",
                         help="extra setting for Ritmo (repeatable), to try a lever")
     args = parser.parse_args(argv)
