@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.accounts.models import User
 from lti_tool.db import Base, TimestampMixin, utcnow
+from lti_tool.labels import LabelledEnum, labels
 
 
-class DeliveryState(enum.StrEnum):
+class DeliveryState(LabelledEnum):
     PENDING = "pending"
     # Claimed by a deliverer; ``lease_until`` lets another take over if that one dies.
     SENDING = "sending"
@@ -22,18 +21,16 @@ class DeliveryState(enum.StrEnum):
     # The platform refused it for good (4xx) or it kept failing; a person must act, then retry.
     FAILED = "failed"
 
-    @property
-    def label(self) -> str:
-        """What people read for this state (the value itself is for forms and the API)."""
-        return str(DELIVERY_STATE_LABELS[self])
 
-
-DELIVERY_STATE_LABELS: dict[DeliveryState, LazyString] = {
-    DeliveryState.PENDING: _l("waiting to be sent"),
-    DeliveryState.SENDING: _l("sending"),
-    DeliveryState.DELIVERED: _l("delivered"),
-    DeliveryState.FAILED: _l("failed"),
-}
+DELIVERY_STATE_LABELS = labels(
+    DeliveryState,
+    {
+        DeliveryState.PENDING: _l("waiting to be sent"),
+        DeliveryState.SENDING: _l("sending"),
+        DeliveryState.DELIVERED: _l("delivered"),
+        DeliveryState.FAILED: _l("failed"),
+    },
+)
 
 
 class GradeLineItem(TimestampMixin, Base):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin
+from lti_tool.labels import LabelledEnum, labels
 from lti_tool.mentoring.webinars.models import Audience
 
 
@@ -29,24 +28,22 @@ class ContentModule(TimestampMixin, Base):
     published: Mapped[bool] = mapped_column(default=True)
 
 
-class ItemKind(enum.StrEnum):
+class ItemKind(LabelledEnum):
     TEXT = "text"
     LINK = "link"
     VIDEO = "video"
     FILE = "file"
 
-    @property
-    def label(self) -> str:
-        """What people read for this kind (the value itself is for forms and the API)."""
-        return str(ITEM_KIND_LABELS[self])
 
-
-ITEM_KIND_LABELS: dict[ItemKind, LazyString] = {
-    ItemKind.TEXT: _l("text"),
-    ItemKind.LINK: _l("link"),
-    ItemKind.VIDEO: _l("video"),
-    ItemKind.FILE: _l("file"),
-}
+ITEM_KIND_LABELS = labels(
+    ItemKind,
+    {
+        ItemKind.TEXT: _l("text"),
+        ItemKind.LINK: _l("link"),
+        ItemKind.VIDEO: _l("video"),
+        ItemKind.FILE: _l("file"),
+    },
+)
 
 
 class ContentItem(TimestampMixin, Base):

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin, utcnow
+from lti_tool.labels import LabelledEnum, labels
 
 
 class CompletionMode(enum.StrEnum):
@@ -31,24 +31,22 @@ class CompletionSource(enum.StrEnum):
     RULE = "rule"
 
 
-class GoalStatus(enum.StrEnum):
+class GoalStatus(LabelledEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     ACHIEVED = "achieved"
     DROPPED = "dropped"
 
-    @property
-    def label(self) -> str:
-        """What people read for this status (the value itself is for forms and the API)."""
-        return str(GOAL_STATUS_LABELS[self])
 
-
-GOAL_STATUS_LABELS: dict[GoalStatus, LazyString] = {
-    GoalStatus.OPEN: _l("open"),
-    GoalStatus.IN_PROGRESS: _l("in progress"),
-    GoalStatus.ACHIEVED: _l("achieved"),
-    GoalStatus.DROPPED: _l("dropped"),
-}
+GOAL_STATUS_LABELS = labels(
+    GoalStatus,
+    {
+        GoalStatus.OPEN: _l("open"),
+        GoalStatus.IN_PROGRESS: _l("in progress"),
+        GoalStatus.ACHIEVED: _l("achieved"),
+        GoalStatus.DROPPED: _l("dropped"),
+    },
+)
 
 
 class Milestone(TimestampMixin, Base):

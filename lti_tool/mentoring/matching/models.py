@@ -12,27 +12,26 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin
+from lti_tool.labels import LabelledEnum, labels
 from lti_tool.mentoring.programmes.models import Participant
 
 
-class MatchStatus(enum.StrEnum):
+class MatchStatus(LabelledEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
     ACTIVE = "active"
     ENDED = "ended"
 
-    @property
-    def label(self) -> str:
-        """What people read for this status (the value itself is for forms and the API)."""
-        return str(MATCH_STATUS_LABELS[self])
 
-
-MATCH_STATUS_LABELS: dict[MatchStatus, LazyString] = {
-    MatchStatus.PROPOSED: _l("proposed"),
-    MatchStatus.APPROVED: _l("approved"),
-    MatchStatus.ACTIVE: _l("active"),
-    MatchStatus.ENDED: _l("ended"),
-}
+MATCH_STATUS_LABELS = labels(
+    MatchStatus,
+    {
+        MatchStatus.PROPOSED: _l("proposed"),
+        MatchStatus.APPROVED: _l("approved"),
+        MatchStatus.ACTIVE: _l("active"),
+        MatchStatus.ENDED: _l("ended"),
+    },
+)
 
 
 class EndReason(enum.StrEnum):
@@ -44,24 +43,22 @@ class EndReason(enum.StrEnum):
     REMOVED = "removed"  # a proposal dropped before approval
 
 
-class RunState(enum.StrEnum):
+class RunState(LabelledEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
 
-    @property
-    def label(self) -> str:
-        """What people read for this state (the value itself is for forms and the API)."""
-        return str(RUN_STATE_LABELS[self])
 
-
-RUN_STATE_LABELS: dict[RunState, LazyString] = {
-    RunState.QUEUED: _l("queued"),
-    RunState.RUNNING: _l("running"),
-    RunState.DONE: _l("finished"),
-    RunState.FAILED: _l("failed"),
-}
+RUN_STATE_LABELS = labels(
+    RunState,
+    {
+        RunState.QUEUED: _l("queued"),
+        RunState.RUNNING: _l("running"),
+        RunState.DONE: _l("finished"),
+        RunState.FAILED: _l("failed"),
+    },
+)
 
 
 class MatchRun(TimestampMixin, Base):
@@ -116,26 +113,24 @@ class UnmatchedMentee(Base):
     participant: Mapped[Participant] = relationship()
 
 
-class RequestStatus(enum.StrEnum):
+class RequestStatus(LabelledEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
 
-    @property
-    def label(self) -> str:
-        """What people read for this status (the value itself is for forms and the API)."""
-        return str(REQUEST_STATUS_LABELS[self])
 
-
-REQUEST_STATUS_LABELS: dict[RequestStatus, LazyString] = {
-    RequestStatus.PENDING: _l("waiting for an answer"),
-    RequestStatus.ACCEPTED: _l("accepted"),
-    RequestStatus.DECLINED: _l("declined"),
-    RequestStatus.EXPIRED: _l("expired"),
-    RequestStatus.WITHDRAWN: _l("withdrawn"),
-}
+REQUEST_STATUS_LABELS = labels(
+    RequestStatus,
+    {
+        RequestStatus.PENDING: _l("waiting for an answer"),
+        RequestStatus.ACCEPTED: _l("accepted"),
+        RequestStatus.DECLINED: _l("declined"),
+        RequestStatus.EXPIRED: _l("expired"),
+        RequestStatus.WITHDRAWN: _l("withdrawn"),
+    },
+)
 
 
 class MatchRequest(TimestampMixin, Base):

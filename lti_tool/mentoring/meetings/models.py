@@ -7,32 +7,30 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, utcnow
+from lti_tool.labels import LabelledEnum, labels
 
 
-class MeetingStatus(enum.StrEnum):
+class MeetingStatus(LabelledEnum):
     PROPOSED = "proposed"  # times offered, none accepted yet
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
     HELD = "held"
     MISSED = "missed"
 
-    @property
-    def label(self) -> str:
-        """What people read for this status (the value itself is for forms and the API)."""
-        return str(MEETING_STATUS_LABELS[self])
 
-
-MEETING_STATUS_LABELS: dict[MeetingStatus, LazyString] = {
-    MeetingStatus.PROPOSED: _l("proposed"),
-    MeetingStatus.CONFIRMED: _l("confirmed"),
-    MeetingStatus.CANCELLED: _l("cancelled"),
-    MeetingStatus.HELD: _l("held"),
-    MeetingStatus.MISSED: _l("missed"),
-}
+MEETING_STATUS_LABELS = labels(
+    MeetingStatus,
+    {
+        MeetingStatus.PROPOSED: _l("proposed"),
+        MeetingStatus.CONFIRMED: _l("confirmed"),
+        MeetingStatus.CANCELLED: _l("cancelled"),
+        MeetingStatus.HELD: _l("held"),
+        MeetingStatus.MISSED: _l("missed"),
+    },
+)
 
 
 class VideoProvider(enum.StrEnum):

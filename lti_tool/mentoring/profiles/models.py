@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin, utcnow
+from lti_tool.labels import LabelledEnum, labels
 
 
-class QuestionKind(enum.StrEnum):
+class QuestionKind(LabelledEnum):
     """What a question asks; each kind has its own answer shape and matching measure."""
 
     TAGS = "tags"  # skills/interests from the programme vocabulary: mentors offer, mentees want
@@ -28,64 +27,58 @@ class QuestionKind(enum.StrEnum):
     FREE_TEXT = "free_text"
     SCALE = "scale"  # 1 to 5
 
-    @property
-    def label(self) -> str:
-        """What people read for this kind (the value itself is for forms and the API)."""
-        return str(QUESTION_KIND_LABELS[self])
+
+QUESTION_KIND_LABELS = labels(
+    QuestionKind,
+    {
+        QuestionKind.TAGS: _l("tags (skills and interests)"),
+        QuestionKind.SINGLE_CHOICE: _l("single choice"),
+        QuestionKind.MULTI_CHOICE: _l("multiple choice"),
+        QuestionKind.LANGUAGES: _l("languages"),
+        QuestionKind.TIMEZONE: _l("time zone"),
+        QuestionKind.AVAILABILITY: _l("weekly availability"),
+        QuestionKind.LEVEL: _l("level"),
+        QuestionKind.DEPARTMENT: _l("department or team"),
+        QuestionKind.FREE_TEXT: _l("free text"),
+        QuestionKind.SCALE: _l("scale from 1 to 5"),
+    },
+)
 
 
-QUESTION_KIND_LABELS: dict[QuestionKind, LazyString] = {
-    QuestionKind.TAGS: _l("tags (skills and interests)"),
-    QuestionKind.SINGLE_CHOICE: _l("single choice"),
-    QuestionKind.MULTI_CHOICE: _l("multiple choice"),
-    QuestionKind.LANGUAGES: _l("languages"),
-    QuestionKind.TIMEZONE: _l("time zone"),
-    QuestionKind.AVAILABILITY: _l("weekly availability"),
-    QuestionKind.LEVEL: _l("level"),
-    QuestionKind.DEPARTMENT: _l("department or team"),
-    QuestionKind.FREE_TEXT: _l("free text"),
-    QuestionKind.SCALE: _l("scale from 1 to 5"),
-}
-
-
-class Audience(enum.StrEnum):
+class Audience(LabelledEnum):
     """Who answers a question."""
 
     EVERYONE = "everyone"
     MENTORS = "mentors"
     MENTEES = "mentees"
 
-    @property
-    def label(self) -> str:
-        """What people read for this audience (the value itself is for forms and the API)."""
-        return str(AUDIENCE_LABELS[self])
+
+AUDIENCE_LABELS = labels(
+    Audience,
+    {
+        Audience.EVERYONE: _l("Everyone"),
+        Audience.MENTORS: _l("Mentors"),
+        Audience.MENTEES: _l("Mentees"),
+    },
+)
 
 
-AUDIENCE_LABELS: dict[Audience, LazyString] = {
-    Audience.EVERYONE: _l("Everyone"),
-    Audience.MENTORS: _l("Mentors"),
-    Audience.MENTEES: _l("Mentees"),
-}
-
-
-class Constraint(enum.StrEnum):
+class Constraint(LabelledEnum):
     """Hard rules a question can impose on a pair."""
 
     MUST_SHARE = "must_share"
     MUST_DIFFER = "must_differ"
     AT_MOST = "at_most"
 
-    @property
-    def label(self) -> str:
-        """What people read for this constraint (the value itself is for forms and the API)."""
-        return str(CONSTRAINT_LABELS[self])
 
-
-CONSTRAINT_LABELS: dict[Constraint, LazyString] = {
-    Constraint.MUST_SHARE: _l("Must share"),
-    Constraint.MUST_DIFFER: _l("Must differ"),
-    Constraint.AT_MOST: _l("At most N apart"),
-}
+CONSTRAINT_LABELS = labels(
+    Constraint,
+    {
+        Constraint.MUST_SHARE: _l("Must share"),
+        Constraint.MUST_DIFFER: _l("Must differ"),
+        Constraint.AT_MOST: _l("At most N apart"),
+    },
+)
 
 
 class Question(TimestampMixin, Base):

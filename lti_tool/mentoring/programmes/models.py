@@ -8,11 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import Base, TimestampMixin
+from lti_tool.labels import LabelledEnum, labels
 
 DEFAULT_MENTOR_CAPACITY = 3
 
@@ -31,22 +31,20 @@ class RoleSource(enum.StrEnum):
     COORDINATOR = "coordinator"
 
 
-class ParticipantRole(enum.StrEnum):
+class ParticipantRole(LabelledEnum):
     MENTEE = "mentee"
     MENTOR = "mentor"
     COORDINATOR = "coordinator"
 
-    @property
-    def label(self) -> str:
-        """What people read for this role (the value itself is for forms and the API)."""
-        return str(PARTICIPANT_ROLE_LABELS[self])
 
-
-PARTICIPANT_ROLE_LABELS: dict[ParticipantRole, LazyString] = {
-    ParticipantRole.MENTEE: _l("mentee"),
-    ParticipantRole.MENTOR: _l("mentor"),
-    ParticipantRole.COORDINATOR: _l("coordinator"),
-}
+PARTICIPANT_ROLE_LABELS = labels(
+    ParticipantRole,
+    {
+        ParticipantRole.MENTEE: _l("mentee"),
+        ParticipantRole.MENTOR: _l("mentor"),
+        ParticipantRole.COORDINATOR: _l("coordinator"),
+    },
+)
 
 
 class ParticipantStatus(enum.StrEnum):

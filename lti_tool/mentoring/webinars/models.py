@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.accounts.models import User
 from lti_tool.db import Base, TimestampMixin, utcnow
+from lti_tool.labels import LabelledEnum, labels
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
 
 
@@ -82,22 +82,20 @@ class Webinar(TimestampMixin, Base):
         return (now or utcnow()) >= self.ends_at
 
 
-class RegistrationStatus(enum.StrEnum):
+class RegistrationStatus(LabelledEnum):
     REGISTERED = "registered"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
 
-    @property
-    def label(self) -> str:
-        """What people read for this status (the value itself is for forms and the API)."""
-        return str(REGISTRATION_STATUS_LABELS[self])
 
-
-REGISTRATION_STATUS_LABELS: dict[RegistrationStatus, LazyString] = {
-    RegistrationStatus.REGISTERED: _l("has a seat"),
-    RegistrationStatus.WAITLISTED: _l("on the waiting list"),
-    RegistrationStatus.CANCELLED: _l("registration cancelled"),
-}
+REGISTRATION_STATUS_LABELS = labels(
+    RegistrationStatus,
+    {
+        RegistrationStatus.REGISTERED: _l("has a seat"),
+        RegistrationStatus.WAITLISTED: _l("on the waiting list"),
+        RegistrationStatus.CANCELLED: _l("registration cancelled"),
+    },
+)
 
 
 class AttendanceSource(enum.StrEnum):
