@@ -253,6 +253,15 @@ def delete_redis_prefix(redis_url: str, prefix: str) -> None:
         client.delete(*keys[start:start + 500])
 
 
+def age_last_seen(database_url: str) -> None:
+    """Make every user's last launch a day old, as the returning phase promises (the launch then
+    also refreshes ``last_seen_at``)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE \"user\" SET last_seen_at = now() - interval '1 day'")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
@@ -317,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
                         offset, population = next(fresh_users), 10**9
                     elif args.phase == "returning" and name == "ritmo":
                         delete_redis_prefix(args.redis_url, MEMO_PREFIX)
+                        assert database is not None
+                        age_last_seen(database.url)
                     cpu = servers[name].cpu_seconds()
                     slices[name].append(run(
                         platform, servers[name].target, concurrency, args.seconds / args.rounds,

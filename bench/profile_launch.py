@@ -34,7 +34,6 @@ def main() -> int:
     parser.add_argument("--peer", action="store_true", help="time the pylti1p3 peer instead")
     parser.add_argument("--time-only", action="store_true")
     parser.add_argument("--cpu", action="store_true", help="profile CPU time, not wall time")
-    parser.add_argument("--no-pre-ping", action="store_true", help="experiment: pool_pre_ping off")
     parser.add_argument("--filter", default="", help="regex on the cumulative listing")
     parser.add_argument("--sql", action="store_true", help="list one flow's SQL statements")
     parser.add_argument("--no-redis", action="store_true")
@@ -71,8 +70,6 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
             "DATABASE_URL": url, "REDIS_URL": None if args.no_redis else args.redis_url,
             "BASE_URL": base, "SECRET_KEY": "profile", "DATA_DIR": str(tmp),
             "RATELIMIT_ENABLED": False, "JOBS_BACKEND": "celery",
-            **({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_size": 10}}
-               if args.no_pre_ping else {}),
         })
     except BaseException:
         if database is not None:
@@ -134,7 +131,7 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
 
             psycopg.Connection._exec_command = traced  # type: ignore[method-assign]
             sa.event.listen(engine.pool, "checkout",
-                            lambda *a: statements.append("[pool checkout: pre-ping round trip]"))
+                            lambda *a: statements.append("[pool checkout]"))
             one(7)
             print(f"{len(statements)} SQL statements in one returning user's login + launch:")
             for stmt in statements:

@@ -11,6 +11,10 @@ BASE_URL = "http://127.0.0.1:5000"
 # ``None`` means a SQLite file under the instance folder.
 DATABASE_URL: str | None = None
 
+# A pooled database connection idle this long is pinged before use (and replaced if dead); busier
+# ones are used as they are. 0 pings on every checkout.
+DATABASE_PING_AFTER_IDLE_SECONDS = 5.0
+
 # ``None`` keeps launch state, nonces and caches in the database.
 REDIS_URL: str | None = None
 

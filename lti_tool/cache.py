@@ -31,6 +31,12 @@ class Cache(Protocol):
         """Return the value and delete it, atomically."""
         ...
 
+    def take_and_get(
+        self, take_key: str, get_key: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """``take(take_key)`` and ``get(get_key)`` in one round trip where the store allows."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def delete_prefix(self, prefix: str) -> None:
@@ -103,6 +109,11 @@ class DatabaseCache:
             return None
         return row[0] if _aware(row[1]) > utcnow() else None
 
+    def take_and_get(
+        self, take_key: str, get_key: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        return self.take(take_key), self.get(get_key)
+
     def delete(self, key: str) -> None:
         table = _TABLE
         with self._engine().begin() as conn:
@@ -145,6 +156,15 @@ class RedisCache:
     def take(self, key: str) -> dict[str, Any] | None:
         raw = self.client.getdel(self.prefix + key)
         return json.loads(raw) if raw else None
+
+    def take_and_get(
+        self, take_key: str, get_key: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.getdel(self.prefix + take_key)
+        pipe.get(self.prefix + get_key)
+        taken, got = pipe.execute()
+        return (json.loads(taken) if taken else None), (json.loads(got) if got else None)
 
     def delete(self, key: str) -> None:
         self.client.delete(self.prefix + key)

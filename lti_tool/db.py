@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,12 +58,74 @@ db = SQLAlchemy(model_class=Base)
 
 
 def init_db(app: Flask) -> None:
-    """Bind ``db`` to ``app``; on SQLite, make every connection enforce foreign keys."""
+    """Bind ``db`` to ``app``; on SQLite, make every connection enforce foreign keys; elsewhere,
+    check pooled connections that sat idle before handing them out."""
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 sa.event.listen(engine, "connect", _enforce_foreign_keys)
+            else:
+                _ping_after_idle(engine, float(app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]))
+
+
+def _ping_after_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Like ``pool_pre_ping``, but only for connections idle for ``idle_seconds`` or more.
+
+    A ping is a round trip on every checkout; under load connections go back and forth within
+    milliseconds and one that just worked is as good as pinged. One that sat idle may have been
+    dropped by a restart or a firewall: ping it, and let the pool replace it if that fails.
+    """
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise sa.exc.DisconnectionError("ping failed")
+
+    sa.event.listen(engine, "checkin", checked_in)
+    sa.event.listen(engine, "checkout", checked_out)
+
+
+def without_transaction() -> bool:
+    """Run the session's next statements outside a transaction, until it commits or closes.
+
+    On PostgreSQL a transaction adds two round trips (BEGIN, then COMMIT or ROLLBACK) to the work
+    it wraps. A unit of work that only reads, or writes a single row, is as safe without one: call
+    this before it. Does nothing (and returns False) once the session is in a transaction, and on
+    SQLite, where there is no round trip to save.
+    """
+    session = db.session()
+    if session.info.get(_CONNECTED) or db.engine.dialect.name == "sqlite":
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
+# Whether a session's transaction holds a connection yet (``in_transaction`` is also true for one
+# that merely began in memory, when an object changed).
+_CONNECTED = "ritmo_connected"
+
+
+def _connection_begun(session: Any, _transaction: Any, _connection: Any) -> None:
+    session.info[_CONNECTED] = True
+
+
+def _transaction_ended(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTED, None)
+
+
+sa.event.listen(sa.orm.Session, "after_begin", _connection_begun)
+sa.event.listen(sa.orm.Session, "after_transaction_end", _transaction_ended)
 
 
 def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -73,3 +136,14 @@ def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring the session's objects: the rest of the request (a launch's page)
+    reads the rows just written, and would otherwise load each again (a query apiece)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

@@ -116,7 +116,8 @@ def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # One writer at a time; wait for the lock instead of failing at once.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # No pool_pre_ping: init_db pings only connections that sat idle (see ``_ping_after_idle``).
+    return {"pool_size": 10, "max_overflow": 10}
 
 
 def _instance_secret(data_dir: Path) -> str:

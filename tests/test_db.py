@@ -12,6 +12,7 @@ from lti_tool import create_app
 from lti_tool.accounts.models import Course
 from lti_tool.db import db
 from lti_tool.migrations_runner import upgrade
+from tests.conftest import PG_URL, _config, need
 
 
 def test_a_row_without_its_parent_is_refused(app):
@@ -83,3 +84,34 @@ def test_sqlite_migrations_tolerate_rows_orphaned_before_foreign_keys_were_on(tm
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM participant").scalar() == 2
         db.engine.dispose()
+
+
+
+def _pooled_connection_dropped_by_the_server() -> None:
+    """Use a connection and return it to the pool; then the server terminates it (a restart)."""
+    with db.engine.connect() as conn:
+        backend = int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+    admin = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+    admin.dispose()
+
+
+@pytest.mark.parametrize("idle_seconds, survives", [(0.0, True), (3600.0, False)])
+def test_a_connection_idle_past_the_setting_is_pinged_and_replaced(
+    tmp_path: Path, idle_seconds: float, survives: bool
+):
+    # PostgreSQL only (SQLite has no server to drop connections); no tables needed.
+    url = need(PG_URL, "PostgreSQL", "LTI_TOOL_TEST_DATABASE_URL")
+    app = create_app(_config(url, tmp_path, DATABASE_PING_AFTER_IDLE_SECONDS=idle_seconds))
+    with app.app_context():
+        try:
+            _pooled_connection_dropped_by_the_server()
+            if survives:  # pinged, found dead, replaced: the caller never sees it
+                with db.engine.connect() as conn:
+                    assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+            else:  # not idle long enough to be pinged: the first use finds it dead
+                with pytest.raises(sa.exc.OperationalError), db.engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT 1")
+        finally:
+            db.engine.dispose()

@@ -38,7 +38,8 @@ def digest(claims: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _key(scope: str, sub: str) -> str:
+def key(scope: str, sub: str) -> str:
+    """The cache key of ``sub``'s memo; the launch reads it in the round trip that takes its state."""
     # Hashed: a sub is up to 255 characters of anything, and keys should not carry identities.
     return f"{PREFIX}{scope}:{hashlib.sha256(sub.encode()).hexdigest()[:32]}"
 
@@ -50,12 +51,8 @@ class Remembered:
     seen_at: float  # when ``last_seen_at`` was last written for this person (epoch seconds)
 
 
-def recall(scope: str, sub: str, claims_digest: str) -> Remembered | None:
-    """What the last launch recorded, if it had these claims.
-
-    ``scope`` names the registration (see ``PlatformSnapshot.scope``).
-    """
-    entry = cache().get(_key(scope, sub))
+def recall(entry: dict[str, Any] | None, claims_digest: str) -> Remembered | None:
+    """What the last launch recorded (``entry``, as read under :func:`key`), if it had these claims."""
     if not entry or entry.get("digest") != claims_digest:
         return None
     values = dict(entry["context"])
@@ -75,11 +72,11 @@ def remember(
         "digest": claims_digest, "context": context, "target": target,
         "seen_at": time.time() if seen_at is None else seen_at,
     }
-    cache().set(_key(scope, sub), entry, ttl_seconds)
+    cache().set(key(scope, sub), entry, ttl_seconds)
 
 
 def forget(scope: str, sub: str) -> None:
-    cache().delete(_key(scope, sub))
+    cache().delete(key(scope, sub))
 
 
 def forget_platform(platform_id: int) -> None:

@@ -27,7 +27,7 @@ from pylti1p3.session import SessionService
 
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
-from lti_tool.launch import platform_keys
+from lti_tool.launch import memo, platform_keys
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
 
@@ -237,6 +237,8 @@ class Launch(MessageLaunch):
         )
         self.set_auto_validation(False)
         self.claims: dict[str, Any] = {}
+        # What the shared cache holds under ``memo.key`` for this person (see ``launch.memo``).
+        self.memo_entry: dict[str, Any] | None = None
 
     def _get_request_param(self, key: str) -> str:
         return self.lti_request.get_param(key) or ""
@@ -329,7 +331,13 @@ class Launch(MessageLaunch):
             if record:
                 raise CookiesBlocked("launch: state cookie missing and no platform storage")
             raise LtiException("state unknown, expired or already used")
-        record = cache().take("state:" + state)
+        # The same round trip reads the launch memo that recording the launch will consult.
+        sub = self._jwt["body"].get("sub")
+        memo_key = memo.key(self.registration.scope, sub) if isinstance(sub, str) and sub else None
+        if memo_key:
+            record, self.memo_entry = cache().take_and_get("state:" + state, memo_key)
+        else:
+            record = cache().take("state:" + state)
         if record is None:
             raise LtiException("state unknown, expired or already used")
         if from_cookie != state and not record.get("storage"):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
-from lti_tool.db import db, utcnow
+from lti_tool.db import commit_keeping_loaded, db, utcnow, without_transaction
 from lti_tool.launch import memo, registry, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.models import Platform
@@ -42,16 +44,19 @@ class RecordedLaunch:
     link_target: str | None
 
 
-def record_launch(platform_id: int, claims: dict[str, Any], scope: str) -> RecordedLaunch:
+def record_launch(
+    platform_id: int, claims: dict[str, Any], scope: str, memo_entry: dict[str, Any] | None
+) -> RecordedLaunch:
     """Upsert everything the launch tells us and return the context the session will carry.
 
     A returning user whose claims are those of their last launch (within ``LAUNCH_MEMO_SECONDS``)
     gets the remembered context; the database sees at most an update of ``last_seen_at``.
-    ``scope`` names the registration in the shared cache (``PlatformRegistration.scope``).
+    ``scope`` names the registration in the shared cache (``PlatformRegistration.scope``);
+    ``memo_entry`` is what the cache held under ``memo.key(scope, sub)``, read with the state.
     """
     sub = _sub(claims)
     claims_digest = memo.digest(claims)
-    remembered = memo.recall(scope, sub, claims_digest)
+    remembered = memo.recall(memo_entry, claims_digest)
     if remembered is not None and _still_seen(remembered):
         if time.time() - remembered.seen_at >= LAST_SEEN_RESOLUTION.total_seconds():
             memo.remember(
@@ -80,11 +85,32 @@ def _still_seen(remembered: memo.Remembered) -> bool:
     remembered user row no longer exists."""
     if time.time() - remembered.seen_at < LAST_SEEN_RESOLUTION.total_seconds():
         return True
-    updated = db.session.execute(
-        sa.update(User).where(User.id == remembered.context.user_id).values(last_seen_at=utcnow())
-    )
+    without_transaction()  # one row: atomic on its own
+    updated = _touch_last_seen(remembered.context.user_id, utcnow())
     db.session.commit()
-    return bool(updated.rowcount)  # type: ignore[attr-defined]
+    return updated
+
+
+def _last_seen_due(last_seen_at: datetime | None) -> bool:
+    # Repeated launches within the resolution leave the row alone: one UPDATE less per launch.
+    return last_seen_at is None or utcnow() - last_seen_at >= LAST_SEEN_RESOLUTION
+
+
+@functools.cache
+def _touch_statement() -> sa.Update:
+    users: sa.Table = User.__table__  # type: ignore[assignment]
+    return (
+        sa.update(users)
+        .where(users.c.id == sa.bindparam("user_id"))
+        .values(last_seen_at=sa.bindparam("seen_at", type_=users.c.last_seen_at.type))
+    )
+
+
+def _touch_last_seen(user_id: int, now: datetime) -> bool:
+    """Write ``last_seen_at`` (a plain UPDATE: the ORM's unit of work costs more than the write);
+    False when the user row is gone."""
+    result = db.session.connection().execute(_touch_statement(), {"user_id": user_id, "seen_at": now})
+    return bool(result.rowcount)
 
 
 def _sub(claims: dict[str, Any]) -> str:
@@ -109,33 +135,43 @@ class _Known:
     participant: Participant | None = None
 
 
-def _load_known(platform_id: int, sub: str, context_id: str | None, link_id: str | None) -> _Known:
-    """Every row the launch may touch, in one round trip (outer joins from the platform's row)."""
-    no_match = sa.false()
-    user_on = sa.and_(User.platform_id == Platform.id, User.sub == sub)
-    course_on = (
-        sa.and_(Course.platform_id == Platform.id, Course.context_id == context_id)
-        if context_id else no_match
-    )
-    link_on = (
-        sa.and_(ResourceLink.course_id == Course.id, ResourceLink.resource_link_id == link_id)
-        if link_id else no_match
-    )
-    row = db.session.execute(
+@functools.cache
+def _known_rows_statement() -> sa.Select[User, Course, ResourceLink, Enrolment, Programme, Participant]:
+    """Every row a launch may touch, by outer joins from the platform's row. Built once: assembling
+    and keying a statement this size costs more than running it. A ``None`` context or link id
+    compares as SQL NULL and matches nothing."""
+    return (
         sa.select(User, Course, ResourceLink, Enrolment, Programme, Participant)
         .select_from(Platform)
-        .outerjoin(User, user_on)
-        .outerjoin(Course, course_on)
-        .outerjoin(ResourceLink, link_on)
+        .outerjoin(User, sa.and_(User.platform_id == Platform.id, User.sub == sa.bindparam("sub")))
+        .outerjoin(
+            Course,
+            sa.and_(Course.platform_id == Platform.id, Course.context_id == sa.bindparam("context_id")),
+        )
+        .outerjoin(
+            ResourceLink,
+            sa.and_(
+                ResourceLink.course_id == Course.id,
+                ResourceLink.resource_link_id == sa.bindparam("link_id"),
+            ),
+        )
         .outerjoin(Enrolment, sa.and_(Enrolment.user_id == User.id, Enrolment.course_id == Course.id))
         .outerjoin(Programme, Programme.course_id == Course.id)
         .outerjoin(
             Participant,
             sa.and_(Participant.programme_id == Programme.id, Participant.user_id == User.id),
         )
-        .where(Platform.id == platform_id)
+        .where(Platform.id == sa.bindparam("platform_id"))
         .order_by(Programme.id)  # the course's first programme is the one launches join
         .limit(1)
+    )
+
+
+def _load_known(platform_id: int, sub: str, context_id: str | None, link_id: str | None) -> _Known:
+    """Every row the launch may touch, in one round trip."""
+    row = db.session.execute(
+        _known_rows_statement(),
+        {"platform_id": platform_id, "sub": sub, "context_id": context_id, "link_id": link_id},
     ).one()
     return _Known(*row)
 
@@ -147,7 +183,11 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     locale = _text(claims.get("locale")) or _text(presentation.get("locale"))
     context_id = _text(_dict(claims.get(CLAIM + "context")).get("id"))
     link_id = _text(_dict(claims.get(CLAIM + "resource_link")).get("id"))
-    known = _load_known(platform_id, sub, context_id, link_id)
+    if without_transaction():
+        known = _load_known(platform_id, sub, context_id, link_id)
+        commit_keeping_loaded()  # the read is done; writes below get a transaction if they need one
+    else:
+        known = _load_known(platform_id, sub, context_id, link_id)
 
     user = _upsert_user(known.user, platform_id, sub, claims, locale)
     course = _upsert_course(known.course, platform_id, context_id, claims) if context_id else None
@@ -168,29 +208,29 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
         locale=locale,
         lis_roles=tuple(lis_roles),
     )
-    participant = None
+    joined = None
     if course is not None:
         programme = known.programme
-        participant = programmes.join_from_launch(
+        joined = programmes.join_from_launch(
             ctx, (programme, known.participant) if programme is not None else None
         )
-    _commit_keeping_loaded()
+    if known.user is not None and _last_seen_due(known.user.last_seen_at):
+        if not _pending_writes():
+            without_transaction()  # a single UPDATE is atomic on its own
+        now = utcnow()
+        _touch_last_seen(user.id, now)
+        set_committed_value(user, "last_seen_at", now)
+    commit_keeping_loaded()
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)
-    if participant is not None:
-        programmes.offer_home_rows(ctx, user, participant)
+    if joined is not None:
+        programmes.offer_home_rows(ctx, user, *joined)
     return RecordedLaunch(ctx, link.target if link else None)
 
 
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what the launch just wrote: the page it opens reads the same user,
-    link and participant, and would otherwise load each again (a query apiece)."""
+def _pending_writes() -> bool:
     session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+    return bool(session.new or session.deleted) or any(session.is_modified(r) for r in session.dirty)
 
 
 def _upsert_user(
@@ -209,10 +249,8 @@ def _upsert_user(
         user.email = email
     if locale is not None and user.locale != locale:
         user.locale = locale
-    now = utcnow()
-    # Repeated launches within the resolution leave the row alone: one UPDATE less per launch.
-    if user.last_seen_at is None or now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
-        user.last_seen_at = now
+    if user.id is None:
+        user.last_seen_at = utcnow()  # an existing user's is refreshed by ``_touch_last_seen``
     return user
 
 

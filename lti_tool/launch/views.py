@@ -58,7 +58,9 @@ def launch() -> Response | str:
             target=request.form.get("lti_storage_target") or "_parent",
         )
     registration = message.registration
-    recorded = record_launch(registration.platform_id, message.claims, registration.scope)
+    recorded = record_launch(
+        registration.platform_id, message.claims, registration.scope, message.memo_entry
+    )
     ctx = recorded.context
     return router.respond(ctx, issue_token(ctx), message, recorded.link_target)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from lti_tool.accounts.models import Enrolment, User
-from lti_tool.db import db
+from lti_tool.db import db, utcnow
 from lti_tool.launch import registry
 from lti_tool.launch.models import Platform, PlatformStatus
 from tests.lti_platform import INSTRUCTOR, launch, session_token, start_login
@@ -134,6 +135,52 @@ def test_launch_after_the_memo_expired_reads_its_rows_once(app, client, platform
     assert "Mentoring 101" in again.get_data(as_text=True)
 
 
+def test_launch_a_day_later_reads_once_and_updates_last_seen_outside_a_transaction(
+    app, client, platform
+):
+    from lti_tool.cache import cache
+
+    launch(client, platform)
+    cache().delete_prefix("launch-memo:")
+    day_ago = utcnow() - timedelta(days=1)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(User).values(last_seen_at=day_ago))
+    db.session.remove()  # requests here share the test's app context; a new request starts afresh
+    autocommit: list[bool] = []
+
+    def driver_mode(conn, cursor, statement, parameters, context, executemany):
+        if "cache_entry" not in statement:
+            autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
+
+    sa.event.listen(db.engine, "before_cursor_execute", driver_mode)
+    try:
+        with statements(app) as seen:
+            again = launch(client, platform)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", driver_mode)
+    assert again.status_code == 200
+    assert len([s for s in seen if s.startswith("SELECT")]) == 1, seen
+    assert [s.split(" SET")[0].replace('"', "") for s in writes(seen)] == ["UPDATE user"]
+    if db.engine.dialect.name == "postgresql":
+        # A read and a one-row write need no BEGIN/COMMIT round trips.
+        assert autocommit == [True, True]
+    db.session.expire_all()
+    assert db.session.execute(sa.select(User.last_seen_at)).scalar_one() > day_ago + timedelta(hours=23)
+
+
+def test_a_changed_claim_and_a_due_last_seen_are_written_together(app, client, platform):
+    launch(client, platform)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(User).values(last_seen_at=utcnow() - timedelta(days=1)))
+    db.session.remove()
+    response = launch(client, platform, name="Ada King")
+    assert response.status_code == 200
+    db.session.expire_all()
+    user = db.session.execute(sa.select(User)).scalar_one()
+    assert user.name == "Ada King"
+    assert user.last_seen_at > utcnow() - timedelta(minutes=1)
+
+
 def test_two_first_launches_at_once_both_succeed(app, client, platform, monkeypatch):
     """The same new person launching twice at once (a double click): the second insert of their
     user row loses the race and the launch goes on with the winner's row instead of failing."""
@@ -163,7 +210,7 @@ def _age_memo(platform, seconds: float) -> None:
     from lti_tool.launch import memo
     from lti_tool.launch.tool_config import find_snapshot
 
-    key = memo._key(find_snapshot(platform.issuer, platform.client_id).scope, "user-1")
+    key = memo.key(find_snapshot(platform.issuer, platform.client_id).scope, "user-1")
     entry = cache().get(key)
     entry["seen_at"] -= seconds
     cache().set(key, entry, 3600)

@@ -86,3 +86,32 @@ def test_redis_cache_deletes_by_prefix():
         _delete_prefix_keeps_the_rest(store)
     finally:
         store.delete_prefix("")
+
+
+def _take_and_get_reads_both_and_takes_one(store) -> None:
+    store.set("state:s", {"nonce": "n"}, 60)
+    store.set("memo:m", {"digest": "d"}, 60)
+    assert store.take_and_get("state:s", "memo:m") == ({"nonce": "n"}, {"digest": "d"})
+    # The state is single-use; the other value stays.
+    assert store.take_and_get("state:s", "memo:m") == (None, {"digest": "d"})
+    assert store.take_and_get("state:absent", "memo:absent") == (None, None)
+
+
+def test_database_cache_takes_one_key_and_reads_another(app):
+    from lti_tool.cache import DatabaseCache
+
+    _take_and_get_reads_both_and_takes_one(DatabaseCache(prefix="t:"))
+
+
+@pytest.mark.redis
+def test_redis_cache_takes_one_key_and_reads_another():
+    need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL")
+    import secrets
+
+    from lti_tool.cache import RedisCache
+
+    store = RedisCache(REDIS_URL, prefix=f"test-{secrets.token_hex(4)}:")
+    try:
+        _take_and_get_reads_both_and_takes_one(store)
+    finally:
+        store.delete_prefix("")

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from lti_tool import audit
 from lti_tool.accounts.models import Course, User
-from lti_tool.db import db
+from lti_tool.db import db, without_transaction
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
@@ -60,8 +60,8 @@ def require_participant(ctx: LaunchContext, programme: Programme) -> Participant
 
 def join_from_launch(
     ctx: LaunchContext, known: tuple[Programme, Participant | None] | None = None
-) -> Participant:
-    """Make the launching user a participant of the course's programme.
+) -> tuple[Programme, Participant]:
+    """Make the launching user a participant of the course's programme; return both.
 
     Staff coordinate. Learners join as mentors or mentees from the LMS role when the programme takes
     roles from the LMS; otherwise a new learner starts as a mentee until they or a coordinator
@@ -86,12 +86,14 @@ def join_from_launch(
         programme.role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR
     ):
         participant.role = wanted
-    return participant
+    return programme, participant
 
 
-def offer_home_rows(ctx: LaunchContext, user: User, participant: Participant) -> None:
+def offer_home_rows(
+    ctx: LaunchContext, user: User, programme: Programme, participant: Participant
+) -> None:
     """A launch that just read (or wrote) these rows hands them to the page it opens."""
-    g.home_rows = (ctx, user, participant)
+    g.home_rows = (ctx, user, programme, participant)
 
 
 def home_overview(ctx: LaunchContext) -> dict[str, object]:
@@ -106,9 +108,10 @@ def home_overview(ctx: LaunchContext) -> dict[str, object]:
     offered = g.get("home_rows")
     row: Any
     if offered is not None and offered[0] == ctx:
-        participant = offered[2]
-        row = (participant.programme, participant, offered[1])
+        _ctx, offered_user, offered_programme, participant = offered
+        row = (offered_programme, participant, offered_user)
     else:
+        without_transaction()  # this page only reads
         row = _home_row(ctx)
     me: Participant | None
     if row is not None:
