@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -140,18 +141,27 @@ def home_overview(ctx: LaunchContext) -> dict[str, object]:
     }
 
 
-def _home_row(ctx: LaunchContext) -> Any:
-    return db.session.execute(
+@functools.cache
+def _home_row_statement() -> sa.Select[Programme, Participant, User]:
+    # Built once: every launch opens this page, and assembling the statement costs more than
+    # running it.
+    return (
         sa.select(Programme, Participant, User)
         .select_from(Programme)
-        .join(User, User.id == ctx.user_id)
+        .join(User, User.id == sa.bindparam("user_id"))
         .outerjoin(
             Participant,
-            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == ctx.user_id),
+            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == User.id),
         )
-        .where(Programme.course_id == ctx.course_id)
+        .where(Programme.course_id == sa.bindparam("course_id"))
         .order_by(Programme.id)
         .limit(1)
+    )
+
+
+def _home_row(ctx: LaunchContext) -> Any:
+    return db.session.execute(
+        _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
     ).first()
 
 
