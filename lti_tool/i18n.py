@@ -3,10 +3,12 @@ fallback."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations, refresh
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, get_translations, refresh
 
 
 def normalise(locale: str | None) -> str | None:
@@ -21,6 +23,21 @@ def language_of(locale: str | None) -> str:
     """The language to write to a person in: their saved ``locale`` if Ritmo speaks it, else the
     default (for e-mails and notifications built for someone other than the request's viewer)."""
     return normalise(locale) or str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@contextmanager
+def written_for(locale: str | None) -> Iterator[None]:
+    """Build text for someone other than the viewer (a notification, an e-mail) in their language:
+    ``gettext``, lazy strings and templates all follow it inside the block."""
+    saved = g.pop("ritmo_translations", None) if has_app_context() else None
+    try:
+        with force_locale(language_of(locale)):
+            yield
+    finally:
+        if has_app_context():
+            g.pop("ritmo_translations", None)  # the recipient's catalogue, cached inside
+            if saved is not None:
+                g.ritmo_translations = saved
 
 
 def select_locale() -> str | None:

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput, NotFound
+from lti_tool.i18n import written_for
 from lti_tool.jobs import enqueue, task
 from lti_tool.mail import send_email
 from lti_tool.notifications.models import EmailMode, EmailPreference, EmailState, Notification
@@ -98,8 +100,8 @@ def unsubscribe(token: str) -> User:
 def notify(
     user_id: int,
     kind: str,
-    subject: str,
-    text: str,
+    subject: str | LazyString,
+    text: str | LazyString,
     html: str | None = None,
     link: str | None = None,
     ics: str | None = None,
@@ -108,11 +110,21 @@ def notify(
 
     Joins the caller's transaction (commit with the change it announces). ``link`` is a path inside
     Ritmo (``/matches/3/space``) or an absolute URL; ``ics`` an RFC 5545 calendar text attached to
-    the e-mail. ``html`` must already be safe (escaped or sanitised).
+    the e-mail. ``html`` must already be safe (escaped or sanitised). Pass ``subject`` and ``text``
+    as lazy strings (``lazy_gettext``) to have them written in the recipient's language, like the
+    e-mail around them.
     """
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("This person does not exist in Ritmo."))
+    with written_for(user.locale):
+        return _notify(user, kind, str(subject), str(text), html, link, ics)
+
+
+def _notify(
+    user: User, kind: str, subject: str, text: str, html: str | None, link: str | None, ics: str | None
+) -> Notification:
+    user_id = user.id
     mode = email_mode(user_id)
     if not user.email or mode is EmailMode.OFF:
         state = EmailState.SKIPPED
@@ -235,26 +247,31 @@ def send_digests() -> int:
             for item in items:
                 item.email_state = EmailState.SKIPPED
             continue
-        subject = (
-            ngettext("Ritmo: %(num)d update", "Ritmo: %(num)d updates", len(items))
-            if len(items) > 1
-            else items[0].subject
-        )
-        lines = [
-            f"- {item.subject}\n  {item.text}" + (f"\n  {absolute_link(item.link)}" if item.link else "")
-            for item in items
-        ]
-        text = _("What happened since your last digest:") + "\n\n" + "\n\n".join(lines)
-        html = render_template(
-            "notifications/digest.html",
-            items=[(item, absolute_link(item.link)) for item in items],
-        )
-        _send(user, subject, text, html=html, link=None, ics_texts=[i.ics for i in items if i.ics])
+        with written_for(user.locale):
+            _send_digest(user, items)
         for item in items:
             item.email_state = EmailState.DIGESTED
         sent += 1
     db.session.flush()
     return sent
+
+
+def _send_digest(user: User, items: list[Notification]) -> None:
+    subject = (
+        ngettext("Ritmo: %(num)d update", "Ritmo: %(num)d updates", len(items))
+        if len(items) > 1
+        else items[0].subject
+    )
+    lines = [
+        f"- {item.subject}\n  {item.text}" + (f"\n  {absolute_link(item.link)}" if item.link else "")
+        for item in items
+    ]
+    text = _("What happened since your last digest:") + "\n\n" + "\n\n".join(lines)
+    html = render_template(
+        "notifications/digest.html",
+        items=[(item, absolute_link(item.link)) for item in items],
+    )
+    _send(user, subject, text, html=html, link=None, ics_texts=[i.ics for i in items if i.ics])
 
 
 # -- in-app --------------------------------------------------------------------------------------

@@ -193,3 +193,44 @@ def test_new_posts_and_matches_reach_members_by_mail(client, world: World, mailb
     assert message["Subject"] == "Marta Rossi started “Welcome”"
     assert "<strong>Ben</strong>" in message.get_body(("html",)).get_content()
     assert not mailbox.to("cora@example.org") and not mailbox.to("olga@example.org")
+
+
+def test_each_recipient_is_written_to_in_their_own_language(
+    client, world: World, mailbox: Mailbox
+) -> None:
+    # Ben reads Italian; Marta, who posts, and her request speak English.
+    world.mentee.locale = "it-IT"
+    db.session.commit()
+    response = client.post(
+        f"/api/matches/{world.match.id}/threads",
+        headers=world.headers(world.mentor),
+        json={"title": "Welcome", "body": "Hello"},
+    )
+    assert response.status_code == 201
+    drain()
+    [message] = mailbox.to("ben0@example.org")
+    assert message["Subject"] == "Marta Rossi ha avviato “Welcome”"
+    text = message.get_body(("plain",)).get_content()
+    assert "Apri in Ritmo:" in text and "Stop all e-mail" not in text
+    row = db.session.execute(
+        sa.select(Notification).where(Notification.user_id == world.mentee.id)
+    ).scalar_one()
+    assert row.subject == "Marta Rossi ha avviato “Welcome”"
+    # The poster's own next page is still in English: the recipient's language did not stick.
+    page = client.get("/notifications", headers={**world.headers(world.mentor), "Accept": "text/html"})
+    assert "Notifications" in page.get_data(as_text=True)
+
+
+def test_a_digest_is_written_in_its_recipients_language(app, world: World, mailbox: Mailbox) -> None:
+    world.mentee.locale = "it"
+    service.set_email_mode(world.mentee.id, EmailMode.DIGEST)
+    db.session.commit()
+    service.notify(world.mentee.id, "post", "Uno", "primo")
+    service.notify(world.mentee.id, "post", "Due", "secondo")
+    db.session.commit()
+    assert service.send_digests() == 1
+    db.session.commit()
+    drain()
+    [message] = mailbox.messages
+    assert message["Subject"] == "Ritmo: 2 aggiornamenti"
+    assert "Ecco che cosa è successo dal tuo ultimo riepilogo:" in message.get_body(("plain",)).get_content()

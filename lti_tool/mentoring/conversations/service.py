@@ -21,7 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy.orm import aliased
 
 from lti_tool import text as usertext
@@ -418,7 +419,7 @@ def _thread_link(thread: Thread, post: Post | None = None) -> str:
 def _announce_post(ctx: LaunchContext, space: Space, thread: Thread, post: Post, *, new_thread: bool) -> None:
     """Notify who should hear about a new post: mentioned people first, then the usual audience."""
     author = db.session.get(User, ctx.user_id)
-    who = author.display_name if author else _("Someone")
+    who = author.display_name if author else _l("Someone")
     link = _thread_link(thread, post)
     excerpt = usertext.excerpt(post.body, 400)
     notified: set[int] = {ctx.user_id}
@@ -426,7 +427,7 @@ def _announce_post(ctx: LaunchContext, space: Space, thread: Thread, post: Post,
         notifications.notify(
             user_id,
             "mention",
-            _("%(who)s mentioned you in “%(title)s”", who=who, title=thread.title),
+            _l("%(who)s mentioned you in “%(title)s”", who=who, title=thread.title),
             excerpt,
             html=post.body_html,
             link=link,
@@ -443,9 +444,9 @@ def _announce_post(ctx: LaunchContext, space: Space, thread: Thread, post: Post,
     else:
         audience = _thread_participants(thread.id)
     subject = (
-        _("%(who)s started “%(title)s”", who=who, title=thread.title)
+        _l("%(who)s started “%(title)s”", who=who, title=thread.title)
         if new_thread
-        else _("%(who)s replied in “%(title)s”", who=who, title=thread.title)
+        else _l("%(who)s replied in “%(title)s”", who=who, title=thread.title)
     )
     for user_id in audience:
         if user_id not in notified:
@@ -479,9 +480,9 @@ def fan_out_announcement(payload: dict[str, Any]) -> None:
     if thread is None or post is None or post.deleted_at is not None:
         return
     author = db.session.get(User, thread.author_user_id) if thread.author_user_id else None
-    subject = _("Announcement: %(title)s", title=thread.title)
+    subject = _l("Announcement: %(title)s", title=thread.title)
     if author:
-        subject = _("%(who)s announced “%(title)s”", who=author.display_name, title=thread.title)
+        subject = _l("%(who)s announced “%(title)s”", who=author.display_name, title=thread.title)
     skip = set(payload.get("skip", []))
     for user_id in _programme_user_ids(thread.programme_id):
         if user_id not in skip:
@@ -798,14 +799,14 @@ def chat_reminder(payload: dict[str, Any]) -> None:
     notifications.notify(
         user_id,
         "chat",
-        ngettext(
+        lazy_ngettext(
             "%(num)d new chat message from %(names)s",
             "%(num)d new chat messages from %(names)s",
             len(unread),
             names=", ".join(names),
         )
         if len(unread) > 1
-        else _("New chat message from %(names)s", names=", ".join(names)),
+        else _l("New chat message from %(names)s", names=", ".join(names)),
         "\n".join(lines),
         link=f"/matches/{match_id}/space#chat",
     )

@@ -889,16 +889,16 @@ def _announce(programme: Programme, match: Match) -> None:
     notify(
         mentor_user.id,
         "match.activated",
-        _("You have a new mentee in %(p)s", p=programme.title),
-        _("You now mentor %(names)s. Open Ritmo to see why you were matched and say hello.", names=names),
+        _l("You have a new mentee in %(p)s", p=programme.title),
+        _l("You now mentor %(names)s. Open Ritmo to see why you were matched and say hello.", names=names),
         link,
     )
     for member in match.members:
         notify(
             member.mentee.user_id,
             "match.activated",
-            _("Meet your mentor in %(p)s", p=programme.title),
-            _(
+            _l("Meet your mentor in %(p)s", p=programme.title),
+            _l(
                 "Your mentor is %(name)s. Open Ritmo to see why you were matched and say hello.",
                 name=mentor_user.display_name,
             ),
@@ -927,8 +927,8 @@ def end_match(ctx: LaunchContext, programme: Programme, match: Match, reason: st
         notify(
             user_id,
             "match.ended",
-            _("Your match in %(p)s has ended", p=programme.title),
-            _("A coordinator ended this match. Reason: %(r)s", r=reason or _("none given")),
+            _l("Your match in %(p)s has ended", p=programme.title),
+            _l("A coordinator ended this match. Reason: %(r)s", r=reason or _l("none given")),
         )
     db.session.commit()
     return match
@@ -955,8 +955,8 @@ def request_rematch(ctx: LaunchContext, match: Match, reason: str) -> Match:
             notify(
                 user_id,
                 "match.ended",
-                _("Your match in %(p)s has ended", p=programme.title),
-                _("Your partner asked for a new match. You will be offered someone else."),
+                _l("Your match in %(p)s has ended", p=programme.title),
+                _l("Your partner asked for a new match. You will be offered someone else."),
             )
     db.session.commit()
     return match
@@ -1146,8 +1146,8 @@ def _create_request(
     notify(
         mentor.user_id,
         "match.requested",
-        _("A mentee asks you to mentor them in %(p)s", p=programme.title),
-        _(
+        _l("A mentee asks you to mentor them in %(p)s", p=programme.title),
+        _l(
             "%(name)s would like you as their mentor. Answer before %(when)s, or the request expires.",
             name=mentee.user.display_name,
             when=when,
@@ -1210,8 +1210,8 @@ def answer_request(
         notify(
             req.mentee.user_id,
             "match.declined",
-            _("Your mentor request in %(p)s", p=programme.title),
-            _(
+            _l("Your mentor request in %(p)s", p=programme.title),
+            _l(
                 "%(name)s cannot take you on. Choose another recommended mentor in Ritmo.",
                 name=me.user.display_name,
             ),
@@ -1269,8 +1269,8 @@ def expire_request(payload: dict[str, Any]) -> None:
         notify(
             mentee.user_id,
             "match.request_expired",
-            _("Your mentor request in %(p)s", p=programme.title),
-            _(
+            _l("Your mentor request in %(p)s", p=programme.title),
+            _l(
                 "Your request expired without an answer, so Ritmo asked %(name)s, "
                 "the next best mentor with room.",
                 name=offers[0]["mentor"]["name"],
@@ -1281,8 +1281,8 @@ def expire_request(payload: dict[str, Any]) -> None:
         notify(
             mentee.user_id,
             "match.request_expired",
-            _("Your mentor request in %(p)s", p=programme.title),
-            _(
+            _l("Your mentor request in %(p)s", p=programme.title),
+            _l(
                 "Your request expired without an answer and no other mentor has room now. "
                 "Your coordinator has been told."
             ),

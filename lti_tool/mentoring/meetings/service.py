@@ -23,6 +23,7 @@ from babel import dates as babel_dates
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from lti_tool import ics
 from lti_tool import text as usertext
@@ -303,7 +304,7 @@ def propose(
         space,
         meeting,
         "meeting.proposed",
-        _("%(who)s proposed a meeting: %(title)s"),
+        _l("%(who)s proposed a meeting: %(title)s"),
         _proposal_text(meeting),
     )
     db.session.commit()
@@ -329,9 +330,11 @@ def accept(ctx: LaunchContext, meeting_id: int, slot_id: int) -> Meeting:
     meeting.status = MeetingStatus.CONFIRMED
     meeting.updated_at = utcnow()
     db.session.flush()
-    subject = (_("Meeting moved: %(title)s") if rescheduled else _("Meeting confirmed: %(title)s")) % {
-        "title": meeting.title
-    }
+    subject = (
+        _l("Meeting moved: %(title)s", title=meeting.title)
+        if rescheduled
+        else _l("Meeting confirmed: %(title)s", title=meeting.title)
+    )
     _invite_all(space, meeting, subject, method="REQUEST")
     _schedule_reminder(meeting)
     db.session.commit()
@@ -371,8 +374,8 @@ def send_reminder(payload: dict[str, Any]) -> None:
         notifications.notify(
             user.id,
             "meeting",
-            _("Reminder: %(title)s", title=meeting.title),
-            _(
+            _l("Reminder: %(title)s", title=meeting.title),
+            _l(
                 "%(title)s\nWhen: %(when)s\nVideo: %(url)s",
                 title=meeting.title,
                 when=when,
@@ -403,7 +406,7 @@ def reschedule(ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], tim
         space,
         meeting,
         "meeting.rescheduled",
-        _("%(who)s proposed new times for: %(title)s"),
+        _l("%(who)s proposed new times for: %(title)s"),
         _proposal_text(meeting),
     )
     db.session.commit()
@@ -422,13 +425,13 @@ def cancel(ctx: LaunchContext, meeting_id: int, reason: str = "") -> Meeting:
     if reason:
         meeting.notes = reason
         meeting.notes_html = usertext.render_markdown(reason)
-    subject = _("Meeting cancelled: %(title)s") % {"title": meeting.title}
+    subject = _l("Meeting cancelled: %(title)s", title=meeting.title)
     if meeting.starts_at is not None:
         meeting.sequence += 1
         db.session.flush()
         _invite_all(space, meeting, subject, method="CANCEL", exclude=None)
     else:
-        _tell_others(ctx, space, meeting, "meeting.cancelled", _("%(who)s cancelled: %(title)s"), reason)
+        _tell_others(ctx, space, meeting, "meeting.cancelled", _l("%(who)s cancelled: %(title)s"), reason)
     db.session.commit()
     return meeting
 
@@ -528,7 +531,7 @@ def format_time(value: datetime, tz: ZoneInfo, locale: str | None = None) -> str
 
 
 def _invite_all(
-    space: spaces.Space, meeting: Meeting, subject: str, *, method: str, exclude: int | None = None
+    space: spaces.Space, meeting: Meeting, subject: LazyString, *, method: str, exclude: int | None = None
 ) -> None:
     people = spaces.users_by_id(space.member_user_ids)
     members = [people[i] for i in space.member_user_ids if i in people]
@@ -538,7 +541,7 @@ def _invite_all(
         if user.id == exclude:
             continue
         when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone), user.locale)
-        text = _(
+        text = _l(
             "%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
             title=meeting.title,
             when=when,
@@ -555,10 +558,13 @@ def _proposal_text(meeting: Meeting) -> str:
 
 
 def _tell_others(
-    ctx: LaunchContext, space: spaces.Space, meeting: Meeting, kind: str, subject: str, text: str
+    ctx: LaunchContext, space: spaces.Space, meeting: Meeting, kind: str, subject: LazyString, text: str
 ) -> None:
+    """Tell the other members; ``subject`` names ``%(who)s`` and ``%(title)s``, and is written in
+    each recipient's language."""
     people = spaces.users_by_id(space.member_user_ids)
-    who = people[ctx.user_id].display_name if ctx.user_id in people else _("Someone")
+    who = people[ctx.user_id].display_name if ctx.user_id in people else _l("Someone")
+    titled = LazyString(lambda: str(subject) % {"who": who, "title": meeting.title})
     for user_id in space.member_user_ids:
         if user_id != ctx.user_id:
             user = people.get(user_id)
@@ -569,7 +575,7 @@ def _tell_others(
             notifications.notify(
                 user_id,
                 "meeting",
-                subject % {"who": who, "title": meeting.title},
+                titled,
                 body,
                 link=f"/meetings/{meeting.id}",
             )

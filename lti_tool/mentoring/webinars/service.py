@@ -28,6 +28,7 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound, RitmoError
 from lti_tool.events import DomainEvent, emit
+from lti_tool.i18n import written_for
 from lti_tool.jobs import enqueue, task
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mail import send_email
@@ -535,39 +536,44 @@ def _send_invitation(
     user = participant.user
     if not user.email:
         return  # in-app only: the person sees the webinar on their page
-    when = timezones.display(webinar.starts_at, _zone_for_user(user, webinar))
-    if cancelled:
-        subject = _("Cancelled: %(title)s", title=webinar.title)
-        text = _(
-            'The webinar "%(title)s" on %(when)s will not take place for you.', title=webinar.title, when=when
-        )
-    elif promoted:
-        subject = _("A seat opened up: %(title)s", title=webinar.title)
-        text = _(
-            'Good news: you moved from the waiting list to a seat at "%(title)s" on %(when)s.',
-            title=webinar.title,
-            when=when,
-        )
-    elif update:
-        subject = _("Updated: %(title)s", title=webinar.title)
-        text = _(
-            'The webinar "%(title)s" changed. It now takes place on %(when)s.', title=webinar.title, when=when
-        )
-    else:
-        subject = _("You are registered: %(title)s", title=webinar.title)
-        text = _('You are registered for "%(title)s" on %(when)s.', title=webinar.title, when=when)
-    text += "\n\n" + _("Open the webinar from your course, or here: %(url)s", url=_page_url(webinar))
-    attachments = []
-    if with_calendar:
-        method = "CANCEL" if cancelled else "REQUEST"
-        attachments.append(
-            {
-                "filename": "invite.ics",
-                "content_type": f"text/calendar; method={method}",
-                "data": calendar_text(webinar, user, cancelled=cancelled).encode(),
-            }
-        )
-    send_email(user.email, subject, text, attachments=attachments)
+    with written_for(user.locale):  # the e-mail speaks the recipient's language
+        when = timezones.display(webinar.starts_at, _zone_for_user(user, webinar))
+        if cancelled:
+            subject = _("Cancelled: %(title)s", title=webinar.title)
+            text = _(
+                'The webinar "%(title)s" on %(when)s will not take place for you.',
+                title=webinar.title,
+                when=when,
+            )
+        elif promoted:
+            subject = _("A seat opened up: %(title)s", title=webinar.title)
+            text = _(
+                'Good news: you moved from the waiting list to a seat at "%(title)s" on %(when)s.',
+                title=webinar.title,
+                when=when,
+            )
+        elif update:
+            subject = _("Updated: %(title)s", title=webinar.title)
+            text = _(
+                'The webinar "%(title)s" changed. It now takes place on %(when)s.',
+                title=webinar.title,
+                when=when,
+            )
+        else:
+            subject = _("You are registered: %(title)s", title=webinar.title)
+            text = _('You are registered for "%(title)s" on %(when)s.', title=webinar.title, when=when)
+        text += "\n\n" + _("Open the webinar from your course, or here: %(url)s", url=_page_url(webinar))
+        attachments = []
+        if with_calendar:
+            method = "CANCEL" if cancelled else "REQUEST"
+            attachments.append(
+                {
+                    "filename": "invite.ics",
+                    "content_type": f"text/calendar; method={method}",
+                    "data": calendar_text(webinar, user, cancelled=cancelled).encode(),
+                }
+            )
+        send_email(user.email, subject, text, attachments=attachments)
 
 
 def _send_waitlisted(webinar: Webinar, participant: Participant) -> None:
