@@ -35,8 +35,13 @@ class User(TimestampMixin, Base):
 
     @property
     def display_name(self) -> str:
-        full = " ".join(p for p in (self.given_name, self.family_name) if p)
-        return self.name or full or f"User {self.sub[:8]}"
+        return display_name(self.name, self.given_name, self.family_name, self.sub)
+
+
+def display_name(name: str | None, given_name: str | None, family_name: str | None, sub: str) -> str:
+    """How a person is called on pages: the LMS's full name, else given + family, else a stand-in."""
+    full = " ".join(p for p in (given_name, family_name) if p)
+    return name or full or f"User {sub[:8]}"
 
 
 class Course(TimestampMixin, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,12 +11,13 @@ from flask import g
 from flask_babel import gettext as _
 
 from lti_tool import audit
-from lti_tool.accounts.models import Course, User
+from lti_tool.accounts.models import Course, User, display_name
 from lti_tool.db import db, without_transaction
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
+    MatchingMode,
     Participant,
     ParticipantRole,
     Programme,
@@ -97,56 +99,83 @@ def offer_home_rows(
     g.home_rows = (ctx, user, programme, participant)
 
 
-def home_overview(ctx: LaunchContext) -> dict[str, object]:
+@dataclass(frozen=True)
+class HomeOverview:
+    """What the programme home shows."""
+
+    programme_id: int
+    title: str
+    matching_mode: MatchingMode
+    my_role: ParticipantRole | None  # None: not (yet) a participant
+    display_name: str
+    is_coordinator: bool
+    # Head counts, for coordinators only.
+    mentors: int = 0
+    mentees: int = 0
+    coordinators: int = 0
+
+
+def home_overview(ctx: LaunchContext) -> HomeOverview:
     """What the programme home shows: the programme, the caller's part in it, and head counts.
 
-    Every launch opens this page, so the programme, the caller's participation and their user row
-    come in one query, or none when the launch offered them; only coordinators see (and pay for)
-    the head counts.
+    Every launch opens this page, so it reads only the few columns it shows, in one query, or none
+    when the launch offered its rows; only coordinators see (and pay for) the head counts.
     """
     if ctx.course_id is None:
         raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
     offered = g.get("home_rows")
     row: Any
     if offered is not None and offered[0] == ctx:
-        _ctx, offered_user, offered_programme, participant = offered
-        row = (offered_programme, participant, offered_user)
+        _ctx, user, programme, me = offered
+        row = (
+            programme.id, programme.title, programme.matching_mode, me.role if me else None,
+            user.name, user.given_name, user.family_name, user.sub,
+        )
     else:
         without_transaction()  # this page only reads
-        row = _home_row(ctx)
-    me: Participant | None
-    if row is not None:
-        programme, me, user = row
-    else:  # no programme yet (a course opened before its first launch committed one)
+        row = db.session.execute(
+            _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
+        ).first()
+    if row is None:  # no programme yet (a course opened before its first launch committed one)
         programme = programme_for_course(ctx.course_id)
         me = participant_for(programme.id, ctx.user_id)
         user = db.session.get_one(User, ctx.user_id)
-    counts: dict[ParticipantRole, int] = {}
-    if ctx.is_coordinator:
-        counts = dict(
-            db.session.execute(
-                sa.select(Participant.role, sa.func.count())
-                .where(Participant.programme_id == programme.id)
-                .group_by(Participant.role)
-            ).all()
+        row = (
+            programme.id, programme.title, programme.matching_mode, me.role if me else None,
+            user.name, user.given_name, user.family_name, user.sub,
         )
-    return {
-        "programme": programme,
-        "me": me,
-        "user": user,
-        "is_coordinator": ctx.is_coordinator,
-        "mentors": counts.get(ParticipantRole.MENTOR, 0),
-        "mentees": counts.get(ParticipantRole.MENTEE, 0),
-        "coordinators": counts.get(ParticipantRole.COORDINATOR, 0),
-    }
+    programme_id, title, mode, my_role, name, given, family, sub = row
+    overview = HomeOverview(
+        programme_id, title, mode, my_role, display_name(name, given, family, sub), ctx.is_coordinator
+    )
+    if not ctx.is_coordinator:
+        return overview
+    counts = dict(
+        db.session.execute(
+            sa.select(Participant.role, sa.func.count())
+            .where(Participant.programme_id == programme_id)
+            .group_by(Participant.role)
+        ).all()
+    )
+    return replace(
+        overview,
+        mentors=counts.get(ParticipantRole.MENTOR, 0),
+        mentees=counts.get(ParticipantRole.MENTEE, 0),
+        coordinators=counts.get(ParticipantRole.COORDINATOR, 0),
+    )
 
 
 @functools.cache
-def _home_row_statement() -> sa.Select[Programme, Participant, User]:
-    # Built once: every launch opens this page, and assembling the statement costs more than
-    # running it.
+def _home_row_statement() -> sa.Select[
+    int, str, MatchingMode, ParticipantRole, str | None, str | None, str | None, str
+]:
+    # Built once, and only the columns the page shows: every launch opens this page, and
+    # assembling a statement or loading whole rows costs more than running the query.
     return (
-        sa.select(Programme, Participant, User)
+        sa.select(
+            Programme.id, Programme.title, Programme.matching_mode, Participant.role,
+            User.name, User.given_name, User.family_name, User.sub,
+        )
         .select_from(Programme)
         .join(User, User.id == sa.bindparam("user_id"))
         .outerjoin(
@@ -157,12 +186,6 @@ def _home_row_statement() -> sa.Select[Programme, Participant, User]:
         .order_by(Programme.id)
         .limit(1)
     )
-
-
-def _home_row(ctx: LaunchContext) -> Any:
-    return db.session.execute(
-        _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
-    ).first()
 
 
 # -- configuration (coordinators) ----------------------------------------------------------------
