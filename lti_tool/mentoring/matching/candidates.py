@@ -51,8 +51,8 @@ class Settings:
     """Tuning knobs (see :class:`~.engine.SolveOptions`)."""
 
     k: int = 12
-    pool: int = 640
-    random_fill: int = 32
+    pool: int = 1280
+    random_fill: int = 64
     triple_share: int = 70
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000

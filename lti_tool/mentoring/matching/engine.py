@@ -9,11 +9,12 @@ Pure computation (numpy, scipy, OR-tools); no Flask, no database.  Usage::
 The optimisation is lexicographic: first the number of matched mentees, then
 the total score, over the candidate arcs of :mod:`.candidates`; hard
 constraints and forbidden pairs are never violated.  Candidate lists miss
-some arcs of the true optimum, so after the first solve the engine prices
-mentor slots (LP duals) and generates columns: arcs whose score beats the
-mentor's price plus the mentee's current value are added and the problem
-re-solved, until no stored arc could improve it.  Results are deterministic
-for a given input.
+some arcs of the true optimum, so the engine prices mentor slots first (an
+auction on the candidate lists, much cheaper than a solve), generates
+columns (arcs whose score beats the mentor's price plus the mentee's value),
+and solves once over the arcs that price close to the best.  Optional
+further rounds price the solution exactly (LP duals) and re-solve until no
+stored arc could improve it.  Results are deterministic for a given input.
 """
 
 from __future__ import annotations
@@ -110,24 +111,29 @@ class SolveOptions:
     :param price_share: percent of mentors, cheapest first, the pricing search looks at.
     :param price_mentees: percent of mentees, least well served first (lowest value
         ``u``), the pricing search looks for.
-    :param price_rounds: re-solves at most (0 = a single solve).
+    :param price_rounds: solves after pricing: the first over arcs priced by the
+        auction, each further one after exact prices of the last (0 = a single
+        solve over the candidate lists, no pricing).
     :param price_margin: arcs whose reduced score is below ``-price_margin``
-        stay out of a re-solve (and are checked again before the next one).
+        stay out of a solve (and are checked again before the next one).
+    :param price_eps: bid increment of the auction: its prices are within about
+        this of market-clearing prices.
     :param threads: threads scoring candidate pools (the result does not depend on it).
     """
 
     k: int = 12
-    pool: int = 640
-    random_fill: int = 32
+    pool: int = 1280
+    random_fill: int = 64
     triple_share: int = 70
     complete_pairs: int = 1_000_000
     chunk_cells: int = 1_500_000
     spare: int = 12
     price_pool: int = 640
     price_share: int = 40
-    price_mentees: int = 50
+    price_mentees: int = 100
     price_rounds: int = 1
-    price_margin: float = 0.03
+    price_margin: float = 0.05
+    price_eps: float = 0.005
     threads: int = 2
 
 
@@ -316,11 +322,14 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
     cands = gen.generate(active)
     clock.lap("candidates")
 
-    used = _assign(cands, cands.primary, capacity)
-    clock.lap("assign")
-
-    cands, used = _repair(problem, model, cands, used, capacity, assignment, forbidden, settings, clock)
-    cands, used = _improve(model, cands, used, capacity, forbidden, settings, opts, clock)
+    if opts.price_rounds == 0 or _complete(cands, n):
+        used = _assign(cands, cands.primary, capacity)
+        clock.lap("assign")
+        cands, used, _ = _repair(
+            problem, model, cands, used, cands.primary, capacity, assignment, forbidden, settings, clock
+        )
+    else:
+        cands, used = _priced(problem, model, cands, capacity, assignment, forbidden, settings, opts, clock)
     assignment[cands.mentee[used]] = cands.mentor[used]
     scores = np.full(n, np.nan)
     scores[cands.mentee[used]] = cands.score[used]
@@ -336,36 +345,53 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Matc
     )
 
 
+def _complete(cands: Candidates, n: int) -> bool:
+    """Whether the lists hold every feasible arc of their mentees (one solve is then exact)."""
+    count = np.bincount(cands.mentee, minlength=n)
+    seen = count > 0
+    return bool(cands.primary.all() and (cands.complete[seen] & (count[seen] >= cands.feasible[seen])).all())
+
+
+def _waiting(cands: Candidates, used: NDArray[np.bool_], assignment: IntArray) -> IntArray:
+    """Mentees with a feasible mentor somewhere, left without a pair."""
+    matched = np.zeros(len(assignment), bool)
+    matched[cands.mentee[used]] = True
+    return np.flatnonzero((cands.feasible > 0) & ~matched & (assignment < 0))
+
+
 def _repair(
     problem: MatchingProblem,
     model: Model,
     cands: Candidates,
     used: NDArray[np.bool_],
+    arcs: NDArray[np.bool_],
     capacity: IntArray,
     assignment: IntArray,
     forbidden: IntArray,
     settings: Settings,
     clock: _Clock,
-) -> tuple[Candidates, NDArray[np.bool_]]:
+) -> tuple[Candidates, NDArray[np.bool_], NDArray[np.bool_]]:
     """Give unmatched mentees arcs to mentors that still have room, then re-solve.
 
     Top-K lists can miss a free feasible mentor; adding those arcs and solving
-    again restores a maximum matching whenever a direct augmentation exists.
+    again (over ``arcs`` plus them) restores a maximum matching whenever a
+    direct augmentation exists.
+
+    :returns: the candidates, the used arcs and the arcs solved over.
     """
-    matched = np.zeros(problem.mentees.size, bool)
-    matched[cands.mentee[used]] = True
-    waiting = np.flatnonzero((cands.feasible > 0) & ~matched & (assignment < 0))
+    waiting = _waiting(cands, used, assignment)
     left = capacity - np.bincount(cands.mentor[used], minlength=len(capacity))
     if len(waiting) == 0 or not (left > 0).any():
-        return cands, used
+        return cands, used, arcs
     extra = Generator(model, np.flatnonzero(left > 0), left, forbidden, settings).scan(waiting, settings.k)
     clock.lap("repair")
     if len(extra.mentee) == 0:
-        return cands, used
+        return cands, used, arcs
     merged = _merge(cands, extra)
-    used = _assign(merged, merged.primary, capacity)
+    arcs = np.concatenate([arcs, np.ones(len(extra.mentee), bool)])
+    used = _assign(merged, arcs, capacity)
     clock.lap("repair")
-    return merged, used
+    return merged, used, arcs
 
 
 def _merge(cands: Candidates, extra: Candidates) -> Candidates:
@@ -393,53 +419,72 @@ def _assign(
     return used
 
 
-def _improve(
+def _priced(
+    problem: MatchingProblem,
     model: Model,
     cands: Candidates,
-    used: NDArray[np.bool_],
     capacity: IntArray,
+    assignment: IntArray,
     forbidden: IntArray,
     settings: Settings,
     opts: SolveOptions,
     clock: _Clock,
 ) -> tuple[Candidates, NDArray[np.bool_]]:
-    """Column generation: add arcs with a positive reduced score and re-solve.
+    """Column generation around one solve: price, search, solve, then optional exact rounds.
 
-    Prices from the last solve say which stored arcs could improve it (the
-    spares, arcs of the pricing search); the first round also searches the
-    cheaper mentors for new ones.  A re-solve sees the arcs within
-    ``price_margin`` of improving plus the current pairs; mentees left with
-    only their current pair keep it without entering the solver.  At most
-    ``price_rounds`` re-solves: when the loop stops earlier, no stored arc
-    has a positive reduced score, so the result is optimal over every arc
-    generated.  Each re-solve contains the current pairs: it never matches
-    fewer mentees nor, at equal count, scores less.
+    Auction prices on the candidate lists say which arcs matter: the pricing
+    search adds arcs to the cheaper mentors, and the solve sees every stored
+    arc within ``price_margin`` of its mentee's best (most mentees keep a few,
+    so it is far smaller than the lists).  Should a mentee with a feasible
+    mentor stay unmatched, the lists join the solve and the repair runs, so
+    the matching is as large as over the lists alone.  Each further round
+    prices the solution exactly, adds the arcs that come within the margin and
+    re-solves (the current pairs included: never fewer matches nor, at equal
+    count, a lower score); when no stored arc has a positive reduced score the
+    result is optimal over every arc generated.
     """
     n = model.mentees.size
-    count = np.bincount(cands.mentee, minlength=n)
-    seen = count > 0
-    if cands.primary.all() and (cands.complete[seen] & (count[seen] >= cands.feasible[seen])).all():
-        return cands, used  # every feasible arc was in the solve: already optimal
-    solved = cands.primary.copy()
-    units = solver.cost_resolution(int(solved.sum()))  # one cost grid for every solve and price
-    for round_ in range(opts.price_rounds):
+    units = solver.cost_resolution(int(cands.primary.sum()))  # one cost grid for every solve and price
+    p = np.flatnonzero(cands.primary)
+    v, holds = solver.estimate_prices(
+        cands.mentee[p], cands.mentor[p], cands.score[p], capacity, n, opts.price_eps
+    )
+    u = _values(cands, v, n)
+    if opts.price_pool > 0:
+        cands = _merge(cands, _price_search(model, cands, v, u, capacity, forbidden, settings, opts))
+        u = _values(cands, v, n)
+    clock.lap("pricing")
+    # the auction's own pairs join: the solve matches at least as many mentees as it did
+    solved = cands.score - v[cands.mentor] - u[cands.mentee] > -opts.price_margin
+    solved |= holds[cands.mentee] == cands.mentor
+    used = _assign(cands, solved, capacity, units)
+    clock.lap("assign")
+    if len(_waiting(cands, used, assignment)):  # maybe more could be matched over the lists
+        solved |= cands.primary
+        used = _assign(cands, solved, capacity, units)
+        cands, used, solved = _repair(
+            problem, model, cands, used, solved, capacity, assignment, forbidden, settings, clock
+        )
+    for _ in range(opts.price_rounds - 1):
         sel = np.flatnonzero(solved)
         v, u = solver.prices(
             cands.mentee[sel], cands.mentor[sel], cands.score[sel], used[sel], capacity, n, units
         )
-        if round_ == 0 and opts.price_pool > 0:
-            extra = _price_search(model, cands, v, u, capacity, forbidden, settings, opts)
-            cands = _merge(cands, extra)
-            solved = np.concatenate([solved, np.zeros(len(cands.mentee) - len(solved), bool)])
-            used = np.concatenate([used, np.zeros(len(cands.mentee) - len(used), bool)])
-        clock.lap("pricing")
         reduced = cands.score - v[cands.mentor] - u[cands.mentee]
+        clock.lap("pricing")
         if not (reduced[~solved] > 2 / units).any():
             break
-        solved = used | (reduced > -opts.price_margin)
+        solved |= reduced > -opts.price_margin  # only grows: the rounds end
         used = _resolve(cands, solved, used, capacity, units)
         clock.lap("assign")
     return cands, used
+
+
+def _values(cands: Candidates, v: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Best ``score - price`` over each mentee's stored arcs (0 without arcs)."""
+    u = np.full(n, -np.inf)
+    np.maximum.at(u, cands.mentee, cands.score - v[cands.mentor])
+    return np.where(np.isfinite(u), u, 0.0)
 
 
 def _price_search(

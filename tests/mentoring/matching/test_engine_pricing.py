@@ -64,6 +64,33 @@ def test_an_arc_priced_out_cannot_help(seed: int) -> None:
     assert float(arcs[2][after].sum()) == pytest.approx(float(score[used].sum()), abs=1e-4)
 
 
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("room", [1, 2])
+def test_auction_prices_are_close_to_the_duals(seed: int, room: int) -> None:
+    mentee, mentor, score, capacity = random_arcs(seed)
+    capacity = capacity * room  # scarce and roomy
+    n = int(mentee.max()) + 1
+    used = solver.assign(mentee, mentor, score, capacity)
+    v, _ = solver.prices(mentee, mentor, score, used, capacity, n)
+    eps = 0.005
+    approx, holds = solver.estimate_prices(mentee, mentor, score, capacity, n, eps)
+    assert ((approx >= 0) & (approx <= 1)).all()
+    held = holds >= 0
+    assert (np.bincount(holds[held], minlength=len(capacity)) <= capacity).all()
+    keys = set(zip(mentee.tolist(), mentor.tolist(), strict=True))
+    assert all((i, int(holds[i])) in keys for i in np.flatnonzero(held)), "held pairs are arcs"
+    assert held.sum() >= 0.95 * used.sum(), "about as many pairs as the optimum"
+    if room == 1:  # scarce: a match is worth more than any score, prices reach the cap
+        return
+    assert np.abs(approx - v).mean() < 0.05
+    # each held pair is within eps of its mentee's best at the final prices
+    net = score - approx[mentor]
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, mentee, net)
+    mine = held[mentee] & (holds[mentee] == mentor)
+    assert (net[mine] >= best[mentee[mine]] - eps - 1e-9).all()
+
+
 def first_pass_arcs(problem: MatchingProblem, options: SolveOptions) -> set[tuple[int, int]]:
     """Every arc (lists and spares) the first candidate pass produces."""
     cap = problem.capacities()
@@ -123,7 +150,11 @@ def test_pricing_never_makes_the_result_worse(problem: MatchingProblem, k: int, 
         price_pool=pool,
     )
     without = solve(problem, replace(options, price_rounds=0))
-    priced = solve(problem, options)
+    once = solve(problem, options)  # auction prices only: as many matches, the score may be lower
+    assert_valid(problem, once)
+    assert once.matched_count >= without.matched_count
+    # rounds until no stored arc prices positive: optimal over a superset of the lists
+    priced = solve(problem, replace(options, price_rounds=50))
     assert_valid(problem, priced)
     assert priced.matched_count >= without.matched_count
     if priced.matched_count == without.matched_count:
