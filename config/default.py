@@ -116,6 +116,9 @@ RATELIMIT_POSTING = 10
 # Chat messages, per person.
 RATELIMIT_CHAT = 30
 
+# Copies of their own data a person may download per minute (GET /api/me/export).
+RATELIMIT_EXPORT = 5
+
 # -- conversations, content, webinars, notifications ------------------------------------------------
 
 # How often a waiting chat poll looks for news, and the longest it waits before answering "nothing new".

@@ -218,4 +218,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)
+    from lti_tool.accounts.commands import user_cli
+
+    app.cli.add_command(user_cli)
     from lti_tool.grades.commands import register as register_grades; register_grades(app)  # noqa: E702,I001

@@ -1,13 +1,15 @@
-"""``/api/me``: who the session token belongs to."""
+"""``/api/me``: who the session token belongs to, and a copy of their data."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, jsonify
 
+from lti_tool.accounts import privacy
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
 from lti_tool.launch.models import Platform
 from lti_tool.launch.session import current_context, login_required
+from lti_tool.ratelimit import limit
 
 bp = Blueprint("launch_api", __name__, url_prefix="/api")
 
@@ -29,3 +31,14 @@ def me() -> dict[str, object]:
         "is_mentor": ctx.is_mentor,
         "locale": ctx.locale,
     }
+
+
+@bp.get("/me/export")
+@login_required
+@limit("export", key=lambda: str(current_context().user_id))
+def export_me() -> Response:
+    """Everything Ritmo holds about the caller, as a JSON download (GDPR right of access)."""
+    response = jsonify(privacy.export(current_context().user_id))
+    response.headers["Content-Disposition"] = 'attachment; filename="ritmo-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -245,3 +245,17 @@ def test_a_memo_naming_a_vanished_user_takes_the_full_path(app, client, platform
     # The launch made the person again (SQLite may even reuse the id) and the session names that row.
     user = db.session.execute(sa.select(User)).scalar_one()
     assert me(client, again)["user"] == {**me(client, again)["user"], "id": user.id, "sub": "user-1"}
+
+
+def test_a_person_erased_and_launching_again_is_someone_new(app, client, platform):
+    from lti_tool.accounts import privacy
+
+    first = launch(client, platform)
+    erased = me(client, first)["user"]["id"]
+    privacy.erase(erased, reason="test")
+    db.session.remove()
+    again = launch(client, platform)  # same claims: the launch memo must not bring the old row back
+    assert again.status_code == 200
+    now = me(client, again)["user"]
+    assert now["sub"] == "user-1" and now["id"] != erased
+    assert db.session.get(User, erased).sub.startswith("erased-")
