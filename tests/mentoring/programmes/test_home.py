@@ -34,6 +34,7 @@ EVERYONE = {
     "webinars": "/webinars",
     "content": "/content",
     "notifications": "/notifications",
+    "my data": "/api/me/export",
 }
 
 
