@@ -16,10 +16,11 @@ Scoring all N x M pairs is too slow for large cohorts, so:
   best ``K`` feasible mentors kept; ``K`` grows where capacity is scarce.
   Mentees left with fewer than ``K`` feasible candidates get an exact scan
   of their blocks, so "no candidate" always means "no feasible mentor".
-  The next ``spare`` arcs are kept aside, for pricing after the first solve.
+  The next ``spare`` arcs are kept aside, for the solve only if prices say they help.
 * **Pricing** - :meth:`Generator.price` searches again with mentor prices
-  from a solve (column generation): pools over the cheaper mentors only,
-  ranked by score minus price, keeping arcs that could improve the solution.
+  (column generation; the engine's auction or the duals of a solve): pools
+  over the cheaper mentors only, ranked by score minus price, keeping arcs
+  that could improve the solution.
 
 Everything runs in chunks of mentees with numpy; there is no per-mentee loop.
 Pool chunks run on ``threads`` threads (numpy's kernels release the GIL) and

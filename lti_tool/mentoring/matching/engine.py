@@ -462,9 +462,24 @@ def _priced(
     if len(_waiting(cands, used, assignment)):  # maybe more could be matched over the lists
         solved |= cands.primary
         used = _assign(cands, solved, capacity, units)
+        clock.lap("assign")
         cands, used, solved = _repair(
             problem, model, cands, used, solved, capacity, assignment, forbidden, settings, clock
         )
+    return cands, _exact_rounds(cands, solved, used, capacity, units, opts, clock)
+
+
+def _exact_rounds(
+    cands: Candidates,
+    solved: NDArray[np.bool_],
+    used: NDArray[np.bool_],
+    capacity: IntArray,
+    units: int,
+    opts: SolveOptions,
+    clock: _Clock,
+) -> NDArray[np.bool_]:
+    """Up to ``price_rounds - 1`` re-solves, each after exact prices of the last solve over ``solved``."""
+    n = len(cands.feasible)
     for _ in range(opts.price_rounds - 1):
         sel = np.flatnonzero(solved)
         v, u = solver.prices(
@@ -477,7 +492,7 @@ def _priced(
         solved |= reduced > -opts.price_margin  # only grows: the rounds end
         used = _resolve(cands, solved, used, capacity, units)
         clock.lap("assign")
-    return cands, used
+    return used
 
 
 def _values(cands: Candidates, v: NDArray[np.float64], n: int) -> NDArray[np.float64]:
