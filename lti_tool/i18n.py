@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, get_translations, refresh
+from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, ngettext, refresh
 
 
 def normalise(locale: str | None) -> str | None:
@@ -38,6 +38,31 @@ def written_for(locale: str | None) -> Iterator[None]:
             g.pop("ritmo_translations", None)  # the recipient's catalogue, cached inside
             if saved is not None:
                 g.ritmo_translations = saved
+
+
+def say(msgid: str, **args: Any) -> dict[str, Any]:
+    """A sentence kept as its message and arguments, for text stored now and read later by people
+    who speak different languages (see :func:`said`). ``babel.cfg`` extracts ``say`` like ``_``."""
+    return {"msgid": msgid, "args": args}
+
+
+def say_plural(singular: str, plural: str, num: int, **args: Any) -> dict[str, Any]:
+    return {"msgid": singular, "plural": plural, "num": num, "args": args}
+
+
+def said(sentence: dict[str, Any] | None, fallback: str = "") -> str:
+    """A stored :func:`say` sentence in the reader's language; ``fallback`` (the text as first
+    written) when there is none or it no longer fits its message."""
+    if not isinstance(sentence, dict) or not isinstance(sentence.get("msgid"), str):
+        return fallback
+    found = sentence.get("args")
+    args: dict[str, Any] = found if isinstance(found, dict) else {}
+    try:
+        if sentence.get("plural"):
+            return str(ngettext(sentence["msgid"], sentence["plural"], int(sentence["num"]), **args))
+        return str(gettext(sentence["msgid"], **args))
+    except (KeyError, TypeError, ValueError):
+        return fallback
 
 
 def select_locale() -> str | None:
@@ -78,3 +103,5 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    # ``{{ criterion|said }}``: an explanation's sentence in the reader's language.
+    app.jinja_env.filters["said"] = lambda item: said(item.get("say"), item.get("text", ""))

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from lti_tool.db import utcnow
+from lti_tool.i18n import said, say, say_plural
 from lti_tool.mentoring.matching.engine import MatchingProblem, Mode
 from lti_tool.mentoring.matching.scoring import (
     WEEK_HOURS,
@@ -237,7 +237,8 @@ def explain_pairs(built: Built, i: Sequence[int], j: Sequence[int]) -> list[dict
                     "points": round(contribution, 4),
                     "constraint": q.constraint.value if q.constraint else None,
                     "constraint_met": bool(ok[k]),
-                    "text": describe(q, a.get(q.id), b.get(q.id), float(measure[k])),
+                    "say": (sentence := describe(q, a.get(q.id), b.get(q.id), float(measure[k]))),
+                    "text": said(sentence),
                 }
             )
         items.sort(key=lambda item: -item["points"])
@@ -245,18 +246,19 @@ def explain_pairs(built: Built, i: Sequence[int], j: Sequence[int]) -> list[dict
     return out
 
 
-def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) -> str:
-    """One sentence on how a mentee's and a mentor's answers to ``q`` compare."""
+def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) -> dict[str, Any]:
+    """One sentence (``i18n.say``) on how a mentee's and a mentor's answers to ``q`` compare: stored
+    with the proposal, and read by each person in their language."""
     if mentee_value in (None, [], "") or mentor_value in (None, [], ""):
-        return _("%(q)s: not answered by both, so it does not count.", q=q.label)
+        return say("%(q)s: not answered by both, so it does not count.", q=q.label)
     kind = q.kind
     if kind is QuestionKind.TAGS:
         shared = [v for v in mentee_value if v in set(mentor_value)]
         if not shared:
-            return _(
+            return say(
                 "%(q)s: the mentor offers none of the %(n)d the mentee wants.", q=q.label, n=len(mentee_value)
             )
-        return _(
+        return say(
             "%(q)s: the mentor offers %(k)d of the %(n)d the mentee wants (%(items)s).",
             q=q.label,
             k=len(shared),
@@ -266,24 +268,24 @@ def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) 
     if kind in (QuestionKind.MULTI_CHOICE, QuestionKind.LANGUAGES):
         shared = [v for v in mentee_value if v in set(mentor_value)]
         if not shared:
-            return _("%(q)s: nothing in common.", q=q.label)
-        return _("%(q)s: both chose %(items)s.", q=q.label, items=", ".join(shared))
+            return say("%(q)s: nothing in common.", q=q.label)
+        return say("%(q)s: both chose %(items)s.", q=q.label, items=", ".join(shared))
     if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.DEPARTMENT):
         if mentee_value == mentor_value:
-            return _("%(q)s: both %(v)s.", q=q.label, v=mentee_value)
-        return _("%(q)s: %(a)s (mentee) and %(b)s (mentor).", q=q.label, a=mentee_value, b=mentor_value)
+            return say("%(q)s: both %(v)s.", q=q.label, v=mentee_value)
+        return say("%(q)s: %(a)s (mentee) and %(b)s (mentor).", q=q.label, a=mentee_value, b=mentor_value)
     if kind is QuestionKind.LEVEL:
         steps = round(measure)
         if steps > 0:
-            return ngettext(
+            return say_plural(
                 "%(q)s: the mentor is %(num)d level above the mentee.",
                 "%(q)s: the mentor is %(num)d levels above the mentee.",
                 steps,
                 q=q.label,
             )
         if steps == 0:
-            return _("%(q)s: both at the same level (%(v)s).", q=q.label, v=mentee_value)
-        return ngettext(
+            return say("%(q)s: both at the same level (%(v)s).", q=q.label, v=mentee_value)
+        return say_plural(
             "%(q)s: the mentor is %(num)d level below the mentee.",
             "%(q)s: the mentor is %(num)d levels below the mentee.",
             -steps,
@@ -292,19 +294,19 @@ def describe(q: Question, mentee_value: Any, mentor_value: Any, measure: float) 
     if kind is QuestionKind.TIMEZONE:
         hours = round(measure, 1)
         if hours == 0:
-            return _("%(q)s: same time of day.", q=q.label)
-        return _("%(q)s: %(h)s hours apart.", q=q.label, h=f"{hours:g}")
+            return say("%(q)s: same time of day.", q=q.label)
+        return say("%(q)s: %(h)s hours apart.", q=q.label, h=f"{hours:g}")
     if kind is QuestionKind.AVAILABILITY:
         hours = int(measure)
-        return ngettext(
+        return say_plural(
             "%(q)s: %(num)d hour a week when both are free.",
             "%(q)s: %(num)d hours a week when both are free.",
             hours,
             q=q.label,
         )
     if kind is QuestionKind.SCALE:
-        return _("%(q)s: answers %(a)s and %(b)s (of 5).", q=q.label, a=mentee_value, b=mentor_value)
-    return q.label
+        return say("%(q)s: answers %(a)s and %(b)s (of 5).", q=q.label, a=mentee_value, b=mentor_value)
+    return say("%(q)s", q=q.label)
 
 
 def check_pair(built: Built, i: int, j: int) -> list[str]:

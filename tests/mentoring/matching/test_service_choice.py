@@ -137,3 +137,24 @@ def test_the_request_deadline_is_written_in_the_mentors_language(client, app):
     ).scalar_one()
     assert format_datetime(expires, "d MMM y, HH:mm 'UTC'", tzinfo=UTC, locale="it") in told.text
     assert expires.strftime("%Y-%m-%d") not in told.text
+
+
+def test_why_we_matched_you_is_read_in_each_persons_language(client, app):
+    w, (ada, *_rest), eve = setup()
+    base = f"/api/programmes/{w.programme.id}"
+    # Eve asks and Ada accepts in English: the match's explanation is written then.
+    asked = call(client, w, eve.user_id, "POST", base + "/requests", json={"mentor_id": ada.id})
+    call(client, w, ada.user_id, "POST", f"{base}/requests/{asked.json['id']}/answer", json={"accept": True})
+    page = client.get(
+        f"/programmes/{w.programme.id}/my-match",
+        headers={**w.headers(eve.user_id), "Accept": "text/html", "Accept-Language": "it"},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Skills: il mentor offre 2 dei 2" in html and "the mentor offers" not in html
+    # The API gives the sentence as written, and what it takes to say it again.
+    criterion = call(client, w, eve.user_id, "GET", base + "/recommendations").json["items"][0][
+        "explanation"]["criteria"][0]
+    assert criterion["text"].startswith("Skills: the mentor offers")
+    assert criterion["say"]["msgid"].startswith("%(q)s: the mentor offers")
+    assert criterion["say"]["args"]["n"] == 2
