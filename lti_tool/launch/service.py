@@ -183,11 +183,10 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     locale = _text(claims.get("locale")) or _text(presentation.get("locale"))
     context_id = _text(_dict(claims.get(CLAIM + "context")).get("id"))
     link_id = _text(_dict(claims.get(CLAIM + "resource_link")).get("id"))
-    if without_transaction():
-        known = _load_known(platform_id, sub, context_id, link_id)
+    outside = without_transaction()
+    known = _load_known(platform_id, sub, context_id, link_id)
+    if outside:
         commit_keeping_loaded()  # the read is done; writes below get a transaction if they need one
-    else:
-        known = _load_known(platform_id, sub, context_id, link_id)
 
     user = _upsert_user(known.user, platform_id, sub, claims, locale)
     course = _upsert_course(known.course, platform_id, context_id, claims) if context_id else None
