@@ -193,7 +193,9 @@ def jobs_drain() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=1, show_default=True, type=int)
+# Threads, not one request per worker: an open chat waits for news in a request for up to
+# CHAT_MAX_WAIT_SECONDS, and with sync workers a few open chats would hold every worker.
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve Ritmo with gunicorn on the database LTI_TOOL_DATABASE_URL names."""
     from lti_tool.server import require_migrated, run_gunicorn

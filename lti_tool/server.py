@@ -38,7 +38,7 @@ def start_inline_runner(app: Flask) -> InlineRunner | None:
     return runner
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int = 1) -> None:
+def run_gunicorn(host: str, port: int, workers: int, threads: int = 8) -> None:
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
