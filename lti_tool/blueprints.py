@@ -14,6 +14,7 @@ def BLUEPRINTS() -> list[Blueprint]:
     from lti_tool.mentoring.content.views import bp as content
     from lti_tool.mentoring.conversations.views import bp as conversations
     from lti_tool.mentoring.goals.views import bp as goals
+    from lti_tool.mentoring.kpis.views import bp as kpis
     from lti_tool.mentoring.meetings.views import bp as meetings
     from lti_tool.mentoring.programmes.views import bp as programmes
     from lti_tool.mentoring.webinars.views import bp as webinars
@@ -21,5 +22,5 @@ def BLUEPRINTS() -> list[Blueprint]:
 
     return [
         health, lti, lti_setup, launch_api, programmes, goals, grades, webinars, content,
-        conversations, meetings, notifications,
+        conversations, meetings, notifications, kpis,
     ]

@@ -51,6 +51,8 @@ class Post(Base):
     __table_args__ = (
         sa.Index("ix_conversation_post_thread", "thread_id", "id"),
         sa.Index("ix_conversation_post_match_created", "match_id", "created_at", "id"),
+        # The KPI dashboard's posts per week: the last weeks' posts only.
+        sa.Index("ix_conversation_post_created", "created_at", "thread_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +97,8 @@ class ChatMessage(Base):
         sa.Index("ix_chat_message_match_created", "match_id", "created_at", "id"),
         # The newest deletion of a chat is part of its ETag: an index answers max() at once.
         sa.Index("ix_chat_message_match_deleted", "match_id", "deleted_at"),
+        # The KPI dashboard's chat messages per week: the last weeks' messages only.
+        sa.Index("ix_chat_message_created", "created_at", "match_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

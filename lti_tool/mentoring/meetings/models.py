@@ -42,7 +42,11 @@ class VideoProvider(enum.StrEnum):
 
 class Meeting(Base):
     __tablename__ = "meeting"
-    __table_args__ = (sa.Index("ix_meeting_match_created", "match_id", "created_at", "id"),)
+    __table_args__ = (
+        sa.Index("ix_meeting_match_created", "match_id", "created_at", "id"),
+        # The KPI dashboard's meetings held and upcoming, per programme.
+        sa.Index("ix_meeting_programme_start", "programme_id", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"))

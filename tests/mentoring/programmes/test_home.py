@@ -26,6 +26,7 @@ COORDINATOR = {
     "training gates": "/training/waiting",
     "matching review": "/programmes/{p}/matching",
     "progress (KPIs)": "/goals/progress",
+    "KPI dashboard": "/programmes/{p}/kpis",
     "gradebook delivery": "/grades/deliveries",
     "match spaces": "/spaces",
 }
