@@ -148,7 +148,9 @@ def erase(user_id: int, *, actor_user_id: int | None = None, reason: str = "") -
         deleted_rows=deleted, blanked_texts=blanked,
     )
     db.session.commit()
-    if platform is not None:  # a relaunch must not be served the erased person's context
+    if platform is not None:
+        # After the commit: the embedded cache lives in the same SQLite file, which the erasure's
+        # transaction holds locked until then.
         memo.forget(PlatformSnapshot.of(platform).scope, old_sub)
     return Erasure(user_id, deleted, blanked)
 

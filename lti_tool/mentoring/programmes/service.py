@@ -127,10 +127,7 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     row: Any
     if offered is not None and offered[0] == ctx:
         _ctx, user, programme, me = offered
-        row = (
-            programme.id, programme.title, programme.matching_mode, me.role if me else None,
-            user.name, user.given_name, user.family_name, user.sub,
-        )
+        row = _home_row_of(programme, me, user)
     else:
         without_transaction()  # this page only reads
         row = db.session.execute(
@@ -139,11 +136,7 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     if row is None:  # no programme yet (a course opened before its first launch committed one)
         programme = programme_for_course(ctx.course_id)
         me = participant_for(programme.id, ctx.user_id)
-        user = db.session.get_one(User, ctx.user_id)
-        row = (
-            programme.id, programme.title, programme.matching_mode, me.role if me else None,
-            user.name, user.given_name, user.family_name, user.sub,
-        )
+        row = _home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
     programme_id, title, mode, my_role, name, given, family, sub = row
     overview = HomeOverview(
         programme_id, title, mode, my_role, display_name(name, given, family, sub), ctx.is_coordinator
@@ -162,6 +155,14 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
         mentors=counts.get(ParticipantRole.MENTOR, 0),
         mentees=counts.get(ParticipantRole.MENTEE, 0),
         coordinators=counts.get(ParticipantRole.COORDINATOR, 0),
+    )
+
+
+def _home_row_of(programme: Programme, me: Participant | None, user: User) -> tuple[Any, ...]:
+    """The columns of ``_home_row_statement``, from rows already loaded."""
+    return (
+        programme.id, programme.title, programme.matching_mode, me.role if me else None,
+        user.name, user.given_name, user.family_name, user.sub,
     )
 
 
