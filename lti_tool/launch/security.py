@@ -27,6 +27,7 @@ from pylti1p3.session import SessionService
 
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
+from lti_tool.http import http_session
 from lti_tool.launch import memo, platform_keys
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
@@ -233,7 +234,8 @@ class Launch(MessageLaunch):
     def __init__(self, request: FlaskRequestObj) -> None:
         self.lti_request = LtiRequest(request)
         super().__init__(
-            self.lti_request, DatabaseToolConf(), StateRecorder(), CookieJar(self.lti_request)
+            self.lti_request, DatabaseToolConf(), StateRecorder(), CookieJar(self.lti_request),
+            requests_session=http_session(),  # not a new Session (and its adapters) per launch
         )
         self.set_auto_validation(False)
         self.claims: dict[str, Any] = {}

@@ -130,7 +130,8 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
         row = _home_row_of(programme, me, user)
     else:
         without_transaction()  # this page only reads
-        row = db.session.execute(
+        # On the connection: plain columns need none of the ORM's result handling.
+        row = db.session.connection().execute(
             _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
         ).first()
     if row is None:  # no programme yet (a course opened before its first launch committed one)

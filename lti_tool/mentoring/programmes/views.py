@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lti_tool.errors import InvalidInput
+from lti_tool.fragments import fragment
 from lti_tool.launch import router
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.session import coordinator_required, current_context, login_required
@@ -34,7 +35,14 @@ def home() -> str:
 
 def _render_home(ctx: LaunchContext) -> str:
     overview = service.home_overview(ctx)
-    return render_template("programmes/home.html", overview=overview)
+    nav = fragment(
+        "programmes/_home_nav.html",
+        programme_id=overview.programme_id,
+        coordinator=overview.is_coordinator,
+        mode=overview.matching_mode.value,
+        role=overview.my_role.value if overview.my_role else None,
+    )
+    return render_template("programmes/home.html", overview=overview, nav=nav)
 
 
 def _dump(programme: Programme) -> dict[str, Any]:

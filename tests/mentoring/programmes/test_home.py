@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from lti_tool.db import db
+from lti_tool.mentoring.programmes.models import MatchingMode
 from tests.mentoring.conversations.factories import World, make_world
 
 # Page paths by feature; {p} is the programme id. The home links no others.
@@ -115,3 +117,33 @@ def test_meetings_of_my_only_match_open_directly(client, world: World) -> None:
     response = client.get("/meetings", query_string={"rs": world.token(world.mentee)})
     assert response.status_code == 303
     assert urlsplit(response.headers["Location"]).path == f"/matches/{world.match.id}/meetings"
+
+
+def test_the_links_follow_the_matching_mode_once_the_home_was_shown(client, world: World) -> None:
+    # The links are rendered once per process for each role, mode and language (fragments.py):
+    # a change of mode must give the page of the new mode, not the one shown before.
+    mentee, mentor = world.token(world.mentee), world.token(world.mentor)
+    choose = f"/programmes/{world.programme.id}/choose"
+    requests_page = f"/programmes/{world.programme.id}/requests"
+    assert choose not in home_links(client, mentee)
+    assert requests_page not in home_links(client, mentor)
+
+    world.programme.matching_mode = MatchingMode.MENTEE_CHOICE
+    db.session.commit()
+
+    assert choose in home_links(client, mentee)
+    assert requests_page in home_links(client, mentor)
+    assert choose not in home_links(client, mentor)
+
+
+def test_the_links_speak_each_readers_language(client, world: World) -> None:
+    english = _nav_text(client, world.token(world.mentee), "en")
+    italian = _nav_text(client, world.token(world.mentee), "it")
+    assert "My profile" in english and "My profile" not in italian
+    assert _nav_text(client, world.token(world.mentee), "en") == english
+
+
+def _nav_text(client, token: str, language: str) -> str:
+    page = client.get("/programme", query_string={"rs": token}, headers={"Accept-Language": language})
+    html = page.get_data(as_text=True)
+    return html[html.index('<nav class="features"'):html.index("</nav>")]
