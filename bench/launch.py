@@ -344,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 result["rounds"] = args.rounds
                 result["phase"] = args.phase
+                if args.phase == "returning" and name == "ritmo":
+                    # Past USERS flows in one slice, users come back while their memo is fresh:
+                    # those launches are relaunches, and the phase's figures flatter Ritmo.
+                    result["relaunched_in_slice"] = sum(
+                        max(0, len(piece.flow_latencies) - USERS) for piece in slices[name]
+                    )
                 result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
                                       "worker_class": "gthread" if args.threads > 1 else "sync"}
                 results.append(result)
