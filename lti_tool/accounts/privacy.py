@@ -189,6 +189,13 @@ def _blank_authored_texts(
         .where(chats.c.author_user_id == user_id)
         .values(body="", body_html="", mentions=[], deleted_at=_kept_or(chats.c.deleted_at, now))
     ).rowcount
+    # Meetings they organised stay on both calendars; their title and agenda were the person's.
+    meetings = _table("meeting")
+    blanked += conn.execute(
+        meetings.update()
+        .where(meetings.c.organiser_user_id == user_id)
+        .values(title="—", agenda="", agenda_html="")
+    ).rowcount
     if participant_ids:
         blanked += conn.execute(
             completions.update()

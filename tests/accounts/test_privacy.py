@@ -12,6 +12,7 @@ from lti_tool.audit import AuditEvent
 from lti_tool.db import db
 from lti_tool.mentoring.conversations.models import Post
 from lti_tool.mentoring.matching.models import Match
+from lti_tool.mentoring.meetings.models import Meeting, VideoProvider
 from lti_tool.mentoring.profiles.models import Answer as ProfileAnswer
 from lti_tool.mentoring.profiles.models import Question, QuestionKind
 from lti_tool.mentoring.programmes.models import Participant
@@ -73,6 +74,14 @@ def test_erasure_removes_the_person_and_keeps_the_programme_whole(app, client) -
     world = make_world()
     _lived_in(client, world)
     ben_id, marta_id = world.mentee.id, world.mentor.id
+    for organiser, title in ((world.mentee, "Ben's visa worries"), (world.mentor, "Marta's review")):
+        db.session.add(Meeting(
+            programme_id=world.programme.id, match_id=world.match.id, organiser_user_id=organiser.id,
+            title=title, agenda=f"{title}: agenda", agenda_html=f"<p>{title}: agenda</p>",
+            video_provider=VideoProvider.JITSI, video_url="https://meet.example/x",
+            ical_uid=f"meeting-{organiser.id}@ritmo.test",
+        ))
+    db.session.commit()
     done = privacy.erase(ben_id, actor_user_id=world.coordinator.id, reason="request #12")
     assert done.deleted_rows >= 2 and done.blanked_texts >= 1
     db.session.expire_all()
@@ -85,6 +94,9 @@ def test_erasure_removes_the_person_and_keeps_the_programme_whole(app, client) -
     posts = {p.author_user_id: p for p in db.session.scalars(sa.select(Post))}
     assert posts[ben_id].body == "" and posts[ben_id].body_html == "" and posts[ben_id].deleted_at
     assert posts[marta_id].body == "Marta's reply" and posts[marta_id].deleted_at is None
+    meetings = {m.organiser_user_id: m for m in db.session.scalars(sa.select(Meeting))}
+    assert (meetings[ben_id].title, meetings[ben_id].agenda, meetings[ben_id].agenda_html) == ("—", "", "")
+    assert meetings[marta_id].title == "Marta's review" and meetings[marta_id].agenda_html
     # The match, and Ben's place in it, remain for Marta's history.
     assert db.session.get(Match, world.match.id) is not None
     assert "Ben" not in json.dumps(privacy.export(ben_id))
