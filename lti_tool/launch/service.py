@@ -135,13 +135,11 @@ class _Known:
     participant: Participant | None = None
 
 
-@functools.cache
-def _known_rows_statement() -> sa.Select[User, Course, ResourceLink, Enrolment, Programme, Participant]:
-    """Every row a launch may touch, by outer joins from the platform's row. Built once: assembling
-    and keying a statement this size costs more than running it. A ``None`` context or link id
-    compares as SQL NULL and matches nothing."""
+def _known(*columns: Any) -> sa.Select[Any]:
+    """Every row a launch may touch, by outer joins from the platform's row. A ``None`` context or
+    link id compares as SQL NULL and matches nothing."""
     return (
-        sa.select(User, Course, ResourceLink, Enrolment, Programme, Participant)
+        sa.select(*columns)
         .select_from(Platform)
         .outerjoin(User, sa.and_(User.platform_id == Platform.id, User.sub == sa.bindparam("sub")))
         .outerjoin(
@@ -167,46 +165,140 @@ def _known_rows_statement() -> sa.Select[User, Course, ResourceLink, Enrolment, 
     )
 
 
-def _load_known(platform_id: int, sub: str, context_id: str | None, link_id: str | None) -> _Known:
-    """Every row the launch may touch, in one round trip."""
-    row = db.session.execute(
-        _known_rows_statement(),
-        {"platform_id": platform_id, "sub": sub, "context_id": context_id, "link_id": link_id},
-    ).one()
-    return _Known(*row)
+# Statements are built once: assembling and keying a statement this size costs more than running it.
+@functools.cache
+def _known_rows_statement() -> sa.Select[Any]:
+    return _known(User, Course, ResourceLink, Enrolment, Programme, Participant)
 
 
-def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedLaunch:
+@functools.cache
+def _known_values_statement() -> sa.Select[Any]:
+    """The same rows as plain values: the ids, what a launch may write, and what the home shows."""
+    return _known(
+        User.id.label("user_id"), User.sub.label("user_sub"), User.last_seen_at.label("user_last_seen_at"),
+        *(getattr(User, name).label("user_" + name) for name in USER_FIELDS),
+        Course.id.label("course_id"), Course.deployment_id.label("course_deployment_id"),
+        *(getattr(Course, name).label("course_" + name) for name in COURSE_FIELDS),
+        ResourceLink.id.label("link_id"),
+        *(getattr(ResourceLink, name).label("link_" + name) for name in LINK_FIELDS),
+        Enrolment.id.label("enrolment_id"),
+        *(getattr(Enrolment, name).label("enrolment_" + name) for name in ENROLMENT_FIELDS),
+        Programme.id.label("programme_id"), Programme.title.label("programme_title"),
+        Programme.matching_mode.label("programme_matching_mode"),
+        Programme.role_source.label("programme_role_source"),
+        Participant.id.label("participant_id"), Participant.role.label("participant_role"),
+    )
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What a launch's claims give each row it upserts: only what the platform chose to share this
+    time (a claim left out never blanks a column). Keys are among the ``*_FIELDS`` below."""
+
+    context_id: str | None
+    link_id: str | None
+    deployment_id: str | None
+    role: CourseRole
+    mentor: bool
+    lis_roles: list[str]
+    locale: str | None
+    user: dict[str, Any]
+    course: dict[str, Any]
+    link: dict[str, Any]
+    enrolment: dict[str, Any]
+
+    def context(
+        self, platform_id: int, user_id: int, course_id: int | None, link_id: int | None
+    ) -> LaunchContext:
+        return LaunchContext(
+            platform_id=platform_id,
+            user_id=user_id,
+            course_id=course_id,
+            role=self.role,
+            is_mentor=self.mentor,
+            resource_link_id=link_id,
+            locale=self.locale,
+            lis_roles=tuple(self.lis_roles),
+        )
+
+
+# The columns a launch may write, by row (besides ids, keys and ``last_seen_at``).
+USER_FIELDS = ("name", "given_name", "family_name", "email", "locale")
+COURSE_FIELDS = ("title", "label", "lineitems_url", "memberships_url")
+LINK_FIELDS = ("title", "target", "lineitem_url")
+ENROLMENT_FIELDS = ("role", "lis_roles", "is_mentor")
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _wanted(claims: dict[str, Any]) -> _Wanted:
     lis_roles = [r for r in claims.get(CLAIM + "roles", []) if isinstance(r, str)]
     custom = _dict(claims.get(CLAIM + "custom"))
     presentation = _dict(claims.get(CLAIM + "launch_presentation"))
+    context = _dict(claims.get(CLAIM + "context"))
+    link = _dict(claims.get(CLAIM + "resource_link"))
+    ags, nrps = _dict(claims.get(AGS_CLAIM)), _dict(claims.get(NRPS_CLAIM))
     locale = _text(claims.get("locale")) or _text(presentation.get("locale"))
-    context_id = _text(_dict(claims.get(CLAIM + "context")).get("id"))
-    link_id = _text(_dict(claims.get(CLAIM + "resource_link")).get("id"))
-    outside = without_transaction()
-    known = _load_known(platform_id, sub, context_id, link_id)
-    if outside:
-        commit_keeping_loaded()  # the read is done; writes below get a transaction if they need one
+    role, mentor = roles.course_role(lis_roles), roles.is_mentor(lis_roles, custom)
+    return _Wanted(
+        context_id=_text(context.get("id")),
+        link_id=_text(link.get("id")),
+        deployment_id=_text(claims.get(CLAIM + "deployment_id")),
+        role=role,
+        mentor=mentor,
+        lis_roles=lis_roles,
+        locale=locale,
+        user=_present(
+            name=_text(claims.get("name")),
+            given_name=_text(claims.get("given_name")),
+            family_name=_text(claims.get("family_name")),
+            email=_text(claims.get("email"), 320),
+            locale=locale,
+        ),
+        course=_present(
+            title=_text(context.get("title")),
+            label=_text(context.get("label")),
+            lineitems_url=_text(ags.get("lineitems"), 1024),
+            memberships_url=_text(nrps.get("context_memberships_url"), 1024),
+        ),
+        link=_present(
+            title=_text(link.get("title")),
+            target=_text(custom.get("ritmo_target")),
+            lineitem_url=_text(ags.get("lineitem"), 1024),
+        ),
+        enrolment={"role": role, "lis_roles": lis_roles, "is_mentor": mentor},
+    )
 
-    user = _upsert_user(known.user, platform_id, sub, claims, locale)
-    course = _upsert_course(known.course, platform_id, context_id, claims) if context_id else None
-    link = _upsert_resource_link(known.link, course, link_id, claims) if course and link_id else None
-    role = roles.course_role(lis_roles)
-    mentor = roles.is_mentor(lis_roles, custom)
+
+def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedLaunch:
+    wanted = _wanted(claims)
+    params = {
+        "platform_id": platform_id, "sub": sub, "context_id": wanted.context_id, "link_id": wanted.link_id,
+    }
+    outside = without_transaction()
+    # Most launches that miss the memo come from people whose rows already say it all: read them
+    # as plain values, and load ORM rows only when something is to be written.
+    values = db.session.connection().execute(_known_values_statement(), params).one()
+    unchanged = _recorded_if_unchanged(platform_id, wanted, values)
+    if unchanged is not None:
+        if _last_seen_due(values.user_last_seen_at):
+            _touch_last_seen(values.user_id, utcnow())  # one row: atomic on its own
+        db.session.commit()
+        return unchanged
+    known = _load_known(params)
+    if outside:
+        commit_keeping_loaded()  # the reads are done; writes below get a transaction if they need one
+
+    user = _upsert_user(known.user, platform_id, sub, wanted)
+    course = _upsert_course(known.course, platform_id, wanted) if wanted.context_id else None
+    link = _upsert_resource_link(known.link, course, wanted) if course and wanted.link_id else None
     if course is not None:
-        _upsert_enrolment(known.enrolment, user, course, role, lis_roles, mentor)
+        _upsert_enrolment(known.enrolment, user, course, wanted)
     if any(row is not None and row.id is None for row in (user, course, link)):
         db.session.flush()  # new rows: the context carries their ids
-    ctx = LaunchContext(
-        platform_id=platform_id,
-        user_id=user.id,
-        course_id=course.id if course else None,
-        role=role,
-        is_mentor=mentor,
-        resource_link_id=link.id if link else None,
-        locale=locale,
-        lis_roles=tuple(lis_roles),
-    )
+    ctx = wanted.context(platform_id, user.id, course.id if course else None, link.id if link else None)
     joined = None
     if course is not None:
         programme = known.programme
@@ -223,8 +315,56 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)
     if joined is not None:
-        programmes.offer_home_rows(ctx, user, *joined)
+        programme, participant = joined
+        programmes.offer_home_row(ctx, programmes.home_row_of(programme, participant, user))
     return RecordedLaunch(ctx, link.target if link else None)
+
+
+def _load_known(params: dict[str, Any]) -> _Known:
+    """Every row the launch may touch, as ORM rows to change, in one round trip."""
+    return _Known(*db.session.execute(_known_rows_statement(), params).one())
+
+
+def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) -> RecordedLaunch | None:
+    """The launch as recorded, straight from ``row`` (``_known_values_statement``), when the rows
+    already hold everything the launch would write but ``last_seen_at``; ``None`` otherwise."""
+    if row.user_id is None or not _same(row, "user_", wanted.user):
+        return None
+    in_course = wanted.context_id is not None
+    with_link = in_course and wanted.link_id is not None
+    ctx = wanted.context(
+        platform_id, row.user_id, row.course_id if in_course else None, row.link_id if with_link else None
+    )
+    if not in_course:
+        return RecordedLaunch(ctx, None)
+    if (
+        row.course_id is None
+        or not _same(row, "course_", wanted.course)
+        or (wanted.deployment_id and row.course_deployment_id is None)
+        or (with_link and (row.link_id is None or not _same(row, "link_", wanted.link)))
+        or row.enrolment_id is None
+        or not _same(row, "enrolment_", wanted.enrolment)
+        or row.participant_id is None
+        or programmes.role_change_from_launch(ctx, row.participant_role, row.programme_role_source)
+    ):
+        return None
+    programmes.offer_home_row(ctx, (
+        row.programme_id, row.programme_title, row.programme_matching_mode, row.participant_role,
+        row.user_name, row.user_given_name, row.user_family_name, row.user_sub,
+    ))
+    return RecordedLaunch(ctx, row.link_target if with_link else None)
+
+
+def _same(row: sa.Row[Any], prefix: str, values: dict[str, Any]) -> bool:
+    columns = row._mapping
+    return all(columns[prefix + name] == value for name, value in values.items())
+
+
+def _apply(row: Any, values: dict[str, Any]) -> None:
+    """Set what differs only: an unchanged attribute set again would still be written."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _pending_writes() -> bool:
@@ -232,85 +372,36 @@ def _pending_writes() -> bool:
     return bool(session.new or session.deleted) or any(session.is_modified(r) for r in session.dirty)
 
 
-def _upsert_user(
-    user: User | None, platform_id: int, sub: str, claims: dict[str, Any], locale: str | None
-) -> User:
+def _upsert_user(user: User | None, platform_id: int, sub: str, wanted: _Wanted) -> User:
     if user is None:
-        user = User(platform_id=platform_id, sub=sub)
-        db.session.add(user)
-    # Only overwrite what the platform chose to share this time.
-    for attr in ("name", "given_name", "family_name"):
-        value = _text(claims.get(attr))
-        if value is not None and getattr(user, attr) != value:
-            setattr(user, attr, value)
-    email = _text(claims.get("email"), 320)
-    if email is not None and user.email != email:
-        user.email = email
-    if locale is not None and user.locale != locale:
-        user.locale = locale
-    if user.id is None:
-        user.last_seen_at = utcnow()  # an existing user's is refreshed by ``_touch_last_seen``
+        user = User(platform_id=platform_id, sub=sub, last_seen_at=utcnow())
+        db.session.add(user)  # an existing user's last_seen_at is refreshed by ``_touch_last_seen``
+    _apply(user, wanted.user)
     return user
 
 
-def _upsert_course(
-    course: Course | None, platform_id: int, context_id: str, claims: dict[str, Any]
-) -> Course:
-    context = _dict(claims.get(CLAIM + "context"))
+def _upsert_course(course: Course | None, platform_id: int, wanted: _Wanted) -> Course:
     if course is None:
-        course = Course(platform_id=platform_id, context_id=context_id)
+        course = Course(platform_id=platform_id, context_id=wanted.context_id)
         db.session.add(course)
-    title, label = _text(context.get("title")), _text(context.get("label"))
-    if title is not None and course.title != title:
-        course.title = title
-    if label is not None and course.label != label:
-        course.label = label
-    deployment_id = _text(claims.get(CLAIM + "deployment_id"))
-    if deployment_id and course.deployment_id is None:
-        deployment = registry.find_deployment(registry.get_platform(platform_id), deployment_id)
+    _apply(course, wanted.course)
+    if wanted.deployment_id and course.deployment_id is None:
+        deployment = registry.find_deployment(registry.get_platform(platform_id), wanted.deployment_id)
         course.deployment_id = deployment.id if deployment else None
-    ags = _dict(claims.get(AGS_CLAIM))
-    lineitems = _text(ags.get("lineitems"), 1024)
-    if lineitems and course.lineitems_url != lineitems:
-        course.lineitems_url = lineitems
-    nrps = _dict(claims.get(NRPS_CLAIM))
-    memberships = _text(nrps.get("context_memberships_url"), 1024)
-    if memberships and course.memberships_url != memberships:
-        course.memberships_url = memberships
     return course
 
 
-def _upsert_resource_link(
-    link: ResourceLink | None, course: Course, link_id: str, claims: dict[str, Any]
-) -> ResourceLink:
-    link_claim = _dict(claims.get(CLAIM + "resource_link"))
+def _upsert_resource_link(link: ResourceLink | None, course: Course, wanted: _Wanted) -> ResourceLink:
     if link is None:
-        link = ResourceLink(course=course, resource_link_id=link_id)
+        link = ResourceLink(course=course, resource_link_id=wanted.link_id)
         db.session.add(link)
-    title = _text(link_claim.get("title"))
-    if title is not None and link.title != title:
-        link.title = title
-    custom = _dict(claims.get(CLAIM + "custom"))
-    target = _text(custom.get("ritmo_target"))
-    if target and link.target != target:
-        link.target = target
-    lineitem = _text(_dict(claims.get(AGS_CLAIM)).get("lineitem"), 1024)
-    if lineitem and link.lineitem_url != lineitem:
-        link.lineitem_url = lineitem
+    _apply(link, wanted.link)
     return link
 
 
-def _upsert_enrolment(
-    enrolment: Enrolment | None, user: User, course: Course, role: CourseRole,
-    lis_roles: list[str], mentor: bool,
-) -> Enrolment:
+def _upsert_enrolment(enrolment: Enrolment | None, user: User, course: Course, wanted: _Wanted) -> Enrolment:
     if enrolment is None:
-        enrolment = Enrolment(user=user, course=course, role=role)
+        enrolment = Enrolment(user=user, course=course, role=wanted.role)
         db.session.add(enrolment)
-    if enrolment.role != role:
-        enrolment.role = role
-    if enrolment.lis_roles != lis_roles:
-        enrolment.lis_roles = lis_roles
-    if enrolment.is_mentor != mentor:
-        enrolment.is_mentor = mentor
+    _apply(enrolment, wanted.enrolment)
     return enrolment

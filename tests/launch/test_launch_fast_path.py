@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from lti_tool.accounts.models import Enrolment, User
+from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow
 from lti_tool.launch import registry
 from lti_tool.launch.models import Platform, PlatformStatus
+from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
 from tests.lti_platform import INSTRUCTOR, launch, session_token, start_login
 
 
@@ -194,7 +196,8 @@ def test_two_first_launches_at_once_both_succeed(app, client, platform, monkeypa
         if not raced:  # between our read and our insert, the other launch commits the same user
             raced.append(True)
             with db.engine.begin() as conn:
-                conn.execute(sa.insert(User).values(platform_id=args[0], sub="user-1", name="Ada"))
+                platform_id = args[0]["platform_id"]
+                conn.execute(sa.insert(User).values(platform_id=platform_id, sub="user-1", name="Ada"))
         return known
 
     monkeypatch.setattr(service, "_load_known", other_launch_commits_first)
@@ -259,3 +262,102 @@ def test_a_person_erased_and_launching_again_is_someone_new(app, client, platfor
     now = me(client, again)["user"]
     assert now["sub"] == "user-1" and now["id"] != erased
     assert db.session.get(User, erased).sub.startswith("erased-")
+
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+MENTOR_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
+
+
+def _columns(entity, *names):
+    return db.session.execute(sa.select(*(getattr(entity, n) for n in names))).one()
+
+
+# One claim changed between two launches a day apart (the memo gone): the rows must follow.
+CHANGES = {
+    "name": ({"name": "Ada King"}, lambda: _columns(User, "name") == ("Ada King",)),
+    "email": ({"email": "ada@king.example"}, lambda: _columns(User, "email") == ("ada@king.example",)),
+    "locale": ({"locale": "it-IT"}, lambda: _columns(User, "locale") == ("it-IT",)),
+    "course title": (
+        {"context_title": "Mentoring 102"}, lambda: _columns(Course, "title") == ("Mentoring 102",)
+    ),
+    "link title": (
+        {LTI + "resource_link": {"id": "link-1", "title": "Mentors"}},
+        lambda: _columns(ResourceLink, "title") == ("Mentors",),
+    ),
+    "link target": (
+        {LTI + "custom": {"ritmo_target": "programme"}},
+        lambda: _columns(ResourceLink, "target") == ("programme",),
+    ),
+    "line items": (
+        {AGS: {"lineitems": "https://lms.example/li", "lineitem": "https://lms.example/li/1"}},
+        lambda: _columns(Course, "lineitems_url") == ("https://lms.example/li",)
+        and _columns(ResourceLink, "lineitem_url") == ("https://lms.example/li/1",),
+    ),
+    "memberships": (
+        {NRPS: {"context_memberships_url": "https://lms.example/m", "service_versions": ["2.0"]}},
+        lambda: _columns(Course, "memberships_url") == ("https://lms.example/m",),
+    ),
+    "mentor role": (
+        {"roles": [MENTOR_ROLE]},
+        lambda: _columns(Enrolment, "is_mentor", "lis_roles") == (True, [MENTOR_ROLE])
+        and _columns(Participant, "role") == (ParticipantRole.MENTOR,),
+    ),
+    "instructor": (
+        {"roles": [INSTRUCTOR]},
+        lambda: _columns(Enrolment, "role") == (CourseRole.COORDINATOR,)
+        and _columns(Participant, "role") == (ParticipantRole.COORDINATOR,),
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_claim_changed_after_the_memo_expired_is_written(app, client, platform, change):
+    from lti_tool.cache import cache
+
+    overrides, written = CHANGES[change]
+    launch(client, platform)
+    cache().delete_prefix("launch-memo:")
+    db.session.remove()
+    claims = dict(overrides)
+    if "context_title" in claims:
+        claims[LTI + "context"] = {"id": "course-1", "title": claims.pop("context_title"), "label": "M101"}
+    response = launch(client, platform, **claims)
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert written(), change
+    # And the next launch with the same claims, the memo gone again, finds nothing left to write.
+    cache().delete_prefix("launch-memo:")
+    db.session.remove()
+    with statements(app) as seen:
+        assert launch(client, platform, **claims).status_code == 200
+    assert writes(seen) == [], change
+
+
+def test_a_launch_outside_a_course_after_the_memo_expired_reads_once(app, client, platform):
+    from lti_tool.cache import cache
+
+    launch(client, platform, **{LTI + "context": None})
+    cache().delete_prefix("launch-memo:")
+    db.session.remove()
+    with statements(app) as seen:
+        response = launch(client, platform, **{LTI + "context": None})
+    assert response.status_code in (200, 404)  # no course: the page says to open it from a course
+    assert [s for s in seen if s.startswith("SELECT")][:1] and writes(seen) == []
+    assert me(client, response)["course"] is None
+
+
+def test_the_lms_role_wins_again_after_the_memo_expired(app, client, platform):
+    # The programme takes roles from the LMS: a role changed in Ritmo is set back by the next launch
+    # even when every claim is as before.
+    from lti_tool.cache import cache
+
+    launch(client, platform)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(Participant).values(role=ParticipantRole.MENTOR))
+    cache().delete_prefix("launch-memo:")
+    db.session.remove()
+    assert launch(client, platform).status_code == 200
+    db.session.expire_all()
+    assert _columns(Participant, "role") == (ParticipantRole.MENTEE,)

@@ -78,25 +78,37 @@ def join_from_launch(
         participant = participant_for(programme.id, ctx.user_id)
     else:
         programme, participant = known
-    if ctx.is_coordinator:
-        wanted = ParticipantRole.COORDINATOR
-    else:
-        wanted = ParticipantRole.MENTOR if ctx.is_mentor else ParticipantRole.MENTEE
     if participant is None:
-        participant = Participant(programme_id=programme.id, user_id=ctx.user_id, role=wanted)
+        participant = Participant(programme_id=programme.id, user_id=ctx.user_id, role=role_from_launch(ctx))
         db.session.add(participant)
-    elif participant.role != wanted and (
-        programme.role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR
-    ):
-        participant.role = wanted
+    else:
+        changed = role_change_from_launch(ctx, participant.role, programme.role_source)
+        if changed is not None:
+            participant.role = changed
     return programme, participant
 
 
-def offer_home_rows(
-    ctx: LaunchContext, user: User, programme: Programme, participant: Participant
-) -> None:
-    """A launch that just read (or wrote) these rows hands them to the page it opens."""
-    g.home_rows = (ctx, user, programme, participant)
+def role_from_launch(ctx: LaunchContext) -> ParticipantRole:
+    """The part a launch's LMS role gives: staff coordinate; learners mentor or are mentored."""
+    if ctx.is_coordinator:
+        return ParticipantRole.COORDINATOR
+    return ParticipantRole.MENTOR if ctx.is_mentor else ParticipantRole.MENTEE
+
+
+def role_change_from_launch(
+    ctx: LaunchContext, current: ParticipantRole, role_source: RoleSource
+) -> ParticipantRole | None:
+    """The role a launch moves an existing participant to, or ``None`` to leave it alone."""
+    wanted = role_from_launch(ctx)
+    if current != wanted and (role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR):
+        return wanted
+    return None
+
+
+def offer_home_row(ctx: LaunchContext, row: tuple[Any, ...]) -> None:
+    """A launch that just read (or wrote) what the home shows hands it to the page it opens: the
+    columns of ``_home_row_statement`` (see :func:`home_row_of`)."""
+    g.home_row = (ctx, row)
 
 
 @dataclass(frozen=True)
@@ -123,11 +135,10 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     """
     if ctx.course_id is None:
         raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
-    offered = g.get("home_rows")
+    offered = g.get("home_row")
     row: Any
     if offered is not None and offered[0] == ctx:
-        _ctx, user, programme, me = offered
-        row = _home_row_of(programme, me, user)
+        row = offered[1]
     else:
         without_transaction()  # this page only reads
         # On the connection: plain columns need none of the ORM's result handling.
@@ -137,7 +148,7 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     if row is None:  # no programme yet (a course opened before its first launch committed one)
         programme = programme_for_course(ctx.course_id)
         me = participant_for(programme.id, ctx.user_id)
-        row = _home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
+        row = home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
     programme_id, title, mode, my_role, name, given, family, sub = row
     overview = HomeOverview(
         programme_id, title, mode, my_role, display_name(name, given, family, sub), ctx.is_coordinator
@@ -159,7 +170,7 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     )
 
 
-def _home_row_of(programme: Programme, me: Participant | None, user: User) -> tuple[Any, ...]:
+def home_row_of(programme: Programme, me: Participant | None, user: User) -> tuple[Any, ...]:
     """The columns of ``_home_row_statement``, from rows already loaded."""
     return (
         programme.id, programme.title, programme.matching_mode, me.role if me else None,
