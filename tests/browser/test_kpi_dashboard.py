@@ -1,0 +1,54 @@
+"""In Chromium: the KPI dashboard refreshes its figures on its own, and says so when it cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+
+from lti_tool.demo.server import ServerHandle, serve_in_thread
+from lti_tool.mentoring.programmes.models import ParticipantRole
+from tests.mentoring.programmes.factories import world
+
+pytestmark = pytest.mark.browser
+
+TOTAL = "#kpis [data-kpi='participants.total']"
+MENTEES = "#kpis [data-kpi='participants.by_role.mentee.total']"
+
+
+@pytest.fixture
+def ritmo(app: Flask) -> Iterator[ServerHandle]:
+    handle = serve_in_thread(app, "127.0.0.1", 0)
+    app.config["BASE_URL"] = handle.url
+    yield handle
+    handle.shutdown()
+
+
+def test_the_dashboard_follows_the_programme_every_30_seconds(app, ritmo, browser):
+    w = world()
+    w.person("Ada Mentor", ParticipantRole.MENTOR)
+    w.person("Eve Mentee", ParticipantRole.MENTEE)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        page.clock.install()  # the page's timers run when the test moves the clock
+        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/kpis?rs={w.token(w.coordinator)}")
+        before = int(page.inner_text(TOTAL))
+        assert page.inner_text(MENTEES) == "1"
+
+        w.person("Fay Mentee", ParticipantRole.MENTEE)  # joins while the page is open
+        page.clock.run_for(29_000)
+        assert page.inner_text(MENTEES) == "1"  # not refreshed before its time
+        page.clock.run_for(2_000)
+        expect(page.locator(MENTEES)).to_have_text("2")
+        assert int(page.inner_text(TOTAL)) == before + 1
+        assert page.inner_text("#kpis-status") == ""
+
+        # The server goes away: the figures stay and the page says why they are not fresh.
+        ritmo.shutdown()
+        page.clock.run_for(31_000)
+        expect(page.locator("#kpis-status")).to_contain_text("could not be refreshed")
+        assert page.inner_text(MENTEES) == "2"
+    finally:
+        page.close()
