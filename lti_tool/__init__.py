@@ -33,6 +33,9 @@ def register_extensions(app: Flask) -> None:
     from lti_tool.ratelimit import init_ratelimit
 
     models.load_all()
+    from lti_tool.launch import stamps
+
+    stamps.listen()  # remembered programme homes follow what they show
     import lti_tool.mail  # noqa: F401 - registers the mail task
     init_db(app)
     init_cache(app)

@@ -32,9 +32,10 @@ class Cache(Protocol):
         ...
 
     def take_and_get(
-        self, take_key: str, get_key: str
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """``take(take_key)`` and ``get(get_key)`` in one round trip where the store allows."""
+        self, take_key: str, *get_keys: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None]]:
+        """``take(take_key)`` and ``get`` of each of ``get_keys``, in one round trip where the store
+        allows."""
         ...
 
     def delete(self, key: str) -> None: ...
@@ -110,9 +111,9 @@ class DatabaseCache:
         return row[0] if _aware(row[1]) > utcnow() else None
 
     def take_and_get(
-        self, take_key: str, get_key: str
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        return self.take(take_key), self.get(get_key)
+        self, take_key: str, *get_keys: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None]]:
+        return self.take(take_key), [self.get(key) for key in get_keys]
 
     def delete(self, key: str) -> None:
         table = _TABLE
@@ -158,13 +159,14 @@ class RedisCache:
         return json.loads(raw) if raw else None
 
     def take_and_get(
-        self, take_key: str, get_key: str
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        self, take_key: str, *get_keys: str
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None]]:
         pipe = self.client.pipeline(transaction=False)
         pipe.getdel(self.prefix + take_key)
-        pipe.get(self.prefix + get_key)
-        taken, got = pipe.execute()
-        return (json.loads(taken) if taken else None), (json.loads(got) if got else None)
+        for key in get_keys:
+            pipe.get(self.prefix + key)
+        taken, *got = pipe.execute()
+        return (json.loads(taken) if taken else None), [json.loads(v) if v else None for v in got]
 
     def delete(self, key: str) -> None:
         self.client.delete(self.prefix + key)

@@ -37,6 +37,7 @@ log = logging.getLogger("lti_tool.security")
 STATE_COOKIE_PREFIX = "lti1p3-"
 STORAGE_FIELD = "lti_storage_state"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "nonce"]
+CONTEXT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/context"
 
 
 class LaunchRejected(RitmoError):
@@ -239,8 +240,10 @@ class Launch(MessageLaunch):
         )
         self.set_auto_validation(False)
         self.claims: dict[str, Any] = {}
-        # What the shared cache holds under ``memo.key`` for this person (see ``launch.memo``).
+        # What the shared cache holds under ``memo.key`` for this person, and the stamp of their
+        # course (see ``launch.memo``).
         self.memo_entry: dict[str, Any] | None = None
+        self.course_stamp: str | None = None
 
     def _get_request_param(self, key: str) -> str:
         return self.lti_request.get_param(key) or ""
@@ -333,11 +336,20 @@ class Launch(MessageLaunch):
             if record:
                 raise CookiesBlocked("launch: state cookie missing and no platform storage")
             raise LtiException("state unknown, expired or already used")
-        # The same round trip reads the launch memo that recording the launch will consult.
-        sub = self._jwt["body"].get("sub")
-        memo_key = memo.key(self.registration.scope, sub) if isinstance(sub, str) and sub else None
-        if memo_key:
-            record, self.memo_entry = cache().take_and_get("state:" + state, memo_key)
+        # The same round trip reads the launch memo that recording the launch will consult, and
+        # the stamp of the course it names.
+        body = self._jwt["body"]
+        sub = body.get("sub")
+        scope = self.registration.scope
+        context = body.get(CONTEXT_CLAIM)
+        context_id = context.get("id") if isinstance(context, dict) else None
+        if isinstance(sub, str) and sub:
+            keys = [memo.key(scope, sub)]
+            if isinstance(context_id, str) and context_id:
+                keys.append(memo.course_key(scope, context_id))
+            record, found = cache().take_and_get("state:" + state, *keys)
+            self.memo_entry = found[0]
+            self.course_stamp = memo.stamp_of(found[1]) if len(found) > 1 else None
         else:
             record = cache().take("state:" + state)
         if record is None:

@@ -42,38 +42,59 @@ class RecordedLaunch:
     context: LaunchContext
     # What the resource link was placed for (``programme``, ``webinar:<id>``...), if anything.
     link_target: str | None
+    # What the programme home shows this person (``programmes.service.home_row_of``), when read.
+    home: tuple[Any, ...] | None = None
 
 
 def record_launch(
-    platform_id: int, claims: dict[str, Any], scope: str, memo_entry: dict[str, Any] | None
+    platform_id: int, claims: dict[str, Any], scope: str, memo_entry: dict[str, Any] | None,
+    course_stamp: str | None = None,
 ) -> RecordedLaunch:
     """Upsert everything the launch tells us and return the context the session will carry.
 
     A returning user whose claims are those of their last launch (within ``LAUNCH_MEMO_SECONDS``)
-    gets the remembered context; the database sees at most an update of ``last_seen_at``.
+    gets the remembered context; the database sees at most an update of ``last_seen_at``, and no
+    read for the programme home while the course's stamp is the one its card was read under.
     ``scope`` names the registration in the shared cache (``PlatformRegistration.scope``);
-    ``memo_entry`` is what the cache held under ``memo.key(scope, sub)``, read with the state.
+    ``memo_entry`` and ``course_stamp`` are what the cache held under ``memo.key(scope, sub)`` and
+    ``memo.course_key(scope, context_id)``, read with the state (so before any row).
     """
     sub = _sub(claims)
     claims_digest = memo.digest(claims)
-    remembered = memo.recall(memo_entry, claims_digest)
+    remembered = memo.recall(memo_entry, claims_digest, course_stamp)
     if remembered is not None and _still_seen(remembered):
-        if time.time() - remembered.seen_at >= LAST_SEEN_RESOLUTION.total_seconds():
-            memo.remember(
-                scope, sub, claims_digest, remembered.context, remembered.target, _memo_ttl()
-            )
-        return RecordedLaunch(remembered.context, remembered.target)
-    if remembered is not None:  # the remembered user row is gone: start afresh
-        memo.forget(scope, sub)
-    try:
-        recorded = _upsert_all(platform_id, sub, claims)
-    except sa.exc.IntegrityError:
-        # Another launch inserted the same new user, course or link first (a double click, or an
-        # LMS that preloads the frame). Its rows are there now: upsert again, against them.
-        db.session.rollback()
-        recorded = _upsert_all(platform_id, sub, claims)
-    memo.remember(scope, sub, claims_digest, recorded.context, recorded.link_target, _memo_ttl())
+        ctx = remembered.context
+        home = programmes.home_row_from_card(remembered.home) if remembered.home else None
+        stale_card = home is None and ctx.course_id is not None
+        if stale_card:
+            home = programmes.read_home_row(ctx)
+        if stale_card or time.time() - remembered.seen_at >= LAST_SEEN_RESOLUTION.total_seconds():
+            _remember(scope, sub, claims_digest, RecordedLaunch(ctx, remembered.target, home), course_stamp)
+        recorded = RecordedLaunch(ctx, remembered.target, home)
+    else:
+        if remembered is not None:  # the remembered user row is gone: start afresh
+            memo.forget(scope, sub)
+        try:
+            recorded = _upsert_all(platform_id, sub, claims)
+        except sa.exc.IntegrityError:
+            # Another launch inserted the same new user, course or link first (a double click, or
+            # an LMS that preloads the frame). Its rows are there now: upsert again, against them.
+            db.session.rollback()
+            recorded = _upsert_all(platform_id, sub, claims)
+        _remember(scope, sub, claims_digest, recorded, course_stamp)
+    if recorded.home is not None:
+        programmes.offer_home_row(recorded.context, recorded.home)
     return recorded
+
+
+def _remember(
+    scope: str, sub: str, claims_digest: str, recorded: RecordedLaunch, course_stamp: str | None
+) -> None:
+    card = programmes.home_card(recorded.home) if recorded.home is not None else None
+    memo.remember(
+        scope, sub, claims_digest, recorded.context, recorded.link_target, _memo_ttl(),
+        home=card, stamp=course_stamp,
+    )
 
 
 def _memo_ttl() -> int:
@@ -314,10 +335,8 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     commit_keeping_loaded()
     # The session's identity map holds rows weakly: keep these for the page this request renders.
     g.launch_rows = (user, course, link)
-    if joined is not None:
-        programme, participant = joined
-        programmes.offer_home_row(ctx, programmes.home_row_of(programme, participant, user))
-    return RecordedLaunch(ctx, link.target if link else None)
+    home = programmes.home_row_of(joined[0], joined[1], user) if joined is not None else None
+    return RecordedLaunch(ctx, link.target if link else None, home)
 
 
 def _load_known(params: dict[str, Any]) -> _Known:
@@ -348,11 +367,11 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
         or programmes.role_change_from_launch(ctx, row.participant_role, row.programme_role_source)
     ):
         return None
-    programmes.offer_home_row(ctx, (
+    home = (
         row.programme_id, row.programme_title, row.programme_matching_mode, row.participant_role,
         row.user_name, row.user_given_name, row.user_family_name, row.user_sub,
-    ))
-    return RecordedLaunch(ctx, row.link_target if with_link else None)
+    )
+    return RecordedLaunch(ctx, row.link_target if with_link else None, home)
 
 
 def _same(row: sa.Row[Any], prefix: str, values: dict[str, Any]) -> bool:

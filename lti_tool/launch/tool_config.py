@@ -25,6 +25,12 @@ from lti_tool.launch import keys
 from lti_tool.launch.models import Deployment, Platform, PlatformStatus
 
 
+def registration_scope(platform_id: int, created_at: datetime) -> str:
+    """Names a registration in shared caches: a platform removed and registered again, or another
+    database behind the same Redis, never shares entries with this one."""
+    return f"{platform_id}-{int(created_at.timestamp() * 1_000_000)}"
+
+
 @dataclass(frozen=True)
 class PlatformSnapshot:
     """What logins and launches read of a registration, detached from any database session."""
@@ -43,9 +49,7 @@ class PlatformSnapshot:
 
     @property
     def scope(self) -> str:
-        """Names this registration in shared caches: a platform removed and registered again, or
-        another database behind the same Redis, never shares entries with this one."""
-        return f"{self.id}-{int(self.created_at.timestamp() * 1_000_000)}"
+        return registration_scope(self.id, self.created_at)
 
     @classmethod
     def of(cls, platform: Platform) -> PlatformSnapshot:

@@ -59,7 +59,8 @@ def launch() -> Response | str:
         )
     registration = message.registration
     recorded = record_launch(
-        registration.platform_id, message.claims, registration.scope, message.memo_entry
+        registration.platform_id, message.claims, registration.scope, message.memo_entry,
+        message.course_stamp,
     )
     ctx = recorded.context
     return router.respond(ctx, issue_token(ctx), message, recorded.link_target)

@@ -91,10 +91,10 @@ def test_redis_cache_deletes_by_prefix():
 def _take_and_get_reads_both_and_takes_one(store) -> None:
     store.set("state:s", {"nonce": "n"}, 60)
     store.set("memo:m", {"digest": "d"}, 60)
-    assert store.take_and_get("state:s", "memo:m") == ({"nonce": "n"}, {"digest": "d"})
+    assert store.take_and_get("state:s", "memo:m", "stamp:x") == ({"nonce": "n"}, [{"digest": "d"}, None])
     # The state is single-use; the other value stays.
-    assert store.take_and_get("state:s", "memo:m") == (None, {"digest": "d"})
-    assert store.take_and_get("state:absent", "memo:absent") == (None, None)
+    assert store.take_and_get("state:s", "memo:m") == (None, [{"digest": "d"}])
+    assert store.take_and_get("state:absent", "memo:absent") == (None, [None])
 
 
 def test_database_cache_takes_one_key_and_reads_another(app):

@@ -136,19 +136,7 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     if ctx.course_id is None:
         raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
     offered = g.get("home_row")
-    row: Any
-    if offered is not None and offered[0] == ctx:
-        row = offered[1]
-    else:
-        without_transaction()  # this page only reads
-        # On the connection: plain columns need none of the ORM's result handling.
-        row = db.session.connection().execute(
-            _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
-        ).first()
-    if row is None:  # no programme yet (a course opened before its first launch committed one)
-        programme = programme_for_course(ctx.course_id)
-        me = participant_for(programme.id, ctx.user_id)
-        row = home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
+    row = offered[1] if offered is not None and offered[0] == ctx else read_home_row(ctx)
     programme_id, title, mode, my_role, name, given, family, sub = row
     overview = HomeOverview(
         programme_id, title, mode, my_role, display_name(name, given, family, sub), ctx.is_coordinator
@@ -168,6 +156,32 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
         mentees=counts.get(ParticipantRole.MENTEE, 0),
         coordinators=counts.get(ParticipantRole.COORDINATOR, 0),
     )
+
+
+def read_home_row(ctx: LaunchContext) -> tuple[Any, ...]:
+    """The columns of ``_home_row_statement`` for the caller, from the database."""
+    assert ctx.course_id is not None
+    without_transaction()  # this page only reads
+    # On the connection: plain columns need none of the ORM's result handling.
+    row = db.session.connection().execute(
+        _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
+    ).first()
+    if row is None:  # no programme yet (a course opened before its first launch committed one)
+        programme = programme_for_course(ctx.course_id)
+        me = participant_for(programme.id, ctx.user_id)
+        return home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
+    return tuple(row)
+
+
+def home_card(row: tuple[Any, ...]) -> list[Any]:
+    """A home row as JSON values, for the launch memo."""
+    programme_id, title, mode, role, *names = row
+    return [programme_id, title, mode.value, role.value if role else None, *names]
+
+
+def home_row_from_card(card: list[Any]) -> tuple[Any, ...]:
+    programme_id, title, mode, role, *names = card
+    return (programme_id, title, MatchingMode(mode), ParticipantRole(role) if role else None, *names)
 
 
 def home_row_of(programme: Programme, me: Participant | None, user: User) -> tuple[Any, ...]:

@@ -1,0 +1,106 @@
+"""Course stamps: what keeps the programme homes remembered by launch memos honest.
+
+A launch memo keeps what the person's programme home showed (``launch.memo``), so that a relaunch
+opens it without the database. Whatever changes what a home shows (the programme's title or
+matching mode, a participant's role or removal, a person's name) gives each course concerned a new
+stamp once the change is committed; a card read under an older stamp is read again.
+
+Changes are seen through the ORM, as every write to these rows in Ritmo goes through it. New rows
+need no stamp: a participant or programme created now is in no card yet (the launch that creates
+them stores its own card afterwards).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
+
+from lti_tool.accounts.models import Course, User
+from lti_tool.launch import memo
+from lti_tool.launch.models import Platform
+from lti_tool.launch.tool_config import registration_scope
+from lti_tool.mentoring.programmes.models import Participant, Programme
+
+# What a home card shows, by row.
+WATCHED: dict[type, tuple[str, ...]] = {
+    Programme: ("title", "matching_mode"),
+    Participant: ("role",),
+    User: ("name", "given_name", "family_name", "sub"),
+}
+_PENDING = "ritmo_course_stamps"
+log = logging.getLogger("lti_tool.launch")
+
+
+def _changed(session: Session, row: Any, names: tuple[str, ...]) -> bool:
+    if row in session.deleted:
+        return True
+    state = sa.inspect(row)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _courses_concerned(session: Session) -> sa.Select[int, datetime, str] | None:
+    course_ids: set[int] = set()
+    programme_ids: set[int] = set()
+    user_ids: set[int] = set()
+    for row in (*session.dirty, *session.deleted):
+        names = WATCHED.get(type(row))
+        if names is None or not _changed(session, row, names):
+            continue
+        if isinstance(row, Programme):
+            course_ids.add(row.course_id)  # from the row: a deleted one is gone from the table
+        elif isinstance(row, Participant):
+            programme_ids.add(row.programme_id)
+        elif isinstance(row, User):
+            user_ids.add(row.id)
+    if not (course_ids or programme_ids or user_ids):
+        return None
+    of_users = sa.select(Participant.programme_id).where(Participant.user_id.in_(user_ids))
+    programmes = sa.select(Programme.course_id).where(
+        sa.or_(Programme.id.in_(programme_ids), Programme.id.in_(of_users))
+    )
+    return (
+        sa.select(Platform.id, Platform.created_at, Course.context_id)
+        .join(Course, Course.platform_id == Platform.id)
+        .where(sa.or_(Course.id.in_(course_ids), Course.id.in_(programmes)))
+    )
+
+
+def after_flush(session: Session, _context: Any) -> None:
+    """Note the courses whose homes this flush changes (their rows are still readable now)."""
+    statement = _courses_concerned(session)
+    if statement is None:
+        return
+    pending: set[str] = session.info.setdefault(_PENDING, set())
+    for platform_id, created_at, context_id in session.connection().execute(statement):
+        pending.add(memo.course_key(registration_scope(platform_id, created_at), context_id))
+
+
+def after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending or not has_app_context():
+        return
+    try:
+        # Outlives every memo written before it (see ``memo.stamp_courses``).
+        memo.stamp_courses(pending, 2 * int(current_app.config["LAUNCH_MEMO_SECONDS"]))
+    except Exception:
+        # The change is committed; failing the request now would only hide that. Launches need
+        # the same cache, so they fail too until it is back.
+        log.exception("course stamps not renewed: programme homes may show what %s courses "
+                      "said before this change until their launch memos expire", len(pending))
+
+
+def after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def listen() -> None:
+    """Watch every session of the process (idempotent)."""
+    for name, handler in (("after_flush", after_flush), ("after_commit", after_commit),
+                          ("after_rollback", after_rollback)):
+        if not sa.event.contains(Session, name, handler):
+            sa.event.listen(Session, name, handler)
