@@ -27,7 +27,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    # One per secret: every launch issues a token and every request reads one, and building the
+    # serializer (its signer and key derivation) costs more than signing.
+    secret = current_app.config["SECRET_KEY"]
+    kept = current_app.extensions.get("ritmo_session_serializer")
+    if kept is None or kept[0] != secret:
+        kept = current_app.extensions["ritmo_session_serializer"] = (
+            secret, URLSafeTimedSerializer(secret, salt=_SALT)
+        )
+    return kept[1]
 
 
 def issue_token(ctx: LaunchContext) -> str:
