@@ -68,9 +68,12 @@ def record_launch(
         stale_card = home is None and ctx.course_id is not None
         if stale_card:
             home = programmes.read_home_row(ctx)
-        if stale_card or time.time() - remembered.seen_at >= LAST_SEEN_RESOLUTION.total_seconds():
-            _remember(scope, sub, claims_digest, RecordedLaunch(ctx, remembered.target, home), course_stamp)
         recorded = RecordedLaunch(ctx, remembered.target, home)
+        # ``_still_seen`` wrote ``last_seen_at`` when it was due; otherwise the memo keeps saying when.
+        touched = time.time() - remembered.seen_at >= LAST_SEEN_RESOLUTION.total_seconds()
+        if stale_card or touched:
+            _remember(scope, sub, claims_digest, recorded, course_stamp,
+                      seen_at=None if touched else remembered.seen_at)
     else:
         if remembered is not None:  # the remembered user row is gone: start afresh
             memo.forget(scope, sub)
@@ -88,11 +91,12 @@ def record_launch(
 
 
 def _remember(
-    scope: str, sub: str, claims_digest: str, recorded: RecordedLaunch, course_stamp: str | None
+    scope: str, sub: str, claims_digest: str, recorded: RecordedLaunch, course_stamp: str | None,
+    seen_at: float | None = None,
 ) -> None:
     card = programmes.home_card(recorded.home) if recorded.home is not None else None
     memo.remember(
-        scope, sub, claims_digest, recorded.context, recorded.link_target, _memo_ttl(),
+        scope, sub, claims_digest, recorded.context, recorded.link_target, _memo_ttl(), seen_at,
         home=card, stamp=course_stamp,
     )
 

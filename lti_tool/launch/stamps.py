@@ -5,9 +5,10 @@ opens it without the database. Whatever changes what a home shows (the programme
 matching mode, a participant's role or removal, a person's name) gives each course concerned a new
 stamp once the change is committed; a card read under an older stamp is read again.
 
-Changes are seen through the ORM, as every write to these rows in Ritmo goes through it. New rows
-need no stamp: a participant or programme created now is in no card yet (the launch that creates
-them stores its own card afterwards).
+Changes are seen through the ORM, as every write to these rows in Ritmo goes through it; a bulk
+(Core) update of roles, titles or names must call ``memo.stamp_courses`` itself. New rows need no
+stamp: a participant or programme created now is in no card yet (the launch that creates them
+stores its own card afterwards).
 """
 
 from __future__ import annotations

@@ -87,3 +87,24 @@ def test_a_change_in_another_course_leaves_this_card_alone(app, client, platform
     _page, reads = _relaunch_reads(app, client, platform)
     assert reads == []
     assert me(client, launch(client, platform))["user"]["sub"] == "user-1"
+
+
+def test_refreshing_the_card_keeps_when_last_seen_was_written(app, client, platform):
+    # The memo says when last_seen_at was last written; reading the card again writes no last_seen,
+    # so it must not move that time (the next due write would come late).
+    from lti_tool.cache import cache
+    from lti_tool.launch import memo
+    from lti_tool.launch.tool_config import find_snapshot
+    from tests.launch.test_launch_fast_path import _age_memo
+
+    launch(client, platform)
+    _age_memo(platform, 120)
+    key = memo.key(find_snapshot(platform.issuer, platform.client_id).scope, "user-1")
+    aged = cache().get(key)["seen_at"]
+    programme = db.session.execute(sa.select(Programme)).scalar_one()
+    programme.title = "Peer mentoring 2027"
+    db.session.commit()
+    page, _reads = _relaunch_reads(app, client, platform)
+    assert "Peer mentoring 2027" in page
+    entry = cache().get(key)
+    assert entry["seen_at"] == aged and entry["home"][1] == "Peer mentoring 2027"
