@@ -368,7 +368,10 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
         or row.enrolment_id is None
         or not _same(row, "enrolment_", wanted.enrolment)
         or row.participant_id is None
-        or programmes.role_change_from_launch(ctx, row.participant_role, row.programme_role_source)
+        or programmes.lms_role_change(
+            programmes.role_from_lms(ctx.is_coordinator, ctx.is_mentor),
+            row.participant_role, row.programme_role_source,
+        )
     ):
         return None
     home = (

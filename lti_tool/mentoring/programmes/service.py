@@ -78,28 +78,30 @@ def join_from_launch(
         participant = participant_for(programme.id, ctx.user_id)
     else:
         programme, participant = known
+    wanted = role_from_lms(ctx.is_coordinator, ctx.is_mentor)
     if participant is None:
-        participant = Participant(programme_id=programme.id, user_id=ctx.user_id, role=role_from_launch(ctx))
+        participant = Participant(programme_id=programme.id, user_id=ctx.user_id, role=wanted)
         db.session.add(participant)
     else:
-        changed = role_change_from_launch(ctx, participant.role, programme.role_source)
+        changed = lms_role_change(wanted, participant.role, programme.role_source)
         if changed is not None:
             participant.role = changed
     return programme, participant
 
 
-def role_from_launch(ctx: LaunchContext) -> ParticipantRole:
-    """The part a launch's LMS role gives: staff coordinate; learners mentor or are mentored."""
-    if ctx.is_coordinator:
+def role_from_lms(coordinator: bool, mentor: bool) -> ParticipantRole:
+    """The part the LMS role gives (at a launch or a roster sync): staff coordinate; learners
+    mentor or are mentored."""
+    if coordinator:
         return ParticipantRole.COORDINATOR
-    return ParticipantRole.MENTOR if ctx.is_mentor else ParticipantRole.MENTEE
+    return ParticipantRole.MENTOR if mentor else ParticipantRole.MENTEE
 
 
-def role_change_from_launch(
-    ctx: LaunchContext, current: ParticipantRole, role_source: RoleSource
+def lms_role_change(
+    wanted: ParticipantRole, current: ParticipantRole, role_source: RoleSource
 ) -> ParticipantRole | None:
-    """The role a launch moves an existing participant to, or ``None`` to leave it alone."""
-    wanted = role_from_launch(ctx)
+    """The role the LMS moves an existing participant to, or ``None`` to leave it alone: only when
+    the programme takes roles from the LMS, or to make staff coordinators."""
     if current != wanted and (role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR):
         return wanted
     return None

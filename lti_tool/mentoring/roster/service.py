@@ -33,8 +33,8 @@ from lti_tool.mentoring.programmes.models import (
     ParticipantRole,
     ParticipantStatus,
     Programme,
-    RoleSource,
 )
+from lti_tool.mentoring.programmes.service import lms_role_change, role_from_lms
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +142,7 @@ def apply_members(
             db.session.add(enrolment)
             enrolled[user.id] = enrolment
         enrolment.role, enrolment.lis_roles, enrolment.is_mentor = course_role, lis_roles, mentor
-        wanted = (
-            ParticipantRole.COORDINATOR
-            if course_role is CourseRole.COORDINATOR
-            else ParticipantRole.MENTOR
-            if mentor
-            else ParticipantRole.MENTEE
-        )
+        wanted = role_from_lms(course_role is CourseRole.COORDINATOR, mentor)
         person = people.get(user.id)
         if person is None:
             if not active:
@@ -164,10 +158,9 @@ def apply_members(
         elif active and person.status is ParticipantStatus.WITHDRAWN:
             person.status = ParticipantStatus.ACTIVE
             counts["updated"] += 1
-        if person.role is not wanted and (
-            programme.role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR
-        ):
-            person.role = wanted
+        changed = lms_role_change(wanted, person.role, programme.role_source)
+        if changed is not None:
+            person.role = changed
             counts["updated"] += 1
     programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(), **counts}}
     audit.record("roster.synced", "programme", programme.id, actor_user_id=actor_user_id, **counts)
