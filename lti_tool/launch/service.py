@@ -312,9 +312,12 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
             _touch_last_seen(values.user_id, utcnow())  # one row: atomic on its own
         db.session.commit()
         return unchanged
-    known = _load_known(params)
+    first_here = values.user_id is None and wanted.context_id is not None and _course_settled(wanted, values)
+    known = None if first_here else _load_known(params)
     if outside:
         commit_keeping_loaded()  # the reads are done; writes below get a transaction if they need one
+    if known is None:
+        return _first_in_settled_course(platform_id, sub, wanted, values)
 
     user = _upsert_user(known.user, platform_id, sub, wanted)
     course = _upsert_course(known.course, platform_id, wanted) if wanted.context_id else None
@@ -348,6 +351,17 @@ def _load_known(params: dict[str, Any]) -> _Known:
     return _Known(*db.session.execute(_known_rows_statement(), params).one())
 
 
+def _course_settled(wanted: _Wanted, row: sa.Row[Any]) -> bool:
+    """The course, the link and the programme exist and already say what the claims say."""
+    return (
+        row.course_id is not None
+        and _same(row, "course_", wanted.course)
+        and not (wanted.deployment_id and row.course_deployment_id is None)
+        and (wanted.link_id is None or (row.link_id is not None and _same(row, "link_", wanted.link)))
+        and row.programme_id is not None
+    )
+
+
 def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) -> RecordedLaunch | None:
     """The launch as recorded, straight from ``row`` (``_known_values_statement``), when the rows
     already hold everything the launch would write but ``last_seen_at``; ``None`` otherwise."""
@@ -361,10 +375,7 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
     if not in_course:
         return RecordedLaunch(ctx, None)
     if (
-        row.course_id is None
-        or not _same(row, "course_", wanted.course)
-        or (wanted.deployment_id and row.course_deployment_id is None)
-        or (with_link and (row.link_id is None or not _same(row, "link_", wanted.link)))
+        not _course_settled(wanted, row)
         or row.enrolment_id is None
         or not _same(row, "enrolment_", wanted.enrolment)
         or row.participant_id is None
@@ -379,6 +390,24 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
         row.user_name, row.user_given_name, row.user_family_name, row.user_sub,
     )
     return RecordedLaunch(ctx, row.link_target if with_link else None, home)
+
+
+def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: sa.Row[Any]) -> RecordedLaunch:
+    """A person's first launch, in a course whose rows already say what the claims say (the usual
+    first launch): insert the person, their enrolment and participation by the ids in ``row``."""
+    user = _upsert_user(None, platform_id, sub, wanted)
+    db.session.flush()  # the rows below name the new id
+    db.session.add(Enrolment(user_id=user.id, course_id=row.course_id, **wanted.enrolment))
+    link_id = row.link_id if wanted.link_id is not None else None
+    ctx = wanted.context(platform_id, user.id, row.course_id, link_id)
+    participant = programmes.add_participant(ctx, row.programme_id)
+    commit_keeping_loaded()
+    g.launch_rows = (user,)  # kept for the page, as ``_upsert_all`` does
+    home = (
+        row.programme_id, row.programme_title, row.programme_matching_mode, participant.role,
+        user.name, user.given_name, user.family_name, user.sub,
+    )
+    return RecordedLaunch(ctx, row.link_target if link_id is not None else None, home)
 
 
 def _same(row: sa.Row[Any], prefix: str, values: dict[str, Any]) -> bool:

@@ -361,3 +361,31 @@ def test_the_lms_role_wins_again_after_the_memo_expired(app, client, platform):
     assert launch(client, platform).status_code == 200
     db.session.expire_all()
     assert _columns(Participant, "role") == (ParticipantRole.MENTEE,)
+
+
+def test_a_first_launch_in_a_known_course_reads_once_and_inserts_the_person(app, client, platform):
+    launch(client, platform)  # the course, its link and programme now exist
+    db.session.remove()
+    with statements(app) as seen:
+        response = launch(client, platform, sub="user-2", name="Grace Hopper")
+    assert response.status_code == 200
+    assert len([s for s in seen if s.startswith("SELECT")]) == 1, seen
+    assert [s.split(" (")[0].replace('"', "") for s in writes(seen)] == [
+        "INSERT INTO user", "INSERT INTO enrolment", "INSERT INTO participant",
+    ]
+    assert "Welcome, Grace Hopper." in response.get_data(as_text=True)
+    person = me(client, response)
+    assert person["user"]["sub"] == "user-2" and person["course"] is not None
+    roles = db.session.execute(sa.select(Participant.role)).scalars().all()
+    assert sorted(r.value for r in roles) == ["mentee", "mentee"]
+
+
+def test_a_first_launch_that_renames_the_course_takes_the_full_path(app, client, platform):
+    launch(client, platform)
+    db.session.remove()
+    context = {"id": "course-1", "title": "Mentoring 201", "label": "M201"}
+    response = launch(client, platform, sub="user-2", **{LTI + "context": context})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert _columns(Course, "title", "label") == ("Mentoring 201", "M201")
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Participant)).scalar_one() == 2

@@ -78,15 +78,23 @@ def join_from_launch(
         participant = participant_for(programme.id, ctx.user_id)
     else:
         programme, participant = known
-    wanted = role_from_lms(ctx.is_coordinator, ctx.is_mentor)
     if participant is None:
-        participant = Participant(programme_id=programme.id, user_id=ctx.user_id, role=wanted)
-        db.session.add(participant)
+        participant = add_participant(ctx, programme.id)
     else:
+        wanted = role_from_lms(ctx.is_coordinator, ctx.is_mentor)
         changed = lms_role_change(wanted, participant.role, programme.role_source)
         if changed is not None:
             participant.role = changed
     return programme, participant
+
+
+def add_participant(ctx: LaunchContext, programme_id: int) -> Participant:
+    """The launching person joins the programme, in the part their LMS role gives."""
+    participant = Participant(
+        programme_id=programme_id, user_id=ctx.user_id, role=role_from_lms(ctx.is_coordinator, ctx.is_mentor)
+    )
+    db.session.add(participant)
+    return participant
 
 
 def role_from_lms(coordinator: bool, mentor: bool) -> ParticipantRole:
