@@ -148,6 +148,13 @@ def _sub(claims: dict[str, Any]) -> str:
     return sub
 
 
+# The columns a launch may write, by row (besides ids, keys and ``last_seen_at``).
+USER_FIELDS = ("name", "given_name", "family_name", "email", "locale")
+COURSE_FIELDS = ("title", "label", "lineitems_url", "memberships_url")
+LINK_FIELDS = ("title", "target", "lineitem_url")
+ENROLMENT_FIELDS = ("role", "lis_roles", "is_mentor")
+
+
 @dataclass
 class _Known:
     """The rows a launch may change, as they are before it (``None``: not there yet)."""
@@ -245,13 +252,6 @@ class _Wanted:
             locale=self.locale,
             lis_roles=tuple(self.lis_roles),
         )
-
-
-# The columns a launch may write, by row (besides ids, keys and ``last_seen_at``).
-USER_FIELDS = ("name", "given_name", "family_name", "email", "locale")
-COURSE_FIELDS = ("title", "label", "lineitems_url", "memberships_url")
-LINK_FIELDS = ("title", "target", "lineitem_url")
-ENROLMENT_FIELDS = ("role", "lis_roles", "is_mentor")
 
 
 def _present(**values: Any) -> dict[str, Any]:
