@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.launch import ScratchDatabase  # noqa: E402
+from bench.seed import bench_programme  # noqa: E402
 from lti_tool import create_app  # noqa: E402
-from lti_tool.accounts.models import Course, User  # noqa: E402
+from lti_tool.accounts.models import User  # noqa: E402
 from lti_tool.db import db  # noqa: E402
 from lti_tool.grades.models import GradeLineItem  # noqa: E402
-from lti_tool.launch.models import Platform  # noqa: E402
 from lti_tool.mentoring.goals.models import Milestone  # noqa: E402
 from lti_tool.mentoring.kpis import service  # noqa: E402
 from lti_tool.mentoring.profiles.models import Question, QuestionKind  # noqa: E402
@@ -117,17 +117,9 @@ SEED = [
 
 
 def seed() -> Programme:
-    platform = Platform(issuer="https://lms.bench", client_id="ritmo", name="bench",
-                        auth_login_url="https://lms.bench/a", auth_token_url="https://lms.bench/t",
-                        key_set_url="https://lms.bench/k")
-    db.session.add(platform)
-    db.session.flush()
-    course = Course(platform_id=platform.id, context_id="bench", title="Bench")
-    db.session.add(course)
-    db.session.flush()
-    programme = Programme(course_id=course.id, title="Bench programme")
+    platform, course, programme = bench_programme()
     coordinator = User(platform_id=platform.id, sub="coordinator", name="Coordinator")
-    db.session.add_all([programme, coordinator])
+    db.session.add(coordinator)
     db.session.flush()
     db.session.add(Participant(programme_id=programme.id, user_id=coordinator.id,
                                role=ParticipantRole.COORDINATOR))

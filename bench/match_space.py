@@ -24,15 +24,15 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.seed import bench_programme
 from lti_tool import create_app
-from lti_tool.accounts.models import Course, CourseRole, User
+from lti_tool.accounts.models import CourseRole, User
 from lti_tool.db import db, utcnow
 from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.models import Platform
 from lti_tool.launch.session import issue_token
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread, ThreadKind
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
-from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
+from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
 from lti_tool.text import render_markdown
 
 TOPICS = 100
@@ -43,21 +43,7 @@ CHAT = 5_000
 def build(app) -> tuple[int, dict[str, str]]:
     with app.app_context():
         db.create_all()
-        platform = Platform(
-            issuer="https://lms.bench",
-            client_id="ritmo",
-            name="bench",
-            auth_login_url="https://lms.bench/a",
-            auth_token_url="https://lms.bench/t",
-            key_set_url="https://lms.bench/k",
-        )
-        db.session.add(platform)
-        db.session.flush()
-        course = Course(platform_id=platform.id, context_id="bench", title="Bench")
-        db.session.add(course)
-        db.session.flush()
-        programme = Programme(course_id=course.id, title="Bench programme")
-        db.session.add(programme)
+        platform, course, programme = bench_programme()
         mentor = User(platform_id=platform.id, sub="mentor", name="Mentor Bench", email="m@bench.invalid")
         mentee = User(platform_id=platform.id, sub="mentee", name="Mentee Bench", email="e@bench.invalid")
         db.session.add_all([mentor, mentee])

@@ -34,6 +34,7 @@ WATCHED: dict[type, tuple[str, ...]] = {
     User: ("name", "given_name", "family_name", "sub"),
 }
 _PENDING = "ritmo_course_stamps"
+_KINDS = ("courses", "programmes", "users")  # ids whose courses get a new stamp
 log = logging.getLogger("lti_tool.launch")
 
 
@@ -44,41 +45,34 @@ def _changed(session: Session, row: Any, names: tuple[str, ...]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
-def _courses_concerned(session: Session) -> sa.Select[int, datetime, str] | None:
-    course_ids: set[int] = set()
-    programme_ids: set[int] = set()
-    user_ids: set[int] = set()
+def after_flush(session: Session, _context: Any) -> None:
+    """Note what this flush changed that a home shows (history is still readable now); the courses
+    are looked up once, after the commit, not at every flush of a long transaction."""
+    pending: dict[str, set[int]] | None = None
     for row in (*session.dirty, *session.deleted):
         names = WATCHED.get(type(row))
         if names is None or not _changed(session, row, names):
             continue
+        if pending is None:
+            pending = session.info.setdefault(_PENDING, {name: set() for name in _KINDS})
         if isinstance(row, Programme):
-            course_ids.add(row.course_id)  # from the row: a deleted one is gone from the table
+            pending["courses"].add(row.course_id)  # from the row: a deleted one leaves the table
         elif isinstance(row, Participant):
-            programme_ids.add(row.programme_id)
+            pending["programmes"].add(row.programme_id)
         elif isinstance(row, User):
-            user_ids.add(row.id)
-    if not (course_ids or programme_ids or user_ids):
-        return None
-    of_users = sa.select(Participant.programme_id).where(Participant.user_id.in_(user_ids))
+            pending["users"].add(row.id)
+
+
+def _courses_concerned(pending: dict[str, set[int]]) -> sa.Select[int, datetime, str]:
+    of_users = sa.select(Participant.programme_id).where(Participant.user_id.in_(pending["users"]))
     programmes = sa.select(Programme.course_id).where(
-        sa.or_(Programme.id.in_(programme_ids), Programme.id.in_(of_users))
+        sa.or_(Programme.id.in_(pending["programmes"]), Programme.id.in_(of_users))
     )
     return (
         sa.select(Platform.id, Platform.created_at, Course.context_id)
         .join(Course, Course.platform_id == Platform.id)
-        .where(sa.or_(Course.id.in_(course_ids), Course.id.in_(programmes)))
+        .where(sa.or_(Course.id.in_(pending["courses"]), Course.id.in_(programmes)))
     )
-
-
-def after_flush(session: Session, _context: Any) -> None:
-    """Note the courses whose homes this flush changes (their rows are still readable now)."""
-    statement = _courses_concerned(session)
-    if statement is None:
-        return
-    pending: set[str] = session.info.setdefault(_PENDING, set())
-    for platform_id, created_at, context_id in session.connection().execute(statement):
-        pending.add(memo.course_key(registration_scope(platform_id, created_at), context_id))
 
 
 def after_commit(session: Session) -> None:
@@ -86,13 +80,20 @@ def after_commit(session: Session) -> None:
     if not pending or not has_app_context():
         return
     try:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, sa.Engine) else bind.engine
+        with engine.connect() as conn:
+            keys = {
+                memo.course_key(registration_scope(platform_id, created_at), context_id)
+                for platform_id, created_at, context_id in conn.execute(_courses_concerned(pending))
+            }
         # Outlives every memo written before it (see ``memo.stamp_courses``).
-        memo.stamp_courses(pending, 2 * int(current_app.config["LAUNCH_MEMO_SECONDS"]))
+        memo.stamp_courses(keys, 2 * int(current_app.config["LAUNCH_MEMO_SECONDS"]))
     except Exception:
         # The change is committed; failing the request now would only hide that. Launches need
         # the same cache, so they fail too until it is back.
-        log.exception("course stamps not renewed: programme homes may show what %s courses "
-                      "said before this change until their launch memos expire", len(pending))
+        log.exception("course stamps not renewed: programme homes may show what they said before "
+                      "this change until their launch memos expire")
 
 
 def after_rollback(session: Session) -> None:

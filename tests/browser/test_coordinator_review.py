@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from lti_tool.db import db
-from lti_tool.demo.server import ServerHandle, serve_in_thread
 from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.matching.models import Match, MatchStatus
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from tests.mentoring.programmes.factories import world
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def ritmo(app: Flask) -> Iterator[ServerHandle]:
-    handle = serve_in_thread(app, "127.0.0.1", 0)
-    app.config["BASE_URL"] = handle.url
-    yield handle
-    handle.shutdown()
 
 
 def test_coordinator_reviews_and_approves(app, ritmo, browser):

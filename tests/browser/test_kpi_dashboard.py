@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from playwright.sync_api import expect
 
-from lti_tool.demo.server import ServerHandle, serve_in_thread
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from tests.mentoring.programmes.factories import world
 
@@ -16,14 +12,6 @@ pytestmark = pytest.mark.browser
 
 TOTAL = "#kpis [data-kpi='participants.total']"
 MENTEES = "#kpis [data-kpi='participants.by_role.mentee.total']"
-
-
-@pytest.fixture
-def ritmo(app: Flask) -> Iterator[ServerHandle]:
-    handle = serve_in_thread(app, "127.0.0.1", 0)
-    app.config["BASE_URL"] = handle.url
-    yield handle
-    handle.shutdown()
 
 
 def test_the_dashboard_follows_the_programme_every_30_seconds(app, ritmo, browser):

@@ -22,14 +22,6 @@ from tests.mentoring.webinars.factory import api, make_world
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def ritmo(app: Flask) -> Iterator[ServerHandle]:
-    handle = serve_in_thread(app, "127.0.0.1", 0)
-    app.config["BASE_URL"] = handle.url
-    yield handle
-    handle.shutdown()
-
-
 class MeetingSite:
     """Stands for a self-hosted Jitsi Meet: records which rooms were opened."""
 
