@@ -5,7 +5,8 @@ flow, does ``GET <login>`` (third-party initiated login), reads ``state``/``nonc
 from the 302 ``Location``, signs an id_token bound to that nonce and ``POST``s it, with the cookies the
 login set, to the redirect URI. Each virtual user is a thread with its own cookies and keep-alive
 connection (plain ``http.client``: the client must cost as little CPU as possible, because it shares
-the machine with the servers it measures). Only 127.0.0.1 is ever contacted.
+the machine with the servers it measures), eight of them per process. Only 127.0.0.1 is ever
+contacted.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import base64
 import http.client
 import json
 import logging
+import multiprocessing
 import statistics
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -265,6 +266,14 @@ class RunResult:
             client_cpu_seconds=sum(p.client_cpu_seconds for p in parts),
         )
 
+    @classmethod
+    def side_by_side(cls, parts: list[RunResult]) -> RunResult:
+        """The processes of one run, over the same window, as one run."""
+        whole = cls.merged(parts)
+        whole.seconds = parts[0].seconds
+        whole.concurrency = sum(p.concurrency for p in parts)
+        return whole
+
     def summary(self) -> dict[str, Any]:
         def pct(values: list[float], q: float) -> float | None:
             if not values:
@@ -294,29 +303,69 @@ class RunResult:
         }
 
 
-def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: float,
-        user_offset: int = 0, on_error: Callable[[str], None] | None = None,
-        population: int = USERS, flows: int | None = None) -> RunResult:
-    """Drive ``concurrency`` virtual users for ``seconds``; every thread stops by itself.
+# Virtual users per load-generator process: one process of Python threads is bound by its GIL (at
+# 32 threads it saturated one core before the trivial ceiling server did, and every server's
+# latency then included the generator's queueing), so the users are spread over processes.
+USERS_PER_PROCESS = 8
 
-    Flows launch as users ``user_offset + 1, + 2, ...`` modulo ``population``; with ``flows``, the
-    run also stops once that many flows have started (seeding every user once, for instance).
+
+def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: float,
+        user_offset: int = 0, population: int = USERS, flows: int | None = None) -> RunResult:
+    """Drive ``concurrency`` virtual users for ``seconds``; every process and thread stops by itself.
+
+    Flows launch as users ``user_offset + 1, + 2, ...`` modulo ``population`` (each process takes
+    every n-th of them); with ``flows``, the run also stops once that many flows have started
+    (seeding every user once, for instance).
     """
-    deadline = time.perf_counter() + seconds
+    processes = max(1, -(-concurrency // USERS_PER_PROCESS))
+    start_at = time.monotonic() + 0.2 * processes  # every process starts its clock together
+    if processes == 1:
+        return _run_threads(platform, target, concurrency, start_at, seconds,
+                            user_offset, 1, population, flows)
+    context = multiprocessing.get_context("fork")  # the children inherit the platform's key
+    pipes, children = [], []
+    for index in range(processes):
+        users = concurrency // processes + (index < concurrency % processes)
+        share = None if flows is None else flows // processes + (index < flows % processes)
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_child, daemon=True, args=(
+            send, platform, target, users, start_at, seconds, user_offset + index, processes,
+            population, share,
+        ))
+        child.start()
+        send.close()
+        pipes.append(receive)
+        children.append(child)
+    parts = [pipe.recv() for pipe in pipes]
+    for child in children:
+        child.join(10)
+    return RunResult.side_by_side(parts)
+
+
+def _child(send: Any, *args: Any) -> None:
+    send.send(_run_threads(*args))
+    send.close()
+
+
+def _run_threads(platform: BenchPlatform, target: Target, concurrency: int, start_at: float,
+                 seconds: float, user_offset: int, stride: int, population: int,
+                 flows: int | None) -> RunResult:
+    """``concurrency`` threads of this process, flows for users ``user_offset + stride * i``."""
     lock = threading.Lock()
-    limit = user_offset + flows if flows is not None else None
+    limit = flows
     flows_done: list[float] = []
     posts: list[float] = []
     errors: dict[str, int] = {}
-    counter = [user_offset]
+    started_flows = [0]
     done = [0]
+    deadline = start_at + seconds
 
     def next_user() -> int | None:
         with lock:
-            if limit is not None and counter[0] >= limit:
+            if limit is not None and started_flows[0] >= limit:
                 return None
-            counter[0] += 1
-            return counter[0] % population
+            started_flows[0] += 1
+            return (user_offset + stride * started_flows[0]) % population
 
     def worker() -> None:
         browser = VirtualUser(platform, target)
@@ -324,23 +373,21 @@ def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: floa
         mine_p: list[float] = []
         mine_done = [0]
         try:
-            while time.perf_counter() < deadline:
+            while time.monotonic() < deadline:
                 user = next_user()
                 if user is None:
                     break
-                started = time.perf_counter()
+                started = time.monotonic()
                 try:
                     post = browser.flow(user)
                 except Exception as error:  # every failure is counted, none fatal
                     kind = f"{type(error).__name__}: {str(error)[:120]}"
                     with lock:
                         errors[kind] = errors.get(kind, 0) + 1
-                    if on_error:
-                        on_error(kind)
                     browser.close()
                     browser = VirtualUser(platform, target)
                     continue
-                finished = time.perf_counter()
+                finished = time.monotonic()
                 mine_f.append(finished - started)
                 mine_p.append(post)
                 if finished <= deadline:
@@ -354,6 +401,7 @@ def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: floa
                 posts.extend(mine_p)
                 done[0] += mine_done[0]
 
+    time.sleep(max(0.0, start_at - time.monotonic()))
     cpu_before = time.process_time()
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     for thread in threads:

@@ -1,8 +1,9 @@
 """A small shared key-value cache with expiry: launch state, platform keys, access tokens.
 
 Every server process must see the same values (a login may land on one process and its launch on
-another), so the embedded mode keeps them in the database and production in Redis. ``take`` is
-atomic: a value taken by one process is gone for all others, which makes states and nonces single-use.
+another), so the embedded mode keeps them in the database and production in Redis. ``take`` and
+``claim_and_get`` are atomic: a value taken, or a key claimed, by one process is so for all others,
+which makes login states (and their nonces) and deep-linking pickers single-use.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ class Cache(Protocol):
         """Return the value and delete it, atomically."""
         ...
 
-    def take_and_get(
-        self, take_key: str, *get_keys: str
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None]]:
-        """``take(take_key)`` and ``get`` of each of ``get_keys``, in one round trip where the store
-        allows."""
+    def claim_and_get(
+        self, claim_key: str, ttl: int, *get_keys: str
+    ) -> tuple[bool, list[dict[str, Any] | None]]:
+        """Mark ``claim_key`` taken for ``ttl`` seconds (True if this call took it, False if it was
+        taken already) and ``get`` each of ``get_keys``, in one round trip where the store allows."""
         ...
 
     def delete(self, key: str) -> None: ...
@@ -80,23 +81,19 @@ class DatabaseCache:
             )
 
     def add(self, key: str, value: dict[str, Any], ttl: int) -> bool:
-        table = _TABLE
         now = utcnow()
-        with self._engine().begin() as conn:
-            conn.execute(
-                table.delete().where(table.c.key == self.prefix + key, table.c.expires_at <= now)
-            )
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        table.insert().values(
-                            key=self.prefix + key, value=value,
-                            expires_at=now + timedelta(seconds=ttl),
-                        )
-                    )
-            except sa.exc.IntegrityError:
-                return False
-        return True
+        engine = self._engine()
+        # One statement: insert, or take over the row of an expired entry; a live one stays.
+        insert = _dialect_insert(engine)(_TABLE).values(
+            key=self.prefix + key, value=value, expires_at=now + timedelta(seconds=ttl)
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[_TABLE.c.key],
+            set_={"value": insert.excluded.value, "expires_at": insert.excluded.expires_at},
+            where=_TABLE.c.expires_at <= now,
+        )
+        with engine.begin() as conn:
+            return conn.execute(statement.returning(_TABLE.c.key)).first() is not None
 
     def take(self, key: str) -> dict[str, Any] | None:
         table = _TABLE
@@ -110,10 +107,10 @@ class DatabaseCache:
             return None
         return row[0] if _aware(row[1]) > utcnow() else None
 
-    def take_and_get(
-        self, take_key: str, *get_keys: str
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None]]:
-        return self.take(take_key), [self.get(key) for key in get_keys]
+    def claim_and_get(
+        self, claim_key: str, ttl: int, *get_keys: str
+    ) -> tuple[bool, list[dict[str, Any] | None]]:
+        return self.add(claim_key, {}, ttl), [self.get(key) for key in get_keys]
 
     def delete(self, key: str) -> None:
         table = _TABLE
@@ -130,6 +127,14 @@ class DatabaseCache:
         table = _TABLE
         with self._engine().begin() as conn:
             return conn.execute(table.delete().where(table.c.expires_at <= utcnow())).rowcount
+
+
+def _dialect_insert(engine: sa.Engine) -> Any:
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _aware(value: datetime) -> datetime:
@@ -158,15 +163,17 @@ class RedisCache:
         raw = self.client.getdel(self.prefix + key)
         return json.loads(raw) if raw else None
 
-    def take_and_get(
-        self, take_key: str, *get_keys: str
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any] | None]]:
+    def claim_and_get(
+        self, claim_key: str, ttl: int, *get_keys: str
+    ) -> tuple[bool, list[dict[str, Any] | None]]:
         pipe = self.client.pipeline(transaction=False)
-        pipe.getdel(self.prefix + take_key)
-        for key in get_keys:
-            pipe.get(self.prefix + key)
-        taken, *got = pipe.execute()
-        return (json.loads(taken) if taken else None), [json.loads(v) if v else None for v in got]
+        pipe.set(self.prefix + claim_key, b"1", ex=ttl, nx=True)
+        if get_keys:
+            pipe.mget([self.prefix + key for key in get_keys])
+            claimed, got = pipe.execute()
+        else:
+            claimed, got = pipe.execute()[0], []
+        return bool(claimed), [json.loads(v) if v else None for v in got]
 
     def delete(self, key: str) -> None:
         self.client.delete(self.prefix + key)

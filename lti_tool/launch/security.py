@@ -28,13 +28,15 @@ from pylti1p3.session import SessionService
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
 from lti_tool.http import http_session
-from lti_tool.launch import memo, platform_keys
+from lti_tool.launch import login_state, memo, platform_keys
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
 
 log = logging.getLogger("lti_tool.security")
 
 STATE_COOKIE_PREFIX = "lti1p3-"
+# pylti1p3 puts this before the unique part of every state it issues.
+STATE_PREFIX = "state-"
 STORAGE_FIELD = "lti_storage_state"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "nonce"]
 CONTEXT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/context"
@@ -142,13 +144,20 @@ class Login(OIDCLogin):
     def __init__(self, request: LtiRequest) -> None:
         self.recorder = StateRecorder()
         self.jar = CookieJar(request)
+        self.state_token = ""
         super().__init__(request, DatabaseToolConf(), self.recorder, self.jar)
 
-    def _generate_nonce(self) -> str:
-        return secrets.token_urlsafe(32)
-
     def _get_uuid(self) -> str:
-        return secrets.token_urlsafe(24)
+        # pylti1p3 asks for the state's unique part once it knows the registration.
+        registration = self._registration
+        assert isinstance(registration, PlatformRegistration)
+        self.state_token = login_state.issue(
+            registration.platform_id, bool(self._get_request_param("lti_storage_target"))
+        )
+        return self.state_token
+
+    def _generate_nonce(self) -> str:
+        return login_state.nonce_for(self.state_token)
 
     def get_redirect(self, url: str) -> Any:
         raise NotImplementedError("Ritmo builds its own redirect from the prepared URL")
@@ -175,18 +184,10 @@ def start_login(request: FlaskRequestObj, launch_url: str) -> LoginRedirect:
             _("Ritmo's registration for this LMS is waiting for approval by the Ritmo administrator."),
             status=403,
         )
+    # The state is signed and kept by the browser and the platform, not here (``login_state``).
     state = next(iter(login.jar.to_set))[len(STATE_COOKIE_PREFIX):]
     assert login.recorder.nonce is not None
     storage_target = lti_request.get_param("lti_storage_target") or None
-    cache().set(
-        "state:" + state,
-        {
-            "nonce": login.recorder.nonce,
-            "platform_id": registration.platform_id,
-            "storage": bool(storage_target),
-        },
-        current_app.config["LOGIN_STATE_TTL_SECONDS"],
-    )
     return LoginRedirect(
         url=url,
         state=state,
@@ -327,39 +328,39 @@ class Launch(MessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LtiException("missing state")
+        record = login_state.read(state.removeprefix(STATE_PREFIX))
+        if record is None:
+            raise LtiException("state not issued by this tool, or expired")
         from_cookie = self.lti_request.get_cookie(STATE_COOKIE_PREFIX + state)
         from_storage = self._get_request_param(STORAGE_FIELD)
         if from_cookie != state and from_storage != state:
-            record = cache().get("state:" + state)
-            if record and record.get("storage"):
+            if record.storage:
                 raise NeedsStorageCheck(origin_of(self.registration.get_auth_login_url() or ""))
-            if record:
-                raise CookiesBlocked("launch: state cookie missing and no platform storage")
-            raise LtiException("state unknown, expired or already used")
-        # The same round trip reads the launch memo that recording the launch will consult, and
-        # the stamp of the course it names.
+            raise CookiesBlocked("launch: state cookie missing and no platform storage")
+        if from_cookie != state and not record.storage:
+            raise LtiException("state proven through platform storage, which login did not use")
+        if record.platform_id != self.registration.platform_id:
+            raise LtiException("state was issued for another platform")
+        if not secrets.compare_digest(str(self._jwt["body"].get("nonce", "")), record.nonce):
+            raise LtiException("nonce does not match the one issued at login")
+        # Spend the state (and its nonce) for every server process; the same round trip reads the
+        # launch memo that recording the launch will consult, and the stamp of the course it names.
         body = self._jwt["body"]
         sub = body.get("sub")
         scope = self.registration.scope
         context = body.get(CONTEXT_CLAIM)
         context_id = context.get("id") if isinstance(context, dict) else None
+        keys = []
         if isinstance(sub, str) and sub:
-            keys = [memo.key(scope, sub)]
+            keys.append(memo.key(scope, sub))
             if isinstance(context_id, str) and context_id:
                 keys.append(memo.course_key(scope, context_id))
-            record, found = cache().take_and_get("state:" + state, *keys)
+        spent_now, found = cache().claim_and_get(record.spent_key, login_state.spent_ttl(), *keys)
+        if not spent_now:
+            raise LtiException("state already used")
+        if found:
             self.memo_entry = found[0]
             self.course_stamp = memo.stamp_of(found[1]) if len(found) > 1 else None
-        else:
-            record = cache().take("state:" + state)
-        if record is None:
-            raise LtiException("state unknown, expired or already used")
-        if from_cookie != state and not record.get("storage"):
-            raise LtiException("state proven through platform storage, which login did not use")
-        if record["platform_id"] != self.registration.platform_id:
-            raise LtiException("state was issued for another platform")
-        if not secrets.compare_digest(str(self._jwt["body"].get("nonce", "")), record["nonce"]):
-            raise LtiException("nonce does not match the one issued at login")
         return self
 
     def validate_deployment(self) -> Launch:

@@ -88,23 +88,22 @@ def test_redis_cache_deletes_by_prefix():
         store.delete_prefix("")
 
 
-def _take_and_get_reads_both_and_takes_one(store) -> None:
-    store.set("state:s", {"nonce": "n"}, 60)
+def _claim_and_get_claims_once_and_reads(store) -> None:
     store.set("memo:m", {"digest": "d"}, 60)
-    assert store.take_and_get("state:s", "memo:m", "stamp:x") == ({"nonce": "n"}, [{"digest": "d"}, None])
-    # The state is single-use; the other value stays.
-    assert store.take_and_get("state:s", "memo:m") == (None, [{"digest": "d"}])
-    assert store.take_and_get("state:absent", "memo:absent") == (None, [None])
+    assert store.claim_and_get("spent:s", 60, "memo:m", "stamp:x") == (True, [{"digest": "d"}, None])
+    # A claim holds for every caller until it expires; the other values stay.
+    assert store.claim_and_get("spent:s", 60, "memo:m") == (False, [{"digest": "d"}])
+    assert store.claim_and_get("spent:other", 60) == (True, [])
 
 
-def test_database_cache_takes_one_key_and_reads_another(app):
+def test_database_cache_claims_one_key_and_reads_another(app):
     from lti_tool.cache import DatabaseCache
 
-    _take_and_get_reads_both_and_takes_one(DatabaseCache(prefix="t:"))
+    _claim_and_get_claims_once_and_reads(DatabaseCache(prefix="t:"))
 
 
 @pytest.mark.redis
-def test_redis_cache_takes_one_key_and_reads_another():
+def test_redis_cache_claims_one_key_and_reads_another():
     need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL")
     import secrets
 
@@ -112,6 +111,6 @@ def test_redis_cache_takes_one_key_and_reads_another():
 
     store = RedisCache(REDIS_URL, prefix=f"test-{secrets.token_hex(4)}:")
     try:
-        _take_and_get_reads_both_and_takes_one(store)
+        _claim_and_get_claims_once_and_reads(store)
     finally:
         store.delete_prefix("")
