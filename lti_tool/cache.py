@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from lti_tool.db import db, utcnow
+from lti_tool.db import db, upsert_insert, utcnow
 from lti_tool.launch.models import CacheEntry
 
 
@@ -84,7 +84,7 @@ class DatabaseCache:
         now = utcnow()
         engine = self._engine()
         # One statement: insert, or take over the row of an expired entry; a live one stays.
-        insert = _dialect_insert(engine)(_TABLE).values(
+        insert = upsert_insert(engine, _TABLE).values(
             key=self.prefix + key, value=value, expires_at=now + timedelta(seconds=ttl)
         )
         statement = insert.on_conflict_do_update(
@@ -127,14 +127,6 @@ class DatabaseCache:
         table = _TABLE
         with self._engine().begin() as conn:
             return conn.execute(table.delete().where(table.c.expires_at <= utcnow())).rowcount
-
-
-def _dialect_insert(engine: sa.Engine) -> Any:
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _aware(value: datetime) -> datetime:

@@ -147,3 +147,15 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def upsert_insert(bind: sa.Engine | sa.Connection, table: Any) -> Any:
+    """``INSERT`` for ``table`` with ``ON CONFLICT`` clauses, in the dialect of ``bind`` (both
+    PostgreSQL and SQLite have them; Core's generic insert does not)."""
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from lti_tool import audit
 from lti_tool.accounts.models import User
-from lti_tool.db import db, utcnow
+from lti_tool.db import db, upsert_insert, utcnow
 from lti_tool.errors import NotFound
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.jobs.models import Job, JobState
@@ -177,12 +177,7 @@ def _kicked_in_this_transaction(key: str) -> bool:
 
 
 def _insert_job(task: str, payload: dict[str, Any], run_at: datetime, dedupe_key: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(Job).values(
+    statement = upsert_insert(db.session.get_bind(), Job).values(
         task=task, payload=payload, state=JobState.QUEUED, run_at=run_at, attempts=0,
         max_attempts=8, dedupe_key=dedupe_key, created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["dedupe_key"])

@@ -19,7 +19,7 @@ from flask_babel.speaklater import LazyString
 
 from lti_tool import audit
 from lti_tool.accounts.models import ResourceLink, User
-from lti_tool.db import db, utcnow
+from lti_tool.db import db, upsert_insert, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit, subscribe
 from lti_tool.grades import service as grades
@@ -646,12 +646,8 @@ def _affected_mentees(event: DomainEvent) -> list[tuple[Participant, int | None]
 
 def _tally(programme_id: int, scope_key: str, name: str, step: int) -> int:
     """Add ``step`` to a tally and return the new count, in one upsert statement."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     now = utcnow()
-    statement = insert(EventTally).values(
+    statement = upsert_insert(db.session.get_bind(), EventTally).values(
         programme_id=programme_id, scope_key=scope_key, event_name=name, count=step, updated_at=now
     )
     upsert = statement.on_conflict_do_update(
