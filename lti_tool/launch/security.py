@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-import jwt
 from flask import Request as FlaskRequestObj
 from flask import current_app
 from flask_babel import gettext as _
@@ -28,7 +27,7 @@ from pylti1p3.session import SessionService
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
 from lti_tool.http import http_session
-from lti_tool.launch import login_state, memo, platform_keys
+from lti_tool.launch import id_token, login_state, memo, platform_keys
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
 
@@ -245,6 +244,7 @@ class Launch(MessageLaunch):
         # course (see ``launch.memo``).
         self.memo_entry: dict[str, Any] | None = None
         self.course_stamp: str | None = None
+        self._jws = id_token.CompactJws(header={}, body={}, signing_input=b"", signature=b"")
 
     def _get_request_param(self, key: str) -> str:
         return self.lti_request.get_param(key) or ""
@@ -290,38 +290,40 @@ class Launch(MessageLaunch):
             )
         return self
 
+    def validate_jwt_format(self) -> Launch:
+        try:
+            self._jws = id_token.parse(self._get_id_token())
+        except id_token.TokenError as error:
+            raise LtiException(str(error)) from error
+        # pylti1p3's own checks (deployment, message) read the parsed token from here.
+        self._jwt = {"header": cast(Any, self._jws.header), "body": cast(Any, self._jws.body)}
+        return self
+
     def validate_jwt_signature(self) -> Launch:
-        header = self._jwt.get("header", {})
-        if header.get("alg") != "RS256":
-            raise LtiException(f"id_token alg {header.get('alg')!r} is not RS256")
-        kid = header.get("kid")
+        kid = self._jws.header.get("kid")
         if not kid:
             raise LtiException("id_token header has no kid")
         registration = self.registration
+        client_id = registration.get_client_id() or ""
         try:
             key = platform_keys.public_key(registration.get_key_set_url() or "", kid)
-        except platform_keys.KeySetError as error:
-            raise LtiException(str(error)) from error
-        client_id = registration.get_client_id()
-        try:
-            body = jwt.decode(
-                self._get_id_token(),
-                key,
-                algorithms=["RS256"],
-                audience=client_id,
-                issuer=registration.get_issuer(),
+            id_token.verify_rs256(self._jws, key)
+            id_token.check_claims(
+                self._jws.body,
+                issuer=registration.get_issuer() or "",
+                client_id=client_id,
                 leeway=current_app.config["JWT_LEEWAY_SECONDS"],
-                options={"require": REQUIRED_CLAIMS},
+                required=REQUIRED_CLAIMS,
             )
-        except jwt.InvalidTokenError as error:
-            raise LtiException(f"id_token rejected: {error}") from error
+        except (platform_keys.KeySetError, id_token.TokenError) as error:
+            raise LtiException(str(error)) from error
+        body = self._jws.body
         aud = body["aud"]
         # Several audiences: azp must be present and name us (OIDC Core 3.1.3.7).
         if isinstance(aud, list) and len(aud) > 1 and body.get("azp") != client_id:
             raise LtiException("aud has several values and azp does not name this tool")
         if "azp" in body and body["azp"] != client_id:
             raise LtiException("azp does not name this tool")
-        self._jwt["body"] = body  # type: ignore[typeddict-item]
         return self
 
     def validate_state_and_nonce(self) -> Launch:
