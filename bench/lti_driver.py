@@ -3,19 +3,18 @@
 It plays the platform's part: it serves its JWKS from a small HTTP server on 127.0.0.1 and, for each
 flow, does ``GET <login>`` (third-party initiated login), reads ``state``/``nonce``/``redirect_uri``
 from the 302 ``Location``, signs an id_token bound to that nonce and ``POST``s it, with the cookies the
-login set, to the redirect URI. Each virtual user is a thread with its own cookies and keep-alive
-connection (plain ``http.client``: the client must cost as little CPU as possible, because it shares
-the machine with the servers it measures), eight of them per process. Only 127.0.0.1 is ever
-contacted.
+login set, to the redirect URI. Each virtual user is a thread with its own cookie jar, eight of them
+per process (the client must cost as little CPU as possible, because it shares the machine with
+the servers it measures). Only 127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import logging
 import multiprocessing
+import socket
 import statistics
 import threading
 import time
@@ -161,40 +160,53 @@ class FlowError(Exception):
 
 
 class VirtualUser:
-    """One browser: its own cookie jar and keep-alive connection to the server under test."""
+    """One browser: its own cookie jar; one connection per request, as gunicorn's sync workers
+    close each after answering (the requests are written and the answers read on plain sockets:
+    ``http.client`` and its e-mail header parser cost the load generator about a millisecond per
+    flow, which the servers under test would otherwise lose)."""
 
     def __init__(self, platform: BenchPlatform, target: Target) -> None:
         self.platform = platform
         self.target = target
         self.port, _ = _loopback(target.base_url + "/")
-        self.conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=30)
         self.cookies: dict[str, str] = {}
 
     def _request(self, method: str, url: str, body: bytes | None = None,
-                 headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPResponse, bytes]:
+                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         port, path = _loopback(url)
         if port != self.port:
             raise FlowError(f"redirected to another server: {url}")
-        headers = dict(headers or {})
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {LOOPBACK}:{port}", "Connection: close"]
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        for attempt in (1, 2):
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # A keep-alive connection the server closed between requests: reconnect once.
-                self.conn.close()
-                if attempt == 2:
-                    raise
-        for raw in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = raw.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        if response.will_close:
-            self.conn.close()
-        return response.status, response, data
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        if body is not None:
+            lines.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+        chunks = []
+        with socket.create_connection((LOOPBACK, port), timeout=30) as sock:
+            sock.sendall(request)
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        head, _, data = b"".join(chunks).partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        try:
+            status = int(status_line.split(" ", 2)[1])
+        except (IndexError, ValueError):
+            raise FlowError(f"not an HTTP response: {status_line[:80]!r}") from None
+        answer: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                cookie, _, _ = value.partition(";")
+                key, _, cookie_value = cookie.partition("=")
+                self.cookies[key.strip()] = cookie_value
+            else:
+                answer[name] = value
+        if answer.get("transfer-encoding", "").lower() == "chunked":
+            data = _unchunk(data)
+        return status, answer, data
 
     def flow(self, user: int) -> float:
         """One login + launch; returns the launch POST's own latency. Raises FlowError on failure."""
@@ -206,12 +218,12 @@ class VirtualUser:
             "target_link_uri": self.target.launch_url,
             "lti_deployment_id": self.platform.deployment_id,
         })
-        status, response, data = self._request(
+        status, headers, data = self._request(
             "GET", f"{self.target.base_url}{self.target.login_path}?{query}"
         )
         if status != 302:
             raise FlowError(f"login answered {status}: {data[:200]!r}")
-        location = response.headers["Location"]
+        location = headers["location"]
         params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         try:
             state, nonce, redirect_uri = params["state"], params["nonce"], params["redirect_uri"]
@@ -231,8 +243,18 @@ class VirtualUser:
             raise FlowError(f"launch page lacks {self.target.marker!r}: {data[:300]!r}")
         return elapsed
 
-    def close(self) -> None:
-        self.conn.close()
+
+
+def _unchunk(data: bytes) -> bytes:
+    """The body of a chunked transfer encoding."""
+    body = bytearray()
+    while True:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return bytes(body)
+        body += rest[:size]
+        data = rest[size + 2:]
 
 
 @dataclass
@@ -384,8 +406,6 @@ def _run_threads(platform: BenchPlatform, target: Target, concurrency: int, star
                     kind = f"{type(error).__name__}: {str(error)[:120]}"
                     with lock:
                         errors[kind] = errors.get(kind, 0) + 1
-                    browser.close()
-                    browser = VirtualUser(platform, target)
                     continue
                 finished = time.monotonic()
                 mine_f.append(finished - started)
@@ -395,7 +415,6 @@ def _run_threads(platform: BenchPlatform, target: Target, concurrency: int, star
                     # must not stretch it); latencies keep every flow, the tail's too.
                     mine_done[0] += 1
         finally:
-            browser.close()
             with lock:
                 flows_done.extend(mine_f)
                 posts.extend(mine_p)
