@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lti_tool.errors import InvalidInput
-from lti_tool.fragments import fragment
+from lti_tool.fragments import fragment, page
 from lti_tool.launch import router
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.session import coordinator_required, current_context, login_required
@@ -42,7 +43,12 @@ def _render_home(ctx: LaunchContext) -> str:
         mode=overview.matching_mode.value,
         role=overview.my_role.value if overview.my_role else None,
     )
-    return render_template("programmes/home.html", overview=overview, nav=nav)
+    # Every launch opens this page: it is kept per programme, role and language, and only the
+    # person's name and session token are filled in (``fragments.page``).
+    slots = {"display_name": overview.display_name}
+    if g.get("session_token"):
+        slots["session_token"] = g.session_token
+    return page("programmes/home.html", slots, overview=replace(overview, display_name=""), nav=nav)
 
 
 def _dump(programme: Programme) -> dict[str, Any]:

@@ -147,3 +147,39 @@ def _nav_text(client, token: str, language: str) -> str:
     page = client.get("/programme", query_string={"rs": token}, headers={"Accept-Language": language})
     html = page.get_data(as_text=True)
     return html[html.index('<nav class="features"'):html.index("</nav>")]
+
+
+def _meta_token(html: str) -> str:
+    start = html.index('<meta name="ritmo-session" content="') + len('<meta name="ritmo-session" content="')
+    return html[start:html.index('"', start)]
+
+
+def test_people_sharing_a_kept_page_each_see_their_own_name_and_session(client, world: World) -> None:
+    # The home is kept per programme, role and language, with the name and token filled in per
+    # request (fragments.page): one mentee's must never reach another.
+    world.outsider.name = '<b>Olga</b> & "Co"'
+    db.session.commit()
+    ben, olga = world.token(world.mentee), world.token(world.outsider)
+    first = client.get("/programme", query_string={"rs": ben}).get_data(as_text=True)
+    second = client.get("/programme", query_string={"rs": olga}).get_data(as_text=True)
+    assert "Welcome, Ben Mentee0." in first and "Olga" not in first
+    assert "Welcome, &lt;b&gt;Olga&lt;/b&gt; &amp; &#34;Co&#34;." in second
+    assert "Ben" not in second and "<b>Olga" not in second
+    assert _meta_token(first) != _meta_token(second)
+    for html, token in ((first, ben), (second, olga)):
+        me = client.get("/api/me", headers={"Authorization": f"Bearer {_meta_token(html)}"})
+        assert me.status_code == 200
+        assert me.get_json()["user"]["id"] == client.get(
+            "/api/me", headers={"Authorization": f"Bearer {token}"}
+        ).get_json()["user"]["id"]
+    assert "RitmoSlot" not in first + second
+
+
+def test_a_renamed_programme_shows_its_new_title_on_the_kept_page(client, world: World) -> None:
+    token = world.token(world.mentee)
+    before = client.get("/programme", query_string={"rs": token}).get_data(as_text=True)
+    assert "<h1>Mentoring 101</h1>" in before
+    world.programme.title = "Mentoring 102"
+    db.session.commit()
+    html = client.get("/programme", query_string={"rs": token}).get_data(as_text=True)
+    assert "<h1>Mentoring 102</h1>" in html and "Mentoring 101" not in html
