@@ -394,18 +394,26 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
 
 def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: sa.Row[Any]) -> RecordedLaunch:
     """A person's first launch, in a course whose rows already say what the claims say (the usual
-    first launch): insert the person, their enrolment and participation by the ids in ``row``."""
-    user = _upsert_user(None, platform_id, sub, wanted)
-    db.session.flush()  # the rows below name the new id
-    db.session.add(Enrolment(user_id=user.id, course_id=row.course_id, **wanted.enrolment))
+    first launch): insert the person, their enrolment and participation by the ids in ``row``.
+
+    Plain inserts, not ORM rows: nothing later in the request needs the objects, and the unit of
+    work would cost more than the statements."""
+    conn = db.session.connection()
+    user_id = conn.execute(
+        sa.insert(User).returning(User.id),
+        {"platform_id": platform_id, "sub": sub, "last_seen_at": utcnow(), **wanted.user},
+    ).scalar_one()
+    conn.execute(
+        sa.insert(Enrolment), {"user_id": user_id, "course_id": row.course_id, **wanted.enrolment}
+    )
     link_id = row.link_id if wanted.link_id is not None else None
-    ctx = wanted.context(platform_id, user.id, row.course_id, link_id)
-    participant = programmes.add_participant(ctx, row.programme_id)
-    commit_keeping_loaded()
-    g.launch_rows = (user,)  # kept for the page, as ``_upsert_all`` does
+    ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
+    role = programmes.insert_participant(conn, ctx, row.programme_id)
+    db.session.commit()
+    user = wanted.user
     home = (
-        row.programme_id, row.programme_title, row.programme_matching_mode, participant.role,
-        user.name, user.given_name, user.family_name, user.sub,
+        row.programme_id, row.programme_title, row.programme_matching_mode, role,
+        user.get("name"), user.get("given_name"), user.get("family_name"), sub,
     )
     return RecordedLaunch(ctx, row.link_target if link_id is not None else None, home)
 
