@@ -15,7 +15,7 @@ DATABASE_URL: str | None = None
 # ones are used as they are. 0 pings on every checkout.
 DATABASE_PING_AFTER_IDLE_SECONDS = 5.0
 
-# ``None`` keeps launch state, nonces and caches in the database.
+# ``None`` keeps spent login states, launch memos and caches in the database.
 REDIS_URL: str | None = None
 
 # ``None`` generates a random key under the instance folder on first start.
