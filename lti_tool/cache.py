@@ -134,12 +134,21 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# KEYS[1] is claimed for ARGV[1] seconds unless it is already; the other keys are read.
+_CLAIM_AND_GET = """
+local claimed = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and 1 or 0
+if #KEYS == 1 then return {claimed, {}} end
+return {claimed, redis.call('MGET', unpack(KEYS, 2))}
+"""
+
+
 class RedisCache:
     def __init__(self, url: str, prefix: str = "ritmo:") -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
         self.prefix = prefix
+        self._claim_and_get = self.client.register_script(_CLAIM_AND_GET)
 
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.client.get(self.prefix + key)
@@ -158,13 +167,10 @@ class RedisCache:
     def claim_and_get(
         self, claim_key: str, ttl: int, *get_keys: str
     ) -> tuple[bool, list[dict[str, Any] | None]]:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(self.prefix + claim_key, b"1", ex=ttl, nx=True)
-        if get_keys:
-            pipe.mget([self.prefix + key for key in get_keys])
-            claimed, got = pipe.execute()
-        else:
-            claimed, got = pipe.execute()[0], []
+        # One command (a script) rather than a pipeline: every launch makes this call.
+        claimed, got = self._claim_and_get(
+            keys=[self.prefix + claim_key, *(self.prefix + key for key in get_keys)], args=[ttl]
+        )
         return bool(claimed), [json.loads(v) if v else None for v in got]
 
     def delete(self, key: str) -> None:
