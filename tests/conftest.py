@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from lti_tool import create_app
 from lti_tool.db import db
+from lti_tool.demo.server import ServerHandle, serve_in_thread
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("LTI_TOOL_TEST_DATABASE_URL")
@@ -130,3 +131,13 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def ritmo(app: Flask) -> Iterator[ServerHandle]:
+    """Ritmo served over HTTP on 127.0.0.1 (``BASE_URL`` set to it), for a browser or a platform
+    that must reach it over the network."""
+    handle = serve_in_thread(app, "127.0.0.1", 0)
+    app.config["BASE_URL"] = handle.url
+    yield handle
+    handle.shutdown()

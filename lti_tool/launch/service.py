@@ -42,8 +42,8 @@ class RecordedLaunch:
     context: LaunchContext
     # What the resource link was placed for (``programme``, ``webinar:<id>``...), if anything.
     link_target: str | None
-    # What the programme home shows this person (``programmes.service.home_row_of``), when read.
-    home: tuple[Any, ...] | None = None
+    # What the programme home shows this person, when read.
+    home: programmes.HomeRow | None = None
 
 
 def record_launch(
@@ -385,7 +385,7 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
         )
     ):
         return None
-    home = (
+    home = programmes.HomeRow(
         row.programme_id, row.programme_title, row.programme_matching_mode, row.participant_role,
         row.user_name, row.user_given_name, row.user_family_name, row.user_sub,
     )
@@ -411,7 +411,7 @@ def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: s
     role = programmes.insert_participant(conn, ctx, row.programme_id)
     db.session.commit()
     user = wanted.user
-    home = (
+    home = programmes.HomeRow(
         row.programme_id, row.programme_title, row.programme_matching_mode, role,
         user.get("name"), user.get("given_name"), user.get("family_name"), sub,
     )

@@ -7,9 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
-from lti_tool.demo.server import ServerHandle, serve_in_thread
 from tests.conftest import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,15 +43,6 @@ def browser() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def ritmo(app: Flask) -> Iterator[ServerHandle]:
-    """Ritmo served over HTTP on 127.0.0.1, for pages the browser opens directly (no LMS frame)."""
-    handle = serve_in_thread(app, "127.0.0.1", 0)
-    app.config["BASE_URL"] = handle.url
-    yield handle
-    handle.shutdown()
 
 
 @pytest.fixture

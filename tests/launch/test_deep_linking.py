@@ -95,15 +95,7 @@ def return_to_platform(browser: requests.Session, page: requests.Response) -> re
     return browser.post(form.action, data=form.fields, timeout=10)
 
 
-# --- Ritmo served over HTTP, plus a graded placeable kind and its page -----------------------
-
-@pytest.fixture
-def tool(app: Flask) -> Iterator[ServerHandle]:
-    handle = serve_in_thread(app, "127.0.0.1", 0)
-    app.config["BASE_URL"] = handle.url
-    yield handle
-    handle.shutdown()
-
+# --- a graded placeable kind and its page (Ritmo over HTTP: the ``ritmo`` fixture) ---------
 
 @pytest.fixture
 def graded_kind() -> Iterator[str]:
@@ -132,8 +124,8 @@ def graded_kind() -> Iterator[str]:
 # --- the demo LMS ------------------------------------------------------------------------------
 
 @pytest.fixture
-def demo(app: Flask, tool: ServerHandle) -> Iterator[ServerHandle]:
-    handle = start_demo_server({"tool_base_url": tool.url})
+def demo(app: Flask, ritmo: ServerHandle) -> Iterator[ServerHandle]:
+    handle = start_demo_server({"tool_base_url": ritmo.url})
     registry.add_platform(DemoPlatform.of(handle.app).registration())
     yield handle
     handle.shutdown()
@@ -144,7 +136,7 @@ def demo_launch(browser: requests.Session, demo: ServerHandle, user: str, **kwar
     return launch_via_login(browser, platform.login_initiation_url(user, **kwargs))
 
 
-def test_demo_lms_round_trip_places_and_opens_items(tool, demo, graded_kind):
+def test_demo_lms_round_trip_places_and_opens_items(ritmo, demo, graded_kind):
     browser = requests.Session()
     picker = demo_launch(browser, demo, INSTRUCTOR_ID, message="deeplink")
     assert picker.status_code == 200, picker.text[:1000]
@@ -153,7 +145,7 @@ def test_demo_lms_round_trip_places_and_opens_items(tool, demo, graded_kind):
     assert "deep_link_return" not in picker.text
     assert form.choices == ["programme", "checkpoint:7", "checkpoint:8"]
 
-    answer = pick(browser, tool.url, picker, ["programme", "checkpoint:7"])
+    answer = pick(browser, ritmo.url, picker, ["programme", "checkpoint:7"])
     assert answer.status_code == 200, answer.text[:1000]
     done = return_to_platform(browser, answer)
     assert done.status_code == 200, done.text[:1000]
@@ -161,7 +153,7 @@ def test_demo_lms_round_trip_places_and_opens_items(tool, demo, graded_kind):
     placements = requests.get(demo.url + "/demo/placements", timeout=5).json()["placements"]
     assert [p["custom"] for p in placements] == [
         {"ritmo_target": "programme"}, {"ritmo_target": "checkpoint:7"}]
-    assert placements[0]["url"] == tool.url + "/lti/launch"
+    assert placements[0]["url"] == ritmo.url + "/lti/launch"
     assert placements[0]["lineitem_id"] is None
     assert placements[1]["lineitem_id"] is not None  # the graded item got a gradebook column
     gradebook = requests.get(demo.url + "/demo/gradebook", timeout=5).json()
@@ -175,19 +167,19 @@ def test_demo_lms_round_trip_places_and_opens_items(tool, demo, graded_kind):
     assert home.status_code == 200 and "Mentoring 101" in home.text
 
 
-def test_picker_is_single_use_and_a_replay_is_refused(tool, demo):
+def test_picker_is_single_use_and_a_replay_is_refused(ritmo, demo):
     browser = requests.Session()
     picker = demo_launch(browser, demo, INSTRUCTOR_ID, message="deeplink")
-    answer = pick(browser, tool.url, picker, ["programme"])
+    answer = pick(browser, ritmo.url, picker, ["programme"])
     assert return_to_platform(browser, answer).status_code == 200
     # Submitting the picker again (back button) does not mint a second response.
-    again = pick(browser, tool.url, picker, ["programme"])
+    again = pick(browser, ritmo.url, picker, ["programme"])
     assert again.status_code == 404 and "already" in again.text
     # The demo LMS refuses the same signed response twice.
     assert return_to_platform(browser, answer).status_code == 400
 
 
-def test_learner_gets_a_clear_403(tool, demo):
+def test_learner_gets_a_clear_403(ritmo, demo):
     browser = requests.Session()
     page = demo_launch(browser, demo, LEARNER_ID, message="deeplink")
     assert page.status_code == 403
@@ -196,19 +188,19 @@ def test_learner_gets_a_clear_403(tool, demo):
     assert "Solo i docenti possono aggiungere Ritmo al corso" in page.text
 
 
-def test_choices_are_checked_on_the_server(tool, demo, graded_kind):
+def test_choices_are_checked_on_the_server(ritmo, demo, graded_kind):
     browser = requests.Session()
     picker = demo_launch(browser, demo, INSTRUCTOR_ID, message="deeplink")
-    forged = pick(browser, tool.url, picker, ["checkpoint:999"])
+    forged = pick(browser, ritmo.url, picker, ["checkpoint:999"])
     assert forged.status_code == 422 and "cannot be placed here" in forged.text
-    empty = pick(browser, tool.url, picker, [])
+    empty = pick(browser, ritmo.url, picker, [])
     assert empty.status_code == 422 and "Choose at least one item" in empty.text
     # A form error leaves the picker usable.
-    answer = pick(browser, tool.url, picker, ["checkpoint:8"])
+    answer = pick(browser, ritmo.url, picker, ["checkpoint:8"])
     assert return_to_platform(browser, answer).status_code == 200
 
 
-def test_picker_id_is_bound_to_its_user(tool, demo, app):
+def test_picker_id_is_bound_to_its_user(ritmo, demo, app):
     browser = requests.Session()
     picker = demo_launch(browser, demo, INSTRUCTOR_ID, message="deeplink")
     form = form_of(picker.text)
@@ -216,7 +208,7 @@ def test_picker_id_is_bound_to_its_user(tool, demo, app):
     ctx = session_context(app, form.fields["ritmo_session"])
     other = LaunchContext(platform_id=ctx.platform_id, user_id=ctx.user_id + 1000,
                           course_id=ctx.course_id, role=ctx.role)
-    stolen = browser.post(absolute(tool.url, form.action),
+    stolen = browser.post(absolute(ritmo.url, form.action),
                           data={"ritmo_session": issue_token(other), "item": ["programme"]},
                           timeout=10)
     assert stolen.status_code == 404
@@ -229,24 +221,24 @@ def session_context(app: Flask, token: str) -> LaunchContext:
 
 # --- the JSON API (headless clients) ------------------------------------------------------------
 
-def test_api_offers_and_places(tool, demo, graded_kind):
+def test_api_offers_and_places(ritmo, demo, graded_kind):
     browser = requests.Session()
     picker = demo_launch(browser, demo, INSTRUCTOR_ID, message="deeplink")
     form = form_of(picker.text)
     picker_id = form.action.rsplit("/", 1)[1]
     headers = {"Authorization": "Bearer " + form.fields["ritmo_session"]}
-    offer = browser.get(f"{tool.url}/api/deep-linking/{picker_id}", headers=headers, timeout=5)
+    offer = browser.get(f"{ritmo.url}/api/deep-linking/{picker_id}", headers=headers, timeout=5)
     assert offer.status_code == 200
     assert [i["target"] for i in offer.json()["items"]] == ["programme", "checkpoint:7", "checkpoint:8"]
     assert offer.json()["accept_multiple"] is True
-    placed = browser.post(f"{tool.url}/api/deep-linking/{picker_id}", headers=headers,
+    placed = browser.post(f"{ritmo.url}/api/deep-linking/{picker_id}", headers=headers,
                           json={"items": ["checkpoint:7"]}, timeout=5)
     assert placed.status_code == 200
     body = placed.json()
     assert body["return_url"] == demo.url + "/demo/deep_link_return"
     assert body["content_items"][0]["lineItem"]["scoreMaximum"] == 1
     assert requests.post(body["return_url"], data={"JWT": body["jwt"]}, timeout=5).status_code == 200
-    bad = browser.post(f"{tool.url}/api/deep-linking/{picker_id}", headers=headers,
+    bad = browser.post(f"{ritmo.url}/api/deep-linking/{picker_id}", headers=headers,
                        json={"items": "programme"}, timeout=5)
     assert bad.status_code == 422 and bad.headers["Content-Type"] == "application/problem+json"
 
@@ -420,8 +412,8 @@ def build_lti1p3platform(tool_url: str) -> Lti1p3Platform:
 
 
 @pytest.fixture
-def lti1p3(app: Flask, tool: ServerHandle) -> Iterator[Lti1p3Platform]:
-    platform = build_lti1p3platform(tool.url)
+def lti1p3(app: Flask, ritmo: ServerHandle) -> Iterator[Lti1p3Platform]:
+    platform = build_lti1p3platform(ritmo.url)
     registry.add_platform({
         "issuer": platform.url, "client_id": PLATFORM_CLIENT_ID,
         "deployment_ids": [PLATFORM_DEPLOYMENT], "auth_login_url": platform.url + "/auth",
@@ -432,18 +424,18 @@ def lti1p3(app: Flask, tool: ServerHandle) -> Iterator[Lti1p3Platform]:
     platform.handle.shutdown()
 
 
-def test_lti1p3platform_round_trip(tool, lti1p3, graded_kind):
+def test_lti1p3platform_round_trip(ritmo, lti1p3, graded_kind):
     browser = requests.Session()
     picker = launch_via_login(browser, f"{lti1p3.url}/start?user=teacher-1&dl=1")
     assert picker.status_code == 200, picker.text[:1000]
-    answer = pick(browser, tool.url, picker, ["checkpoint:7", "programme"])
+    answer = pick(browser, ritmo.url, picker, ["checkpoint:7", "programme"])
     returned = return_to_platform(browser, answer)
     assert returned.status_code == 200, returned.text[:1000]
     assert returned.json() == {"placed": 2}
     checkpoint, programme = lti1p3.placed
     assert checkpoint["custom"] == {"ritmo_target": "checkpoint:7"}
     assert checkpoint["lineItem"]["scoreMaximum"] == 1
-    assert programme["url"] == tool.url + "/lti/launch"
+    assert programme["url"] == ritmo.url + "/lti/launch"
     # What the library does not check, checked here: audience, issuer, deployment, echoed data.
     token = form_of(answer.text).fields["JWT"]
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -458,10 +450,10 @@ def test_lti1p3platform_round_trip(tool, lti1p3, graded_kind):
     assert home.status_code == 200 and "Platform course" in home.text
 
 
-def test_session_of_picker_launch_reads_api(tool, demo):
+def test_session_of_picker_launch_reads_api(ritmo, demo):
     browser = requests.Session()
     picker = demo_launch(browser, demo, INSTRUCTOR_ID, message="deeplink")
     token = session_token(picker.text)
-    me = browser.get(tool.url + "/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    me = browser.get(ritmo.url + "/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
     assert me.json()["role"] == "coordinator"
     db.session.remove()

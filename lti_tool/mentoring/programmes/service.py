@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import g
@@ -123,9 +123,23 @@ def lms_role_change(
     return None
 
 
-def offer_home_row(ctx: LaunchContext, row: tuple[Any, ...]) -> None:
-    """A launch that just read (or wrote) what the home shows hands it to the page it opens: the
-    columns of ``_home_row_statement`` (see :func:`home_row_of`)."""
+class HomeRow(NamedTuple):
+    """What the programme home shows of the programme and the person: the columns of
+    ``_home_row_statement``, also built from loaded rows (:func:`home_row_of`), from a launch's
+    plain values, or from a launch memo's card (:func:`home_row_from_card`)."""
+
+    programme_id: int
+    title: str
+    matching_mode: MatchingMode
+    role: ParticipantRole | None  # None: not (yet) a participant
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    sub: str
+
+
+def offer_home_row(ctx: LaunchContext, row: HomeRow) -> None:
+    """A launch that just read (or wrote) what the home shows hands it to the page it opens."""
     g.home_row = (ctx, row)
 
 
@@ -176,8 +190,8 @@ def home_overview(ctx: LaunchContext) -> HomeOverview:
     )
 
 
-def read_home_row(ctx: LaunchContext) -> tuple[Any, ...]:
-    """The columns of ``_home_row_statement`` for the caller, from the database."""
+def read_home_row(ctx: LaunchContext) -> HomeRow:
+    """The caller's home row, from the database."""
     assert ctx.course_id is not None
     without_transaction()  # this page only reads
     # On the connection: plain columns need none of the ORM's result handling.
@@ -188,23 +202,27 @@ def read_home_row(ctx: LaunchContext) -> tuple[Any, ...]:
         programme = programme_for_course(ctx.course_id)
         me = participant_for(programme.id, ctx.user_id)
         return home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
-    return tuple(row)
+    return HomeRow(*row)
 
 
-def home_card(row: tuple[Any, ...]) -> list[Any]:
+def home_card(row: HomeRow) -> list[Any]:
     """A home row as JSON values, for the launch memo."""
-    programme_id, title, mode, role, *names = row
-    return [programme_id, title, mode.value, role.value if role else None, *names]
+    card: dict[str, Any] = row._asdict()
+    card["matching_mode"] = row.matching_mode.value
+    card["role"] = row.role.value if row.role else None
+    return list(card.values())
 
 
-def home_row_from_card(card: list[Any]) -> tuple[Any, ...]:
-    programme_id, title, mode, role, *names = card
-    return (programme_id, title, MatchingMode(mode), ParticipantRole(role) if role else None, *names)
+def home_row_from_card(card: list[Any]) -> HomeRow:
+    row = HomeRow(*card)
+    return row._replace(
+        matching_mode=MatchingMode(row.matching_mode), role=ParticipantRole(row.role) if row.role else None
+    )
 
 
-def home_row_of(programme: Programme, me: Participant | None, user: User) -> tuple[Any, ...]:
-    """The columns of ``_home_row_statement``, from rows already loaded."""
-    return (
+def home_row_of(programme: Programme, me: Participant | None, user: User) -> HomeRow:
+    """The home row from rows already loaded."""
+    return HomeRow(
         programme.id, programme.title, programme.matching_mode, me.role if me else None,
         user.name, user.given_name, user.family_name, user.sub,
     )
