@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from lti_tool.events import DomainEvent, _handlers, subscribe
-from tests.launch.test_deep_linking import demo, tool  # noqa: F401 - the demo LMS and Ritmo over HTTP
+from tests.launch.test_deep_linking import demo  # noqa: F401 - the demo LMS (Ritmo over HTTP: ``ritmo``)
 from tests.mentoring.webinars.factory import Mailbox, World, make_world
 
 

@@ -30,14 +30,14 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_webinar_and_module_placed_opened_and_graded(tool, demo):
+def test_webinar_and_module_placed_opened_and_graded(ritmo, demo):
     browser = requests.Session()
     home = demo_launch(browser, demo, INSTRUCTOR_ID)
     assert home.status_code == 200, home.text[:500]
     coach = session_token(home.text)
     start = (utcnow() + timedelta(minutes=5)).replace(tzinfo=None, microsecond=0)
     created = browser.post(
-        tool.url + "/api/webinars",
+        ritmo.url + "/api/webinars",
         headers=_bearer(coach),
         json={"title": "Kick-off", "starts_at": start.isoformat(), "timezone": "UTC", "duration_minutes": 60},
         timeout=10,
@@ -45,10 +45,11 @@ def test_webinar_and_module_placed_opened_and_graded(tool, demo):
     assert created.status_code == 201, created.text
     webinar_id = created.json()["webinars"][0]["id"]
     module = browser.post(
-        tool.url + "/api/content/modules", headers=_bearer(coach), json={"title": "Mentor basics"}, timeout=10
+        ritmo.url + "/api/content/modules", headers=_bearer(coach), json={"title": "Mentor basics"},
+        timeout=10,
     ).json()
     item = browser.post(
-        tool.url + "/api/content/items",
+        ritmo.url + "/api/content/items",
         headers=_bearer(coach),
         json={"module_id": module["id"], "kind": "text", "title": "Read me", "body": "Hello"},
         timeout=10,
@@ -59,7 +60,7 @@ def test_webinar_and_module_placed_opened_and_graded(tool, demo):
     assert picker.status_code == 200, picker.text[:1000]
     choices = form_of(picker.text).choices
     assert f"webinar:{webinar_id}" in choices and f"content:{module['id']}" in choices
-    answer = pick(browser, tool.url, picker, [f"webinar:{webinar_id}", f"content:{module['id']}"])
+    answer = pick(browser, ritmo.url, picker, [f"webinar:{webinar_id}", f"content:{module['id']}"])
     assert answer.status_code == 200, answer.text[:1000]
     assert return_to_platform(browser, answer).status_code == 200
 
@@ -74,7 +75,7 @@ def test_webinar_and_module_placed_opened_and_graded(tool, demo):
     assert opened.status_code == 200 and "Kick-off" in opened.text and 'id="webinar"' in opened.text
     learner = session_token(opened.text)
     joined = browser.get(
-        f"{tool.url}/webinars/{webinar_id}/join", params={"rs": learner}, allow_redirects=False, timeout=10
+        f"{ritmo.url}/webinars/{webinar_id}/join", params={"rs": learner}, allow_redirects=False, timeout=10
     )
     assert joined.status_code == 303 and joined.headers["Location"].startswith("https://meet.jit.si/")
 
@@ -83,11 +84,11 @@ def test_webinar_and_module_placed_opened_and_graded(tool, demo):
     assert opened.status_code == 200 and "Mentor basics" in opened.text and 'id="module"' in opened.text
     mentor = session_token(opened.text)
     done = browser.post(
-        f"{tool.url}/api/content/items/{item['id']}/completion", headers=_bearer(mentor), timeout=10
+        f"{ritmo.url}/api/content/items/{item['id']}/completion", headers=_bearer(mentor), timeout=10
     )
     assert done.status_code == 200, done.text
 
-    with tool.app.app_context():
+    with ritmo.app.app_context():
         # Deliveries are batched a moment ahead; let that moment pass.
         db.session.execute(sa.update(Job).where(Job.state == JobState.QUEUED).values(run_at=utcnow()))
         db.session.commit()
