@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,3 +160,45 @@ def upsert_insert(bind: sa.Engine | sa.Connection, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+class PreparedStatement:
+    """A Core statement compiled once and run as a server-side prepared statement on a pooled
+    driver connection, outside any transaction. PostgreSQL only.
+
+    For the launch's hot path: there, SQLAlchemy's own work per execution (the statement's cache
+    key, the connection and result wrappers) costs more than the query. Results are typed as
+    SQLAlchemy would type them (each column's ``result_processor``), as named tuples. One statement
+    is its own transaction: use this only where one statement does all the work.
+    """
+
+    def __init__(self, statement: sa.Select[Any], dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        self._row: Any = namedtuple("PreparedRow", [column.key for column in statement.selected_columns])  # type: ignore[misc]
+        self._processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ]
+
+    def one(self, engine: sa.Engine, params: dict[str, Any]) -> Any:
+        """The first row as a named tuple (by the selected columns' keys); ``NoResultFound`` if
+        there is none."""
+        pooled = engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        try:
+            driver.autocommit = True
+            raw = driver.execute(self.sql, {**self._defaults, **params}, prepare=True).fetchone()
+            driver.autocommit = False  # the pool hands it to sessions next, which expect transactions
+        except Exception:
+            pooled.invalidate()  # in an unknown state: the pool opens a new connection instead
+            raise
+        finally:
+            pooled.close()
+        if raw is None:
+            raise sa.exc.NoResultFound("no row for a statement that must return one")
+        return self._row._make(
+            value if process is None or value is None else process(value)
+            for value, process in zip(raw, self._processors, strict=True)
+        )

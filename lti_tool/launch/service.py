@@ -13,7 +13,7 @@ from flask import current_app, g
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
-from lti_tool.db import commit_keeping_loaded, db, utcnow, without_transaction
+from lti_tool.db import PreparedStatement, commit_keeping_loaded, db, utcnow, without_transaction
 from lti_tool.launch import memo, registry, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.models import Platform
@@ -169,20 +169,24 @@ class _Known:
 
 def _known(*columns: Any) -> sa.Select[Any]:
     """Every row a launch may touch, by outer joins from the platform's row. A ``None`` context or
-    link id compares as SQL NULL and matches nothing."""
+    link id compares as SQL NULL and matches nothing.
+
+    Parameters: ``for_platform``, ``for_sub``, ``for_context``, ``for_link``. None is a column's
+    name: an UPDATE carried by the statement (``_known_values_touching_statement``) would otherwise
+    also SET every column named like a parameter."""
     return (
         sa.select(*columns)
         .select_from(Platform)
-        .outerjoin(User, sa.and_(User.platform_id == Platform.id, User.sub == sa.bindparam("sub")))
+        .outerjoin(User, sa.and_(User.platform_id == Platform.id, User.sub == sa.bindparam("for_sub")))
         .outerjoin(
             Course,
-            sa.and_(Course.platform_id == Platform.id, Course.context_id == sa.bindparam("context_id")),
+            sa.and_(Course.platform_id == Platform.id, Course.context_id == sa.bindparam("for_context")),
         )
         .outerjoin(
             ResourceLink,
             sa.and_(
                 ResourceLink.course_id == Course.id,
-                ResourceLink.resource_link_id == sa.bindparam("link_id"),
+                ResourceLink.resource_link_id == sa.bindparam("for_link"),
             ),
         )
         .outerjoin(Enrolment, sa.and_(Enrolment.user_id == User.id, Enrolment.course_id == Course.id))
@@ -191,7 +195,7 @@ def _known(*columns: Any) -> sa.Select[Any]:
             Participant,
             sa.and_(Participant.programme_id == Programme.id, Participant.user_id == User.id),
         )
-        .where(Platform.id == sa.bindparam("platform_id"))
+        .where(Platform.id == sa.bindparam("for_platform"))
         .order_by(Programme.id)  # the course's first programme is the one launches join
         .limit(1)
     )
@@ -220,6 +224,41 @@ def _known_values_statement() -> sa.Select[Any]:
         Programme.role_source.label("programme_role_source"),
         Participant.id.label("participant_id"), Participant.role.label("participant_role"),
     )
+
+
+_prepared: dict[type[sa.Dialect], PreparedStatement] = {}
+
+
+def _known_values_touching(dialect: sa.Dialect) -> PreparedStatement:
+    prepared = _prepared.get(type(dialect))
+    if prepared is None:
+        prepared = _prepared[type(dialect)] = PreparedStatement(_known_values_touching_statement(), dialect)
+    return prepared
+
+
+@functools.cache
+def _known_values_touching_statement() -> sa.Select[Any]:
+    """PostgreSQL: the known values, and ``last_seen_at`` refreshed when due, in one statement.
+
+    A data-modifying CTE runs once whether or not the query reads it, and the query sees the rows
+    as they were before it (``user_last_seen_at`` is the old value). Parameters: those of
+    ``_known``, plus ``seen_at`` (now) and ``seen_due`` (refresh when older than this)."""
+    users: sa.Table = User.__table__  # type: ignore[assignment]
+    stamp = users.c.last_seen_at.type
+    touch = (
+        sa.update(users)
+        .where(
+            users.c.platform_id == sa.bindparam("for_platform"),
+            users.c.sub == sa.bindparam("for_sub"),
+            sa.or_(
+                users.c.last_seen_at.is_(None), users.c.last_seen_at <= sa.bindparam("seen_due", type_=stamp)
+            ),
+        )
+        .values(last_seen_at=sa.bindparam("seen_at", type_=stamp))
+        .returning(users.c.id)
+        .cte("touch_last_seen")
+    )
+    return _known_values_statement().add_cte(touch)
 
 
 @dataclass(frozen=True)
@@ -300,18 +339,30 @@ def _wanted(claims: dict[str, Any]) -> _Wanted:
 def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedLaunch:
     wanted = _wanted(claims)
     params = {
-        "platform_id": platform_id, "sub": sub, "context_id": wanted.context_id, "link_id": wanted.link_id,
+        "for_platform": platform_id, "for_sub": sub, "for_context": wanted.context_id,
+        "for_link": wanted.link_id,
     }
-    outside = without_transaction()
     # Most launches that miss the memo come from people whose rows already say it all: read them
-    # as plain values, and load ORM rows only when something is to be written.
-    values = db.session.connection().execute(_known_values_statement(), params).one()
+    # as plain values, and load ORM rows only when something is to be written. On PostgreSQL the
+    # same statement refreshes ``last_seen_at`` when due: one round trip, no transaction.
+    engine = db.engine
+    touching = engine.dialect.name == "postgresql"
+    if touching:
+        now = utcnow()
+        values = _known_values_touching(engine.dialect).one(
+            engine, {**params, "seen_at": now, "seen_due": now - LAST_SEEN_RESOLUTION}
+        )
+    else:
+        without_transaction()
+        values = db.session.connection().execute(_known_values_statement(), params).one()
     unchanged = _recorded_if_unchanged(platform_id, wanted, values)
     if unchanged is not None:
-        if _last_seen_due(values.user_last_seen_at):
-            _touch_last_seen(values.user_id, utcnow())  # one row: atomic on its own
-        db.session.commit()
+        if not touching:
+            if _last_seen_due(values.user_last_seen_at):
+                _touch_last_seen(values.user_id, utcnow())  # one row: atomic on its own
+            db.session.commit()
         return unchanged
+    outside = without_transaction()
     first_here = values.user_id is None and wanted.context_id is not None and _course_settled(wanted, values)
     known = None if first_here else _load_known(params)
     if outside:
@@ -418,9 +469,8 @@ def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: s
     return RecordedLaunch(ctx, row.link_target if link_id is not None else None, home)
 
 
-def _same(row: sa.Row[Any], prefix: str, values: dict[str, Any]) -> bool:
-    columns = row._mapping
-    return all(columns[prefix + name] == value for name, value in values.items())
+def _same(row: Any, prefix: str, values: dict[str, Any]) -> bool:
+    return all(getattr(row, prefix + name) == value for name, value in values.items())
 
 
 def _apply(row: Any, values: dict[str, Any]) -> None:

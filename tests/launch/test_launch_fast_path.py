@@ -23,25 +23,54 @@ from tests.lti_platform import INSTRUCTOR, launch, session_token, start_login
 
 
 @contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """The SQL the app sends, without the embedded cache's own table (it stands in for Redis)."""
+def statements(app, autocommit: list[bool] | None = None) -> Iterator[list[str]]:
+    """The SQL the app sends, without the embedded cache's own table (it stands in for Redis):
+    through SQLAlchemy, and straight to the driver (``PreparedStatement``, PostgreSQL). With
+    ``autocommit``, also whether each statement ran outside a transaction."""
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
+    def keep(statement: str, outside: bool) -> None:
         if "cache_entry" not in statement:
             seen.append(" ".join(statement.split()))
+            if autocommit is not None:
+                autocommit.append(outside)
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        keep(statement, bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
 
     with app.app_context():
         engine = db.engine
     sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    with pytest.MonkeyPatch.context() as patch:
+        if engine.dialect.name == "postgresql":
+            import psycopg
+
+            execute = psycopg.Connection.execute
+
+            def straight(connection, query, *args, **kwargs):  # observes, then runs the real call
+                keep(str(query), connection.autocommit)
+                return execute(connection, query, *args, **kwargs)
+
+            patch.setattr(psycopg.Connection, "execute", straight)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def writes(seen: list[str]) -> list[str]:
     return [s for s in seen if re.match(r"(INSERT|UPDATE|DELETE)\b", s)]
+
+
+def reads(seen: list[str]) -> list[str]:
+    """Statements that read rows: plain SELECTs, and (PostgreSQL) the launch's read that also
+    refreshes ``last_seen_at`` when due (``WITH touch_last_seen AS (UPDATE ...) SELECT ...``)."""
+    return [s for s in seen if s.startswith(("SELECT", "WITH touch_last_seen AS"))]
+
+
+def last_seen_at() -> object:
+    db.session.expire_all()
+    return db.session.execute(sa.select(User.last_seen_at)).scalar_one()
 
 
 def me(client, response) -> dict:
@@ -126,14 +155,15 @@ def test_launch_after_the_memo_expired_reads_its_rows_once(app, client, platform
 
     launch(client, platform)
     cache().delete_prefix("launch-memo:")  # hours later: nothing remembered
+    seen_before = last_seen_at()
     with statements(app) as seen:
         again = launch(client, platform)
     assert again.status_code == 200
-    selects = [s for s in seen if s.startswith("SELECT")]
     # One query for user, course, link, enrolment, programme and participation; the page it opens
-    # reuses them. Nothing changed, so nothing is written.
-    assert len(selects) == 1, selects
+    # reuses them. Nothing changed and ``last_seen_at`` is recent, so nothing is written.
+    assert len(reads(seen)) == 1 and len(seen) == 1, seen
     assert writes(seen) == []
+    assert last_seen_at() == seen_before
     assert "Mentoring 101" in again.get_data(as_text=True)
 
 
@@ -149,23 +179,18 @@ def test_launch_a_day_later_reads_once_and_updates_last_seen_outside_a_transacti
         conn.execute(sa.update(User).values(last_seen_at=day_ago))
     db.session.remove()  # requests here share the test's app context; a new request starts afresh
     autocommit: list[bool] = []
-
-    def driver_mode(conn, cursor, statement, parameters, context, executemany):
-        if "cache_entry" not in statement:
-            autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
-
-    sa.event.listen(db.engine, "before_cursor_execute", driver_mode)
-    try:
-        with statements(app) as seen:
-            again = launch(client, platform)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", driver_mode)
+    with statements(app, autocommit) as seen:
+        again = launch(client, platform)
     assert again.status_code == 200
-    assert len([s for s in seen if s.startswith("SELECT")]) == 1, seen
-    assert [s.split(" SET")[0].replace('"', "") for s in writes(seen)] == ["UPDATE user"]
     if db.engine.dialect.name == "postgresql":
-        # A read and a one-row write need no BEGIN/COMMIT round trips.
-        assert autocommit == [True, True]
+        # The read refreshes ``last_seen_at`` itself: one statement, one round trip, no BEGIN or
+        # COMMIT around it.
+        assert len(seen) == 1 and reads(seen) == seen, seen
+        assert 'UPDATE "user" SET last_seen_at' in seen[0]
+        assert autocommit == [True]
+    else:
+        assert len(reads(seen)) == 1, seen
+        assert [s.split(" SET")[0].replace('"', "") for s in writes(seen)] == ["UPDATE user"]
     db.session.expire_all()
     assert db.session.execute(sa.select(User.last_seen_at)).scalar_one() > day_ago + timedelta(hours=23)
 
@@ -196,7 +221,7 @@ def test_two_first_launches_at_once_both_succeed(app, client, platform, monkeypa
         if not raced:  # between our read and our insert, the other launch commits the same user
             raced.append(True)
             with db.engine.begin() as conn:
-                platform_id = args[0]["platform_id"]
+                platform_id = args[0]["for_platform"]
                 conn.execute(sa.insert(User).values(platform_id=platform_id, sub="user-1", name="Ada"))
         return known
 
@@ -344,7 +369,7 @@ def test_a_launch_outside_a_course_after_the_memo_expired_reads_once(app, client
     with statements(app) as seen:
         response = launch(client, platform, **{LTI + "context": None})
     assert response.status_code in (200, 404)  # no course: the page says to open it from a course
-    assert [s for s in seen if s.startswith("SELECT")][:1] and writes(seen) == []
+    assert reads(seen)[:1] and writes(seen) == []
     assert me(client, response)["course"] is None
 
 
@@ -369,7 +394,7 @@ def test_a_first_launch_in_a_known_course_reads_once_and_inserts_the_person(app,
     with statements(app) as seen:
         response = launch(client, platform, sub="user-2", name="Grace Hopper")
     assert response.status_code == 200
-    assert len([s for s in seen if s.startswith("SELECT")]) == 1, seen
+    assert len(reads(seen)) == 1, seen
     assert [s.split(" (")[0].replace('"', "") for s in writes(seen)] == [
         "INSERT INTO user", "INSERT INTO enrolment", "INSERT INTO participant",
     ]
