@@ -167,17 +167,23 @@ class PreparedStatement:
     driver connection, outside any transaction. PostgreSQL only.
 
     For the launch's hot path: there, SQLAlchemy's own work per execution (the statement's cache
-    key, the connection and result wrappers) costs more than the query. Results are typed as
-    SQLAlchemy would type them (each column's ``result_processor``), as named tuples. One statement
-    is its own transaction: use this only where one statement does all the work.
+    key, the connection and result wrappers) costs more than the query. Parameters and results are
+    converted as SQLAlchemy would (each type's bind and result processors); rows come as named
+    tuples; driver errors are raised as SQLAlchemy's (``IntegrityError``...). One statement is its
+    own transaction: use this only where one statement does all the work.
     """
 
     def __init__(self, statement: sa.Select[Any], dialect: sa.Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         self._defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        self._binds = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
         self._row: Any = namedtuple("PreparedRow", [column.key for column in statement.selected_columns])  # type: ignore[misc]
-        self._processors = [
+        self._results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         ]
@@ -185,14 +191,22 @@ class PreparedStatement:
     def one(self, engine: sa.Engine, params: dict[str, Any]) -> Any:
         """The first row as a named tuple (by the selected columns' keys); ``NoResultFound`` if
         there is none."""
+        values = {**self._defaults, **params}
+        for name, process in self._binds.items():
+            if values.get(name) is not None:
+                values[name] = process(values[name])
         pooled = engine.raw_connection()
         driver: Any = pooled.driver_connection
         try:
             driver.autocommit = True
-            raw = driver.execute(self.sql, {**self._defaults, **params}, prepare=True).fetchone()
+            raw = driver.execute(self.sql, values, prepare=True).fetchone()
             driver.autocommit = False  # the pool hands it to sessions next, which expect transactions
-        except Exception:
+        except Exception as error:
             pooled.invalidate()  # in an unknown state: the pool opens a new connection instead
+            if isinstance(error, engine.dialect.loaded_dbapi.Error):
+                raise sa.exc.DBAPIError.instance(
+                    self.sql, params, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
+                ) from error
             raise
         finally:
             pooled.close()
@@ -200,5 +214,5 @@ class PreparedStatement:
             raise sa.exc.NoResultFound("no row for a statement that must return one")
         return self._row._make(
             value if process is None or value is None else process(value)
-            for value, process in zip(raw, self._processors, strict=True)
+            for value, process in zip(raw, self._results, strict=True)
         )

@@ -175,8 +175,9 @@ def test_a_prepared_statement_that_fails_gives_its_connection_up(app):
     db.session.remove()
     prepared = PreparedStatement(_programme_statement(), db.engine.dialect)
     db.engine.dispose()
-    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+    with pytest.raises(sa.exc.DataError) as raised:  # the driver's error, as SQLAlchemy raises it
         prepared.one(db.engine, {"programme_id": "not a number"})
+    assert isinstance(raised.value.orig, psycopg.errors.InvalidTextRepresentation)
     assert db.engine.pool.checkedout() == 0
     _a_rolled_back_write_leaves_nothing(platform_id)
     assert prepared.one(db.engine, {"programme_id": programme_id}).title == "Bench programme"

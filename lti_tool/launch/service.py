@@ -18,7 +18,7 @@ from lti_tool.launch import memo, registry, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.programmes import service as programmes
-from lti_tool.mentoring.programmes.models import Participant, Programme
+from lti_tool.mentoring.programmes.models import Participant, ParticipantStatus, Programme
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -226,14 +226,23 @@ def _known_values_statement() -> sa.Select[Any]:
     )
 
 
-_prepared: dict[type[sa.Dialect], PreparedStatement] = {}
+_prepared: dict[tuple[str, type[sa.Dialect]], PreparedStatement] = {}
+
+
+def _prepare(build: Any, dialect: sa.Dialect) -> PreparedStatement:
+    key = (build.__name__, type(dialect))
+    prepared = _prepared.get(key)
+    if prepared is None:
+        prepared = _prepared[key] = PreparedStatement(build(), dialect)
+    return prepared
 
 
 def _known_values_touching(dialect: sa.Dialect) -> PreparedStatement:
-    prepared = _prepared.get(type(dialect))
-    if prepared is None:
-        prepared = _prepared[type(dialect)] = PreparedStatement(_known_values_touching_statement(), dialect)
-    return prepared
+    return _prepare(_known_values_touching_statement, dialect)
+
+
+def _first_launch(dialect: sa.Dialect) -> PreparedStatement:
+    return _prepare(_first_launch_statement, dialect)
 
 
 @functools.cache
@@ -259,6 +268,51 @@ def _known_values_touching_statement() -> sa.Select[Any]:
         .cte("touch_last_seen")
     )
     return _known_values_statement().add_cte(touch)
+
+
+@functools.cache
+def _first_launch_statement() -> sa.Select[Any]:
+    """PostgreSQL: a person's user row, enrolment and participation, inserted by one statement (so
+    all or none). Every column is given: Python-side defaults do not run for a precompiled
+    statement. Parameters: ``for_platform``, ``for_sub``, ``seen_at``, ``user_<field>`` and
+    ``enrolment_<field>`` (the ``*_FIELDS``), ``course_id``, ``programme_id``, ``participant_role``."""
+    users: sa.Table = User.__table__  # type: ignore[assignment]
+    enrolments: sa.Table = Enrolment.__table__  # type: ignore[assignment]
+    participants: sa.Table = Participant.__table__  # type: ignore[assignment]
+
+    def bind(table: sa.Table, column: str, name: str) -> sa.BindParameter[Any]:
+        return sa.bindparam(name, type_=table.c[column].type)
+
+    new_user = (
+        sa.insert(users)
+        .values(
+            platform_id=bind(users, "platform_id", "for_platform"),
+            sub=bind(users, "sub", "for_sub"),
+            last_seen_at=bind(users, "last_seen_at", "seen_at"),
+            created_at=bind(users, "created_at", "seen_at"),
+            **{name: bind(users, name, "user_" + name) for name in USER_FIELDS},
+        )
+        .returning(users.c.id)
+        .cte("new_user")
+    )
+    enrolled = sa.insert(enrolments).from_select(
+        ["user_id", "course_id", "updated_at", *ENROLMENT_FIELDS],
+        sa.select(
+            new_user.c.id, bind(enrolments, "course_id", "course_id"),
+            bind(enrolments, "updated_at", "seen_at"),
+            *(bind(enrolments, name, "enrolment_" + name) for name in ENROLMENT_FIELDS),
+        ),
+    ).cte("new_enrolment")
+    joined = sa.insert(participants).from_select(
+        ["user_id", "programme_id", "role", "status", "created_at"],
+        sa.select(
+            new_user.c.id, bind(participants, "programme_id", "programme_id"),
+            bind(participants, "role", "participant_role"),
+            sa.literal(ParticipantStatus.ACTIVE, participants.c.status.type),
+            bind(participants, "created_at", "seen_at"),
+        ),
+    ).cte("new_participation")
+    return sa.select(new_user.c.id.label("user_id")).add_cte(enrolled).add_cte(joined)
 
 
 @dataclass(frozen=True)
@@ -362,13 +416,12 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
                 _touch_last_seen(values.user_id, utcnow())  # one row: atomic on its own
             db.session.commit()
         return unchanged
+    if values.user_id is None and wanted.context_id is not None and _course_settled(wanted, values):
+        return _first_in_settled_course(platform_id, sub, wanted, values)
     outside = without_transaction()
-    first_here = values.user_id is None and wanted.context_id is not None and _course_settled(wanted, values)
-    known = None if first_here else _load_known(params)
+    known = _load_known(params)
     if outside:
         commit_keeping_loaded()  # the reads are done; writes below get a transaction if they need one
-    if known is None:
-        return _first_in_settled_course(platform_id, sub, wanted, values)
 
     user = _upsert_user(known.user, platform_id, sub, wanted)
     course = _upsert_course(known.course, platform_id, wanted) if wanted.context_id else None
@@ -443,24 +496,36 @@ def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) 
     return RecordedLaunch(ctx, row.link_target if with_link else None, home)
 
 
-def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: sa.Row[Any]) -> RecordedLaunch:
+def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: Any) -> RecordedLaunch:
     """A person's first launch, in a course whose rows already say what the claims say (the usual
     first launch): insert the person, their enrolment and participation by the ids in ``row``.
 
     Plain inserts, not ORM rows: nothing later in the request needs the objects, and the unit of
-    work would cost more than the statements."""
-    conn = db.session.connection()
-    user_id = conn.execute(
-        sa.insert(User).returning(User.id),
-        {"platform_id": platform_id, "sub": sub, "last_seen_at": utcnow(), **wanted.user},
-    ).scalar_one()
-    conn.execute(
-        sa.insert(Enrolment), {"user_id": user_id, "course_id": row.course_id, **wanted.enrolment}
-    )
+    work would cost more than the statements. On PostgreSQL, one statement inserts all three."""
     link_id = row.link_id if wanted.link_id is not None else None
-    ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
-    role = programmes.insert_participant(conn, ctx, row.programme_id)
-    db.session.commit()
+    engine = db.engine
+    now = utcnow()
+    if engine.dialect.name == "postgresql":
+        role = programmes.role_from_lms(wanted.role is CourseRole.COORDINATOR, wanted.mentor)
+        user_id = _first_launch(engine.dialect).one(engine, {
+            "for_platform": platform_id, "for_sub": sub, "seen_at": now, "course_id": row.course_id,
+            "programme_id": row.programme_id, "participant_role": role,
+            **{"user_" + name: wanted.user.get(name) for name in USER_FIELDS},
+            **{"enrolment_" + name: value for name, value in wanted.enrolment.items()},
+        }).user_id
+        ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
+    else:
+        conn = db.session.connection()
+        user_id = conn.execute(
+            sa.insert(User).returning(User.id),
+            {"platform_id": platform_id, "sub": sub, "last_seen_at": now, **wanted.user},
+        ).scalar_one()
+        conn.execute(
+            sa.insert(Enrolment), {"user_id": user_id, "course_id": row.course_id, **wanted.enrolment}
+        )
+        ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
+        role = programmes.insert_participant(conn, ctx, row.programme_id)
+        db.session.commit()
     user = wanted.user
     home = programmes.HomeRow(
         row.programme_id, row.programme_title, row.programme_matching_mode, role,
