@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,23 +227,16 @@ def _known_values_statement() -> sa.Select[Any]:
     )
 
 
-_prepared: dict[tuple[str, type[sa.Dialect]], PreparedStatement] = {}
+_prepared: dict[tuple[Callable[[], sa.Select[Any]], type[sa.Dialect]], PreparedStatement] = {}
 
 
-def _prepare(build: Any, dialect: sa.Dialect) -> PreparedStatement:
-    key = (build.__name__, type(dialect))
+def _prepare(build: Callable[[], sa.Select[Any]], dialect: sa.Dialect) -> PreparedStatement:
+    """``build()`` compiled once per dialect (one per process in production)."""
+    key = (build, type(dialect))
     prepared = _prepared.get(key)
     if prepared is None:
         prepared = _prepared[key] = PreparedStatement(build(), dialect)
     return prepared
-
-
-def _known_values_touching(dialect: sa.Dialect) -> PreparedStatement:
-    return _prepare(_known_values_touching_statement, dialect)
-
-
-def _first_launch(dialect: sa.Dialect) -> PreparedStatement:
-    return _prepare(_first_launch_statement, dialect)
 
 
 @functools.cache
@@ -403,7 +397,7 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     touching = engine.dialect.name == "postgresql"
     if touching:
         now = utcnow()
-        values = _known_values_touching(engine.dialect).one(
+        values = _prepare(_known_values_touching_statement, engine.dialect).one(
             engine, {**params, "seen_at": now, "seen_due": now - LAST_SEEN_RESOLUTION}
         )
     else:
@@ -455,7 +449,7 @@ def _load_known(params: dict[str, Any]) -> _Known:
     return _Known(*db.session.execute(_known_rows_statement(), params).one())
 
 
-def _course_settled(wanted: _Wanted, row: sa.Row[Any]) -> bool:
+def _course_settled(wanted: _Wanted, row: Any) -> bool:
     """The course, the link and the programme exist and already say what the claims say."""
     return (
         row.course_id is not None
@@ -466,7 +460,7 @@ def _course_settled(wanted: _Wanted, row: sa.Row[Any]) -> bool:
     )
 
 
-def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: sa.Row[Any]) -> RecordedLaunch | None:
+def _recorded_if_unchanged(platform_id: int, wanted: _Wanted, row: Any) -> RecordedLaunch | None:
     """The launch as recorded, straight from ``row`` (``_known_values_statement``), when the rows
     already hold everything the launch would write but ``last_seen_at``; ``None`` otherwise."""
     if row.user_id is None or not _same(row, "user_", wanted.user):
@@ -503,17 +497,16 @@ def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: A
     Plain inserts, not ORM rows: nothing later in the request needs the objects, and the unit of
     work would cost more than the statements. On PostgreSQL, one statement inserts all three."""
     link_id = row.link_id if wanted.link_id is not None else None
+    role = programmes.role_from_lms(wanted.role is CourseRole.COORDINATOR, wanted.mentor)
     engine = db.engine
     now = utcnow()
     if engine.dialect.name == "postgresql":
-        role = programmes.role_from_lms(wanted.role is CourseRole.COORDINATOR, wanted.mentor)
-        user_id = _first_launch(engine.dialect).one(engine, {
+        user_id = _prepare(_first_launch_statement, engine.dialect).one(engine, {
             "for_platform": platform_id, "for_sub": sub, "seen_at": now, "course_id": row.course_id,
             "programme_id": row.programme_id, "participant_role": role,
             **{"user_" + name: wanted.user.get(name) for name in USER_FIELDS},
             **{"enrolment_" + name: value for name, value in wanted.enrolment.items()},
         }).user_id
-        ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
     else:
         conn = db.session.connection()
         user_id = conn.execute(
@@ -523,9 +516,11 @@ def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: A
         conn.execute(
             sa.insert(Enrolment), {"user_id": user_id, "course_id": row.course_id, **wanted.enrolment}
         )
-        ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
-        role = programmes.insert_participant(conn, ctx, row.programme_id)
+        conn.execute(
+            sa.insert(Participant), {"programme_id": row.programme_id, "user_id": user_id, "role": role}
+        )
         db.session.commit()
+    ctx = wanted.context(platform_id, user_id, row.course_id, link_id)
     user = wanted.user
     home = programmes.HomeRow(
         row.programme_id, row.programme_title, row.programme_matching_mode, role,

@@ -97,14 +97,6 @@ def add_participant(ctx: LaunchContext, programme_id: int) -> Participant:
     return participant
 
 
-def insert_participant(conn: sa.Connection, ctx: LaunchContext, programme_id: int) -> ParticipantRole:
-    """:func:`add_participant` as one plain INSERT on ``conn`` (a first launch's fast path);
-    returns the part the person was given."""
-    role = role_from_lms(ctx.is_coordinator, ctx.is_mentor)
-    conn.execute(sa.insert(Participant), {"programme_id": programme_id, "user_id": ctx.user_id, "role": role})
-    return role
-
-
 def role_from_lms(coordinator: bool, mentor: bool) -> ParticipantRole:
     """The part the LMS role gives (at a launch or a roster sync): staff coordinate; learners
     mentor or are mentored."""
