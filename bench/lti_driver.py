@@ -358,7 +358,13 @@ def run(platform: BenchPlatform, target: Target, concurrency: int, seconds: floa
         send.close()
         pipes.append(receive)
         children.append(child)
-    parts = [pipe.recv() for pipe in pipes]
+    parts = []
+    for pipe, child in zip(pipes, children, strict=True):
+        # Each child answers within ``seconds`` + 60 (its threads' join timeout): one that died or
+        # hung must fail the run loudly rather than leave it waiting forever.
+        if not pipe.poll(max(0.0, start_at + seconds + 120 - time.monotonic())):
+            raise RuntimeError(f"load generator {child.pid} sent no result (exit code {child.exitcode})")
+        parts.append(pipe.recv())
     for child in children:
         child.join(10)
     return RunResult.side_by_side(parts)
