@@ -130,6 +130,14 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
                 return original(self, command, *a, **k)
 
             psycopg.Connection._exec_command = traced  # type: ignore[method-assign]
+            execute = psycopg.Connection.execute
+
+            def straight(self, query, *a, **k):  # type: ignore[no-untyped-def]
+                # Statements sent to the driver directly (``db.PreparedStatement``).
+                statements.append(f"[prepared] {' '.join(str(query).split())}")
+                return execute(self, query, *a, **k)
+
+            psycopg.Connection.execute = straight  # type: ignore[method-assign]
             sa.event.listen(engine.pool, "checkout",
                             lambda *a: statements.append("[pool checkout]"))
             one(7)
