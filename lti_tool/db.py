@@ -164,7 +164,7 @@ def upsert_insert(bind: sa.Engine | sa.Connection, table: Any) -> Any:
 
 class PreparedStatement:
     """A Core statement compiled once and run as a server-side prepared statement on a pooled
-    driver connection, outside any transaction. PostgreSQL only.
+    driver connection, outside any transaction. PostgreSQL through psycopg 3 only (:meth:`runs_on`).
 
     For the launch's hot path: there, SQLAlchemy's own work per execution (the statement's cache
     key, the connection and result wrappers) costs more than the query. Parameters and results are
@@ -187,6 +187,12 @@ class PreparedStatement:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         ]
+
+    @staticmethod
+    def runs_on(engine: sa.Engine) -> bool:
+        """Whether ``engine`` can run one: PostgreSQL through psycopg 3 (``postgresql://`` URLs
+        default to it; another driver named in the URL falls back to the caller's other path)."""
+        return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
 
     def one(self, engine: sa.Engine, params: dict[str, Any]) -> Any:
         """The first row as a named tuple (by the selected columns' keys); ``NoResultFound`` if

@@ -149,6 +149,7 @@ def test_a_prepared_statement_answers_typed_rows_and_leaves_its_connection_trans
         course.platform_id, programme.id, programme.matching_mode, programme.created_at
     )
     db.session.remove()
+    assert PreparedStatement.runs_on(db.engine)
     prepared = PreparedStatement(_programme_statement(), db.engine.dialect)
     db.engine.dispose()  # the pool now holds only the connection the statement returns
     for _ in range(7):  # psycopg prepares on the server from the fifth execution on

@@ -392,9 +392,10 @@ def _upsert_all(platform_id: int, sub: str, claims: dict[str, Any]) -> RecordedL
     }
     # Most launches that miss the memo come from people whose rows already say it all: read them
     # as plain values, and load ORM rows only when something is to be written. On PostgreSQL the
-    # same statement refreshes ``last_seen_at`` when due: one round trip, no transaction.
+    # same statement refreshes ``last_seen_at`` when due: one round trip, no transaction. Elsewhere
+    # (SQLite) a read, then an UPDATE when due.
     engine = db.engine
-    touching = engine.dialect.name == "postgresql"
+    touching = PreparedStatement.runs_on(engine)
     if touching:
         now = utcnow()
         values = _prepare(_known_values_touching_statement, engine.dialect).one(
@@ -500,7 +501,7 @@ def _first_in_settled_course(platform_id: int, sub: str, wanted: _Wanted, row: A
     role = programmes.role_from_lms(wanted.role is CourseRole.COORDINATOR, wanted.mentor)
     engine = db.engine
     now = utcnow()
-    if engine.dialect.name == "postgresql":
+    if PreparedStatement.runs_on(engine):
         user_id = _prepare(_first_launch_statement, engine.dialect).one(engine, {
             "for_platform": platform_id, "for_sub": sub, "seen_at": now, "course_id": row.course_id,
             "programme_id": row.programme_id, "participant_role": role,
