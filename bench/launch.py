@@ -20,6 +20,8 @@ Budget (design.md section 6): Ritmo >= 1.5x the peer's launches/s and p99 < 150 
 (the default: every user launched before, but longer ago than ``LAUNCH_MEMO_SECONDS``, so each
 launch reads its rows and writes what changed) or ``relaunch`` (within minutes: the launch memo
 answers and the launch writes nothing; later the same day it adds one UPDATE every five minutes).
+Several phases, comma-separated (``--phase relaunch,returning,first``), are measured one after the
+other against the same servers, each with its own summary line.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,6 +265,18 @@ def age_last_seen(database_url: str) -> None:
         conn.execute("UPDATE \"user\" SET last_seen_at = now() - interval '1 day'")
 
 
+def parse_phases(value: str) -> list[str]:
+    """``--phase``: one phase or several, comma-separated; several run in the order that keeps
+    each one's promise (a relaunch needs the seeding's memos, which a returning phase deletes)."""
+    asked = {item.strip() for item in value.split(",") if item.strip()}
+    unknown = asked - set(PHASES)
+    if unknown or not asked:
+        raise argparse.ArgumentTypeError(
+            f"unknown phase {', '.join(sorted(unknown)) or '(none)'}; choose from {', '.join(PHASES)}"
+        )
+    return [phase for phase in ("relaunch", "returning", "first") if phase in asked]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
@@ -276,10 +291,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="an existing database to connect to; a scratch one is created beside it")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
-        "--phase", choices=PHASES, default="returning",
+        "--phase", type=parse_phases, default=["returning"],
         help="first: every flow is a new user's first launch; returning: every user launched "
              "before, longer ago than the launch memo lasts (rows exist, nothing remembered); "
-             "relaunch: users who launched minutes ago (the launch memo answers)")
+             "relaunch: users who launched minutes ago (the launch memo answers). Several, "
+             "comma-separated, measure each against the same servers, with a summary each")
     parser.add_argument("--ritmo-env", action="append", default=[], metavar="LTI_TOOL_X=VALUE",
                         help="extra setting for Ritmo (repeatable), to try a lever")
     args = parser.parse_args(argv)
@@ -291,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     peer_prefix = f"bench-peer-{os.getpid()}-{secrets.token_hex(3)}:"
     database: ScratchDatabase | None = None
     servers: dict[str, Server] = {}
-    results: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
     try:
         if "ritmo" in names:
             database = ScratchDatabase(args.database_url)
@@ -307,53 +323,15 @@ def main(argv: list[str] | None = None) -> int:
             warm = run(platform, servers[name].target, 8, args.warmup)
             if warm.failures:
                 print(json.dumps({"warmup": name, **warm.summary()}), file=sys.stderr)
-        if "ritmo" in names and args.phase != "first":
+        if "ritmo" in names and args.phase != ["first"]:
             # Every user of the population launches once, unmeasured: a programme under way.
             seeded = run(platform, servers["ritmo"].target, 16, 600, flows=USERS)
             print(json.dumps({"seeded": seeded.launches, "failures": seeded.failures}),
                   file=sys.stderr)
         fresh_users = iter(range(USERS, 10**9, 100_000))
-        # Servers take turns in short slices at each level (the order rotating each round), so
-        # noise from the shared machine falls on all of them alike.
-        for concurrency in levels:
-            slices: dict[str, list[RunResult]] = {name: [] for name in names}
-            server_cpu = dict.fromkeys(names, 0.0)
-            for round_ in range(args.rounds):
-                order = names[round_ % len(names):] + names[:round_ % len(names)]
-                for name in order:
-                    offset, population = names.index(name) * 500 + round_ * 97, USERS
-                    if args.phase == "first":  # users never seen before, every flow
-                        offset, population = next(fresh_users), 10**9
-                    elif args.phase == "returning" and name == "ritmo":
-                        delete_redis_prefix(args.redis_url, MEMO_PREFIX)
-                        assert database is not None
-                        age_last_seen(database.url)
-                    cpu = servers[name].cpu_seconds()
-                    slices[name].append(run(
-                        platform, servers[name].target, concurrency, args.seconds / args.rounds,
-                        user_offset=offset, population=population,
-                    ))
-                    server_cpu[name] += servers[name].cpu_seconds() - cpu
-            for name in names:
-                merged = RunResult.merged(slices[name])
-                result = merged.summary()
-                flows = len(merged.flow_latencies)
-                # Server CPU per completed flow (database and Redis servers not included).
-                result["server_cpu_ms_per_launch"] = (
-                    round(server_cpu[name] / flows * 1000, 2) if flows else None
-                )
-                result["rounds"] = args.rounds
-                result["phase"] = args.phase
-                if args.phase == "returning" and name == "ritmo":
-                    # Past USERS flows in one slice, users come back while their memo is fresh:
-                    # those launches are relaunches, and the phase's figures flatter Ritmo.
-                    result["relaunched_in_slice"] = sum(
-                        max(0, len(piece.flow_latencies) - USERS) for piece in slices[name]
-                    )
-                result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
-                                      "worker_class": "gthread" if args.threads > 1 else "sync"}
-                results.append(result)
-                print(json.dumps(result), flush=True)
+        for phase in args.phase:
+            results = measure(args, phase, levels, names, servers, platform, database, fresh_users)
+            summaries.append({**summarise(results), "phase": phase})
     finally:
         for server in servers.values():
             server.stop()
@@ -363,9 +341,58 @@ def main(argv: list[str] | None = None) -> int:
         if "peer" in names:
             delete_redis_prefix(args.redis_url, peer_prefix)
         shutil.rmtree(workdir, ignore_errors=True)
-    summary = {**summarise(results), "phase": args.phase}
-    print(json.dumps(summary), flush=True)
+    for summary in summaries:
+        print(json.dumps(summary), flush=True)
     return 0
+
+
+def measure(args: argparse.Namespace, phase: str, levels: list[int], names: list[str],
+            servers: dict[str, Server], platform: BenchPlatform, database: ScratchDatabase | None,
+            fresh_users: Iterator[int]) -> list[dict[str, Any]]:
+    """One phase at every concurrency level; prints and returns one result per (server, level)."""
+    results: list[dict[str, Any]] = []
+    # Servers take turns in short slices at each level (the order rotating each round), so
+    # noise from the shared machine falls on all of them alike.
+    for concurrency in levels:
+        slices: dict[str, list[RunResult]] = {name: [] for name in names}
+        server_cpu = dict.fromkeys(names, 0.0)
+        for round_ in range(args.rounds):
+            order = names[round_ % len(names):] + names[:round_ % len(names)]
+            for name in order:
+                offset, population = names.index(name) * 500 + round_ * 97, USERS
+                if phase == "first":  # users never seen before, every flow
+                    offset, population = next(fresh_users), 10**9
+                elif phase == "returning" and name == "ritmo":
+                    delete_redis_prefix(args.redis_url, MEMO_PREFIX)
+                    assert database is not None
+                    age_last_seen(database.url)
+                cpu = servers[name].cpu_seconds()
+                slices[name].append(run(
+                    platform, servers[name].target, concurrency, args.seconds / args.rounds,
+                    user_offset=offset, population=population,
+                ))
+                server_cpu[name] += servers[name].cpu_seconds() - cpu
+        for name in names:
+            merged = RunResult.merged(slices[name])
+            result = merged.summary()
+            flows = len(merged.flow_latencies)
+            # Server CPU per completed flow (database and Redis servers not included).
+            result["server_cpu_ms_per_launch"] = (
+                round(server_cpu[name] / flows * 1000, 2) if flows else None
+            )
+            result["rounds"] = args.rounds
+            result["phase"] = phase
+            if phase == "returning" and name == "ritmo":
+                # Past USERS flows in one slice, users come back while their memo is fresh:
+                # those launches are relaunches, and the phase's figures flatter Ritmo.
+                result["relaunched_in_slice"] = sum(
+                    max(0, len(piece.flow_latencies) - USERS) for piece in slices[name]
+                )
+            result["gunicorn"] = {"workers": WORKERS, "threads": args.threads,
+                                  "worker_class": "gthread" if args.threads > 1 else "sync"}
+            results.append(result)
+            print(json.dumps(result), flush=True)
+    return results
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -375,6 +402,14 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     if ritmo and peer and peer["launches_per_s"]:
         ratio = round(ritmo["launches_per_s"] / peer["launches_per_s"], 2)
     p99 = ritmo["p99_ms"] if ritmo else None
+    ceiling = by.get(("ceiling", BUDGET_CONCURRENCY))
+    of_ceiling = {}
+    if ceiling and ceiling["launches_per_s"]:
+        # What share of a do-nothing endpoint's throughput each tool keeps on this machine.
+        of_ceiling = {
+            f"{name}_per_ceiling": round(row["launches_per_s"] / ceiling["launches_per_s"], 2)
+            for name, row in (("ritmo", ritmo), ("peer", peer)) if row
+        }
     cpu_ratio = None
     if ritmo and peer and ritmo.get("server_cpu_ms_per_launch") and peer.get("server_cpu_ms_per_launch"):
         cpu_ratio = round(peer["server_cpu_ms_per_launch"] / ritmo["server_cpu_ms_per_launch"], 2)
@@ -385,6 +420,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         # Peer CPU per launch over Ritmo's: the throughput ratio when both are CPU-bound, and
         # much steadier than launches/s on a machine others share.
         "ritmo_per_peer_by_cpu": cpu_ratio,
+        **of_ceiling,
         "ritmo_p99_ms": p99,
         "failures": sum(r["failures"] for r in results),
         "budget": {"ratio_at_least": BUDGET_RATIO, "p99_ms_under": BUDGET_P99_MS},
