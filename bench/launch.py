@@ -57,7 +57,8 @@ WORKERS = 2
 BUDGET_RATIO = 1.5
 BUDGET_P99_MS = 150.0
 BUDGET_CONCURRENCY = 32
-PHASES = ("first", "returning", "relaunch")
+# In the order several run: a relaunch needs the seeding's memos, which a returning phase deletes.
+PHASES = ("relaunch", "returning", "first")
 # Ritmo's launch memos in Redis (its cache prefix + the memo's own).
 MEMO_PREFIX = "ritmo:launch-memo:"
 
@@ -266,15 +267,14 @@ def age_last_seen(database_url: str) -> None:
 
 
 def parse_phases(value: str) -> list[str]:
-    """``--phase``: one phase or several, comma-separated; several run in the order that keeps
-    each one's promise (a relaunch needs the seeding's memos, which a returning phase deletes)."""
+    """``--phase``: one phase or several, comma-separated, returned in ``PHASES`` order."""
     asked = {item.strip() for item in value.split(",") if item.strip()}
     unknown = asked - set(PHASES)
     if unknown or not asked:
         raise argparse.ArgumentTypeError(
             f"unknown phase {', '.join(sorted(unknown)) or '(none)'}; choose from {', '.join(PHASES)}"
         )
-    return [phase for phase in ("relaunch", "returning", "first") if phase in asked]
+    return [phase for phase in PHASES if phase in asked]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
     peer_prefix = f"bench-peer-{os.getpid()}-{secrets.token_hex(3)}:"
     database: ScratchDatabase | None = None
     servers: dict[str, Server] = {}
-    summaries: list[dict[str, Any]] = []
     try:
         if "ritmo" in names:
             database = ScratchDatabase(args.database_url)
@@ -323,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             warm = run(platform, servers[name].target, 8, args.warmup)
             if warm.failures:
                 print(json.dumps({"warmup": name, **warm.summary()}), file=sys.stderr)
-        if "ritmo" in names and args.phase != ["first"]:
+        if "ritmo" in names and set(args.phase) - {"first"}:
             # Every user of the population launches once, unmeasured: a programme under way.
             seeded = run(platform, servers["ritmo"].target, 16, 600, flows=USERS)
             print(json.dumps({"seeded": seeded.launches, "failures": seeded.failures}),
@@ -331,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         fresh_users = iter(range(USERS, 10**9, 100_000))
         for phase in args.phase:
             results = measure(args, phase, levels, names, servers, platform, database, fresh_users)
-            summaries.append({**summarise(results), "phase": phase})
+            # Printed as each phase ends: a later phase that fails keeps the earlier ones' verdicts.
+            print(json.dumps({**summarise(results), "phase": phase}), flush=True)
     finally:
         for server in servers.values():
             server.stop()
@@ -341,8 +341,6 @@ def main(argv: list[str] | None = None) -> int:
         if "peer" in names:
             delete_redis_prefix(args.redis_url, peer_prefix)
         shutil.rmtree(workdir, ignore_errors=True)
-    for summary in summaries:
-        print(json.dumps(summary), flush=True)
     return 0
 
 
