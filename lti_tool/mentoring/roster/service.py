@@ -35,6 +35,7 @@ from lti_tool.mentoring.programmes.models import (
     Programme,
 )
 from lti_tool.mentoring.programmes.service import lms_role_change, role_from_lms
+from lti_tool.safety import cells
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +172,11 @@ def apply_members(
 # -- CSV -----------------------------------------------------------------------------------------
 
 
-def _cell(question: Question, value: Any) -> str:
+def _cell(question: Question, value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value  # a number (a scale answer) stays one in the spreadsheet
     if question.kind is QuestionKind.AVAILABILITY:
         return f"{LIST_SEPARATOR} ".join(f"{d}-{h}" for d, h in value)
     if isinstance(value, list):
@@ -185,7 +188,7 @@ def export_csv(programme: Programme) -> Iterator[str]:
     """Participants (mentors and mentees) with their answers, one row each, streamed."""
     questions = profiles.questions(programme.id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)
     writer.writerow([*FIXED_COLUMNS, *[q.key for q in questions]])
     yield out.getvalue()
     query = (
@@ -210,7 +213,7 @@ def export_csv(programme: Programme) -> Iterator[str]:
 def _rows(batch: list[tuple[Participant, User]], questions: list[Question]) -> str:
     answers = profiles.answers_for([p.id for p, _u in batch])
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)  # every cell escaped: names, e-mails and answers are people's text
     for p, user in batch:
         mine = answers[p.id]
         writer.writerow(
@@ -220,15 +223,10 @@ def _rows(batch: list[tuple[Participant, User]], questions: list[Question]) -> s
                 user.email or "",
                 p.role.value,
                 "" if p.capacity is None else p.capacity,
-                *[_csv_safe(_cell(q, mine.get(q.id))) for q in questions],
+                *[_cell(q, mine.get(q.id)) for q in questions],
             ]
         )
     return out.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[:2].lstrip("-").isdigit() else text
 
 
 def _parse(question: Question, raw: str) -> Any:
@@ -279,7 +277,8 @@ def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[st
     for number, row in enumerate(reader, start=2):
         if number - 1 > MAX_IMPORT_ROWS:
             raise InvalidInput(_("The file has more than %(n)d rows; split it.", n=MAX_IMPORT_ROWS))
-        row = {(k or "").strip(): (v or "") for k, v in row.items()}
+        # A cell our export escaped comes back as what it stood for.
+        row = {(k or "").strip(): cells.uncell(v or "") for k, v in row.items()}
 
         def bad(column: str, message: str, line: int = number) -> None:
             problems.append({"row": line, "column": column, "message": message})
