@@ -101,6 +101,12 @@ CANVAS_PRIVACY_LEVEL = "public"
 # Address prefixes of the LMSs allowed to register dynamically (comma-separated); empty allows any.
 REGISTRATION_ALLOWED_ISSUERS: list[str] = []
 
+# Let the LMS's *system* administrators (``system/person#Administrator``, Canvas ``#SysAdmin``)
+# coordinate every course's programme they launch. Off: only roles in the course itself
+# (Instructor, Administrator, ContentDeveloper, TeachingAssistant) coordinate; institution and
+# system roles never do. Turn on deliberately, knowing who your LMS's site admins are.
+LTI_SYSTEM_ADMIN_COORDINATES = False
+
 # How long the deep-linking content picker stays usable after the LMS opened it.
 DEEP_LINKING_TTL_SECONDS = 3600
 

@@ -39,7 +39,7 @@ class Person:
 
     @property
     def role_uris(self) -> list[str]:
-        return [ROLE_URIS[r] for r in self.roles]
+        return [ROLE_URIS.get(r, r) for r in self.roles]  # a full URI stands for itself
 
     @property
     def label(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.cache import cache
+from lti_tool.launch import roles
 from lti_tool.launch.context import LaunchContext
 
 PREFIX = "launch-memo:"
@@ -41,6 +42,8 @@ READ_CLAIMS = (
 
 def digest(claims: dict[str, Any]) -> str:
     read = {name: claims.get(name) for name in READ_CLAIMS}
+    # The same roles mean another course role when the role rule or its setting changed.
+    read["roles-rule"] = roles.rule_tag()
     canonical = json.dumps(read, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -1,39 +1,122 @@
 """LIS roles to Ritmo roles.
 
 Platforms send full LIS URIs (``http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor``);
-some older ones send short names (``Instructor``). Staff roles coordinate the programme; everyone
-else takes part. Moodle never sends the LIS Mentor role, so a custom parameter can mark a mentor too.
+some send context roles as short names (``Instructor``), which LTI 1.3 allows for context roles
+only. What a person may do in a course follows from their role *in that course* alone: the
+vocabulary matters, not just the name after ``#``. Canvas sends institution roles on every launch
+(``institution/person#Instructor`` for anyone who teaches anywhere) and Moodle sends
+``system/person#Administrator`` for its site admins; neither makes anyone a coordinator of this
+course's programme. A system administrator coordinates only where the Ritmo admin chose so
+(``LTI_SYSTEM_ADMIN_COORDINATES``). Moodle never sends the LIS Mentor role, so a custom parameter
+can mark a mentor too.
+
+Launches (``launch.service``) and roster syncs (``mentoring.roster``) both decide here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
 
 from lti_tool.accounts.models import CourseRole
 
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+CONTEXT_VOCABULARY = LIS + "membership"
+SYSTEM_VOCABULARY = LIS + "system/person#"
+# LTI 1.1 URNs, still sent by some platforms next to (or instead of) the LIS v2 URIs.
+LEGACY_CONTEXT_PREFIX = "urn:lti:role:ims/lis/"
+LEGACY_SYSTEM_PREFIX = "urn:lti:sysrole:ims/lis/"
+
+# Context roles (and the principal role of a sub-role) that coordinate the programme.
 COORDINATOR_ROLES = frozenset(
     {"Instructor", "Administrator", "TeachingAssistant", "ContentDeveloper"}
 )
 MENTOR_ROLE = "Mentor"
+# System roles a deliberate setting lets coordinate (Canvas names its site admins SysAdmin).
+SYSTEM_ADMIN_ROLES = frozenset({"Administrator", "SysAdmin"})
 TRUTHY = frozenset({"true", "yes", "1"})
+SETTING = "LTI_SYSTEM_ADMIN_COORDINATES"
 
 
-def short_name(role: str) -> str:
-    """``...membership#Instructor`` -> ``Instructor``; ``...membership/Instructor#TeachingAssistant``
-    (a sub-role) -> ``TeachingAssistant``; a short name stays as it is."""
-    return role.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+@dataclass(frozen=True)
+class ContextRole:
+    """A role in the course: ``principal`` (``Instructor``) and, for a sub-role, ``sub``
+    (``TeachingAssistant`` in ``membership/Instructor#TeachingAssistant``)."""
+
+    principal: str
+    sub: str | None = None
 
 
-def course_role(lis_roles: Iterable[str]) -> CourseRole:
-    names = {short_name(r) for r in lis_roles}
-    return CourseRole.COORDINATOR if names & COORDINATOR_ROLES else CourseRole.PARTICIPANT
+def context_role(role: str) -> ContextRole | None:
+    """The course role ``role`` names, or ``None`` when it is an institution or system role (or
+    anything else that says nothing about this course)."""
+    role = role.strip()
+    if role.startswith(CONTEXT_VOCABULARY):
+        rest = role[len(CONTEXT_VOCABULARY):]
+        if rest.startswith("#"):  # membership#Instructor
+            return _named(rest[1:])
+        if rest.startswith("/"):  # membership/Instructor#TeachingAssistant
+            principal, hash_, sub = rest[1:].partition("#")
+            return ContextRole(principal, sub) if hash_ and _plain(principal) and _plain(sub) else None
+        return None
+    if role.startswith(LEGACY_CONTEXT_PREFIX):  # urn:lti:role:ims/lis/Instructor[/TeachingAssistant]
+        principal, slash, sub = role[len(LEGACY_CONTEXT_PREFIX):].partition("/")
+        if not _plain(principal) or (slash and not _plain(sub)):
+            return None
+        return ContextRole(principal, sub or None)
+    return _named(role)  # a short name is a context role; a URI of another vocabulary is not
+
+
+def _plain(name: str) -> bool:
+    return bool(name) and name.isalnum()
+
+
+def _named(name: str) -> ContextRole | None:
+    return ContextRole(name) if _plain(name) else None
+
+
+def is_system_admin(role: str) -> bool:
+    role = role.strip()
+    for prefix in (SYSTEM_VOCABULARY, LEGACY_SYSTEM_PREFIX):
+        if role.startswith(prefix):
+            return role[len(prefix):] in SYSTEM_ADMIN_ROLES
+    return False
+
+
+def system_admin_coordinates() -> bool:
+    return has_app_context() and bool(current_app.config.get(SETTING, False))
+
+
+def course_role(lis_roles: Iterable[str], *, system_admin: bool | None = None) -> CourseRole:
+    """Coordinator for a coordinating course role (or one of its sub-roles); a system
+    administrator too when ``system_admin`` (default: the ``LTI_SYSTEM_ADMIN_COORDINATES``
+    setting); everyone else takes part."""
+    if system_admin is None:
+        system_admin = system_admin_coordinates()
+    for role in lis_roles:
+        parsed = context_role(role)
+        if parsed is not None and parsed.principal in COORDINATOR_ROLES:
+            return CourseRole.COORDINATOR
+        if system_admin and is_system_admin(role):
+            return CourseRole.COORDINATOR
+    return CourseRole.PARTICIPANT
 
 
 def is_mentor(lis_roles: Iterable[str], custom: dict[str, object] | None) -> bool:
-    """The LIS Mentor role, or a custom parameter ``ritmo_role=mentor`` (or ``mentor=true``)."""
-    if any(short_name(r) == MENTOR_ROLE for r in lis_roles):
-        return True
+    """The course role Mentor (or one of its sub-roles), or a custom parameter
+    ``ritmo_role=mentor`` (or ``mentor=true``)."""
+    for role in lis_roles:
+        parsed = context_role(role)
+        if parsed is not None and parsed.principal == MENTOR_ROLE:
+            return True
     custom = custom or {}
     if str(custom.get("ritmo_role", "")).strip().lower() == "mentor":
         return True
     return str(custom.get("mentor", "")).strip().lower() in TRUTHY
+
+
+def rule_tag() -> str:
+    """What launches remembered with these claims depend on besides the claims (``launch.memo``)."""
+    return f"roles-v2:{int(system_admin_coordinates())}"

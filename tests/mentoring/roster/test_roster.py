@@ -84,6 +84,38 @@ def test_sync_reads_every_page_of_the_demo_roster(app):
     assert statuses.count(ParticipantStatus.WITHDRAWN) == 1
 
 
+def test_sync_takes_coordinators_from_course_roles_only(app):
+    from dataclasses import replace
+
+    lis = "http://purl.imsglobal.org/vocab/lis/v2/"
+    with demo_lms() as lms:
+        programme, _platform = _programme_on(lms)
+        members = lms.platform.course.members
+        learner = next(p for p in members if p.user_id == "u-learner-01")
+        members.extend([
+            # Canvas: a student who teaches another course, and an account admin taking the course
+            replace(learner, user_id="u-canvas-1", roles=(
+                lis + "institution/person#Instructor", lis + "membership#Learner",
+                lis + "system/person#User")),
+            replace(learner, user_id="u-canvas-2", roles=(
+                lis + "institution/person#Administrator", lis + "membership#Learner",
+                lis + "system/person#SysAdmin")),
+            # Open edX: a community TA
+            replace(learner, user_id="u-edx-ta", roles=(
+                lis + "membership#Learner", lis + "membership/Instructor#TeachingAssistant")),
+        ])
+        roster.sync(programme)
+    roles = {
+        p.user.sub: p.role
+        for p in db.session.execute(
+            sa.select(Participant).where(Participant.programme_id == programme.id)
+        ).scalars()
+    }
+    assert roles["u-canvas-1"] is ParticipantRole.MENTEE
+    assert roles["u-canvas-2"] is ParticipantRole.MENTEE
+    assert roles["u-edx-ta"] is ParticipantRole.COORDINATOR
+
+
 def test_sync_job_from_the_api(client, app):
     with demo_lms() as lms:
         programme, platform = _programme_on(lms)
