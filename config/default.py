@@ -43,6 +43,11 @@ PLATFORM_JWKS_REFETCH_SECONDS = 10
 # process, such as ``lti-tool platform remove``, reach running servers within this many seconds).
 REGISTRY_CACHE_SECONDS = 5
 
+# Origins allowed to frame Ritmo besides the registered platforms' issuer and login hosts (always
+# allowed): where an LMS serves its course pages from another host, e.g. Canvas schools,
+# ["https://*.instructure.com"] or ["https://canvas.school.edu"]. Origins only (no path).
+FRAME_ANCESTORS_EXTRA: list[str] = []
+
 # How long a launch is remembered: a relaunch with the same claims within this time reuses what the
 # last one wrote (the rows are not read or rewritten; ``last_seen_at`` still follows every 5 minutes).
 LAUNCH_MEMO_SECONDS = 86400

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, g
 from flask.sessions import SessionInterface
 
+from lti_tool import headers
+
 
 class NoCookieSessions(SessionInterface):
     """Ritmo keeps no state in Flask's cookie session: LMS iframes lose third-party cookies, so the
@@ -34,16 +36,6 @@ def register(app: Flask) -> None:
         # ``g`` belongs to the app context, which can outlive one request (tests, CLI).
         g.pop("launch_context", None)
         g.pop("session_token", None)
+        g.pop("csp_nonce", None)
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        # Ritmo lives in LMS iframes: framing is allowed, everything else stays tight.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: https:; frame-src https:; connect-src 'self'; "
-            "form-action *; frame-ancestors *",
-        )
-        return response
+    headers.init_app(app)  # CSP with frame-ancestors and nonces, HSTS

@@ -13,10 +13,11 @@ tests ``/demo/gradebook``, ``/demo/placements``, ``/demo/stats``, ``/demo/faults
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .config import DemoConfig
@@ -46,7 +47,25 @@ def create_demo_lms(config: Mapping[str, Any] | None = None) -> Flask:
     for module in (pages, oidc, oauth, ags, nrps, deep_linking):
         app.register_blueprint(module.bp)
     app.register_error_handler(HTTPException, _http_error)
+    app.jinja_env.globals["csp_nonce"] = _csp_nonce
+    app.after_request(_script_policy)
     return app
+
+
+def _csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+def _script_policy(response: Response) -> Response:
+    # An LMS page holds the tool's frame: only its own, nonced scripts and styles run.
+    nonce = f"'nonce-{_csp_nonce()}'"
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        f"script-src {nonce}; style-src 'self' {nonce}; object-src 'none'; base-uri 'none'",
+    )
+    return response
 
 
 _API_PREFIXES = ("/demo/courses/", "/demo/token", "/demo/faults")
