@@ -39,6 +39,8 @@ STATE_PREFIX = "state-"
 STORAGE_FIELD = "lti_storage_state"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "nonce"]
 CONTEXT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/context"
+TARGET_LINK_URI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class LaunchRejected(RitmoError):
@@ -202,6 +204,37 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL without userinfo; ``None`` for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
+
+
+def is_tool_url(url: str) -> bool:
+    """``url`` is on Ritmo's origin (``BASE_URL``), under its path, and names Ritmo itself or a
+    page Ritmo serves (the launch URL, where Ritmo's registrations and deep links point)."""
+    base = current_app.config["BASE_URL"]
+    if _origin(url) is None or _origin(url) != _origin(base):
+        return False
+    prefix = urlsplit(base).path.rstrip("/")
+    path = urlsplit(url).path or "/"
+    if prefix:
+        if path != prefix and not path.startswith(prefix + "/"):
+            return False
+        path = path[len(prefix):] or "/"
+    if path == "/":
+        return True
+    adapter = current_app.url_map.bind("tool")
+    return any(adapter.test(path, method) for method in ("POST", "GET"))
+
+
 ANONYMOUS_DETAIL = _l(
     "Ritmo needs to know who you are, but your LMS launched it anonymously. "
     "Ask your LMS administrator to share the user identity with Ritmo."
@@ -272,6 +305,7 @@ class Launch(MessageLaunch):
             self.validate_jwt_format().validate_registration()
             self.validate_platform_status()
             self.validate_jwt_signature()
+            self.validate_target_link_uri()
             self.validate_state_and_nonce()
             self.validate_deployment()
             self.validate_message()
@@ -324,6 +358,20 @@ class Launch(MessageLaunch):
             raise LtiException("aud has several values and azp does not name this tool")
         if "azp" in body and body["azp"] != client_id:
             raise LtiException("azp does not name this tool")
+        return self
+
+    def validate_target_link_uri(self) -> Launch:
+        """The platform must have meant to open *this* tool (1EdTech Security Framework 5.1.1.5):
+        a token minted for another tool's URL is not replayed here."""
+        target = self._jws.body.get(TARGET_LINK_URI_CLAIM)
+        if not isinstance(target, str) or not is_tool_url(target):
+            raise LaunchRejected(
+                f"launch: target_link_uri {str(target)[:300]!r} is not a URL of this tool "
+                f"(platform {self.registration.platform_id})",
+                _("This link in your course points to another address than Ritmo's. Ask your LMS "
+                  "administrator to check the tool URL in Ritmo's registration (it is shown at "
+                  "/lti/setup)."),
+            )
         return self
 
     def validate_state_and_nonce(self) -> Launch:
