@@ -11,6 +11,8 @@ from typing import Any, get_type_hints
 
 from flask import Config, Flask
 
+from lti_tool.private_files import private_dir
+
 ENV_PREFIX = "LTI_TOOL"
 
 
@@ -22,8 +24,7 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
 
-    data_dir = Path(app.config["DATA_DIR"] or app.instance_path)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(app.config["DATA_DIR"] or app.instance_path))
     app.config["DATA_DIR"] = str(data_dir)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
 

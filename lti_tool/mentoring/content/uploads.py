@@ -19,8 +19,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from lti_tool.errors import InvalidInput, RitmoError
+from lti_tool.private_files import create_private_file, private_dir
 
 CHUNK_BYTES = 64 * 1024
+UPLOADS_FOLDER = "uploads"  # in DATA_DIR; this user's alone (0700, files 0600)
 MAX_NAME_CHARS = 120
 
 
@@ -78,9 +80,12 @@ def max_bytes() -> int:
 
 
 def upload_dir() -> Path:
-    path = Path(current_app.config["DATA_DIR"]) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(current_app.config["DATA_DIR"]) / UPLOADS_FOLDER)
+
+
+def make_private(data_dir: str) -> None:
+    """At start: tighten the folder, and files stored before uploads were made private."""
+    private_dir(Path(data_dir) / UPLOADS_FOLDER, with_files=True)
 
 
 def path_for(storage_name: str) -> Path:
@@ -122,7 +127,7 @@ def store(stream: IO[bytes], given_name: str) -> StoredFile:
     size = 0
     head = b""
     try:
-        with open(partial, "xb") as out:
+        with os.fdopen(create_private_file(partial), "wb") as out:
             while chunk := stream.read(CHUNK_BYTES):
                 if len(head) < SNIFF_BYTES:
                     head += chunk[: SNIFF_BYTES - len(head)]

@@ -25,6 +25,7 @@ from lti_tool.mentoring.content.schemas import (
 from lti_tool.mentoring.webinars.views import _int, back_to, form_data
 
 bp = Blueprint("content", __name__)
+bp.record_once(lambda state: uploads.make_private(state.app.config["DATA_DIR"]))
 
 
 def _item_input() -> tuple[dict[str, Any], Any]:
