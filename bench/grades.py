@@ -84,6 +84,7 @@ def scenario(
         "REDIS_URL": None, "GRADES_BACKOFF_BASE_SECONDS": args.backoff_base,
         "GRADES_BACKOFF_CAP_SECONDS": args.backoff_cap, "GRADES_DELIVERY_THREADS": args.threads,
         "GRADES_BATCH_SIZE": args.batch,
+        "ALLOW_PRIVATE_URLS": True,  # the measured LMS listens on 127.0.0.1 over http
     })
     with app.app_context():
         upgrade()

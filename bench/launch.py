@@ -163,6 +163,8 @@ def start_ritmo(platform: BenchPlatform, database_url: str, redis_url: str, thre
         "LTI_TOOL_DATA_DIR": str(workdir / "ritmo"),
         # One client address sends every launch: the per-address limit would measure itself.
         "LTI_TOOL_RATELIMIT_ENABLED": "false",
+        # The measured platform listens on 127.0.0.1 over http.
+        "LTI_TOOL_ALLOW_PRIVATE_URLS": "true",
         **(extra_env or {}),
     }
     tool = str(BIN / "lti-tool")

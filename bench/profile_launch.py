@@ -70,6 +70,7 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
             "DATABASE_URL": url, "REDIS_URL": None if args.no_redis else args.redis_url,
             "BASE_URL": base, "SECRET_KEY": "profile", "DATA_DIR": str(tmp),
             "RATELIMIT_ENABLED": False, "JOBS_BACKEND": "celery",
+            "ALLOW_PRIVATE_URLS": True,  # the platform is on 127.0.0.1 over http
         })
     except BaseException:
         if database is not None:

@@ -58,6 +58,14 @@ KEY_ROTATION_GRACE_DAYS = 7
 # Outbound HTTP timeouts toward platforms (connect, read).
 HTTP_TIMEOUT_SECONDS = (3.05, 10.0)
 
+# Longest time one outbound answer may take to arrive whole, and its largest size.
+HTTP_DEADLINE_SECONDS = 30.0
+HTTP_MAX_RESPONSE_BYTES = 5_000_000
+
+# Let outbound calls use http and loopback/private addresses (demos and tests on 127.0.0.1 only:
+# with it on, a registration or a launch claim can make Ritmo call internal services).
+ALLOW_PRIVATE_URLS = False
+
 # "inline" runs background jobs in a thread of this process; "celery" hands them to workers.
 JOBS_BACKEND = "inline"
 
@@ -71,8 +79,13 @@ CELERY_BROKER_URL: str | None = None
 LANGUAGES = ["en", "it"]
 BABEL_DEFAULT_LOCALE = "en"
 
-# Reject launches from a new dynamic registration until an admin approves it.
-REGISTRATION_REQUIRES_APPROVAL = False
+# A dynamic registration stays pending until an admin approves it ('lti-tool platform approve ID'),
+# unless it came through an invitation link ('lti-tool platform invite'). Off: any site that speaks
+# dynamic registration becomes an active platform at once.
+REGISTRATION_REQUIRES_APPROVAL = True
+
+# How long a registration link made by 'lti-tool platform invite' stays usable.
+REGISTRATION_INVITE_HOURS = 72
 
 # E-mail (jobs send over SMTP).
 SMTP_HOST = "127.0.0.1"
@@ -103,7 +116,9 @@ TOOL_DESCRIPTION = (
 # Canvas ``privacy_level``: "public" shares name and e-mail (what mentoring needs); "anonymous" only sub.
 CANVAS_PRIVACY_LEVEL = "public"
 
-# Address prefixes of the LMSs allowed to register dynamically (comma-separated); empty allows any.
+# Issuers allowed to register dynamically (comma-separated URLs, compared by origin and whole path
+# segments); the platform's endpoints must then also lie under one of them or under the issuer.
+# Empty allows any.
 REGISTRATION_ALLOWED_ISSUERS: list[str] = []
 
 # Let the LMS's *system* administrators (``system/person#Administrator``, Canvas ``#SysAdmin``)

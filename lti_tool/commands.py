@@ -135,13 +135,27 @@ def platform_remove(platform_id: int, yes: bool) -> None:
 def platform_approve(platform_id: int) -> None:
     """Let a pending (dynamically registered) platform launch Ritmo."""
     from lti_tool.launch import registry
-    from lti_tool.launch.models import PlatformStatus
 
     try:
-        registry.set_status(platform_id, PlatformStatus.ACTIVE)
+        platform = registry.approve(platform_id)
     except RitmoError as error:
         fail(error)
-    click.echo(f"Platform {platform_id} approved.")
+    click.echo(f"Platform {platform_id} approved: {platform.issuer} (client {platform.client_id}), "
+               f"keys from {platform.key_set_url}.")
+
+
+@platform_cli.command("invite")
+@click.option("--name", default="", help="A name for the platform this link will register.")
+def platform_invite(name: str) -> None:
+    """Print a single-use, expiring registration link; a registration through it is active at once."""
+    from lti_tool.launch import invites
+
+    invite, url = invites.create(name)
+    hours = current_app.config["REGISTRATION_INVITE_HOURS"]
+    click.echo(f"Registration link {invite.id}, usable once, for {hours} hours. Paste it in the "
+               "LMS as the tool's registration URL (Moodle: Tool URL; Canvas: Dynamic "
+               "Registration URL):")
+    click.echo(url)
 
 
 @keys_cli.command("rotate")

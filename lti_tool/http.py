@@ -1,21 +1,269 @@
-"""One outbound HTTP session per process, with the headers platforms expect."""
+"""The one outbound HTTP client, for every address that came from outside Ritmo.
+
+Platform configurations, registration endpoints, key sets, token endpoints and the AGS/NRPS URLs in
+launch claims are all named by someone else, so every call to them goes through :func:`request`:
+
+- https only, no user name or password in the URL;
+- the host is resolved inside the connection, every address it resolves to is checked, and the
+  socket connects to the address that was checked (TLS still verifies the certificate against the
+  host name). There is no second lookup, so a name that answers a public address to a check and
+  127.0.0.1 to the connection (DNS rebinding) cannot get through. Loopback, private, link-local,
+  multicast, reserved, unspecified and shared addresses are refused, also inside IPv4-mapped,
+  6to4 and NAT64 IPv6 addresses;
+- no redirects (a redirect could point anywhere; the caller gets :class:`OutboundRefused`);
+- environment proxies are ignored (a proxy would hide the destination from the check);
+- bounded time (connect and read timeouts plus ``HTTP_DEADLINE_SECONDS`` for the whole answer)
+  and size (the body is streamed and cut at ``HTTP_MAX_RESPONSE_BYTES``).
+
+``ALLOW_PRIVATE_URLS`` lifts the scheme and address checks (demos and tests on 127.0.0.1); the
+redirect, time and size limits stay.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import socket
 import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from flask import current_app
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
 
 USER_AGENT = "Ritmo-LTI-Tool/0.1"
+CHUNK_BYTES = 65536
+# IPv6 prefixes that carry an IPv4 address in their low 32 bits (NAT64 well-known prefix).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 _local = threading.local()
 
 
-def http_session() -> requests.Session:
-    """A per-thread ``requests.Session`` (connection reuse; Canvas requires a User-Agent)."""
-    session = getattr(_local, "session", None)
+class OutboundRefused(requests.RequestException):
+    """Ritmo will not make (or finish) this call; the message is the reason, for the admin's log."""
+
+
+class ResponseTooLarge(OutboundRefused):
+    """The answer was larger than ``HTTP_MAX_RESPONSE_BYTES``."""
+
+
+class _AddressRefused(NewConnectionError):
+    """Raised inside the connection; :func:`request` turns it into :class:`OutboundRefused`."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole, size-capped answer: what callers read instead of a streaming response."""
+
+    status_code: int
+    reason: str
+    headers: CaseInsensitiveDict[str]
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body as JSON; raises ``ValueError`` when it is not."""
+        return json.loads(self.content)
+
+
+def address_refusal(address: str) -> str | None:
+    """Why Ritmo must not connect to ``address`` (an IP literal), or ``None`` if it may."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return f"{address!r} is not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            reason = address_refusal(str(embedded))
+            return f"{ip} carries {reason}" if reason else None
+    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+        if getattr(ip, f"is_{kind}"):
+            return f"{ip} is a {kind.replace('_', '-')} address"
+    if not ip.is_global:  # shared (100.64/10), benchmarking, documentation ranges
+        return f"{ip} is not a public address"
+    return None
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    """Refuse, before any connection, what the URL alone shows: scheme, user info, an IP host."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as error:
+        raise OutboundRefused(f"{url!r} is not a URL") from error
+    if parts.scheme not in ("https", "http") or not host:
+        raise OutboundRefused(f"{url!r} is not an https URL")
+    if "@" in parts.netloc:
+        raise OutboundRefused("URLs with a user name or password are refused")
+    if allow_private:
+        return
+    if parts.scheme != "https":
+        raise OutboundRefused(f"{url!r} is not https")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return  # a name: checked once resolved, inside the connection
+    reason = address_refusal(host)
+    if reason:
+        raise OutboundRefused(reason)
+
+
+def _checked_connection(conn: HTTPConnection) -> socket.socket:
+    """Resolve the host once, refuse if any address is not public, connect to a checked one."""
+    try:
+        infos = socket.getaddrinfo(conn.host.strip("[]"), conn.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise NewConnectionError(conn, f"{conn.host} does not resolve: {error}") from error
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
+        reason = address_refusal(address)
+        if reason:
+            raise _AddressRefused(conn, f"{conn.host} resolves to {reason}")
+    failure: Exception = NewConnectionError(conn, f"{conn.host} resolves to no address")
+    for address in addresses:
+        try:
+            # An IP literal: create_connection does no further lookup.
+            return urllib3_connection.create_connection(
+                (address, conn.port or 443), conn.timeout, source_address=conn.source_address,
+                socket_options=conn.socket_options,
+            )
+        except TimeoutError as timeout:
+            failure = ConnectTimeoutError(conn, f"Connection to {conn.host} timed out.")
+            failure.__cause__ = timeout
+        except OSError as error:
+            failure = NewConnectionError(conn, f"Failed to connect to {conn.host}: {error}")
+    raise failure
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked_connection(self)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked_connection(self)
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool,
+                                                   "https": _GuardedHTTPSPool}
+
+
+def http_session(allow_private: bool | None = None) -> requests.Session:
+    """This thread's outbound session (connection reuse; Canvas requires a User-Agent).
+
+    Prefer :class:`Client`, which adds the URL, redirect, time and size checks; the session alone
+    checks addresses at connect time only.
+    """
+    if allow_private is None:
+        allow_private = bool(current_app.config["ALLOW_PRIVATE_URLS"])
+    name = "open" if allow_private else "guarded"
+    session = getattr(_local, name, None)
     if session is None:
         session = requests.Session()
+        session.trust_env = False
         session.headers["User-Agent"] = USER_AGENT
-        _local.session = session
+        if not allow_private:
+            session.mount("https://", _GuardedAdapter())
+            session.mount("http://", _GuardedAdapter())
+        setattr(_local, name, session)
     return session
+
+
+@dataclass(frozen=True)
+class Client:
+    """The settings of outbound calls, fixed when made so worker threads need no app context."""
+
+    allow_private: bool = False
+    timeout: Any = (3.05, 10.0)
+    deadline_seconds: float = 30.0
+    max_bytes: int = 5_000_000
+
+    def request(
+        self, method: str, url: str, *, headers: dict[str, str] | None = None,
+        json_body: Any = None, data: Any = None, timeout: Any = None,
+    ) -> Answer:
+        """One outbound call under every rule above; raises ``requests.RequestException``.
+
+        :class:`OutboundRefused` says Ritmo refused the address or the answer; other
+        ``RequestException`` errors are the network's.
+        """
+        check_url(url, allow_private=self.allow_private)
+        deadline = time.monotonic() + self.deadline_seconds
+        try:
+            response = http_session(self.allow_private).request(
+                method, url, headers=headers, json=json_body, data=data,
+                timeout=timeout if timeout is not None else self.timeout,
+                allow_redirects=False, stream=True,
+            )
+        except requests.ConnectionError as error:
+            cause = error.args[0] if error.args else None
+            reason = cause.reason if isinstance(cause, MaxRetryError) else cause
+            if isinstance(reason, _AddressRefused):
+                raise OutboundRefused(str(reason).split(": ", 1)[-1]) from error
+            raise
+        with response:
+            if response.is_redirect:
+                raise OutboundRefused(f"{url} answered a redirect ({response.status_code}); "
+                                      "redirects are not followed")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise ResponseTooLarge(f"{url} answered {declared} bytes (limit {self.max_bytes})")
+            body = bytearray()
+            while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise ResponseTooLarge(f"{url} answered more than {self.max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise requests.Timeout(
+                        f"{url} took longer than {self.deadline_seconds} s to answer"
+                    )
+            return Answer(status_code=response.status_code, reason=response.reason or "",
+                          headers=response.headers, content=bytes(body))
+
+    def get(self, url: str, **kwargs: Any) -> Answer:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Answer:
+        return self.request("POST", url, **kwargs)
+
+
+def client() -> Client:
+    """The outbound client with this app's settings."""
+    config = current_app.config
+    return Client(
+        allow_private=bool(config["ALLOW_PRIVATE_URLS"]), timeout=config["HTTP_TIMEOUT_SECONDS"],
+        deadline_seconds=float(config["HTTP_DEADLINE_SECONDS"]),
+        max_bytes=int(config["HTTP_MAX_RESPONSE_BYTES"]),
+    )
+
+
+def request(method: str, url: str, **kwargs: Any) -> Answer:
+    """:meth:`Client.request` with this app's settings."""
+    return client().request(method, url, **kwargs)

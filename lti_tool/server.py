@@ -76,7 +76,8 @@ def run_demo(host: str, port: int, lms_port: int) -> None:
     from lti_tool.migrations_runner import upgrade
 
     tool_base = f"http://{host}:{port}"
-    app = create_app({"BASE_URL": tool_base})
+    # The demo LMS is on localhost over http: let Ritmo call it (never set this in production).
+    app = create_app({"BASE_URL": tool_base, "ALLOW_PRIVATE_URLS": True})
     lms_base = f"http://localhost:{lms_port}"
     lms_config = {"base_url": lms_base, "tool_base_url": tool_base, "platform_storage": True}
     with app.app_context():

@@ -86,6 +86,8 @@ def _config(database_url: str, data_dir: Path, **extra: object) -> dict[str, obj
         "BASE_URL": "http://127.0.0.1:5000",
         "REDIS_URL": None,
         "RATELIMIT_ENABLED": False,
+        # The test LMSs listen on 127.0.0.1 over http; tests of the guarded client turn this off.
+        "ALLOW_PRIVATE_URLS": True,
     }
     config.update(extra)
     return config

@@ -6,6 +6,7 @@ Nothing here touches the database: callers pass plain values and get plain value
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jwt
 import requests
 
+from lti_tool.http import Answer, Client, OutboundRefused
 from lti_tool.launch.keys import SigningKey
 
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
@@ -80,7 +82,7 @@ def client_assertion(endpoint: TokenEndpoint, key: SigningKey) -> str:
 
 
 def request_token(
-    session: requests.Session, endpoint: TokenEndpoint, key: SigningKey, scopes: tuple[str, ...],
+    session: Client, endpoint: TokenEndpoint, key: SigningKey, scopes: tuple[str, ...],
     timeout: Any,
 ) -> AccessToken:
     form = {
@@ -99,7 +101,7 @@ def request_token(
 
 
 def find_line_item(
-    session: requests.Session, token: str, lineitems_url: str, resource_id: str, tag: str,
+    session: Client, token: str, lineitems_url: str, resource_id: str, tag: str,
     timeout: Any, *, limit: int = PAGE_LIMIT,
 ) -> dict[str, Any] | None:
     """The line item with this ``resourceId`` and ``tag``, following ``Link: rel="next"`` pages."""
@@ -120,7 +122,7 @@ def find_line_item(
 
 
 def create_line_item(
-    session: requests.Session, token: str, lineitems_url: str, body: dict[str, Any], timeout: Any
+    session: Client, token: str, lineitems_url: str, body: dict[str, Any], timeout: Any
 ) -> dict[str, Any]:
     response = _call(
         session, "POST", lineitems_url, timeout, token=token, accept=LINEITEM_MT,
@@ -134,7 +136,7 @@ def create_line_item(
 
 
 def post_score(
-    session: requests.Session, token: str, lineitem_url: str, score: dict[str, Any], timeout: Any
+    session: Client, token: str, lineitem_url: str, score: dict[str, Any], timeout: Any
 ) -> None:
     _call(
         session, "POST", scores_url(lineitem_url), timeout, token=token, json_body=score,
@@ -190,10 +192,10 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def _call(
-    session: requests.Session, method: str, url: str, timeout: Any, *, token: str | None = None,
+    session: Client, method: str, url: str, timeout: Any, *, token: str | None = None,
     accept: str | None = None, json_body: Any = None, content_type: str | None = None,
     data: dict[str, str] | None = None,
-) -> requests.Response:
+) -> Answer:
     headers: dict[str, str] = {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -201,14 +203,16 @@ def _call(
         headers["Accept"] = accept
     kwargs: dict[str, Any] = {"headers": headers, "timeout": timeout}
     if json_body is not None:
-        import json
-
         headers["Content-Type"] = content_type or "application/json"
         kwargs["data"] = json.dumps(json_body)
     elif data is not None:
         kwargs["data"] = data
     try:
         response = session.request(method, url, **kwargs)
+    except OutboundRefused as error:
+        # An address or answer Ritmo refuses stays refused: no retry. The reason is for the log.
+        raise AgsError(f"Ritmo refused to call the LMS at this address: {error}",
+                       transient=False) from error
     except requests.Timeout as error:
         raise AgsError("The LMS did not answer in time.", transient=True) from error
     except requests.RequestException as error:
@@ -225,13 +229,16 @@ def _call(
     )
 
 
-def _platform_message(response: requests.Response) -> str:
+def _platform_message(response: Answer) -> str:
+    """The LMS's own error members of a JSON answer (what instructors need to fix a score);
+    never a raw body, which could be any page the address happened to serve."""
     try:
         body = response.json()
     except ValueError:
-        return (response.text or response.reason or "").strip()[:500]
+        body = None
     if isinstance(body, dict):
-        parts = [str(body[k]) for k in ("error", "error_description", "message", "detail") if body.get(k)]
+        parts = [str(body[k]) for k in ("error", "error_description", "message", "detail")
+                 if isinstance(body.get(k), str | int) and body.get(k)]
         if parts:
-            return " - ".join(parts)[:500]
-    return str(body)[:500]
+            return " - ".join(parts)[:300]
+    return response.reason[:60] or "no error message"

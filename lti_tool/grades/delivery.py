@@ -21,12 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from lti_tool import http
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db, utcnow
 from lti_tool.grades import ags, tokens
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body
-from lti_tool.http import http_session
 from lti_tool.jobs import task
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import RetryLater
@@ -173,11 +173,12 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
             c.url = found
             ready.append(c)
     timeout = current_app.config["HTTP_TIMEOUT_SECONDS"]
+    outbound = http.client()  # made here: the pool's threads have no app context
 
     def post(c: Claimed) -> Outcome:
         assert c.url is not None
         try:
-            ags.post_score(http_session(), token, c.url, c.body, timeout)
+            ags.post_score(outbound, token, c.url, c.body, timeout)
         except ags.AgsError as error:
             return Outcome(c.id, c.version, False, error)
         return Outcome(c.id, c.version, True)
@@ -240,11 +241,11 @@ def resolve_line_item(line_item_id: int, token: str) -> str:
     timeout = current_app.config["HTTP_TIMEOUT_SECONDS"]
     try:
         found = ags.find_line_item(
-            http_session(), token, course.lineitems_url, item.resource_id, item.tag, timeout
+            http.client(), token, course.lineitems_url, item.resource_id, item.tag, timeout
         )
         if found is None:
             found = ags.create_line_item(
-                http_session(), token, course.lineitems_url,
+                http.client(), token, course.lineitems_url,
                 {"label": item.label, "scoreMaximum": item.score_maximum,
                  "resourceId": item.resource_id, "tag": item.tag},
                 timeout,

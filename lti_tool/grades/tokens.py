@@ -12,11 +12,11 @@ import time
 
 from flask import current_app
 
+from lti_tool import http
 from lti_tool.cache import cache
 from lti_tool.grades import ags
-from lti_tool.http import http_session
 from lti_tool.launch import keys
-from lti_tool.launch.models import Platform
+from lti_tool.launch.models import Platform, PlatformStatus
 
 # Stop using a token this long before the platform says it expires (clock drift, slow requests).
 EXPIRY_MARGIN_SECONDS = 60
@@ -33,7 +33,16 @@ def _key(platform_id: int, scopes: tuple[str, ...]) -> str:
 
 
 def access_token(platform: Platform, scopes: tuple[str, ...] = ags.DELIVERY_SCOPES) -> str:
-    """A valid bearer token for ``scopes`` on ``platform``; raises :class:`ags.AgsError`."""
+    """A valid bearer token for ``scopes`` on ``platform``; raises :class:`ags.AgsError`.
+
+    Every service call (AGS, NRPS) starts here, so a pending or disabled platform gets none.
+    """
+    if platform.status is not PlatformStatus.ACTIVE:
+        raise ags.AgsError(
+            f"The platform registration is {platform.status.value}: Ritmo calls its services only "
+            "once it is active ('lti-tool platform approve ID' for a pending one).",
+            transient=False,
+        )
     key = _key(platform.id, scopes)
     with _memo_lock:
         memo = _memo.get(key)
@@ -75,7 +84,7 @@ def _fetch(platform: Platform, scopes: tuple[str, ...], key: str) -> str:
         audience=platform.token_audience,
     )
     token = ags.request_token(
-        http_session(), endpoint, keys.signing_key(), scopes,
+        http.client(), endpoint, keys.signing_key(), scopes,
         current_app.config["HTTP_TIMEOUT_SECONDS"],
     )
     ttl = max(1, token.expires_in - EXPIRY_MARGIN_SECONDS)

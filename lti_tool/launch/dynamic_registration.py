@@ -10,7 +10,6 @@ client_credentials grants): :mod:`lti_tool.launch.tool_configuration` is written
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +20,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lti_tool import audit
+from lti_tool import audit, http
 from lti_tool.cache import cache
 from lti_tool.db import db
 from lti_tool.errors import RitmoError
-from lti_tool.http import http_session
-from lti_tool.launch import registry
-from lti_tool.launch.models import Platform, PlatformStatus
+from lti_tool.launch import invites, origins, registry
+from lti_tool.launch.models import Platform, PlatformInvite, PlatformStatus
 from lti_tool.launch.tool_configuration import (
     PLATFORM_CONFIGURATION_CLAIM,
     RESOURCE_LINK_REQUEST,
@@ -42,29 +40,30 @@ log = logging.getLogger("lti_tool.registration")
 RESULT_TTL_SECONDS = 3600
 # How long one attempt may hold its token before another request may try again.
 ATTEMPT_TTL_SECONDS = 120
-# Platform error texts shown to the admin are cut to this length.
-MAX_ERROR_TEXT = 600
 
 REQUIRED_CONFIGURATION = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri",
                           "registration_endpoint")
+# The configuration's addresses Ritmo stores or calls: each must pass the same checks.
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 
 
 class RegistrationFailed(RitmoError):
-    """A registration that could not complete. ``platform_error`` is what the LMS said, verbatim;
-    ``next_step`` what the admin should do."""
+    """A registration that could not complete. ``next_step`` says what the admin should do;
+    ``lms_status`` is the HTTP status the LMS answered, if any. ``reason`` goes to the log only:
+    the page never repeats what a remote server answered."""
 
     status = 502
     title = _l("Ritmo could not register with this LMS")
     default_detail = _l("The registration did not complete.")
 
-    def __init__(self, detail: str, next_step: str, *, platform_error: str | None = None,
-                 status: int | None = None) -> None:
+    def __init__(self, detail: str, next_step: str, *, reason: str | None = None,
+                 lms_status: int | None = None, status: int | None = None) -> None:
         super().__init__(detail)
         self.next_step = next_step
-        self.platform_error = platform_error
+        self.lms_status = lms_status
         if status:
             self.status = status
-        log.warning("dynamic registration failed: %s (%s)", detail, platform_error or "-")
+        log.warning("dynamic registration failed: %s (%s)", detail, reason or "-")
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,14 @@ class RegistrationResult:
         return cls(**{**data, "status": PlatformStatus(data["status"])})
 
 
-def register(openid_configuration: str, registration_token: str | None) -> RegistrationResult:
-    """Run one dynamic registration end to end; raises :class:`RegistrationFailed`."""
+def register(openid_configuration: str, registration_token: str | None,
+             invite_token: str | None = None) -> RegistrationResult:
+    """Run one dynamic registration end to end; raises :class:`RegistrationFailed`.
+
+    ``invite_token`` comes from a registration link the admin made: the platform is then active at
+    once and the link spent. Without one, the platform waits for approval (unless the installation
+    turned ``REGISTRATION_REQUIRES_APPROVAL`` off).
+    """
     if not openid_configuration:
         raise RegistrationFailed(
             _("The LMS did not say where its configuration is (openid_configuration is missing)."),
@@ -104,7 +109,8 @@ def register(openid_configuration: str, registration_token: str | None) -> Regis
               url=_register_url()),
             status=400,
         )
-    _check_url(openid_configuration)
+    _check_address(openid_configuration)
+    _check_allowed(openid_configuration, [])
     key = _token_key(registration_token)
     if key:
         done = cache().get("dynreg-result:" + key)
@@ -117,22 +123,42 @@ def register(openid_configuration: str, registration_token: str | None) -> Regis
                   "LMS: registration tokens can be used only once."),
                 status=409,
             )
+    invite: PlatformInvite | None = None
     try:
-        result = _register(openid_configuration, registration_token)
+        if invite_token is not None:
+            invite = _claim_invite(invite_token)
+        result = _register(openid_configuration, registration_token, invite)
     except RegistrationFailed:
         if key:
             cache().delete("dynreg-attempt:" + key)
+        if invite is not None:
+            invites.release(invite)
         raise
     if key:
         cache().set("dynreg-result:" + key, result.as_dict(), RESULT_TTL_SECONDS)
     return result
 
 
-def _register(openid_configuration: str, registration_token: str | None) -> RegistrationResult:
+def _register(openid_configuration: str, registration_token: str | None,
+              invite: PlatformInvite | None) -> RegistrationResult:
     config = fetch_platform_configuration(openid_configuration, registration_token)
     body = registration_request_for(config)
     answer = post_registration(config["registration_endpoint"], body, registration_token)
-    return store(config, answer)
+    return store(config, answer, invite)
+
+
+def _claim_invite(token: str) -> PlatformInvite:
+    try:
+        return invites.claim(token)
+    except invites.InviteUnusable:
+        raise RegistrationFailed(
+            _("This registration link has expired or was already used."),
+            _("Registration links work once and for a limited time. Ask Ritmo's administrator "
+              "for a new one ('lti-tool platform invite'), or register with the plain "
+              "registration URL %(url)s and wait for approval.", url=_register_url()),
+            reason="unknown, spent or expired invitation",
+            status=410,
+        ) from None
 
 
 def _register_url() -> str:
@@ -144,51 +170,46 @@ def _token_key(token: str | None) -> str | None:
     return hashlib.sha256(token.encode()).hexdigest() if token else None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _check_address(url: str) -> None:
+    """Refuse before any request what the address alone shows is not a public https URL."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname or ""))
-    if not parts.netloc or not secure:
+        http.check_url(url, allow_private=current_app.config["ALLOW_PRIVATE_URLS"])
+    except http.OutboundRefused as error:
         raise RegistrationFailed(
-            _("The LMS's configuration address %(url)s is not an https URL.", url=url),
-            _("Register over https: the LMS must be reachable at an https address."),
-            status=400,
-        )
+            _("Ritmo will not contact the LMS at %(url)s: it is not an https URL of a public "
+              "address.", url=url),
+            _("Register over https: the LMS and all its LTI endpoints must be reachable at public "
+              "https addresses."),
+            reason=str(error), status=400,
+        ) from error
+
+
+def _check_allowed(url: str, also: list[str]) -> None:
+    """With ``REGISTRATION_ALLOWED_ISSUERS`` set, ``url`` must lie under one of them (or ``also``)."""
     allowed: list[str] = current_app.config["REGISTRATION_ALLOWED_ISSUERS"]
-    if allowed and not any(url.startswith(prefix) for prefix in allowed):
+    if allowed and not origins.within_any(url, allowed + also):
         raise RegistrationFailed(
             _("This Ritmo only accepts registrations from the LMSs its administrator listed."),
             _("Ask Ritmo's administrator to add your LMS's address to "
               "LTI_TOOL_REGISTRATION_ALLOWED_ISSUERS, then start again from the LMS."),
-            status=403,
+            reason=f"{url} is not under {allowed}", status=403,
         )
 
 
-def _timeout() -> Any:
-    return current_app.config["HTTP_TIMEOUT_SECONDS"]
-
-
-def _platform_error(response: requests.Response) -> str:
-    """What the platform said, in the form it said it (JSON error members or plain text)."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        parts = [str(data[k]) for k in ("error", "error_description", "message", "errors")
-                 if data.get(k)]
-        if parts:
-            return " - ".join(parts)[:MAX_ERROR_TEXT]
-    text = " ".join(response.text.split())
-    return f"HTTP {response.status_code}: {text}"[:MAX_ERROR_TEXT]
+def _unreachable(error: requests.RequestException, url: str) -> RegistrationFailed:
+    if isinstance(error, http.OutboundRefused):
+        return RegistrationFailed(
+            _("Ritmo will not contact the LMS at %(url)s.", url=url),
+            _("The LMS and all its LTI endpoints must be reachable at public https addresses, "
+              "without redirects."),
+            reason=str(error), status=400,
+        )
+    return RegistrationFailed(
+        _("Ritmo could not reach the LMS at %(url)s.", url=url),
+        _("Check that Ritmo's server can open https connections to the LMS (firewall, proxy, "
+          "DNS), then start the registration again from the LMS."),
+        reason=f"{type(error).__name__}: {error}",
+    )
 
 
 def fetch_platform_configuration(url: str, token: str | None) -> dict[str, Any]:
@@ -198,20 +219,16 @@ def fetch_platform_configuration(url: str, token: str | None) -> dict[str, Any]:
         # Canvas requires the registration token here as well; Moodle ignores it.
         headers["Authorization"] = f"Bearer {token}"
     try:
-        response = http_session().get(url, headers=headers, timeout=_timeout())
+        response = http.request("GET", url, headers=headers)
     except requests.RequestException as error:
-        raise RegistrationFailed(
-            _("Ritmo could not reach the LMS at %(url)s.", url=url),
-            _("Check that Ritmo's server can open https connections to the LMS (firewall, proxy, "
-              "DNS), then start the registration again from the LMS."),
-            platform_error=str(error),
-        ) from error
+        raise _unreachable(error, url) from error
     if response.status_code >= 400:
         raise RegistrationFailed(
             _("The LMS refused to give its configuration to Ritmo."),
             _("Start the registration again from the LMS: the registration token may have "
               "expired or been used already."),
-            platform_error=_platform_error(response),
+            reason=f"configuration answered {response.status_code}",
+            lms_status=response.status_code,
         )
     try:
         config = response.json()
@@ -222,7 +239,7 @@ def fetch_platform_configuration(url: str, token: str | None) -> dict[str, Any]:
             _("The LMS's configuration at %(url)s is not JSON.", url=url),
             _("Check that the registration URL the LMS uses is its OpenID configuration "
               "(it usually ends in /.well-known/openid-configuration)."),
-            platform_error=_platform_error(response),
+            reason=f"configuration answered {response.status_code}, not a JSON object",
         )
     missing = [name for name in REQUIRED_CONFIGURATION if not isinstance(config.get(name), str)]
     if missing:
@@ -233,15 +250,21 @@ def fetch_platform_configuration(url: str, token: str | None) -> dict[str, Any]:
         )
     issuer = config["issuer"]
     # LTI Dynamic Registration 3.5.1: the configuration must live under the issuer it declares,
-    # otherwise any site could claim to be any LMS.
-    if not issuer or not url.startswith(issuer):
+    # otherwise any site could claim to be any LMS. Compared by origin and whole path segments.
+    if origins.parse(issuer) is None or not origins.url_within(url, issuer):
         raise RegistrationFailed(
             _("The LMS's configuration address does not belong to the issuer it declares "
               "(%(issuer)s).", issuer=issuer),
             _("Ritmo refuses such configurations for safety. Check the LMS's issuer (platform "
               "ID) setting, or register Ritmo manually."),
-            status=400,
+            reason=f"{url} is not under issuer {issuer}", status=400,
         )
+    _check_allowed(issuer, [])
+    for name in ENDPOINTS:
+        _check_address(config[name])
+        # Endpoints may live on another host of the LMS's (Canvas cloud serves keys and tokens
+        # from sso.canvaslms.com); the issuer's own configuration vouches for them.
+        _check_allowed(config[name], [issuer])
     methods = config.get("token_endpoint_auth_methods_supported")
     if isinstance(methods, list) and "private_key_jwt" not in methods:
         raise RegistrationFailed(
@@ -279,29 +302,24 @@ def post_registration(endpoint: str, body: dict[str, Any], token: str | None) ->
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        response = http_session().post(endpoint, json=body, headers=headers, timeout=_timeout())
+        response = http.request("POST", endpoint, json_body=body, headers=headers)
     except requests.RequestException as error:
-        raise RegistrationFailed(
-            _("Ritmo could not reach the LMS's registration endpoint."),
-            _("Check that Ritmo's server can reach %(url)s, then start again from the LMS.",
-              url=endpoint),
-            platform_error=str(error),
-        ) from error
-    if response.status_code in (401, 403):
+        raise _unreachable(error, endpoint) from error
+    status = response.status_code
+    if status in (401, 403):
         raise RegistrationFailed(
             _("The LMS refused the registration token."),
             _("Registration tokens work once and expire quickly. Start the registration again "
               "from the LMS."),
-            platform_error=_platform_error(response),
+            reason=f"registration endpoint answered {status}", lms_status=status,
         )
-    if response.status_code >= 400:
+    if status >= 400:
         raise RegistrationFailed(
             _("The LMS rejected Ritmo's registration."),
-            _("Read the LMS's message below. If it names a setting on the LMS side (for example a "
-              "disabled service), change it and start again; otherwise register Ritmo manually "
-              "with the values on Ritmo's setup page and report the message to Ritmo's "
-              "maintainers."),
-            platform_error=_platform_error(response),
+            _("Look in the LMS's logs for why. If it names a setting on the LMS side (for "
+              "example a disabled service), change it and start again; otherwise register Ritmo "
+              "manually with the values on Ritmo's setup page."),
+            reason=f"registration endpoint answered {status}", lms_status=status,
         )
     try:
         answer = response.json()
@@ -312,13 +330,16 @@ def post_registration(endpoint: str, body: dict[str, Any], token: str | None) ->
             _("The LMS answered without a client id."),
             _("Check in the LMS whether Ritmo was registered anyway; if so, finish it manually "
               "with 'lti-tool platform add'."),
-            platform_error=_platform_error(response),
+            reason=f"registration endpoint answered {status} without a client id",
         )
     return answer
 
 
-def store(config: dict[str, Any], answer: dict[str, Any]) -> RegistrationResult:
-    """Save the registration; pending until approved when the installation asks for approval."""
+def store(config: dict[str, Any], answer: dict[str, Any],
+          invite: PlatformInvite | None = None) -> RegistrationResult:
+    """Save a new registration: active through an invitation, otherwise pending until approved
+    (when the installation asks for approval). A known issuer + client id is refused: dynamic
+    registration never changes a platform Ritmo already trusts."""
     tool_config = answer.get(TOOL_CONFIGURATION_CLAIM)
     tool_config = tool_config if isinstance(tool_config, dict) else {}
     deployment_id = tool_config.get("deployment_id")
@@ -328,12 +349,12 @@ def store(config: dict[str, Any], answer: dict[str, Any]) -> RegistrationResult:
     product_family = platform_claim.get("product_family_code")
     product_family = str(product_family)[:128] if product_family else None
     issuer = config["issuer"]
-    name = f"{product_family or 'LMS'} at {urlsplit(issuer).netloc}"
-    status = (
-        PlatformStatus.PENDING
-        if current_app.config["REGISTRATION_REQUIRES_APPROVAL"]
-        else PlatformStatus.ACTIVE
-    )
+    name = (invite.name if invite and invite.name else
+            f"{product_family or 'LMS'} at {urlsplit(issuer).netloc}")
+    if invite is not None or not current_app.config["REGISTRATION_REQUIRES_APPROVAL"]:
+        status = PlatformStatus.ACTIVE
+    else:
+        status = PlatformStatus.PENDING
     values = {
         "issuer": issuer,
         "client_id": str(answer["client_id"]),
@@ -344,26 +365,41 @@ def store(config: dict[str, Any], answer: dict[str, Any]) -> RegistrationResult:
         # Some platforms name a separate audience for client assertions.
         "token_audience": config.get("authorization_server") or None,
     }
+    if values["token_audience"] is not None and not isinstance(values["token_audience"], str):
+        values["token_audience"] = None
     try:
         platform = registry.save_registration(
             values, deployment_id, status=status, product_family=product_family
         )
+        if invite is not None:
+            invites.spend(invite, platform)
+    except registry.RegistrationExists as error:
+        db.session.rollback()
+        raise RegistrationFailed(
+            _("This LMS registration (issuer %(issuer)s, client id %(client_id)s) is already "
+              "known to Ritmo, which never changes a registered platform through dynamic "
+              "registration.", issuer=issuer, client_id=values["client_id"]),
+            _("If the LMS's addresses really changed, Ritmo's administrator can remove the "
+              "platform ('lti-tool platform remove ID') and register it again."),
+            reason=f"refused to replace platform {error.platform_id}", status=409,
+        ) from error
     except RitmoError as error:
         db.session.rollback()
         raise RegistrationFailed(
             _("The LMS's registration details are not usable: %(detail)s", detail=error.detail),
             _("Register Ritmo manually with the values on Ritmo's setup page."),
-            platform_error=str(error.errors or ""),
+            reason=str(error.errors or ""),
         ) from error
     audit.record(
         "platform.registered", "platform", platform.id, via="dynamic_registration",
         issuer=issuer, client_id=platform.client_id, deployment_id=deployment_id,
         status=platform.status.value, product_family=product_family,
+        invite_id=invite.id if invite else None,
     )
     db.session.commit()
-    log.info("dynamic registration: platform %s (%s, client %s, deployment %s, %s)",
+    log.info("dynamic registration: platform %s (%s, client %s, deployment %s, %s%s)",
              platform.id, issuer, platform.client_id, deployment_id or "first launch",
-             platform.status.value)
+             platform.status.value, f", invitation {invite.id}" if invite else "")
     return _result(platform, deployment_id)
 
 

@@ -57,6 +57,24 @@ class Deployment(TimestampMixin, Base):
     platform: Mapped[Platform] = relationship(back_populates="deployments")
 
 
+class PlatformInvite(TimestampMixin, Base):
+    """A registration link an admin made: the registration it brings is active at once, once.
+
+    Only a digest of the link's token is kept, so the table cannot be used to register.
+    """
+
+    __tablename__ = "platform_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    platform_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("platform.id", ondelete="SET NULL")
+    )
+
+
 class ToolKey(TimestampMixin, Base):
     """An RSA key pair of Ritmo's. The private half is encrypted with the installation's secret."""
 

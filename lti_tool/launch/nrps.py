@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
-from flask import current_app
 
-from lti_tool.http import http_session
-from lti_tool.launch.models import Platform
+from lti_tool import http
+from lti_tool.launch.models import Platform, PlatformStatus
 
 SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIP_MT = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -66,19 +65,22 @@ def default_token(platform: Platform, scopes: tuple[str, ...]) -> str:
         raise NrpsError(error.message, transient=error.transient, status=error.status) from error
 
 
-def _timeout() -> Any:
-    return current_app.config["HTTP_TIMEOUT_SECONDS"]
-
-
 def members(
     platform: Platform,
     memberships_url: str,
     *,
     token: TokenSource = default_token,
-    session: requests.Session | None = None,
+    session: http.Client | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every member of the context: ``{"user_id", "roles", "status", "name", "given_name", ...}``."""
-    session = session or http_session()
+    """Every member of the context: ``{"user_id", "roles", "status", "name", "given_name", ...}``.
+
+    The memberships URL and its next pages come from the LMS, so they go through the guarded
+    client like every other outbound call.
+    """
+    if platform.status is not PlatformStatus.ACTIVE:
+        raise NrpsError(f"The platform registration is {platform.status.value}: Ritmo reads its "
+                        "rosters only once it is active.", transient=False)
+    session = session or http.client()
     bearer = token(platform, (SCOPE,))
     url: str | None = memberships_url
     if "limit=" not in memberships_url:
@@ -90,17 +92,18 @@ def members(
         seen.add(url)
         try:
             response = session.get(
-                url,
-                headers={"Authorization": f"Bearer {bearer}", "Accept": MEMBERSHIP_MT},
-                timeout=_timeout(),
+                url, headers={"Authorization": f"Bearer {bearer}", "Accept": MEMBERSHIP_MT},
             )
+        except http.OutboundRefused as error:
+            raise NrpsError(f"Ritmo refused to call the LMS roster: {error}",
+                            transient=False) from error
         except requests.RequestException as error:
             raise NrpsError(
                 f"Could not reach the LMS roster ({type(error).__name__}).", transient=True
             ) from error
         if response.status_code >= 400:
             raise NrpsError(
-                f"The LMS roster answered {response.status_code}: {response.text[:300]}",
+                f"The LMS roster answered {response.status_code} {response.reason[:60]}",
                 transient=response.status_code >= 500 or response.status_code == 429,
                 status=response.status_code,
             )
@@ -110,6 +113,9 @@ def members(
             raise NrpsError(
                 "The LMS roster answered with something that is not JSON.", transient=True
             ) from error
+        if not isinstance(payload, dict):
+            raise NrpsError("The LMS roster answered JSON that is not a membership container.",
+                            transient=False)
         for member in payload.get("members") or []:
             if isinstance(member, dict) and member.get("user_id"):
                 yield member

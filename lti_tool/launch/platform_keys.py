@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
 
-from lti_tool.http import http_session
+from lti_tool import http
 
 
 class KeySetError(Exception):
@@ -54,12 +54,17 @@ def _parse(jwks: Any, url: str) -> dict[str, RSAPublicKey]:
 
 
 def _fetch(url: str) -> _KeySet:
+    # The guarded client: a key set URL came from a registration, so it may point anywhere.
     try:
-        response = http_session().get(url, timeout=current_app.config["HTTP_TIMEOUT_SECONDS"])
-        response.raise_for_status()
-        payload = response.json()
-    except (requests.RequestException, ValueError) as error:
+        response = http.request("GET", url, headers={"Accept": "application/json"})
+    except requests.RequestException as error:
         raise KeySetError(f"fetching the key set at {url} failed: {error}") from error
+    if response.status_code != 200:
+        raise KeySetError(f"the key set at {url} answered HTTP {response.status_code}")
+    try:
+        payload = response.json()
+    except ValueError as error:
+        raise KeySetError(f"the key set at {url} is not JSON") from error
     return _KeySet(fetched_at=time.monotonic(), keys=_parse(payload, url))
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from lti_tool import audit
 from lti_tool.db import db
 from lti_tool.errors import Conflict, InvalidInput, NotFound
 from lti_tool.launch import memo
@@ -133,14 +134,35 @@ def set_status(platform_id: int, status: PlatformStatus) -> Platform:
     return platform
 
 
+class RegistrationExists(Conflict):
+    """A dynamic registration named an issuer + client id Ritmo already has."""
+
+    def __init__(self, platform_id: int) -> None:
+        super().__init__(f"Platform {platform_id} already has this issuer and client id.")
+        self.platform_id = platform_id
+
+
+def approve(platform_id: int) -> Platform:
+    """Let a pending (dynamically registered) platform launch Ritmo; recorded in the audit log."""
+    platform = get_platform(platform_id)
+    if platform.status is not PlatformStatus.PENDING:
+        raise Conflict(f"Platform {platform_id} is {platform.status.value}, not pending approval.")
+    platform.status = PlatformStatus.ACTIVE
+    audit.record("platform.approved", "platform", platform.id, issuer=platform.issuer,
+                 client_id=platform.client_id, key_set_url=platform.key_set_url)
+    db.session.commit()
+    return platform
+
+
 def save_registration(
     values: dict, deployment_id: str | None, *, status: PlatformStatus, product_family: str | None
 ) -> Platform:
-    """Store what a dynamic registration returned, all or nothing.
+    """Store a new platform from what a dynamic registration returned, all or nothing.
 
-    The same issuer and client id registering again (an admin repeating the LMS dialog) updates the
-    endpoints and adds the deployment instead of failing. Without a deployment id (Canvas), the
-    first launch's deployment is accepted once.
+    Issuer and client id are public, so a registration naming a known pair is refused
+    (:class:`RegistrationExists`) instead of changing that platform's endpoints: whoever can run a
+    registration must never be able to redirect an existing platform's keys. Without a deployment
+    id (Canvas), the first launch's deployment is accepted once.
     """
     try:
         loaded = PlatformSchema().load(
@@ -151,16 +173,16 @@ def save_registration(
     deployment_ids = loaded.pop("deployment_ids")
     loaded.pop("status")
     loaded.pop("accept_first_deployment")
-    platform = find_platform(loaded["issuer"], loaded["client_id"])
-    if platform is None:
-        platform = Platform(**loaded, status=status)
-        db.session.add(platform)
-    else:
-        for key in ("name", "auth_login_url", "auth_token_url", "key_set_url", "token_audience"):
-            setattr(platform, key, loaded[key])
-    platform.product_family = product_family
-    platform.accept_first_deployment = not deployment_ids and not platform.deployments
-    known = {d.deployment_id for d in platform.deployments}
-    platform.deployments.extend(Deployment(deployment_id=d) for d in deployment_ids if d not in known)
-    db.session.flush()
+    existing = find_platform(loaded["issuer"], loaded["client_id"])
+    if existing is not None:
+        raise RegistrationExists(existing.id)
+    platform = Platform(**loaded, status=status, product_family=product_family,
+                        accept_first_deployment=not deployment_ids)
+    platform.deployments = [Deployment(deployment_id=d) for d in deployment_ids]
+    db.session.add(platform)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as error:  # the same pair registered at this very moment
+        db.session.rollback()
+        raise RegistrationExists(0) from error
     return platform

@@ -30,12 +30,15 @@ class PickerChoiceSchema(Schema):
 
 
 @bp.route("/lti/register", methods=["GET", "POST"])
+@bp.route("/lti/register/<invite>", methods=["GET", "POST"])
 @limit("register")
-def register() -> tuple[str, int] | str:
+def register(invite: str | None = None) -> tuple[str, int] | str:
+    """Dynamic registration; through an admin's registration link (``invite``) it is active at once."""
     try:
         result = dynamic_registration.register(
             request.values.get("openid_configuration", ""),
             request.values.get("registration_token") or None,
+            invite,
         )
     except dynamic_registration.RegistrationFailed as error:
         return render_template("launch/registration_error.html", error=error), error.status

@@ -266,10 +266,11 @@ def test_existing_line_item_found_across_pages_with_typographic_quotes() -> None
         for n in range(5):
             gradebook.create(ctx, {"label": f"x{n}", "scoreMaximum": 1, "resourceId": f"r{n}", "tag": "t"})
         token = lms.platform.tokens.issue("ritmo-demo", frozenset(ags.DELIVERY_SCOPES)).token
-        import requests
+        from lti_tool.http import Client
 
-        with requests.Session() as session:
-            found = ags.find_line_item(session, token, lms.lineitems_url, "r4", "t", 5, limit=2)
+        found = ags.find_line_item(
+            Client(allow_private=True), token, lms.lineitems_url, "r4", "t", 5, limit=2
+        )
         assert found is not None and found["label"] == "x4" and "?type_id=1" in found["id"]
 
 
@@ -319,8 +320,8 @@ _ = CourseRole
 
 def test_client_assertion_audience_and_timeouts_are_transient(app) -> None:
     import jwt
-    import requests
 
+    from lti_tool import http
     from lti_tool.demo.server import serve_in_thread
     from lti_tool.launch import keys
 
@@ -340,10 +341,9 @@ def test_client_assertion_audience_and_timeouts_are_transient(app) -> None:
 
     with (
         serve_in_thread(slow) as server,
-        requests.Session() as session,
         pytest.raises(ags.AgsError) as caught,
     ):
-        ags.post_score(session, "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
+        ags.post_score(http.client(), "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
     assert caught.value.transient and caught.value.status is None
 
 

@@ -32,6 +32,7 @@ from lti1p3platform.request import TRequest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from lti_tool import http
 from lti_tool.grades import ags
 from lti_tool.launch import keys, registry
 
@@ -319,7 +320,7 @@ def test_client_credentials_token_accepted_by_lti1p3platform(interop) -> None:
     endpoint = ags.TokenEndpoint(client_id=CLIENT_ID, token_url=platform.url + "/token")
     signer = keys.signing_key()
     token = ags.request_token(
-        requests.Session(), endpoint, signer, ags.DELIVERY_SCOPES, timeout=(3, 10)
+        http.client(), endpoint, signer, ags.DELIVERY_SCOPES, timeout=(3, 10)
     )
     assert token.expires_in == 3600
     assert conf.validate_token(token.value, allowed_scopes=[ags.SCOPE_SCORE])
@@ -350,7 +351,7 @@ def test_token_request_signed_with_another_key_is_refused(interop) -> None:
     )
     with pytest.raises(ags.AgsError) as refused:
         ags.request_token(
-            requests.Session(), endpoint, impostor, ags.DELIVERY_SCOPES, timeout=(3, 10)
+            http.client(), endpoint, impostor, ags.DELIVERY_SCOPES, timeout=(3, 10)
         )
     assert refused.value.status == 400
     assert platform.token_requests and not platform.issued_tokens
