@@ -75,5 +75,6 @@ def user_erase(user_id: int | None, issuer: str | None, sub: str | None, reason:
         sys.exit(1)
     click.echo(
         f"Person {done.user_id} erased: {done.deleted_rows} personal rows deleted, "
-        f"{done.blanked_texts} texts emptied."
+        f"{done.blanked_texts} texts emptied, {done.scrubbed_rows} rows of others that named them "
+        "cleaned; their sessions have ended."
     )

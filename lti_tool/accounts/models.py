@@ -32,6 +32,8 @@ class User(TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(sa.String(35))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     last_seen_at: Mapped[datetime | None]
+    # Session tokens issued before this are refused (``launch.revocation``).
+    sessions_valid_after: Mapped[datetime | None]
 
     @property
     def display_name(self) -> str:

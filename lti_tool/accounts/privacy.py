@@ -4,16 +4,22 @@ What counts as theirs is read off the schema: their user row, and every row that
 one of their participations through a foreign key. A table added later is covered without a
 change here.
 
-Erasure keeps the programme's records whole for everyone else: the person stays as an anonymous
-participant of their matches, webinars and milestones, while their identity, their answers, their
-notifications and every text they wrote into shared spaces are removed for good.
+Erasure follows the inventory of personal columns (``personal_data``): it deletes the rows that
+only make sense for the person, blanks what they wrote into shared spaces (the rows stay, so that
+threads, matches and calendars read whole for everyone else), and removes what other people's
+rows say of them: notifications and queued e-mails that quote or name them, and audit details. It
+runs in one transaction, ends the person's sessions at once, and can be run again.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import enum
+import html
+import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,21 +28,22 @@ from typing import Any
 import sqlalchemy as sa
 
 from lti_tool import audit
+from lti_tool.accounts import personal_data
 from lti_tool.accounts.models import User
+from lti_tool.accounts.personal_data import Fate
 from lti_tool.db import db, utcnow
 from lti_tool.errors import NotFound
 
-# Rows that only make sense for the person (deleted on erasure), by table and the column naming them.
-_PERSONAL = (
-    ("notification", "user_id"),
-    ("email_preference", "user_id"),
-    ("space_visit", "user_id"),
-    ("chat_read", "user_id"),
-    ("conversation_thread_read", "user_id"),
-    ("score_outbox", "user_id"),  # undelivered scores: the LMS could not tell whose they are now
-    ("goal_note", "author_user_id"),
-)
-_PERSONAL_BY_PARTICIPANT = ("profile_answer",)
+# Words shorter than this are too common to look for in other people's rows.
+MIN_QUOTE = 8
+# Names shorter than this are not looked for (they would match too much).
+MIN_NAME = 5
+# Excerpts keep a text's beginning: this much of it is enough to recognise a quote.
+QUOTE_PREFIX = 40
+# Mark left where a value named or quoted the person: stored once, read in every language.
+MARK = "—"
+# Audit details that carry what the actor typed.
+_TYPED_DETAILS = frozenset({"reason", "note", "notes", "message", "comment", "text"})
 
 
 def _table(name: str) -> sa.Table:
@@ -107,99 +114,269 @@ def export(user_id: int) -> dict[str, Any]:
     }
 
 
+# -- erasure ----------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Erasure:
     user_id: int
     deleted_rows: int
     blanked_texts: int
+    scrubbed_rows: int = 0  # other people's notifications, jobs and audit events
+
+
+@dataclass(frozen=True)
+class _Person:
+    user_id: int
+    participant_ids: tuple[int, ...]
+
+    def owned(self, table_name: str, by: tuple[str, ...]) -> sa.ColumnElement[bool]:
+        """Rows of ``table_name`` that are the person's through any of ``by`` (see ``OWNERS``)."""
+        table = _table(table_name)
+        found: list[sa.ColumnElement[bool]] = []
+        for name in by:
+            if "." in name:  # backwards: rows another table links to the person
+                other, _, link = name.partition(".")
+                other_table = _table(other)
+                found.append(table.c.id.in_(
+                    sa.select(other_table.c[link]).where(self.owned(other, personal_data.OWNERS[other]))
+                ))
+                continue
+            column = table.c[name]
+            if column.primary_key and table_name == "user":
+                found.append(column == self.user_id)
+                continue
+            (fk,) = column.foreign_keys
+            target = fk.column.table.name
+            if target == "user":
+                found.append(column == self.user_id)
+            elif target == "participant":
+                found.append(column.in_(self.participant_ids))
+            else:
+                found.append(column.in_(
+                    sa.select(fk.column).where(self.owned(target, personal_data.OWNERS[target]))
+                ))
+        if not found:
+            raise LookupError(f"personal_data: no way to tell whose rows of {table_name} are whose")
+        return sa.or_(*found)
 
 
 def erase(user_id: int, *, actor_user_id: int | None = None, reason: str = "") -> Erasure:
     """Remove the person's identity and personal data for good; keep the programme's records whole.
 
-    Commits. The person's next launch from the LMS makes a new, unrelated user.
+    One transaction, committed here (a failure changes nothing). Running it again is harmless and
+    removes whatever named the person since. The person's sessions end at once; their next launch
+    from the LMS makes a new, unrelated user.
     """
-    from lti_tool.launch import memo
+    try:
+        done, forget = _erase(user_id, actor_user_id, reason)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    # After the commit: the embedded cache lives in the same SQLite file, which the erasure's
+    # transaction holds locked until then.
+    forget()
+    return done
+
+
+def _erase(user_id: int, actor_user_id: int | None, reason: str) -> tuple[Erasure, Any]:
+    from lti_tool.launch import memo, revocation
     from lti_tool.launch.models import Platform
     from lti_tool.launch.tool_config import PlatformSnapshot
 
     user = _user(user_id)
     platform = db.session.get(Platform, user.platform_id)
     old_sub = user.sub
-    participant_ids = _participant_ids(user_id)
-    now = utcnow()
+    person = _Person(user_id, tuple(_participant_ids(user_id)))
     conn = db.session.connection()  # the session's transaction: all of it commits, or none
-    deleted = 0
-    for name, column in _PERSONAL:
-        table = _table(name)
-        deleted += conn.execute(table.delete().where(table.c[column] == user_id)).rowcount
-    for name in _PERSONAL_BY_PARTICIPANT:
-        table = _table(name)
-        deleted += conn.execute(
-            table.delete().where(table.c.participant_id.in_(participant_ids))
-        ).rowcount
-    blanked = _blank_authored_texts(conn, user_id, participant_ids, now)
+    quotes = _Quotes(_identity(user) + _their_words(conn, person))
+    scrubbed = _scrub_notifications(conn, person, user.platform_id, quotes)
+    scrubbed += _scrub_jobs(conn, quotes)
+    scrubbed += _scrub_audit(conn, user_id, quotes)
+    blanked = _blank(conn, person)
+    deleted = _delete(conn, person)
     user.sub = f"erased-{secrets.token_hex(16)}"
-    user.name = user.given_name = user.family_name = user.email = None
-    user.locale = user.timezone = None
-    user.last_seen_at = None
+    revocation.revoke([user_id])
     audit.record(
         "user.erased", "user", user_id, actor_user_id=actor_user_id, reason=reason[:500],
-        deleted_rows=deleted, blanked_texts=blanked,
+        deleted_rows=deleted, blanked_texts=blanked, scrubbed_rows=scrubbed,
     )
-    db.session.commit()
-    if platform is not None:
-        # After the commit: the embedded cache lives in the same SQLite file, which the erasure's
-        # transaction holds locked until then.
-        memo.forget(PlatformSnapshot.of(platform).scope, old_sub)
-    return Erasure(user_id, deleted, blanked)
+
+    def forget() -> None:
+        if platform is not None:
+            memo.forget(PlatformSnapshot.of(platform).scope, old_sub)
+
+    return Erasure(user_id, deleted, blanked, scrubbed), forget
 
 
-def _kept_or(column: sa.Column[Any], now: datetime) -> sa.ColumnElement[Any]:
-    """``column`` if set, else ``now`` (typed as the column: UTC on every backend)."""
-    return sa.func.coalesce(column, sa.bindparam(None, now, type_=column.type))
+def _entries(fate: Fate) -> Iterator[personal_data.Entry]:
+    return (entry for entry in personal_data.INVENTORY if entry.fate is fate)
 
 
-def _blank_authored_texts(
-    conn: sa.Connection, user_id: int, participant_ids: list[int], now: datetime
-) -> int:
-    """Texts the person wrote where others read them: emptied, marked deleted, rows kept so that
-    threads and chats still read in order."""
-    threads = _table("conversation_thread")
-    posts, revisions = _table("conversation_post"), _table("conversation_post_revision")
-    chats, completions = _table("chat_message"), _table("milestone_completion")
-    their_posts = sa.select(posts.c.id).where(posts.c.author_user_id == user_id).scalar_subquery()
-    blanked = conn.execute(
-        revisions.update()
-        .where(sa.or_(revisions.c.editor_user_id == user_id, revisions.c.post_id.in_(their_posts)))
-        .values(body="", body_html="", links=[])
-    ).rowcount
-    blanked += conn.execute(
-        posts.update()
-        .where(posts.c.author_user_id == user_id)
-        .values(body="", body_html="", links=[], mentions=[], deleted_at=_kept_or(posts.c.deleted_at, now))
-    ).rowcount
-    # Threads they started stay for the replies of others; the title was theirs. A mark, not a
-    # word: it is stored once and read in every language.
-    blanked += conn.execute(
-        threads.update().where(threads.c.author_user_id == user_id).values(title="—")
-    ).rowcount
-    blanked += conn.execute(
-        chats.update()
-        .where(chats.c.author_user_id == user_id)
-        .values(body="", body_html="", mentions=[], deleted_at=_kept_or(chats.c.deleted_at, now))
-    ).rowcount
-    # Meetings they organised stay on both calendars; their title and agenda were the person's.
-    meetings = _table("meeting")
-    blanked += conn.execute(
-        meetings.update()
-        .where(meetings.c.organiser_user_id == user_id)
-        .values(title="—", agenda="", agenda_html="")
-    ).rowcount
-    if participant_ids:
-        blanked += conn.execute(
-            completions.update()
-            .where(completions.c.participant_id.in_(participant_ids), completions.c.note.is_not(None))
-            .values(note=None)
-        ).rowcount
+def _delete(conn: sa.Connection, person: _Person) -> int:
+    deleted = 0
+    for name in sorted({entry.table for entry in _entries(Fate.DELETE)}):
+        table = _table(name)
+        where = person.owned(name, personal_data.OWNERS[name])
+        deleted += conn.execute(table.delete().where(where)).rowcount
+    return deleted
+
+
+def _blank(conn: sa.Connection, person: _Person) -> int:
+    """Every BLANK entry, one UPDATE per table and set of owner columns; counts rows changed."""
+    now = utcnow()
+    groups: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    for entry in _entries(Fate.BLANK):
+        table = _table(entry.table)
+        column = table.c[entry.name]
+        value: Any = entry.to
+        if value is personal_data.NOW_IF_UNSET:
+            value = sa.func.coalesce(column, sa.bindparam(None, now, type_=column.type))
+        groups.setdefault((entry.table, personal_data.owners_of(entry)), {})[entry.name] = value
+    blanked = 0
+    for (name, by), values in groups.items():
+        table = _table(name)
+        if name == "user":
+            # ORM attributes, so that the session's user row (and the launch stamps) follow.
+            user = db.session.get(User, person.user_id)
+            for key, value in values.items():
+                setattr(user, key, value)
+            continue
+        blanked += conn.execute(table.update().where(person.owned(name, by)).values(**values)).rowcount
     return int(blanked)
+
+
+# -- what names or quotes the person ------------------------------------------------------------------
+
+
+def _identity(user: User) -> list[str]:
+    """Their name and address (a given name alone is too common to look for)."""
+    full = f"{user.given_name} {user.family_name}" if user.given_name and user.family_name else None
+    return [s for s in (user.name, full, user.email) if s and len(s) >= MIN_NAME]
+
+
+def _their_words(conn: sa.Connection, person: _Person) -> list[str]:
+    """The beginnings of what the person typed (read before it is blanked or deleted)."""
+    words: list[str] = []
+    for entry in personal_data.INVENTORY:
+        if not entry.words:
+            continue
+        table = _table(entry.table)
+        where = person.owned(entry.table, personal_data.owners_of(entry))
+        for value in conn.execute(sa.select(table.c[entry.name]).where(where)).scalars():
+            words.extend(_strings(value))
+    return [text for text in (_normal(w) for w in words) if len(text) >= MIN_QUOTE]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+_MARKUP = re.compile(r"[`*_>#\[\]()~|]")  # what ``text.excerpt`` drops
+_TAG = re.compile(r"<[^>]*>")
+_ICS_ESCAPE = re.compile(r"\\([,;\\nN])")
+
+
+def _normal(text: str) -> str:
+    """Text as excerpts, e-mails and calendars may quote it, reduced to words for comparison."""
+    text = text.replace("\r\n ", "").replace("\r\n\t", "")  # unfolded calendar lines
+    text = _ICS_ESCAPE.sub(lambda m: " " if m.group(1) in "nN" else m.group(1), text)
+    text = html.unescape(_TAG.sub(" ", text))
+    return re.sub(r"\s+", " ", _MARKUP.sub("", text)).strip().casefold()
+
+
+class _Quotes:
+    """Recognises a text that names the person or quotes their words."""
+
+    def __init__(self, needles: list[str]) -> None:
+        self.needles = sorted({_normal(n)[:QUOTE_PREFIX] for n in needles} - {""}, key=len)
+
+    def __bool__(self) -> bool:
+        return bool(self.needles)
+
+    def found_in(self, *values: Any) -> bool:
+        for value in values:
+            for text in _strings(value):
+                plain = _normal(text)
+                if any(needle in plain for needle in self.needles):
+                    return True
+        return False
+
+
+def _scrub_notifications(conn: sa.Connection, person: _Person, platform_id: int, quotes: _Quotes) -> int:
+    """Other people's notifications that quote or name the person go (theirs go with the row)."""
+    if not quotes:
+        return 0
+    notes, users = _table("notification"), _table("user")
+    of_platform = sa.select(users.c.id).where(users.c.platform_id == platform_id)
+    rows = conn.execute(
+        sa.select(notes.c.id, notes.c.subject, notes.c.text, notes.c.link, notes.c.ics)
+        .where(notes.c.user_id != person.user_id, notes.c.user_id.in_(of_platform))
+    )
+    doomed = [row.id for row in rows if quotes.found_in(row.subject, row.text, row.link, row.ics)]
+    return _delete_ids(conn, notes, doomed)
+
+
+def _scrub_jobs(conn: sa.Connection, quotes: _Quotes) -> int:
+    """Jobs (queued e-mails above all) addressed to the person, or quoting or naming them, go: an
+    e-mail that would quote an erased person is not sent."""
+    if not quotes:
+        return 0
+    jobs = _table("job")
+    rows = conn.execute(sa.select(jobs.c.id, jobs.c.payload, jobs.c.last_error))
+    doomed = [
+        row.id for row in rows
+        if quotes.found_in(row.last_error, row.payload, *_attached_texts(row.payload))
+    ]
+    return _delete_ids(conn, jobs, doomed)
+
+
+def _attached_texts(payload: Any) -> Iterator[str]:
+    """Text attachments of a queued e-mail (calendar invitations name their attendees)."""
+    if not isinstance(payload, dict):
+        return
+    for attachment in payload.get("attachments") or []:
+        if isinstance(attachment, dict) and str(attachment.get("content_type", "")).startswith("text/"):
+            try:
+                yield base64.b64decode(str(attachment.get("data", ""))).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                continue
+
+
+def _scrub_audit(conn: sa.Connection, user_id: int, quotes: _Quotes) -> int:
+    """Audit events stay (who decided what matters to others); what the person typed into them,
+    and any value that names or quotes them, is replaced by a mark."""
+    events = _table("audit_event")
+    changed = 0
+    for row in conn.execute(sa.select(events.c.id, events.c.actor_user_id, events.c.detail)).all():
+        typed = row.actor_user_id == user_id
+        detail = _scrubbed(row.detail, quotes, typed)
+        if detail != row.detail:
+            conn.execute(events.update().where(events.c.id == row.id).values(detail=detail))
+            changed += 1
+    return changed
+
+
+def _scrubbed(value: Any, quotes: _Quotes, typed: bool, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, quotes, typed, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, quotes, typed) for v in value]
+    if isinstance(value, str) and value and ((typed and key in _TYPED_DETAILS) or quotes.found_in(value)):
+        return MARK
+    return value
+
+
+def _delete_ids(conn: sa.Connection, table: sa.Table, ids: list[int]) -> int:
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        deleted += conn.execute(table.delete().where(table.c.id.in_(ids[start : start + 500]))).rowcount
+    return deleted

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import PreparedStatement, commit_keeping_loaded, db, utcnow, without_transaction
-from lti_tool.launch import memo, registry, roles
+from lti_tool.launch import memo, registry, revocation, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.programmes import service as programmes
@@ -577,5 +577,8 @@ def _upsert_enrolment(enrolment: Enrolment | None, user: User, course: Course, w
     if enrolment is None:
         enrolment = Enrolment(user=user, course=course, role=wanted.role)
         db.session.add(enrolment)
+    elif (enrolment.role, enrolment.is_mentor) != (wanted.role, wanted.mentor):
+        # Sessions from before carry the old role; this launch's own session is issued after.
+        revocation.revoke([user.id])
     _apply(enrolment, wanted.enrolment)
     return enrolment

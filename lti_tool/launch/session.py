@@ -13,10 +13,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.errors import Forbidden, NotAuthenticated
+from lti_tool.launch import revocation
 from lti_tool.launch.context import LaunchContext
 
 FORM_FIELD = "ritmo_session"
@@ -48,6 +50,7 @@ def issue_token(ctx: LaunchContext) -> str:
             "m": ctx.is_mentor,
             "l": ctx.resource_link_id,
             "loc": ctx.locale,
+            "t": revocation.now_ms(),  # checked against the person's revocation stamp
         }
     )
 
@@ -61,6 +64,11 @@ def read_token(token: str) -> LaunchContext:
         raise NotAuthenticated(
             "Your Ritmo session is not valid. Open Ritmo again from your course."
         ) from error
+    if int(data.get("t", 0)) < revocation.valid_after(data["u"]):
+        # Erased, or their role or enrolment changed since this session began.
+        raise NotAuthenticated(
+            _("Your Ritmo session has ended. Open Ritmo again from your course.")
+        )
     return LaunchContext(
         platform_id=data["p"],
         user_id=data["u"],

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from lti_tool.accounts import privacy
 from lti_tool.accounts.models import User
 from lti_tool.audit import AuditEvent
-from lti_tool.db import db
+from lti_tool.db import db, utcnow
 from lti_tool.mentoring.conversations.models import Post
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.meetings.models import Meeting, VideoProvider
@@ -121,3 +122,165 @@ def test_the_command_line_finds_the_person_as_the_lms_knows_them(app, runner, tm
     assert result.exit_code == 1 and "no person" in result.output
     assert runner.invoke(args=["user", "erase", "999999", "--yes"]).exit_code == 1
     assert runner.invoke(args=["user", "export"]).exit_code == 2
+
+
+# -- erasure leaves no trace ---------------------------------------------------------------------------
+
+NAME, GIVEN, FAMILY, EMAIL = "Zephyrine Quorwell", "Zephyrine", "Quorwell", "zq.erase@example.org"
+WORDS = "Xylofant"  # in everything she types
+TRACES = ("zephyrine", "quorwell", "zq.erase", WORDS.lower())
+
+
+def _traces() -> list[str]:
+    """Every text, JSON or byte value of every table that still holds one of ``TRACES``."""
+    found = []
+    with db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            for column in table.columns:
+                kind = column.type
+                if isinstance(kind, sa.Enum) or not isinstance(kind, sa.String | sa.JSON | sa.LargeBinary):
+                    continue
+                for value in conn.execute(sa.select(column).where(column.is_not(None))).scalars():
+                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else json.dumps(
+                        value, ensure_ascii=False
+                    ) if not isinstance(value, str) else value
+                    if any(trace in text.lower() for trace in TRACES):
+                        found.append(f"{table.name}.{column.name}: {text[:80]!r}")
+    return found
+
+
+def _she_lives_in(client, world: World) -> dict[str, int]:
+    """She answers, posts, chats, sets goals, writes notes, asks a mentor; others quote her."""
+    from lti_tool.audit import record
+    from lti_tool.mail import send_email
+    from lti_tool.mentoring.goals.models import (
+        CompletionSource,
+        CompletionState,
+        Milestone,
+        MilestoneCompletion,
+    )
+    from lti_tool.mentoring.matching.models import MatchRequest
+
+    she, marta = world.mentee, world.mentor
+    she.name, she.given_name, she.family_name, she.email = NAME, GIVEN, FAMILY, EMAIL
+    db.session.commit()
+    _lived_in(client, world)
+    me = db.session.execute(sa.select(Participant).where(Participant.user_id == she.id)).scalar_one()
+    other_mentor = db.session.execute(
+        sa.select(Match.mentor_id).where(Match.id == world.other_match.id)
+    ).scalar_one()
+    hers = world.headers(she)
+    made = client.post(f"/api/matches/{world.match.id}/threads", headers=hers, json={
+        "title": f"{WORDS} worries about the visa", "body": f"{WORDS}: my landlord is **awful**",
+    })
+    assert made.status_code == 201, made.get_data(as_text=True)
+    assert client.post(f"/api/matches/{world.match.id}/chat", headers=hers,
+                       json={"body": f"{WORDS} chat: call me at home"}).status_code == 201
+    goal = client.post(f"/api/goals/matches/{world.match.id}/goals", headers=hers,
+                       json={"title": f"{WORDS} goal: pass the exam", "measure": f"{WORDS} measure: a grade"})
+    assert goal.status_code == 201, goal.get_data(as_text=True)
+    assert client.post(f"/api/goals/goals/{goal.get_json()['id']}/notes", headers=hers,
+                       json={"text": f"{WORDS} note: I am anxious"}).status_code == 201
+    # Marta's own words, which must stay.
+    assert client.post(f"/api/matches/{world.match.id}/chat", headers=world.headers(marta),
+                       json={"body": "Marta keeps her chat"}).status_code == 201
+    for organiser, title in ((she, f"{WORDS} meeting about family"), (marta, "Marta's check-in")):
+        db.session.add(Meeting(
+            programme_id=world.programme.id, match_id=world.match.id, organiser_user_id=organiser.id,
+            title=title, agenda=f"{title}: agenda", agenda_html=f"<p>{title}: agenda</p>",
+            notes=f"{WORDS} notes: she cried", notes_html=f"<p>{WORDS} notes</p>",
+            video_provider=VideoProvider.JITSI, video_url="https://meet.example/x",
+            ical_uid=f"meeting-{organiser.id}@ritmo.test",
+        ))
+    db.session.add(MatchRequest(
+        programme_id=world.programme.id, mentee_id=me.id, mentor_id=other_mentor,
+        message=f"{WORDS} request: please take me", explanation={"why": f"{WORDS} answers"},
+        expires_at=utcnow(),
+    ))
+    milestone = Milestone(programme_id=world.programme.id, title="First meeting")
+    db.session.add(milestone)
+    db.session.flush()
+    db.session.add(MilestoneCompletion(
+        milestone_id=milestone.id, participant_id=me.id, match_id=world.match.id,
+        state=CompletionState.COMPLETED, source=CompletionSource.MANUAL, note=f"{WORDS} completion note",
+    ))
+    record("match.ended", "match", world.match.id, actor_user_id=she.id, reason=f"{WORDS} typed reason")
+    record("participant.changed", "participant", me.id, actor_user_id=world.coordinator.id,
+           note=f"asked by {NAME}")
+    notify(marta.id, "post", f"{NAME} needs you", f"“{WORDS}: my landlord is awful” she wrote")
+    send_email(EMAIL, "Your week", "Dear Zephyrine, three things happened.")
+    db.session.commit()
+    return {"marta_notifications": len(db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == marta.id)
+    ).all())}
+
+
+def test_erasure_leaves_no_trace_of_her_in_any_table_and_keeps_others_words(app, client) -> None:
+    world = make_world()
+    _she_lives_in(client, world)
+    before = _traces()
+    # Her name, address and words were everywhere: in others' notifications and queued e-mails too.
+    for where in ("notification.subject", "job.payload", "chat_message.body", "goal.title",
+                  "goal_note.text", "meeting.notes", "match_request.message", "audit_event.detail",
+                  "milestone_completion.note", "conversation_post.body", "user.name"):
+        assert any(line.startswith(where) for line in before), where
+    privacy.erase(world.mentee.id, reason="request 9")
+    assert _traces() == []
+    # Others' words and notifications stay.
+    with db.engine.connect() as conn:
+        chats = conn.execute(sa.text("select body from chat_message")).scalars().all()
+        posts = conn.execute(sa.text("select body from conversation_post")).scalars().all()
+        subjects = conn.execute(sa.text("select subject from notification")).scalars().all()
+        meetings = conn.execute(sa.text("select title from meeting")).scalars().all()
+    assert "Marta keeps her chat" in chats and "Marta's reply" in posts
+    assert "For Marta" in subjects and "Marta's check-in" in meetings
+    assert db.session.get(Match, world.match.id) is not None
+
+
+def test_erasure_can_be_run_again(app, client) -> None:
+    world = make_world()
+    _she_lives_in(client, world)
+    privacy.erase(world.mentee.id)
+    again = privacy.erase(world.mentee.id)
+    assert again.deleted_rows == 0 and again.scrubbed_rows == 0
+    assert _traces() == []
+
+
+def test_erasure_is_all_or_nothing(app, client, monkeypatch) -> None:
+    from lti_tool.launch import revocation
+
+    world = make_world()
+    _she_lives_in(client, world)
+    before = _traces()
+    real_revoke = revocation.revoke
+
+    def revoke_then_fail(user_ids):  # the last step before the commit
+        real_revoke(user_ids)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(revocation, "revoke", revoke_then_fail)
+    with pytest.raises(RuntimeError):
+        privacy.erase(world.mentee.id)
+    db.session.expire_all()
+    assert _traces() == before
+    assert db.session.get(User, world.mentee.id).name == NAME
+
+
+def test_export_shows_every_personal_column_she_has(app, client) -> None:
+    from lti_tool.accounts.personal_data import INVENTORY, Fate
+
+    world = make_world()
+    _she_lives_in(client, world)
+    data = privacy.export(world.mentee.id)
+    exported = {"user": [data["user"]], **data["rows"]}
+    ids = {world.mentee.id}
+    for entry in INVENTORY:
+        if entry.fate in (Fate.NOT_PERSONAL, Fate.SCRUB) or entry.table not in exported:
+            continue
+        assert all(entry.name in row for row in exported[entry.table]), entry.column
+    # What she typed is in her copy.
+    text = json.dumps(data, ensure_ascii=False)
+    for words in ("chat: call me", "goal: pass the exam", "note: I am anxious", "request: please",
+                  "completion note", "I love maps", NAME, EMAIL):
+        assert words in text, words
+    assert ids == {data["user"]["id"]}

@@ -14,6 +14,7 @@ from lti_tool import audit
 from lti_tool.accounts.models import Course, User, display_name
 from lti_tool.db import db, without_transaction
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lti_tool.launch import revocation
 from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
@@ -305,6 +306,8 @@ def set_participant(
         audit.record(
             "participant.changed", "participant", participant.id, actor_user_id=ctx.user_id, changed=changed
         )
+    if {"role", "status"} & changed.keys():
+        revocation.revoke([participant.user_id])  # their open sessions end: they open Ritmo again
     db.session.commit()
     return participant
 

@@ -23,7 +23,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput
 from lti_tool.jobs import enqueue, task
 from lti_tool.jobs.registry import RetryLater
-from lti_tool.launch import nrps, roles
+from lti_tool.launch import nrps, revocation, roles
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.profiles import service as profiles
@@ -121,6 +121,7 @@ def apply_members(
         e.user_id: e
         for e in db.session.execute(sa.select(Enrolment).where(Enrolment.course_id == course.id)).scalars()
     }
+    ended: set[int] = set()  # people whose sessions no longer say what they may do
     for member in members:
         counts["members"] += 1
         sub = str(member["user_id"])[:255]
@@ -142,6 +143,8 @@ def apply_members(
             enrolment = Enrolment(user_id=user.id, course_id=course.id, role=course_role)
             db.session.add(enrolment)
             enrolled[user.id] = enrolment
+        elif (enrolment.role, enrolment.is_mentor) != (course_role, mentor):
+            ended.add(user.id)
         enrolment.role, enrolment.lis_roles, enrolment.is_mentor = course_role, lis_roles, mentor
         wanted = role_from_lms(course_role is CourseRole.COORDINATOR, mentor)
         person = people.get(user.id)
@@ -156,6 +159,7 @@ def apply_members(
         if not active and person.status is not ParticipantStatus.WITHDRAWN:
             person.status = ParticipantStatus.WITHDRAWN
             counts["withdrawn"] += 1
+            ended.add(user.id)
         elif active and person.status is ParticipantStatus.WITHDRAWN:
             person.status = ParticipantStatus.ACTIVE
             counts["updated"] += 1
@@ -163,6 +167,8 @@ def apply_members(
         if changed is not None:
             person.role = changed
             counts["updated"] += 1
+            ended.add(user.id)
+    revocation.revoke(ended)
     programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(), **counts}}
     audit.record("roster.synced", "programme", programme.id, actor_user_id=actor_user_id, **counts)
     db.session.commit()
@@ -377,8 +383,9 @@ def _write_import(ctx: LaunchContext, programme: Programme, rows: list[dict[str,
                 counts["added"] += 1
             else:
                 counts["updated"] += 1
-                if row["role"] is not None and person.role is not ParticipantRole.COORDINATOR:
+                if row["role"] is not None and person.role not in (ParticipantRole.COORDINATOR, row["role"]):
                     person.role = row["role"]
+                    revocation.revoke([user.id])
             if row["capacity"] is not None:
                 person.capacity = row["capacity"]
             profiles._write(person.id, row["answers"])
