@@ -52,3 +52,19 @@ def test_every_value_has_a_copy_button(client):
     buttons = set(re.findall(r'data-copy="(v-[\w-]+)"', body))
     assert values - {"v-registration-json"} <= buttons
     assert "navigator.clipboard" in body and 'execCommand("copy")' in body
+
+
+def test_page_explains_approval_and_never_approves(client, app):
+    from lti_tool.launch import registry
+    from lti_tool.launch.models import PlatformStatus
+    from tests.lti_platform import TestPlatform
+
+    lms = TestPlatform(issuer="https://pending-lms.example.edu")
+    pending = registry.add_platform({**lms.registration(), "status": "pending"})
+    body = page(client)
+    assert "lti-tool platform invite" in body and "lti-tool platform approve" in body
+    # A public page: it names no pending registration and offers no way to approve one.
+    assert pending.issuer not in body and "<form" not in body
+    for method in ("post", "put"):
+        assert getattr(client, method)("/lti/setup").status_code == 405
+    assert registry.get_platform(pending.id).status is PlatformStatus.PENDING
