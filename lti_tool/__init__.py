@@ -45,6 +45,9 @@ def register_extensions(app: Flask) -> None:
     init_ratelimit(app)
     i18n.init_app(app)
     init_proxy(app)
+    from lti_tool import safety
+
+    safety.init_app(app)  # the page filters that keep names and stored addresses inert
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from lti_tool.mentoring.content.models import ItemKind
 from lti_tool.mentoring.webinars.models import Audience
+from lti_tool.safety.urls import WebUrl
 
 
 class ModuleCreateSchema(Schema):
@@ -32,7 +33,7 @@ class ItemCreateSchema(Schema):
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
     position = fields.Int(load_default=0)
     body = fields.Str(load_default="", validate=validate.Length(max=100000))
-    url = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1024))
+    url = WebUrl(load_default=None, allow_none=True)
 
 
 class ItemUpdateSchema(Schema):
@@ -40,7 +41,7 @@ class ItemUpdateSchema(Schema):
     audience = fields.Enum(Audience, by_value=True)
     position = fields.Int()
     body = fields.Str(validate=validate.Length(max=100000))
-    url = fields.Str(validate=validate.Length(max=1024))
+    url = WebUrl()
 
 
 class ItemViewSchema(Schema):

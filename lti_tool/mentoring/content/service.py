@@ -24,6 +24,7 @@ from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.webinars.access import Viewer, viewer
 from lti_tool.mentoring.webinars.models import Audience, Webinar
 from lti_tool.mentoring.webinars.providers import video_embed_url
+from lti_tool.safety import urls
 from lti_tool.text import render_markdown
 
 
@@ -249,9 +250,9 @@ def add_item(
         body=data.get("body") or "",
     )
     if kind is ItemKind.LINK:
-        item.url = _required(data, "url", _("Give the address the link opens."))
+        item.url = _address(data, _("Give the address the link opens."))
     elif kind is ItemKind.VIDEO:
-        item.url = _required(data, "url", _("Give the video's address."))
+        item.url = _address(data, _("Give the video's address."))
         item.embed_url = video_embed_url(item.url)
     elif kind is ItemKind.FILE:
         if upload is None:
@@ -280,6 +281,14 @@ def _required(data: dict[str, Any], key: str, message: str) -> str:
     return str(value)
 
 
+def _address(data: dict[str, Any], missing: str) -> str:
+    # Checked here as well as in the schema: items also arrive from paths other than the API.
+    try:
+        return urls.web_url(_required(data, "url", missing))
+    except urls.UnsafeUrl as error:
+        raise InvalidInput(str(error), errors={"url": [str(error)]}) from error
+
+
 def update_item(ctx: LaunchContext, item_id: int, data: dict[str, Any]) -> ItemView:
     """Change an item's title, audience, order, text or address (a file is replaced by a new item)."""
     who = viewer(ctx)
@@ -292,7 +301,7 @@ def update_item(ctx: LaunchContext, item_id: int, data: dict[str, Any]) -> ItemV
             raise InvalidInput(_("Write the text."), errors={"body": [_("A text item needs some text.")]})
         changes["body"] = data["body"] or ""
     if "url" in data and item.kind in (ItemKind.LINK, ItemKind.VIDEO):
-        changes["url"] = _required(data, "url", _("Give the address."))
+        changes["url"] = _address(data, _("Give the address."))
         if item.kind is ItemKind.VIDEO:
             changes["embed_url"] = video_embed_url(changes["url"])
     for key, value in changes.items():

@@ -10,13 +10,14 @@ from lti_tool.accounts.models import User
 from lti_tool.mentoring.conversations import service
 from lti_tool.mentoring.conversations.history import HISTORY_PAGE_MAX, HISTORY_PAGE_SIZE
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, PostRevision, Thread, ThreadKind
+from lti_tool.safety.urls import WebUrl
 
 
 class LinkSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    url = fields.String(required=True, validate=validate.Length(min=1, max=service.URL_MAX))
+    url = WebUrl(required=True, max_length=service.URL_MAX)
     title = fields.String(load_default="", validate=validate.Length(max=service.TITLE_MAX))
 
 

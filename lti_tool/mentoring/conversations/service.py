@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -51,6 +52,7 @@ from lti_tool.mentoring.programmes.models import (
 )
 from lti_tool.mentoring.programmes.service import programme_for_course
 from lti_tool.notifications import service as notifications
+from lti_tool.safety.urls import UnsafeUrl, web_url
 
 #: Matches in these states have a space people can write in.
 OPEN_STATUSES = frozenset({MatchStatus.APPROVED, MatchStatus.ACTIVE})
@@ -236,18 +238,16 @@ def _clean_title(title: str) -> str:
 
 def clean_links(links: Sequence[dict[str, Any]] | None) -> list[dict[str, str]]:
     """Links attached to a post: http(s) only, bounded in number and length."""
-    from urllib.parse import urlsplit
-
     cleaned: list[dict[str, str]] = []
     for index, link in enumerate(links or []):
-        url = str(link.get("url") or "").strip()
         title = " ".join(str(link.get("title") or "").split())[:TITLE_MAX]
-        parts = urlsplit(url)
-        if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            url = web_url(str(link.get("url") or ""), max_length=URL_MAX)
+        except UnsafeUrl as error:
             raise InvalidInput(
                 errors={"links": {str(index): [_("Attach web addresses starting with https:// or http://.")]}}
-            )
-        cleaned.append({"url": url, "title": title or parts.hostname})
+            ) from error
+        cleaned.append({"url": url, "title": title or urlsplit(url).hostname or url})
     if len(cleaned) > LINKS_MAX:
         raise InvalidInput(errors={"links": [_("Attach at most %(limit)d links.", limit=LINKS_MAX)]})
     return cleaned

@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from lti_tool.accounts.models import User
 from lti_tool.mentoring.meetings import service
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus
+from lti_tool.safety.urls import WebUrl
 
 
 class _Base(Schema):
@@ -27,7 +28,7 @@ class ProposeSchema(_Base):
     timezone = fields.String(load_default="UTC", validate=validate.Length(max=64))
     duration_minutes = fields.Integer(load_default=service.DEFAULT_DURATION_MINUTES)
     agenda = fields.String(load_default="", validate=validate.Length(max=service.AGENDA_MAX * 2))
-    video_url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2048))
+    video_url = WebUrl(https_only=True, load_default=None, allow_none=True)
 
 
 class AcceptSchema(_Base):

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from lti_tool.errors import InvalidInput
 from lti_tool.mentoring.webinars.models import JoinProvider
+from lti_tool.safety.urls import UnsafeUrl, web_url
 
 ROOM_TOKEN_BYTES = 12
 
@@ -57,9 +58,11 @@ def generate_jitsi_room(title: str) -> str:
 
 def classify_join_url(url: str) -> JoinProvider:
     """The provider of ``url``, or 422 naming what is accepted."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "https" and host and not parts.username and not parts.password:
+    try:
+        host = (urlsplit(web_url(url, https_only=True)).hostname or "").lower().rstrip(".")
+    except UnsafeUrl:
+        host = ""
+    if host:
         for provider, suffixes in allowed_hosts().items():
             if suffixes and _host_matches(host, suffixes):
                 return provider

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.webinars.models import Audience
+from lti_tool.safety.urls import WebUrl
 
 MAX_DURATION_MINUTES = 8 * 60
 
@@ -22,7 +23,7 @@ class WebinarCreateSchema(Schema):
     duration_minutes = fields.Int(required=True, validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
     host_user_id = fields.Int(load_default=None, allow_none=True)
     capacity = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    join_url = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=1024))
+    join_url = WebUrl(https_only=True, load_default=None, allow_none=True)
     repeat_weekly = fields.Int(load_default=1)
 
 
@@ -35,9 +36,9 @@ class WebinarUpdateSchema(Schema):
     duration_minutes = fields.Int(validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
     host_user_id = fields.Int(allow_none=True)
     capacity = fields.Int(allow_none=True, validate=validate.Range(min=1))
-    join_url = fields.Str(allow_none=True, validate=validate.Length(max=1024))
-    recording_url = fields.Str(allow_none=True, validate=validate.Length(max=1024))
-    slides_url = fields.Str(allow_none=True, validate=validate.Length(max=1024))
+    join_url = WebUrl(https_only=True, allow_none=True)
+    recording_url = WebUrl(https_only=True, allow_none=True)
+    slides_url = WebUrl(https_only=True, allow_none=True)
 
 
 class TimezoneSchema(Schema):

@@ -46,6 +46,7 @@ from lti_tool.mentoring.webinars.models import (
     WebinarReminder,
     WebinarStatus,
 )
+from lti_tool.safety import urls
 from lti_tool.text import render_markdown
 
 #: The room opens this long before the start (people test their microphones).
@@ -248,13 +249,12 @@ def _join_address(join_url: str | None, title: str) -> tuple[providers.JoinProvi
 def _check_https(value: str | None, field_name: str) -> str | None:
     if value is None or not value.strip():
         return None
-    parts = urlsplit(value.strip())
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        return urls.web_url(value, https_only=True)
+    except urls.UnsafeUrl as error:
         raise InvalidInput(
-            _("Addresses must start with https://."),
-            errors={field_name: [_("Give a full https:// address.")]},
-        )
-    return value.strip()
+            _("Addresses must start with https://."), errors={field_name: [str(error)]}
+        ) from error
 
 
 def create_webinars(ctx: LaunchContext, data: dict[str, Any]) -> list[Webinar]:
@@ -752,8 +752,11 @@ def join(ctx: LaunchContext, webinar_id: int, *, now: datetime | None = None) ->
         )
     if now >= webinar.ends_at:
         raise Conflict(_("This webinar is over. Its recording and materials are on its page."))
+    room = urls.safe_href(webinar.join_url)
+    if room is None or room.startswith("/"):  # stored before addresses were checked: never redirect to it
+        raise Conflict(_("This webinar's room address is not valid. Ask the host to set it again."))
     if _can_manage(who, webinar) or who.participant is None or who.role is ParticipantRole.COORDINATOR:
-        return webinar.join_url
+        return room
     participant = who.participant
     webinar = _locked(webinar.id)
     registration = _registration(webinar.id, participant.id)
@@ -776,7 +779,7 @@ def join(ctx: LaunchContext, webinar_id: int, *, now: datetime | None = None) ->
         )
     _mark(registration, True, AttendanceSource.JOIN_LINK, actor_user_id=ctx.user_id, now=now)
     db.session.commit()
-    return webinar.join_url
+    return room
 
 
 def _mark(
