@@ -7,7 +7,9 @@ notices a package or data file the wheel leaves out.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import socket
 import stat
@@ -21,9 +23,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from lti_tool.demo import DemoPlatform, start_demo_server
+from tests.conftest import REDIS_URL, need
 
 pytestmark = pytest.mark.slow
 
@@ -223,3 +227,47 @@ def test_data_files_are_private(served: Served) -> None:
     assert stat.S_IMODE(served.data_dir.stat().st_mode) == 0o700
     for path in served.data_dir.glob("ritmo.sqlite3*"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@pytest.mark.redis
+def test_celery_worker_and_beat_start(installed: Installed, served: Served) -> None:
+    """The README's production commands: beat sends the dispatch, a worker runs it."""
+    redis_url = need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL")
+    queue = "install-test-" + secrets.token_hex(4)  # other runs on the same Redis never see it
+    env = {**served.env, "LTI_TOOL_JOBS_BACKEND": "celery", "LTI_TOOL_REDIS_URL": redis_url,
+           "LTI_TOOL_CELERY_CONFIG": json.dumps({"task_default_queue": queue})}
+    celery = installed.bin("celery")
+    logs = {name: served.workdir / f"{name}.log" for name in ("worker", "beat")}
+    commands = {
+        "worker": [celery, "-A", "lti_tool.jobs.celery_app", "worker", "--loglevel", "INFO",
+                   "--concurrency", "1", "--queues", queue],
+        "beat": [celery, "-A", "lti_tool.jobs.celery_app", "beat", "--loglevel", "INFO",
+                 "--schedule", served.workdir / "celerybeat-schedule"],
+    }
+    outputs = {name: log.open("w") for name, log in logs.items()}
+    processes = {
+        name: subprocess.Popen([str(a) for a in command], cwd=served.workdir, env=env,
+                               stdout=outputs[name], stderr=subprocess.STDOUT)
+        for name, command in commands.items()
+    }
+    try:
+        deadline = time.monotonic() + 60
+        while "ritmo.dispatch" not in logs["worker"].read_text() or \
+                " succeeded " not in logs["worker"].read_text():
+            stopped = [name for name, process in processes.items() if process.poll() is not None]
+            if stopped or time.monotonic() > deadline:
+                pytest.fail(f"no dispatch ran (stopped: {stopped}):\n"
+                            + "\n".join(log.read_text()[-2000:] for log in logs.values()))
+            time.sleep(0.3)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        for output in outputs.values():
+            output.close()
+        redis.Redis.from_url(redis_url).delete(queue, f"_kombu.binding.{queue}")
