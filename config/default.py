@@ -144,6 +144,22 @@ RATELIMIT_CHAT = 30
 
 # Copies of their own data a person may download per minute (GET /api/me/export).
 RATELIMIT_EXPORT = 5
+# Every write (POST, PUT, PATCH, DELETE) of a signed-in person, whatever it is.
+RATELIMIT_WRITES = 120
+# Writes that make Ritmo send e-mail to others (match requests and their answers, meeting
+# invitations), per person.
+RATELIMIT_MAIL = 5
+# File uploads (training content, roster and attendance imports), per person.
+RATELIMIT_UPLOADS = 10
+
+# -- request limits (bytes) --------------------------------------------------------------------------
+
+# Largest JSON body and largest form (without a file) accepted; larger ones get 413 before they are read.
+REQUEST_MAX_JSON_BYTES = 1024 * 1024
+REQUEST_MAX_FORM_BYTES = 1024 * 1024
+# How much of an upload form is read, before its file, to find the ``ritmo_session`` field when the
+# request has no ``Authorization`` header (the sender must be known before a file is read).
+REQUEST_MAX_UNAUTHENTICATED_BYTES = 64 * 1024
 
 # -- conversations, content, webinars, notifications ------------------------------------------------
 

@@ -70,6 +70,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    from lti_tool import limits
     from lti_tool.hooks import register
 
     register(app)
+    limits.init_app(app)  # body sizes, strict JSON, who writes and how often (after the hooks above)

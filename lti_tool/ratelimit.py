@@ -1,4 +1,10 @@
-"""Fixed-window rate limits shared by every server process (through the shared cache)."""
+"""Fixed-window rate limits shared by every server process (through the shared cache).
+
+Anonymous requests are counted per client address: ``request.remote_addr``, which is the peer's
+address, or the one ``ProxyFix`` took from ``X-Forwarded-For`` when ``PROXY_FIX`` trusts that
+many proxies (``lti_tool.proxy``); a forwarded header is never read otherwise. Signed-in people
+are counted per person (:func:`per_person`), wherever they connect from.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from flask import current_app, request
 from lti_tool.errors import TooManyRequests
 
 F = TypeVar("F", bound=Callable[..., Any])
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def hit(bucket: str, per_minute: int) -> None:
@@ -26,16 +33,28 @@ def hit(bucket: str, per_minute: int) -> None:
         raise TooManyRequests(headers={"Retry-After": str(retry_after)})
 
 
-def limit(name: str, key: Callable[[], str] | None = None) -> Callable[[F], F]:
-    """Limit a view per client address (or per ``key()``, e.g. the session's user) to the
-    ``RATELIMIT_<NAME>`` setting (per minute), declared in ``config/default.py``."""
+def per_person() -> str:
+    """The signed-in person (their platform and user), for :func:`limit`'s ``key``."""
+    from lti_tool.launch.session import current_context
+
+    ctx = current_context()
+    return f"{ctx.platform_id}:{ctx.user_id}"
+
+
+def limit(
+    name: str, key: Callable[[], str] | None = None, methods: frozenset[str] | None = None
+) -> Callable[[F], F]:
+    """Limit a view per client address (or per ``key()``, e.g. :func:`per_person`) to the
+    ``RATELIMIT_<NAME>`` setting (per minute), declared in ``config/default.py``; only requests
+    with one of ``methods`` count, when given (a page that shows on GET and acts on POST)."""
     setting = f"RATELIMIT_{name.upper()}"
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            who = key() if key else (request.remote_addr or "unknown")
-            hit(f"{name}:{who}", current_app.config[setting])
+            if methods is None or request.method in methods:
+                who = key() if key else (request.remote_addr or "unknown")
+                hit(f"{name}:{who}", current_app.config[setting])
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

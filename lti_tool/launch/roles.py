@@ -37,7 +37,6 @@ MENTOR_ROLE = "Mentor"
 # System roles a deliberate setting lets coordinate (Canvas names its site admins SysAdmin).
 SYSTEM_ADMIN_ROLES = frozenset({"Administrator", "SysAdmin"})
 TRUTHY = frozenset({"true", "yes", "1"})
-SETTING = "LTI_SYSTEM_ADMIN_COORDINATES"
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def is_system_admin(role: str) -> bool:
 
 
 def system_admin_coordinates() -> bool:
-    return has_app_context() and bool(current_app.config.get(SETTING, False))
+    return has_app_context() and bool(current_app.config["LTI_SYSTEM_ADMIN_COORDINATES"])
 
 
 def course_role(lis_roles: Iterable[str], *, system_admin: bool | None = None) -> CourseRole:

@@ -22,6 +22,8 @@ from lti_tool.launch import revocation
 from lti_tool.launch.context import LaunchContext
 
 FORM_FIELD = "ritmo_session"
+# Marks views that need a session, so a write's sender is known before its body is read.
+REQUIRES_SESSION = "ritmo_requires_session"
 QUERY_PARAM = "rs"
 _SALT = "ritmo-session-v1"
 
@@ -110,6 +112,7 @@ def login_required(view: F) -> F:
         current_context()
         return view(*args, **kwargs)
 
+    setattr(wrapper, REQUIRES_SESSION, True)  # ``limits`` authenticates before reading the body
     return wrapper  # type: ignore[return-value]
 
 
@@ -120,4 +123,5 @@ def coordinator_required(view: F) -> F:
             raise Forbidden("Only the course's coordinators (instructors) can do this.")
         return view(*args, **kwargs)
 
+    setattr(wrapper, REQUIRES_SESSION, True)
     return wrapper  # type: ignore[return-value]

@@ -12,6 +12,7 @@ from lti_tool.errors import NotFound
 from lti_tool.launch import router
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.session import current_context, login_required
+from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.content import service, uploads
 from lti_tool.mentoring.content.schemas import (
     ItemCreateSchema,
@@ -79,6 +80,7 @@ def delete_module_form(module_id: int) -> BaseResponse:
 
 
 @bp.post("/content/items")
+@accepts_upload("CONTENT_UPLOAD_MAX_BYTES")
 @login_required
 def add_item_form() -> BaseResponse:
     data, upload = _item_input()
@@ -166,6 +168,7 @@ def api_delete_module(module_id: int) -> tuple[str, int]:
 
 
 @bp.post("/api/content/items")
+@accepts_upload("CONTENT_UPLOAD_MAX_BYTES")
 @login_required
 def api_add_item() -> tuple[Any, int]:
     ctx = current_context()

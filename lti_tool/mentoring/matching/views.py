@@ -16,6 +16,7 @@ from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.forms import body
 from lti_tool.mentoring.programmes.models import MatchingMode, Programme
+from lti_tool.ratelimit import WRITES, limit, per_person
 
 bp = Blueprint("matching", __name__)
 #: The match statuses the review page filters by.
@@ -201,6 +202,7 @@ def list_requests(programme_id: int) -> dict[str, Any]:
 
 @bp.post("/api/programmes/<int:programme_id>/requests")
 @login_required
+@limit("mail", key=per_person)
 def ask(programme_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.AskSchema().load(body())
     programme = _programme(programme_id)
@@ -212,6 +214,7 @@ def ask(programme_id: int) -> tuple[dict[str, Any], int]:
 
 @bp.post("/api/programmes/<int:programme_id>/requests/<int:request_id>/answer")
 @login_required
+@limit("mail", key=per_person)
 def answer(programme_id: int, request_id: int) -> dict[str, Any]:
     data = schemas.AnswerSchema().load(body())
     programme = _programme(programme_id)
@@ -343,6 +346,7 @@ def my_match_page(programme_id: int) -> str:
 
 @bp.route("/programmes/<int:programme_id>/choose", methods=["GET", "POST"])
 @login_required
+@limit("mail", key=per_person, methods=WRITES)
 def choose_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     me = _me(programme)
@@ -359,6 +363,7 @@ def choose_page(programme_id: int) -> str:
 
 @bp.route("/programmes/<int:programme_id>/requests", methods=["GET", "POST"])
 @login_required
+@limit("mail", key=per_person, methods=WRITES)
 def requests_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     me = _me(programme)

@@ -13,7 +13,7 @@ from lti_tool.launch.session import current_context, current_token, login_requir
 from lti_tool.mentoring.conversations import service as spaces
 from lti_tool.mentoring.meetings import schemas, service
 from lti_tool.mentoring.meetings.models import Meeting
-from lti_tool.ratelimit import limit
+from lti_tool.ratelimit import limit, per_person
 
 bp = Blueprint("meetings", __name__)
 
@@ -67,6 +67,7 @@ def api_list(match_id: int) -> dict[str, Any]:
 
 @bp.post("/api/matches/<int:match_id>/meetings")
 @login_required
+@limit("mail", key=per_person)
 @limit("posting", key=_me)
 def api_propose(match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ProposeSchema().load(request.get_json(silent=True) or {})
@@ -91,6 +92,7 @@ def api_accept(meeting_id: int) -> dict[str, Any]:
 
 @bp.post("/api/meetings/<int:meeting_id>/reschedule")
 @login_required
+@limit("mail", key=per_person)
 @limit("posting", key=_me)
 def api_reschedule(meeting_id: int) -> dict[str, Any]:
     data = schemas.RescheduleSchema().load(request.get_json(silent=True) or {})
@@ -152,6 +154,7 @@ def meetings_page(match_id: int) -> str:
 
 @bp.post("/matches/<int:match_id>/meetings/new")
 @login_required
+@limit("mail", key=per_person)
 @limit("posting", key=_me)
 def propose_form(match_id: int) -> Response:
     form = request.form
@@ -198,6 +201,7 @@ def accept_form(meeting_id: int) -> Response:
 
 @bp.post("/meetings/<int:meeting_id>/reschedule")
 @login_required
+@limit("mail", key=per_person)
 @limit("posting", key=_me)
 def reschedule_form(meeting_id: int) -> Response:
     data = schemas.RescheduleSchema().load(

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from lti_tool.errors import InvalidInput
 from lti_tool.launch.session import coordinator_required, current_context
+from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.roster import service
@@ -44,6 +45,7 @@ def status(programme_id: int) -> dict[str, Any]:
 
 
 @bp.post("/api/programmes/<int:programme_id>/roster/import")
+@accepts_upload(service.MAX_IMPORT_BYTES)
 @coordinator_required
 def import_csv(programme_id: int) -> dict[str, Any]:
     return service.import_csv(current_context(), _programme(programme_id), _upload())
@@ -60,6 +62,7 @@ def export_csv(programme_id: int) -> Response:
 
 
 @bp.route("/programmes/<int:programme_id>/roster", methods=["GET", "POST"])
+@accepts_upload(service.MAX_IMPORT_BYTES)
 @coordinator_required
 def roster_page(programme_id: int) -> str:
     programme = _programme(programme_id)

@@ -12,6 +12,7 @@ from lti_tool.errors import Forbidden, InvalidInput
 from lti_tool.launch import router
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.session import current_context, current_token, login_required
+from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.webinars import grading, placement, service, training_gates
 from lti_tool.mentoring.webinars.schemas import (
     AttendanceSchema,
@@ -136,6 +137,7 @@ def attendance_form(webinar_id: int) -> BaseResponse:
 
 
 @bp.post("/webinars/<int:webinar_id>/attendance/import")
+@accepts_upload(service.CSV_MAX_BYTES)
 @login_required
 def import_form(webinar_id: int) -> BaseResponse:
     service.import_attendance(current_context(), webinar_id, _upload())
@@ -275,6 +277,7 @@ def api_set_attendance(webinar_id: int, participant_id: int) -> Any:
 
 
 @bp.post("/api/webinars/<int:webinar_id>/attendance/import")
+@accepts_upload(service.CSV_MAX_BYTES)
 @login_required
 def api_import(webinar_id: int) -> Any:
     result = service.import_attendance(current_context(), webinar_id, _upload())
