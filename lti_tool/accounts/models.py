@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin, utcnow
+from lti_tool.safety.names import clean_name
 
 
 class CourseRole(enum.StrEnum):
@@ -41,9 +42,12 @@ class User(TimestampMixin, Base):
 
 
 def display_name(name: str | None, given_name: str | None, family_name: str | None, sub: str) -> str:
-    """How a person is called on pages: the LMS's full name, else given + family, else a stand-in."""
-    full = " ".join(p for p in (given_name, family_name) if p)
-    return name or full or f"User {sub[:8]}"
+    """How a person is called on pages: the LMS's full name, else given + family, else a stand-in.
+
+    Cleaned here too (bidi controls, invisible characters), so rows stored before names were
+    cleaned on the way in are shown safely."""
+    full = " ".join(p for p in (clean_name(given_name), clean_name(family_name)) if p)
+    return clean_name(name) or full or f"User {sub[:8]}"
 
 
 class Course(TimestampMixin, Base):

@@ -20,6 +20,7 @@ from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Participant, ParticipantStatus, Programme
+from lti_tool.safety.names import clean_name
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -363,9 +364,9 @@ def _wanted(claims: dict[str, Any]) -> _Wanted:
         lis_roles=lis_roles,
         locale=locale,
         user=_present(
-            name=_text(claims.get("name")),
-            given_name=_text(claims.get("given_name")),
-            family_name=_text(claims.get("family_name")),
+            name=clean_name(_text(claims.get("name"))),
+            given_name=clean_name(_text(claims.get("given_name"))),
+            family_name=clean_name(_text(claims.get("family_name"))),
             email=_text(claims.get("email"), 320),
             locale=locale,
         ),

@@ -64,7 +64,7 @@ def test_a_name_changed_by_a_roster_sync_shows_at_the_next_launch(app, client, p
     user.name = "Ada King"  # what the LMS's roster says; this launch's claims carry no name
     db.session.commit()
     page, _reads = _relaunch_reads(app, client, platform, name=None, given_name=None, family_name=None)
-    assert "Welcome, Ada King." in page
+    assert "Welcome, <bdi>Ada King</bdi>." in page
 
 
 def test_a_participant_removed_shows_at_the_next_launch(app, client, platform):

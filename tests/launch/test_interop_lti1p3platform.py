@@ -273,7 +273,7 @@ def me(tool: ToolServer, token: str) -> dict[str, Any]:
 def test_instructor_launch_from_lti1p3platform(interop) -> None:
     platform, tool = interop
     page, token = browser_launch(platform, "teacher-1", "instructor")
-    assert "Welcome, Interop Instructor." in page
+    assert "Welcome, <bdi>Interop Instructor</bdi>." in page
     assert "You coordinate this programme." in page
     who = me(tool, token)
     assert who["role"] == "coordinator"
@@ -289,7 +289,7 @@ def test_learner_launch_from_lti1p3platform(interop) -> None:
     platform, tool = interop
     browser_launch(platform, "teacher-1", "instructor")
     page, token = browser_launch(platform, "student-1", "learner")
-    assert "Welcome, Interop Learner." in page
+    assert "Welcome, <bdi>Interop Learner</bdi>." in page
     assert "You take part as a mentee." in page
     assert "You coordinate this programme." not in page
     who = me(tool, token)

@@ -402,7 +402,7 @@ def test_a_first_launch_in_a_known_course_reads_once_and_inserts_the_person(app,
         assert [s.split(" (")[0].replace('"', "") for s in writes(seen)] == [
             "INSERT INTO user", "INSERT INTO enrolment", "INSERT INTO participant",
         ]
-    assert "Welcome, Grace Hopper." in response.get_data(as_text=True)
+    assert "Welcome, <bdi>Grace Hopper</bdi>." in response.get_data(as_text=True)
     person = me(client, response)
     assert person["user"]["sub"] == "user-2" and person["course"] is not None
     roles = db.session.execute(sa.select(Participant.role)).scalars().all()

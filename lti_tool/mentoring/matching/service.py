@@ -49,6 +49,7 @@ from lti_tool.mentoring.programmes.models import (
     ParticipantStatus,
     Programme,
 )
+from lti_tool.safety.names import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -1315,7 +1316,7 @@ def mentor_choices(programme: Programme) -> list[tuple[int, str]]:
         .order_by(User.name)
         .limit(5000)
     ).all()
-    return [(pid, name or f"#{pid}") for pid, name in rows]
+    return [(pid, clean_name(name) or f"#{pid}") for pid, name in rows]
 
 
 def counts(programme: Programme) -> dict[str, int]:

@@ -36,6 +36,7 @@ from lti_tool.mentoring.programmes.models import (
 )
 from lti_tool.mentoring.programmes.service import lms_role_change, role_from_lms
 from lti_tool.safety import cells
+from lti_tool.safety.names import clean_name
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +133,11 @@ def apply_members(
             user = User(platform_id=course.platform_id, sub=sub)
             db.session.add(user)
             users[sub] = user
-        for name in ("name", "given_name", "family_name", "email"):
+        for name in ("name", "given_name", "family_name"):
             if member.get(name):
-                setattr(user, name, str(member[name])[:255])
+                setattr(user, name, clean_name(str(member[name])[:255]))
+        if member.get("email"):
+            user.email = str(member["email"])[:255]
         db.session.flush()
         course_role = roles.course_role(lis_roles)
         mentor = roles.is_mentor(lis_roles, None)
@@ -322,7 +325,7 @@ def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[st
         parsed.append(
             {
                 "sub": sub,
-                "name": row.get("name", "").strip(),
+                "name": clean_name(row.get("name", "")) or "",
                 "email": row.get("email", "").strip(),
                 "role": role,
                 "capacity": capacity,

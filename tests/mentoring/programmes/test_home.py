@@ -162,8 +162,8 @@ def test_people_sharing_a_kept_page_each_see_their_own_name_and_session(client, 
     ben, olga = world.token(world.mentee), world.token(world.outsider)
     first = client.get("/programme", query_string={"rs": ben}).get_data(as_text=True)
     second = client.get("/programme", query_string={"rs": olga}).get_data(as_text=True)
-    assert "Welcome, Ben Mentee0." in first and "Olga" not in first
-    assert "Welcome, &lt;b&gt;Olga&lt;/b&gt; &amp; &#34;Co&#34;." in second
+    assert "Welcome, <bdi>Ben Mentee0</bdi>." in first and "Olga" not in first
+    assert "Welcome, <bdi>&lt;b&gt;Olga&lt;/b&gt; &amp; &#34;Co&#34;</bdi>." in second
     assert "Ben" not in second and "<b>Olga" not in second
     assert _meta_token(first) != _meta_token(second)
     for html, token in ((first, ben), (second, olga)):
