@@ -144,6 +144,9 @@ RATELIMIT_CHAT = 30
 
 # Copies of their own data a person may download per minute (GET /api/me/export).
 RATELIMIT_EXPORT = 5
+
+# One-time codes a person's pages may ask for per minute (one per link followed).
+RATELIMIT_HANDOFF = 300
 # Every write (POST, PUT, PATCH, DELETE) of a signed-in person, whatever it is.
 RATELIMIT_WRITES = 120
 # Writes that make Ritmo send e-mail to others (match requests and their answers, meeting

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.grades import service
 from lti_tool.grades.models import DeliveryState
 from lti_tool.grades.schemas import DeliveryOut
-from lti_tool.launch.session import coordinator_required, current_context, current_token
+from lti_tool.launch.session import coordinator_required, current_context, session_url
 
 bp = Blueprint("grades", __name__)
 _out = DeliveryOut()
@@ -75,4 +75,4 @@ def deliveries_page() -> str:
 def retry_page() -> Response:
     outbox_id = request.form.get("outbox_id", type=int)
     service.retry(course_id=_course_id(), outbox_id=outbox_id, actor_user_id=current_context().user_id)
-    return redirect(url_for("grades.deliveries_page", rs=current_token()), code=303)
+    return redirect(session_url("grades.deliveries_page"), code=303)

@@ -1,4 +1,5 @@
-"""``/api/me``: who the session token belongs to, and a copy of their data."""
+"""``/api/me``: who the session token belongs to, and a copy of their data; ``/api/session/handoff``:
+a one-time code that carries the session to the next page (``launch.handoff``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from flask import Blueprint, Response, jsonify
 from lti_tool.accounts import privacy
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
+from lti_tool.launch import handoff
 from lti_tool.launch.models import Platform
-from lti_tool.launch.session import current_context, login_required
+from lti_tool.launch.session import current_context, current_token, login_required
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("launch_api", __name__, url_prefix="/api")
@@ -40,5 +42,16 @@ def export_me() -> Response:
     """Everything Ritmo holds about the caller, as a JSON download (GDPR right of access)."""
     response = jsonify(privacy.export(current_context().user_id))
     response.headers["Content-Disposition"] = 'attachment; filename="ritmo-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/session/handoff")
+@login_required
+@limit("handoff", key=lambda: str(current_context().user_id))
+def session_handoff() -> Response:
+    """A code for the next page's URL (``?rh=``), in place of the token. POST only: nothing that
+    merely fetches a URL (a prefetch, a crawler following a logged link) can make one."""
+    response = jsonify({"code": handoff.mint(current_token()), "expires_in": handoff.CODE_TTL_SECONDS})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, redirect, url_for
+from flask import g, redirect
 
 from lti_tool.launch.context import LaunchContext
+from lti_tool.launch.session import session_url
 
 TargetHandler = Callable[[LaunchContext, str], Any]
 _targets: dict[str, TargetHandler] = {}
@@ -41,7 +42,7 @@ def respond(ctx: LaunchContext, token: str, message: Any, link_target: str | Non
     g.session_token = token
     if message.is_deep_link_launch():
         if not _deep_linking:
-            return redirect(url_for("programmes.home", rs=token), code=303)
+            return redirect(session_url("programmes.home"), code=303)
         return _deep_linking[0](ctx, message)
     name = link_target or DEFAULT_TARGET
     kind, _, argument = name.partition(":")

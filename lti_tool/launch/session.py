@@ -1,9 +1,11 @@
 """The in-frame session: a short-lived signed token instead of a cookie.
 
 Browsers drop third-party cookies inside LMS iframes, so after a launch the page carries a token
-(``<meta name="ritmo-session">``) that every later request sends back as ``Authorization: Bearer``,
-a ``ritmo_session`` form field, or, for plain links and downloads, an ``rs`` query parameter. The
-token is bound to the platform, user, course and roles of the launch and expires quickly.
+(``<meta name="ritmo-session">``) that every later request sends back as ``Authorization: Bearer``
+or a POSTed ``ritmo_session`` form field. The token is bound to the platform, user, course and roles
+of the launch and expires quickly. It never travels in a URL (access logs, proxies and browser
+history keep URLs): links, GET forms and redirects after a form carry a one-time code instead
+(``?rh=``, ``launch.handoff``), spent by the request that shows it.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.errors import Forbidden, NotAuthenticated
 from lti_tool.launch import revocation
+from lti_tool.launch import handoff
 from lti_tool.launch.context import LaunchContext
 
 FORM_FIELD = "ritmo_session"
 # Marks views that need a session, so a write's sender is known before its body is read.
 REQUIRES_SESSION = "ritmo_requires_session"
-QUERY_PARAM = "rs"
 _SALT = "ritmo-session-v1"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,10 +85,29 @@ def read_token(token: str) -> LaunchContext:
 
 
 def token_from_request() -> str | None:
+    """The token of this request: a Bearer header, a ``ritmo_session`` field of a form body, or the
+    one a ``?rh=`` code stands for (spent here, once). A token in the query string counts for nothing."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return header[len("Bearer ") :].strip() or None
-    return request.form.get(FORM_FIELD) or request.args.get(QUERY_PARAM) or None
+    token = request.form.get(FORM_FIELD)
+    if token:
+        return token
+    code = request.args.get(handoff.QUERY_PARAM)
+    if not code:
+        return None
+    # Kept on this request (``g`` can outlive it): asked twice, the code is gone the second time.
+    if "ritmo.handoff" not in request.environ:
+        request.environ["ritmo.handoff"] = handoff.spend(code)
+    spent: str | None = request.environ["ritmo.handoff"]
+    return spent
+
+
+def session_url(endpoint: str, **values: Any) -> str:
+    """``url_for(endpoint, **values)`` carrying this request's session as a fresh one-time code:
+    where a view redirects after a form, so the next page opens signed in."""
+    values[handoff.QUERY_PARAM] = handoff.mint(current_token())
+    return url_for(endpoint, **values)
 
 
 def current_context() -> LaunchContext:

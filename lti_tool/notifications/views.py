@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.launch.session import current_context, current_token, login_required
+from lti_tool.launch.session import current_context, login_required, session_url
 from lti_tool.notifications import schemas, service
 from lti_tool.notifications.models import EmailMode
 
@@ -71,7 +71,7 @@ def preferences_page() -> Response | str:
     if request.method == "POST" and "email" in request.form:
         data = schemas.PreferenceSchema().load({"email": request.form["email"]})
         service.set_email_mode(user.id, data["email"])
-        url = url_for("notifications.preferences_page", rs=current_token(), saved=1)
+        url = session_url("notifications.preferences_page", saved=1)
         return cast(Response, redirect(url, code=303))
     return render_template(
         "notifications/preferences.html",

@@ -1,15 +1,12 @@
 // Ritmo's in-frame session without cookies: every request carries the token from
-// <meta name="ritmo-session">, as a header (fetch), a form field (forms) or ?rs= (links).
+// <meta name="ritmo-session">, as a header (fetch) or a field (POST forms). The token never goes
+// into a URL: to follow a same-origin link or send a GET form, the page first asks for a one-time
+// code (POST /api/session/handoff) and opens the URL with ?rh=CODE, which the server spends once.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="ritmo-session"]');
   var token = meta ? meta.content : null;
-
-  function withToken(href) {
-    var url = new URL(href, window.location.href);
-    if (url.origin === window.location.origin && token) url.searchParams.set("rs", token);
-    return url.toString();
-  }
+  var HANDOFF = "rh";
 
   function api(path, options) {
     options = options || {};
@@ -27,23 +24,79 @@
     });
   }
 
+  function sameOrigin(url) { return url.origin === window.location.origin; }
+
+  // The URL with a fresh one-time code for this session (a promise); as it is without a session.
+  function withCode(href) {
+    var url = new URL(href, window.location.href);
+    url.searchParams.delete(HANDOFF);
+    if (!token || !sameOrigin(url)) return Promise.resolve(url.toString());
+    return api("/api/session/handoff", {method: "POST"}).then(function (response) {
+      if (!response.ok) return url.toString();  // the next page says what to do (open Ritmo again)
+      return response.json().then(function (body) {
+        url.searchParams.set(HANDOFF, body.code);
+        return url.toString();
+      });
+    }, function () { return url.toString(); });
+  }
+
+  // Open a same-origin URL with the session: in this frame, or in a new tab opened at once (so no
+  // popup blocker objects) and sent on when the code arrives, detached from this page.
+  function go(href, target) {
+    if (target === "_blank") {
+      var tab = window.open("", "_blank");
+      if (tab) tab.opener = null;
+      return withCode(href).then(function (url) {
+        if (tab) tab.location.href = url; else window.open(url, "_blank", "noopener");
+      });
+    }
+    return withCode(href).then(function (url) { window.location.assign(url); });
+  }
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[href]");
-    if (!link || link.target === "_blank" || link.hasAttribute("data-no-session")) return;
+    if (!link || event.defaultPrevented || event.button !== 0 || link.hasAttribute("data-no-session")) return;
     var url = new URL(link.href, window.location.href);
-    if (url.origin !== window.location.origin) return;
-    link.href = withToken(link.href);
-  }, true);
+    if (!token || !sameOrigin(url)) return;
+    if (url.hash && url.pathname === window.location.pathname && url.search === window.location.search) return;
+    event.preventDefault();
+    // A download (Content-Disposition: attachment) leaves this page where it is.
+    var newTab = link.target === "_blank" || event.ctrlKey || event.metaKey || event.shiftKey;
+    go(link.href, newTab ? "_blank" : null);
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!token || form.querySelector('input[name="ritmo_session"]')) return;
-    var input = document.createElement("input");
-    input.type = "hidden"; input.name = "ritmo_session"; input.value = token;
-    form.appendChild(input);
-  }, true);
+    if (!token || event.defaultPrevented) return;
+    var method = (form.getAttribute("method") || "get").toLowerCase();
+    if (method === "get") {
+      // A GET form's fields become the query string: send them with a code, not the token.
+      var url = new URL(form.action || window.location.href, window.location.href);
+      if (!sameOrigin(url)) return;
+      event.preventDefault();
+      url.search = "";
+      new FormData(form, event.submitter || undefined).forEach(function (value, name) {
+        if (name !== "ritmo_session" && typeof value === "string") url.searchParams.append(name, value);
+      });
+      go(url.toString(), form.target === "_blank" ? "_blank" : null);
+      return;
+    }
+    var field = form.querySelector('input[name="ritmo_session"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden"; field.name = "ritmo_session";
+      form.appendChild(field);
+    }
+    field.value = token;  // a POST body: never logged with the URL
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The code in this page's address is spent: keep it out of the history and the address bar.
+    var here = new URL(window.location.href);
+    if (here.searchParams.has(HANDOFF)) {
+      here.searchParams.delete(HANDOFF);
+      window.history.replaceState(window.history.state, "", here.toString());
+    }
     var button = document.getElementById("whoami");
     if (!button) return;
     button.addEventListener("click", function () {
@@ -55,5 +108,5 @@
     });
   });
 
-  window.Ritmo = {api: api, withToken: withToken, token: function () { return token; }};
+  window.Ritmo = {api: api, go: go, withCode: withCode, token: function () { return token; }};
 })();

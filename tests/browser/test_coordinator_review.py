@@ -10,6 +10,7 @@ from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.matching.models import Match, MatchStatus
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from tests.mentoring.programmes.factories import world
+from tests.session_codes import rh
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,7 @@ def test_coordinator_reviews_and_approves(app, ritmo, browser):
     w.person("Fay Mentee", E, answers={"skills": ["design"]})
     page = browser.new_page()  # type: ignore[attr-defined]
     try:
-        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/matching?rs={w.token(w.coordinator)}")
+        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/matching?rh={rh(w.token(w.coordinator))}")
         page.click("#run-matching")
         page.wait_for_selector("#run[data-state=queued]")
         drain()  # the background runner's work, done here so the test decides when

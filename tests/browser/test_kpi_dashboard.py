@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from tests.mentoring.programmes.factories import world
+from tests.session_codes import rh
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ def test_the_dashboard_follows_the_programme_every_30_seconds(app, ritmo, browse
     page = browser.new_page()  # type: ignore[attr-defined]
     try:
         page.clock.install()  # the page's timers run when the test moves the clock
-        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/kpis?rs={w.token(w.coordinator)}")
+        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/kpis?rh={rh(w.token(w.coordinator))}")
         before = int(page.inner_text(TOTAL))
         assert page.inner_text(MENTEES) == "1"
 

@@ -18,6 +18,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.demo.server import ServerHandle, serve_in_thread
 from lti_tool.mentoring.webinars.models import WebinarRegistration
 from tests.mentoring.webinars.factory import api, make_world
+from tests.session_codes import rh
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +71,7 @@ def test_register_then_join_a_webinar(app, ritmo, meeting_site, browser):
     try:
         page = context.new_page()
         with page.expect_response(lambda r: r.url.endswith("/api/webinars/timezone")) as told:
-            page.goto(f"{ritmo.url}/webinars/{webinar['id']}?rs={nina.token}")
+            page.goto(f"{ritmo.url}/webinars/{webinar['id']}?rh={rh(nina.token)}")
         assert told.value.status == 200
         assert page.locator("h1").inner_text() == "Active listening"
         assert "Asia/Tokyo" in page.locator("#zone-note").inner_text()

@@ -17,6 +17,7 @@ from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Participant, Programme
 from tests import lti_platform
 from tests.lti_platform import INSTRUCTOR, PlatformServer, launch, session_token
+from tests.session_codes import rh
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_same_sub_and_context_are_different_people_and_courses(client, two, app:
     assert me_a["platform"]["issuer"] == a.issuer and me_a["course"]["title"] == "Course on A"
     assert me_b["platform"]["issuer"] == b.issuer and me_b["course"]["title"] == "Course on B"
     # The programme page follows the session, never the ids it names.
-    home_a = client.get("/programme", query_string={"rs": token_a}).get_data(as_text=True)
+    home_a = client.get("/programme", query_string={"rh": rh(token_a)}).get_data(as_text=True)
     assert "Course on A" in home_a and "Course on B" not in home_a
 
 

@@ -12,6 +12,7 @@ from lti_tool.jobs.runner import drain
 from lti_tool.notifications import service
 from lti_tool.notifications.models import EmailMode, EmailState, Notification
 from tests.mentoring.conversations.factories import Mailbox, World, free_port, make_world
+from tests.session_codes import rh
 
 
 def test_notify_sends_mail_with_text_html_and_unsubscribe_headers(
@@ -139,7 +140,7 @@ def test_preferences_api_and_page(client, world: World) -> None:
     page = client.post("/notifications/preferences", data={"ritmo_session": token, "email": "off"})
     assert page.status_code == 303
     assert service.email_mode(world.mentee.id) is EmailMode.OFF
-    assert client.get(f"/notifications/preferences?rs={token}").status_code == 200
+    assert client.get(f"/notifications/preferences?rh={rh(token)}").status_code == 200
     assert client.get("/api/notifications/preferences").status_code == 401
 
 

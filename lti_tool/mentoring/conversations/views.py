@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from flask_babel import format_datetime
 from werkzeug.datastructures import MultiDict
 
-from lti_tool.launch.session import current_context, current_token, login_required
+from lti_tool.launch.session import current_context, login_required, session_url
 from lti_tool.mentoring.conversations import history, schemas, service
 from lti_tool.mentoring.conversations.models import ThreadKind
 from lti_tool.ratelimit import limit
@@ -84,7 +84,7 @@ def _form_payload(form: MultiDict[str, str], *names: str) -> dict[str, Any]:
 
 def _back(endpoint: str, **values: Any) -> Response:
     anchor = values.pop("_anchor", None)
-    return cast(Response, redirect(url_for(endpoint, rs=current_token(), _anchor=anchor, **values), code=303))
+    return cast(Response, redirect(session_url(endpoint, _anchor=anchor, **values), code=303))
 
 
 # -- API -------------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def api_delete_chat(message_id: int) -> dict[str, Any]:
 
 
 def _history_filters(args: MultiDict[str, str]) -> history.HistoryFilters:
-    raw: dict[str, Any] = {k: v for k, v in args.to_dict().items() if v != "" and k != "rs"}
+    raw: dict[str, Any] = {k: v for k, v in args.to_dict().items() if v != "" and k != "rh"}
     kinds = [k for k in args.getlist("kind") if k]
     raw.pop("kind", None)
     if kinds:

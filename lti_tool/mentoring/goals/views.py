@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 import lti_tool.grades.delivery  # noqa: F401 - registers the delivery tasks
@@ -16,8 +16,8 @@ from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.session import (
     coordinator_required,
     current_context,
-    current_token,
     login_required,
+    session_url,
 )
 from lti_tool.mentoring.goals import schemas, service
 
@@ -147,7 +147,7 @@ def api_completion(match_id: int, milestone_id: int, action: str) -> Any:
 
 
 def _back(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, rs=current_token(), **values), code=303)
+    return redirect(session_url(endpoint, **values), code=303)
 
 
 @router.target("milestone")

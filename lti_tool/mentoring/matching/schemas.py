@@ -22,7 +22,7 @@ class RunSchema(Schema):
 
 class ReviewArgs(Schema):
     class Meta:
-        unknown = EXCLUDE  # the session token may ride along as ?rs=
+        unknown = EXCLUDE  # a one-time session code may ride along as ?rh=
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -56,7 +56,7 @@ class ApproveSchema(Schema):
 
 class WhyNotArgs(Schema):
     class Meta:
-        unknown = EXCLUDE  # the session token may ride along as ?rs=
+        unknown = EXCLUDE  # a one-time session code may ride along as ?rh=
 
     mentee_id = fields.Integer(required=True)
     mentor_id = fields.Integer(required=True)

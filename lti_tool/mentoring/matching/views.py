@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lti_tool.launch.session import coordinator_required, current_context, current_token, login_required
+from lti_tool.launch.session import coordinator_required, current_context, login_required, session_url
 from lti_tool.mentoring.matching import problem, schemas
 from lti_tool.mentoring.matching import service as matching
 from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState
@@ -315,7 +315,7 @@ def review_action(programme_id: int) -> Response:
             {k: data.get(k) for k in ("mentee_id", "mentor_id")} | {"force": data.get("force") == "1"}
         )
         matching.assign(ctx, programme, loaded["mentee_id"], loaded["mentor_id"], force=loaded["force"])
-    return redirect(url_for(".review_page", programme_id=programme.id, rs=current_token()))
+    return redirect(session_url(".review_page", programme_id=programme.id))
 
 
 @bp.get("/programmes/<int:programme_id>/matching/why-not")

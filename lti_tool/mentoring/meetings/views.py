@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.launch.session import current_context, current_token, login_required
+from lti_tool.launch.session import current_context, login_required, session_url
 from lti_tool.mentoring.conversations import service as spaces
 from lti_tool.mentoring.meetings import schemas, service
 from lti_tool.mentoring.meetings.models import Meeting
@@ -49,7 +49,7 @@ def _form_times(form: Any) -> list[str]:
 
 
 def _back(meeting_id: int) -> Response:
-    url = url_for("meetings.meeting_page", meeting_id=meeting_id, rs=current_token())
+    url = session_url("meetings.meeting_page", meeting_id=meeting_id)
     return cast(Response, redirect(url, code=303))
 
 
@@ -132,7 +132,7 @@ def my_meetings_page() -> Response | str:
     """Meetings belong to a match: with one match, go straight to its meetings; else pick one."""
     matches = service.my_matches(current_context())
     if len(matches) == 1:
-        url = url_for("meetings.meetings_page", match_id=matches[0].id, rs=current_token())
+        url = session_url("meetings.meetings_page", match_id=matches[0].id)
         return cast(Response, redirect(url, code=303))
     return render_template("meetings/mine.html", matches=matches)
 

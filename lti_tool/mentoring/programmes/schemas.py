@@ -49,7 +49,7 @@ class RoleChoiceSchema(Schema):
 
 class ListArgs(Schema):
     class Meta:
-        unknown = EXCLUDE  # the session token may ride along as ?rs=
+        unknown = EXCLUDE  # a one-time session code may ride along as ?rh=
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

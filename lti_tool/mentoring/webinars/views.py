@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.errors import Forbidden, InvalidInput
 from lti_tool.launch import router
 from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import current_context, current_token, login_required
+from lti_tool.launch.session import current_context, login_required, session_url
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.webinars import grading, placement, service, training_gates
 from lti_tool.mentoring.webinars.schemas import (
@@ -39,7 +39,7 @@ def form_data(*optional: str) -> dict[str, Any]:
 
 
 def back_to(endpoint: str, **values: Any) -> BaseResponse:
-    return redirect(url_for(endpoint, rs=current_token(), **values), code=303)
+    return redirect(session_url(endpoint, **values), code=303)
 
 
 def _upload(field: str = "file") -> Any:

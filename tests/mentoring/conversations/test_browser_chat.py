@@ -12,6 +12,7 @@ from flask import Flask
 from lti_tool.demo.server import ServerHandle, serve_in_thread
 from tests.conftest import IN_CI
 from tests.mentoring.conversations.factories import World
+from tests.session_codes import rh
 
 pytestmark = pytest.mark.browser
 
@@ -95,8 +96,8 @@ def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, c
     mentor = chromium.new_context().new_page()  # type: ignore[attr-defined]
     mentee = chromium.new_context().new_page()  # type: ignore[attr-defined]
     try:
-        mentor.goto(f"{url}?rs={world.token(world.mentor)}")
-        mentee.goto(f"{url}?rs={world.token(world.mentee)}")
+        mentor.goto(f"{url}?rh={rh(world.token(world.mentor))}")
+        mentee.goto(f"{url}?rh={rh(world.token(world.mentee))}")
         assert "coordinators can also read it" in mentee.inner_text("[data-privacy]")
         mentee.fill("[data-chat] textarea", "Hello **Marta** <img src=x onerror=window.pwned=1>")
         mentee.click("[data-chat] button[type=submit]")

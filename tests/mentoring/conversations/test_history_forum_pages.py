@@ -13,6 +13,7 @@ from lti_tool.mentoring.conversations import history
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread, ThreadKind
 from lti_tool.notifications.models import Notification
 from tests.mentoring.conversations.factories import World
+from tests.session_codes import rh
 
 
 def _seed(client, world: World) -> int:
@@ -149,7 +150,7 @@ def test_export_json_and_html_for_members_only(client, world: World) -> None:
         "Ben Mentee0",
     ]
     assert any(e["data"].get("deleted") for e in data["entries"])
-    page = client.get(f"/matches/{world.match.id}/history/export.html?rs={world.token(world.mentor)}")
+    page = client.get(f"/matches/{world.match.id}/history/export.html?rh={rh(world.token(world.mentor))}")
     assert page.status_code == 200 and "Sounds good" in page.get_data(as_text=True)
     assert (
         client.get(
@@ -225,7 +226,7 @@ def test_forum_questions_announcements_and_notifications(client, world: World) -
 
 def test_pages_render_and_forms_work(client, world: World) -> None:
     token = world.token(world.mentor)
-    space = client.get(f"/matches/{world.match.id}/space?rs={token}")
+    space = client.get(f"/matches/{world.match.id}/space?rh={rh(token)}")
     assert space.status_code == 200
     html = space.get_data(as_text=True)
     assert "coordinators can also read it" in html and "@benmentee0" in html
@@ -240,7 +241,7 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
     )
     assert created.status_code == 303
     thread_url = created.headers["Location"]
-    assert "rs=" in thread_url
+    assert "rh=" in thread_url
     page = client.get(thread_url).get_data(as_text=True)
     assert "The doc" in page and "Hello @ben" in page
     thread_id = db.session.execute(sa.select(Thread.id)).scalar_one()
@@ -250,7 +251,8 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
     assert replied.status_code == 303
     chat = client.post(f"/matches/{world.match.id}/chat", data={"ritmo_session": token, "body": "hey"})
     assert chat.status_code == 303
-    assert "hey" in client.get(f"/matches/{world.match.id}/space?rs={world.token(world.mentee)}").get_data(
+    code = rh(world.token(world.mentee))
+    assert "hey" in client.get(f"/matches/{world.match.id}/space?rh={code}").get_data(
         as_text=True
     )
     post_id = db.session.execute(
@@ -260,15 +262,15 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
         f"/posts/{post_id}/edit", data={"ritmo_session": token, "body": "Hello again", "links": ""}
     )
     assert edited.status_code == 303
-    revisions = client.get(f"/posts/{post_id}/history?rs={token}").get_data(as_text=True)
+    revisions = client.get(f"/posts/{post_id}/history?rh={rh(token)}").get_data(as_text=True)
     assert "Hello @ben" in revisions and "Hello again" in revisions
-    history_page = client.get(f"/matches/{world.match.id}/history?rs={token}&q=hey")
+    history_page = client.get(f"/matches/{world.match.id}/history?rh={rh(token)}&q=hey")
     assert history_page.status_code == 200 and "hey" in history_page.get_data(as_text=True)
-    forum = client.get(f"/forum?rs={world.token(world.outsider)}")
+    forum = client.get(f"/forum?rh={rh(world.token(world.outsider))}")
     assert forum.status_code == 200
-    assert client.get(f"/spaces?rs={token}").status_code == 200
+    assert client.get(f"/spaces?rh={rh(token)}").status_code == 200
     # An outsider's page request is refused inside the frame with an HTML page.
-    refused = client.get(f"/matches/{world.match.id}/space?rs={world.token(world.outsider)}")
+    refused = client.get(f"/matches/{world.match.id}/space?rh={rh(world.token(world.outsider))}")
     assert refused.status_code == 404 and "text/html" in refused.content_type
     bad = client.post(
         f"/matches/{world.match.id}/threads", data={"ritmo_session": token, "title": "", "body": ""}
@@ -300,16 +302,16 @@ def test_counts_and_labels_read_right_in_english_and_italian(client, world: Worl
         json={"title": "Career plan", "body": "First"},
     ).get_json()
     space = f"/matches/{world.match.id}/space"
-    english = client.get(f"{space}?rs={world.token(world.mentor)}").get_data(as_text=True)
+    english = client.get(f"{space}?rh={rh(world.token(world.mentor))}").get_data(as_text=True)
     assert "1 post ·" in english and "1 posts" not in english
     assert "last activity <time" in english
     reply = {"body": "Second"}
     client.post(f"/api/threads/{thread['id']}/posts", headers=world.headers(world.mentee), json=reply)
     italian_token = _italian_token(world, world.mentor)
-    italian = client.get(f"{space}?rs={italian_token}").get_data(as_text=True)
+    italian = client.get(f"{space}?rh={rh(italian_token)}").get_data(as_text=True)
     assert "2 messaggi ·" in italian and "ultima attività <time" in italian
     # Enum values are shown by their label, in the viewer's language.
-    spaces = client.get(f"/spaces?rs={italian_token}").get_data(as_text=True)
+    spaces = client.get(f"/spaces?rh={rh(italian_token)}").get_data(as_text=True)
     assert ">attivo</span>" in spaces and ">active</span>" not in spaces
 
 
@@ -324,7 +326,7 @@ def test_matching_decisions_have_readable_titles(client, world: World) -> None:
     assert [e["title"] for e in entries] == ["Matching: pair locked"]
     assert entries[0]["data"]["action"] == "match.locked"  # the code stays for machines
     page = client.get(
-        f"/matches/{world.match.id}/history?rs={_italian_token(world, world.mentor)}&kind=decision"
+        f"/matches/{world.match.id}/history?rh={rh(_italian_token(world, world.mentor))}&kind=decision"
     ).get_data(as_text=True)
     assert "Abbinamento: coppia bloccata" in page and "match locked" not in page
 
@@ -333,8 +335,8 @@ def test_export_shows_kind_labels_and_local_dates_in_the_viewers_language(client
     chat = {"body": "ciao"}
     client.post(f"/api/matches/{world.match.id}/chat", headers=world.headers(world.mentee), json=chat)
     token = _italian_token(world, world.mentor)
-    page = client.get(f"/matches/{world.match.id}/history/export.html?rs={token}").get_data(as_text=True)
+    page = client.get(f"/matches/{world.match.id}/history/export.html?rh={rh(token)}").get_data(as_text=True)
     assert "· messaggio in chat ·" in page and "· chat ·" not in page
     assert '<time datetime="' in page and " UTC</div>" not in page
-    history_page = client.get(f"/matches/{world.match.id}/history?rs={token}").get_data(as_text=True)
+    history_page = client.get(f"/matches/{world.match.id}/history?rh={rh(token)}").get_data(as_text=True)
     assert "· messaggio in chat ·" in history_page

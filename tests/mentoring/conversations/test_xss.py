@@ -12,6 +12,7 @@ from lti_tool.db import db
 from lti_tool.mentoring.conversations.models import ChatMessage, Post
 from lti_tool.text import extract_mentions, render_markdown
 from tests.mentoring.conversations.factories import World
+from tests.session_codes import rh
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -178,10 +179,10 @@ def test_payloads_posted_everywhere_are_stored_and_served_inert(client, world: W
     # The pages that show them: thread, space (chat), history, export.
     token = world.token(world.mentee)
     pages = [
-        f"/threads/{thread['id']}?rs={token}",
-        f"/matches/{world.match.id}/space?rs={token}",
-        f"/matches/{world.match.id}/history?rs={token}&limit=200",
-        f"/matches/{world.match.id}/history/export.html?rs={token}",
+        f"/threads/{thread['id']}?rh={rh(token)}",
+        f"/matches/{world.match.id}/space?rh={rh(token)}",
+        f"/matches/{world.match.id}/history?rh={rh(token)}&limit=200",
+        f"/matches/{world.match.id}/history/export.html?rh={rh(token)}",
     ]
     for url in pages:
         response = client.get(url)

@@ -409,7 +409,7 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
         headers=bearer(mentee_ctx),
         data={"title": "Practice pitching", "measure": "", "due_on": ""},
     )
-    assert form.status_code == 303 and "rs=" in form.headers["Location"]
+    assert form.status_code == 303 and "rh=" in form.headers["Location"]
     created = client.post(
         "/goals/milestones",
         headers=coord,

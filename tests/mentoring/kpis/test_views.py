@@ -10,6 +10,7 @@ from lti_tool.accounts.models import CourseRole
 from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.session import issue_token
 from tests.mentoring.kpis.factories import KpiWorld, build
+from tests.session_codes import rh
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_the_coordinator_reads_the_figures(client, kw: KpiWorld) -> None:
 def test_learners_may_not_look(client, kw: KpiWorld) -> None:
     headers = kw.world.headers(kw.mentee.user_id)
     assert client.get(api(kw), headers=headers).status_code == 403
-    assert client.get(page(kw), query_string={"rs": kw.world.token(kw.mentee.user_id)}).status_code == 403
+    assert client.get(page(kw), query_string={"rh": rh(kw.world.token(kw.mentee.user_id))}).status_code == 403
 
 
 def test_another_courses_coordinator_finds_nothing(client, kw: KpiWorld) -> None:
@@ -51,7 +52,7 @@ def test_no_session_no_figures(client, kw: KpiWorld) -> None:
 
 
 def test_the_page_shows_each_figure_where_the_script_updates_it(client, kw: KpiWorld) -> None:
-    response = client.get(page(kw), query_string={"rs": kw.world.token(kw.world.coordinator)})
+    response = client.get(page(kw), query_string={"rh": rh(kw.world.token(kw.world.coordinator))})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     shown = dict(re.findall(r'data-kpi="([^"]+)"[^>]*>([^<]*)<', html))
@@ -85,7 +86,7 @@ def test_every_figure_on_the_page_is_one_the_api_returns(client, kw: KpiWorld) -
 
     walk(data, "")
     token = kw.world.token(kw.world.coordinator)
-    html = client.get(page(kw), query_string={"rs": token}).get_data(as_text=True)
+    html = client.get(page(kw), query_string={"rh": rh(token)}).get_data(as_text=True)
     names = set(re.findall(r'data-kpi="([^"]+)"', html))
     assert len(names) > 30
     assert names <= set(flat), names - set(flat)

@@ -15,6 +15,7 @@ from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus, VideoProvider
 from lti_tool.mentoring.meetings.service import parse_local_time, video_link
 from tests.mentoring.conversations.factories import Mailbox, World
+from tests.session_codes import rh
 
 # Europe/Rome springs forward on 2027-03-28 and falls back on 2027-10-31; New York on 2027-03-14
 # and 2027-11-07. Dates are in the future relative to the test run (within a year is required).
@@ -298,7 +299,7 @@ def test_ics_download_is_well_formed(client, world: World) -> None:
     for line in raw.split(b"\r\n"):
         assert len(line) <= 75
     assert props(text)["SUMMARY"].startswith("Ünïcödé meeting xxx")
-    page = client.get(f"/meetings/{meeting['id']}/invite.ics?rs={world.token(world.mentee)}")
+    page = client.get(f"/meetings/{meeting['id']}/invite.ics?rh={rh(world.token(world.mentee))}")
     assert page.status_code == 200
     # No invitation before a time is accepted; outsiders get nothing.
     pending = propose(client, world).get_json()
@@ -383,9 +384,9 @@ def test_meetings_appear_in_history_and_pages(client, world: World) -> None:
     ).get_json()
     assert [e["title"] for e in history["entries"]] == ["Kickoff call"]
     token = world.token(world.mentee)
-    listing = client.get(f"/matches/{world.match.id}/meetings?rs={token}")
+    listing = client.get(f"/matches/{world.match.id}/meetings?rh={rh(token)}")
     assert listing.status_code == 200 and "Kickoff call" in listing.get_data(as_text=True)
-    detail = client.get(f"/meetings/{meeting['id']}?rs={token}").get_data(as_text=True)
+    detail = client.get(f"/meetings/{meeting['id']}?rh={rh(token)}").get_data(as_text=True)
     assert "Accept this time" in detail and "04:00" in detail  # New York time of 09:00 Rome
     accepted = client.post(
         f"/meetings/{meeting['id']}/accept",
@@ -407,7 +408,7 @@ def test_meetings_appear_in_history_and_pages(client, world: World) -> None:
     assert proposed.status_code == 303
     follow = db.session.execute(sa.select(Meeting).where(Meeting.title == "Follow-up")).scalar_one()
     assert follow.slots[0].starts_at.isoformat() == "2027-04-02T22:30:00+00:00"
-    space = client.get(f"/matches/{world.match.id}/space?rs={token}").get_data(as_text=True)
+    space = client.get(f"/matches/{world.match.id}/space?rh={rh(token)}").get_data(as_text=True)
     assert "Kickoff call" in space and "Follow-up" in space
 
 

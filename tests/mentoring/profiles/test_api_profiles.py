@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from tests.mentoring.programmes.factories import call, world
+from tests.session_codes import rh
 
 
 def test_builder_checks_definitions(client, app):
@@ -136,7 +137,7 @@ def test_profile_form_in_the_frame(client, app):
     w = world()
     every_kind(w)
     eve = w.person("Eve", ParticipantRole.MENTEE).user_id
-    page = client.get(f"/programmes/{w.programme.id}/profile", query_string={"rs": w.token(eve)})
+    page = client.get(f"/programmes/{w.programme.id}/profile", query_string={"rh": rh(w.token(eve))})
     assert page.status_code == 200 and b'data-missing="skills"' in page.data
     saved = client.post(
         f"/programmes/{w.programme.id}/profile",

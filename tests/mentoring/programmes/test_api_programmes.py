@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lti_tool.mentoring.programmes.models import ParticipantRole, RoleSource
 from tests.mentoring.programmes.factories import call, world
+from tests.session_codes import rh
 
 
 def test_coordinator_configures_the_programme(client, app):
@@ -69,7 +70,8 @@ def test_roles_chosen_by_people_or_assigned(client, app):
 
 def test_pages_link_the_features(client, app):
     w = world()
-    page = client.get(f"/programmes/{w.programme.id}/settings", query_string={"rs": w.token(w.coordinator)})
+    code = rh(w.token(w.coordinator))
+    page = client.get(f"/programmes/{w.programme.id}/settings", query_string={"rh": code})
     assert page.status_code == 200 and b"matching_mode" in page.data
     saved = client.post(
         f"/programmes/{w.programme.id}/settings",
@@ -87,7 +89,7 @@ def test_pages_link_the_features(client, app):
     eve = w.person("Eve", ParticipantRole.MENTEE)
     assert (
         client.get(
-            f"/programmes/{w.programme.id}/settings", query_string={"rs": w.token(eve.user_id)}
+            f"/programmes/{w.programme.id}/settings", query_string={"rh": rh(w.token(eve.user_id))}
         ).status_code
         == 403
     )

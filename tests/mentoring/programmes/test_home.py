@@ -10,6 +10,7 @@ import pytest
 from lti_tool.db import db
 from lti_tool.mentoring.programmes.models import MatchingMode
 from tests.mentoring.conversations.factories import World, make_world
+from tests.session_codes import rh
 
 # Page paths by feature; {p} is the programme id. The home links no others.
 LEARNER = {
@@ -64,13 +65,14 @@ class _Links(HTMLParser):
 
 
 def home_links(client, token: str) -> set[str]:
-    page = client.get("/programme", query_string={"rs": token})
+    page = client.get("/programme", query_string={"rh": rh(token)})
     assert page.status_code == 200
     parser = _Links()
     parser.feed(page.get_data(as_text=True))
     for href in parser.hrefs:
-        # Same-origin paths without a token: ritmo.js adds the session when a link is followed.
-        assert href.startswith("/") and "rs=" not in href, href
+        # Same-origin paths without a session: ritmo.js gets a one-time code when one is followed
+        # (the page is kept per process: a code in it would be someone else's, and spent).
+        assert href.startswith("/") and "rs=" not in href and "rh=" not in href, href
     return set(parser.hrefs)
 
 
@@ -99,10 +101,11 @@ def test_a_coordinator_sees_the_programme_tools_and_no_learner_pages(client, wor
 def test_every_link_on_the_home_opens_for_that_person(client, world: World, who: str) -> None:
     token = world.token(getattr(world, who))
     for href in sorted(home_links(client, token)):
-        response = client.get(href, query_string={"rs": token})
+        response = client.get(href, query_string={"rh": rh(token)})
         if response.status_code == 303:  # e.g. "Meetings" goes straight to the only match's
             location = urlsplit(response.headers["Location"])
-            assert "rs=" in location.query, "a redirect must keep the in-frame session"
+            assert "rh=" in location.query, "a redirect must keep the in-frame session"
+            assert token not in response.headers["Location"]
             response = client.get(location.path + "?" + location.query)
         assert response.status_code == 200, (who, href, response.status_code)
 
@@ -110,11 +113,11 @@ def test_every_link_on_the_home_opens_for_that_person(client, world: World, who:
 def test_coordinator_pages_stay_closed_to_learners(client, world: World) -> None:
     token = world.token(world.mentee)
     for path in sorted(paths(world, COORDINATOR) - paths(world, LEARNER)):
-        assert client.get(path, query_string={"rs": token}).status_code == 403, path
+        assert client.get(path, query_string={"rh": rh(token)}).status_code == 403, path
 
 
 def test_meetings_of_my_only_match_open_directly(client, world: World) -> None:
-    response = client.get("/meetings", query_string={"rs": world.token(world.mentee)})
+    response = client.get("/meetings", query_string={"rh": rh(world.token(world.mentee))})
     assert response.status_code == 303
     assert urlsplit(response.headers["Location"]).path == f"/matches/{world.match.id}/meetings"
 
@@ -144,7 +147,7 @@ def test_the_links_speak_each_readers_language(client, world: World) -> None:
 
 
 def _nav_text(client, token: str, language: str) -> str:
-    page = client.get("/programme", query_string={"rs": token}, headers={"Accept-Language": language})
+    page = client.get("/programme", query_string={"rh": rh(token)}, headers={"Accept-Language": language})
     html = page.get_data(as_text=True)
     return html[html.index('<nav class="features"'):html.index("</nav>")]
 
@@ -160,8 +163,8 @@ def test_people_sharing_a_kept_page_each_see_their_own_name_and_session(client, 
     world.outsider.name = '<b>Olga</b> & "Co"'
     db.session.commit()
     ben, olga = world.token(world.mentee), world.token(world.outsider)
-    first = client.get("/programme", query_string={"rs": ben}).get_data(as_text=True)
-    second = client.get("/programme", query_string={"rs": olga}).get_data(as_text=True)
+    first = client.get("/programme", query_string={"rh": rh(ben)}).get_data(as_text=True)
+    second = client.get("/programme", query_string={"rh": rh(olga)}).get_data(as_text=True)
     assert "Welcome, <bdi>Ben Mentee0</bdi>." in first and "Olga" not in first
     assert "Welcome, <bdi>&lt;b&gt;Olga&lt;/b&gt; &amp; &#34;Co&#34;</bdi>." in second
     assert "Ben" not in second and "<b>Olga" not in second
@@ -177,9 +180,9 @@ def test_people_sharing_a_kept_page_each_see_their_own_name_and_session(client, 
 
 def test_a_renamed_programme_shows_its_new_title_on_the_kept_page(client, world: World) -> None:
     token = world.token(world.mentee)
-    before = client.get("/programme", query_string={"rs": token}).get_data(as_text=True)
+    before = client.get("/programme", query_string={"rh": rh(token)}).get_data(as_text=True)
     assert "<h1>Mentoring 101</h1>" in before
     world.programme.title = "Mentoring 102"
     db.session.commit()
-    html = client.get("/programme", query_string={"rs": token}).get_data(as_text=True)
+    html = client.get("/programme", query_string={"rh": rh(token)}).get_data(as_text=True)
     assert "<h1>Mentoring 102</h1>" in html and "Mentoring 101" not in html

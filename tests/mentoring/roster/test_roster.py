@@ -18,6 +18,7 @@ from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, P
 from lti_tool.mentoring.roster import service as roster
 from tests.grades.factory import demo_lms
 from tests.mentoring.programmes.factories import World, call, world
+from tests.session_codes import rh
 
 
 @pytest.mark.parametrize(
@@ -253,6 +254,7 @@ def test_roster_page_shows_the_last_sync_in_the_viewers_language(client, app):
     w.programme.settings = {"roster_sync": {"at": at.isoformat(), "members": 3, "added": 1}}
     db.session.commit()
     page = client.get(
-        f"/programmes/{w.programme.id}/roster?rs={w.token(w.coordinator)}", headers={"Accept-Language": "it"}
+        f"/programmes/{w.programme.id}/roster?rh={rh(w.token(w.coordinator))}",
+        headers={"Accept-Language": "it"},
     ).get_data(as_text=True)
     assert f'Ultima sincronizzazione: <time datetime="{at.isoformat()}">5 mar 2026, 14:30:00</time>' in page

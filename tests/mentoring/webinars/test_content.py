@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.mentoring.webinars.factory import api
+from tests.session_codes import rh
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n"
 
@@ -66,7 +67,8 @@ def test_text_is_sanitised_markdown(client, world, module):
     assert "<script" not in seen["html"] and "&lt;script&gt;" in seen["html"]
     assert 'href="javascript' not in seen["html"]
     assert "<h1>Hi</h1>" in seen["html"] and "<strong>bold</strong>" in seen["html"]
-    page = client.get(f"/content/items/{seen['id']}?rs={world.people['mara'].token}").get_data(as_text=True)
+    code = rh(world.people["mara"].token)
+    page = client.get(f"/content/items/{seen['id']}?rh={code}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
 
 
@@ -110,7 +112,7 @@ def test_uploaded_file_is_stored_outside_the_database_and_served_safely(client, 
     assert len(stored) == 1 and len(stored[0]) == 32 and "Intro" not in stored[0]
     assert (uploads_dir(app) / stored[0]).read_bytes() == PDF
 
-    with client.get(f"/content/items/{item['id']}/file?rs={world.people['mara'].token}") as download:
+    with client.get(f"/content/items/{item['id']}/file?rh={rh(world.people['mara'].token)}") as download:
         assert download.status_code == 200 and download.data == PDF
         assert download.mimetype == "application/pdf"
         assert download.headers["Content-Disposition"].startswith("attachment;")
@@ -118,7 +120,8 @@ def test_uploaded_file_is_stored_outside_the_database_and_served_safely(client, 
         assert download.headers["X-Content-Type-Options"] == "nosniff"
         assert "sandbox" in download.headers["Content-Security-Policy"]
     # Mentees are not the audience of this module; strangers have no session.
-    assert client.get(f"/content/items/{item['id']}/file?rs={world.people['nina'].token}").status_code == 404
+    code = rh(world.people["nina"].token)
+    assert client.get(f"/content/items/{item['id']}/file?rh={code}").status_code == 404
     assert client.get(f"/content/items/{item['id']}/file").status_code == 401
     # Participants cannot add files to modules.
     assert upload(client, world.people["mara"], module["id"], "x.pdf", PDF).status_code == 403
@@ -142,7 +145,8 @@ def test_upload_limits_leave_nothing_behind(client, world, module, app):
     assert listing["items"] == []
     ok = upload(client, world.people["coach"], module["id"], "notes.txt", "Note è\n".encode())
     assert ok.status_code == 201
-    with client.get(f"/content/items/{ok.get_json()['id']}/file?rs={world.people['mara'].token}") as served:
+    code = rh(world.people["mara"].token)
+    with client.get(f"/content/items/{ok.get_json()['id']}/file?rh={code}") as served:
         assert served.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from lti_tool.db import db, utcnow
 from lti_tool.mentoring.content.models import ContentItem, ContentModule
 from lti_tool.mentoring.webinars.models import TrainingGate, Webinar
+from tests.session_codes import rh
 
 
 def _post(client, person, path, data=None, **kwargs):
@@ -17,7 +18,7 @@ def _post(client, person, path, data=None, **kwargs):
 
 
 def _get(client, person, path):
-    response = client.get(path, query_string={"rs": person.token})
+    response = client.get(path, query_string={"rh": rh(person.token)})
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_data(as_text=True)
 
@@ -41,7 +42,7 @@ def test_coordinator_and_participant_pages(client, world):
             "repeat_weekly": "1",
         },
     )
-    assert created.status_code == 303 and "rs=" in created.headers["Location"]
+    assert created.status_code == 303 and "rh=" in created.headers["Location"]
     webinar = db.session.execute(sa.select(Webinar)).scalar_one()
     assert webinar.capacity is None and webinar.join_provider.value == "jitsi"
 
@@ -56,7 +57,7 @@ def test_coordinator_and_participant_pages(client, world):
     db.session.commit()
     assert "1 seat left of 2." in _get(client, nina, f"/webinars/{webinar.id}")
     italian = client.get(
-        f"/webinars/{webinar.id}", query_string={"rs": nina.token}, headers={"Accept-Language": "it"}
+        f"/webinars/{webinar.id}", query_string={"rh": rh(nina.token)}, headers={"Accept-Language": "it"}
     ).get_data(as_text=True)
     assert "Resta 1 posto su 2." in italian
     webinar.capacity = 5
@@ -157,7 +158,7 @@ def test_content_and_gate_pages(client, world):
     waiting = _get(client, coach, "/training/waiting")
     assert "Marco" in waiting and "Mara" not in waiting.split('id="waiting"')[1]
     assert "<td>mentor</td>" in waiting  # the role's label
-    assert client.get("/training/waiting", query_string={"rs": mara.token}).status_code == 403
+    assert client.get("/training/waiting", query_string={"rh": rh(mara.token)}).status_code == 403
     assert _post(client, coach, f"/training/gates/{gate.id}/delete").status_code == 303
     assert "Nobody is waiting." in _get(client, coach, "/training/waiting")
 

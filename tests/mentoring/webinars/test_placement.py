@@ -22,6 +22,7 @@ from tests.launch.test_deep_linking import (
     return_to_platform,
 )
 from tests.lti_platform import session_token
+from tests.session_codes import rh
 
 MENTOR_ID = "u-mentor-01"
 
@@ -75,7 +76,10 @@ def test_webinar_and_module_placed_opened_and_graded(ritmo, demo):
     assert opened.status_code == 200 and "Kick-off" in opened.text and 'id="webinar"' in opened.text
     learner = session_token(opened.text)
     joined = browser.get(
-        f"{ritmo.url}/webinars/{webinar_id}/join", params={"rs": learner}, allow_redirects=False, timeout=10
+        f"{ritmo.url}/webinars/{webinar_id}/join",
+        params={"rh": rh(learner)},
+        allow_redirects=False,
+        timeout=10,
     )
     assert joined.status_code == 303 and joined.headers["Location"].startswith("https://meet.jit.si/")
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from lti_tool import ics
 from lti_tool.db import utcnow
 from tests.mentoring.webinars.factory import api
+from tests.session_codes import rh
 
 
 def _create(client, world, **body):
@@ -123,7 +124,7 @@ def test_calendar_download(client, world):
     [webinar] = _create(client, world, starts_at="2027-03-28T10:00", timezone="Europe/Rome").get_json()[
         "webinars"
     ]
-    response = client.get(f"/webinars/{webinar['id']}/invite.ics?rs={world.people['nina'].token}")
+    response = client.get(f"/webinars/{webinar['id']}/invite.ics?rh={rh(world.people['nina'].token)}")
     assert response.status_code == 200
     assert response.mimetype == "text/calendar"
     assert response.headers["Content-Disposition"] == f'attachment; filename="webinar-{webinar["id"]}.ics"'

@@ -8,6 +8,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.mentoring.webinars import training_gates
 from lti_tool.mentoring.webinars.models import Webinar
 from tests.mentoring.webinars.factory import api
+from tests.session_codes import rh
 
 
 def _series(client, world, count=2):
@@ -85,7 +86,7 @@ def test_gates_block_until_training_is_done(client, world):
     webinar = db.session.get(Webinar, sessions[1]["id"])
     webinar.starts_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
-    assert client.get(f"/webinars/{webinar.id}/join?rs={nina.token}").status_code == 303
+    assert client.get(f"/webinars/{webinar.id}/join?rh={rh(nina.token)}").status_code == 303
     assert training_gates.blocked_reason(programme_id, nina.id) is None
 
     overview = api(client, coach, "GET", "/api/training/gates").get_json()
@@ -93,7 +94,7 @@ def test_gates_block_until_training_is_done(client, world):
         ("Noah", ['attend a session of the webinar "Orientation"']),
         ("Marco", ['complete the module "Mentor basics"']),
     ]
-    page = client.get(f"/training/waiting?rs={coach.token}").get_data(as_text=True)
+    page = client.get(f"/training/waiting?rh={rh(coach.token)}").get_data(as_text=True)
     assert "Marco" in page and "Noah" in page and "Mara" not in page
 
     # Removing a gate unblocks those it held.

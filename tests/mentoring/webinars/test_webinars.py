@@ -12,6 +12,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.webinars.models import Webinar, WebinarRegistration
 from tests.mentoring.webinars.factory import World, api
+from tests.session_codes import rh
 
 
 def schedule(client, world: World, **overrides):
@@ -165,15 +166,16 @@ def test_waiting_list_and_promotion_when_someone_cancels(client, world, mailbox)
 
 def test_join_link_records_attendance_once_then_redirects(client, world, events):
     [webinar] = schedule(client, world)
-    join = f"/webinars/{webinar['id']}/join?rs={world.people['nina'].token}"
-    early = client.get(join)
+    nina = world.people["nina"].token
+    early = client.get(f"/webinars/{webinar['id']}/join?rh={rh(nina)}")
     assert early.status_code == 409 and "opens 15 minutes before" in early.get_data(as_text=True)
 
     starting_soon(webinar["id"], minutes=10)
-    response = client.get(join)
+    response = client.get(f"/webinars/{webinar['id']}/join?rh={rh(nina)}")
     assert response.status_code == 303
     assert response.headers["Location"] == webinar["join_url"]
-    assert client.get(join).status_code == 303  # joining again (dropped connection) is fine
+    # Joining again (dropped connection) is fine.
+    assert client.get(f"/webinars/{webinar['id']}/join?rh={rh(nina)}").status_code == 303
     registration = db.session.execute(sa.select(WebinarRegistration)).scalar_one()
     assert registration.attended_at is not None and registration.attendance_source.value == "join_link"
     attended = [e for e in events if e.name == "webinar.attended"]
@@ -184,7 +186,7 @@ def test_join_link_records_attendance_once_then_redirects(client, world, events)
     )
 
     # The host gets in without being counted.
-    host = client.get(f"/webinars/{webinar['id']}/join?rs={world.people['coach'].token}")
+    host = client.get(f"/webinars/{webinar['id']}/join?rh={rh(world.people['coach'].token)}")
     assert host.status_code == 303
     assert len([e for e in events if e.name == "webinar.attended"]) == 1
 
@@ -194,11 +196,12 @@ def test_full_webinar_keeps_the_waiting_list_out_of_the_room(client, world):
     api(client, world.people["mara"], "POST", f"/api/webinars/{webinar['id']}/registration")
     api(client, world.people["noah"], "POST", f"/api/webinars/{webinar['id']}/registration")
     starting_soon(webinar["id"])
-    waiting = client.get(f"/webinars/{webinar['id']}/join?rs={world.people['noah'].token}")
+    waiting = client.get(f"/webinars/{webinar['id']}/join?rh={rh(world.people['noah'].token)}")
     assert waiting.status_code == 403 and "number 1 on the waiting list" in waiting.get_data(as_text=True)
-    walk_in = client.get(f"/webinars/{webinar['id']}/join?rs={world.people['nina'].token}")
+    walk_in = client.get(f"/webinars/{webinar['id']}/join?rh={rh(world.people['nina'].token)}")
     assert walk_in.status_code == 403
-    assert client.get(f"/webinars/{webinar['id']}/join?rs={world.people['mara'].token}").status_code == 303
+    code = rh(world.people["mara"].token)
+    assert client.get(f"/webinars/{webinar['id']}/join?rh={code}").status_code == 303
 
 
 def test_host_corrects_attendance_participants_cannot(client, world, events):
@@ -314,7 +317,7 @@ def test_after_the_session_the_page_becomes_a_content_page(client, world):
     assert page["has_ended"] is True
     assert page["recording_embed_url"] == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
     assert [m["title"] for m in page["materials"]] == ["Slides (PDF)"]
-    html = client.get(f"/webinars/{webinar['id']}?rs={world.people['nina'].token}").get_data(as_text=True)
+    html = client.get(f"/webinars/{webinar['id']}?rh={rh(world.people['nina'].token)}").get_data(as_text=True)
     assert "youtube-nocookie.com/embed/dQw4w9WgXcQ" in html and "Slides (PDF)" in html
     assert 'id="registration"' not in html
     # Registration is closed once it is over.
@@ -337,7 +340,8 @@ def test_cancelling_tells_everyone_with_a_calendar_cancellation(client, world, m
     cancel = [c for c in mailbox.calendars("nina@") if "METHOD:CANCEL" in c]
     assert cancel and "STATUS:CANCELLED" in cancel[0] and "SEQUENCE:1" in cancel[0]
     assert mailbox.calendars("noah@") == []
-    assert client.get(f"/webinars/{webinar['id']}/join?rs={world.people['nina'].token}").status_code == 409
+    code = rh(world.people["nina"].token)
+    assert client.get(f"/webinars/{webinar['id']}/join?rh={code}").status_code == 409
     assert (
         api(client, world.people["noah"], "POST", f"/api/webinars/{webinar['id']}/registration").status_code
         == 409
