@@ -18,7 +18,8 @@ import requests
 from lti_tool import http
 from lti_tool.demo.server import ServerHandle, serve_in_thread
 from lti_tool.grades import ags
-from lti_tool.launch import platform_keys
+from lti_tool.launch import nrps, platform_keys
+from lti_tool.launch.models import Platform, PlatformStatus
 
 GUARDED = http.Client(allow_private=False, timeout=(1.0, 2.0))
 OPEN = http.Client(allow_private=True, timeout=(1.0, 2.0), deadline_seconds=1.0, max_bytes=1000)
@@ -158,4 +159,8 @@ def test_platform_keys_and_services_use_the_guarded_client(app: Any, hits: Targe
 
     with pytest.raises(ags.AgsError):
         ags.request_token(http.client(), endpoint, keys.signing_key(), ags.DELIVERY_SCOPES, (1, 1))
+    platform = Platform(status=PlatformStatus.ACTIVE)
+    with pytest.raises(nrps.NrpsError) as roster:
+        list(nrps.members(platform, f"https://localhost:{port}/members", token=lambda p, s: "t"))
+    assert not roster.value.transient
     assert hits.hits == []

@@ -128,7 +128,8 @@ def register(openid_configuration: str, registration_token: str | None,
         if invite_token is not None:
             invite = _claim_invite(invite_token)
         result = _register(openid_configuration, registration_token, invite)
-    except RegistrationFailed:
+    except BaseException:
+        # Whatever stopped it, the token may be tried again and the link is given back.
         if key:
             cache().delete("dynreg-attempt:" + key)
         if invite is not None:
