@@ -52,15 +52,14 @@ def _revoked_elsewhere(app, client, **extra) -> None:
     world = make_world()
     other = _second_process(app, **extra)
     other_client = other.test_client()
-    with other.app_context():
+    try:
         assert _chat(other_client, world, world.mentee) == 201  # its cache now holds her stamp
-        db.session.remove()
-    privacy.erase(world.mentee.id)
-    with other.app_context():
+        privacy.erase(world.mentee.id)
         assert _chat(other_client, world, world.mentee) == 401
         assert _chat(other_client, world, world.mentor) == 201
-        db.session.remove()
-        db.engine.dispose()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def test_revocation_reaches_every_process_through_the_shared_cache(app, client) -> None:
