@@ -19,7 +19,11 @@
     }
     return fetch(path, options).then(function (response) {
       var renewed = response.headers.get("X-Ritmo-Session");
-      if (renewed) { token = renewed; if (meta) meta.content = renewed; }
+      if (renewed) {
+        token = renewed;
+        if (meta) meta.content = renewed;
+        if (store()) store().setItem(KEPT, renewed);
+      }
       return response;
     });
   }
@@ -76,7 +80,8 @@
       event.preventDefault();
       url.search = "";
       new FormData(form, event.submitter || undefined).forEach(function (value, name) {
-        if (name !== "ritmo_session" && typeof value === "string") url.searchParams.append(name, value);
+        // An empty filter is no filter: leave it out rather than send "role=".
+        if (name !== "ritmo_session" && typeof value === "string" && value !== "") url.searchParams.append(name, value);
       });
       go(url.toString(), form.target === "_blank" ? "_blank" : null);
       return;
@@ -90,7 +95,28 @@
     field.value = token;  // a POST body: never logged with the URL
   });
 
+  // This tab's session, kept for going back or reloading: the code in such a URL is spent.
+  var KEPT = "ritmo-session", REOPENED = "ritmo-reopened";
+  function store() { try { return window.sessionStorage; } catch (e) { return null; } }
+
+  function reopen() {
+    // A page that answered 401 (back, reload, a restored tab): open it again once with the
+    // session this tab kept, if there is one and it is still good.
+    var kept = store() && store().getItem(KEPT);
+    var box = document.querySelector('.error[data-status="401"]');
+    var here = new URL(window.location.href);
+    here.searchParams.delete(HANDOFF);
+    if (!kept || !box || store().getItem(REOPENED) === here.toString()) return;
+    store().setItem(REOPENED, here.toString());
+    token = kept;
+    withCode(here.toString()).then(function (url) {
+      if (url.indexOf(HANDOFF + "=") > -1) window.location.replace(url);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if (token && store()) { store().setItem(KEPT, token); store().removeItem(REOPENED); }
+    if (!token) reopen();
     // The code in this page's address is spent: keep it out of the history and the address bar.
     var here = new URL(window.location.href);
     if (here.searchParams.has(HANDOFF)) {

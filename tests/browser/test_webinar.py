@@ -1,6 +1,7 @@
 """A mentee registers for a webinar and joins it through Ritmo's join link, in Chromium.
 
-The session rides in ``?rs=`` as after a launch; ritmo.js carries it into the form posts. The
+The page opens with a one-time code (``?rh=``) as after a link; ritmo.js carries the session into
+the form posts and gets a fresh code for the join link, which opens in a new tab. The
 installation's own Jitsi Meet (``WEBINAR_JITSI_BASE_URL``) is a small HTTP server on 127.0.0.1 here.
 """
 
@@ -87,6 +88,8 @@ def test_register_then_join_a_webinar(app, ritmo, meeting_site, browser):
         with page.expect_popup() as popup_info:
             page.click("#join")
         room = popup_info.value
+        # The tab opens at once (no popup blocker objects) and goes on once the code has arrived.
+        room.wait_for_url(webinar["join_url"], timeout=30000)
         room.wait_for_load_state()
         assert room.url == webinar["join_url"]
         assert room.locator("p").inner_text() == "In the room"

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import sqlalchemy as sa
+
+from lti_tool.db import db
 from lti_tool.launch import handoff
+from lti_tool.launch.models import CacheEntry
 from tests.lti_platform import launch, session_token
 
 HANDOFF = "/api/session/handoff"
@@ -81,3 +85,11 @@ def test_a_get_form_submitted_with_a_code_works(client, platform):
     # What ritmo.js does for a GET form: the form's fields plus ?rh=, never ritmo_session.
     page = client.get("/notifications", query_string={"before": "", "rh": code})
     assert page.status_code == 200
+
+
+def test_the_cache_holds_neither_the_code_nor_the_token(app, client, platform):
+    token = _token(client, platform)
+    code = _code(client, token)
+    rows = db.session.execute(sa.select(CacheEntry.key, CacheEntry.value)).all()
+    stored = repr(rows)
+    assert "handoff:" in stored and code not in stored and token not in stored
