@@ -19,6 +19,8 @@ from flask import current_app, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from lti_tool.headers import csp_nonce
+
 # Distinct fragments per process before the store starts afresh (each is a few kB).
 MAX_FRAGMENTS = 2048
 
@@ -58,7 +60,12 @@ def page(template: str, slots: dict[str, str], **values: Hashable) -> str:
     if "session_token" in markers:
         token_marker = markers["session_token"]
         extra["session_token"] = lambda: token_marker
+    # A script's nonce is this request's, never the one of the request that filled the store.
+    nonce_marker = f"{_MARKER}cspnonceX"
+    extra["csp_nonce"] = lambda: nonce_marker
     kept = str(_kept(template, {**values, "_slots": tuple(sorted(markers))}, extra))
     for name, text in slots.items():
         kept = kept.replace(markers[name], str(escape(text)))
+    if nonce_marker in kept:
+        kept = kept.replace(nonce_marker, csp_nonce())
     return kept

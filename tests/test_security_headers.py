@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 
 from lti_tool import create_app
 from lti_tool.db import db
@@ -129,3 +129,21 @@ def test_hsts_only_when_served_over_https(app: Flask, client):
     assert "Strict-Transport-Security" not in client.get("/health").headers
     app.config["BASE_URL"] = "https://ritmo.example.edu"
     assert client.get("/health").headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_a_page_kept_per_process_carries_each_requests_nonce(app: Flask):
+    from jinja2 import ChoiceLoader, DictLoader
+
+    from lti_tool.fragments import page
+    from lti_tool.headers import csp_nonce
+
+    kept = DictLoader({"kept.html": '<script nonce="{{ csp_nonce() }}">go()</script>'})
+    app.jinja_env.loader = ChoiceLoader([kept, app.jinja_env.loader])  # type: ignore[list-item]
+    seen = []
+    for _ in range(2):
+        with app.test_request_context("/"):
+            g.pop("csp_nonce", None)  # what each request starts with (hooks.forget_previous_session)
+            html = page("kept.html", {})
+            assert html == f'<script nonce="{csp_nonce()}">go()</script>'
+            seen.append(html)
+    assert seen[0] != seen[1]

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import sqlalchemy as sa
+from flask import Flask
 
+from lti_tool.cache import Cache, RedisCache, init_cache
 from lti_tool.db import db
 from lti_tool.launch import handoff
 from lti_tool.launch.models import CacheEntry
+from tests.conftest import REDIS_URL, need
+from tests.launch.test_shared_state import second_worker
 from tests.lti_platform import launch, session_token
 
 HANDOFF = "/api/session/handoff"
+
+
+def cache_of(app: Flask) -> Cache:
+    return app.extensions["ritmo_cache"]
 
 
 def _token(client, platform) -> str:
@@ -93,3 +102,29 @@ def test_the_cache_holds_neither_the_code_nor_the_token(app, client, platform):
     rows = db.session.execute(sa.select(CacheEntry.key, CacheEntry.value)).all()
     stored = repr(rows)
     assert "handoff:" in stored and code not in stored and token not in stored
+
+
+def _code_here_spent_there(app, client, platform, other) -> tuple[int, int]:
+    token = _token(client, platform)
+    code = _code(client, token)
+    with other.app_context():
+        there = other.test_client().get("/api/me", query_string={"rh": code}).status_code
+        db.session.remove()
+        db.engine.dispose()
+    again = client.get("/api/me", query_string={"rh": code}).status_code
+    return there, again
+
+
+def test_a_code_made_by_one_worker_is_spent_by_another_once(app, client, platform):
+    assert _code_here_spent_there(app, client, platform, second_worker(app)) == (200, 401)
+
+
+@pytest.mark.redis
+def test_a_code_is_spent_once_through_redis(app, client, platform):
+    need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL")
+    app.config["REDIS_URL"] = REDIS_URL
+    init_cache(app)
+    assert isinstance(cache_of(app), RedisCache)
+    other = second_worker(app, REDIS_URL=REDIS_URL)
+    assert _code_here_spent_there(app, client, platform, other) == (200, 401)
+    assert not [k for k in cache_of(app).client.scan_iter(match="ritmo:handoff:*")]
