@@ -60,14 +60,16 @@ def test_a_platform_url_cannot_write_into_the_policy(client):
 
 
 def test_extra_origins_from_the_settings(app: Flask, client):
-    app.config["FRAME_ANCESTORS_EXTRA"] = ["https://*.instructure.com", "https://school.example.edu"]
+    app.config["FRAME_ANCESTORS_EXTRA"] = ["https://*.instructure.com", "https://School.example.edu:443/"]
+    create_app({**app.config})  # accepted as it is written, and written as an origin in the policy
     assert sorted(directive(client.get("/health"), "frame-ancestors")) == [
         "'self'", "https://*.instructure.com", "https://school.example.edu",
     ]
 
 
 @pytest.mark.parametrize(
-    "bad", ["*", "https://a.example/path", "javascript:x", "https://a b", "'unsafe-inline'"]
+    "bad", ["*", "https://a.example/path", "javascript:x", "https://a b", "'unsafe-inline'", "https://u@a.example",
+            "https://a.example?x", "ftp://a.example", "https://*"]
 )
 def test_a_bad_extra_origin_stops_the_app_with_a_clear_message(app, bad):
     with pytest.raises(ValueError, match="FRAME_ANCESTORS_EXTRA"):

@@ -55,7 +55,9 @@ def origin(url: str, *, wildcard: bool = False) -> str | None:
 def check_extra(app: Flask) -> None:
     """Refuse to start with an ``FRAME_ANCESTORS_EXTRA`` entry that is not a bare origin."""
     for entry in app.config.get("FRAME_ANCESTORS_EXTRA") or []:
-        if not isinstance(entry, str) or origin(entry, wildcard=True) != entry.strip().rstrip("/").lower():
+        parts = urlsplit(entry.strip()) if isinstance(entry, str) else None
+        bare = parts is not None and parts.path in ("", "/") and not (parts.query or parts.fragment)
+        if not bare or "@" in entry or origin(entry, wildcard=True) is None:
             raise ValueError(
                 f"FRAME_ANCESTORS_EXTRA must list origins such as https://lms.example.edu or "
                 f"https://*.instructure.com (scheme, host, optional port; no path), not {entry!r}."
