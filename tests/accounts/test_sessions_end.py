@@ -117,3 +117,14 @@ def test_a_coordinator_changing_someones_role_ends_their_session(app, client) ->
     assert _chat(client, world, world.mentee) == 401
     assert client.get("/api/me", headers=world.headers(world.coordinator)).status_code == 200
 
+
+
+def test_a_session_of_someone_who_no_longer_exists_is_refused(app, client) -> None:
+    from lti_tool.accounts.models import CourseRole
+    from lti_tool.launch.context import LaunchContext
+    from lti_tool.launch.session import issue_token
+
+    world = make_world()
+    ghost = issue_token(LaunchContext(platform_id=world.platform.id, user_id=world.mentee.id + 1000,
+                                      course_id=world.course.id, role=CourseRole.PARTICIPANT))
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {ghost}"}).status_code == 401

@@ -24,6 +24,7 @@ from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request as PlatformRequest
 
+from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.demo import DemoPlatform, start_demo_server
 from lti_tool.demo.server import ServerHandle, serve_in_thread
@@ -206,8 +207,12 @@ def test_picker_id_is_bound_to_its_user(ritmo, demo, app):
     form = form_of(picker.text)
     # Another coordinator of the same course holding the picker's id.
     ctx = session_context(app, form.fields["ritmo_session"])
-    other = LaunchContext(platform_id=ctx.platform_id, user_id=ctx.user_id + 1000,
-                          course_id=ctx.course_id, role=ctx.role)
+    with app.app_context():
+        colleague = User(platform_id=ctx.platform_id, sub="another-instructor")
+        db.session.add(colleague)
+        db.session.commit()
+        other = LaunchContext(platform_id=ctx.platform_id, user_id=colleague.id,
+                              course_id=ctx.course_id, role=ctx.role)
     stolen = browser.post(absolute(ritmo.url, form.action),
                           data={"ritmo_session": issue_token(other), "item": ["programme"]},
                           timeout=10)
