@@ -113,6 +113,14 @@ def test_an_unauthenticated_60_mb_form_is_refused_before_it_is_read(client, worl
     assert body.read_bytes == 0
 
 
+@pytest.mark.parametrize("path", ["/lti/launch", "/lti/login", "/lti/register"])
+def test_anonymous_endpoints_refuse_a_large_form_unread(client, path):
+    body = CountingStream(60 * MB, head=b"id_token=", fill=b"a")
+    response = send(client, path, body, "application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert body.read_bytes == 0
+
+
 def test_an_upload_larger_than_the_upload_limit_gets_413_in_the_frame(client, world, app):
     app.config["CONTENT_UPLOAD_MAX_BYTES"] = 1 * MB
     head, size, content_type = multipart([("ritmo_session", world.people["coach"].token)], 3 * MB)
