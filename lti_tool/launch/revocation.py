@@ -5,7 +5,8 @@ set when the person is erased, or when their course role or enrolment changes (a
 roster sync, a coordinator's change, a withdrawal): every token issued before it is refused on its
 next request. Every request reads the stamp from the shared cache (one read); a miss reads the user
 row and fills the cache without overwriting a newer value. A change is written in the caller's
-transaction and published to the cache once committed, so every process sees it at once.
+transaction and published to the cache once committed, so every process sees it at once. Where the
+shared cache is the database itself (the embedded mode), the user row is read instead.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from lti_tool.accounts.models import User
-from lti_tool.cache import cache
+from lti_tool.cache import DatabaseCache, cache
 from lti_tool.db import db
 
 PREFIX = "session-valid-after:"
@@ -30,6 +31,7 @@ CACHE_SECONDS = 3600
 _PENDING = "ritmo_session_revocations"
 log = logging.getLogger("lti_tool.launch")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_ONE = 2**62  # later than any token
 
 
 def now_ms() -> int:
@@ -44,19 +46,27 @@ def _key(user_id: int) -> str:
 def valid_after(user_id: int) -> int:
     """Milliseconds since the epoch before which the person's tokens are refused (0: none are);
     a person who no longer exists refuses every token."""
-    entry = cache().get(_key(user_id))
+    store = cache()
+    if isinstance(store, DatabaseCache):
+        # The cache is this database: the user row is one read away, like a cache entry, and a
+        # cache write here could wait on the request's own SQLite transaction.
+        return _from_row(user_id)
+    entry = store.get(_key(user_id))
     if entry is not None:
         return int(entry["v"])
+    value = _from_row(user_id)
+    # ``add``, not ``set``: a revocation published meanwhile must not be overwritten by this read.
+    store.add(_key(user_id), {"v": value}, CACHE_SECONDS)
+    return value
+
+
+def _from_row(user_id: int) -> int:
     users: sa.Table = User.__table__  # type: ignore[assignment]
     with db.engine.connect() as conn:
         row = conn.execute(sa.select(users.c.sessions_valid_after).where(users.c.id == user_id)).first()
     if row is None:
-        return 2**62
-    stamp = row[0]
-    value = _ms(stamp) if stamp is not None else 0
-    # ``add``, not ``set``: a revocation published meanwhile must not be overwritten by this read.
-    cache().add(_key(user_id), {"v": value}, CACHE_SECONDS)
-    return value
+        return _NO_ONE
+    return _ms(row[0]) if row[0] is not None else 0
 
 
 def _ms(stamp: datetime) -> int:
@@ -82,7 +92,7 @@ def revoke(user_ids: Iterable[int]) -> None:
 
 def _publish(session: Session) -> None:
     pending: dict[int, int] | None = session.info.pop(_PENDING, None)
-    if not pending or not has_app_context():
+    if not pending or not has_app_context() or isinstance(cache(), DatabaseCache):
         return
     try:
         for user_id, stamp_ms in pending.items():
