@@ -251,9 +251,10 @@ def _blank(conn: sa.Connection, person: _Person) -> int:
 
 
 def _identity(user: User) -> list[str]:
-    """Their name and address (a given name alone is too common to look for)."""
+    """Their name as pages show it, and their address (a given name alone is too common to look
+    for)."""
     full = f"{user.given_name} {user.family_name}" if user.given_name and user.family_name else None
-    return [s for s in (user.name, full, user.email) if s and len(s) >= MIN_NAME]
+    return [s for s in (user.display_name, user.name, full, user.email) if s and len(s) >= MIN_NAME]
 
 
 def _their_words(conn: sa.Connection, person: _Person) -> list[str]:
