@@ -20,8 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.errors import Forbidden, NotAuthenticated
-from lti_tool.launch import revocation
-from lti_tool.launch import handoff
+from lti_tool.launch import handoff, revocation
 from lti_tool.launch.context import LaunchContext
 
 FORM_FIELD = "ritmo_session"
