@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -149,6 +150,17 @@ def _traces() -> list[str]:
     return found
 
 
+def _queued_calendars() -> list[str]:
+    """The calendar files attached to queued e-mails (base64 in the job's payload)."""
+    from lti_tool.jobs.models import Job
+
+    found = []
+    for payload in db.session.scalars(sa.select(Job.payload).where(Job.task == "mail.send")):
+        for attachment in payload.get("attachments", []):
+            found.append(base64.b64decode(attachment["data"]).decode().replace("\r\n ", ""))  # unfolded
+    return found
+
+
 def _she_lives_in(client, world: World) -> dict[str, int]:
     """She answers, posts, chats, sets goals, writes notes, asks a mentor; others quote her."""
     from lti_tool.audit import record
@@ -181,6 +193,16 @@ def _she_lives_in(client, world: World) -> dict[str, int]:
     assert goal.status_code == 201, goal.get_data(as_text=True)
     assert client.post(f"/api/goals/goals/{goal.get_json()['id']}/notes", headers=hers,
                        json={"text": f"{WORDS} note: I am anxious"}).status_code == 201
+    # A meeting she proposes and Marta accepts: invitations (calendar files) name both of them.
+    proposed = client.post(f"/api/matches/{world.match.id}/meetings", headers=hers, json={
+        "title": f"{WORDS} talk about my thesis", "times": ["2027-03-27T09:00"],
+        "timezone": "Europe/Rome", "agenda": f"{WORDS} agenda: the chapters",
+    })
+    assert proposed.status_code == 201, proposed.get_data(as_text=True)
+    meeting = proposed.get_json()
+    accepted = client.post(f"/api/meetings/{meeting['id']}/accept", headers=world.headers(marta),
+                           json={"slot_id": meeting["slots"][0]["id"]})
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
     # Marta's own words, which must stay.
     assert client.post(f"/api/matches/{world.match.id}/chat", headers=world.headers(marta),
                        json={"body": "Marta keeps her chat"}).status_code == 201
@@ -220,12 +242,17 @@ def test_erasure_leaves_no_trace_of_her_in_any_table_and_keeps_others_words(app,
     _she_lives_in(client, world)
     before = _traces()
     # Her name, address and words were everywhere: in others' notifications and queued e-mails too.
+    invitations = [
+        text for text in _queued_calendars() if "zq.erase@example.org" in text.lower()
+    ]
+    assert invitations  # her address, in the calendar files of e-mails to Marta and to her
     for where in ("notification.subject", "job.payload", "chat_message.body", "goal.title",
                   "goal_note.text", "meeting.notes", "match_request.message", "audit_event.detail",
                   "milestone_completion.note", "conversation_post.body", "user.name"):
         assert any(line.startswith(where) for line in before), where
     privacy.erase(world.mentee.id, reason="request 9")
     assert _traces() == []
+    assert not [text for text in _queued_calendars() if any(trace in text.lower() for trace in TRACES)]
     # Others' words and notifications stay.
     with db.engine.connect() as conn:
         chats = conn.execute(sa.text("select body from chat_message")).scalars().all()
