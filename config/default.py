@@ -144,9 +144,6 @@ RATELIMIT_CHAT = 30
 
 # Copies of their own data a person may download per minute (GET /api/me/export).
 RATELIMIT_EXPORT = 5
-
-# One-time codes a person's pages may ask for per minute (one per link followed).
-RATELIMIT_HANDOFF = 300
 # Every write (POST, PUT, PATCH, DELETE) of a signed-in person, whatever it is.
 RATELIMIT_WRITES = 120
 # Writes that make Ritmo send e-mail to others (match requests and their answers, meeting
@@ -163,6 +160,9 @@ REQUEST_MAX_FORM_BYTES = 1024 * 1024
 # How much of an upload form is read, before its file, to find the ``ritmo_session`` field when the
 # request has no ``Authorization`` header (the sender must be known before a file is read).
 REQUEST_MAX_UNAUTHENTICATED_BYTES = 64 * 1024
+
+# One-time codes a person's pages may ask for per minute (one per link followed).
+RATELIMIT_HANDOFF = 300
 
 # -- conversations, content, webinars, notifications ------------------------------------------------
 
