@@ -34,9 +34,9 @@ from lti_tool.db import db, utcnow
 from lti_tool.demo.server import serve_in_thread
 from lti_tool.events import DomainEvent, emit
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
+from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs.runner import run_due_jobs
 from lti_tool.launch import keys, registry
-from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.goals import service as goals
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme

@@ -28,8 +28,8 @@ from bench.seed import bench_programme
 from lti_tool import create_app
 from lti_tool.accounts.models import CourseRole, User
 from lti_tool.db import db, utcnow
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import issue_token
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import issue_token
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread, ThreadKind
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole

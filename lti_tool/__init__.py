@@ -36,7 +36,7 @@ def register_extensions(app: Flask) -> None:
     from lti_tool.launch import stamps
 
     stamps.listen()  # remembered programme homes follow what they show
-    from lti_tool.launch import revocation
+    from lti_tool.identity import revocation
 
     revocation.listen()  # ended sessions are refused by every process once committed
     import lti_tool.mail  # noqa: F401 - registers the mail task

@@ -13,7 +13,7 @@ from lti_tool import headers
 
 class NoCookieSessions(SessionInterface):
     """Ritmo keeps no state in Flask's cookie session: LMS iframes lose third-party cookies, so the
-    in-frame session token carries it (``launch.session``). Opening an empty cookie session still
+    in-frame session token carries it (``identity.session``). Opening an empty cookie session still
     builds a signing serializer on every request; this skips that work. Writing ``session``
     fails loudly (Flask's null session)."""
 

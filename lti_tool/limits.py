@@ -3,7 +3,7 @@
 * Size: a JSON body may be ``REQUEST_MAX_JSON_BYTES``, a form ``REQUEST_MAX_FORM_BYTES``; only
   views marked :func:`accepts_upload` take a file, up to their own limit. Past it, 413 before the
   body is read (``Content-Length``) or as soon as it is (chunked).
-* Who: a view that needs a session (``launch.session.login_required``) learns who is asking before
+* Who: a view that needs a session (``identity.session.login_required``) learns who is asking before
   a large body is read. A Bearer header is checked first; a form field can only be read from the
   body, so without the header a form is read only up to the form limit, and an upload form only
   up to ``REQUEST_MAX_UNAUTHENTICATED_BYTES``, where the ``ritmo_session`` field must come before
@@ -30,7 +30,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from lti_tool import ratelimit
 from lti_tool.errors import NotAuthenticated, RitmoError, error_response
-from lti_tool.launch import session
+from lti_tool.identity import session
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -35,7 +35,7 @@ def hit(bucket: str, per_minute: int) -> None:
 
 def per_person() -> str:
     """The signed-in person (their platform and user), for :func:`limit`'s ``key``."""
-    from lti_tool.launch.session import current_context
+    from lti_tool.identity.session import current_context
 
     ctx = current_context()
     return f"{ctx.platform_id}:{ctx.user_id}"

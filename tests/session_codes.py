@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lti_tool.db import db
-from lti_tool.launch import handoff
+from lti_tool.identity import handoff
 
 
 def rh(token: str) -> str:

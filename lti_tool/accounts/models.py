@@ -33,7 +33,7 @@ class User(TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(sa.String(35))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     last_seen_at: Mapped[datetime | None]
-    # Session tokens issued before this are refused (``launch.revocation``).
+    # Session tokens issued before this are refused (``identity.revocation``).
     sessions_valid_after: Mapped[datetime | None]
 
     @property

@@ -181,7 +181,8 @@ def erase(user_id: int, *, actor_user_id: int | None = None, reason: str = "") -
 
 
 def _erase(user_id: int, actor_user_id: int | None, reason: str) -> tuple[Erasure, Any]:
-    from lti_tool.launch import memo, revocation
+    from lti_tool.identity import revocation
+    from lti_tool.launch import memo
     from lti_tool.launch.models import Platform
     from lti_tool.launch.tool_config import PlatformSnapshot
 

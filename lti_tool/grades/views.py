@@ -11,7 +11,7 @@ from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.grades import service
 from lti_tool.grades.models import DeliveryState
 from lti_tool.grades.schemas import DeliveryOut
-from lti_tool.launch.session import coordinator_required, current_context, session_url
+from lti_tool.identity.session import coordinator_required, current_context, session_url
 
 bp = Blueprint("grades", __name__)
 _out = DeliveryOut()

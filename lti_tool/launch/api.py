@@ -1,5 +1,5 @@
 """``/api/me``: who the session token belongs to, and a copy of their data; ``/api/session/handoff``:
-a one-time code that carries the session to the next page (``launch.handoff``)."""
+a one-time code that carries the session to the next page (``identity.handoff``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify
 from lti_tool.accounts import privacy
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
-from lti_tool.launch import handoff
+from lti_tool.identity import handoff
+from lti_tool.identity.session import current_context, current_token, login_required
 from lti_tool.launch.models import Platform
-from lti_tool.launch.session import current_context, current_token, login_required
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("launch_api", __name__, url_prefix="/api")

@@ -30,8 +30,8 @@ from lti_tool import audit
 from lti_tool.cache import cache
 from lti_tool.db import db
 from lti_tool.errors import Forbidden, InvalidInput, NotFound, RitmoError
+from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import keys, registry
-from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.tool_configuration import TARGET_PARAMETER, tool_urls
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"

@@ -24,8 +24,8 @@ from typing import Any
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.cache import cache
-from lti_tool.launch import roles
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity import roles
+from lti_tool.identity.context import LaunchContext
 
 PREFIX = "launch-memo:"
 STAMP_PREFIX = "course-stamp:"

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import g, redirect
 
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import session_url
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import session_url
 
 TargetHandler = Callable[[LaunchContext, str], Any]
 _targets: dict[str, TargetHandler] = {}

@@ -15,8 +15,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import PreparedStatement, commit_keeping_loaded, db, utcnow, without_transaction
-from lti_tool.launch import memo, registry, revocation, roles
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity import revocation, roles
+from lti_tool.identity.context import LaunchContext
+from lti_tool.launch import memo, registry
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Participant, ParticipantStatus, Programme

@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from lti_tool.errors import InvalidInput
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import current_context, login_required
 from lti_tool.launch import deep_linking, dynamic_registration, router, tool_configuration
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import current_context, login_required
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("lti_setup", __name__)

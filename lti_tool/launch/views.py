@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from lti_tool.identity.session import issue_token
 from lti_tool.launch import keys, router
 from lti_tool.launch.security import STORAGE_FIELD, Launch, NeedsStorageCheck, start_login
 from lti_tool.launch.service import record_launch
-from lti_tool.launch.session import issue_token
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("lti", __name__)

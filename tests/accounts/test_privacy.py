@@ -274,7 +274,7 @@ def test_erasure_can_be_run_again(app, client) -> None:
 
 
 def test_erasure_is_all_or_nothing(app, client, monkeypatch) -> None:
-    from lti_tool.launch import revocation
+    from lti_tool.identity import revocation
 
     world = make_world()
     _she_lives_in(client, world)

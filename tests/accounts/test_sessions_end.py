@@ -77,7 +77,7 @@ def test_revocation_reaches_every_process_through_redis(app, client, app_config)
 
 
 def test_a_rolled_back_revocation_revokes_nothing(app, client) -> None:
-    from lti_tool.launch import revocation
+    from lti_tool.identity import revocation
 
     world = make_world()
     revocation.revoke([world.mentee.id])
@@ -121,8 +121,8 @@ def test_a_coordinator_changing_someones_role_ends_their_session(app, client) ->
 
 def test_a_session_of_someone_who_no_longer_exists_is_refused(app, client) -> None:
     from lti_tool.accounts.models import CourseRole
-    from lti_tool.launch.context import LaunchContext
-    from lti_tool.launch.session import issue_token
+    from lti_tool.identity.context import LaunchContext
+    from lti_tool.identity.session import issue_token
 
     world = make_world()
     ghost = issue_token(LaunchContext(platform_id=world.platform.id, user_id=world.mentee.id + 1000,

@@ -28,10 +28,10 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.demo import DemoPlatform, start_demo_server
 from lti_tool.demo.server import ServerHandle, serve_in_thread
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import issue_token, read_token
 from lti_tool.launch import deep_linking, registry, router
-from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.keys import signing_key
-from lti_tool.launch.session import issue_token, read_token
 from tests.lti_platform import INSTRUCTOR, LEARNER, LTI, session_token, start_login
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"

@@ -11,8 +11,8 @@ from flask import Flask, url_for
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
 from lti_tool.errors import NotFound
+from lti_tool.identity.session import read_token
 from lti_tool.launch import deep_linking, registry
-from lti_tool.launch.session import read_token
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Participant, Programme
 from tests import lti_platform

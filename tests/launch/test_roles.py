@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lti_tool.accounts.models import CourseRole
-from lti_tool.launch.roles import course_role, is_mentor
+from lti_tool.identity.roles import course_role, is_mentor
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"

@@ -15,7 +15,7 @@ from flask import Flask
 
 from lti_tool.cache import Cache, RedisCache, init_cache
 from lti_tool.db import db
-from lti_tool.launch import handoff
+from lti_tool.identity import handoff
 from lti_tool.launch.models import CacheEntry
 from tests.conftest import REDIS_URL, need
 from tests.launch.test_shared_state import second_worker

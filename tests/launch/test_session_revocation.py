@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lti_tool.launch.session import read_token
+from lti_tool.identity.session import read_token
 from tests.lti_platform import INSTRUCTOR, LEARNER, launch, session_token
 
 

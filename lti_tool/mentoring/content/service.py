@@ -17,7 +17,7 @@ from lti_tool import audit
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.content import uploads
 from lti_tool.mentoring.content.models import ContentItem, ContentModule, ContentProgress, ItemKind
 from lti_tool.mentoring.programmes.models import ParticipantRole

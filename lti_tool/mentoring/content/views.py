@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.errors import NotFound
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import current_context, login_required
 from lti_tool.launch import router
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import current_context, login_required
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.content import service, uploads
 from lti_tool.mentoring.content.schemas import (

@@ -37,7 +37,7 @@ from flask_babel import gettext as _
 from lti_tool.audit import AuditEvent
 from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.conversations import service as spaces
 from lti_tool.mentoring.conversations.models import HISTORY_KIND_LABELS, ChatMessage, Post, Thread
 from lti_tool.mentoring.matching import service as matching

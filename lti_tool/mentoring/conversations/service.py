@@ -31,8 +31,8 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
+from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
-from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations.models import (
     ChatMessage,
     ChatRead,

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask_babel import format_datetime
 from werkzeug.datastructures import MultiDict
 
-from lti_tool.launch.session import current_context, login_required, session_url
+from lti_tool.identity.session import current_context, login_required, session_url
 from lti_tool.mentoring.conversations import history, schemas, service
 from lti_tool.mentoring.conversations.models import ThreadKind
 from lti_tool.ratelimit import limit

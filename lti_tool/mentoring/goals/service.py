@@ -23,7 +23,7 @@ from lti_tool.db import db, upsert_insert, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit, subscribe
 from lti_tool.grades import service as grades
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.goals.models import (
     CompletionMode,
     CompletionSource,

@@ -11,14 +11,14 @@ from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 import lti_tool.grades.delivery  # noqa: F401 - registers the delivery tasks
-from lti_tool.launch import router
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import (
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import (
     coordinator_required,
     current_context,
     login_required,
     session_url,
 )
+from lti_tool.launch import router
 from lti_tool.mentoring.goals import schemas, service
 
 bp = Blueprint("goals", __name__)

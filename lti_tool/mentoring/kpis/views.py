@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from lti_tool.launch.session import coordinator_required, current_context
+from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.mentoring.kpis import service
 from lti_tool.mentoring.programmes import service as programmes
 

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from lti_tool.launch.session import coordinator_required, current_context, login_required, session_url
+from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
 from lti_tool.mentoring.matching import problem, schemas
 from lti_tool.mentoring.matching import service as matching
 from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState

@@ -31,8 +31,8 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
 from lti_tool.i18n import language_of
+from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
-from lti_tool.launch.context import LaunchContext
 from lti_tool.mentoring.conversations import history
 from lti_tool.mentoring.conversations import service as spaces
 from lti_tool.mentoring.meetings.models import Meeting, MeetingSlot, MeetingStatus, VideoProvider

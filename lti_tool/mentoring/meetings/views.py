@@ -9,7 +9,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.launch.session import current_context, login_required, session_url
+from lti_tool.identity.session import current_context, login_required, session_url
 from lti_tool.mentoring.conversations import service as spaces
 from lti_tool.mentoring.meetings import schemas, service
 from lti_tool.mentoring.meetings.models import Meeting

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from lti_tool.db import db
 from lti_tool.errors import InvalidInput
-from lti_tool.launch.session import coordinator_required, current_context, login_required
+from lti_tool.identity.session import coordinator_required, current_context, login_required
 from lti_tool.mentoring.matching import problem
 from lti_tool.mentoring.profiles import schemas, service
 from lti_tool.mentoring.profiles.models import QuestionKind

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from lti_tool.launch.session import FORM_FIELD
+from lti_tool.identity.session import FORM_FIELD
 
 #: Form fields that carry several values (checkbox lists) and map to lists.
 LIST_FIELDS = ("mentee_ids", "match_ids", "options")

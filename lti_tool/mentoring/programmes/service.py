@@ -14,8 +14,8 @@ from lti_tool import audit
 from lti_tool.accounts.models import Course, User, display_name
 from lti_tool.db import db, without_transaction
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lti_tool.launch import revocation
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity import revocation
+from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
     MatchingMode,

@@ -11,9 +11,9 @@ from marshmallow import ValidationError
 
 from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import coordinator_required, current_context, login_required
 from lti_tool.launch import router
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import coordinator_required, current_context, login_required
 from lti_tool.mentoring.programmes import schemas, service
 from lti_tool.mentoring.programmes.forms import body
 from lti_tool.mentoring.programmes.models import Programme

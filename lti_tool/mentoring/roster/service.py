@@ -21,10 +21,11 @@ from lti_tool import audit
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput
+from lti_tool.identity import revocation, roles
+from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
 from lti_tool.jobs.registry import RetryLater
-from lti_tool.launch import nrps, revocation, roles
-from lti_tool.launch.context import LaunchContext
+from lti_tool.launch import nrps
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.profiles.models import Question, QuestionKind

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import gettext as _
 
 from lti_tool.errors import InvalidInput
-from lti_tool.launch.session import coordinator_required, current_context
+from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme

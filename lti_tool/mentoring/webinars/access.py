@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.errors import Forbidden, NotFound
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import (
     Participant,

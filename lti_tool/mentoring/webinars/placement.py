@@ -6,8 +6,8 @@ through the launch router targets ``webinar:<id>`` and ``content:<id>`` (see the
 
 from __future__ import annotations
 
+from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import deep_linking
-from lti_tool.launch.context import LaunchContext
 from lti_tool.launch.deep_linking import PlaceableItem
 from lti_tool.mentoring.webinars import service
 from lti_tool.mentoring.webinars.grading import line_item_for

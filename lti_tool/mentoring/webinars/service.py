@@ -29,8 +29,8 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound, RitmoError
 from lti_tool.events import DomainEvent, emit
 from lti_tool.i18n import written_for
+from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
-from lti_tool.launch.context import LaunchContext
 from lti_tool.mail import send_email
 from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus

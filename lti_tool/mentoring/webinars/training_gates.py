@@ -19,7 +19,7 @@ from lti_tool import audit
 from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.content.models import ContentModule
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus

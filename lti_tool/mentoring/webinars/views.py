@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.errors import Forbidden, InvalidInput
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import current_context, login_required, session_url
 from lti_tool.launch import router
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import current_context, login_required, session_url
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.webinars import grading, placement, service, training_gates
 from lti_tool.mentoring.webinars.schemas import (

@@ -5,7 +5,7 @@ Revises: 0008_platform_invites
 Create Date: 2026-12-07 03:05:00
 
 Set when a person is erased, or their enrolment or role changes: every session token issued
-before it stops working at once (``launch.revocation``).
+before it stops working at once (``identity.revocation``).
 """
 
 from __future__ import annotations

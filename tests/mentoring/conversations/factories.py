@@ -11,9 +11,9 @@ from typing import Any
 
 from lti_tool.accounts.models import Course, CourseRole, User
 from lti_tool.db import db, utcnow
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import issue_token
 from lti_tool.launch.models import Platform
-from lti_tool.launch.session import issue_token
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
 

@@ -280,8 +280,8 @@ def test_pages_render_and_forms_work(client, world: World) -> None:
 
 def _italian_token(world: World, user) -> str:
     from lti_tool.accounts.models import CourseRole
-    from lti_tool.launch.context import LaunchContext
-    from lti_tool.launch.session import issue_token
+    from lti_tool.identity.context import LaunchContext
+    from lti_tool.identity.session import issue_token
 
     return issue_token(
         LaunchContext(

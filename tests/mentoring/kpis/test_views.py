@@ -7,8 +7,8 @@ import re
 import pytest
 
 from lti_tool.accounts.models import CourseRole
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import issue_token
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import issue_token
 from tests.mentoring.kpis.factories import KpiWorld, build
 from tests.session_codes import rh
 

@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 
 from lti_tool.accounts.models import Course, CourseRole, User
 from lti_tool.db import db
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import issue_token
 from lti_tool.launch.models import Platform
-from lti_tool.launch.session import issue_token
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes.models import MatchingMode, Participant, ParticipantRole, Programme
 

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, User
 from lti_tool.db import db
+from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.session import issue_token
 from lti_tool.launch import registry
-from lti_tool.launch.context import LaunchContext
-from lti_tool.launch.session import issue_token
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
 
 _counter = itertools.count(1)

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from lti_tool.db import db, utcnow
-from lti_tool.launch.session import read_token
+from lti_tool.identity.session import read_token
 from lti_tool.mentoring.webinars import service
 from lti_tool.mentoring.webinars.models import (
     RegistrationStatus,

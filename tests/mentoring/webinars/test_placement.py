@@ -108,7 +108,7 @@ def test_offer_is_for_coordinators_and_targets_are_registered(app):
     from tests.mentoring.webinars.factory import make_world
 
     world = make_world()
-    from lti_tool.launch.session import read_token
+    from lti_tool.identity.session import read_token
 
     learner = read_token(world.people["nina"].token)
     assert deep_linking._providers["webinar"](learner) == []

@@ -5,7 +5,7 @@ Browsers drop third-party cookies inside LMS iframes, so after a launch the page
 or a POSTed ``ritmo_session`` form field. The token is bound to the platform, user, course and roles
 of the launch and expires quickly. It never travels in a URL (access logs, proxies and browser
 history keep URLs): links, GET forms and redirects after a form carry a one-time code instead
-(``?rh=``, ``launch.handoff``), spent by the request that shows it.
+(``?rh=``, ``identity.handoff``), spent by the request that shows it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.errors import Forbidden, NotAuthenticated
-from lti_tool.launch import handoff, revocation
-from lti_tool.launch.context import LaunchContext
+from lti_tool.identity import handoff, revocation
+from lti_tool.identity.context import LaunchContext
 
 FORM_FIELD = "ritmo_session"
 # Marks views that need a session, so a write's sender is known before its body is read.
