@@ -17,9 +17,10 @@ import requests
 
 from lti_tool import http
 from lti_tool.demo.server import ServerHandle, serve_in_thread
-from lti_tool.grades import ags
-from lti_tool.launch import nrps, platform_keys
+from lti_tool.launch import platform_keys
 from lti_tool.launch.models import Platform, PlatformStatus
+from lti_tool.lti_services import ags, nrps, tokens
+from lti_tool.lti_services.errors import AccessTokenError, AgsError, NrpsError
 
 GUARDED = http.Client(allow_private=False, timeout=(1.0, 2.0))
 OPEN = http.Client(allow_private=True, timeout=(1.0, 2.0), deadline_seconds=1.0, max_bytes=1000)
@@ -151,16 +152,16 @@ def test_platform_keys_and_services_use_the_guarded_client(app: Any, hits: Targe
     port = _port(hits)
     with pytest.raises(platform_keys.KeySetError):
         platform_keys.public_key(f"https://localhost:{port}/jwks", "k1")
-    with pytest.raises(ags.AgsError) as refused:
+    with pytest.raises(AgsError) as refused:
         ags.post_score(http.client(), "t", f"https://10.0.0.1:{port}/lineitems/1", {}, (1, 1))
     assert not refused.value.transient
-    endpoint = ags.TokenEndpoint("c", f"https://[::1]:{port}/token")
+    endpoint = tokens.TokenEndpoint("c", f"https://[::1]:{port}/token")
     from lti_tool.launch import keys
 
-    with pytest.raises(ags.AgsError):
-        ags.request_token(http.client(), endpoint, keys.signing_key(), ags.DELIVERY_SCOPES, (1, 1))
+    with pytest.raises(AccessTokenError):
+        tokens.request_token(http.client(), endpoint, keys.signing_key(), ags.DELIVERY_SCOPES, (1, 1))
     platform = Platform(status=PlatformStatus.ACTIVE)
-    with pytest.raises(nrps.NrpsError) as roster:
+    with pytest.raises(NrpsError) as roster:
         list(nrps.members(platform, f"https://localhost:{port}/members", token=lambda p, s: "t"))
     assert not roster.value.transient
     assert hits.hits == []

@@ -8,6 +8,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from lti_tool.errors import RitmoError
+from lti_tool.grades import service
+from lti_tool.grades.models import DeliveryState
+
 grades_cli = AppGroup("grades", help="Scores sent to LMS gradebooks (AGS).")
 
 
@@ -17,9 +21,6 @@ grades_cli = AppGroup("grades", help="Scores sent to LMS gradebooks (AGS).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def grades_status(course_id: int | None, failed: bool, as_json: bool) -> None:
     """How many scores are pending, being sent, delivered or failed."""
-    from lti_tool.grades import service
-    from lti_tool.grades.models import DeliveryState
-
     counts = service.state_counts(course_id)
     rows = service.delivery_rows(course_id, DeliveryState.FAILED) if failed else []
     if as_json:
@@ -44,9 +45,6 @@ def grades_status(course_id: int | None, failed: bool, as_json: bool) -> None:
 @click.option("--id", "outbox_id", type=int, default=None, help="Only this score (see status --failed).")
 def grades_retry(course_id: int | None, outbox_id: int | None) -> None:
     """Send failed scores again (after fixing what the platform complained about)."""
-    from lti_tool.errors import RitmoError
-    from lti_tool.grades import service
-
     try:
         count = service.retry(course_id=course_id, outbox_id=outbox_id)
     except RitmoError as error:

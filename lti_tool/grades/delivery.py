@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,13 +24,14 @@ from flask import current_app
 from lti_tool import http
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db, utcnow
-from lti_tool.grades import ags, tokens
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body
 from lti_tool.jobs import task
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import RetryLater
 from lti_tool.launch.models import Platform
+from lti_tool.lti_services import ags, tokens
+from lti_tool.lti_services.errors import AccessTokenError, AgsError, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Outcome:
     id: int
     version: int
     ok: bool
-    error: ags.AgsError | None = None
+    error: ServiceError | None = None
 
 
 @task(DELIVER_TASK)
@@ -151,23 +152,23 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
     """Resolve line items, then post every claimed score; never raises for a platform error."""
     platform = db.session.get(Platform, platform_id)
     if platform is None:
-        error = ags.AgsError("The platform registration was removed.", transient=False)
+        error = AgsError("The platform registration was removed.", transient=False)
         return [Outcome(c.id, c.version, False, error) for c in claimed]
     try:
-        token = tokens.access_token(platform)
-    except ags.AgsError as error:
+        token = tokens.access_token(platform, ags.DELIVERY_SCOPES)
+    except ServiceError as error:
         return [Outcome(c.id, c.version, False, _token_error(error)) for c in claimed]
-    urls: dict[int, str | ags.AgsError] = {}
+    urls: dict[int, str | ServiceError] = {}
     for line_item_id in sorted({c.line_item_id for c in claimed}):
         try:
             urls[line_item_id] = resolve_line_item(line_item_id, token)
-        except ags.AgsError as error:
+        except ServiceError as error:
             urls[line_item_id] = error
     outcomes: list[Outcome] = []
     ready: list[Claimed] = []
     for c in claimed:
         found = urls[c.line_item_id]
-        if isinstance(found, ags.AgsError):
+        if isinstance(found, ServiceError):
             outcomes.append(Outcome(c.id, c.version, False, found))
         else:
             c.url = found
@@ -179,7 +180,7 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
         assert c.url is not None
         try:
             ags.post_score(outbound, token, c.url, c.body, timeout)
-        except ags.AgsError as error:
+        except ServiceError as error:
             return Outcome(c.id, c.version, False, error)
         return Outcome(c.id, c.version, True)
 
@@ -190,7 +191,7 @@ def send(platform_id: int, claimed: list[Claimed]) -> list[Outcome]:
         outcomes.extend(post(c) for c in ready)
     if any(o.error is not None and o.error.token_rejected for o in outcomes):
         # The platform forgot or revoked the token: fetch a new one for the retry.
-        tokens.forget(platform_id, token=token)
+        tokens.forget(platform_id, ags.DELIVERY_SCOPES, token=token)
     return outcomes
 
 
@@ -207,10 +208,10 @@ def _pool(size: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _token_error(error: ags.AgsError) -> ags.AgsError:
+def _token_error(error: ServiceError) -> ServiceError:
     if error.transient:
         return error
-    return ags.AgsError(
+    return AccessTokenError(
         f"The LMS refused Ritmo's credentials ({error.message}). Check the platform registration "
         "(client id, token URL, Ritmo's keys), then retry.",
         status=error.status, transient=False,
@@ -233,7 +234,7 @@ def resolve_line_item(line_item_id: int, token: str) -> str:
     course = db.session.get(Course, item.course_id)
     if course is None or not course.lineitems_url:
         db.session.rollback()
-        raise ags.AgsError(
+        raise AgsError(
             "The LMS has not given Ritmo a gradebook service for this course. Enable grade sync "
             "(AGS) for Ritmo in the LMS, open Ritmo once from the course, then retry.",
             transient=False,
@@ -250,7 +251,7 @@ def resolve_line_item(line_item_id: int, token: str) -> str:
                  "resourceId": item.resource_id, "tag": item.tag},
                 timeout,
             )
-    except ags.AgsError:
+    except ServiceError:
         db.session.rollback()
         raise
     item.url = str(found["id"])
@@ -350,8 +351,6 @@ def _schedule_next(platform_id: int) -> None:
     ).scalar_one_or_none()
     if next_at is not None:
         if next_at.tzinfo is None:  # SQLite aggregates come back naive (they were written in UTC)
-            from datetime import UTC
-
             next_at = next_at.replace(tzinfo=UTC)
         kick(platform_id, next_at)
     db.session.commit()

@@ -16,13 +16,13 @@ from lti_tool.db import db, utcnow
 from lti_tool.demo import DemoPlatform, start_demo_server
 from lti_tool.demo.roster import Person
 from lti_tool.demo.server import ServerHandle, serve_in_thread
-from lti_tool.grades import tokens
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import issue_token
 from lti_tool.jobs.runner import drain
 from lti_tool.launch import keys, registry
 from lti_tool.launch.models import Platform
+from lti_tool.lti_services import tokens
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
 

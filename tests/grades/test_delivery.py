@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from lti_tool.accounts.models import CourseRole
 from lti_tool.db import db
-from lti_tool.grades import ags, tokens
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
+from lti_tool.lti_services import ags, tokens
 from lti_tool.mentoring.goals import service as goals
 from lti_tool.mentoring.goals.models import CompletionMode
 from tests.grades.factory import FAST_GRADES, Lms, World, deliver_all, demo_lms, make_world
@@ -248,103 +247,14 @@ def utc_past():
 
 def test_token_is_shared_and_refetched_after_revocation(app, lms: Lms) -> None:
     world, milestone_id = graded_world(lms, matches=2)
-    first = tokens.access_token(world.platform)
+    first = tokens.access_token(world.platform, ags.DELIVERY_SCOPES)
     tokens.clear_memo()  # another process: only the shared cache
-    assert tokens.access_token(world.platform) == first
+    assert tokens.access_token(world.platform, ags.DELIVERY_SCOPES) == first
     lms.platform.tokens.revoke_all()
     complete_all(world, milestone_id)
     deliver_all(app)
     assert outbox_states() == {"delivered": 2}
     assert lms.stats()["tokens_issued"] == 2
-
-
-def test_existing_line_item_found_across_pages_with_typographic_quotes() -> None:
-    with demo_lms_no_app(link_header_quirk="always") as lms:
-        lms.faults()
-        ctx = "CourseA"
-        gradebook = lms.platform.gradebook
-        for n in range(5):
-            gradebook.create(ctx, {"label": f"x{n}", "scoreMaximum": 1, "resourceId": f"r{n}", "tag": "t"})
-        token = lms.platform.tokens.issue("ritmo-demo", frozenset(ags.DELIVERY_SCOPES)).token
-        from lti_tool.http import Client
-
-        found = ags.find_line_item(
-            Client(allow_private=True), token, lms.lineitems_url, "r4", "t", 5, limit=2
-        )
-        assert found is not None and found["label"] == "x4" and "?type_id=1" in found["id"]
-
-
-def test_link_header_parsing_is_tolerant() -> None:
-    url = "https://lms.example/courses/CourseA/lineitems?page=2&type_id=1"
-    for header in (
-        f'<{url}>; rel="next"',
-        f"<{url}>; rel=\u201cnext\u201d",
-        f"<{url}>; rel=\u201cnext\u201d".encode().decode("latin-1"),
-        f'<https://x/first>; rel="first", <{url}>; REL=next',
-    ):
-        assert ags.next_page_url(header) == url
-    assert ags.next_page_url('<https://x/prev>; rel="prev"') is None
-    assert (
-        ags.scores_url("https://lms/x/lineitems/7?type_id=1") == "https://lms/x/lineitems/7/scores?type_id=1"
-    )
-
-
-def test_retry_after_parsing() -> None:
-    assert ags.retry_after_seconds("3") == 3
-    assert ags.retry_after_seconds(None) is None
-    assert ags.retry_after_seconds("soon") is None
-    assert ags.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
-
-
-def demo_lms_no_app(**config: object):
-    from contextlib import contextmanager
-
-    from lti_tool.demo import start_demo_server
-    from tests.grades.factory import _StaticJson
-
-    @contextmanager
-    def run():
-        jwks = __import__("lti_tool.demo.server", fromlist=["x"]).serve_in_thread(_StaticJson({"keys": []}))
-        handle = start_demo_server({"tool_jwks_url": jwks.url, **config})
-        try:
-            yield Lms(handle, jwks)
-        finally:
-            handle.shutdown()
-            jwks.shutdown()
-
-    return run()
-
-
-_ = CourseRole
-
-
-def test_client_assertion_audience_and_timeouts_are_transient(app) -> None:
-    import jwt
-
-    from lti_tool import http
-    from lti_tool.demo.server import serve_in_thread
-    from lti_tool.launch import keys
-
-    key = keys.signing_key()
-    endpoint = ags.TokenEndpoint("client-1", "https://lms/token", audience="https://lms/oauth2")
-    claims = jwt.decode(
-        ags.client_assertion(endpoint, key), key.private_key.public_key(), algorithms=["RS256"],
-        audience="https://lms/oauth2",
-    )
-    assert claims["iss"] == claims["sub"] == "client-1" and claims["jti"]
-    assert jwt.get_unverified_header(ags.client_assertion(endpoint, key))["kid"] == key.kid
-
-    def slow(environ, start_response):
-        time.sleep(1.0)
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [b"{}"]
-
-    with (
-        serve_in_thread(slow) as server,
-        pytest.raises(ags.AgsError) as caught,
-    ):
-        ags.post_score(http.client(), "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
-    assert caught.value.transient and caught.value.status is None
 
 
 def test_rejected_credentials_fail_with_what_to_check(app, lms: Lms) -> None:

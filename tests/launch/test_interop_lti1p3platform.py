@@ -33,8 +33,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from lti_tool import http
-from lti_tool.grades import ags
 from lti_tool.launch import keys, registry
+from lti_tool.lti_services import ags, tokens
+from lti_tool.lti_services.errors import AccessTokenError
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
@@ -317,9 +318,9 @@ def test_client_credentials_token_accepted_by_lti1p3platform(interop) -> None:
     """Ritmo's AGS token request (its own assertion code and key) passes the platform's checks."""
     platform, tool = interop
     conf = platform.conf()
-    endpoint = ags.TokenEndpoint(client_id=CLIENT_ID, token_url=platform.url + "/token")
+    endpoint = tokens.TokenEndpoint(client_id=CLIENT_ID, token_url=platform.url + "/token")
     signer = keys.signing_key()
-    token = ags.request_token(
+    token = tokens.request_token(
         http.client(), endpoint, signer, ags.DELIVERY_SCOPES, timeout=(3, 10)
     )
     assert token.expires_in == 3600
@@ -330,7 +331,7 @@ def test_client_credentials_token_accepted_by_lti1p3platform(interop) -> None:
     # lti1p3platform ignores aud: check the assertion's claims the way the spec asks.
     (form,) = platform.token_requests
     assert form["grant_type"] == "client_credentials"
-    assert form["client_assertion_type"] == ags.ASSERTION_TYPE
+    assert form["client_assertion_type"] == tokens.ASSERTION_TYPE
     published = requests.get(tool.url + "/lti/jwks", timeout=10).json()
     header = jwt.get_unverified_header(form["client_assertion"])
     assert header["kid"] == signer.kid
@@ -345,12 +346,12 @@ def test_client_credentials_token_accepted_by_lti1p3platform(interop) -> None:
 def test_token_request_signed_with_another_key_is_refused(interop) -> None:
     """The negative control: the platform really verifies against Ritmo's JWKS."""
     platform, _ = interop
-    endpoint = ags.TokenEndpoint(client_id=CLIENT_ID, token_url=platform.url + "/token")
+    endpoint = tokens.TokenEndpoint(client_id=CLIENT_ID, token_url=platform.url + "/token")
     impostor = keys.SigningKey(
         keys.signing_key().kid, rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
-    with pytest.raises(ags.AgsError) as refused:
-        ags.request_token(
+    with pytest.raises(AccessTokenError) as refused:
+        tokens.request_token(
             http.client(), endpoint, impostor, ags.DELIVERY_SCOPES, timeout=(3, 10)
         )
     assert refused.value.status == 400

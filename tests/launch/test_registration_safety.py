@@ -12,9 +12,10 @@ import sqlalchemy as sa
 
 from lti_tool.db import db, utcnow
 from lti_tool.demo.server import serve_in_thread
-from lti_tool.grades import ags, tokens
-from lti_tool.launch import nrps, origins, registry
+from lti_tool.launch import origins, registry
 from lti_tool.launch.models import Platform, PlatformInvite, PlatformStatus
+from lti_tool.lti_services import ags, nrps, tokens
+from lti_tool.lti_services.errors import AccessTokenError, NrpsError
 from tests.launch.test_dynamic_registration import (  # noqa: F401 - fixtures
     RegistrationLms,
     invite_path,
@@ -216,9 +217,9 @@ def test_pending_or_disabled_platform_can_neither_launch_nor_be_called(client, l
             "iss": lms.platform.issuer, "client_id": lms.platform.client_id, "login_hint": "u",
             "target_link_uri": "http://127.0.0.1:5000/lti/launch"})
         assert login.status_code == 403
-        with pytest.raises(ags.AgsError) as caught:
-            tokens.access_token(platform)
+        with pytest.raises(AccessTokenError) as caught:
+            tokens.access_token(platform, ags.DELIVERY_SCOPES)
         assert not caught.value.transient and status.value in caught.value.message
-        with pytest.raises(nrps.NrpsError):
+        with pytest.raises(NrpsError):
             list(nrps.members(platform, server.url + "/members", token=lambda p, s: "t"))
     assert counter.paths == []

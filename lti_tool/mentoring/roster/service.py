@@ -25,8 +25,9 @@ from lti_tool.identity import revocation, roles
 from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
 from lti_tool.jobs.registry import RetryLater
-from lti_tool.launch import nrps
 from lti_tool.launch.models import Platform
+from lti_tool.lti_services import nrps, tokens
+from lti_tool.lti_services.errors import ServiceError
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.profiles.models import Question, QuestionKind
 from lti_tool.mentoring.programmes.models import (
@@ -77,7 +78,7 @@ def sync_task(payload: dict[str, Any]) -> None:
         return
     try:
         summary = sync(programme, actor_user_id=payload.get("by"))
-    except nrps.NrpsError as error:
+    except ServiceError as error:
         db.session.rollback()
         if error.transient:
             raise RetryLater(str(error), utcnow() + timedelta(minutes=2)) from error
@@ -93,7 +94,7 @@ def sync_task(payload: dict[str, Any]) -> None:
 
 
 def sync(
-    programme: Programme, *, actor_user_id: int | None = None, token: nrps.TokenSource = nrps.default_token
+    programme: Programme, *, actor_user_id: int | None = None, token: nrps.TokenSource = tokens.access_token
 ) -> dict[str, int]:
     """Bring every course member into the programme; returns counts. Commits."""
     course: Course = programme.course

@@ -1,4 +1,4 @@
-"""Roster: NRPS sync against the demo LMS's real endpoint, Link header parsing, CSV import/export."""
+"""Roster: NRPS sync against the demo LMS's real endpoint, CSV import/export."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import csv
 import io
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 
 from lti_tool.accounts.models import Course
 from lti_tool.db import db
 from lti_tool.jobs.runner import drain
-from lti_tool.launch import nrps
+from lti_tool.launch import registry
 from lti_tool.launch.models import Platform
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus, Programme
 from lti_tool.mentoring.roster import service as roster
@@ -21,27 +20,8 @@ from tests.mentoring.programmes.factories import World, call, world
 from tests.session_codes import rh
 
 
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ('<https://lms.test/CourseA/members?page=2>; rel="next"', "https://lms.test/CourseA/members?page=2"),
-        ("<https://lms.test/CourseA/m?p=2>; rel=\u201cnext\u201d", "https://lms.test/CourseA/m?p=2"),
-        (
-            "<https://lms.test/CourseA/m?p=2>; rel=\u201cnext\u201d".encode().decode("latin-1"),
-            "https://lms.test/CourseA/m?p=2",
-        ),
-        ('<https://x/Diff>; rel="differences", <https://x/CourseA?p=3>; REL=Next', "https://x/CourseA?p=3"),
-        ("<https://x/a>; rel='prev first'", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_next_link_is_parsed_tolerantly(header, expected):
-    assert nrps.next_url(header) == expected
-
-
-def _programme_on(lms, url_suffix: str = "") -> tuple[Programme, Platform]:
-    platform = lms.register()
+def _programme_on(lms, url_suffix: str = "", platform: Platform | None = None) -> tuple[Programme, Platform]:
+    platform = platform or lms.register()
     course = Course(
         platform_id=platform.id,
         context_id="CourseA",
@@ -83,6 +63,19 @@ def test_sync_reads_every_page_of_the_demo_roster(app):
     assert again["added"] == 0 and again["withdrawn"] == 1
     statuses = [p.status for p in people]
     assert statuses.count(ParticipantStatus.WITHDRAWN) == 1
+
+
+def test_a_refused_token_ends_the_sync_job_with_the_lms_reason(app):
+    """The token request fails before any roster page is read: the job records why, no retry."""
+    with demo_lms() as lms:
+        registration = {**lms.platform.registration(), "client_id": "not-the-client"}
+        programme, _platform = _programme_on(lms, platform=registry.add_platform(registration))
+        roster.sync_task({"programme_id": programme.id, "by": None})
+        assert lms.stats().get("nrps_requests", 0) == 0
+    db.session.expire_all()
+    last = db.session.get(Programme, programme.id).settings["roster_sync"]
+    assert "invalid_client" in last["error"]
+    assert not db.session.execute(sa.select(Participant)).first()
 
 
 def test_sync_takes_coordinators_from_course_roles_only(app):
