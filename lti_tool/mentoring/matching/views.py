@@ -9,8 +9,16 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
-from lti_tool.mentoring.matching import problem, schemas
-from lti_tool.mentoring.matching import service as matching
+from lti_tool.mentoring.matching import (
+    choice,
+    decisions,
+    edits,
+    lifecycle,
+    problem,
+    review,
+    runs,
+    schemas,
+)
 from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
@@ -30,7 +38,7 @@ def _programme(programme_id: int) -> Programme:
     return programmes.get_programme(current_context(), programme_id)
 
 
-def _page(page: matching.Page) -> dict[str, Any]:
+def _page(page: review.Page) -> dict[str, Any]:
     return {
         "items": page.items,
         "total": page.total,
@@ -46,14 +54,14 @@ def _page(page: matching.Page) -> dict[str, Any]:
 @bp.post("/api/programmes/<int:programme_id>/matching/runs")
 @coordinator_required
 def start_run(programme_id: int) -> tuple[dict[str, Any], int]:
-    run = matching.start_run(current_context(), _programme(programme_id))
+    run = runs.start_run(current_context(), _programme(programme_id))
     return _run.dump(run), 202
 
 
 @bp.get("/api/programmes/<int:programme_id>/matching/runs/<int:run_id>")
 @coordinator_required
 def get_run(programme_id: int, run_id: int) -> dict[str, Any]:
-    return _run.dump(matching.get_run(_programme(programme_id), run_id))
+    return _run.dump(runs.get_run(_programme(programme_id), run_id))
 
 
 @bp.get("/api/programmes/<int:programme_id>/matching/runs/<int:run_id>/unmatched")
@@ -61,9 +69,9 @@ def get_run(programme_id: int, run_id: int) -> dict[str, Any]:
 def run_unmatched(programme_id: int, run_id: int) -> dict[str, Any]:
     args = schemas.ReviewArgs().load(request.args)
     programme = _programme(programme_id)
-    page = matching.unmatched(
+    page = review.unmatched(
         programme,
-        matching.get_run(programme, run_id),
+        runs.get_run(programme, run_id),
         search=args["q"],
         page=args["page"],
         per_page=args["per_page"],
@@ -75,7 +83,7 @@ def run_unmatched(programme_id: int, run_id: int) -> dict[str, Any]:
 @coordinator_required
 def pairs(programme_id: int) -> dict[str, Any]:
     args = schemas.ReviewArgs().load(request.args)
-    page = matching.review(
+    page = review.review(
         _programme(programme_id),
         status=args["status"],
         search=args["q"],
@@ -90,7 +98,7 @@ def pairs(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def why_not(programme_id: int) -> dict[str, Any]:
     args = schemas.WhyNotArgs().load(request.args)
-    return matching.why_not(_programme(programme_id), args["mentee_id"], args["mentor_id"])
+    return review.why_not(_programme(programme_id), args["mentee_id"], args["mentor_id"])
 
 
 @bp.post("/api/programmes/<int:programme_id>/matching/lock")
@@ -98,7 +106,7 @@ def why_not(programme_id: int) -> dict[str, Any]:
 def lock(programme_id: int) -> dict[str, Any]:
     data = schemas.MenteesSchema().load(body())
     return {
-        "changed": matching.set_locked(
+        "changed": edits.set_locked(
             current_context(), _programme(programme_id), data["mentee_ids"], data["locked"]
         )
     }
@@ -109,7 +117,7 @@ def lock(programme_id: int) -> dict[str, Any]:
 def remove(programme_id: int) -> dict[str, Any]:
     data = schemas.MenteesSchema().load(body())
     return {
-        "removed": matching.remove(
+        "removed": edits.remove(
             current_context(), _programme(programme_id), data["mentee_ids"], data["reason"]
         )
     }
@@ -119,7 +127,7 @@ def remove(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def assign(programme_id: int) -> dict[str, Any]:
     data = schemas.AssignSchema().load(body())
-    match = matching.assign(
+    match = edits.assign(
         current_context(), _programme(programme_id), data["mentee_id"], data["mentor_id"], force=data["force"]
     )
     return {"match_id": match.id}
@@ -129,7 +137,7 @@ def assign(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def swap(programme_id: int) -> dict[str, Any]:
     data = schemas.SwapSchema().load(body())
-    matching.swap(current_context(), _programme(programme_id), *data["mentee_ids"], force=data["force"])
+    edits.swap(current_context(), _programme(programme_id), *data["mentee_ids"], force=data["force"])
     return {"swapped": data["mentee_ids"]}
 
 
@@ -137,7 +145,7 @@ def swap(programme_id: int) -> dict[str, Any]:
 @coordinator_required
 def approve(programme_id: int) -> dict[str, Any]:
     data = schemas.ApproveSchema().load(body())
-    return {"approved": matching.approve(current_context(), _programme(programme_id), data["match_ids"])}
+    return {"approved": lifecycle.approve(current_context(), _programme(programme_id), data["match_ids"])}
 
 
 @bp.post("/api/programmes/<int:programme_id>/matches/<int:match_id>/end")
@@ -145,8 +153,8 @@ def approve(programme_id: int) -> dict[str, Any]:
 def end(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.ReasonSchema().load(body())
     programme = _programme(programme_id)
-    match = matching.end_match(
-        current_context(), programme, matching.get_match(programme, match_id), data["reason"]
+    match = lifecycle.end_match(
+        current_context(), programme, lifecycle.get_match(programme, match_id), data["reason"]
     )
     return {"match_id": match.id, "status": match.status.value}
 
@@ -155,7 +163,7 @@ def end(programme_id: int, match_id: int) -> dict[str, Any]:
 @coordinator_required
 def history(programme_id: int, match_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return {"items": matching.history(programme, matching.get_match(programme, match_id))}
+    return {"items": decisions.history(lifecycle.get_match(programme, match_id))}
 
 
 # -- participant API -----------------------------------------------------------------------------
@@ -170,7 +178,7 @@ def _me(programme: Programme) -> Any:
 def my_matches(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
     return {
-        "items": matching.my_matches(_me(programme)),
+        "items": lifecycle.my_match_cards(_me(programme)),
         "rules": problem.rules_in_words(profiles.questions(programme.id)),
     }
 
@@ -180,8 +188,8 @@ def my_matches(programme_id: int) -> dict[str, Any]:
 def rematch(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.ReasonSchema().load(body())
     programme = _programme(programme_id)
-    match = matching.request_rematch(
-        current_context(), matching.get_match(programme, match_id), data["reason"]
+    match = lifecycle.request_rematch(
+        current_context(), lifecycle.get_match(programme, match_id), data["reason"]
     )
     return {"match_id": match.id, "status": match.status.value}
 
@@ -190,14 +198,14 @@ def rematch(programme_id: int, match_id: int) -> dict[str, Any]:
 @login_required
 def recommendations(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return {"items": matching.recommendations(programme, _me(programme))}
+    return {"items": choice.recommendations(programme, _me(programme))}
 
 
 @bp.get("/api/programmes/<int:programme_id>/requests")
 @login_required
 def list_requests(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return {"items": _request.dump(matching.requests_for(_me(programme)), many=True)}
+    return {"items": _request.dump(choice.requests_for(_me(programme)), many=True)}
 
 
 @bp.post("/api/programmes/<int:programme_id>/requests")
@@ -206,7 +214,7 @@ def list_requests(programme_id: int) -> dict[str, Any]:
 def ask(programme_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.AskSchema().load(body())
     programme = _programme(programme_id)
-    req = matching.ask_mentor(
+    req = choice.ask_mentor(
         current_context(), programme, _me(programme), data["mentor_id"], data["message"]
     )
     return _request.dump(req), 201
@@ -218,11 +226,11 @@ def ask(programme_id: int) -> tuple[dict[str, Any], int]:
 def answer(programme_id: int, request_id: int) -> dict[str, Any]:
     data = schemas.AnswerSchema().load(body())
     programme = _programme(programme_id)
-    req = matching.answer_request(
+    req = choice.answer_request(
         current_context(),
         programme,
         _me(programme),
-        matching.get_request(programme, request_id),
+        choice.get_request(programme, request_id),
         data["accept"],
         data["note"],
     )
@@ -233,8 +241,8 @@ def answer(programme_id: int, request_id: int) -> dict[str, Any]:
 @login_required
 def withdraw(programme_id: int, request_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    req = matching.withdraw_request(
-        current_context(), _me(programme), matching.get_request(programme, request_id)
+    req = choice.withdraw_request(
+        current_context(), _me(programme), choice.get_request(programme, request_id)
     )
     return _request.dump(req)
 
@@ -244,7 +252,7 @@ def withdraw(programme_id: int, request_id: int) -> dict[str, Any]:
 def availability(programme_id: int) -> dict[str, Any]:
     data = schemas.PauseSchema().load(body())
     programme = _programme(programme_id)
-    me = matching.set_paused(current_context(), _me(programme), data["paused"])
+    me = choice.set_paused(current_context(), _me(programme), data["paused"])
     return {"status": me.status.value}
 
 
@@ -256,8 +264,8 @@ def availability(programme_id: int) -> dict[str, Any]:
 def review_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     args = schemas.ReviewArgs().load(request.args)
-    run = matching.latest_run(programme)
-    page = matching.review(
+    run = runs.latest_run(programme)
+    page = review.review(
         programme,
         status=args["status"],
         search=args["q"],
@@ -265,7 +273,7 @@ def review_page(programme_id: int) -> str:
         per_page=args["per_page"],
         order=args["order"],
     )
-    left = matching.unmatched(programme, run, per_page=100) if run is not None else None
+    left = review.unmatched(programme, run, per_page=100) if run is not None else None
     return render_template(
         "matching/review.html",
         programme=programme,
@@ -273,8 +281,8 @@ def review_page(programme_id: int) -> str:
         page=page,
         args=args,
         unmatched=left,
-        counts=matching.counts(programme),
-        mentors=matching.mentor_choices(programme),
+        counts=review.counts(programme),
+        mentors=review.mentor_choices(programme),
         why=None,
         statuses=REVIEW_STATUSES,
         run_labels=_run_labels(),
@@ -298,23 +306,23 @@ def review_action(programme_id: int) -> Response:
     data = body()
     action = data.pop("action", "")
     if action == "run":
-        matching.start_run(ctx, programme)
+        runs.start_run(ctx, programme)
     elif action in ("lock", "unlock"):
         loaded = schemas.MenteesSchema().load({"mentee_ids": data.get("mentee_ids", [])})
-        matching.set_locked(ctx, programme, loaded["mentee_ids"], action == "lock")
+        edits.set_locked(ctx, programme, loaded["mentee_ids"], action == "lock")
     elif action == "remove":
         loaded = schemas.MenteesSchema().load({"mentee_ids": data.get("mentee_ids", [])})
-        matching.remove(ctx, programme, loaded["mentee_ids"], data.get("reason", ""))
+        edits.remove(ctx, programme, loaded["mentee_ids"], data.get("reason", ""))
     elif action == "approve_selected":
         ids = schemas.ApproveSchema().load({"match_ids": data.get("match_ids") or None})
-        matching.approve(ctx, programme, ids["match_ids"])
+        lifecycle.approve(ctx, programme, ids["match_ids"])
     elif action == "approve_all":
-        matching.approve(ctx, programme, None)
+        lifecycle.approve(ctx, programme, None)
     elif action == "assign":
         loaded = schemas.AssignSchema().load(
             {k: data.get(k) for k in ("mentee_id", "mentor_id")} | {"force": data.get("force") == "1"}
         )
-        matching.assign(ctx, programme, loaded["mentee_id"], loaded["mentor_id"], force=loaded["force"])
+        edits.assign(ctx, programme, loaded["mentee_id"], loaded["mentor_id"], force=loaded["force"])
     return redirect(session_url(".review_page", programme_id=programme.id))
 
 
@@ -326,7 +334,7 @@ def why_not_page(programme_id: int) -> str:
     return render_template(
         "matching/why_not.html",
         programme=programme,
-        why=matching.why_not(programme, args["mentee_id"], args["mentor_id"]),
+        why=review.why_not(programme, args["mentee_id"], args["mentor_id"]),
     )
 
 
@@ -339,7 +347,7 @@ def my_match_page(programme_id: int) -> str:
         "matching/my_match.html",
         programme=programme,
         me=me,
-        matches=matching.my_matches(me),
+        matches=lifecycle.my_match_cards(me),
         rules=problem.rules_in_words(profiles.questions(programme.id)),
     )
 
@@ -352,12 +360,12 @@ def choose_page(programme_id: int) -> str:
     me = _me(programme)
     if request.method == "POST":
         data = schemas.AskSchema().load(body())
-        matching.ask_mentor(current_context(), programme, me, data["mentor_id"], data["message"])
+        choice.ask_mentor(current_context(), programme, me, data["mentor_id"], data["message"])
     offers = []
-    if programme.matching_mode is MatchingMode.MENTEE_CHOICE and not matching._pending_of(me.id):
-        offers = matching.recommendations(programme, me)
+    if programme.matching_mode is MatchingMode.MENTEE_CHOICE and not choice.pending_request(me.id):
+        offers = choice.recommendations(programme, me)
     return render_template(
-        "matching/choose.html", programme=programme, me=me, offers=offers, requests=matching.requests_for(me)
+        "matching/choose.html", programme=programme, me=me, offers=offers, requests=choice.requests_for(me)
     )
 
 
@@ -371,16 +379,16 @@ def requests_page(programme_id: int) -> str:
     if request.method == "POST":
         data = body()
         if "paused" in data:
-            matching.set_paused(current_context(), me, schemas.PauseSchema().load(data)["paused"])
+            choice.set_paused(current_context(), me, schemas.PauseSchema().load(data)["paused"])
         else:
             loaded = schemas.AnswerSchema().load({k: v for k, v in data.items() if k in ("accept", "note")})
-            req = matching.get_request(programme, int(data.get("request_id", 0)))
-            matching.answer_request(current_context(), programme, me, req, loaded["accept"], loaded["note"])
+            req = choice.get_request(programme, int(data.get("request_id", 0)))
+            choice.answer_request(current_context(), programme, me, req, loaded["accept"], loaded["note"])
             message = _("Your answer was sent.")
     return render_template(
         "matching/requests.html",
         programme=programme,
         me=me,
         message=message,
-        requests=matching.requests_for(me),
+        requests=choice.requests_for(me),
     )
