@@ -48,6 +48,9 @@ def register_extensions(app: Flask) -> None:
     from lti_tool import safety
 
     safety.init_app(app)  # the page filters that keep names and stored addresses inert
+    from lti_tool import web
+
+    web.init_app(app)  # template helpers every page shares (times in the viewer's zone)
 
 
 def register_errorhandlers(app: Flask) -> None:

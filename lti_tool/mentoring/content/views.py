@@ -23,7 +23,7 @@ from lti_tool.mentoring.content.schemas import (
     ModuleUpdateSchema,
     ModuleViewSchema,
 )
-from lti_tool.mentoring.webinars.views import _int, back_to, form_data
+from lti_tool.web import back_to, form_data, target_id
 
 bp = Blueprint("content", __name__)
 bp.record_once(lambda state: uploads.make_private(state.app.config["DATA_DIR"]))
@@ -40,7 +40,7 @@ def _item_input() -> tuple[dict[str, Any], Any]:
 
 @router.target("content")
 def open_module(ctx: LaunchContext, argument: str) -> str:
-    view = service.module_page(ctx, _int(argument))
+    view = service.module_page(ctx, target_id(argument))
     return render_template("webinars/module.html", view=view, is_coordinator=ctx.is_coordinator)
 
 

@@ -38,9 +38,9 @@ from lti_tool.audit import AuditEvent
 from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.context import LaunchContext
-from lti_tool.mentoring.conversations import service as spaces
+from lti_tool.mentoring.conversations import spaces
 from lti_tool.mentoring.conversations.models import HISTORY_KIND_LABELS, ChatMessage, Post, Thread
-from lti_tool.mentoring.matching import service as matching
+from lti_tool.mentoring.matching.decisions import decision_title
 
 HISTORY_PAGE_SIZE = 50
 HISTORY_PAGE_MAX = 200
@@ -322,7 +322,7 @@ def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
             kind="decision",
             key=entry_key("decision", e.id),
             actor_user_id=e.actor_user_id,
-            title=matching.decision_title(e.action),
+            title=decision_title(e.action),
             text=str(e.detail.get("reason") or ""),
             data={"action": e.action, "detail": e.detail},
         )

@@ -144,7 +144,7 @@ class SpaceVisit(Base):
 
     ``previous_visit_at`` is the start of the visit before the current one: what is newer is shown as
     "new since your last visit". A visit lasts while the person keeps coming back within
-    :data:`~lti_tool.mentoring.conversations.service.VISIT_GAP`.
+    :data:`~lti_tool.mentoring.conversations.read_state.VISIT_GAP`.
     """
 
     __tablename__ = "space_visit"

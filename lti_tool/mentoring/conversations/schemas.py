@@ -7,8 +7,9 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from lti_tool.accounts.models import User
-from lti_tool.mentoring.conversations import service
+from lti_tool.mentoring.conversations import cleaning
 from lti_tool.mentoring.conversations.history import HISTORY_PAGE_MAX, HISTORY_PAGE_SIZE
+from lti_tool.mentoring.conversations.mentions import mention_handle
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, PostRevision, Thread, ThreadKind
 from lti_tool.safety.urls import WebUrl
 
@@ -17,8 +18,8 @@ class LinkSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    url = WebUrl(required=True, max_length=service.URL_MAX)
-    title = fields.String(load_default="", validate=validate.Length(max=service.TITLE_MAX))
+    url = WebUrl(required=True, max_length=cleaning.URL_MAX)
+    title = fields.String(load_default="", validate=validate.Length(max=cleaning.TITLE_MAX))
 
 
 class _Body(Schema):
@@ -26,14 +27,14 @@ class _Body(Schema):
         unknown = EXCLUDE
 
     # Limits are checked once more (and explained) by the service; these bound the parsing work.
-    body = fields.String(required=True, validate=validate.Length(max=service.POST_MAX * 2))
+    body = fields.String(required=True, validate=validate.Length(max=cleaning.POST_MAX * 2))
     links = fields.List(
-        fields.Nested(LinkSchema), load_default=None, validate=validate.Length(max=service.LINKS_MAX)
+        fields.Nested(LinkSchema), load_default=None, validate=validate.Length(max=cleaning.LINKS_MAX)
     )
 
 
 class NewThreadSchema(_Body):
-    title = fields.String(required=True, validate=validate.Length(max=service.TITLE_MAX * 2))
+    title = fields.String(required=True, validate=validate.Length(max=cleaning.TITLE_MAX * 2))
     kind = fields.Enum(ThreadKind, by_value=True, load_default=None)
 
 
@@ -49,7 +50,7 @@ class ChatSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    body = fields.String(required=True, validate=validate.Length(max=service.CHAT_MAX * 2))
+    body = fields.String(required=True, validate=validate.Length(max=cleaning.CHAT_MAX * 2))
 
 
 class ChatPollSchema(Schema):
@@ -75,9 +76,7 @@ class HistoryQuerySchema(Schema):
 
 
 def person(user: User | None) -> dict[str, Any] | None:
-    return (
-        {"id": user.id, "name": user.display_name, "handle": service.mention_handle(user)} if user else None
-    )
+    return {"id": user.id, "name": user.display_name, "handle": mention_handle(user)} if user else None
 
 
 def thread_json(

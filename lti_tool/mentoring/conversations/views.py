@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
-from flask_babel import format_datetime
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from lti_tool.identity.session import current_context, login_required, session_url
-from lti_tool.mentoring.conversations import history, schemas, service
+from lti_tool.errors import InvalidInput
+from lti_tool.identity.session import current_context, login_required
+from lti_tool.mentoring.conversations import chat, history, schemas, spaces, threads
+from lti_tool.mentoring.conversations.mentions import mention_handle
 from lti_tool.mentoring.conversations.models import ThreadKind
+from lti_tool.mentoring.conversations.overview import space_overview
+from lti_tool.mentoring.meetings.access import upcoming
 from lti_tool.ratelimit import limit
+from lti_tool.web import back_to
 
 bp = Blueprint("conversations", __name__)
 
@@ -32,8 +36,6 @@ def _thread_cursor(raw: str | None) -> tuple[datetime, int] | None:
             raise ValueError("naive")
         return parsed, int(thread_id)
     except ValueError as error:
-        from lti_tool.errors import InvalidInput
-
         raise InvalidInput(errors={"cursor": ["Use the cursor of the previous page."]}) from error
 
 
@@ -42,7 +44,7 @@ def _cursor_text(cursor: tuple[datetime, int] | None) -> str | None:
 
 
 def _overview_json(overview: dict[str, Any]) -> dict[str, Any]:
-    space: service.Space = overview["space"]
+    space: spaces.Space = overview["space"]
     people = overview["people"]
     body: dict[str, Any] = {
         "space": space.key,
@@ -82,18 +84,13 @@ def _form_payload(form: MultiDict[str, str], *names: str) -> dict[str, Any]:
     return payload
 
 
-def _back(endpoint: str, **values: Any) -> Response:
-    anchor = values.pop("_anchor", None)
-    return cast(Response, redirect(session_url(endpoint, _anchor=anchor, **values), code=303))
-
-
 # -- API -------------------------------------------------------------------------------------------
 
 
 @bp.get("/api/spaces")
 @login_required
 def api_spaces() -> dict[str, Any]:
-    matches = service.my_spaces(current_context())
+    matches = spaces.my_spaces(current_context())
     return {
         "spaces": [
             {"match_id": m.id, "status": m.status.value, "url": f"/matches/{m.id}/space"} for m in matches
@@ -105,8 +102,8 @@ def api_spaces() -> dict[str, Any]:
 @login_required
 def api_space(match_id: int) -> dict[str, Any]:
     ctx = current_context()
-    space = service.match_space(ctx, match_id)
-    overview = service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
+    space = spaces.match_space(ctx, match_id)
+    overview = space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
     return _overview_json(overview)
 
 
@@ -116,19 +113,17 @@ def api_space(match_id: int) -> dict[str, Any]:
 def api_new_thread(match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.NewThreadSchema().load(request.get_json(silent=True) or {})
     ctx = current_context()
-    space = service.match_space(ctx, match_id)
-    thread = service.create_thread(ctx, space, title=data["title"], body=data["body"], links=data["links"])
-    return schemas.thread_json(thread, service.users_by_id([thread.author_user_id])), 201
+    space = spaces.match_space(ctx, match_id)
+    thread = threads.create_thread(ctx, space, title=data["title"], body=data["body"], links=data["links"])
+    return schemas.thread_json(thread, spaces.users_by_id([thread.author_user_id])), 201
 
 
 @bp.get("/api/forum")
 @login_required
 def api_forum() -> dict[str, Any]:
     ctx = current_context()
-    space = service.forum_space(ctx)
-    return _overview_json(
-        service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
-    )
+    space = spaces.forum_space(ctx)
+    return _overview_json(space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor"))))
 
 
 @bp.post("/api/forum/threads")
@@ -137,25 +132,25 @@ def api_forum() -> dict[str, Any]:
 def api_new_forum_thread() -> tuple[dict[str, Any], int]:
     data = schemas.NewThreadSchema().load(request.get_json(silent=True) or {})
     ctx = current_context()
-    thread = service.create_thread(
+    thread = threads.create_thread(
         ctx,
-        service.forum_space(ctx),
+        spaces.forum_space(ctx),
         title=data["title"],
         body=data["body"],
         links=data["links"],
         kind=data["kind"],
     )
-    return schemas.thread_json(thread, service.users_by_id([thread.author_user_id])), 201
+    return schemas.thread_json(thread, spaces.users_by_id([thread.author_user_id])), 201
 
 
 @bp.get("/api/threads/<int:thread_id>")
 @login_required
 def api_thread(thread_id: int) -> dict[str, Any]:
     after = request.args.get("after", type=int)
-    page = service.thread_posts(current_context(), thread_id, after_id=after)
+    page = threads.thread_posts(current_context(), thread_id, after_id=after)
     people = page["authors"]
     return {
-        "thread": schemas.thread_json(page["thread"], service.users_by_id([page["thread"].author_user_id])),
+        "thread": schemas.thread_json(page["thread"], spaces.users_by_id([page["thread"].author_user_id])),
         "posts": [schemas.post_json(p, people) for p in page["posts"]],
         "read_marker": page["read_marker"],
         "next_after": page["next_after"],
@@ -168,10 +163,10 @@ def api_thread(thread_id: int) -> dict[str, Any]:
 @limit("posting", key=_me)
 def api_reply(thread_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ReplySchema().load(request.get_json(silent=True) or {})
-    post = service.reply(
+    post = threads.reply(
         current_context(), thread_id, body=data["body"], links=data["links"], parent_id=data["parent_id"]
     )
-    return schemas.post_json(post, service.users_by_id([post.author_user_id])), 201
+    return schemas.post_json(post, spaces.users_by_id([post.author_user_id])), 201
 
 
 @bp.patch("/api/posts/<int:post_id>")
@@ -179,23 +174,23 @@ def api_reply(thread_id: int) -> tuple[dict[str, Any], int]:
 @limit("posting", key=_me)
 def api_edit(post_id: int) -> dict[str, Any]:
     data = schemas.EditSchema().load(request.get_json(silent=True) or {})
-    post = service.edit_post(current_context(), post_id, body=data["body"], links=data["links"])
-    return schemas.post_json(post, service.users_by_id([post.author_user_id]))
+    post = threads.edit_post(current_context(), post_id, body=data["body"], links=data["links"])
+    return schemas.post_json(post, spaces.users_by_id([post.author_user_id]))
 
 
 @bp.delete("/api/posts/<int:post_id>")
 @login_required
 def api_delete(post_id: int) -> dict[str, Any]:
-    post = service.delete_post(current_context(), post_id)
-    return schemas.post_json(post, service.users_by_id([post.author_user_id, post.deleted_by_user_id]))
+    post = threads.delete_post(current_context(), post_id)
+    return schemas.post_json(post, spaces.users_by_id([post.author_user_id, post.deleted_by_user_id]))
 
 
 @bp.get("/api/posts/<int:post_id>/revisions")
 @login_required
 def api_revisions(post_id: int) -> dict[str, Any]:
-    post, revisions = service.post_revisions(current_context(), post_id)
+    post, revisions = threads.post_revisions(current_context(), post_id)
     return {
-        "post": schemas.post_json(post, service.users_by_id([post.author_user_id])),
+        "post": schemas.post_json(post, spaces.users_by_id([post.author_user_id])),
         "revisions": [schemas.revision_json(r) for r in revisions],
     }
 
@@ -210,10 +205,10 @@ def api_chat(match_id: int) -> Response:
     """
     args = schemas.ChatPollSchema().load(request.args)
     ctx = current_context()
-    space = service.match_space(ctx, match_id)
-    since = service.parse_cursor(args["since"])
+    space = spaces.match_space(ctx, match_id)
+    since = chat.parse_cursor(args["since"])
     known = request.headers.get("If-None-Match")
-    state, changed = service.wait_for_chat(
+    state, changed = chat.wait_for_chat(
         match_id,
         since,
         known,
@@ -224,7 +219,7 @@ def api_chat(match_id: int) -> Response:
     if not changed and known is not None:
         response = Response(status=304)
     else:
-        result = service.chat_changes(ctx, space, since)
+        result = chat.chat_changes(ctx, space, since)
         state = result["state"]
         response = jsonify(
             {
@@ -242,7 +237,7 @@ def api_chat(match_id: int) -> Response:
 @login_required
 def api_chat_older(match_id: int) -> dict[str, Any]:
     before = request.args.get("before", type=int) or 0
-    result = service.chat_before(current_context(), match_id, before)
+    result = chat.chat_before(current_context(), match_id, before)
     return {"messages": [schemas.chat_json(m, result["authors"]) for m in result["messages"]]}
 
 
@@ -251,14 +246,14 @@ def api_chat_older(match_id: int) -> dict[str, Any]:
 @limit("chat", key=_me)
 def api_send_chat(match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ChatSchema().load(request.get_json(silent=True) or {})
-    message = service.send_chat(current_context(), match_id, data["body"])
-    return schemas.chat_json(message, service.users_by_id([message.author_user_id])), 201
+    message = chat.send_chat(current_context(), match_id, data["body"])
+    return schemas.chat_json(message, spaces.users_by_id([message.author_user_id])), 201
 
 
 @bp.delete("/api/chat/<int:message_id>")
 @login_required
 def api_delete_chat(message_id: int) -> dict[str, Any]:
-    message = service.delete_chat(current_context(), message_id)
+    message = chat.delete_chat(current_context(), message_id)
     return schemas.chat_json(message, {})
 
 
@@ -283,7 +278,7 @@ def _history_filters(args: MultiDict[str, str]) -> history.HistoryFilters:
 @login_required
 def api_history(match_id: int) -> dict[str, Any]:
     _space, entries, cursor = history.timeline(current_context(), match_id, _history_filters(request.args))
-    people = service.users_by_id(e.actor_user_id for e in entries)
+    people = spaces.users_by_id(e.actor_user_id for e in entries)
     return {
         "entries": [history.entry_json(e, people) for e in entries],
         "next_cursor": cursor,
@@ -293,7 +288,7 @@ def api_history(match_id: int) -> dict[str, Any]:
 
 def _export_json(match_id: int) -> dict[str, Any]:
     data = history.export(current_context(), match_id)
-    space: service.Space = data["space"]
+    space: spaces.Space = data["space"]
     people = data["people"]
     return {
         "match_id": match_id,
@@ -323,22 +318,20 @@ def api_export(match_id: int) -> Response:
 @bp.route("/spaces", methods=["GET", "POST"])
 @login_required
 def spaces_page() -> str:
-    return render_template("conversations/spaces.html", matches=service.my_spaces(current_context()))
+    return render_template("conversations/spaces.html", matches=spaces.my_spaces(current_context()))
 
 
 @bp.route("/matches/<int:match_id>/space", methods=["GET", "POST"])
 @login_required
 def space_page(match_id: int) -> str:
-    from lti_tool.mentoring.meetings import service as meetings
-
     ctx = current_context()
-    space = service.match_space(ctx, match_id)
-    overview = service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
+    space = spaces.match_space(ctx, match_id)
+    overview = space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
     return render_template(
         "conversations/space.html",
         o=overview,
         space=space,
-        upcoming=meetings.upcoming(match_id),
+        upcoming=upcoming(match_id),
         next_cursor=_cursor_text(overview["next_cursor"]),
         me=ctx.user_id,
     )
@@ -350,18 +343,18 @@ def space_page(match_id: int) -> str:
 def new_thread_form(match_id: int) -> Response:
     data = schemas.NewThreadSchema().load(_form_payload(request.form, "title", "body"))
     ctx = current_context()
-    thread = service.create_thread(
-        ctx, service.match_space(ctx, match_id), title=data["title"], body=data["body"], links=data["links"]
+    thread = threads.create_thread(
+        ctx, spaces.match_space(ctx, match_id), title=data["title"], body=data["body"], links=data["links"]
     )
-    return _back("conversations.thread_page", thread_id=thread.id)
+    return back_to("conversations.thread_page", thread_id=thread.id)
 
 
 @bp.route("/forum", methods=["GET", "POST"])
 @login_required
 def forum_page() -> str:
     ctx = current_context()
-    space = service.forum_space(ctx)
-    overview = service.space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
+    space = spaces.forum_space(ctx)
+    overview = space_overview(ctx, space, before=_thread_cursor(request.args.get("cursor")))
     return render_template(
         "conversations/forum.html",
         o=overview,
@@ -377,22 +370,22 @@ def forum_page() -> str:
 def new_forum_thread_form() -> Response:
     data = schemas.NewThreadSchema().load(_form_payload(request.form, "title", "body", "kind"))
     ctx = current_context()
-    thread = service.create_thread(
+    thread = threads.create_thread(
         ctx,
-        service.forum_space(ctx),
+        spaces.forum_space(ctx),
         title=data["title"],
         body=data["body"],
         links=data["links"],
         kind=data["kind"],
     )
-    return _back("conversations.thread_page", thread_id=thread.id)
+    return back_to("conversations.thread_page", thread_id=thread.id)
 
 
 @bp.route("/threads/<int:thread_id>", methods=["GET", "POST"])
 @login_required
 def thread_page(thread_id: int) -> str:
     ctx = current_context()
-    page = service.thread_posts(ctx, thread_id, after_id=request.args.get("after", type=int))
+    page = threads.thread_posts(ctx, thread_id, after_id=request.args.get("after", type=int))
     return render_template(
         "conversations/thread.html", p=page, me=ctx.user_id, is_coordinator=ctx.is_coordinator
     )
@@ -403,10 +396,10 @@ def thread_page(thread_id: int) -> str:
 @limit("posting", key=_me)
 def reply_form(thread_id: int) -> Response:
     data = schemas.ReplySchema().load(_form_payload(request.form, "body", "parent_id"))
-    post = service.reply(
+    post = threads.reply(
         current_context(), thread_id, body=data["body"], links=data["links"], parent_id=data["parent_id"]
     )
-    return _back("conversations.thread_page", thread_id=thread_id, _anchor=f"post-{post.id}")
+    return back_to("conversations.thread_page", thread_id=thread_id, _anchor=f"post-{post.id}")
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
@@ -415,23 +408,23 @@ def edit_form(post_id: int) -> Response | str:
     ctx = current_context()
     if request.method == "POST" and "body" in request.form:
         data = schemas.EditSchema().load(_form_payload(request.form, "body"))
-        post = service.edit_post(ctx, post_id, body=data["body"], links=data["links"])
-        return _back("conversations.thread_page", thread_id=post.thread_id, _anchor=f"post-{post.id}")
-    post, revisions = service.post_revisions(ctx, post_id)
+        post = threads.edit_post(ctx, post_id, body=data["body"], links=data["links"])
+        return back_to("conversations.thread_page", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+    post, revisions = threads.post_revisions(ctx, post_id)
     return render_template("conversations/edit.html", post=post, revisions=revisions)
 
 
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete_form(post_id: int) -> Response:
-    post = service.delete_post(current_context(), post_id)
-    return _back("conversations.thread_page", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+    post = threads.delete_post(current_context(), post_id)
+    return back_to("conversations.thread_page", thread_id=post.thread_id, _anchor=f"post-{post.id}")
 
 
 @bp.route("/posts/<int:post_id>/history", methods=["GET", "POST"])
 @login_required
 def revisions_page(post_id: int) -> str:
-    post, revisions = service.post_revisions(current_context(), post_id)
+    post, revisions = threads.post_revisions(current_context(), post_id)
     return render_template("conversations/revisions.html", post=post, revisions=revisions)
 
 
@@ -440,8 +433,8 @@ def revisions_page(post_id: int) -> str:
 @limit("chat", key=_me)
 def chat_form(match_id: int) -> Response:
     data = schemas.ChatSchema().load({"body": request.form.get("body", "")})
-    service.send_chat(current_context(), match_id, data["body"])
-    return _back("conversations.space_page", match_id=match_id, _anchor="chat")
+    chat.send_chat(current_context(), match_id, data["body"])
+    return back_to("conversations.space_page", match_id=match_id, _anchor="chat")
 
 
 @bp.route("/matches/<int:match_id>/history", methods=["GET", "POST"])
@@ -449,7 +442,7 @@ def chat_form(match_id: int) -> Response:
 def history_page(match_id: int) -> str:
     filters = _history_filters(request.args)
     space, entries, cursor = history.timeline(current_context(), match_id, filters)
-    people = service.users_by_id(e.actor_user_id for e in entries)
+    people = spaces.users_by_id(e.actor_user_id for e in entries)
     return render_template(
         "conversations/history.html",
         space=space,
@@ -478,48 +471,11 @@ def export_page(match_id: int) -> Response:
 # -- template helpers ------------------------------------------------------------------------------
 
 
-def _viewer_zone() -> tuple[Any, bool]:
-    """The zone this request's person sees times in, and whether it is their saved one."""
-    from flask import g
-
-    from lti_tool.accounts.models import User
-    from lti_tool.db import db
-    from lti_tool.mentoring.meetings.service import viewer_zone
-
-    cached = g.get("ritmo_viewer_zone")
-    if cached is None:
-        user = db.session.get(User, current_context().user_id)
-        cached = g.ritmo_viewer_zone = (
-            viewer_zone(user, request.values.get("tz")),
-            bool(user and user.timezone),
-        )
-    return cached
-
-
-@bp.app_template_global("local_time")
-def local_time(value: datetime | None, fmt: str = "dd MMM y, HH:mm") -> Any:
-    """``value`` in the viewer's zone, in their language: ``fmt`` is a Babel (CLDR) date pattern."""
-    from markupsafe import Markup, escape
-
-    if value is None:
-        return ""
-    tz, _known = _viewer_zone()
-    local = value.astimezone(tz)
-    return Markup('<time datetime="{}" data-local title="{}">{}</time>').format(
-        escape(value.isoformat()), escape(tz.key), escape(format_datetime(local, fmt, rebase=False))
-    )
-
-
 @bp.app_template_global("history_kind")
 def history_kind(kind: str) -> str:
     return history.kind_label(kind)
 
 
-@bp.app_template_global("viewer_tz_known")
-def viewer_tz_known() -> bool:
-    return bool(_viewer_zone()[1])
-
-
 @bp.app_template_global("handle")
 def handle(user: Any) -> str:
-    return service.mention_handle(user)
+    return mention_handle(user)

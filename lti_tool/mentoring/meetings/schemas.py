@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from lti_tool.accounts.models import User
-from lti_tool.mentoring.meetings import service
+from lti_tool.mentoring.meetings import access, service
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus
 from lti_tool.safety.urls import WebUrl
 
@@ -75,7 +75,7 @@ def meeting_json(meeting: Meeting, tz: ZoneInfo, people: dict[int, User] | None 
                 "starts_at": s.starts_at.isoformat(),
                 "starts_at_local": s.starts_at.astimezone(tz).isoformat(),
             }
-            for s in service.current_slots(meeting)
+            for s in access.current_slots(meeting)
         ],
         "video": {"provider": meeting.video_provider.value, "url": meeting.video_url},
         "ical_uid": meeting.ical_uid,

@@ -12,32 +12,27 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from babel import dates as babel_dates
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
-from lti_tool import ics
 from lti_tool import text as usertext
-from lti_tool.accounts.models import User
+from lti_tool import timezones
 from lti_tool.db import db, utcnow
-from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lti_tool.errors import Conflict, Forbidden, InvalidInput
 from lti_tool.events import DomainEvent, emit
-from lti_tool.i18n import language_of
 from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
-from lti_tool.mentoring.conversations import history
-from lti_tool.mentoring.conversations import service as spaces
-from lti_tool.mentoring.meetings.models import Meeting, MeetingSlot, MeetingStatus, VideoProvider
+from lti_tool.mentoring.conversations import history, spaces
+from lti_tool.mentoring.conversations.cleaning import TITLE_MAX
+from lti_tool.mentoring.matching.models import Match
+from lti_tool.mentoring.meetings.access import current_slots, get_meeting, require_member
+from lti_tool.mentoring.meetings.invitations import format_time, invite_all, proposal_text, tell_others
+from lti_tool.mentoring.meetings.models import Meeting, MeetingSlot, MeetingStatus
+from lti_tool.mentoring.meetings.video import video_link
 from lti_tool.notifications import service as notifications
-from lti_tool.safety.urls import UnsafeUrl, web_url
 
 MAX_SLOTS = 5
 MIN_DURATION_MINUTES = 10
@@ -51,45 +46,6 @@ NOTES_MAX = 20_000
 REMINDER_BEFORE = timedelta(hours=24)
 REMINDER_TASK = "meetings.reminder"
 
-#: Pasted video addresses must be https on one of these hosts (or a subdomain of them).
-VIDEO_HOSTS: dict[str, VideoProvider] = {
-    "zoom.us": VideoProvider.ZOOM,
-    "zoom.com": VideoProvider.ZOOM,
-    "teams.microsoft.com": VideoProvider.TEAMS,
-    "teams.live.com": VideoProvider.TEAMS,
-    "meet.google.com": VideoProvider.MEET,
-    "meet.jit.si": VideoProvider.JITSI,
-}
-
-
-# -- time zones ------------------------------------------------------------------------------------
-
-
-def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
-    try:
-        return ZoneInfo(name or default)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(default)
-
-
-def valid_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise InvalidInput(errors={"timezone": [_("Use a time zone name such as Europe/Rome.")]}) from error
-    return name
-
-
-def viewer_zone(user: User | None, requested: str | None = None, fallback: str = "UTC") -> ZoneInfo:
-    """The zone to show times in: the person's own, else the browser's, else the programme's."""
-    for candidate in (user.timezone if user else None, requested, fallback):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
 
 def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> datetime:
     """An ISO time with an offset, or a wall-clock time in ``tz_name``; refuses times DST skips."""
@@ -99,7 +55,7 @@ def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> dat
         raise InvalidInput(errors={field_name: [_("Give times as YYYY-MM-DDTHH:MM.")]}) from error
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
-    tz = ZoneInfo(valid_zone(tz_name))
+    tz = timezones.zone(tz_name)
     local = parsed.replace(tzinfo=tz)
     roundtrip = local.astimezone(UTC).astimezone(tz)
     if roundtrip.replace(tzinfo=None) != parsed:
@@ -115,108 +71,6 @@ def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> dat
             }
         )
     return local.astimezone(UTC)
-
-
-# -- video -----------------------------------------------------------------------------------------
-
-
-def _jitsi_base_url() -> str:
-    # The installation's Jitsi Meet (``WEBINAR_JITSI_BASE_URL``), for meetings as for webinars.
-    return str(current_app.config["WEBINAR_JITSI_BASE_URL"]).rstrip("/")
-
-
-def jitsi_room() -> str:
-    # 128 random bits: nobody finds the room by guessing.
-    return f"{_jitsi_base_url()}/Ritmo-{secrets.token_hex(16)}"
-
-
-def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
-    """A generated Jitsi room, or a pasted Zoom/Teams/Meet/Jitsi address from the allow-list."""
-    if not pasted or not pasted.strip():
-        return VideoProvider.JITSI, jitsi_room()
-    url = pasted.strip()
-    error = InvalidInput(
-        errors={
-            "video_url": [
-                _(
-                    "Paste an https:// Zoom, Microsoft Teams, Google Meet or Jitsi address, "
-                    "or leave it empty for a Jitsi room."
-                )
-            ]
-        }
-    )
-    try:
-        parts = urlsplit(web_url(url, https_only=True))
-    except UnsafeUrl as exc:
-        raise error from exc
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.port not in (None, 443):
-        raise error
-    own_jitsi = (urlsplit(_jitsi_base_url()).hostname or "").lower()
-    for allowed, provider in (*VIDEO_HOSTS.items(), (own_jitsi, VideoProvider.JITSI)):
-        if allowed and (host == allowed or host.endswith("." + allowed)):
-            return provider, url
-    raise error
-
-
-# -- access and lookups ------------------------------------------------------------------------------
-
-
-def _meeting(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, spaces.Space]:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise NotFound(_("This meeting does not exist."))
-    space = spaces.match_space(ctx, meeting.match_id)
-    return meeting, space
-
-
-def get_meeting(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, spaces.Space]:
-    return _meeting(ctx, meeting_id)
-
-
-def _require_member(space: spaces.Space) -> None:
-    if not space.can_write:
-        raise Forbidden(space.read_only_reason or _("Only the match's members arrange its meetings."))
-
-
-def current_slots(meeting: Meeting) -> list[MeetingSlot]:
-    latest = max((s.round for s in meeting.slots), default=0)
-    return [s for s in meeting.slots if s.round == latest]
-
-
-def list_meetings(ctx: LaunchContext, match_id: int) -> tuple[spaces.Space, list[Meeting]]:
-    space = spaces.match_space(ctx, match_id)
-    meetings = list(
-        db.session.execute(
-            sa.select(Meeting)
-            .where(Meeting.match_id == match_id)
-            .order_by(Meeting.created_at.desc(), Meeting.id.desc())
-        ).scalars()
-    )
-    return space, meetings
-
-
-def my_matches(ctx: LaunchContext) -> list[spaces.Match]:
-    """The matches whose meetings the caller takes part in. Coordinators take part in none: they
-    look in through each match space instead (their list of spaces is the whole programme)."""
-    return [] if ctx.is_coordinator else spaces.my_spaces(ctx)
-
-
-def upcoming(match_id: int, limit: int = 3) -> list[Meeting]:
-    """Confirmed or pending meetings that have not happened yet."""
-    now = utcnow()
-    return list(
-        db.session.execute(
-            sa.select(Meeting)
-            .where(
-                Meeting.match_id == match_id,
-                Meeting.status.in_([MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED]),
-                sa.or_(Meeting.starts_at.is_(None), Meeting.starts_at >= now - timedelta(hours=3)),
-            )
-            .order_by(Meeting.starts_at.is_(None), Meeting.starts_at, Meeting.id)
-            .limit(limit)
-        ).scalars()
-    )
 
 
 # -- changes ---------------------------------------------------------------------------------------
@@ -249,13 +103,11 @@ def propose(
     video_url: str | None = None,
 ) -> Meeting:
     space = spaces.match_space(ctx, match_id)
-    _require_member(space)
+    require_member(space)
     title = " ".join((title or "").split())
-    if not title or len(title) > spaces.TITLE_MAX:
+    if not title or len(title) > TITLE_MAX:
         raise InvalidInput(
-            errors={
-                "title": [_("Give the meeting a title under %(limit)d characters.", limit=spaces.TITLE_MAX)]
-            }
+            errors={"title": [_("Give the meeting a title under %(limit)d characters.", limit=TITLE_MAX)]}
         )
     if not MIN_DURATION_MINUTES <= duration_minutes <= MAX_DURATION_MINUTES:
         raise InvalidInput(
@@ -274,7 +126,7 @@ def propose(
         raise InvalidInput(
             errors={"agenda": [_("Keep the agenda under %(limit)d characters.", limit=AGENDA_MAX)]}
         )
-    timezone = valid_zone(timezone or "UTC")
+    timezone = timezones.zone(timezone or "UTC").key
     slots = _clean_slots(times, timezone)
     provider, url = video_link(video_url)
     meeting = Meeting(
@@ -296,21 +148,21 @@ def propose(
     meeting.slots = [MeetingSlot(starts_at=s, round=1) for s in slots]
     db.session.add(meeting)
     db.session.flush()
-    _tell_others(
+    tell_others(
         ctx,
         space,
         meeting,
         "meeting.proposed",
         _l("%(who)s proposed a meeting: %(title)s"),
-        _proposal_text(meeting),
+        proposal_text(meeting),
     )
     db.session.commit()
     return meeting
 
 
 def accept(ctx: LaunchContext, meeting_id: int, slot_id: int) -> Meeting:
-    meeting, space = _meeting(ctx, meeting_id)
-    _require_member(space)
+    meeting, space = get_meeting(ctx, meeting_id)
+    require_member(space)
     if meeting.status is not MeetingStatus.PROPOSED:
         raise Conflict(_("This meeting is not waiting for an answer."))
     if meeting.proposed_by_user_id == ctx.user_id and len(space.member_user_ids) > 1:
@@ -332,7 +184,7 @@ def accept(ctx: LaunchContext, meeting_id: int, slot_id: int) -> Meeting:
         if rescheduled
         else _l("Meeting confirmed: %(title)s", title=meeting.title)
     )
-    _invite_all(space, meeting, subject, method="REQUEST")
+    invite_all(space, meeting, subject, method="REQUEST")
     _schedule_reminder(meeting)
     db.session.commit()
     return meeting
@@ -362,12 +214,16 @@ def send_reminder(payload: dict[str, Any]) -> None:
         or meeting.starts_at is None
     ):
         return
-    match = db.session.get(spaces.Match, meeting.match_id)
+    match = db.session.get(Match, meeting.match_id)
     if match is None:
         return
     people = spaces.users_by_id(spaces.member_user_ids(match))
     for user in people.values():
-        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone), user.locale)
+        when = format_time(
+            meeting.starts_at,
+            timezones.shown_zone(user.timezone if user else None, meeting.timezone),
+            user.locale,
+        )
         notifications.notify(
             user.id,
             "meeting",
@@ -384,11 +240,11 @@ def send_reminder(payload: dict[str, Any]) -> None:
 
 def reschedule(ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], timezone: str) -> Meeting:
     """Offer new times for a pending or confirmed meeting; it stays where it is until one is accepted."""
-    meeting, space = _meeting(ctx, meeting_id)
-    _require_member(space)
+    meeting, space = get_meeting(ctx, meeting_id)
+    require_member(space)
     if meeting.status not in (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED):
         raise Conflict(_("Only pending or confirmed meetings can be rescheduled."))
-    timezone = valid_zone(timezone or meeting.timezone)
+    timezone = timezones.zone(timezone or meeting.timezone).key
     slots = _clean_slots(times, timezone)
     next_round = max((s.round for s in meeting.slots), default=0) + 1
     for starts_at in slots:
@@ -398,21 +254,21 @@ def reschedule(ctx: LaunchContext, meeting_id: int, *, times: Sequence[str], tim
     meeting.timezone = timezone
     meeting.updated_at = utcnow()
     db.session.flush()
-    _tell_others(
+    tell_others(
         ctx,
         space,
         meeting,
         "meeting.rescheduled",
         _l("%(who)s proposed new times for: %(title)s"),
-        _proposal_text(meeting),
+        proposal_text(meeting),
     )
     db.session.commit()
     return meeting
 
 
 def cancel(ctx: LaunchContext, meeting_id: int, reason: str = "") -> Meeting:
-    meeting, space = _meeting(ctx, meeting_id)
-    _require_member(space)
+    meeting, space = get_meeting(ctx, meeting_id)
+    require_member(space)
     if meeting.status not in (MeetingStatus.PROPOSED, MeetingStatus.CONFIRMED):
         raise Conflict(_("This meeting is already over or cancelled."))
     reason = (reason or "").strip()[:AGENDA_MAX]
@@ -426,9 +282,9 @@ def cancel(ctx: LaunchContext, meeting_id: int, reason: str = "") -> Meeting:
     if meeting.starts_at is not None:
         meeting.sequence += 1
         db.session.flush()
-        _invite_all(space, meeting, subject, method="CANCEL", exclude=None)
+        invite_all(space, meeting, subject, method="CANCEL", exclude=None)
     else:
-        _tell_others(ctx, space, meeting, "meeting.cancelled", _l("%(who)s cancelled: %(title)s"), reason)
+        tell_others(ctx, space, meeting, "meeting.cancelled", _l("%(who)s cancelled: %(title)s"), reason)
     db.session.commit()
     return meeting
 
@@ -440,8 +296,8 @@ def record_outcome(
 
     Notes of a meeting already recorded can be updated; the outcome then may not flip back.
     """
-    meeting, space = _meeting(ctx, meeting_id)
-    _require_member(space)
+    meeting, space = get_meeting(ctx, meeting_id)
+    require_member(space)
     if outcome not in (MeetingStatus.HELD, MeetingStatus.MISSED):
         raise InvalidInput(errors={"outcome": [_("Say whether the meeting was held or missed.")]})
     notes = (notes or "").strip()
@@ -470,112 +326,13 @@ def record_outcome(
                     "meeting.held",
                     space.programme.id,
                     match_id=meeting.match_id,
-                    participant_id=spaces._participant_id(space.programme.id, ctx.user_id),
+                    participant_id=spaces.participant_id(space.programme.id, ctx.user_id),
                     actor_user_id=ctx.user_id,
                     data={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
                 )
             )
     db.session.commit()
     return meeting
-
-
-# -- invitations -----------------------------------------------------------------------------------
-
-
-def invitation(meeting: Meeting, method: str = "REQUEST", members: list[User] | None = None) -> str:
-    """The meeting's current calendar object (REQUEST, or CANCEL for a cancelled one)."""
-    if meeting.starts_at is None:
-        raise Conflict(_("This meeting has no accepted time yet, so there is no invitation."))
-    if members is None:
-        match = db.session.get(spaces.Match, meeting.match_id)
-        assert match is not None
-        people = spaces.users_by_id(spaces.member_user_ids(match))
-        members = list(people.values())
-    organiser = next((u for u in members if u.id == meeting.organiser_user_id), None)
-    description = _("Video: %(url)s", url=meeting.video_url)
-    if meeting.agenda:
-        description += "\n\n" + meeting.agenda
-    event = ics.Event(
-        uid=meeting.ical_uid,
-        sequence=meeting.sequence,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.starts_at + timedelta(minutes=meeting.duration_minutes),
-        summary=meeting.title,
-        description=description,
-        location=meeting.video_url,
-        url=meeting.video_url,
-        # iTIP requires an organizer: one without an address is stood in for by Ritmo's own.
-        organizer=ics.Person(
-            (organiser.email if organiser else None) or parseaddr(current_app.config["MAIL_FROM"])[1],
-            organiser.display_name if organiser else "Ritmo",
-        ),
-        attendees=[ics.Person(u.email, u.display_name) for u in members if u.email],
-    )
-    return ics.calendar(event, method=ics.Method(method), stamp=meeting.updated_at)
-
-
-def invitation_for(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, str]:
-    meeting, _space = _meeting(ctx, meeting_id)
-    method = "CANCEL" if meeting.status is MeetingStatus.CANCELLED else "REQUEST"
-    return meeting, invitation(meeting, method)
-
-
-def format_time(value: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
-    """``value`` in ``tz`` for a notification, in ``locale`` (the recipient's) or the default language."""
-    local = value.astimezone(tz)
-    text = babel_dates.format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale=language_of(locale))
-    return f"{text} {local.tzname() or ''} ({tz.key})"
-
-
-def _invite_all(
-    space: spaces.Space, meeting: Meeting, subject: LazyString, *, method: str, exclude: int | None = None
-) -> None:
-    people = spaces.users_by_id(space.member_user_ids)
-    members = [people[i] for i in space.member_user_ids if i in people]
-    calendar_text = invitation(meeting, method, members)
-    assert meeting.starts_at is not None
-    for user in members:
-        if user.id == exclude:
-            continue
-        when = format_time(meeting.starts_at, viewer_zone(user, None, meeting.timezone), user.locale)
-        text = _l(
-            "%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
-            title=meeting.title,
-            when=when,
-            minutes=meeting.duration_minutes,
-            url=meeting.video_url,
-        )
-        notifications.notify(
-            user.id, "meeting", subject, text, link=f"/meetings/{meeting.id}", ics=calendar_text
-        )
-
-
-def _proposal_text(meeting: Meeting) -> str:
-    return "\n".join("- " + format_time(s.starts_at, zone(meeting.timezone)) for s in current_slots(meeting))
-
-
-def _tell_others(
-    ctx: LaunchContext, space: spaces.Space, meeting: Meeting, kind: str, subject: LazyString, text: str
-) -> None:
-    """Tell the other members; ``subject`` names ``%(who)s`` and ``%(title)s``, and is written in
-    each recipient's language."""
-    people = spaces.users_by_id(space.member_user_ids)
-    who = people[ctx.user_id].display_name if ctx.user_id in people else _l("Someone")
-    titled = LazyString(lambda: str(subject) % {"who": who, "title": meeting.title})
-    for user_id in space.member_user_ids:
-        if user_id != ctx.user_id:
-            user = people.get(user_id)
-            tz = viewer_zone(user, None, meeting.timezone)
-            locale = user.locale if user else None
-            lines = "\n".join("- " + format_time(s.starts_at, tz, locale) for s in current_slots(meeting))
-            body = lines if kind != "meeting.cancelled" else text
-            notifications.notify(
-                user_id,
-                "meeting",
-                titled,
-                body,
-                link=f"/meetings/{meeting.id}",
-            )
 
 
 # -- history ---------------------------------------------------------------------------------------

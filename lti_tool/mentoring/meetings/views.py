@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, redirect, render_template, request
 
 from lti_tool.accounts.models import User
-from lti_tool.db import db
+from lti_tool.db import db, utcnow
 from lti_tool.identity.session import current_context, login_required, session_url
-from lti_tool.mentoring.conversations import service as spaces
-from lti_tool.mentoring.meetings import schemas, service
+from lti_tool.mentoring.conversations import spaces
+from lti_tool.mentoring.meetings import access, invitations, schemas, service, video
 from lti_tool.mentoring.meetings.models import Meeting
 from lti_tool.ratelimit import limit, per_person
+from lti_tool.web import back_to, viewer_zone
 
 bp = Blueprint("meetings", __name__)
 
@@ -22,14 +22,10 @@ def _me() -> str:
     return str(current_context().user_id)
 
 
-def _tz(space: spaces.Space) -> ZoneInfo:
-    """The caller's zone: their own setting, else the browser's (``tz``), else the programme's."""
-    user = db.session.get(User, current_context().user_id)
-    return service.viewer_zone(user, request.values.get("tz"), space.programme.timezone)
-
-
 def _json(meeting: Meeting, space: spaces.Space) -> dict[str, Any]:
-    return schemas.meeting_json(meeting, _tz(space), spaces.users_by_id([meeting.organiser_user_id]))
+    return schemas.meeting_json(
+        meeting, viewer_zone(space.programme.timezone), spaces.users_by_id([meeting.organiser_user_id])
+    )
 
 
 def _ics_response(meeting: Meeting, text: str) -> Response:
@@ -49,8 +45,7 @@ def _form_times(form: Any) -> list[str]:
 
 
 def _back(meeting_id: int) -> Response:
-    url = session_url("meetings.meeting_page", meeting_id=meeting_id)
-    return cast(Response, redirect(url, code=303))
+    return back_to("meetings.meeting_page", meeting_id=meeting_id)
 
 
 # -- API -------------------------------------------------------------------------------------------
@@ -59,8 +54,8 @@ def _back(meeting_id: int) -> Response:
 @bp.get("/api/matches/<int:match_id>/meetings")
 @login_required
 def api_list(match_id: int) -> dict[str, Any]:
-    space, meetings = service.list_meetings(current_context(), match_id)
-    tz = _tz(space)
+    space, meetings = access.list_meetings(current_context(), match_id)
+    tz = viewer_zone(space.programme.timezone)
     people = spaces.users_by_id(m.organiser_user_id for m in meetings)
     return {"meetings": [schemas.meeting_json(m, tz, people) for m in meetings], "display_timezone": tz.key}
 
@@ -78,7 +73,7 @@ def api_propose(match_id: int) -> tuple[dict[str, Any], int]:
 @bp.get("/api/meetings/<int:meeting_id>")
 @login_required
 def api_get(meeting_id: int) -> dict[str, Any]:
-    meeting, space = service.get_meeting(current_context(), meeting_id)
+    meeting, space = access.get_meeting(current_context(), meeting_id)
     return _json(meeting, space)
 
 
@@ -87,7 +82,7 @@ def api_get(meeting_id: int) -> dict[str, Any]:
 def api_accept(meeting_id: int) -> dict[str, Any]:
     data = schemas.AcceptSchema().load(request.get_json(silent=True) or {})
     meeting = service.accept(current_context(), meeting_id, data["slot_id"])
-    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+    return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.post("/api/meetings/<int:meeting_id>/reschedule")
@@ -97,7 +92,7 @@ def api_accept(meeting_id: int) -> dict[str, Any]:
 def api_reschedule(meeting_id: int) -> dict[str, Any]:
     data = schemas.RescheduleSchema().load(request.get_json(silent=True) or {})
     meeting = service.reschedule(current_context(), meeting_id, **data)
-    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+    return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.post("/api/meetings/<int:meeting_id>/cancel")
@@ -105,7 +100,7 @@ def api_reschedule(meeting_id: int) -> dict[str, Any]:
 def api_cancel(meeting_id: int) -> dict[str, Any]:
     data = schemas.CancelSchema().load(request.get_json(silent=True) or {})
     meeting = service.cancel(current_context(), meeting_id, data["reason"])
-    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+    return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.post("/api/meetings/<int:meeting_id>/outcome")
@@ -113,13 +108,13 @@ def api_cancel(meeting_id: int) -> dict[str, Any]:
 def api_outcome(meeting_id: int) -> dict[str, Any]:
     data = schemas.OutcomeSchema().load(request.get_json(silent=True) or {})
     meeting = service.record_outcome(current_context(), meeting_id, **data)
-    return _json(meeting, service.get_meeting(current_context(), meeting.id)[1])
+    return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.get("/api/meetings/<int:meeting_id>/invite.ics")
 @login_required
 def api_invite(meeting_id: int) -> Response:
-    meeting, text = service.invitation_for(current_context(), meeting_id)
+    meeting, text = invitations.invitation_for(current_context(), meeting_id)
     return _ics_response(meeting, text)
 
 
@@ -130,7 +125,7 @@ def api_invite(meeting_id: int) -> Response:
 @login_required
 def my_meetings_page() -> Response | str:
     """Meetings belong to a match: with one match, go straight to its meetings; else pick one."""
-    matches = service.my_matches(current_context())
+    matches = access.my_matches(current_context())
     if len(matches) == 1:
         url = session_url("meetings.meetings_page", match_id=matches[0].id)
         return cast(Response, redirect(url, code=303))
@@ -140,15 +135,15 @@ def my_meetings_page() -> Response | str:
 @bp.route("/matches/<int:match_id>/meetings", methods=["GET", "POST"])
 @login_required
 def meetings_page(match_id: int) -> str:
-    space, meetings = service.list_meetings(current_context(), match_id)
+    space, meetings = access.list_meetings(current_context(), match_id)
     user = db.session.get(User, current_context().user_id)
     return render_template(
         "meetings/list.html",
         space=space,
         meetings=meetings,
-        tz=_tz(space),
+        tz=viewer_zone(space.programme.timezone),
         tz_known=bool(user and user.timezone),
-        providers=sorted(service.VIDEO_HOSTS),
+        providers=sorted(video.VIDEO_HOSTS),
     )
 
 
@@ -176,18 +171,18 @@ def propose_form(match_id: int) -> Response:
 @login_required
 def meeting_page(meeting_id: int) -> str:
     ctx = current_context()
-    meeting, space = service.get_meeting(ctx, meeting_id)
+    meeting, space = access.get_meeting(ctx, meeting_id)
     user = db.session.get(User, ctx.user_id)
     return render_template(
         "meetings/detail.html",
         meeting=meeting,
         space=space,
-        tz=_tz(space),
+        tz=viewer_zone(space.programme.timezone),
         me=ctx.user_id,
         tz_known=bool(user and user.timezone),
-        slots=service.current_slots(meeting),
+        slots=access.current_slots(meeting),
         people=spaces.users_by_id(space.member_user_ids),
-        now=service.utcnow(),
+        now=utcnow(),
     )
 
 
@@ -232,5 +227,5 @@ def outcome_form(meeting_id: int) -> Response:
 @bp.get("/meetings/<int:meeting_id>/invite.ics")
 @login_required
 def invite_download(meeting_id: int) -> Response:
-    meeting, text = service.invitation_for(current_context(), meeting_id)
+    meeting, text = invitations.invitation_for(current_context(), meeting_id)
     return _ics_response(meeting, text)

@@ -23,8 +23,8 @@ from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.content.models import ContentModule
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus
-from lti_tool.mentoring.webinars import service as webinars
 from lti_tool.mentoring.webinars.access import viewer
+from lti_tool.mentoring.webinars.attendance import attended_by
 from lti_tool.mentoring.webinars.models import TrainingGate, Webinar
 
 GATED_ROLES = (ParticipantRole.MENTOR, ParticipantRole.MENTEE)
@@ -63,7 +63,7 @@ def _met_by(gate: TrainingGate, members: sa.Select[Any]) -> sa.Select[Any]:
         return content.participants_who_completed(gate.module_id, members, gate.role)
     webinar = db.session.get(Webinar, gate.webinar_id)
     assert webinar is not None
-    return webinars.attended_by(members, webinar)
+    return attended_by(members, webinar)
 
 
 def blocked_participants(programme_id: int) -> dict[int, list[str]]:

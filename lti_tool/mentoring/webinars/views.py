@@ -10,10 +10,20 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from lti_tool.errors import Forbidden, InvalidInput
 from lti_tool.identity.context import LaunchContext
-from lti_tool.identity.session import current_context, login_required, session_url
+from lti_tool.identity.session import current_context, login_required
 from lti_tool.launch import router
 from lti_tool.limits import accepts_upload
-from lti_tool.mentoring.webinars import grading, placement, service, training_gates
+from lti_tool.mentoring.webinars import (
+    attendance,
+    attendance_csv,
+    catalogue,
+    grading,
+    invitations,
+    placement,
+    registration,
+    scheduling,
+    training_gates,
+)
 from lti_tool.mentoring.webinars.schemas import (
     AttendanceSchema,
     GateCreateSchema,
@@ -26,20 +36,11 @@ from lti_tool.mentoring.webinars.schemas import (
     WebinarUpdateSchema,
     WebinarViewSchema,
 )
+from lti_tool.web import back_to, form_data, target_id
 
 bp = Blueprint("webinars", __name__)
 # Registered on import: score subscribers and the deep-linking offer.
 _registered = (grading, placement)
-
-
-def form_data(*optional: str) -> dict[str, Any]:
-    """The submitted form without the session field; empty optional fields are left out."""
-    data = {k: v for k, v in request.form.items() if k != "ritmo_session"}
-    return {k: v for k, v in data.items() if not (k in optional and v.strip() == "")}
-
-
-def back_to(endpoint: str, **values: Any) -> BaseResponse:
-    return redirect(session_url(endpoint, **values), code=303)
 
 
 def _upload(field: str = "file") -> Any:
@@ -56,16 +57,7 @@ def _upload(field: str = "file") -> Any:
 
 @router.target("webinar")
 def open_webinar(ctx: LaunchContext, argument: str) -> str:
-    return render_template("webinars/page.html", view=service.webinar_page(ctx, _int(argument)))
-
-
-def _int(argument: str) -> int:
-    try:
-        return int(argument)
-    except ValueError as error:
-        raise InvalidInput(
-            _("This course link points to nothing Ritmo knows. Ask your instructor to place it again.")
-        ) from error
+    return render_template("webinars/page.html", view=catalogue.webinar_page(ctx, target_id(argument)))
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -77,8 +69,8 @@ def index() -> str:
     ctx = current_context()
     return render_template(
         "webinars/index.html",
-        lists=service.list_webinars(ctx),
-        notices=service.notices(ctx),
+        lists=catalogue.list_webinars(ctx),
+        notices=invitations.notices(ctx),
         is_coordinator=ctx.is_coordinator,
     )
 
@@ -87,27 +79,27 @@ def index() -> str:
 @login_required
 def create() -> BaseResponse:
     data = WebinarCreateSchema().load(form_data("capacity", "join_url", "timezone", "host_user_id"))
-    webinars = service.create_webinars(current_context(), data)
+    webinars = scheduling.create_webinars(current_context(), data)
     return back_to("webinars.page", webinar_id=webinars[0].id)
 
 
 @bp.route("/webinars/<int:webinar_id>", methods=["GET", "POST"])
 @login_required
 def page(webinar_id: int) -> str:
-    return render_template("webinars/page.html", view=service.webinar_page(current_context(), webinar_id))
+    return render_template("webinars/page.html", view=catalogue.webinar_page(current_context(), webinar_id))
 
 
 @bp.post("/webinars/<int:webinar_id>/register")
 @login_required
 def register_form(webinar_id: int) -> BaseResponse:
-    service.register(current_context(), webinar_id)
+    registration.register(current_context(), webinar_id)
     return back_to("webinars.page", webinar_id=webinar_id)
 
 
 @bp.post("/webinars/<int:webinar_id>/unregister")
 @login_required
 def unregister_form(webinar_id: int) -> BaseResponse:
-    service.cancel_registration(current_context(), webinar_id)
+    registration.cancel_registration(current_context(), webinar_id)
     return back_to("webinars.page", webinar_id=webinar_id)
 
 
@@ -115,14 +107,14 @@ def unregister_form(webinar_id: int) -> BaseResponse:
 @login_required
 def edit_form(webinar_id: int) -> BaseResponse:
     data = WebinarUpdateSchema().load(form_data("capacity", "join_url", "starts_at", "timezone"))
-    service.update_webinar(current_context(), webinar_id, data)
+    scheduling.update_webinar(current_context(), webinar_id, data)
     return back_to("webinars.page", webinar_id=webinar_id)
 
 
 @bp.post("/webinars/<int:webinar_id>/cancel")
 @login_required
 def cancel_form(webinar_id: int) -> BaseResponse:
-    service.cancel_webinar(current_context(), webinar_id)
+    scheduling.cancel_webinar(current_context(), webinar_id)
     return back_to("webinars.page", webinar_id=webinar_id)
 
 
@@ -130,17 +122,17 @@ def cancel_form(webinar_id: int) -> BaseResponse:
 @login_required
 def attendance_form(webinar_id: int) -> BaseResponse:
     data = AttendanceSchema().load({"attended": request.form.get("attended", "false")})
-    service.set_attendance(
+    attendance.set_attendance(
         current_context(), webinar_id, int(request.form["participant_id"]), data["attended"]
     )
     return back_to("webinars.page", webinar_id=webinar_id)
 
 
 @bp.post("/webinars/<int:webinar_id>/attendance/import")
-@accepts_upload(service.CSV_MAX_BYTES)
+@accepts_upload(attendance_csv.CSV_MAX_BYTES)
 @login_required
 def import_form(webinar_id: int) -> BaseResponse:
-    service.import_attendance(current_context(), webinar_id, _upload())
+    attendance.import_attendance(current_context(), webinar_id, _upload())
     return back_to("webinars.page", webinar_id=webinar_id)
 
 
@@ -148,13 +140,13 @@ def import_form(webinar_id: int) -> BaseResponse:
 @login_required
 def join(webinar_id: int) -> BaseResponse:
     """Ritmo's join link: counts the person as present, then opens the room."""
-    return redirect(service.join(current_context(), webinar_id), code=303)
+    return redirect(attendance.join(current_context(), webinar_id), code=303)
 
 
 @bp.get("/webinars/<int:webinar_id>/invite.ics")
 @login_required
 def invite(webinar_id: int) -> Response:
-    name, text = service.invitation_download(current_context(), webinar_id)
+    name, text = invitations.invitation_download(current_context(), webinar_id)
     return Response(
         text,
         mimetype="text/calendar",
@@ -168,7 +160,7 @@ def invite(webinar_id: int) -> Response:
 @bp.post("/webinars/notices/<int:notice_id>/dismiss")
 @login_required
 def dismiss_form(notice_id: int) -> BaseResponse:
-    service.dismiss_notice(current_context(), notice_id)
+    invitations.dismiss_notice(current_context(), notice_id)
     return back_to("webinars.index")
 
 
@@ -181,7 +173,7 @@ def waiting_page() -> str:
 
     overview = training_gates.waiting_overview(ctx)
     programme_id = viewer(ctx).programme.id
-    lists = service.list_webinars(ctx)
+    lists = catalogue.list_webinars(ctx)
     return render_template(
         "webinars/waiting.html",
         overview=overview,
@@ -211,7 +203,7 @@ def remove_gate_form(gate_id: int) -> BaseResponse:
 @bp.get("/api/webinars")
 @login_required
 def api_list() -> dict[str, Any]:
-    lists = service.list_webinars(current_context())
+    lists = catalogue.list_webinars(current_context())
     schema = WebinarViewSchema(many=True)
     return {"upcoming": schema.dump(lists["upcoming"]), "past": schema.dump(lists["past"])}
 
@@ -220,49 +212,49 @@ def api_list() -> dict[str, Any]:
 @login_required
 def api_create() -> tuple[dict[str, Any], int]:
     ctx = current_context()
-    webinars = service.create_webinars(ctx, WebinarCreateSchema().load(request.get_json(force=True)))
-    views = [service.webinar_page(ctx, w.id) for w in webinars]
+    webinars = scheduling.create_webinars(ctx, WebinarCreateSchema().load(request.get_json(force=True)))
+    views = [catalogue.webinar_page(ctx, w.id) for w in webinars]
     return {"webinars": WebinarViewSchema(many=True).dump(views)}, 201
 
 
 @bp.get("/api/webinars/<int:webinar_id>")
 @login_required
 def api_get(webinar_id: int) -> Any:
-    return WebinarViewSchema().dump(service.webinar_page(current_context(), webinar_id))
+    return WebinarViewSchema().dump(catalogue.webinar_page(current_context(), webinar_id))
 
 
 @bp.patch("/api/webinars/<int:webinar_id>")
 @login_required
 def api_update(webinar_id: int) -> Any:
     ctx = current_context()
-    service.update_webinar(ctx, webinar_id, WebinarUpdateSchema().load(request.get_json(force=True)))
-    return WebinarViewSchema().dump(service.webinar_page(ctx, webinar_id))
+    scheduling.update_webinar(ctx, webinar_id, WebinarUpdateSchema().load(request.get_json(force=True)))
+    return WebinarViewSchema().dump(catalogue.webinar_page(ctx, webinar_id))
 
 
 @bp.post("/api/webinars/<int:webinar_id>/cancel")
 @login_required
 def api_cancel(webinar_id: int) -> Any:
     ctx = current_context()
-    service.cancel_webinar(ctx, webinar_id)
-    return WebinarViewSchema().dump(service.webinar_page(ctx, webinar_id))
+    scheduling.cancel_webinar(ctx, webinar_id)
+    return WebinarViewSchema().dump(catalogue.webinar_page(ctx, webinar_id))
 
 
 @bp.post("/api/webinars/<int:webinar_id>/registration")
 @login_required
 def api_register(webinar_id: int) -> Any:
-    return WebinarViewSchema().dump(service.register(current_context(), webinar_id))
+    return WebinarViewSchema().dump(registration.register(current_context(), webinar_id))
 
 
 @bp.delete("/api/webinars/<int:webinar_id>/registration")
 @login_required
 def api_unregister(webinar_id: int) -> Any:
-    return WebinarViewSchema().dump(service.cancel_registration(current_context(), webinar_id))
+    return WebinarViewSchema().dump(registration.cancel_registration(current_context(), webinar_id))
 
 
 @bp.get("/api/webinars/<int:webinar_id>/attendance")
 @login_required
 def api_attendance(webinar_id: int) -> Any:
-    view = service.webinar_page(current_context(), webinar_id)
+    view = catalogue.webinar_page(current_context(), webinar_id)
     if not view.can_manage:
         raise Forbidden(_("Only the webinar's host or a coordinator can see attendance."))
     return {"registrations": RegistrationSchema(many=True).dump(view.registrations)}
@@ -272,15 +264,15 @@ def api_attendance(webinar_id: int) -> Any:
 @login_required
 def api_set_attendance(webinar_id: int, participant_id: int) -> Any:
     data = AttendanceSchema().load(request.get_json(force=True))
-    registration = service.set_attendance(current_context(), webinar_id, participant_id, data["attended"])
-    return RegistrationSchema().dump(registration)
+    marked = attendance.set_attendance(current_context(), webinar_id, participant_id, data["attended"])
+    return RegistrationSchema().dump(marked)
 
 
 @bp.post("/api/webinars/<int:webinar_id>/attendance/import")
-@accepts_upload(service.CSV_MAX_BYTES)
+@accepts_upload(attendance_csv.CSV_MAX_BYTES)
 @login_required
 def api_import(webinar_id: int) -> Any:
-    result = service.import_attendance(current_context(), webinar_id, _upload())
+    result = attendance.import_attendance(current_context(), webinar_id, _upload())
     return {"marked": result.marked, "unmarked": result.unmarked, "unchanged": result.unchanged}
 
 
@@ -288,19 +280,19 @@ def api_import(webinar_id: int) -> Any:
 @login_required
 def api_timezone() -> Any:
     data = TimezoneSchema().load(request.get_json(force=True))
-    return {"timezone": service.remember_timezone(current_context(), data["timezone"])}
+    return {"timezone": catalogue.remember_timezone(current_context(), data["timezone"])}
 
 
 @bp.get("/api/webinars/notices")
 @login_required
 def api_notices() -> Any:
-    return {"notices": NoticeSchema(many=True).dump(service.notices(current_context()))}
+    return {"notices": NoticeSchema(many=True).dump(invitations.notices(current_context()))}
 
 
 @bp.post("/api/webinars/notices/<int:notice_id>/dismiss")
 @login_required
 def api_dismiss(notice_id: int) -> tuple[str, int]:
-    service.dismiss_notice(current_context(), notice_id)
+    invitations.dismiss_notice(current_context(), notice_id)
     return "", 204
 
 
@@ -331,4 +323,4 @@ def api_remove_gate(gate_id: int) -> tuple[str, int]:
 @bp.get("/api/training/placeable-items")
 @login_required
 def api_placeable() -> Any:
-    return {"items": service.placeable_items(current_context())}
+    return {"items": placement.placeable_items(current_context())}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from lti_tool.db import db
 from lti_tool.jobs.models import Job
-from lti_tool.mentoring.conversations import service
+from lti_tool.mentoring.conversations import chat
 from lti_tool.mentoring.conversations.models import ChatMessage
 from lti_tool.notifications.models import Notification
 from tests.mentoring.conversations.factories import World
@@ -135,7 +135,7 @@ def test_unread_chat_is_emailed_once_after_a_quiet_while(client, world: World) -
 
     send(client, world, world.mentor, "first")
     send(client, world, world.mentor, "second")
-    jobs = db.session.execute(sa.select(Job).where(Job.task == service.CHAT_EMAIL_TASK)).scalars().all()
+    jobs = db.session.execute(sa.select(Job).where(Job.task == chat.CHAT_EMAIL_TASK)).scalars().all()
     assert len(jobs) == 1  # one reminder per burst, not one per message
     assert jobs[0].payload == {"match_id": world.match.id, "user_id": world.mentee.id}
     job_id = jobs[0].id
@@ -153,7 +153,7 @@ def test_unread_chat_is_emailed_once_after_a_quiet_while(client, world: World) -
     assert len(notes) == 1 and "2 new chat messages" in notes[0].subject
     assert "first" in notes[0].text and "second" in notes[0].text
     # Running the reminder again finds nothing new to say.
-    service.chat_reminder({"match_id": world.match.id, "user_id": world.mentee.id})
+    chat.chat_reminder({"match_id": world.match.id, "user_id": world.mentee.id})
     db.session.commit()
     assert (
         db.session.execute(
@@ -166,7 +166,7 @@ def test_unread_chat_is_emailed_once_after_a_quiet_while(client, world: World) -
 def test_read_chat_is_not_emailed(client, world: World) -> None:
     send(client, world, world.mentor, "hello")
     client.get(f"/api/matches/{world.match.id}/chat", headers=world.headers(world.mentee))
-    service.chat_reminder({"match_id": world.match.id, "user_id": world.mentee.id})
+    chat.chat_reminder({"match_id": world.match.id, "user_id": world.mentee.id})
     db.session.commit()
     assert db.session.execute(sa.select(sa.func.count()).select_from(Notification)).scalar_one() == 0
 

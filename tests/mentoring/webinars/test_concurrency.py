@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from lti_tool.db import db, utcnow
 from lti_tool.identity.session import read_token
-from lti_tool.mentoring.webinars import service
+from lti_tool.mentoring.webinars import invitations, registration
 from lti_tool.mentoring.webinars.models import (
     RegistrationStatus,
     ReminderKind,
@@ -67,7 +67,7 @@ def test_last_seat_goes_to_exactly_one_person(app, client, world, postgres_only)
     ).get_json()["webinars"]
     people = [world.people[n] for n in ("mara", "marco", "nina", "noah")]
     db.session.commit()
-    _together(app, lambda p: service.register(read_token(p.token), webinar["id"]), people)
+    _together(app, lambda p: registration.register(read_token(p.token), webinar["id"]), people)
     statuses = (
         db.session.execute(
             sa.select(WebinarRegistration.status).where(WebinarRegistration.webinar_id == webinar["id"])
@@ -93,7 +93,7 @@ def test_two_workers_send_each_reminder_once(app, client, world, postgres_only):
 
     def remind(_worker):
         found = db.session.get(Webinar, webinar["id"])
-        sent.append(service.send_reminders(found, ReminderKind.DAY_BEFORE))
+        sent.append(invitations.send_reminders(found, ReminderKind.DAY_BEFORE))
         db.session.commit()
 
     _together(app, remind, [1, 2, 3])

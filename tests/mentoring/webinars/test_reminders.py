@@ -10,8 +10,8 @@ from lti_tool.db import db, utcnow
 from lti_tool.jobs import enqueue
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.runner import drain
+from lti_tool.mentoring.webinars.invitations import send_reminders
 from lti_tool.mentoring.webinars.models import ReminderKind, Webinar, WebinarReminder
-from lti_tool.mentoring.webinars.service import send_reminders
 from tests.mentoring.webinars.factory import api
 
 

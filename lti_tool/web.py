@@ -1,0 +1,88 @@
+"""Helpers every feature's pages share: the viewer's time zone, the template helpers that show times,
+and the small form steps of an in-frame page (read the form, redirect back signed in).
+
+:func:`init_app` registers the template helpers once, from the application factory.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, g, redirect, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from lti_tool import timezones
+from lti_tool.accounts.models import User
+from lti_tool.db import db
+from lti_tool.errors import InvalidInput
+from lti_tool.identity.session import current_context, session_url
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(local_time)
+    app.add_template_global(viewer_tz_known)
+
+
+# -- the viewer's time zone ------------------------------------------------------------------------
+
+
+def _viewer() -> User | None:
+    """The person of this request, loaded once per request."""
+    # Keyed by id: an application context (a test's, a CLI's) may outlive one request and person.
+    user_id = current_context().user_id
+    cached: tuple[int, User | None] | None = g.get("ritmo_viewer")
+    if cached is None or cached[0] != user_id:
+        cached = g.ritmo_viewer = (user_id, db.session.get(User, user_id))
+    return cached[1]
+
+
+def viewer_zone(fallback: str | None = None) -> ZoneInfo:
+    """The zone this request's person sees times in: their saved one, else the browser's (``tz``),
+    else ``fallback`` (the programme's), else UTC."""
+    user = _viewer()
+    return timezones.shown_zone(user.timezone if user else None, request.values.get("tz"), fallback)
+
+
+def local_time(value: datetime | None, fmt: str = "dd MMM y, HH:mm") -> Any:
+    """``value`` in the viewer's zone, in their language: ``fmt`` is a Babel (CLDR) date pattern."""
+    if value is None:
+        return ""
+    tz = viewer_zone()
+    local = value.astimezone(tz)
+    return Markup('<time datetime="{}" data-local title="{}">{}</time>').format(
+        escape(value.isoformat()), escape(tz.key), escape(format_datetime(local, fmt, rebase=False))
+    )
+
+
+def viewer_tz_known() -> bool:
+    """Whether the person saved a zone of their own (pages otherwise offer to remember the browser's)."""
+    user = _viewer()
+    return bool(user and user.timezone)
+
+
+# -- forms -----------------------------------------------------------------------------------------
+
+
+def form_data(*optional: str) -> dict[str, Any]:
+    """The submitted form without the session field; empty optional fields are left out."""
+    data = {k: v for k, v in request.form.items() if k != "ritmo_session"}
+    return {k: v for k, v in data.items() if not (k in optional and v.strip() == "")}
+
+
+def back_to(endpoint: str, **values: Any) -> Response:
+    """303 to ``endpoint`` after a form, carrying the session (``_anchor`` adds a fragment)."""
+    return cast(Response, redirect(session_url(endpoint, **values), code=303))
+
+
+def target_id(argument: str) -> int:
+    """The id a course link's launch target names; a link that names none is the course's to fix."""
+    try:
+        return int(argument)
+    except ValueError as error:
+        raise InvalidInput(
+            _("This course link points to nothing Ritmo knows. Ask your instructor to place it again.")
+        ) from error
