@@ -27,18 +27,15 @@ from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.conversations.models import (
     Thread,
 )
-from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
+from lti_tool.mentoring.matching.access import my_matches
+from lti_tool.mentoring.matching.models import Match, MatchMentee
+from lti_tool.mentoring.matching.statuses import CONFIRMED, VISIBLE_TO_MEMBERS
 from lti_tool.mentoring.programmes.models import (
     Participant,
     ParticipantStatus,
     Programme,
 )
 from lti_tool.mentoring.programmes.service import programme_for_course
-
-#: Matches in these states have a space people can write in.
-OPEN_STATUSES = frozenset({MatchStatus.APPROVED, MatchStatus.ACTIVE})
-#: An ended match keeps its space readable (history, export) but closed for writing.
-READABLE_STATUSES = OPEN_STATUSES | {MatchStatus.ENDED}
 
 
 @dataclass
@@ -91,7 +88,7 @@ def match_space(ctx: LaunchContext, match_id: int) -> Space:
         match is None
         or programme is None
         or programme.course_id != ctx.course_id
-        or match.status not in READABLE_STATUSES
+        or match.status not in VISIBLE_TO_MEMBERS
     ):
         raise NotFound(
             _("This match space does not exist, or it is not yours. Open your match from the programme home.")
@@ -110,7 +107,7 @@ def match_space(ctx: LaunchContext, match_id: int) -> Space:
         is_member=is_member,
         is_coordinator=ctx.is_coordinator,
     )
-    if match.status not in OPEN_STATUSES:
+    if match.status not in CONFIRMED:
         space.read_only_reason = _(
             "This match has ended: its space stays readable but closed for new messages."
         )
@@ -187,17 +184,7 @@ def my_spaces(ctx: LaunchContext) -> list[Match]:
     if ctx.course_id is None:
         return []
     programme = programme_for_course(ctx.course_id)
-    query = sa.select(Match).where(
-        Match.programme_id == programme.id, Match.status.in_(list(READABLE_STATUSES))
-    )
     if not ctx.is_coordinator:
-        mine = sa.select(Participant.id).where(
-            Participant.programme_id == programme.id, Participant.user_id == ctx.user_id
-        )
-        query = query.where(
-            sa.or_(
-                Match.mentor_id.in_(mine),
-                Match.id.in_(sa.select(MatchMentee.match_id).where(MatchMentee.mentee_id.in_(mine))),
-            )
-        )
+        return my_matches(programme.id, ctx.user_id)
+    query = sa.select(Match).where(Match.programme_id == programme.id, Match.status.in_(VISIBLE_TO_MEMBERS))
     return list(db.session.execute(query.order_by(Match.id)).scalars())

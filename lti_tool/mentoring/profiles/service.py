@@ -7,16 +7,15 @@ is a separate question asked before matching, answered with the list of what is 
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from lti_tool import timezones
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput, NotFound
 from lti_tool.mentoring.profiles.models import Answer, Audience, Constraint, Question, QuestionKind
@@ -55,11 +54,6 @@ ALLOWED_CONSTRAINTS: dict[QuestionKind, frozenset[Constraint]] = {
     QuestionKind.SCALE: frozenset({Constraint.AT_MOST}),
     QuestionKind.FREE_TEXT: frozenset(),
 }
-
-
-@cache
-def timezone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 # -- the questionnaire ---------------------------------------------------------------------------
@@ -144,6 +138,7 @@ def add_question(programme: Programme, data: dict[str, Any]) -> Question:
     )
     db.session.add(question)
     db.session.flush()
+    db.session.commit()
     return question
 
 
@@ -170,11 +165,13 @@ def update_question(question: Question, data: dict[str, Any]) -> Question:
         setattr(question, name, merged[name])
     if "position" in data:
         question.position = data["position"]
+    db.session.commit()
     return question
 
 
 def delete_question(question: Question) -> None:
     db.session.delete(question)
+    db.session.commit()
 
 
 # -- answers -------------------------------------------------------------------------------------
@@ -214,7 +211,7 @@ def normalise(question: Question, value: Any) -> Any:
                 raise ValueError(_("Not an option here: %(v)s.", v=", ".join(unknown[:5])))
         return sorted({v.strip() for v in items}, key=str.casefold)
     if kind is QuestionKind.TIMEZONE:
-        if not isinstance(value, str) or value not in timezone_names():
+        if not isinstance(value, str) or not timezones.is_known(value):
             raise ValueError(_("Choose a time zone from the list, such as Europe/Rome."))
         return value
     if kind is QuestionKind.SCALE:
@@ -299,7 +296,9 @@ def save_answers(participant: Participant, raw: dict[str, Any]) -> ProfileStatus
             _("Some answers are not valid; nothing was saved. Correct them and save again."), errors=errors
         )
     _write(participant.id, cleaned)
-    return status(participant)
+    result = status(participant)
+    db.session.commit()
+    return result
 
 
 def _write(participant_id: int, cleaned: dict[int, Any]) -> None:

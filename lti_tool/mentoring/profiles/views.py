@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from lti_tool import timezones
 from lti_tool.db import db
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.session import coordinator_required, current_context, login_required
@@ -53,7 +54,6 @@ def list_questions(programme_id: int) -> dict[str, Any]:
 def add_question(programme_id: int) -> tuple[dict[str, Any], int]:
     data = _question.load(body())
     question = service.add_question(_programme(programme_id), data)
-    db.session.commit()
     return _question.dump(question), 201
 
 
@@ -62,7 +62,6 @@ def add_question(programme_id: int) -> tuple[dict[str, Any], int]:
 def update_question(programme_id: int, question_id: int) -> dict[str, Any]:
     data = schemas.QuestionUpdateSchema().load(body(), partial=True)
     question = service.update_question(service.get_question(_programme(programme_id), question_id), data)
-    db.session.commit()
     return _question.dump(question)
 
 
@@ -70,7 +69,6 @@ def update_question(programme_id: int, question_id: int) -> dict[str, Any]:
 @coordinator_required
 def delete_question(programme_id: int, question_id: int) -> tuple[str, int]:
     service.delete_question(service.get_question(_programme(programme_id), question_id))
-    db.session.commit()
     return "", 204
 
 
@@ -94,7 +92,6 @@ def save_profile(programme_id: int) -> dict[str, Any]:
     data = schemas.AnswersSchema().load(body())
     me = programmes.require_participant(current_context(), _programme(programme_id))
     status = service.save_answers(me, data["answers"])
-    db.session.commit()
     return {"status": _status(status)}
 
 
@@ -129,7 +126,6 @@ def builder_page(programme_id: int) -> str:
                     data["constraint"] = None
                 service.add_question(programme, _question.load(data))
                 message = _("Question added.")
-            db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
             errors = error.errors or {"": [error.detail]}
@@ -173,7 +169,6 @@ def profile_page(programme_id: int) -> str:
     if request.method == "POST":
         try:
             service.save_answers(me, _form_answers(asked))
-            db.session.commit()
             saved = True
         except InvalidInput as error:
             db.session.rollback()
@@ -189,6 +184,6 @@ def profile_page(programme_id: int) -> str:
         status=status,
         errors=errors,
         saved=saved,
-        timezones=sorted(service.timezone_names()),
+        timezones=sorted(timezones.names()),
         rules=problem.rules_in_words(service.questions(programme.id)),
     )
