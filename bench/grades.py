@@ -37,7 +37,7 @@ from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs.runner import run_due_jobs
 from lti_tool.launch import keys, registry
-from lti_tool.mentoring.goals import service as goals
+from lti_tool.mentoring.goals import milestones
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
 from lti_tool.migrations_runner import upgrade
@@ -117,7 +117,7 @@ def _run(
                           course_id=world["course"], role=CourseRole.COORDINATOR)
     milestone_ids = []
     for n, (event, _personal) in enumerate(RULES[: args.milestones]):
-        milestone_ids.append(goals.create_milestone(coord, {
+        milestone_ids.append(milestones.create_milestone(coord, {
             "title": f"Milestone {n + 1}: {event}", "graded": True, "points": 10 + n,
             "completion_mode": "automatic", "rule_event": event, "rule_count": 1,
         }).id)

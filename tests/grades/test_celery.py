@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lti_tool.db import db
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.jobs.models import Job, JobState
-from lti_tool.mentoring.goals import service as goals
+from lti_tool.mentoring.goals import completion, milestones
 from tests.conftest import need
 from tests.grades.factory import FAST_GRADES, demo_lms, make_world
 
@@ -36,7 +36,7 @@ def test_scores_delivered_by_a_celery_worker(app) -> None:
     celery = make_celery(app, task_default_queue=queue)
     with demo_lms(faults={"fail_rate": 0.3, "seed": 3}) as lms:
         world = make_world(lms.register(), matches=5, lineitems_url=lms.lineitems_url)
-        milestone = goals.create_milestone(
+        milestone = milestones.create_milestone(
             world.coord,
             {
                 "title": "First meeting",
@@ -46,7 +46,7 @@ def test_scores_delivered_by_a_celery_worker(app) -> None:
             },
         )
         for match, mentee in zip(world.matches, world.mentees, strict=True):
-            goals.mark_done(world.ctx(mentee), match.id, milestone.id)
+            completion.mark_done(world.ctx(mentee), match.id, milestone.id)
         milestone_id = milestone.id
         db.session.remove()
         with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10):

@@ -8,17 +8,17 @@ import sqlalchemy as sa
 
 from lti_tool.db import db
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
-from lti_tool.mentoring.goals import service as goals
+from lti_tool.mentoring.goals import completion, milestones
 from tests.grades.factory import make_world
 
 
 def failed_world() -> int:
     world = make_world(matches=2, lineitems_url=None)
-    milestone = goals.create_milestone(
+    milestone = milestones.create_milestone(
         world.coord, {"title": "M", "graded": True, "points": 2, "requires_confirmation": False}
     )
     for match, mentee in zip(world.matches, world.mentees, strict=True):
-        goals.mark_done(world.ctx(mentee), match.id, milestone.id)
+        completion.mark_done(world.ctx(mentee), match.id, milestone.id)
     rows = db.session.execute(sa.select(ScoreOutbox)).scalars().all()
     rows[0].state = DeliveryState.FAILED
     rows[0].last_error = "The LMS answered 400: userId is not a member"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from lti_tool.db import db
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.lti_services import ags, tokens
-from lti_tool.mentoring.goals import service as goals
+from lti_tool.mentoring.goals import completion, milestones
 from lti_tool.mentoring.goals.models import CompletionMode
 from tests.grades.factory import FAST_GRADES, Lms, World, deliver_all, demo_lms, make_world
 
@@ -29,7 +29,7 @@ def lms(app) -> Iterator[Lms]:
 
 def graded_world(lms: Lms, matches: int = 3, points: float = 10) -> tuple[World, int]:
     world = make_world(lms.register(), matches=matches, lineitems_url=lms.lineitems_url)
-    milestone = goals.create_milestone(
+    milestone = milestones.create_milestone(
         world.coord,
         {
             "title": "First meeting",
@@ -44,7 +44,7 @@ def graded_world(lms: Lms, matches: int = 3, points: float = 10) -> tuple[World,
 
 def complete_all(world: World, milestone_id: int) -> None:
     for match, mentee in zip(world.matches, world.mentees, strict=True):
-        goals.mark_done(world.ctx(mentee), match.id, milestone_id)
+        completion.mark_done(world.ctx(mentee), match.id, milestone_id)
 
 
 def outbox_states() -> dict[str, int]:
@@ -78,15 +78,15 @@ def test_scores_reach_the_gradebook_with_one_token(app, lms: Lms) -> None:
 
 def test_a_placed_line_item_is_found_not_duplicated(app, lms: Lms) -> None:
     world = make_world(lms.register(), matches=1, lineitems_url=lms.lineitems_url)
-    milestone = goals.create_milestone(world.coord, {"title": "Placed", "graded": True, "points": 4,
+    milestone = milestones.create_milestone(world.coord, {"title": "Placed", "graded": True, "points": 4,
                                                      "requires_confirmation": False})
     # What deep linking placed: the LMS created the column from the declared lineItem.
     target = f"milestone:{milestone.id}"
-    declared = next(i for i in goals.placeable_milestones(world.programme) if i["target"] == target)
+    declared = next(i for i in milestones.placeable_milestones(world.programme) if i["target"] == target)
     for n in range(3):
         lms.platform.gradebook.create("CourseA", {"label": f"other {n}", "scoreMaximum": 1})
     placed = lms.platform.gradebook.create("CourseA", declared["line_item"])
-    goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
+    completion.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
     deliver_all(app)
     same = lms.platform.gradebook.query("CourseA", {"resourceId": f"ritmo:milestone:{milestone.id}"})
     assert same == [placed]
@@ -138,15 +138,15 @@ def test_undo_sends_the_corrected_score_and_latest_wins(app, lms: Lms) -> None:
     complete_all(world, milestone_id)
     deliver_all(app)
     mentor_ctx = world.ctx(world.mentors[0])
-    goals.undo(mentor_ctx, world.matches[0].id, milestone_id)
+    completion.undo(mentor_ctx, world.matches[0].id, milestone_id)
     deliver_all(app)
     scores = lms.book()[f"ritmo:milestone:{milestone_id}"]
     cleared = scores["u-learner-01"].latest
     assert "scoreGiven" not in cleared and cleared["gradingProgress"] == "NotReady"
     # Mark again, undo, mark again before any delivery: only the latest value is sent.
     second = world.ctx(world.mentees[1])
-    goals.undo(world.ctx(world.mentors[1]), world.matches[1].id, milestone_id)
-    goals.mark_done(second, world.matches[1].id, milestone_id)
+    completion.undo(world.ctx(world.mentors[1]), world.matches[1].id, milestone_id)
+    completion.mark_done(second, world.matches[1].id, milestone_id)
     deliver_all(app)
     rec = lms.book()[f"ritmo:milestone:{milestone_id}"]["u-learner-02"]
     assert rec.latest["scoreGiven"] == 10 and rec.posts == 2 and rec.stale_ignored == 0
@@ -158,10 +158,10 @@ def test_undo_sends_the_corrected_score_and_latest_wins(app, lms: Lms) -> None:
 
 def test_refused_score_fails_with_the_platform_message_then_retry(app, lms: Lms, client) -> None:
     world = make_world(lms.register(), matches=1, lineitems_url=lms.lineitems_url, sub=lambda n: "u-stranger")
-    milestone = goals.create_milestone(
+    milestone = milestones.create_milestone(
         world.coord, {"title": "M", "graded": True, "points": 5, "requires_confirmation": False}
     )
-    goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
+    completion.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
     deliver_all(app)
     row = db.session.execute(sa.select(ScoreOutbox)).scalar_one()
     assert row.state is DeliveryState.FAILED and row.last_status == 400
@@ -262,10 +262,10 @@ def test_rejected_credentials_fail_with_what_to_check(app, lms: Lms) -> None:
 
     registration = {**lms.platform.registration(), "client_id": "not-the-client"}
     world = make_world(registry.add_platform(registration), matches=1, lineitems_url=lms.lineitems_url)
-    milestone = goals.create_milestone(
+    milestone = milestones.create_milestone(
         world.coord, {"title": "M", "graded": True, "points": 1, "requires_confirmation": False}
     )
-    goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
+    completion.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
     deliver_all(app)
     row = db.session.execute(sa.select(ScoreOutbox)).scalar_one()
     assert row.state is DeliveryState.FAILED and row.attempts == 0

@@ -6,16 +6,16 @@ import sqlalchemy as sa
 
 from lti_tool.db import db
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
-from lti_tool.mentoring.goals import service as goals
+from lti_tool.mentoring.goals import completion, milestones
 from tests.grades.factory import bearer, make_world
 
 
 def test_delivery_states_are_for_coordinators_of_the_course(client, app) -> None:
     world = make_world(matches=1)
-    milestone = goals.create_milestone(
+    milestone = milestones.create_milestone(
         world.coord, {"title": "M", "graded": True, "points": 2, "requires_confirmation": False}
     )
-    goals.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
+    completion.mark_done(world.ctx(world.mentees[0]), world.matches[0].id, milestone.id)
     row = db.session.execute(sa.select(ScoreOutbox)).scalar_one()
     row.state, row.last_error = DeliveryState.FAILED, "The LMS answered 400: bad score"
     db.session.commit()

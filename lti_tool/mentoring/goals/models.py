@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, TimestampMixin, utcnow
@@ -18,6 +19,20 @@ class CompletionMode(enum.StrEnum):
 
     MANUAL = "manual"
     AUTOMATIC = "automatic"
+
+
+#: Events a milestone rule may count, with what they mean to a coordinator.
+RULE_EVENTS: dict[str, LazyString] = {
+    "meeting.held": _l("meetings held"),
+    "message.sent": _l("messages exchanged"),
+    "goal.plan_agreed": _l("goal plan agreed"),
+    "survey.answered": _l("surveys answered"),
+    "webinar.attended": _l("webinars attended"),
+    "content.viewed": _l("content items viewed"),
+    "content.completed": _l("content items completed"),
+}
+#: Events about the whole match (counted per match); the others are about one person.
+MATCH_EVENTS = frozenset({"meeting.held", "message.sent", "goal.plan_agreed"})
 
 
 class CompletionState(enum.StrEnum):

@@ -18,10 +18,27 @@ from lti_tool.identity.session import (
     login_required,
     session_url,
 )
-from lti_tool.launch import router
-from lti_tool.mentoring.goals import schemas, service
+from lti_tool.mentoring.goals import (
+    completion,
+    gradebook,
+    milestones,
+    models,
+    plan,
+    progress,
+    rules,
+    schemas,
+)
+from lti_tool.mentoring.matching import access
+from lti_tool.mentoring.matching.models import Match
 
 bp = Blueprint("goals", __name__)
+
+
+@bp.record_once
+def _count_rule_events(_state: Any) -> None:
+    """Automatic milestones count events from the moment the feature is part of an app."""
+    rules.subscribe_rules()
+
 
 _milestone_in = schemas.MilestoneIn()
 _milestone_out = schemas.MilestoneOut()
@@ -31,6 +48,10 @@ _note_in = schemas.NoteIn()
 _completion_in = schemas.CompletionIn()
 _completion_out = schemas.CompletionOut()
 _total_in = schemas.TotalIn()
+
+
+def _my_matches(ctx: LaunchContext) -> list[Match]:
+    return access.my_matches(access.current_programme(ctx).id, ctx.user_id)
 
 
 def _body() -> Any:
@@ -43,14 +64,14 @@ def _body() -> Any:
 @bp.get("/api/goals/milestones")
 @login_required
 def api_milestones() -> Any:
-    _programme, milestones = service.programme_milestones(current_context())
-    return {"milestones": _milestone_out.dump(milestones, many=True)}
+    _programme, items = milestones.programme_milestones(current_context())
+    return {"milestones": _milestone_out.dump(items, many=True)}
 
 
 @bp.post("/api/goals/milestones")
 @coordinator_required
 def api_create_milestone() -> Any:
-    milestone = service.create_milestone(current_context(), _milestone_in.load(_body()))
+    milestone = milestones.create_milestone(current_context(), _milestone_in.load(_body()))
     return _milestone_out.dump(milestone), 201
 
 
@@ -58,52 +79,52 @@ def api_create_milestone() -> Any:
 @coordinator_required
 def api_update_milestone(milestone_id: int) -> Any:
     data = _milestone_in.load(_body(), partial=True)
-    return _milestone_out.dump(service.update_milestone(current_context(), milestone_id, data))
+    return _milestone_out.dump(milestones.update_milestone(current_context(), milestone_id, data))
 
 
 @bp.delete("/api/goals/milestones/<int:milestone_id>")
 @coordinator_required
 def api_delete_milestone(milestone_id: int) -> Any:
-    service.delete_milestone(current_context(), milestone_id)
+    milestones.delete_milestone(current_context(), milestone_id)
     return "", 204
 
 
 @bp.put("/api/goals/programme-total")
 @coordinator_required
 def api_programme_total() -> Any:
-    programme = service.set_programme_total(current_context(), _total_in.load(_body())["enabled"])
-    return {"enabled": bool(programme.settings.get(service.GRADE_TOTAL_SETTING))}
+    programme = milestones.set_programme_total(current_context(), _total_in.load(_body())["enabled"])
+    return {"enabled": bool(programme.settings.get(gradebook.GRADE_TOTAL_SETTING))}
 
 
 @bp.get("/api/goals/placeable")
 @coordinator_required
 def api_placeable() -> Any:
-    return {"items": service.placeable_milestones(service.current_programme(current_context()))}
+    return {"items": milestones.placeable_milestones(access.current_programme(current_context()))}
 
 
 @bp.get("/api/goals/progress")
 @coordinator_required
 def api_progress() -> Any:
-    return schemas.dump_progress(service.progress(current_context()))
+    return schemas.dump_progress(progress.progress(current_context()))
 
 
 @bp.get("/api/goals/matches")
 @login_required
 def api_my_matches() -> Any:
-    matches = service.my_matches(current_context())
+    matches = _my_matches(current_context())
     return {"matches": [{"id": m.id, "status": m.status.value} for m in matches]}
 
 
 @bp.get("/api/goals/matches/<int:match_id>")
 @login_required
 def api_timeline(match_id: int) -> Any:
-    return schemas.dump_timeline(service.timeline(current_context(), match_id))
+    return schemas.dump_timeline(progress.timeline(current_context(), match_id))
 
 
 @bp.post("/api/goals/matches/<int:match_id>/goals")
 @login_required
 def api_create_goal(match_id: int) -> Any:
-    goal = service.create_goal(current_context(), match_id, _goal_in.load(_body()))
+    goal = plan.create_goal(current_context(), match_id, _goal_in.load(_body()))
     return _goal_out.dump(goal), 201
 
 
@@ -111,20 +132,20 @@ def api_create_goal(match_id: int) -> Any:
 @login_required
 def api_update_goal(goal_id: int) -> Any:
     data = _goal_in.load(_body(), partial=True)
-    return _goal_out.dump(service.update_goal(current_context(), goal_id, data))
+    return _goal_out.dump(plan.update_goal(current_context(), goal_id, data))
 
 
 @bp.post("/api/goals/goals/<int:goal_id>/notes")
 @login_required
 def api_add_note(goal_id: int) -> Any:
-    note = service.add_note(current_context(), goal_id, _note_in.load(_body())["text"])
+    note = plan.add_note(current_context(), goal_id, _note_in.load(_body())["text"])
     return schemas.NoteOut().dump(note), 201
 
 
 @bp.post("/api/goals/matches/<int:match_id>/plan/agree")
 @login_required
 def api_agree(match_id: int) -> Any:
-    return {"plan_agreed": service.agree_plan(current_context(), match_id)}
+    return {"plan_agreed": plan.agree_plan(current_context(), match_id)}
 
 
 @bp.post("/api/goals/matches/<int:match_id>/milestones/<int:milestone_id>/<any(done, confirm, undo):action>")
@@ -133,14 +154,14 @@ def api_completion(match_id: int, milestone_id: int, action: str) -> Any:
     data = _completion_in.load(_body() or {})
     ctx = current_context()
     if action == "done":
-        completion = service.mark_done(ctx, match_id, milestone_id,
-                                       participant_id=data.get("participant_id"), note=data["note"])
+        done = completion.mark_done(ctx, match_id, milestone_id,
+                                    participant_id=data.get("participant_id"), note=data["note"])
     elif action == "confirm":
-        completion = service.confirm(ctx, match_id, milestone_id, data.get("participant_id"))
+        done = completion.confirm(ctx, match_id, milestone_id, data.get("participant_id"))
     else:
-        service.undo(ctx, match_id, milestone_id, data.get("participant_id"))
+        completion.undo(ctx, match_id, milestone_id, data.get("participant_id"))
         return {"state": None}
-    return _completion_out.dump(completion)
+    return _completion_out.dump(done)
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -150,10 +171,9 @@ def _back(endpoint: str, **values: Any) -> Response:
     return redirect(session_url(endpoint, **values), code=303)
 
 
-@router.target("milestone")
 def open_milestone(ctx: LaunchContext, argument: str) -> Any:
     """A resource link placed for one milestone: coordinators see its progress, members their match."""
-    milestone = service.get_milestone(ctx, int(argument)) if argument.isdigit() else None
+    milestone = milestones.get_milestone(ctx, int(argument)) if argument.isdigit() else None
     if ctx.is_coordinator:
         return _render_progress(ctx, focus=milestone.id if milestone else None)
     return _render_home(ctx, focus=milestone.id if milestone else None)
@@ -169,7 +189,7 @@ def home() -> Any:
 
 
 def _render_home(ctx: LaunchContext, focus: int | None = None) -> Any:
-    matches = service.my_matches(ctx)
+    matches = _my_matches(ctx)
     if len(matches) == 1:
         return _render_timeline(ctx, matches[0].id, focus)
     return render_template("goals/matches.html", matches=matches)
@@ -183,36 +203,36 @@ def timeline_page(match_id: int) -> Any:
 
 def _render_timeline(ctx: LaunchContext, match_id: int, focus: int | None = None) -> str:
     return render_template(
-        "goals/timeline.html", t=service.timeline(ctx, match_id), focus=focus,
-        goal_statuses=list(schemas.GoalStatus), rule_events=service.RULE_EVENTS,
+        "goals/timeline.html", t=progress.timeline(ctx, match_id), focus=focus,
+        goal_statuses=list(schemas.GoalStatus), rule_events=models.RULE_EVENTS,
     )
 
 
 @bp.post("/goals/matches/<int:match_id>/goals")
 @login_required
 def add_goal_page(match_id: int) -> Response:
-    service.create_goal(current_context(), match_id, _goal_in.load(request.form))
+    plan.create_goal(current_context(), match_id, _goal_in.load(request.form))
     return _back("goals.timeline_page", match_id=match_id)
 
 
 @bp.post("/goals/goals/<int:goal_id>")
 @login_required
 def update_goal_page(goal_id: int) -> Response:
-    goal = service.update_goal(current_context(), goal_id, _goal_in.load(request.form, partial=True))
+    goal = plan.update_goal(current_context(), goal_id, _goal_in.load(request.form, partial=True))
     return _back("goals.timeline_page", match_id=goal.match_id)
 
 
 @bp.post("/goals/goals/<int:goal_id>/notes")
 @login_required
 def add_note_page(goal_id: int) -> Response:
-    note = service.add_note(current_context(), goal_id, _note_in.load(request.form)["text"])
+    note = plan.add_note(current_context(), goal_id, _note_in.load(request.form)["text"])
     return _back("goals.timeline_page", match_id=note.goal.match_id)
 
 
 @bp.post("/goals/matches/<int:match_id>/plan/agree")
 @login_required
 def agree_page(match_id: int) -> Response:
-    service.agree_plan(current_context(), match_id)
+    plan.agree_plan(current_context(), match_id)
     return _back("goals.timeline_page", match_id=match_id)
 
 
@@ -228,13 +248,13 @@ def completion_page(match_id: int, milestone_id: int, action: str) -> Response:
 def milestones_page() -> Any:
     ctx = current_context()
     if request.method == "POST" and request.form.get("action") == "create":
-        service.create_milestone(ctx, _milestone_in.load(request.form))
+        milestones.create_milestone(ctx, _milestone_in.load(request.form))
         return _back("goals.milestones_page")
-    programme, milestones = service.programme_milestones(ctx)
+    programme, items = milestones.programme_milestones(ctx)
     return render_template(
-        "goals/milestones.html", programme=programme, milestones=milestones,
-        rule_events=service.RULE_EVENTS,
-        grade_total=bool((programme.settings or {}).get(service.GRADE_TOTAL_SETTING)),
+        "goals/milestones.html", programme=programme, milestones=items,
+        rule_events=models.RULE_EVENTS,
+        grade_total=bool((programme.settings or {}).get(gradebook.GRADE_TOTAL_SETTING)),
     )
 
 
@@ -245,21 +265,21 @@ def update_milestone_page(milestone_id: int) -> Response:
     # Unticked checkboxes are absent from a form post: absent means "no" here.
     form.setdefault("graded", "false")
     form.setdefault("requires_confirmation", "false")
-    service.update_milestone(current_context(), milestone_id, _milestone_in.load(form, partial=True))
+    milestones.update_milestone(current_context(), milestone_id, _milestone_in.load(form, partial=True))
     return _back("goals.milestones_page")
 
 
 @bp.post("/goals/milestones/<int:milestone_id>/delete")
 @coordinator_required
 def delete_milestone_page(milestone_id: int) -> Response:
-    service.delete_milestone(current_context(), milestone_id)
+    milestones.delete_milestone(current_context(), milestone_id)
     return _back("goals.milestones_page")
 
 
 @bp.post("/goals/programme-total")
 @coordinator_required
 def programme_total_page() -> Response:
-    service.set_programme_total(current_context(), request.form.get("enabled") == "on")
+    milestones.set_programme_total(current_context(), request.form.get("enabled") == "on")
     return _back("goals.milestones_page")
 
 
@@ -270,4 +290,4 @@ def progress_page() -> Any:
 
 
 def _render_progress(ctx: LaunchContext, focus: int | None = None) -> str:
-    return render_template("goals/progress.html", p=service.progress(ctx), focus=focus)
+    return render_template("goals/progress.html", p=progress.progress(ctx), focus=focus)

@@ -17,6 +17,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread
 from lti_tool.mentoring.goals.models import CompletionState, Milestone, MilestoneCompletion
+from lti_tool.mentoring.matching import statuses
 from lti_tool.mentoring.matching.models import (
     EndReason,
     Match,
@@ -32,8 +33,8 @@ from lti_tool.mentoring.webinars.models import RegistrationStatus, Webinar, Webi
 
 WINDOW_DAYS = 30
 WEEKS = 4
-#: A match whose pair is working together (approved by the coordinator, or already started).
-LIVE = (MatchStatus.APPROVED, MatchStatus.ACTIVE)
+# The dashboard's "live" pairs are the confirmed matches (statuses.CONFIRMED: approved or started),
+# not matching's wider set of matches holding a place (which includes proposals).
 #: Scores Ritmo still has to get into the LMS gradebook.
 WAITING = (DeliveryState.PENDING, DeliveryState.SENDING)
 #: Meetings that went (or are going) ahead at their accepted time.
@@ -89,7 +90,7 @@ def participants(programme_id: int) -> dict[str, Any]:
 
 
 def _live_matches(programme_id: int) -> sa.Select[Any]:
-    return sa.select(Match.id).where(Match.programme_id == programme_id, Match.status.in_(LIVE))
+    return sa.select(Match.id).where(Match.programme_id == programme_id, Match.status.in_(statuses.CONFIRMED))
 
 
 def mentees(programme_id: int) -> dict[str, int]:
@@ -126,7 +127,8 @@ def matches(programme_id: int) -> dict[str, Any]:
         by_status[status.value] += count
         if status is MatchStatus.ENDED:
             ended[reason.value if reason else "not_recorded"] += count
-    return {"by_status": by_status, "live": sum(by_status[s.value] for s in LIVE), "ended_by_reason": ended}
+    live = sum(by_status[s.value] for s in statuses.CONFIRMED)
+    return {"by_status": by_status, "live": live, "ended_by_reason": ended}
 
 
 def pending_requests(programme_id: int) -> int:
@@ -160,7 +162,7 @@ def activity(programme_id: int, now: datetime) -> dict[str, Any]:
     )
     live, active = db.session.execute(
         sa.select(sa.func.count(), _count(sa.or_(posted, chatted, met))).where(
-            Match.programme_id == programme_id, Match.status.in_(LIVE)
+            Match.programme_id == programme_id, Match.status.in_(statuses.CONFIRMED)
         )
     ).one()
     weeks = [(now - timedelta(days=7 * (n + 1)), now - timedelta(days=7 * n)) for n in range(WEEKS)]

@@ -10,7 +10,7 @@ from lti_tool.audit import AuditEvent
 from lti_tool.db import db
 from lti_tool.events import DomainEvent, emit
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
-from lti_tool.mentoring.goals import service
+from lti_tool.mentoring.goals import milestones
 from lti_tool.mentoring.goals.models import CompletionState, MilestoneCompletion
 from lti_tool.mentoring.matching.models import MatchStatus
 from tests.grades.factory import World, bearer, make_world
@@ -438,7 +438,7 @@ def test_launch_target_opens_the_milestone(app, world: World) -> None:
 
     from lti_tool.mentoring.goals.views import open_milestone
 
-    milestone = service.create_milestone(world.coord, {"title": "Placed", "graded": True, "points": 3})
+    milestone = milestones.create_milestone(world.coord, {"title": "Placed", "graded": True, "points": 3})
     with app.test_request_context("/lti/launch"):
         g.launch_context = world.coord
         assert f'data-milestone="{milestone.id}" class="focus"' in open_milestone(
