@@ -65,7 +65,7 @@ def api_retry_one(outbox_id: int) -> Any:
 def deliveries_page() -> str:
     course_id = _course_id()
     return render_template(
-        "goals/deliveries.html", counts=service.state_counts(course_id),
+        "grades/deliveries.html", counts=service.state_counts(course_id),
         rows=service.delivery_rows(course_id, _state_filter()), states=list(DeliveryState),
     )
 
