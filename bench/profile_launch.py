@@ -134,8 +134,8 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
             execute = psycopg.Connection.execute
 
             def straight(self, query, *a, **k):  # type: ignore[no-untyped-def]
-                # Statements sent to the driver directly (``db.PreparedStatement``).
-                statements.append(f"[prepared] {' '.join(str(query).split())}")
+                # Statements sent to the driver directly, past SQLAlchemy.
+                statements.append(f"[driver] {' '.join(str(query).split())}")
                 return execute(self, query, *a, **k)
 
             psycopg.Connection.execute = straight  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_errorhandlers(app)
     register_blueprints(app)
+    register_launch(app)
     register_commands(app)
     register_hooks(app)
     return app
@@ -33,9 +34,6 @@ def register_extensions(app: Flask) -> None:
     from lti_tool.ratelimit import init_ratelimit
 
     models.load_all()
-    from lti_tool.launch import stamps
-
-    stamps.listen()  # remembered programme homes follow what they show
     from lti_tool.identity import revocation
 
     revocation.listen()  # ended sessions are refused by every process once committed
@@ -64,6 +62,28 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in BLUEPRINTS():
         app.register_blueprint(blueprint)
+
+
+def register_launch(app: Flask) -> None:
+    """What each feature does with a launch: the step every launch runs, the page each kind of
+    placed link opens, and what deep linking may place (``launch.targets``, ``launch.deep_linking``)."""
+    from lti_tool.launch import deep_linking, setup_views, targets
+    from lti_tool.mentoring.content import views as content
+    from lti_tool.mentoring.goals import views as goals
+    from lti_tool.mentoring.programmes import home as programme_home
+    from lti_tool.mentoring.programmes import views as programmes
+    from lti_tool.mentoring.webinars import placement
+    from lti_tool.mentoring.webinars import views as webinars
+
+    targets.register_step(app, programme_home.join)
+    targets.register(app, "programme", programmes.open_programme, default=True)
+    targets.register(app, "milestone", goals.open_milestone)
+    targets.register(app, "content", content.open_module)
+    targets.register(app, "webinar", webinars.open_webinar)
+    targets.register_deep_linking_page(app, setup_views.picker)
+    deep_linking.register_offer(app, "programme", programme_home.offers)
+    deep_linking.register_offer(app, "webinar", placement.webinars)
+    deep_linking.register_offer(app, "content", placement.content_modules)
 
 
 def register_commands(app: Flask) -> None:

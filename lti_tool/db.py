@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import namedtuple
 from datetime import UTC, datetime
 from typing import Any
 
@@ -163,65 +162,3 @@ def upsert_insert(bind: sa.Engine | sa.Connection, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
-
-
-class PreparedStatement:
-    """A Core statement compiled once and run as a server-side prepared statement on a pooled
-    driver connection, outside any transaction. PostgreSQL through psycopg 3 only (:meth:`runs_on`).
-
-    For the launch's hot path: there, SQLAlchemy's own work per execution (the statement's cache
-    key, the connection and result wrappers) costs more than the query. Parameters and results are
-    converted as SQLAlchemy would (each type's bind and result processors); rows come as named
-    tuples; driver errors are raised as SQLAlchemy's (``IntegrityError``...). One statement is its
-    own transaction: use this only where one statement does all the work.
-    """
-
-    def __init__(self, statement: sa.Select[Any], dialect: sa.Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self._defaults = {name: value for name, value in compiled.params.items() if value is not None}
-        self._binds = {
-            name: processor
-            for name, bind in compiled.binds.items()
-            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        }
-        self._row: Any = namedtuple("PreparedRow", [column.key for column in statement.selected_columns])  # type: ignore[misc]
-        self._results = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        ]
-
-    @staticmethod
-    def runs_on(engine: sa.Engine) -> bool:
-        """Whether ``engine`` can run one: PostgreSQL through psycopg 3 (``postgresql://`` URLs
-        default to it; another driver named in the URL falls back to the caller's other path)."""
-        return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
-
-    def one(self, engine: sa.Engine, params: dict[str, Any]) -> Any:
-        """The first row as a named tuple (by the selected columns' keys); ``NoResultFound`` if
-        there is none."""
-        values = {**self._defaults, **params}
-        for name, process in self._binds.items():
-            if values.get(name) is not None:
-                values[name] = process(values[name])
-        pooled = engine.raw_connection()
-        driver: Any = pooled.driver_connection
-        try:
-            driver.autocommit = True
-            raw = driver.execute(self.sql, values, prepare=True).fetchone()
-            driver.autocommit = False  # the pool hands it to sessions next, which expect transactions
-        except Exception as error:
-            pooled.invalidate()  # in an unknown state: the pool opens a new connection instead
-            if isinstance(error, engine.dialect.loaded_dbapi.Error):
-                raise sa.exc.DBAPIError.instance(
-                    self.sql, params, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
-                ) from error
-            raise
-        finally:
-            pooled.close()
-        if raw is None:
-            raise sa.exc.NoResultFound("no row for a statement that must return one")
-        return self._row._make(
-            value if process is None or value is None else process(value)
-            for value, process in zip(raw, self._results, strict=True)
-        )

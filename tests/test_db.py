@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -116,69 +115,3 @@ def test_a_connection_idle_past_the_setting_is_pinged_and_replaced(
                     conn.exec_driver_sql("SELECT 1")
         finally:
             db.engine.dispose()
-
-
-def _a_rolled_back_write_leaves_nothing(platform_id: int) -> None:
-    """The pooled connection is in the mode sessions expect (a transaction, not autocommit)."""
-    db.session.add(Course(platform_id=platform_id, context_id="rolled-back"))
-    db.session.flush()
-    db.session.rollback()
-    assert db.session.execute(sa.select(Course).where(Course.context_id == "rolled-back")).first() is None
-
-
-def _programme_statement() -> sa.Select:
-    from lti_tool.mentoring.programmes.models import Programme
-
-    return (
-        sa.select(Programme.title, Programme.matching_mode, Programme.created_at, Course.context_id)
-        .join(Course, Course.id == Programme.course_id)
-        .where(Programme.id == sa.bindparam("programme_id"))
-        .limit(1)
-    )
-
-
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_prepared_statement_answers_typed_rows_and_leaves_its_connection_transactional(app):
-    from bench.seed import bench_programme
-    from lti_tool.db import PreparedStatement
-    from lti_tool.mentoring.programmes.models import MatchingMode
-
-    _platform, course, programme = bench_programme()
-    db.session.commit()
-    platform_id, programme_id, mode, created_at = (
-        course.platform_id, programme.id, programme.matching_mode, programme.created_at
-    )
-    db.session.remove()
-    assert PreparedStatement.runs_on(db.engine)
-    prepared = PreparedStatement(_programme_statement(), db.engine.dialect)
-    db.engine.dispose()  # the pool now holds only the connection the statement returns
-    for _ in range(7):  # psycopg prepares on the server from the fifth execution on
-        row = prepared.one(db.engine, {"programme_id": programme_id})
-    assert row.title == "Bench programme" and row.context_id == "bench"
-    assert row.matching_mode is MatchingMode(mode)  # typed as SQLAlchemy types it
-    assert row.created_at == created_at and row.created_at.utcoffset() == timedelta(0)
-    assert db.engine.pool.checkedout() == 0 and db.engine.pool.checkedin() == 1
-    _a_rolled_back_write_leaves_nothing(platform_id)
-    with pytest.raises(sa.exc.NoResultFound):
-        prepared.one(db.engine, {"programme_id": programme_id + 1000})
-
-
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_prepared_statement_that_fails_gives_its_connection_up(app):
-    import psycopg
-
-    from bench.seed import bench_programme
-    from lti_tool.db import PreparedStatement
-
-    platform, _course, programme = bench_programme()
-    db.session.commit()
-    platform_id, programme_id = platform.id, programme.id
-    db.session.remove()
-    prepared = PreparedStatement(_programme_statement(), db.engine.dialect)
-    db.engine.dispose()
-    with pytest.raises(sa.exc.DataError) as raised:  # the driver's error, as SQLAlchemy raises it
-        prepared.one(db.engine, {"programme_id": "not a number"})
-    assert isinstance(raised.value.orig, psycopg.errors.InvalidTextRepresentation)
-    assert db.engine.pool.checkedout() == 0
-    _a_rolled_back_write_leaves_nothing(platform_id)
-    assert prepared.one(db.engine, {"programme_id": programme_id}).title == "Bench programme"

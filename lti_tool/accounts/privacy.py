@@ -239,7 +239,7 @@ def _blank(conn: sa.Connection, person: _Person) -> int:
     for (name, by), values in groups.items():
         table = _table(name)
         if name == "user":
-            # ORM attributes, so that the session's user row (and the launch stamps) follow.
+            # ORM attributes, so that the session's user row follows.
             user = db.session.get(User, person.user_id)
             for key, value in values.items():
                 setattr(user, key, value)

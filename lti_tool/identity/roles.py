@@ -114,8 +114,3 @@ def is_mentor(lis_roles: Iterable[str], custom: dict[str, object] | None) -> boo
     if str(custom.get("ritmo_role", "")).strip().lower() == "mentor":
         return True
     return str(custom.get("mentor", "")).strip().lower() in TRUTHY
-
-
-def rule_tag() -> str:
-    """What launches remembered with these claims depend on besides the claims (``launch.memo``)."""
-    return f"roles-v2:{int(system_admin_coordinates())}"

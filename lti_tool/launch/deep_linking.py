@@ -1,13 +1,14 @@
 """Deep linking: the instructor picks what to place in the course, Ritmo answers with signed links.
 
-Features say what can be placed with :func:`placeable`::
+Features say what can be placed with :func:`register_offer`, from the factory's wiring::
 
-    @deep_linking.placeable("milestone")
     def milestones(ctx: LaunchContext) -> list[PlaceableItem]:
         return [PlaceableItem(title=m.title, text=..., target=f"milestone:{m.id}",
                               line_item={"scoreMaximum": 1, "label": m.title,
                                          "resourceId": f"milestone:{m.id}"})
                 for m in ...]
+
+    deep_linking.register_offer(app, "milestone", milestones)
 
 The platform's deep-linking settings (its return URL above all) never travel through the browser:
 they wait in the shared cache under an unguessable id bound to the launching user, and the picker's
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import gettext as _
 
 from lti_tool import audit
@@ -49,7 +50,7 @@ class PlaceableItem:
     """Something an instructor can place in the course.
 
     ``target`` is what the placed link opens (``kind`` or ``kind:argument``, see
-    :func:`lti_tool.launch.router.target`); ``line_item`` (``scoreMaximum``, ``label``,
+    :func:`lti_tool.launch.targets.register`); ``line_item`` (``scoreMaximum``, ``label``,
     ``resourceId``, ``tag``) makes the placement a graded column.
     """
 
@@ -72,23 +73,20 @@ class PlaceableGroup:
     items: list[PlaceableItem] = field(default_factory=list)
 
 
-_providers: dict[str, Provider] = {}
+def _providers(app: Flask) -> dict[str, Provider]:
+    providers: dict[str, Provider] = app.extensions.setdefault("ritmo_deep_linking_offers", {})
+    return providers
 
 
-def placeable(kind: str) -> Callable[[Provider], Provider]:
-    """Register ``fn(ctx) -> list[PlaceableItem]`` offering items of ``kind`` to the picker."""
-
-    def register(provider: Provider) -> Provider:
-        _providers[kind] = provider
-        return provider
-
-    return register
+def register_offer(app: Flask, kind: str, provider: Provider) -> None:
+    """Offer the picker what ``provider(ctx) -> list[PlaceableItem]`` names, as ``kind``."""
+    _providers(app)[kind] = provider
 
 
 def offer(ctx: LaunchContext) -> list[PlaceableGroup]:
     """What this coordinator may place here, grouped by kind, in registration order."""
     groups = []
-    for kind, provider in _providers.items():
+    for kind, provider in _providers(current_app).items():
         items = list(provider(ctx))
         if items:
             groups.append(PlaceableGroup(kind, items))
@@ -265,19 +263,3 @@ def sign_response(settings: DeepLinkSettings, items: list[dict[str, Any]],
         claims[DL + "msg"] = message
     signer = keys.signing_key()
     return jwt.encode(claims, signer.private_key, algorithm="RS256", headers={"kid": signer.kid})
-
-
-@placeable("programme")
-def _programme(ctx: LaunchContext) -> list[PlaceableItem]:
-    if ctx.course_id is None:
-        return []
-    from lti_tool.mentoring.programmes import service as programmes
-
-    programme = programmes.programme_for_course(ctx.course_id)
-    return [
-        PlaceableItem(
-            title=programme.title or _("Mentoring programme"),
-            text=_("The mentoring programme: matches, goals, conversations and meetings."),
-            target="programme",
-        )
-    ]

@@ -38,7 +38,6 @@ STATE_COOKIE_PREFIX = "lti1p3-"
 STATE_PREFIX = "state-"
 STORAGE_FIELD = "lti_storage_state"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "nonce"]
-CONTEXT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/context"
 TARGET_LINK_URI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -273,10 +272,8 @@ class Launch(MessageLaunch):
         )
         self.set_auto_validation(False)
         self.claims: dict[str, Any] = {}
-        # What the shared cache holds under ``memo.key`` for this person, and the stamp of their
-        # course (see ``launch.memo``).
+        # What the shared cache holds under ``memo.key`` for this person (see ``launch.memo``).
         self.memo_entry: dict[str, Any] | None = None
-        self.course_stamp: str | None = None
         self._jws = id_token.CompactJws(header={}, body={}, signing_input=b"", signature=b"")
 
     def _get_request_param(self, key: str) -> str:
@@ -394,23 +391,14 @@ class Launch(MessageLaunch):
         if not secrets.compare_digest(str(self._jwt["body"].get("nonce", "")), record.nonce):
             raise LtiException("nonce does not match the one issued at login")
         # Spend the state (and its nonce) for every server process; the same round trip reads the
-        # launch memo that recording the launch will consult, and the stamp of the course it names.
-        body = self._jwt["body"]
-        sub = body.get("sub")
-        scope = self.registration.scope
-        context = body.get(CONTEXT_CLAIM)
-        context_id = context.get("id") if isinstance(context, dict) else None
-        keys = []
-        if isinstance(sub, str) and sub:
-            keys.append(memo.key(scope, sub))
-            if isinstance(context_id, str) and context_id:
-                keys.append(memo.course_key(scope, context_id))
+        # launch memo that recording the launch will consult.
+        sub = self._jwt["body"].get("sub")
+        keys = [memo.key(self.registration.scope, sub)] if isinstance(sub, str) and sub else []
         spent_now, found = cache().claim_and_get(record.spent_key, login_state.spent_ttl(), *keys)
         if not spent_now:
             raise LtiException("state already used")
         if found:
             self.memo_entry = found[0]
-            self.course_stamp = memo.stamp_of(found[1]) if len(found) > 1 else None
         return self
 
     def validate_deployment(self) -> Launch:

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
-from lti_tool.launch import deep_linking, dynamic_registration, router, tool_configuration
+from lti_tool.launch import deep_linking, dynamic_registration, tool_configuration
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("lti_setup", __name__)
@@ -64,7 +64,6 @@ def setup() -> str:
     )
 
 
-@router.deep_linking_page
 def picker(ctx: LaunchContext, message: object) -> str:
     claims = getattr(message, "claims", {})
     settings = deep_linking.begin(ctx, claims)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.identity.session import issue_token
-from lti_tool.launch import keys, router
+from lti_tool.launch import keys, targets
 from lti_tool.launch.security import STORAGE_FIELD, Launch, NeedsStorageCheck, start_login
 from lti_tool.launch.service import record_launch
 from lti_tool.ratelimit import limit
@@ -59,11 +59,10 @@ def launch() -> Response | str:
         )
     registration = message.registration
     recorded = record_launch(
-        registration.platform_id, message.claims, registration.scope, message.memo_entry,
-        message.course_stamp,
+        registration.platform_id, message.claims, registration.scope, message.memo_entry
     )
     ctx = recorded.context
-    return router.respond(ctx, issue_token(ctx), message, recorded.link_target)
+    return targets.respond(ctx, issue_token(ctx), message, recorded.link_target)
 
 
 @bp.get("/lti/jwks")

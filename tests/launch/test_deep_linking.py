@@ -30,7 +30,7 @@ from lti_tool.demo import DemoPlatform, start_demo_server
 from lti_tool.demo.server import ServerHandle, serve_in_thread
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import issue_token, read_token
-from lti_tool.launch import deep_linking, registry, router
+from lti_tool.launch import deep_linking, registry, targets
 from lti_tool.launch.keys import signing_key
 from tests.lti_platform import INSTRUCTOR, LEARNER, LTI, session_token, start_login
 
@@ -99,10 +99,9 @@ def return_to_platform(browser: requests.Session, page: requests.Response) -> re
 # --- a graded placeable kind and its page (Ritmo over HTTP: the ``ritmo`` fixture) ---------
 
 @pytest.fixture
-def graded_kind() -> Iterator[str]:
+def graded_kind(app: Flask) -> str:
     """A second feature's items (one graded) and the page a placed one opens."""
 
-    @deep_linking.placeable("checkpoint")
     def checkpoints(ctx: LaunchContext) -> list[deep_linking.PlaceableItem]:
         return [
             deep_linking.PlaceableItem(
@@ -113,13 +112,12 @@ def graded_kind() -> Iterator[str]:
             deep_linking.PlaceableItem(title="Plan agreed", target="checkpoint:8"),
         ]
 
-    @router.target("checkpoint")
     def open_checkpoint(ctx: LaunchContext, argument: str) -> str:
         return f"<p id='opened'>checkpoint {argument} for user {ctx.user_id}</p>"
 
-    yield "checkpoint"
-    deep_linking._providers.pop("checkpoint", None)
-    router._targets.pop("checkpoint", None)
+    deep_linking.register_offer(app, "checkpoint", checkpoints)
+    targets.register(app, "checkpoint", open_checkpoint)
+    return "checkpoint"
 
 
 # --- the demo LMS ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""A returning user's login and launch: what is read and written, and what still invalidates it.
+"""Recording a launch: what is read and written, the same on SQLite and PostgreSQL.
 
-Registrations are kept per process for a few seconds, and a relaunch with the claims of the last
-launch reuses what that launch wrote. Each shortcut must still see every change that matters.
+One read finds the person's rows, then only what is missing or differs is written. Registrations
+are kept per process for a few seconds, and a relaunch with the claims of the last launch reuses
+what that launch recorded (the launch memo). Each must still see every change that matters.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.lti_platform import INSTRUCTOR, launch, session_token, start_login
 @contextmanager
 def statements(app, autocommit: list[bool] | None = None) -> Iterator[list[str]]:
     """The SQL the app sends, without the embedded cache's own table (it stands in for Redis):
-    through SQLAlchemy, and straight to the driver (``PreparedStatement``, PostgreSQL). With
+    through SQLAlchemy, and (PostgreSQL) any sent straight to the driver. With
     ``autocommit``, also whether each statement ran outside a transaction."""
     seen: list[str] = []
 
@@ -63,9 +64,17 @@ def writes(seen: list[str]) -> list[str]:
 
 
 def reads(seen: list[str]) -> list[str]:
-    """Statements that read rows: plain SELECTs, and (PostgreSQL) the launch's read that also
-    refreshes ``last_seen_at`` when due (``WITH touch_last_seen AS (UPDATE ...) SELECT ...``)."""
-    return [s for s in seen if s.startswith(("SELECT", "WITH touch_last_seen AS"))]
+    return [s for s in seen if s.startswith("SELECT")]
+
+
+def launch_reads(seen: list[str]) -> list[str]:
+    """The launch's own read (from the platform's row), not the programme home's."""
+    return [s for s in reads(seen) if re.search(r'FROM platform LEFT OUTER JOIN "?user\b', s)]
+
+
+def writes_to(seen: list[str]) -> list[str]:
+    """``INSERT INTO user``, ``UPDATE enrolment``...: each write's verb and table."""
+    return [re.sub(r"^(INSERT INTO|UPDATE) (\S+).*", r"\1 \2", s).replace('"', "") for s in writes(seen)]
 
 
 def last_seen_at() -> object:
@@ -159,9 +168,9 @@ def test_launch_after_the_memo_expired_reads_its_rows_once(app, client, platform
     with statements(app) as seen:
         again = launch(client, platform)
     assert again.status_code == 200
-    # One query for user, course, link, enrolment, programme and participation; the page it opens
-    # reuses them. Nothing changed and ``last_seen_at`` is recent, so nothing is written.
-    assert len(reads(seen)) == 1 and len(seen) == 1, seen
+    # One query for user, course, link and enrolment; one for the programme and participation,
+    # which the page it opens reuses. Nothing changed and ``last_seen_at`` is recent: no write.
+    assert len(launch_reads(seen)) == 1 and len(seen) == 2, seen
     assert writes(seen) == []
     assert last_seen_at() == seen_before
     assert "Mentoring 101" in again.get_data(as_text=True)
@@ -170,6 +179,7 @@ def test_launch_after_the_memo_expired_reads_its_rows_once(app, client, platform
 def test_launch_a_day_later_reads_once_and_updates_last_seen_outside_a_transaction(
     app, client, platform
 ):
+    """Every statement of this launch stands alone: on PostgreSQL none needs BEGIN and COMMIT."""
     from lti_tool.cache import cache
 
     launch(client, platform)
@@ -182,15 +192,11 @@ def test_launch_a_day_later_reads_once_and_updates_last_seen_outside_a_transacti
     with statements(app, autocommit) as seen:
         again = launch(client, platform)
     assert again.status_code == 200
+    assert len(launch_reads(seen)) == 1, seen
+    assert writes_to(seen) == ["UPDATE user"]
+    assert "SET last_seen_at" in writes(seen)[0]
     if db.engine.dialect.name == "postgresql":
-        # The read refreshes ``last_seen_at`` itself: one statement, one round trip, no BEGIN or
-        # COMMIT around it.
-        assert len(seen) == 1 and reads(seen) == seen, seen
-        assert 'UPDATE "user" SET last_seen_at' in seen[0]
-        assert autocommit == [True]
-    else:
-        assert len(reads(seen)) == 1, seen
-        assert [s.split(" SET")[0].replace('"', "") for s in writes(seen)] == ["UPDATE user"]
+        assert all(autocommit), list(zip(seen, autocommit, strict=True))
     db.session.expire_all()
     assert db.session.execute(sa.select(User.last_seen_at)).scalar_one() > day_ago + timedelta(hours=23)
 
@@ -213,19 +219,19 @@ def test_two_first_launches_at_once_both_succeed(app, client, platform, monkeypa
     user row loses the race and the launch goes on with the winner's row instead of failing."""
     from lti_tool.launch import service
 
-    load_known = service._load_known
+    read = service._read
     raced = []
 
-    def other_launch_commits_first(*args, **kwargs):
-        known = load_known(*args, **kwargs)
+    def other_launch_commits_first(params):
+        known = read(params)
         if not raced:  # between our read and our insert, the other launch commits the same user
             raced.append(True)
             with db.engine.begin() as conn:
-                platform_id = args[0]["for_platform"]
+                platform_id = params["for_platform"]
                 conn.execute(sa.insert(User).values(platform_id=platform_id, sub="user-1", name="Ada"))
         return known
 
-    monkeypatch.setattr(service, "_load_known", other_launch_commits_first)
+    monkeypatch.setattr(service, "_read", other_launch_commits_first)
     response = launch(client, platform)
     assert raced and response.status_code == 200
     users = db.session.execute(sa.select(User)).scalars().all()
@@ -251,7 +257,7 @@ def test_relaunch_hours_later_only_refreshes_last_seen(app, client, platform):
     with statements(app) as seen:
         again = launch(client, platform)
     assert again.status_code == 200
-    assert [s.split(" SET")[0].replace('"', "") for s in writes(seen)] == ["UPDATE user"]
+    assert writes_to(seen) == ["UPDATE user"]
     assert not any(re.search(r'\bFROM (platform|"user"|enrolment|course)\b', s) for s in seen)
     db.session.expire_all()
     assert db.session.execute(sa.select(User.last_seen_at)).scalar_one() > before
@@ -394,14 +400,10 @@ def test_a_first_launch_in_a_known_course_reads_once_and_inserts_the_person(app,
     with statements(app) as seen:
         response = launch(client, platform, sub="user-2", name="Grace Hopper")
     assert response.status_code == 200
-    assert len(reads(seen)) == 1, seen
-    if db.engine.dialect.name == "postgresql":  # one statement inserts all three, or none
-        assert len(seen) == 2 and seen[1].startswith("WITH new_user AS (INSERT INTO"), seen
-        assert all(f"INSERT INTO {table} " in seen[1] for table in ("enrolment", "participant")), seen
-    else:
-        assert [s.split(" (")[0].replace('"', "") for s in writes(seen)] == [
-            "INSERT INTO user", "INSERT INTO enrolment", "INSERT INTO participant",
-        ]
+    # The launch's read and the programme's, the person's two rows, then their participation.
+    assert len(launch_reads(seen)) == 1 and len(reads(seen)) == 2, seen
+    assert writes_to(seen) == ["INSERT INTO user", "INSERT INTO enrolment", "INSERT INTO participant"]
+    assert len(seen) == 5, seen
     assert "Welcome, <bdi>Grace Hopper</bdi>." in response.get_data(as_text=True)
     person = me(client, response)
     assert person["user"]["sub"] == "user-2" and person["course"] is not None
@@ -416,16 +418,19 @@ def test_a_first_launch_racing_a_double_click_in_a_known_course_succeeds(app, cl
 
     launch(client, platform)  # the course, its link and programme now exist
     db.session.remove()
-    first_in_course = service._first_in_settled_course
+    read = service._read
     raced = []
 
-    def other_launch_commits_first(platform_id, sub, wanted, row):
-        raced.append(True)
-        with db.engine.begin() as conn:
-            conn.execute(sa.insert(User).values(platform_id=platform_id, sub=sub, name="Grace Hopper"))
-        return first_in_course(platform_id, sub, wanted, row)
+    def other_launch_commits_first(params):
+        known = read(params)
+        if not raced:
+            raced.append(True)
+            with db.engine.begin() as conn:
+                conn.execute(sa.insert(User).values(
+                    platform_id=params["for_platform"], sub=params["for_sub"], name="Grace Hopper"))
+        return known
 
-    monkeypatch.setattr(service, "_first_in_settled_course", other_launch_commits_first)
+    monkeypatch.setattr(service, "_read", other_launch_commits_first)
     response = launch(client, platform, sub="user-2", name="Grace Hopper")
     assert raced and response.status_code == 200
     user = db.session.execute(sa.select(User).where(User.sub == "user-2")).scalar_one()
@@ -444,3 +449,42 @@ def test_a_first_launch_that_renames_the_course_takes_the_full_path(app, client,
     db.session.expire_all()
     assert _columns(Course, "title", "label") == ("Mentoring 201", "M201")
     assert db.session.execute(sa.select(sa.func.count()).select_from(Participant)).scalar_one() == 2
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_claim_changed_within_the_memo_is_written(app, client, platform, change):
+    """The memo remembers a digest of every mapped column's value: any change misses it."""
+    overrides, written = CHANGES[change]
+    launch(client, platform)
+    db.session.remove()
+    claims = dict(overrides)
+    if "context_title" in claims:
+        claims[LTI + "context"] = {"id": "course-1", "title": claims.pop("context_title"), "label": "M101"}
+    with statements(app) as seen:
+        assert launch(client, platform, **claims).status_code == 200
+    assert launch_reads(seen), change
+    db.session.expire_all()
+    assert written(), change
+
+
+def test_the_first_launch_in_a_new_course_writes_each_row_once(app, client, platform):
+    with statements(app) as seen:
+        response = launch(client, platform)
+    assert response.status_code == 200
+    assert writes_to(seen) == [
+        "INSERT INTO user", "INSERT INTO course", "INSERT INTO resource_link", "INSERT INTO enrolment",
+        "INSERT INTO programme", "INSERT INTO participant",
+    ]
+    assert len(launch_reads(seen)) == 1
+    assert "Mentoring 101" in response.get_data(as_text=True)
+
+
+def test_the_launch_reads_every_mapped_column():
+    """One entry in ``claims.COLUMNS`` is all a new claim column needs on the launch's side."""
+    from lti_tool.launch import service
+    from lti_tool.launch.claims import COLUMNS
+
+    selected = {column.key for column in service._read_statement().selected_columns}
+    for model, columns in COLUMNS.items():
+        for column in columns:
+            assert service.PREFIX[model] + column.name in selected

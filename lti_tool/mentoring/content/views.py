@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from lti_tool.errors import NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
-from lti_tool.launch import router
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.content import service, uploads
 from lti_tool.mentoring.content.schemas import (
@@ -38,7 +37,6 @@ def _item_input() -> tuple[dict[str, Any], Any]:
     return data, (upload.stream, upload.filename) if upload and upload.filename else None
 
 
-@router.target("content")
 def open_module(ctx: LaunchContext, argument: str) -> str:
     view = service.module_page(ctx, target_id(argument))
     return render_template("webinars/module.html", view=view, is_coordinator=ctx.is_coordinator)

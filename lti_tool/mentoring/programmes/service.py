@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
-
 import sqlalchemy as sa
-from flask import g
 from flask_babel import gettext as _
 
 from lti_tool import audit
-from lti_tool.accounts.models import Course, User, display_name
-from lti_tool.db import db, without_transaction
+from lti_tool.accounts.models import Course, User
+from lti_tool.db import db
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.identity import revocation
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
-    MatchingMode,
     Participant,
     ParticipantRole,
     Programme,
@@ -62,33 +56,6 @@ def require_participant(ctx: LaunchContext, programme: Programme) -> Participant
     return participant
 
 
-def join_from_launch(
-    ctx: LaunchContext, known: tuple[Programme, Participant | None] | None = None
-) -> tuple[Programme, Participant]:
-    """Make the launching user a participant of the course's programme; return both.
-
-    Staff coordinate. Learners join as mentors or mentees from the LMS role when the programme takes
-    roles from the LMS; otherwise a new learner starts as a mentee until they or a coordinator
-    choose. An existing participant's role is only updated from the LMS in ``RoleSource.LMS``.
-    ``known`` is the course's programme and the user's participation (``None``: not yet), when the
-    launch already read them.
-    """
-    assert ctx.course_id is not None
-    if known is None:
-        programme = programme_for_course(ctx.course_id)
-        participant = participant_for(programme.id, ctx.user_id)
-    else:
-        programme, participant = known
-    if participant is None:
-        participant = add_participant(ctx, programme.id)
-    else:
-        wanted = role_from_lms(ctx.is_coordinator, ctx.is_mentor)
-        changed = lms_role_change(wanted, participant.role, programme.role_source)
-        if changed is not None:
-            participant.role = changed
-    return programme, participant
-
-
 def add_participant(ctx: LaunchContext, programme_id: int) -> Participant:
     """The launching person joins the programme, in the part their LMS role gives."""
     participant = Participant(
@@ -114,134 +81,6 @@ def lms_role_change(
     if current != wanted and (role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR):
         return wanted
     return None
-
-
-class HomeRow(NamedTuple):
-    """What the programme home shows of the programme and the person: the columns of
-    ``_home_row_statement``, also built from loaded rows (:func:`home_row_of`), from a launch's
-    plain values, or from a launch memo's card (:func:`home_row_from_card`)."""
-
-    programme_id: int
-    title: str
-    matching_mode: MatchingMode
-    role: ParticipantRole | None  # None: not (yet) a participant
-    name: str | None
-    given_name: str | None
-    family_name: str | None
-    sub: str
-
-
-def offer_home_row(ctx: LaunchContext, row: HomeRow) -> None:
-    """A launch that just read (or wrote) what the home shows hands it to the page it opens."""
-    g.home_row = (ctx, row)
-
-
-@dataclass(frozen=True)
-class HomeOverview:
-    """What the programme home shows."""
-
-    programme_id: int
-    title: str
-    matching_mode: MatchingMode
-    my_role: ParticipantRole | None  # None: not (yet) a participant
-    display_name: str
-    is_coordinator: bool
-    # Head counts, for coordinators only.
-    mentors: int = 0
-    mentees: int = 0
-    coordinators: int = 0
-
-
-def home_overview(ctx: LaunchContext) -> HomeOverview:
-    """What the programme home shows: the programme, the caller's part in it, and head counts.
-
-    Every launch opens this page, so it reads only the few columns it shows, in one query, or none
-    when the launch offered its rows; only coordinators see (and pay for) the head counts.
-    """
-    if ctx.course_id is None:
-        raise NotFound("Ritmo was opened outside a course. Open it from a course page.")
-    offered = g.get("home_row")
-    row = offered[1] if offered is not None and offered[0] == ctx else read_home_row(ctx)
-    programme_id, title, mode, my_role, name, given, family, sub = row
-    overview = HomeOverview(
-        programme_id, title, mode, my_role, display_name(name, given, family, sub), ctx.is_coordinator
-    )
-    if not ctx.is_coordinator:
-        return overview
-    counts = dict(
-        db.session.execute(
-            sa.select(Participant.role, sa.func.count())
-            .where(Participant.programme_id == programme_id)
-            .group_by(Participant.role)
-        ).all()
-    )
-    return replace(
-        overview,
-        mentors=counts.get(ParticipantRole.MENTOR, 0),
-        mentees=counts.get(ParticipantRole.MENTEE, 0),
-        coordinators=counts.get(ParticipantRole.COORDINATOR, 0),
-    )
-
-
-def read_home_row(ctx: LaunchContext) -> HomeRow:
-    """The caller's home row, from the database."""
-    assert ctx.course_id is not None
-    without_transaction()  # this page only reads
-    # On the connection: plain columns need none of the ORM's result handling.
-    row = db.session.connection().execute(
-        _home_row_statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
-    ).first()
-    if row is None:  # no programme yet (a course opened before its first launch committed one)
-        programme = programme_for_course(ctx.course_id)
-        me = participant_for(programme.id, ctx.user_id)
-        return home_row_of(programme, me, db.session.get_one(User, ctx.user_id))
-    return HomeRow(*row)
-
-
-def home_card(row: HomeRow) -> list[Any]:
-    """A home row as JSON values, for the launch memo."""
-    card: dict[str, Any] = row._asdict()
-    card["matching_mode"] = row.matching_mode.value
-    card["role"] = row.role.value if row.role else None
-    return list(card.values())
-
-
-def home_row_from_card(card: list[Any]) -> HomeRow:
-    row = HomeRow(*card)
-    return row._replace(
-        matching_mode=MatchingMode(row.matching_mode), role=ParticipantRole(row.role) if row.role else None
-    )
-
-
-def home_row_of(programme: Programme, me: Participant | None, user: User) -> HomeRow:
-    """The home row from rows already loaded."""
-    return HomeRow(
-        programme.id, programme.title, programme.matching_mode, me.role if me else None,
-        user.name, user.given_name, user.family_name, user.sub,
-    )
-
-
-@functools.cache
-def _home_row_statement() -> sa.Select[
-    int, str, MatchingMode, ParticipantRole, str | None, str | None, str | None, str
-]:
-    # Built once, and only the columns the page shows: every launch opens this page, and
-    # assembling a statement or loading whole rows costs more than running the query.
-    return (
-        sa.select(
-            Programme.id, Programme.title, Programme.matching_mode, Participant.role,
-            User.name, User.given_name, User.family_name, User.sub,
-        )
-        .select_from(Programme)
-        .join(User, User.id == sa.bindparam("user_id"))
-        .outerjoin(
-            Participant,
-            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == User.id),
-        )
-        .where(Programme.course_id == sa.bindparam("course_id"))
-        .order_by(Programme.id)
-        .limit(1)
-    )
 
 
 # -- configuration (coordinators) ----------------------------------------------------------------

@@ -13,9 +13,9 @@ from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import coordinator_required, current_context, login_required
-from lti_tool.launch import router
 from lti_tool.mentoring.programmes import schemas, service
 from lti_tool.mentoring.programmes.forms import body
+from lti_tool.mentoring.programmes.home import overview as home_overview
 from lti_tool.mentoring.programmes.models import Programme
 
 bp = Blueprint("programmes", __name__)
@@ -23,8 +23,8 @@ _programme_schema = schemas.ProgrammeSchema()
 _participant_schema = schemas.ParticipantSchema()
 
 
-@router.target("programme")
 def open_programme(ctx: LaunchContext, argument: str) -> str:
+    """The page a launch opens by default (``launch.targets``)."""
     return _render_home(ctx)
 
 
@@ -35,7 +35,7 @@ def home() -> str:
 
 
 def _render_home(ctx: LaunchContext) -> str:
-    overview = service.home_overview(ctx)
+    overview = home_overview(ctx)
     nav = fragment(
         "programmes/_home_nav.html",
         programme_id=overview.programme_id,

@@ -15,7 +15,6 @@ from lti_tool import timezones
 from lti_tool.db import db
 from lti_tool.errors import Forbidden
 from lti_tool.identity.context import LaunchContext
-from lti_tool.launch import deep_linking
 from lti_tool.launch.deep_linking import PlaceableItem
 from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.webinars.access import viewer
@@ -39,12 +38,10 @@ def _items(ctx: LaunchContext, kind: str) -> list[PlaceableItem]:
     ]
 
 
-@deep_linking.placeable("webinar")
 def webinars(ctx: LaunchContext) -> list[PlaceableItem]:
     return _items(ctx, "webinar")
 
 
-@deep_linking.placeable("content")
 def content_modules(ctx: LaunchContext) -> list[PlaceableItem]:
     return _items(ctx, "content")
 

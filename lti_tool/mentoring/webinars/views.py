@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from lti_tool.errors import Forbidden, InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
-from lti_tool.launch import router
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.webinars import (
     attendance,
@@ -55,7 +54,6 @@ def _upload(field: str = "file") -> Any:
 # --- launch target -----------------------------------------------------------------------------
 
 
-@router.target("webinar")
 def open_webinar(ctx: LaunchContext, argument: str) -> str:
     return render_template("webinars/page.html", view=catalogue.webinar_page(ctx, target_id(argument)))
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from lti_tool.db import db, utcnow
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.runner import drain
-from lti_tool.launch import deep_linking, router
+from lti_tool.launch import deep_linking, targets
 from tests.launch.test_deep_linking import (
     INSTRUCTOR_ID,
     LEARNER_ID,
@@ -111,5 +111,5 @@ def test_offer_is_for_coordinators_and_targets_are_registered(app):
     from lti_tool.identity.session import read_token
 
     learner = read_token(world.people["nina"].token)
-    assert deep_linking._providers["webinar"](learner) == []
-    assert {"webinar", "content"} <= set(router._targets)
+    assert deep_linking._providers(app)["webinar"](learner) == []
+    assert {"webinar", "content"} <= set(targets.of(app).pages)
