@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +24,14 @@ REDIS_URL = os.environ.get("LTI_TOOL_TEST_REDIS_URL")
 @pytest.fixture
 def app_config() -> dict[str, object]:
     return {**FAST_GRADES, "JOBS_BACKEND": "celery", "GRADES_DELIVERY_THREADS": 2}
+
+
+@pytest.fixture(autouse=True)
+def root_log_level() -> Iterator[None]:
+    """The embedded worker sets the root logger's level for the whole process: put it back."""
+    level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(level)
 
 
 def test_scores_delivered_by_a_celery_worker(app) -> None:
