@@ -27,7 +27,7 @@ from pylti1p3.session import SessionService
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
 from lti_tool.http import http_session
-from lti_tool.launch import id_token, login_state, memo, platform_keys
+from lti_tool.launch import id_token, login_state, memo, origins, platform_keys
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
 
@@ -39,7 +39,6 @@ STATE_PREFIX = "state-"
 STORAGE_FIELD = "lti_storage_state"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "nonce"]
 TARGET_LINK_URI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class LaunchRejected(RitmoError):
@@ -203,31 +202,14 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an http(s) URL without userinfo; ``None`` for anything else."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
-        return None
-    return scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
-
-
 def is_tool_url(url: str) -> bool:
     """``url`` is on Ritmo's origin (``BASE_URL``), under its path, and names Ritmo itself or a
     page Ritmo serves (the launch URL, where Ritmo's registrations and deep links point)."""
     base = current_app.config["BASE_URL"]
-    if _origin(url) is None or _origin(url) != _origin(base):
+    if not origins.url_within(url, base):
         return False
     prefix = urlsplit(base).path.rstrip("/")
-    path = urlsplit(url).path or "/"
-    if prefix:
-        if path != prefix and not path.startswith(prefix + "/"):
-            return False
-        path = path[len(prefix):] or "/"
+    path = (urlsplit(url).path or "/")[len(prefix):] or "/"
     if path == "/":
         return True
     adapter = current_app.url_map.bind("tool")
