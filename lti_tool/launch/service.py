@@ -220,6 +220,8 @@ def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
         upsert(Enrolment, row.enrolment_id, enrolment, user_id=user_id, course_id=course_id)
         if revoke:
             revocation.revoke([user_id])
-    db.session.commit()
+    if statements:
+        db.session.commit()
+    # Nothing written: the read's connection stays with the session for what the request does next.
     target = (wanted.values[ResourceLink].get("target") or row.link_target) if with_link else None
     return RecordedLaunch(wanted.context(platform_id, user_id, course_id, link_id), target)

@@ -107,12 +107,11 @@ def join(ctx: LaunchContext) -> None:
 
 def _joined(ctx: LaunchContext) -> HomeRow:
     assert ctx.course_id is not None
-    outside = without_transaction()  # the read needs none; a single write is atomic on its own
+    without_transaction()  # the read needs none; a single write is atomic on its own
     row = _read(ctx)
     wanted = service.role_from_lms(ctx.is_coordinator, ctx.is_mentor)
-    if row is None:  # the course's first launch: its programme is made now
-        if outside:
-            db.session.commit()
+    if row is None:  # the course's first launch: its programme is made now, with the participation
+        db.session.commit()  # whatever ran before ends here: these writes are one transaction
         programme = service.programme_for_course(ctx.course_id)
         me = service.participant_for(programme.id, ctx.user_id) or service.add_participant(ctx, programme.id)
         db.session.flush()
