@@ -27,7 +27,7 @@ from pylti1p3.session import SessionService
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
 from lti_tool.http import http_session
-from lti_tool.launch import id_token, login_state, memo, origins, platform_keys
+from lti_tool.launch import id_token, login_state, memo, origins, platform_keys, registry
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
 
@@ -389,8 +389,6 @@ class Launch(MessageLaunch):
         except LtiException:
             if not self.registration.accept_first_deployment:
                 raise
-        from lti_tool.launch import registry
-
         deployment_id = self._get_deployment_id()
         platform = registry.get_platform(self.registration.platform_id)
         if platform.deployments:
