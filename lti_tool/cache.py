@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_tool.db import db, upsert_insert, utcnow
-from lti_tool.launch.models import CacheEntry
+from lti_tool.db import Base, db, upsert_insert, utcnow
 
 
 class Cache(Protocol):
@@ -44,6 +44,16 @@ class Cache(Protocol):
     def delete_prefix(self, prefix: str) -> None:
         """Delete every key that starts with ``prefix``."""
         ...
+
+
+class CacheEntry(Base):
+    """A small shared cache for the embedded mode (JWKS, access tokens); Redis replaces it at scale."""
+
+    __tablename__ = "cache_entry"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    value: Mapped[dict[str, Any]]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 _TABLE: sa.Table = CacheEntry.__table__  # type: ignore[assignment]

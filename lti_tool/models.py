@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 MODEL_MODULES = (
+    "lti_tool.cache",
     "lti_tool.launch.models",
     "lti_tool.accounts.models",
     "lti_tool.audit",

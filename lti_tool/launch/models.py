@@ -1,4 +1,4 @@
-"""Registrations of platforms, the tool's own keys, and short-lived launch state."""
+"""Registrations of platforms and the tool's own keys."""
 
 from __future__ import annotations
 
@@ -87,15 +87,3 @@ class ToolKey(TimestampMixin, Base):
     # Set when a newer key took over signing; the key stays published until ``expires_at``.
     retired_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
-
-
-
-
-class CacheEntry(Base):
-    """A small shared cache for the embedded mode (JWKS, access tokens); Redis replaces it at scale."""
-
-    __tablename__ = "cache_entry"
-
-    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    value: Mapped[dict[str, Any]]
-    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,9 +8,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from lti_tool.cache import CacheEntry
 from lti_tool.db import db
 from lti_tool.launch import login_state
-from lti_tool.launch.models import CacheEntry
 from tests.launch.test_launch_security import assert_rejected
 from tests.lti_platform import start_login
 

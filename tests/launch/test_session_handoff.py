@@ -13,10 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from lti_tool.cache import Cache, RedisCache, init_cache
+from lti_tool.cache import Cache, CacheEntry, RedisCache, init_cache
 from lti_tool.db import db
 from lti_tool.identity import handoff
-from lti_tool.launch.models import CacheEntry
 from tests.conftest import REDIS_URL, need
 from tests.launch.test_shared_state import second_worker
 from tests.lti_platform import launch, session_token
