@@ -1,5 +1,5 @@
 """Helpers every feature's pages share: the viewer's time zone, the template helpers that show times,
-and the small form steps of an in-frame page (read the form, redirect back signed in).
+and the small form steps of an in-frame page (read the form or JSON body, redirect back signed in).
 
 :func:`init_app` registers the template helpers once, from the application factory.
 """
@@ -19,7 +19,7 @@ from lti_tool import timezones
 from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.errors import InvalidInput
-from lti_tool.identity.session import current_context, session_url
+from lti_tool.identity.session import FORM_FIELD, current_context, session_url
 
 
 def init_app(app: Flask) -> None:
@@ -65,6 +65,28 @@ def viewer_tz_known() -> bool:
 
 
 # -- forms -----------------------------------------------------------------------------------------
+
+#: Form fields that carry several values (checkbox lists) and map to lists.
+LIST_FIELDS = ("mentee_ids", "match_ids", "options")
+
+
+def body() -> dict[str, Any]:
+    """JSON body, or the form fields (without the session token; empty strings dropped).
+
+    The JSON API and the HTML forms in the frame read a request body the same way.
+    """
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    out: dict[str, Any] = {}
+    for key in request.form:
+        if key == FORM_FIELD:
+            continue
+        if key in LIST_FIELDS:
+            out[key] = [v for v in request.form.getlist(key) if v != ""]
+        elif request.form[key] != "":
+            out[key] = request.form[key]
+    return out
 
 
 def form_data(*optional: str) -> dict[str, Any]:

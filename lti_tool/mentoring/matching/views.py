@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
 from lti_tool.mentoring.matching import (
     choice,
+    criteria,
     decisions,
     edits,
     lifecycle,
-    problem,
     review,
     runs,
     schemas,
@@ -22,9 +22,9 @@ from lti_tool.mentoring.matching import (
 from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
-from lti_tool.mentoring.programmes.forms import body
 from lti_tool.mentoring.programmes.models import MatchingMode, Programme
 from lti_tool.ratelimit import WRITES, limit, per_person
+from lti_tool.web import body
 
 bp = Blueprint("matching", __name__)
 #: The match statuses the review page filters by.
@@ -179,7 +179,7 @@ def my_matches(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
     return {
         "items": lifecycle.my_match_cards(_me(programme)),
-        "rules": problem.rules_in_words(profiles.questions(programme.id)),
+        "rules": criteria.rules_in_words(profiles.questions(programme.id)),
     }
 
 
@@ -348,7 +348,7 @@ def my_match_page(programme_id: int) -> str:
         programme=programme,
         me=me,
         matches=lifecycle.my_match_cards(me),
-        rules=problem.rules_in_words(profiles.questions(programme.id)),
+        rules=criteria.rules_in_words(profiles.questions(programme.id)),
     )
 
 

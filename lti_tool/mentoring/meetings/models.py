@@ -12,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lti_tool.db import Base, utcnow
 from lti_tool.labels import LabelledEnum, labels
 
+#: The longest meeting title: the column's length.
+TITLE_MAX = 200
+
 
 class MeetingStatus(LabelledEnum):
     PROPOSED = "proposed"  # times offered, none accepted yet
@@ -52,7 +55,7 @@ class Meeting(Base):
     programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id", ondelete="CASCADE"))
     match_id: Mapped[int] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"))
     organiser_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    title: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))
     agenda: Mapped[str] = mapped_column(sa.Text, default="")
     agenda_html: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[MeetingStatus] = mapped_column(

@@ -26,11 +26,10 @@ from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue, task
 from lti_tool.mentoring.conversations import history, spaces
-from lti_tool.mentoring.conversations.cleaning import TITLE_MAX
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.meetings.access import current_slots, get_meeting, require_member
 from lti_tool.mentoring.meetings.invitations import format_time, invite_all, proposal_text, tell_others
-from lti_tool.mentoring.meetings.models import Meeting, MeetingSlot, MeetingStatus
+from lti_tool.mentoring.meetings.models import TITLE_MAX, Meeting, MeetingSlot, MeetingStatus
 from lti_tool.mentoring.meetings.video import video_link
 from lti_tool.notifications import service as notifications
 

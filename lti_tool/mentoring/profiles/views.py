@@ -12,12 +12,12 @@ from lti_tool import timezones
 from lti_tool.db import db
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.session import coordinator_required, current_context, login_required
-from lti_tool.mentoring.matching import problem
+from lti_tool.mentoring.matching import criteria
 from lti_tool.mentoring.profiles import schemas, service
 from lti_tool.mentoring.profiles.models import QuestionKind
 from lti_tool.mentoring.programmes import service as programmes
-from lti_tool.mentoring.programmes.forms import body
 from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.web import body
 
 bp = Blueprint("profiles", __name__)
 _question = schemas.QuestionSchema()
@@ -45,7 +45,7 @@ def list_questions(programme_id: int) -> dict[str, Any]:
     items = service.questions(programme.id, role)
     return {
         "items": _question.dump(items, many=True),
-        "rules": problem.rules_in_words(service.questions(programme.id)),
+        "rules": criteria.rules_in_words(service.questions(programme.id)),
     }
 
 
@@ -82,7 +82,7 @@ def my_profile(programme_id: int) -> dict[str, Any]:
     return {
         "answers": {q.key: answers[q.id] for q in asked if q.id in answers},
         "status": _status(service.status(me, answers, asked)),
-        "rules": problem.rules_in_words(service.questions(programme.id)),
+        "rules": criteria.rules_in_words(service.questions(programme.id)),
     }
 
 
@@ -140,7 +140,7 @@ def builder_page(programme_id: int) -> str:
         kinds=list(QuestionKind),
         errors=errors,
         message=message,
-        rules=problem.rules_in_words(service.questions(programme.id)),
+        rules=criteria.rules_in_words(service.questions(programme.id)),
     )
 
 
@@ -185,5 +185,5 @@ def profile_page(programme_id: int) -> str:
         errors=errors,
         saved=saved,
         timezones=sorted(timezones.names()),
-        rules=problem.rules_in_words(service.questions(programme.id)),
+        rules=criteria.rules_in_words(service.questions(programme.id)),
     )

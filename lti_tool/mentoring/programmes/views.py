@@ -14,9 +14,9 @@ from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import coordinator_required, current_context, login_required
 from lti_tool.mentoring.programmes import schemas, service
-from lti_tool.mentoring.programmes.forms import body
 from lti_tool.mentoring.programmes.home import overview as home_overview
 from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.web import body
 
 bp = Blueprint("programmes", __name__)
 _programme_schema = schemas.ProgrammeSchema()
