@@ -18,6 +18,7 @@ demo: $(STAMP)
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check lti_tool tests bench config
 	$(BIN)/mypy lti_tool
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium; install it when this machine can.
