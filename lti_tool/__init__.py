@@ -1,7 +1,10 @@
 """Ritmo: e-mentoring inside the LMS, as an LTI 1.3 Advantage tool.
 
 :func:`create_app` reads like a table of contents: settings, extensions, the error handler, the
-blueprints (registered last), the CLI and the background runner.
+features (:mod:`lti_tool.features`, each declaring its own blueprints, tasks, event handlers and
+launch targets), the CLI and the request hooks.
+
+The imports stay inside the factory: importing any ``lti_tool`` module must not load every feature.
 """
 
 from __future__ import annotations
@@ -19,35 +22,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     load_settings(app, config)
     register_extensions(app)
     register_errorhandlers(app)
-    register_blueprints(app)
-    register_launch(app)
+    register_features(app)
     register_commands(app)
     register_hooks(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    from lti_tool import i18n, models
+    from lti_tool import i18n, mail, models, safety, web
     from lti_tool.cache import init_cache
     from lti_tool.db import init_db
+    from lti_tool.identity import revocation
     from lti_tool.proxy import init_proxy
     from lti_tool.ratelimit import init_ratelimit
 
     models.load_all()
-    from lti_tool.identity import revocation
-
     revocation.listen()  # ended sessions are refused by every process once committed
-    import lti_tool.mail  # noqa: F401 - registers the mail task
+    mail.init_app(app)  # the job that sends queued e-mail
     init_db(app)
     init_cache(app)
     init_ratelimit(app)
     i18n.init_app(app)
     init_proxy(app)
-    from lti_tool import safety
-
     safety.init_app(app)  # the page filters that keep names and stored addresses inert
-    from lti_tool import web
-
     web.init_app(app)  # template helpers every page shares (times in the viewer's zone)
 
 
@@ -57,33 +54,10 @@ def register_errorhandlers(app: Flask) -> None:
     register(app)
 
 
-def register_blueprints(app: Flask) -> None:
-    from lti_tool.blueprints import BLUEPRINTS
+def register_features(app: Flask) -> None:
+    from lti_tool import features
 
-    for blueprint in BLUEPRINTS():
-        app.register_blueprint(blueprint)
-
-
-def register_launch(app: Flask) -> None:
-    """What each feature does with a launch: the step every launch runs, the page each kind of
-    placed link opens, and what deep linking may place (``launch.targets``, ``launch.deep_linking``)."""
-    from lti_tool.launch import deep_linking, setup_views, targets
-    from lti_tool.mentoring.content import views as content
-    from lti_tool.mentoring.goals import views as goals
-    from lti_tool.mentoring.programmes import home as programme_home
-    from lti_tool.mentoring.programmes import views as programmes
-    from lti_tool.mentoring.webinars import placement
-    from lti_tool.mentoring.webinars import views as webinars
-
-    targets.register_step(app, programme_home.join)
-    targets.register(app, "programme", programmes.open_programme, default=True)
-    targets.register(app, "milestone", goals.open_milestone)
-    targets.register(app, "content", content.open_module)
-    targets.register(app, "webinar", webinars.open_webinar)
-    targets.register_deep_linking_page(app, setup_views.picker)
-    deep_linking.register_offer(app, "programme", programme_home.offers)
-    deep_linking.register_offer(app, "webinar", placement.webinars)
-    deep_linking.register_offer(app, "content", placement.content_modules)
+    features.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

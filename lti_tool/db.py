@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +64,7 @@ def init_db(app: Flask) -> None:
     """Bind ``db`` to ``app``; on SQLite, make every connection enforce foreign keys; elsewhere,
     check pooled connections that sat idle before handing them out."""
     db.init_app(app)
+    _listen_to_sessions()  # whether a session holds a connection (:func:`without_transaction`)
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
@@ -127,8 +129,16 @@ def _transaction_ended(session: Any, transaction: Any) -> None:
         session.info.pop(_CONNECTED, None)
 
 
-sa.event.listen(sa.orm.Session, "after_begin", _connection_begun)
-sa.event.listen(sa.orm.Session, "after_transaction_end", _transaction_ended)
+def listen_once(target: Any, name: str, fn: Callable[..., Any]) -> None:
+    """Install a process-wide SQLAlchemy listener from an init step: once, however many apps
+    the process builds (tests build hundreds)."""
+    if not sa.event.contains(target, name, fn):
+        sa.event.listen(target, name, fn)
+
+
+def _listen_to_sessions() -> None:
+    listen_once(sa.orm.Session, "after_begin", _connection_begun)
+    listen_once(sa.orm.Session, "after_transaction_end", _transaction_ended)
 
 
 def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

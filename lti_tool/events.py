@@ -2,7 +2,9 @@
 
 A feature emits a named event (``meeting.held``, ``webinar.attended``...) with plain values; other
 features subscribe without the emitter knowing them. Handlers run synchronously inside the emitter's
-transaction, so an event and everything it causes commit or roll back together.
+transaction, so an event and everything it causes commit or roll back together. Features subscribe
+from their ``init_app``; subscribing a handler twice keeps one subscription, so many apps built in
+one process do not multiply handlers.
 """
 
 from __future__ import annotations
@@ -31,15 +33,16 @@ Handler = Callable[[DomainEvent], None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 
-def subscribe(name: str) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for events called ``name`` (``"*"`` receives every event)."""
+def subscribe(name: str, handler: Handler) -> None:
+    """Call ``handler`` for events called ``name`` (``"*"`` receives every event); idempotent."""
+    if handler not in _handlers[name]:
+        _handlers[name].append(handler)
 
-    def register(handler: Handler) -> Handler:
-        if handler not in _handlers[name]:
-            _handlers[name].append(handler)
-        return handler
 
-    return register
+def unsubscribe(name: str, handler: Handler) -> None:
+    """Stop calling ``handler`` for ``name`` (no-op when it was not subscribed)."""
+    if handler in _handlers.get(name, ()):
+        _handlers[name].remove(handler)
 
 
 def emit(event: DomainEvent) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, jsonify
 
 from lti_tool.cache import cache
 from lti_tool.db import db
 from lti_tool.migrations_runner import pending_migrations
 
 bp = Blueprint("health", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 
 
 @bp.get("/health")

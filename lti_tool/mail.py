@@ -12,9 +12,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue, register_task
+
+SEND_TASK = "mail.send"
 
 
 def send_email(
@@ -43,7 +45,7 @@ def send_email(
             for a in attachments or []
         ],
     }
-    enqueue("mail.send", payload, dedupe_key=dedupe_key, max_attempts=10)
+    enqueue(SEND_TASK, payload, dedupe_key=dedupe_key, max_attempts=10)
 
 
 def build_message(payload: dict[str, Any]) -> EmailMessage:
@@ -74,7 +76,6 @@ def build_message(payload: dict[str, Any]) -> EmailMessage:
     return message
 
 
-@task("mail.send")
 def deliver(payload: dict[str, Any]) -> None:
     """Send over SMTP; any error makes the job retry with backoff."""
     config = current_app.config
@@ -85,3 +86,8 @@ def deliver(payload: dict[str, Any]) -> None:
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
         smtp.send_message(message)
+
+
+def init_app(app: Flask) -> None:
+    """Let the job runners send what :func:`send_email` queued."""
+    register_task(SEND_TASK, deliver)

@@ -25,8 +25,7 @@ from lti_tool import http
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db, utcnow
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
-from lti_tool.grades.service import DELIVER_TASK, SWEEP_TASK, kick, score_body
-from lti_tool.jobs import task
+from lti_tool.grades.service import DELIVER_TASK, kick, score_body
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import RetryLater
 from lti_tool.launch.models import Platform
@@ -56,12 +55,10 @@ class Outcome:
     error: ServiceError | None = None
 
 
-@task(DELIVER_TASK)
 def deliver_task(payload: dict[str, Any]) -> None:
     deliver_platform(int(payload["platform_id"]))
 
 
-@task(SWEEP_TASK)
 def sweep_task(payload: dict[str, Any]) -> None:
     try:
         sweep()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.accounts.models import User
 from lti_tool.cache import DatabaseCache, cache
-from lti_tool.db import db
+from lti_tool.db import db, listen_once
 
 PREFIX = "session-valid-after:"
 # How long a stamp stays in the cache; a miss costs one read of the user row.
@@ -108,6 +108,5 @@ def _forget(session: Session, *_: Any) -> None:
 
 def listen() -> None:
     """Publish committed revocations from every session of the process (idempotent)."""
-    for name, handler in (("after_commit", _publish), ("after_rollback", _forget)):
-        if not sa.event.contains(Session, name, handler):
-            sa.event.listen(Session, name, handler)
+    listen_once(Session, "after_commit", _publish)
+    listen_once(Session, "after_rollback", _forget)

@@ -1,4 +1,9 @@
-"""Task registration and enqueueing."""
+"""The task registry and enqueueing.
+
+A feature registers its tasks from its ``init_app`` with :func:`register_task`; nothing registers
+at import. The registry is per process (the runner and Celery workers look names up in it) and
+registering the same function again is a no-op, so building many apps in one process is safe.
+"""
 
 from __future__ import annotations
 
@@ -23,14 +28,16 @@ class RetryLater(Exception):
         self.run_at = run_at
 
 
-def task(name: str) -> Callable[[TaskFn], TaskFn]:
-    """Register a task function under a stable name (the name is stored in job rows)."""
+def register_task(name: str, fn: TaskFn) -> None:
+    """Run ``fn`` for jobs called ``name`` (a stable name: it is stored in job rows).
 
-    def register(fn: TaskFn) -> TaskFn:
-        TASKS[name] = fn
-        return fn
-
-    return register
+    Registering the same function again is a no-op; another function under a taken name is a
+    mistake that would silently change what queued jobs do, so it raises.
+    """
+    known = TASKS.get(name)
+    if known is not None and known is not fn:
+        raise ValueError(f"task {name!r} is already registered to {known.__module__}.{known.__qualname__}")
+    TASKS[name] = fn
 
 
 def enqueue(

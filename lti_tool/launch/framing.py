@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from lti_tool.db import db
+from lti_tool.db import db, listen_once
 from lti_tool.launch.models import Platform, PlatformStatus
 
 # A host as CSP writes it: DNS labels (a leading "*." in settings only) or an IPv6 address.
@@ -112,6 +111,10 @@ def _committed(session: Session) -> None:
 
 
 _CHANGED = "ritmo_platforms_changed"
-for _name in ("after_insert", "after_update", "after_delete"):
-    event.listen(Platform, _name, _changed)
-event.listen(Session, "after_commit", _committed)
+
+
+def listen() -> None:
+    """Count committed changes to platforms, so every process rebuilds its origin list (once)."""
+    for name in ("after_insert", "after_update", "after_delete"):
+        listen_once(Platform, name, _changed)
+    listen_once(Session, "after_commit", _committed)

@@ -18,9 +18,9 @@ from flask import current_app
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import event, orm
+from sqlalchemy import orm
 
-from lti_tool.db import db
+from lti_tool.db import db, listen_once
 from lti_tool.launch import keys
 from lti_tool.launch.models import Deployment, Platform, PlatformStatus
 
@@ -116,7 +116,6 @@ def forget_snapshots() -> None:
     _generation += 1
 
 
-@event.listens_for(orm.Session, "after_flush")
 def _registry_flushed(session: orm.Session, _context: Any) -> None:
     if any(
         isinstance(instance, Platform | Deployment)
@@ -126,16 +125,21 @@ def _registry_flushed(session: orm.Session, _context: Any) -> None:
         forget_snapshots()
 
 
-@event.listens_for(orm.Session, "after_commit")
 def _registry_committed(session: orm.Session) -> None:
     # Again at commit: another request may have reloaded the old rows between flush and commit.
     if session.info.pop("registry_changed", False):
         forget_snapshots()
 
 
-@event.listens_for(orm.Session, "after_rollback")
 def _registry_rolled_back(session: orm.Session) -> None:
     session.info.pop("registry_changed", None)
+
+
+def listen() -> None:
+    """Forget cached registrations when platforms or deployments change (installed once)."""
+    listen_once(orm.Session, "after_flush", _registry_flushed)
+    listen_once(orm.Session, "after_commit", _registry_committed)
+    listen_once(orm.Session, "after_rollback", _registry_rolled_back)
 
 
 class PlatformRegistration(Registration):

@@ -24,7 +24,7 @@ from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.i18n import written_for
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.mail import send_email
 from lti_tool.notifications.models import EmailMode, EmailPreference, EmailState, Notification
 
@@ -219,7 +219,6 @@ def schedule_digest() -> None:
     enqueue(DIGEST_TASK, {}, run_at=at, dedupe_key=f"{DIGEST_TASK}:{at.date().isoformat()}")
 
 
-@task(DIGEST_TASK)
 def digest_task(payload: dict[str, Any]) -> None:
     """The periodic job: send what waits for the digest."""
     send_digests()

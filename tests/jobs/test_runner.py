@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from lti_tool.db import db, utcnow
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue, register_task
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import RetryLater
 from lti_tool.jobs.runner import claim_due_jobs, drain, run_due_jobs
@@ -15,19 +15,16 @@ from lti_tool.jobs.runner import claim_due_jobs, drain, run_due_jobs
 calls: list[dict] = []
 
 
-@task("test.record")
 def record(payload: dict) -> None:
     calls.append(payload)
 
 
-@task("test.flaky")
 def flaky(payload: dict) -> None:
     calls.append(payload)
     if len(calls) < payload["succeed_on"]:
         raise ConnectionError("service unavailable")
 
 
-@task("test.later")
 def later(payload: dict) -> None:
     calls.append(payload)
     if len(calls) == 1:
@@ -36,6 +33,9 @@ def later(payload: dict) -> None:
 
 def setup_function() -> None:
     calls.clear()
+    register_task("test.record", record)
+    register_task("test.flaky", flaky)
+    register_task("test.later", later)
 
 
 def job() -> Job:

@@ -25,7 +25,6 @@ from lti_tool.mentoring.content.schemas import (
 from lti_tool.web import back_to, form_data, target_id
 
 bp = Blueprint("content", __name__)
-bp.record_once(lambda state: uploads.make_private(state.app.config["DATA_DIR"]))
 
 
 def _item_input() -> tuple[dict[str, Any], Any]:

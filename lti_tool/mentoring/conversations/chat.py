@@ -20,7 +20,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.mentoring.conversations.cleaning import CHAT_MAX, clean_body
 from lti_tool.mentoring.conversations.mentions import resolve_mentions
 from lti_tool.mentoring.conversations.models import (
@@ -83,7 +83,6 @@ def send_chat(ctx: LaunchContext, match_id: int, body: str) -> ChatMessage:
     return message
 
 
-@task(CHAT_EMAIL_TASK)
 def chat_reminder(payload: dict[str, Any]) -> None:
     """Tell a member about chat messages still unread after a quiet while (one notice per burst)."""
     match_id, user_id = int(payload["match_id"]), int(payload["user_id"])

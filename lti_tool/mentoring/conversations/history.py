@@ -8,9 +8,8 @@ with that keyset cursor, so page N costs the same as page 1. Entries are filtere
 merging (cursor, kinds, text), so a sloppy source costs speed, never correctness of the page.
 
 Built in: the match's posts, chat and matching decisions (``AuditEvent`` rows on the match);
-meetings register from their package; goals and milestones register from theirs::
-
-    from lti_tool.mentoring.conversations import history
+meetings register from their package's ``init_app``; a feature adding goals to the timeline would
+write, beside its other modules::
 
     def goal_entries(match_id, filters):
         query = select(Goal).where(Goal.match_id == match_id)
@@ -19,7 +18,8 @@ meetings register from their package; goals and milestones register from theirs:
         return [history.HistoryEntry(at=g.updated_at, kind="goal", key=history.entry_key("goal", g.id),
                                      actor_user_id=..., title=g.title) for g in rows]
 
-    history.register_source("goals", goal_entries, kinds=("goal",))
+and register it from its ``init_app``: ``history.register_source("goals", goal_entries,
+kinds=("goal",))``. Registering again under the same name replaces the source (idempotent).
 """
 
 from __future__ import annotations
@@ -330,6 +330,8 @@ def _decisions(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
     ]
 
 
-register_source("posts", _posts, kinds=("post",))
-register_source("chat", _chat, kinds=("chat",))
-register_source("decisions", _decisions, kinds=("decision",))
+def register_own_sources() -> None:
+    """The timeline's built-in sources: the match's posts, chat and matching decisions."""
+    register_source("posts", _posts, kinds=("post",))
+    register_source("chat", _chat, kinds=("chat",))
+    register_source("decisions", _decisions, kinds=("decision",))

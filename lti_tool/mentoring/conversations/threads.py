@@ -18,7 +18,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.mentoring.conversations.cleaning import POST_MAX, clean_body, clean_links, clean_title
 from lti_tool.mentoring.conversations.mentions import resolve_mentions
 from lti_tool.mentoring.conversations.models import (
@@ -215,7 +215,6 @@ def _thread_participants(thread_id: int) -> list[int]:
     ]
 
 
-@task(ANNOUNCE_TASK)
 def fan_out_announcement(payload: dict[str, Any]) -> None:
     thread = db.session.get(Thread, payload["thread_id"])
     post = db.session.get(Post, payload["post_id"])

@@ -32,7 +32,7 @@ from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, P
 def subscribe_rules() -> None:
     """Count every event a milestone rule may use (idempotent: subscribing twice changes nothing)."""
     for name in RULE_EVENTS:
-        subscribe(name)(on_event)
+        subscribe(name, on_event)
 
 
 def on_event(event: DomainEvent) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-import lti_tool.grades.delivery  # noqa: F401 - registers the delivery tasks
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import (
     coordinator_required,
@@ -25,19 +24,12 @@ from lti_tool.mentoring.goals import (
     models,
     plan,
     progress,
-    rules,
     schemas,
 )
 from lti_tool.mentoring.matching import access
 from lti_tool.mentoring.matching.models import Match
 
 bp = Blueprint("goals", __name__)
-
-
-@bp.record_once
-def _count_rule_events(_state: Any) -> None:
-    """Automatic milestones count events from the moment the feature is part of an app."""
-    rules.subscribe_rules()
 
 
 _milestone_in = schemas.MilestoneIn()

@@ -21,7 +21,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.i18n import language_of
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.jobs.registry import RetryLater
 from lti_tool.mentoring.matching import problem as build
 from lti_tool.mentoring.matching.lifecycle import activate
@@ -261,7 +261,6 @@ def requests_for(participant: Participant, *, pending_only: bool = False) -> lis
     return list(db.session.execute(query.order_by(MatchRequest.id.desc()).limit(100)).scalars())
 
 
-@task(EXPIRE_TASK)
 def expire_request(payload: dict[str, Any]) -> None:
     """An unanswered request expires; the mentee is offered the next best mentor with room."""
     req = db.session.get(MatchRequest, int(payload["request_id"]))

@@ -19,7 +19,7 @@ from lti_tool import audit
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, NotFound
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.mentoring.matching import problem as build
 from lti_tool.mentoring.matching.engine import MatchingResult, solve
 from lti_tool.mentoring.matching.lifecycle import activate
@@ -78,7 +78,6 @@ def _progress(run: MatchRun, stage: str, percent: int) -> None:
     db.session.commit()
 
 
-@task(RUN_TASK)
 def run_matching(payload: dict[str, Any]) -> None:
     run = db.session.get(MatchRun, int(payload["run_id"]))
     if run is None or run.state is not RunState.QUEUED:

@@ -24,7 +24,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.mentoring.conversations import history, spaces
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.meetings.access import current_slots, get_meeting, require_member
@@ -202,7 +202,6 @@ def _schedule_reminder(meeting: Meeting) -> None:
         )
 
 
-@task(REMINDER_TASK)
 def send_reminder(payload: dict[str, Any]) -> None:
     """Remind the members of a meeting that is still on, at the time it was reminded for."""
     meeting = db.session.get(Meeting, int(payload["meeting_id"]))
@@ -337,7 +336,7 @@ def record_outcome(
 # -- history ---------------------------------------------------------------------------------------
 
 
-def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[history.HistoryEntry]:
+def meeting_history(match_id: int, filters: history.HistoryFilters) -> list[history.HistoryEntry]:
     query = sa.select(Meeting).where(Meeting.match_id == match_id)
     bound = history.keyset_clause(Meeting.created_at, Meeting.id, filters, "meeting")
     if bound is not None:
@@ -381,5 +380,3 @@ def _meeting_history(match_id: int, filters: history.HistoryFilters) -> list[his
         )
     return entries
 
-
-history.register_source("meetings", _meeting_history, kinds=("meeting",), labels={"meeting": _l("meeting")})

@@ -13,12 +13,19 @@ from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import coordinator_required, current_context, login_required
+from lti_tool.mentoring.matching.views import bp as matching_pages
+from lti_tool.mentoring.profiles.views import bp as profiles_pages
 from lti_tool.mentoring.programmes import schemas, service
 from lti_tool.mentoring.programmes.home import overview as home_overview
 from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.mentoring.roster.views import bp as roster_pages
 from lti_tool.web import body
 
 bp = Blueprint("programmes", __name__)
+# Profiles, matching and roster pages live under the programme: nested blueprints, part of this
+# blueprint's definition like its routes (registered with it, in every app).
+for _child in (profiles_pages, matching_pages, roster_pages):
+    bp.register_blueprint(_child)
 _programme_schema = schemas.ProgrammeSchema()
 _participant_schema = schemas.ParticipantSchema()
 
@@ -162,16 +169,3 @@ def participants_page(programme_id: int) -> str:
         args=args,
         pages=max(1, -(-total // args["per_page"])),
     )
-
-
-def _nest_features() -> None:
-    """Profiles, matching and roster pages live under the programme: nested blueprints."""
-    from lti_tool.mentoring.matching.views import bp as matching
-    from lti_tool.mentoring.profiles.views import bp as profiles
-    from lti_tool.mentoring.roster.views import bp as roster
-
-    for child in (profiles, matching, roster):
-        bp.register_blueprint(child)
-
-
-_nest_features()

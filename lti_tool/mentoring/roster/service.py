@@ -23,7 +23,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput
 from lti_tool.identity import revocation, roles
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.jobs.registry import RetryLater
 from lti_tool.launch.models import Platform
 from lti_tool.lti_services import nrps, tokens
@@ -71,7 +71,6 @@ def start_sync(ctx: LaunchContext, programme: Programme) -> None:
     db.session.commit()
 
 
-@task(SYNC_TASK)
 def sync_task(payload: dict[str, Any]) -> None:
     programme = db.session.get(Programme, int(payload["programme_id"]))
     if programme is None:

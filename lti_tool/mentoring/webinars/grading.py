@@ -14,8 +14,11 @@ import sqlalchemy as sa
 
 from lti_tool.accounts.models import ResourceLink, User
 from lti_tool.db import db
-from lti_tool.events import DomainEvent, subscribe
+from lti_tool.events import DomainEvent
+from lti_tool.grades import service as grades
+from lti_tool.mentoring.content.models import ContentModule
 from lti_tool.mentoring.programmes.models import Participant, Programme
+from lti_tool.mentoring.webinars.models import Webinar
 
 LINE_ITEM_TAG = "ritmo-training"
 SCORE_MAXIMUM = 1.0
@@ -41,8 +44,6 @@ def _graded_link(course_id: int, target: str) -> ResourceLink | None:
 
 def score(event: DomainEvent, target: str, title: str, done: bool) -> bool:
     """Write the person's score for ``target`` if it was placed graded; returns whether it did."""
-    from lti_tool.grades import service as grades
-
     programme = db.session.get(Programme, event.programme_id)
     participant = db.session.get(Participant, event.participant_id) if event.participant_id else None
     if programme is None or participant is None:
@@ -61,28 +62,19 @@ def score(event: DomainEvent, target: str, title: str, done: bool) -> bool:
     return True
 
 
-@subscribe("webinar.attended")
-def _attended(event: DomainEvent) -> None:
-    from lti_tool.mentoring.webinars.models import Webinar
-
+def on_attended(event: DomainEvent) -> None:
     webinar = db.session.get(Webinar, event.data["webinar_id"])
     if webinar is not None:
         score(event, f"webinar:{webinar.id}", webinar.title, True)
 
 
-@subscribe("webinar.attendance_removed")
-def _attendance_removed(event: DomainEvent) -> None:
-    from lti_tool.mentoring.webinars.models import Webinar
-
+def on_attendance_removed(event: DomainEvent) -> None:
     webinar = db.session.get(Webinar, event.data["webinar_id"])
     if webinar is not None:
         score(event, f"webinar:{webinar.id}", webinar.title, False)
 
 
-@subscribe("content.completed")
-def _completed(event: DomainEvent) -> None:
-    from lti_tool.mentoring.content.models import ContentModule
-
+def on_content_completed(event: DomainEvent) -> None:
     if not event.data.get("module_completed"):
         return
     module = db.session.get(ContentModule, event.data["module_id"])

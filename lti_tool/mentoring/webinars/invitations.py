@@ -19,7 +19,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import NotFound
 from lti_tool.i18n import written_for
 from lti_tool.identity.context import LaunchContext
-from lti_tool.jobs import enqueue, task
+from lti_tool.jobs import enqueue
 from lti_tool.mail import send_email
 from lti_tool.mentoring.programmes.models import Participant, Programme
 from lti_tool.mentoring.webinars.access import viewer
@@ -195,7 +195,6 @@ def schedule_reminders(webinar: Webinar) -> None:
             )
 
 
-@task("webinars.remind")
 def remind_task(payload: dict[str, Any]) -> None:
     """Scheduled for each webinar and reminder kind; stale when the webinar moved or was cancelled."""
     webinar = db.session.get(Webinar, payload["webinar_id"])
@@ -204,7 +203,6 @@ def remind_task(payload: dict[str, Any]) -> None:
     send_reminders(webinar, ReminderKind(payload["kind"]))
 
 
-@task("webinars.reminder_sweep")
 def sweep_task(payload: dict[str, Any]) -> None:
     """For a periodic scheduler (Celery beat): catch up every reminder that is due."""
     sweep_reminders()

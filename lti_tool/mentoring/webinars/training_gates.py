@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool import audit
 from lti_tool.accounts.models import User
-from lti_tool.db import db
+from lti_tool.db import db, listen_once
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.content import service as content
@@ -103,11 +103,14 @@ def _blocked_in_transaction(programme_id: int) -> dict[int, list[str]]:
     return cache[programme_id]
 
 
-@sa.event.listens_for(Session, "after_flush")
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
 def _forget(session: Session, *args: Any) -> None:
     session.info.pop(_CACHE_KEY, None)
+
+
+def listen() -> None:
+    """Drop a transaction's remembered gates whenever it writes or ends (installed once)."""
+    for name in ("after_flush", "after_commit", "after_rollback"):
+        listen_once(Session, name, _forget)
 
 
 # --- coordinator side --------------------------------------------------------------------------

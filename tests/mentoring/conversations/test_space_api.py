@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lti_tool.db import db
-from lti_tool.events import DomainEvent, _handlers, subscribe
+from lti_tool.events import DomainEvent, subscribe, unsubscribe
 from lti_tool.mentoring.conversations.models import Post, PostRevision, SpaceVisit, Thread
 from lti_tool.mentoring.matching.models import MatchStatus
 from lti_tool.notifications.models import Notification
@@ -267,10 +267,10 @@ def test_new_since_last_visit(client, world: World) -> None:
 def test_posts_and_chat_emit_message_sent(client, world: World) -> None:
     seen: list[DomainEvent] = []
 
-    @subscribe("message.sent")
     def collect(event: DomainEvent) -> None:
         seen.append(event)
 
+    subscribe("message.sent", collect)
     try:
         thread_id = new_thread(client, world, world.mentee).get_json()["id"]
         client.post(
@@ -280,7 +280,7 @@ def test_posts_and_chat_emit_message_sent(client, world: World) -> None:
             f"/api/matches/{world.match.id}/chat", headers=world.headers(world.mentor), json={"body": "c"}
         )
     finally:
-        _handlers["message.sent"].remove(collect)
+        unsubscribe("message.sent", collect)
     assert [(e.match_id, e.data["count"], e.data["channel"]) for e in seen] == [
         (world.match.id, 1, "post"),
         (world.match.id, 1, "post"),

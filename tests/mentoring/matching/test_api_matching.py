@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 import sqlalchemy as sa
 
 from lti_tool.audit import AuditEvent
 from lti_tool.db import db
-from lti_tool.events import subscribe
+from lti_tool.events import subscribe, unsubscribe
 from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import MatchingMode, ParticipantRole
@@ -15,10 +18,16 @@ from tests.mentoring.programmes.factories import World, call, world
 ACTIVATED: list[int] = []
 
 
-@subscribe("match.activated")
 def _seen(event) -> None:
     if event.match_id is not None:
         ACTIVATED.append(event.match_id)
+
+
+@pytest.fixture(autouse=True)
+def _activations() -> Iterator[None]:
+    subscribe("match.activated", _seen)
+    yield
+    unsubscribe("match.activated", _seen)
 
 
 def setup_programme(mode: MatchingMode = MatchingMode.ONE_TO_ONE, **kw) -> World:

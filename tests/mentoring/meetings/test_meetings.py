@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from lti_tool import ics
 from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput
-from lti_tool.events import DomainEvent, _handlers, subscribe
+from lti_tool.events import DomainEvent, subscribe, unsubscribe
 from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus, VideoProvider
 from lti_tool.mentoring.meetings.service import parse_local_time, video_link
@@ -320,10 +320,10 @@ def test_ics_download_is_well_formed(client, world: World) -> None:
 def test_outcome_held_emits_once_and_missed_does_not(client, world: World) -> None:
     seen: list[DomainEvent] = []
 
-    @subscribe("meeting.held")
     def collect(event: DomainEvent) -> None:
         seen.append(event)
 
+    subscribe("meeting.held", collect)
     try:
         meeting = propose(client, world).get_json()
         client.post(
@@ -372,7 +372,7 @@ def test_outcome_held_emits_once_and_missed_does_not(client, world: World) -> No
         assert missed.status_code == 200 and missed.get_json()["status"] == MeetingStatus.MISSED.value
         assert len(seen) == 1
     finally:
-        _handlers["meeting.held"].remove(collect)
+        unsubscribe("meeting.held", collect)
 
 
 def test_meetings_appear_in_history_and_pages(client, world: World) -> None:

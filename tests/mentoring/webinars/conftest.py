@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lti_tool.events import DomainEvent, _handlers, subscribe
+from lti_tool.events import DomainEvent, subscribe, unsubscribe
 from tests.launch.test_deep_linking import demo  # noqa: F401 - the demo LMS (Ritmo over HTTP: ``ritmo``)
 from tests.mentoring.webinars.factory import Mailbox, World, make_world
 
@@ -35,6 +35,6 @@ def events() -> Iterator[list[DomainEvent]]:
     def record(event: DomainEvent) -> None:
         seen.append(event)
 
-    subscribe("*")(record)
+    subscribe("*", record)
     yield seen
-    _handlers["*"].remove(record)
+    unsubscribe("*", record)

@@ -1,0 +1,15 @@
+"""The relationship space as part of an app: its pages, its tasks and the timeline's own sources."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lti_tool.jobs import register_task
+from lti_tool.mentoring.conversations import chat, history, threads, views
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    register_task(threads.ANNOUNCE_TASK, threads.fan_out_announcement)
+    register_task(chat.CHAT_EMAIL_TASK, chat.chat_reminder)
+    history.register_own_sources()

@@ -1,0 +1,15 @@
+"""Goals as part of an app: their pages, milestone links placed in the course, and the events
+automatic milestones count."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lti_tool.launch import targets
+from lti_tool.mentoring.goals import rules, views
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    targets.register(app, "milestone", views.open_milestone)
+    rules.subscribe_rules()

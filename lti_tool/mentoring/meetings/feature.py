@@ -1,0 +1,18 @@
+"""Meetings as part of an app: their pages, reminders, and their entries in the match timeline."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from lti_tool.jobs import register_task
+from lti_tool.mentoring.conversations import history
+from lti_tool.mentoring.meetings import service, views
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    register_task(service.REMINDER_TASK, service.send_reminder)
+    history.register_source(
+        "meetings", service.meeting_history, kinds=("meeting",), labels={"meeting": _l("meeting")}
+    )

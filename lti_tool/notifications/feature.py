@@ -1,0 +1,13 @@
+"""Notifications as part of an app: their pages and the e-mail digest task."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from lti_tool.jobs import register_task
+from lti_tool.notifications import service, views
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    register_task(service.DIGEST_TASK, service.digest_task)
