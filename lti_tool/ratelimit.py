@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import current_app, request
 
 from lti_tool.errors import TooManyRequests
+from lti_tool.identity.session import current_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -35,8 +36,6 @@ def hit(bucket: str, per_minute: int) -> None:
 
 def per_person() -> str:
     """The signed-in person (their platform and user), for :func:`limit`'s ``key``."""
-    from lti_tool.identity.session import current_context
-
     ctx = current_context()
     return f"{ctx.platform_id}:{ctx.user_id}"
 

@@ -14,6 +14,7 @@ from lti_tool.accounts import privacy
 from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.errors import NotFound
+from lti_tool.launch.models import Platform
 
 user_cli = AppGroup("user", help="People: export a person's data, or erase it (GDPR).")
 
@@ -24,8 +25,6 @@ def _find(user_id: int | None, issuer: str | None, sub: str | None) -> int:
     if not (issuer and sub):
         click.echo("Error: give USER_ID, or --issuer and --sub as the LMS knows the person.", err=True)
         sys.exit(2)
-    from lti_tool.launch.models import Platform
-
     found = db.session.execute(
         sa.select(User.id).join(Platform, Platform.id == User.platform_id)
         .where(Platform.issuer == issuer, User.sub == sub)

@@ -33,6 +33,10 @@ from lti_tool.accounts.models import User
 from lti_tool.accounts.personal_data import Fate
 from lti_tool.db import db, utcnow
 from lti_tool.errors import NotFound
+from lti_tool.identity import revocation
+from lti_tool.launch import memo
+from lti_tool.launch.models import Platform
+from lti_tool.launch.tool_config import PlatformSnapshot
 
 # Words shorter than this are too common to look for in other people's rows.
 MIN_QUOTE = 8
@@ -181,11 +185,6 @@ def erase(user_id: int, *, actor_user_id: int | None = None, reason: str = "") -
 
 
 def _erase(user_id: int, actor_user_id: int | None, reason: str) -> tuple[Erasure, Any]:
-    from lti_tool.identity import revocation
-    from lti_tool.launch import memo
-    from lti_tool.launch.models import Platform
-    from lti_tool.launch.tool_config import PlatformSnapshot
-
     user = _user(user_id)
     platform = db.session.get(Platform, user.platform_id)
     old_sub = user.sub

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from lti_tool.safety import names, urls
+
 
 def init_app(app: Flask) -> None:
-    from lti_tool.safety import names, urls
-
     app.jinja_env.filters["person"] = names.person_html
     app.jinja_env.filters["safe_href"] = urls.safe_href

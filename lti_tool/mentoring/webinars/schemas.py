@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from lti_tool.mentoring.content.schemas import ItemViewSchema
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.webinars.models import Audience
 from lti_tool.safety.urls import WebUrl
@@ -103,8 +104,6 @@ class WebinarViewSchema(Schema):
 
 
 def item_dict(view: Any) -> dict[str, Any]:
-    from lti_tool.mentoring.content.schemas import ItemViewSchema
-
     return ItemViewSchema().dump(view)
 
 

@@ -12,6 +12,7 @@ from lti_tool.errors import Forbidden, InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
 from lti_tool.limits import accepts_upload
+from lti_tool.mentoring.content.service import modules_of_programme
 from lti_tool.mentoring.webinars import (
     attendance,
     attendance_csv,
@@ -23,6 +24,7 @@ from lti_tool.mentoring.webinars import (
     scheduling,
     training_gates,
 )
+from lti_tool.mentoring.webinars.access import viewer
 from lti_tool.mentoring.webinars.schemas import (
     AttendanceSchema,
     GateCreateSchema,
@@ -166,9 +168,6 @@ def dismiss_form(notice_id: int) -> BaseResponse:
 @login_required
 def waiting_page() -> str:
     ctx = current_context()
-    from lti_tool.mentoring.content.service import modules_of_programme
-    from lti_tool.mentoring.webinars.access import viewer
-
     overview = training_gates.waiting_overview(ctx)
     programme_id = viewer(ctx).programme.id
     lists = catalogue.list_webinars(ctx)
