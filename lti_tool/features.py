@@ -1,6 +1,6 @@
 """Every feature Ritmo serves, in one list: :func:`lti_tool.create_app` calls each one's
 ``init_app(app)``, which declares its blueprints, background tasks, event handlers, launch targets,
-deep-linking offers, timeline sources and process-wide listeners. Nothing registers at import.
+deep-linking offers, timeline sources, KPI figures and process-wide listeners. Nothing registers at import.
 
 Order matters twice: blueprints are registered in this order, and the deep-linking picker lists
 what it offers in the order the features registered it (programmes, webinars, content). Every
@@ -23,17 +23,19 @@ from lti_tool.mentoring.goals import feature as goals
 from lti_tool.mentoring.kpis import feature as kpis
 from lti_tool.mentoring.matching import feature as matching
 from lti_tool.mentoring.meetings import feature as meetings
+from lti_tool.mentoring.profiles import feature as profiles
 from lti_tool.mentoring.programmes import feature as programmes
 from lti_tool.mentoring.roster import feature as roster
 from lti_tool.mentoring.webinars import feature as webinars
 from lti_tool.notifications import feature as notifications
 
-#: Profiles, matching and roster pages nest under the programme's blueprint; matching and roster
-#: still register their own tasks.
+#: Profiles, matching and roster pages nest under the programme's blueprint; their entries register
+#: the rest of what they own (tasks, dashboard figures).
 FEATURES: tuple[Callable[[Flask], None], ...] = (
     health.init_app,
     launch.init_app,
     programmes.init_app,
+    profiles.init_app,
     matching.init_app,
     roster.init_app,
     goals.init_app,

@@ -22,6 +22,7 @@ from lti_tool.jobs import register_task
 from lti_tool.jobs.registry import TASKS
 from lti_tool.launch import framing, tool_config
 from lti_tool.mentoring.conversations import history
+from lti_tool.mentoring.kpis import figures
 from lti_tool.mentoring.webinars import training_gates
 
 # What a process holds: the registries and the Session listeners features install.
@@ -106,6 +107,11 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     assert set(targets.pages) == {"programme", "milestone", "content", "webinar"}
     assert targets.default == "programme"
     assert history.known_kinds() == ["chat", "decision", "meeting", "post"]
+    # Each feature's dashboard figures, in the order the features registered them.
+    assert list(figures.registered(app)) == [
+        "participants", "profiles_started", "mentees", "matches", "pending_requests", "milestones",
+        "webinars", "meetings", "activity", "gradebook",
+    ]
 
 
 def test_a_task_name_names_one_function() -> None:

@@ -1,15 +1,17 @@
 """Goals as part of an app: their pages, milestone links placed in the course, and the events
-automatic milestones count."""
+automatic milestones count, and the dashboard's milestones figure."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from lti_tool.launch import targets
-from lti_tool.mentoring.goals import rules, views
+from lti_tool.mentoring.goals import figures, rules, views
+from lti_tool.mentoring.kpis.figures import register_figure
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     targets.register(app, "milestone", views.open_milestone)
     rules.subscribe_rules()
+    register_figure(app, "milestones", figures.milestones)

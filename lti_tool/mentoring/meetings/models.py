@@ -24,6 +24,10 @@ class MeetingStatus(LabelledEnum):
     MISSED = "missed"
 
 
+#: Meetings that went (or are going) ahead at their accepted time.
+TAKING_PLACE = (MeetingStatus.CONFIRMED, MeetingStatus.HELD)
+
+
 MEETING_STATUS_LABELS = labels(
     MeetingStatus,
     {
