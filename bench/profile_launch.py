@@ -39,6 +39,8 @@ def main() -> int:
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--returning", action="store_true",
                         help="time only users who launched before (rows exist)")
+    parser.add_argument("--first", action="store_true",
+                        help="time (or, with --sql, list) only first launches of new users")
     parser.add_argument("--memo", choices=["warm", "cold"], default="warm",
                         help="cold: forget launch memos before each launch (returning after hours)")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -141,8 +143,9 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
             psycopg.Connection.execute = straight  # type: ignore[method-assign]
             sa.event.listen(engine.pool, "checkout",
                             lambda *a: statements.append("[pool checkout]"))
-            one(7)
-            print(f"{len(statements)} SQL statements in one returning user's login + launch:")
+            one(10**6 if args.first else 7)
+            whose = "new" if args.first else "returning"
+            print(f"{len(statements)} SQL statements in one {whose} user's login + launch:")
             for stmt in statements:
                 print("  ", stmt[:160])
             return 0
@@ -150,8 +153,13 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
         cpu = time.process_time()
         started = time.perf_counter()
         population = 200 if args.returning else 2000
+        fresh = iter(range(10**6, 10**7))  # --first: a user never seen, every flow
+
+        def who(i: int) -> int:
+            return next(fresh) if args.first else i % population
+
         for i in range(args.launches):
-            one(i % population)
+            one(who(i))
         elapsed = time.perf_counter() - started
         n = args.launches
         cpu = time.process_time() - cpu
@@ -164,7 +172,7 @@ def profile_ritmo(args: argparse.Namespace, platform: BenchPlatform, tmp: Path) 
         started = time.perf_counter()
         profiler.enable()
         for i in range(args.launches):
-            one(i % population)
+            one(who(i))
         profiler.disable()
         elapsed = time.perf_counter() - started
         print(f"{args.launches} login+launch flows under cProfile: "

@@ -172,7 +172,7 @@ def _last_seen_due(last_seen_at: datetime | None) -> bool:
 def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
     in_course = wanted.context_id is not None
     with_link = in_course and wanted.link_id is not None
-    # The read needs no transaction; the writes get one when there are several.
+    # The read needs no transaction, nor do the writes but for a revocation (below).
     outside = without_transaction()
     row = _read({
         "for_platform": platform_id, "for_sub": wanted.sub, "for_context": wanted.context_id,
@@ -188,24 +188,24 @@ def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
     link = _differing(row, ResourceLink, wanted) if with_link else {}
     enrolment = _differing(row, Enrolment, wanted) if in_course else {}
     # An enrolment's new role or mentor flag ends the sessions from before (this launch's own
-    # session is issued after).
+    # session is issued after): that UPDATE and the revocation are one transaction. Every other
+    # write is one row, atomic on its own, and a launch that stops between two of them leaves
+    # rows the next launch's read finds and completes: on PostgreSQL they run in the read's
+    # autocommit, with no BEGIN or COMMIT round trips.
     revoke = row.enrolment_id is not None and bool({"role", "is_mentor"} & enrolment.keys())
-    statements = revoke + sum(
-        getattr(row, PREFIX[model] + "id") is None or bool(values)
-        for model, values, wanted_row in (
-            (User, user, True), (Course, course, in_course), (ResourceLink, link, with_link),
-            (Enrolment, enrolment, in_course),
-        )
-        if wanted_row
-    )
-    if statements > 1 and outside:
-        db.session.commit()  # leave the read's autocommit: these writes are one transaction
+    if revoke and outside:
+        db.session.commit()  # leave the read's autocommit
+        outside = False
     conn = db.session.connection()
+    wrote = False
 
     def upsert(model: type, row_id: int | None, values: dict[str, Any], **keys: Any) -> int:
+        nonlocal wrote
         if row_id is None:
+            wrote = True
             return int(conn.execute(sa.insert(model).returning(model.id), {**keys, **values}).scalar_one())  # type: ignore[attr-defined]
         if values:
+            wrote = True
             conn.execute(sa.update(model).where(model.id == row_id).values(**values))  # type: ignore[attr-defined]
         return row_id
 
@@ -220,8 +220,9 @@ def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
         upsert(Enrolment, row.enrolment_id, enrolment, user_id=user_id, course_id=course_id)
         if revoke:
             revocation.revoke([user_id])
-    if statements:
+    if wrote and not outside:
         db.session.commit()
-    # Nothing written: the read's connection stays with the session for what the request does next.
+    # In autocommit, what was written is written: the connection stays with the session for what
+    # the request does next (one pool checkout per launch), until the session's next commit.
     target = (wanted.values[ResourceLink].get("target") or row.link_target) if with_link else None
     return RecordedLaunch(wanted.context(platform_id, user_id, course_id, link_id), target)

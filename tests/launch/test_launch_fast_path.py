@@ -411,6 +411,32 @@ def test_a_first_launch_in_a_known_course_reads_once_and_inserts_the_person(app,
     assert sorted(r.value for r in roles) == ["mentee", "mentee"]
 
 
+def test_a_first_launch_in_a_known_course_needs_no_transaction_and_one_connection(app, client, platform):
+    """Each insert is one row: on PostgreSQL the launch and its programme step run in one
+    autocommit connection, with no BEGIN and COMMIT round trips."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no round trip to save")
+    launch(client, platform)
+    db.session.remove()
+    connections: list[int] = []
+
+    def on(conn, _cursor, statement, *_rest) -> None:
+        if "cache_entry" not in statement:
+            connections.append(id(conn.connection.dbapi_connection))
+
+    sa.event.listen(db.engine, "before_cursor_execute", on)
+    autocommit: list[bool] = []
+    try:
+        with statements(app, autocommit) as seen:
+            response = launch(client, platform, sub="user-2", name="Grace Hopper")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", on)
+    assert response.status_code == 200
+    assert writes_to(seen) == ["INSERT INTO user", "INSERT INTO enrolment", "INSERT INTO participant"]
+    assert all(autocommit), list(zip(seen, autocommit, strict=True))
+    assert len(set(connections)) == 1, seen
+
+
 def test_a_first_launch_racing_a_double_click_in_a_known_course_succeeds(app, client, platform, monkeypatch):
     """The person's row appears between the launch's read and its inserts (the same person's
     other launch won): the inserts fail as a whole and the launch goes on with the winner's rows."""
