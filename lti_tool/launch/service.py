@@ -151,6 +151,17 @@ def _read_statement() -> sa.Select[Any]:
     )
 
 
+# The writes, built once per row type: the columns each one sets are its parameters' names.
+@functools.cache
+def _insert_statement(model: Any) -> sa.Insert:
+    return sa.insert(model).returning(model.id)
+
+
+@functools.cache
+def _update_statement(model: Any) -> sa.Update:
+    return sa.update(model).where(model.id == sa.bindparam("for_id"))
+
+
 def _read(params: dict[str, Any]) -> Any:
     return db.session.connection().execute(_read_statement(), params).one()
 
@@ -203,10 +214,10 @@ def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
         nonlocal wrote
         if row_id is None:
             wrote = True
-            return int(conn.execute(sa.insert(model).returning(model.id), {**keys, **values}).scalar_one())  # type: ignore[attr-defined]
+            return int(conn.execute(_insert_statement(model), {**keys, **values}).scalar_one())
         if values:
             wrote = True
-            conn.execute(sa.update(model).where(model.id == row_id).values(**values))  # type: ignore[attr-defined]
+            conn.execute(_update_statement(model), {"for_id": row_id, **values})
         return row_id
 
     user_id = upsert(User, row.user_id, user, platform_id=platform_id, sub=wanted.sub, last_seen_at=now)

@@ -72,6 +72,17 @@ def _statement() -> sa.Select[
     )
 
 
+# The join's writes, built once.
+@functools.cache
+def _insert_statement() -> sa.Insert:
+    return sa.insert(Participant).returning(Participant.id)
+
+
+@functools.cache
+def _role_statement() -> sa.Update:
+    return sa.update(Participant).where(Participant.id == sa.bindparam("for_id"))
+
+
 def _read(ctx: LaunchContext) -> HomeRow | None:
     # On the connection: plain columns need none of the ORM's result handling.
     row = db.session.connection().execute(
@@ -118,7 +129,7 @@ def _joined(ctx: LaunchContext) -> HomeRow:
         row = _of(programme, me, db.session.get_one(User, ctx.user_id))
     elif row.participant_id is None:
         participant_id = db.session.connection().execute(
-            sa.insert(Participant).returning(Participant.id),
+            _insert_statement(),
             {"programme_id": row.programme_id, "user_id": ctx.user_id, "role": wanted},
         ).scalar_one()
         row = row._replace(participant_id=participant_id, role=wanted)
@@ -127,7 +138,7 @@ def _joined(ctx: LaunchContext) -> HomeRow:
         changed = service.lms_role_change(wanted, row.role, row.role_source)
         if changed is not None:
             db.session.connection().execute(
-                sa.update(Participant).where(Participant.id == row.participant_id).values(role=changed)
+                _role_statement(), {"for_id": row.participant_id, "role": changed}
             )
             row = row._replace(role=changed)
     db.session.commit()
