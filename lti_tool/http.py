@@ -90,8 +90,10 @@ def address_refusal(address: str) -> str | None:
         if embedded is not None:
             reason = address_refusal(str(embedded))
             return f"{ip} carries {reason}" if reason else None
-    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
-        if getattr(ip, f"is_{kind}"):
+    # ``is_global`` alone misses fec0::/10 (site-local, deprecated but still routed in places).
+    for kind in ("loopback", "private", "link_local", "site_local", "multicast", "reserved",
+                 "unspecified"):
+        if getattr(ip, f"is_{kind}", False):
             return f"{ip} is a {kind.replace('_', '-')} address"
     if not ip.is_global:  # shared (100.64/10), benchmarking, documentation ranges
         return f"{ip} is not a public address"

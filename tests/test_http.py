@@ -87,6 +87,7 @@ def _port(target: Target) -> int:
         ("240.0.0.1", True), ("255.255.255.255", True), ("::1", True), ("::", True),
         ("fe80::1", True), ("fc00::1", True), ("ff02::1", True), ("::ffff:127.0.0.1", True),
         ("::ffff:169.254.169.254", True), ("2002:7f00:1::1", True), ("64:ff9b::a9fe:a9fe", True),
+        ("fec0::1", True),  # deprecated site-local (RFC 3879), still routed inside some networks
         ("93.184.216.34", False), ("2606:4700:4700::1111", False), ("::ffff:93.184.216.34", False),
     ],
 )
