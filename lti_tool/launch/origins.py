@@ -9,7 +9,7 @@ through :func:`url_within`.
 from __future__ import annotations
 
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -23,7 +23,8 @@ class Location(NamedTuple):
 
 def parse(url: str) -> Location | None:
     """Scheme, host, port and path of an http(s) URL; ``None`` for anything else, including URLs
-    with a user name or password (nothing a platform needs, and the classic way to hide a host)."""
+    with a user name or password (nothing a platform needs, and the classic way to hide a host)
+    or with dot segments in the path."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -31,6 +32,10 @@ def parse(url: str) -> Location | None:
         return None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    # A path prefix means nothing once ``..`` climbs out of it: the client resolves plain dot
+    # segments, servers decode ``%2e`` and many read a backslash as a slash.
+    if {".", ".."} & set(unquote(parts.path).replace("\\", "/").split("/")):
         return None
     return Location(scheme, parts.hostname.lower().rstrip("."), port or DEFAULT_PORTS[scheme],
                     parts.path)

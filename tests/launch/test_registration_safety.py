@@ -60,6 +60,13 @@ def unchanged(platform_id: int, issuer: str) -> bool:
         ("http://lms.example.edu/x", "https://lms.example.edu", False),
         ("https://lms.example.edu:8443/x", "https://lms.example.edu", False),
         ("javascript:alert(1)", "https://lms.example.edu", False),
+        # Dot segments climb out of the base once the server resolves them (urllib3 resolves
+        # plain ones, servers decode %2e and often read a backslash as a slash).
+        ("https://lms.example.edu/moodle/../evil/x", "https://lms.example.edu/moodle", False),
+        ("https://lms.example.edu/moodle/%2e%2e/evil/x", "https://lms.example.edu/moodle", False),
+        ("https://lms.example.edu/moodle/..%5cevil/x", "https://lms.example.edu/moodle", False),
+        ("https://lms.example.edu/moodle/x", "https://lms.example.edu/evil/../moodle", False),
+        ("https://lms.example.edu/moodle/a..b/x", "https://lms.example.edu/moodle", True),
     ],
 )
 def test_urls_are_compared_by_origin_and_whole_segments(url: str, base: str, inside: bool) -> None:
