@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from lti_tool import audit
+from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.errors import Conflict, InvalidInput, NotFound
+from lti_tool.identity import revocation
 from lti_tool.launch import memo
 from lti_tool.launch.models import Deployment, Platform, PlatformStatus
 
@@ -120,8 +122,18 @@ def list_platforms() -> list[PlatformSummary]:
     ]
 
 
+def _end_sessions(platform_id: int) -> None:
+    """End the sessions of the platform's people (joins the caller's transaction): a session token
+    outlives the launch that made it, and names the person, not whether their LMS is still trusted."""
+    revocation.revoke(db.session.execute(
+        sa.select(User.id).where(User.platform_id == platform_id)
+    ).scalars())
+
+
 def remove_platform(platform_id: int) -> None:
-    db.session.delete(get_platform(platform_id))
+    platform = get_platform(platform_id)
+    _end_sessions(platform.id)
+    db.session.delete(platform)
     db.session.commit()
     # Its users and courses are gone: no launch may reuse what a launch remembered of them.
     memo.forget_platform(platform_id)
@@ -130,6 +142,8 @@ def remove_platform(platform_id: int) -> None:
 def set_status(platform_id: int, status: PlatformStatus) -> Platform:
     platform = get_platform(platform_id)
     platform.status = status
+    if status is not PlatformStatus.ACTIVE:
+        _end_sessions(platform.id)
     db.session.commit()
     return platform
 
