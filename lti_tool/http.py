@@ -73,8 +73,12 @@ class Answer:
         return self.content.decode("utf-8", "replace")
 
     def json(self) -> Any:
-        """The body as JSON; raises ``ValueError`` when it is not."""
-        return json.loads(self.content)
+        """The body as JSON; raises ``ValueError`` when it is not (or nests past the recursion
+        limit, which ``json`` reports as ``RecursionError``: a remote server's doing, not ours)."""
+        try:
+            return json.loads(self.content)
+        except RecursionError as error:
+            raise ValueError("the JSON answer nests too deeply") from error
 
 
 def address_refusal(address: str) -> str | None:

@@ -47,6 +47,9 @@ class Target:
         if path == "/big-declared":
             start_response("200 OK", [("Content-Length", "5000")])
             return [b"y" * 5000]
+        if path == "/deep":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b"[" * 100_000 + b"]" * 100_000]
         if path == "/slow":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return _drip()
@@ -132,6 +135,13 @@ def test_answers_are_capped_in_size_and_time(hits: Target) -> None:
     with pytest.raises(requests.Timeout):
         OPEN.get(hits.url + "/slow")
     assert time.monotonic() - started < 2.5  # the whole answer would take 3 s
+
+
+def test_json_nested_too_deep_is_a_value_error_like_any_bad_json(hits: Target) -> None:
+    # Callers turn ValueError into "the LMS answered no JSON"; a RecursionError would be a 500.
+    answer = http.Client(allow_private=True, timeout=(1.0, 2.0)).get(hits.url + "/deep")
+    with pytest.raises(ValueError):
+        answer.json()
 
 
 def test_environment_proxies_are_ignored(hits: Target, monkeypatch: pytest.MonkeyPatch) -> None:
