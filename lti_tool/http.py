@@ -12,7 +12,8 @@ launch claims are all named by someone else, so every call to them goes through 
   6to4 and NAT64 IPv6 addresses;
 - no redirects (a redirect could point anywhere; the caller gets :class:`OutboundRefused`);
 - environment proxies are ignored (a proxy would hide the destination from the check);
-- bounded time (connect and read timeouts plus ``HTTP_DEADLINE_SECONDS`` for the whole answer)
+- bounded time (connect and read timeouts plus ``HTTP_DEADLINE_SECONDS`` for the whole answer,
+  headers included: at the deadline the socket is shut)
   and size (the body is streamed and cut at ``HTTP_MAX_RESPONSE_BYTES``).
 
 ``ALLOW_PRIVATE_URLS`` lifts the scheme and address checks (demos and tests on 127.0.0.1); the
@@ -21,11 +22,11 @@ redirect, time and size limits stay.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +37,13 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util import connection as urllib3_connection
 
 USER_AGENT = "Ritmo-LTI-Tool/0.1"
@@ -156,14 +163,52 @@ def _checked_connection(conn: HTTPConnection) -> socket.socket:
     raise failure
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+def _watch(conn: HTTPConnection) -> None:
+    """Let this thread's :meth:`Client.request` cut ``conn`` at its deadline (new or reused)."""
+    watched: list[HTTPConnection] | None = getattr(_local, "watched", None)
+    if watched is not None:
+        watched.append(conn)
+
+
+def _cut(watched: list[HTTPConnection], fired: threading.Event) -> None:
+    """The deadline passed: shut the sockets, so a read blocked on a dripping answer returns.
+    ``socket.socket.shutdown`` on the descriptor, not ``SSLSocket.shutdown``, which would drop the
+    TLS state under the reading thread."""
+    fired.set()
+    for conn in list(watched):
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):  # already closed
+                socket.socket.shutdown(conn.sock, socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPConnection(_WatchedHTTPConnection):
     def _new_conn(self) -> socket.socket:
         return _checked_connection(self)
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
+class _GuardedHTTPSConnection(_WatchedHTTPSConnection):
     def _new_conn(self) -> socket.socket:
         return _checked_connection(self)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
@@ -175,10 +220,19 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 
 
 class _GuardedAdapter(HTTPAdapter):
+    """Connections :meth:`Client.request` can cut at its deadline; with ``guarded``, they also
+    check the addresses they connect to."""
+
+    def __init__(self, guarded: bool = True) -> None:
+        self.guarded = guarded
+        super().__init__()
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool,
-                                                   "https": _GuardedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = (
+            {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool} if self.guarded
+            else {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        )
 
 
 def http_session(allow_private: bool | None = None) -> requests.Session:
@@ -195,9 +249,8 @@ def http_session(allow_private: bool | None = None) -> requests.Session:
         session = requests.Session()
         session.trust_env = False
         session.headers["User-Agent"] = USER_AGENT
-        if not allow_private:
-            session.mount("https://", _GuardedAdapter())
-            session.mount("http://", _GuardedAdapter())
+        session.mount("https://", _GuardedAdapter(guarded=not allow_private))
+        session.mount("http://", _GuardedAdapter(guarded=not allow_private))
         setattr(_local, name, session)
     return session
 
@@ -221,7 +274,33 @@ class Client:
         ``RequestException`` errors are the network's.
         """
         check_url(url, allow_private=self.allow_private)
-        deadline = time.monotonic() + self.deadline_seconds
+        # Read timeouts bound each read, not the answer: a server that sends a byte now and then
+        # (headers included) would hold this thread for ever. At the deadline the socket is cut.
+        watched: list[HTTPConnection] = []
+        fired = threading.Event()
+        timer = threading.Timer(self.deadline_seconds, _cut, (watched, fired))
+        timer.daemon = True
+        _local.watched = watched
+        timer.start()
+        try:
+            return self._request(method, url, headers, json_body, data, timeout, fired)
+        except (requests.RequestException, HTTPError) as error:
+            if fired.is_set() and not isinstance(error, OutboundRefused):
+                raise requests.Timeout(
+                    f"{url} took longer than {self.deadline_seconds} s to answer"
+                ) from error
+            # From reading the body (requests wraps only what happens before): the network's.
+            if isinstance(error, ReadTimeoutError):
+                raise requests.ReadTimeout(f"{url}: {error}") from error
+            if isinstance(error, HTTPError):
+                raise requests.ConnectionError(f"{url}: {error}") from error
+            raise
+        finally:
+            timer.cancel()
+            _local.watched = None
+
+    def _request(self, method: str, url: str, headers: dict[str, str] | None, json_body: Any,
+                 data: Any, timeout: Any, fired: threading.Event) -> Answer:
         try:
             response = http_session(self.allow_private).request(
                 method, url, headers=headers, json=json_body, data=data,
@@ -242,14 +321,16 @@ class Client:
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise ResponseTooLarge(f"{url} answered {declared} bytes (limit {self.max_bytes})")
             body = bytearray()
+            # Once the headers are in, the connection may have handed its socket to the response
+            # (an answer that ends when the server closes): the deadline is checked here too.
             while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
                 body += chunk
                 if len(body) > self.max_bytes:
                     raise ResponseTooLarge(f"{url} answered more than {self.max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise requests.Timeout(
-                        f"{url} took longer than {self.deadline_seconds} s to answer"
-                    )
+                if fired.is_set():
+                    break
+            if fired.is_set():  # cut at the deadline: what was read is not the whole answer
+                raise requests.Timeout(f"{url} took longer than {self.deadline_seconds} s to answer")
             return Answer(status_code=response.status_code, reason=response.reason or "",
                           headers=response.headers, content=bytes(body))
 

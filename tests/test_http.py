@@ -137,6 +137,43 @@ def test_answers_are_capped_in_size_and_time(hits: Target) -> None:
     assert time.monotonic() - started < 2.5  # the whole answer would take 3 s
 
 
+def _dripping_headers() -> tuple[int, threading.Event]:
+    """A server that sends a status line, then one header line every 0.3 s for 6 s: each read is
+    quick, the whole answer is not."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, listener:
+            conn.recv(65536)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(20):
+                    if done.wait(0.3):
+                        return
+                    conn.sendall(b"X-Drip: 1\r\n")
+                conn.sendall(b"Content-Length: 2\r\n\r\n{}")
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], done
+
+
+def test_the_deadline_also_bounds_an_answer_whose_headers_drip(hits: Target) -> None:
+    port, done = _dripping_headers()
+    started = time.monotonic()
+    try:
+        with pytest.raises(requests.Timeout):
+            OPEN.get(f"http://127.0.0.1:{port}/")
+    finally:
+        done.set()
+    assert time.monotonic() - started < 2.5  # the deadline is 1 s; the headers would take 6 s
+
+
 def test_json_nested_too_deep_is_a_value_error_like_any_bad_json(hits: Target) -> None:
     # Callers turn ValueError into "the LMS answered no JSON"; a RecursionError would be a 500.
     answer = http.Client(allow_private=True, timeout=(1.0, 2.0)).get(hits.url + "/deep")
