@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from lti_tool.http import Client
+from lti_tool.http import Answer, Client
 from lti_tool.lti_services.errors import AgsError
 from lti_tool.lti_services.transport import call, next_page_url
 
@@ -38,9 +38,11 @@ def find_line_item(
         response = call(
             session, "GET", url, timeout, error=AgsError, token=token, accept=CONTAINER_MT
         )
-        items = response.json()
+        items = _json(response)
         for item in items if isinstance(items, list) else []:
             # Filter again: some platforms ignore the query filters.
+            if not isinstance(item, dict):
+                continue
             if item.get("resourceId") == resource_id and item.get("tag", tag) == tag:
                 return dict(item)
         url = next_page_url(response.headers.get("Link"))
@@ -54,7 +56,7 @@ def create_line_item(
         session, "POST", lineitems_url, timeout, error=AgsError, token=token, accept=LINEITEM_MT,
         json_body=body, content_type=LINEITEM_MT,
     )
-    item = response.json()
+    item = _json(response)
     if not isinstance(item, dict) or not item.get("id"):
         raise AgsError("The LMS created the gradebook column but did not say its URL.",
                        status=response.status_code, transient=True)
@@ -68,6 +70,16 @@ def post_score(
         session, "POST", scores_url(lineitem_url), timeout, error=AgsError, token=token,
         json_body=score, content_type=SCORE_MT,
     )
+
+
+def _json(response: Answer) -> Any:
+    """The answer's JSON, or an :class:`AgsError`: a malformed answer is the LMS's fault, and the
+    delivery job handles it like any other failed call (backoff, then a message for the instructor)."""
+    try:
+        return response.json()
+    except ValueError as error:
+        raise AgsError("The LMS answered the gradebook call with something that is not JSON.",
+                       status=response.status_code, transient=True) from error
 
 
 def scores_url(lineitem_url: str) -> str:

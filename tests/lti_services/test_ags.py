@@ -61,3 +61,28 @@ def test_timeouts_are_transient(app) -> None:
     ):
         ags.post_score(http.client(), "t", server.url + "/lineitems/1", {"userId": "u"}, (1.0, 0.2))
     assert caught.value.transient and caught.value.status is None
+
+
+@pytest.mark.parametrize(("body", "call"), [
+    (b"<html>Maintenance</html>", "find"),
+    (b"[" * 100_000, "find"),
+    (b"[1, \"two\", null]", "find"),
+    (b"<html>Maintenance</html>", "create"),
+])
+def test_a_malformed_answer_is_an_ags_error(app, body: bytes, call: str) -> None:
+    def lms(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    with serve_in_thread(lms) as server:
+        client, url = http.client(), server.url + "/lineitems"
+        if call == "find" and body.startswith(b"[1"):
+            # Items that are not objects are passed over, not a crash.
+            assert ags.find_line_item(client, "t", url, "r", "t", 5) is None
+            return
+        with pytest.raises(AgsError) as caught:
+            if call == "find":
+                ags.find_line_item(client, "t", url, "r", "t", 5)
+            else:
+                ags.create_line_item(client, "t", url, {"label": "x"}, 5)
+    assert caught.value.transient and caught.value.status == 200
