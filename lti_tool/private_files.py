@@ -48,9 +48,10 @@ def private_sqlite_file(url: URL) -> None:
         return
     database = Path(name)
     try:
-        os.close(create_private_file(database))  # SQLite takes an empty file as a new database
+        # SQLite takes an empty file as a new database.
+        os.close(create_private_file(database))
     except FileExistsError:
-        pass
+        pass  # an existing database is tightened below
     except FileNotFoundError:
         return  # its folder does not exist: SQLite will say so on connect
     for path in (database, *(Path(name + suffix) for suffix in SQLITE_COMPANIONS)):

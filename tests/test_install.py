@@ -7,6 +7,7 @@ notices a package or data file the wheel leaves out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -159,11 +160,9 @@ def served(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> It
         while True:
             if server.poll() is not None:
                 pytest.fail("lti-tool serve stopped:\n" + (workdir / "serve.log").read_text()[-3000:])
-            try:
+            with contextlib.suppress(requests.ConnectionError):  # not listening yet
                 if requests.get(url + "/health", timeout=5).status_code in (200, 503):
                     break
-            except requests.ConnectionError:
-                pass
             if time.monotonic() > deadline:
                 pytest.fail("lti-tool serve did not answer:\n" + (workdir / "serve.log").read_text()[-3000:])
             time.sleep(0.2)
