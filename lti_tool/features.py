@@ -17,6 +17,7 @@ from flask import Flask
 from lti_tool import health
 from lti_tool.grades import feature as grades
 from lti_tool.launch import feature as launch
+from lti_tool.mentoring.attention import feature as attention
 from lti_tool.mentoring.content import feature as content
 from lti_tool.mentoring.conversations import feature as conversations
 from lti_tool.mentoring.goals import feature as goals
@@ -46,6 +47,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     meetings.init_app,
     notifications.init_app,
     kpis.init_app,
+    attention.init_app,
 )
 
 

@@ -1,0 +1,1 @@
+"""The coordinator's attention list: what needs a person in a programme, from every registered source."""

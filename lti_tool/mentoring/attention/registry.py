@@ -1,0 +1,79 @@
+"""The attention list's sources: each feature registers, from its ``init_app``, what in a programme
+needs a person (pairs at risk, open support requests, failed roster syncs...) and what a coordinator
+may do about it.
+
+A source is ``items(programme, now) -> list[Item]`` (cheap queries, open items only) and optionally
+``act(ctx, programme, key, action_name, form) -> message``, which the attention page calls inside one
+transaction when a coordinator presses one of an item's actions (``Action`` without ``url``). ``act``
+raises domain errors (:mod:`lti_tool.errors`) for refusals; the page records who acted. Labels, titles
+and reasons are built with gettext when the items are built, so they are in the viewer's language.
+Registering a name again replaces the source (idempotent: many apps per process in the tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lti_tool.identity.context import LaunchContext
+from lti_tool.mentoring.programmes.models import Programme
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # "retry", "end", "rematch", "message", "reassign", "close", "answer"...
+    label: str  # already in the viewer's language (use gettext when building items)
+    destructive: bool = False  # rendered as a danger button with a confirmation
+    url: str | None = None  # when set: a link that opens a page (GET), no handler call
+
+
+@dataclass(frozen=True)
+class Item:
+    source: str  # the registered source name
+    key: str  # stable within the source, e.g. "match:12"
+    title: str  # viewer's language
+    reason: str  # why it needs a person, in words
+    since: datetime  # UTC, aware
+    severity: int = 1  # 0 info, 1 needs attention, 2 urgent
+    actions: tuple[Action, ...] = ()
+    link: str | None = None  # a Ritmo path to the thing itself
+    match_id: int | None = None
+
+
+ItemsFn = Callable[[Programme, datetime], list[Item]]
+ActFn = Callable[[LaunchContext, Programme, str, str, Mapping[str, str]], str]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    items: ItemsFn
+    act: ActFn | None
+    label: Any  # a lazy string: what the page calls this source
+
+
+_sources: dict[str, Source] = {}
+
+
+def register_source(name: str, items: ItemsFn, act: ActFn | None, *, label: Any) -> None:
+    """Add (or replace) the attention source ``name``.
+
+    :param label: what coordinators read for the source (a lazy string).
+    """
+    _sources[name] = Source(name, items, act, label)
+
+
+def sources() -> list[Source]:
+    """Every registered source, in registration order."""
+    return list(_sources.values())
+
+
+def source(name: str) -> Source | None:
+    return _sources.get(name)
+
+
+def unregister_source(name: str) -> None:
+    """Remove a source (tests register throw-away sources)."""
+    _sources.pop(name, None)
