@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,9 @@ class HistoryFilters:
     until: datetime | None = None
     before: tuple[datetime, str] | None = None
     limit: int = HISTORY_PAGE_SIZE
+    # Who is reading: sources with entries only some people may see (support exchanges) check it;
+    # None (no reader known) means such entries are left out.
+    viewer_user_id: int | None = None
 
 
 SourceFn = Callable[[int, HistoryFilters], Iterable[HistoryEntry]]
@@ -143,7 +146,7 @@ def timeline(
             raise InvalidInput(
                 errors={"kind": [_("Filter by one of: %(kinds)s.", kinds=", ".join(known_kinds()))]}
             )
-    entries = collect(match_id, filters)
+    entries = collect(match_id, replace(filters, viewer_user_id=ctx.user_id))
     more = len(entries) > filters.limit
     page = entries[: filters.limit]
     return space, page, encode_cursor(page[-1]) if more and page else None
@@ -158,6 +161,7 @@ def collect(match_id: int, filters: HistoryFilters) -> list[HistoryEntry]:
         until=filters.until,
         before=filters.before,
         limit=filters.limit + 1,
+        viewer_user_id=filters.viewer_user_id,
     )
     merged: list[HistoryEntry] = []
     needle = filters.q.lower() if filters.q else None
@@ -182,7 +186,7 @@ def export(ctx: LaunchContext, match_id: int) -> dict[str, Any]:
     entries: list[HistoryEntry] = []
     before: tuple[datetime, str] | None = None
     while True:
-        batch = collect(match_id, HistoryFilters(before=before, limit=EXPORT_BATCH))
+        batch = collect(match_id, HistoryFilters(before=before, limit=EXPORT_BATCH, viewer_user_id=ctx.user_id))
         page = batch[:EXPORT_BATCH]
         entries.extend(page)
         if len(batch) <= EXPORT_BATCH or not page:
