@@ -186,7 +186,8 @@ def export(ctx: LaunchContext, match_id: int) -> dict[str, Any]:
     entries: list[HistoryEntry] = []
     before: tuple[datetime, str] | None = None
     while True:
-        batch = collect(match_id, HistoryFilters(before=before, limit=EXPORT_BATCH, viewer_user_id=ctx.user_id))
+        wanted = HistoryFilters(before=before, limit=EXPORT_BATCH, viewer_user_id=ctx.user_id)
+        batch = collect(match_id, wanted)
         page = batch[:EXPORT_BATCH]
         entries.extend(page)
         if len(batch) <= EXPORT_BATCH or not page:
