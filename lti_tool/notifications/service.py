@@ -105,6 +105,7 @@ def notify(
     html: str | None = None,
     link: str | None = None,
     ics: str | None = None,
+    reply_to: str | None = None,
 ) -> Notification:
     """Tell one person something, in the app and by e-mail as they chose.
 
@@ -112,17 +113,25 @@ def notify(
     Ritmo (``/matches/3/space``) or an absolute URL; ``ics`` an RFC 5545 calendar text attached to
     the e-mail. ``html`` must already be safe (escaped or sanitised). Pass ``subject`` and ``text``
     as lazy strings (``lazy_gettext``) to have them written in the recipient's language, like the
-    e-mail around them.
+    e-mail around them. ``reply_to`` (an address replies should go to, e.g. a signed reply
+    address of ``lti_tool.inbound``) becomes the e-mail's ``Reply-To``; digests carry none.
     """
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("This person does not exist in Ritmo."))
     with written_for(user.locale):
-        return _notify(user, kind, str(subject), str(text), html, link, ics)
+        return _notify(user, kind, str(subject), str(text), html, link, ics, reply_to)
 
 
 def _notify(
-    user: User, kind: str, subject: str, text: str, html: str | None, link: str | None, ics: str | None
+    user: User,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    link: str | None,
+    ics: str | None,
+    reply_to: str | None = None,
 ) -> Notification:
     user_id = user.id
     mode = email_mode(user_id)
@@ -144,7 +153,7 @@ def _notify(
     db.session.add(notification)
     if state is EmailState.QUEUED:
         assert user.email
-        _send(user, subject, text, html=html, link=link, ics_texts=[ics] if ics else [])
+        _send(user, subject, text, html=html, link=link, ics_texts=[ics] if ics else [], reply_to=reply_to)
     elif state is EmailState.PENDING:
         schedule_digest()
     return notification
@@ -161,7 +170,14 @@ def _base_url() -> str:
 
 
 def _send(
-    user: User, subject: str, text: str, *, html: str | None, link: str | None, ics_texts: list[str]
+    user: User,
+    subject: str,
+    text: str,
+    *,
+    html: str | None,
+    link: str | None,
+    ics_texts: list[str],
+    reply_to: str | None = None,
 ) -> None:
     assert user.email
     url = absolute_link(link)
@@ -189,18 +205,14 @@ def _send(
                 "data": ics.encode("utf-8"),
             }
         )
-    send_email(
-        user.email,
-        subject,
-        body_text,
-        html=body_html,
-        attachments=attachments,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
-    )
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    send_email(user.email, subject, body_text, html=body_html, attachments=attachments, headers=headers)
 
 
 # -- digests -------------------------------------------------------------------------------------
