@@ -24,6 +24,7 @@ from lti_tool.mentoring.goals import feature as goals
 from lti_tool.mentoring.kpis import feature as kpis
 from lti_tool.mentoring.matching import feature as matching
 from lti_tool.mentoring.meetings import feature as meetings
+from lti_tool.mentoring.nudges import feature as nudges
 from lti_tool.mentoring.profiles import feature as profiles
 from lti_tool.mentoring.programmes import feature as programmes
 from lti_tool.mentoring.roster import feature as roster
@@ -45,6 +46,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     content.init_app,
     conversations.init_app,
     meetings.init_app,
+    nudges.init_app,
     notifications.init_app,
     kpis.init_app,
     attention.init_app,

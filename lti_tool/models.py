@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "lti_tool.notifications.models",
     "lti_tool.mentoring.webinars.models",
     "lti_tool.mentoring.content.models",
+    "lti_tool.mentoring.nudges.models",
 )
 
 
