@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -28,8 +29,10 @@ def send_email(
     attachments: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     dedupe_key: str | None = None,
+    run_at: datetime | None = None,
 ) -> None:
-    """Queue one message. ``attachments``: ``{"filename", "content_type", "data": bytes}``."""
+    """Queue one message. ``attachments``: ``{"filename", "content_type", "data": bytes}``;
+    ``run_at`` holds it until then (a person's quiet hours)."""
     payload = {
         "to": to,
         "subject": subject,
@@ -45,7 +48,7 @@ def send_email(
             for a in attachments or []
         ],
     }
-    enqueue(SEND_TASK, payload, dedupe_key=dedupe_key, max_attempts=10)
+    enqueue(SEND_TASK, payload, run_at=run_at, dedupe_key=dedupe_key, max_attempts=10)
 
 
 def build_message(payload: dict[str, Any]) -> EmailMessage:
