@@ -6,17 +6,21 @@ A source is ``items(programme, now) -> list[Item]`` (cheap queries, open items o
 ``act(ctx, programme, key, action_name, form) -> message``, which the attention page calls inside one
 transaction when a coordinator presses one of an item's actions (``Action`` without ``url``). ``act``
 raises domain errors (:mod:`lti_tool.errors`) for refusals; the page records who acted. Labels, titles
-and reasons are built with gettext when the items are built, so they are in the viewer's language.
+and reasons are built with gettext when the items are built, so they are in the viewer's language
+(the daily digest builds them again in each coordinator's). ``items`` also runs in that digest job,
+outside any person's request: read nothing from the session; prefer plain paths for links.
 Registering a name again replaces the source (idempotent: many apps per process in the tests).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lti_tool.db import db, utcnow
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.programmes.models import Programme
 
@@ -55,6 +59,7 @@ class Source:
 
 
 _sources: dict[str, Source] = {}
+log = logging.getLogger(__name__)
 
 
 def register_source(name: str, items: ItemsFn, act: ActFn | None, *, label: Any) -> None:
@@ -77,3 +82,38 @@ def source(name: str) -> Source | None:
 def unregister_source(name: str) -> None:
     """Remove a source (tests register throw-away sources)."""
     _sources.pop(name, None)
+
+
+@dataclass
+class Gathered:
+    """What the sources said: their open items, most urgent and oldest first, and the labels of
+    the sources that could not be read."""
+
+    items: list[Item] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def gather(programme: Programme, now: datetime | None = None) -> Gathered:
+    """Every source's open items for ``programme``, sorted by severity (urgent first), then age.
+
+    A source that fails (a query error, a bug) costs its own items only: it is logged, its work is
+    rolled back to a savepoint, and its label is listed in ``failed``.
+    """
+    now = now or utcnow()
+    out = Gathered()
+    for source in sources():
+        try:
+            with db.session.begin_nested():
+                found = list(source.items(programme, now))
+        except Exception:  # one broken source must not hide the others
+            log.exception("attention source %r failed for programme %s", source.name, programme.id)
+            out.failed.append(str(source.label))
+            continue
+        out.items.extend(found)
+    out.items.sort(key=lambda item: (-item.severity, item.since, item.source, item.key))
+    return out
+
+
+def open_count(programme: Programme, now: datetime | None = None) -> int:
+    """How many items wait (the badge beside the programme home's link to the list)."""
+    return len(gather(programme, now).items)

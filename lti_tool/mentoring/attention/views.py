@@ -1,0 +1,69 @@
+"""The attention list's page and API: what needs a coordinator in a programme, and its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_babel import format_timedelta
+from werkzeug.wrappers import Response
+
+from lti_tool.db import utcnow
+from lti_tool.identity.session import coordinator_required, current_context
+from lti_tool.mentoring.attention import schemas, service
+from lti_tool.mentoring.programmes import service as programmes
+from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.web import back_to, form_data
+
+bp = Blueprint("attention", __name__)
+_act = schemas.ActSchema()
+
+
+def _programme(programme_id: int) -> Programme:
+    return programmes.get_programme(current_context(), programme_id)
+
+
+@bp.get("/programmes/<int:programme_id>/attention")
+@coordinator_required
+def attention_page(programme_id: int) -> str:
+    programme = _programme(programme_id)
+    now = utcnow()
+    listing = service.listing(current_context(), programme, now)
+    done = service.action_done(current_context(), programme, request.args.get("done", 0, type=int))
+    return render_template(
+        "attention/list.html",
+        programme=programme,
+        listing=listing,
+        done=done,
+        ago=lambda at: format_timedelta(at - now, add_direction=True),
+        waited=lambda since: format_timedelta(now - since),
+    )
+
+
+@bp.post("/programmes/<int:programme_id>/attention/<source>/<key>/<action>")
+@coordinator_required
+def act_page(programme_id: int, source: str, key: str, action: str) -> Response:
+    form = form_data()
+    note = _act.load(form)["note"]
+    record = service.act(current_context(), _programme(programme_id), source, key, action, form, note=note)
+    return back_to("attention.attention_page", programme_id=programme_id, done=record.id)
+
+
+@bp.get("/api/programmes/<int:programme_id>/attention")
+@coordinator_required
+def api_list(programme_id: int) -> dict[str, Any]:
+    listing = service.listing(current_context(), _programme(programme_id))
+    return {
+        "items": [schemas.item_json(item) for item in listing.gathered.items],
+        "unavailable": listing.gathered.failed,
+    }
+
+
+@bp.post("/api/programmes/<int:programme_id>/attention/<source>/<key>/<action>")
+@coordinator_required
+def api_act(programme_id: int, source: str, key: str, action: str) -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    form = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    note = _act.load(form)["note"]
+    record = service.act(current_context(), _programme(programme_id), source, key, action, form, note=note)
+    return {"id": record.id, "result": record.result, "at": record.at.isoformat()}
