@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "lti_tool.cache",
     "lti_tool.launch.models",
     "lti_tool.accounts.models",
+    "lti_tool.identity.email_links",
     "lti_tool.audit",
     "lti_tool.jobs.models",
     "lti_tool.mentoring.programmes.models",

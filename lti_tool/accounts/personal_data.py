@@ -58,6 +58,7 @@ class Entry:
 OWNERS: dict[str, tuple[str, ...]] = {
     "notification": ("user_id",),
     "email_preference": ("user_id",),
+    "sign_in_link": ("user_id",),
     "space_visit": ("user_id",),
     "chat_read": ("user_id",),
     "conversation_thread_read": ("user_id",),
@@ -101,6 +102,9 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("profile_answer.participant_id", Fate.DELETE, "their questionnaire answers"),
     Entry("profile_answer.value", Fate.DELETE, "what they answered", words=True),
     Entry("email_preference.user_id", Fate.DELETE, "their e-mail choice"),
+    Entry("sign_in_link.user_id", Fate.DELETE, "sign-in links e-mailed to them"),
+    Entry("sign_in_link.path", Fate.DELETE, "which page a link e-mailed to them opens"),
+    Entry("sign_in_link.token_hash", Fate.DELETE, "a link's keyed digest, deleted with its row"),
     Entry("space_visit.user_id", Fate.DELETE, "when they visited which space"),
     Entry("space_visit.space_key", Fate.DELETE, "which space they visited"),
     Entry("chat_read.user_id", Fate.DELETE, "how far they read"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +15,10 @@ class EmailMode(enum.StrEnum):
     IMMEDIATE = "immediate"  # one e-mail per notification, at once
     DIGEST = "digest"  # one e-mail a day listing what happened
     OFF = "off"  # in-app only
+
+
+#: The mode of a person who never chose one.
+DEFAULT_MODE = EmailMode.IMMEDIATE
 
 
 class EmailState(enum.StrEnum):
@@ -42,6 +46,12 @@ class Notification(Base):
     email_state: Mapped[EmailState] = mapped_column(sa.Enum(EmailState, native_enum=False, length=16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    # The match it is about (its history shows the e-mail to the recipient), and the course whose
+    # session a sign-in link in the e-mail opens; both optional.
+    match_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match.id", ondelete="SET NULL"), index=True)
+    course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id", ondelete="SET NULL"))
+    # When a QUEUED e-mail was held for the person's quiet hours: the time it is sent.
+    email_after: Mapped[datetime | None]
 
 
 class EmailPreference(Base):
@@ -54,3 +64,7 @@ class EmailPreference(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set when the person unsubscribed through a link (shown on the preferences page).
     unsubscribed_at: Mapped[datetime | None]
+    # Quiet hours, wall-clock times in the person's zone (both or neither): immediate e-mails
+    # falling between them wait until ``quiet_end``; start after end spans midnight.
+    quiet_start: Mapped[time | None] = mapped_column(sa.Time)
+    quiet_end: Mapped[time | None] = mapped_column(sa.Time)

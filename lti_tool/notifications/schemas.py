@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from lti_tool.notifications.models import EmailMode, Notification
+
+
+class QuietHoursSchema(Schema):
+    """Wall-clock times in the person's zone (``HH:MM``); start after end spans midnight."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    start = fields.Time(required=True, format="%H:%M")
+    end = fields.Time(required=True, format="%H:%M")
+
+    @validates_schema
+    def _differ(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["start"] == data["end"]:
+            raise ValidationError(_("Choose an end time other than the start time."), "end")
 
 
 class PreferenceSchema(Schema):
@@ -14,6 +31,14 @@ class PreferenceSchema(Schema):
         unknown = EXCLUDE
 
     email = fields.Enum(EmailMode, by_value=True, required=True)
+    # Absent: unchanged; null: no quiet hours.
+    quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
+
+
+def quiet_hours_json(hours: tuple[time, time] | None) -> dict[str, str] | None:
+    if hours is None:
+        return None
+    return {"start": hours[0].strftime("%H:%M"), "end": hours[1].strftime("%H:%M")}
 
 
 class MarkReadSchema(Schema):

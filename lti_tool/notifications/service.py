@@ -3,7 +3,10 @@
 :func:`notify` is the one entry point for every feature: it writes the in-app notification and, in
 the same transaction, queues the e-mail (``mail.send`` job) or leaves it for the daily digest. A person
 without an address still gets the in-app notification. Every e-mail carries a signed one-click
-unsubscribe link (RFC 8058 ``List-Unsubscribe`` + ``List-Unsubscribe-Post``).
+unsubscribe link (RFC 8058 ``List-Unsubscribe`` + ``List-Unsubscribe-Post``), and its link to a Ritmo
+page is a single-use sign-in link (``notifications.links``), so it opens in a browser with no session.
+An immediate e-mail that falls in the person's quiet hours is held until they end
+(``notifications.quiet_hours``).
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from lti_tool.errors import InvalidInput, NotFound
 from lti_tool.i18n import written_for
 from lti_tool.jobs import enqueue
 from lti_tool.mail import send_email
-from lti_tool.notifications.models import EmailMode, EmailPreference, EmailState, Notification
+from lti_tool.notifications import links, quiet_hours
+from lti_tool.notifications.models import DEFAULT_MODE, EmailMode, EmailPreference, EmailState, Notification
 
-DEFAULT_MODE = EmailMode.IMMEDIATE
 DIGEST_TASK = "notifications.digest"
 NOTIFICATIONS_PAGE_SIZE = 30
 SUBJECT_MAX = 255
@@ -58,6 +61,7 @@ def set_email_mode(user_id: int, mode: EmailMode, *, via_unsubscribe: bool = Fal
             .where(Notification.user_id == user_id, Notification.email_state == EmailState.PENDING)
             .values(email_state=EmailState.SKIPPED)
         )
+        quiet_hours.call_off_held(user_id)
     db.session.commit()
     return pref
 
@@ -106,6 +110,9 @@ def notify(
     link: str | None = None,
     ics: str | None = None,
     reply_to: str | None = None,
+    *,
+    match_id: int | None = None,
+    course_id: int | None = None,
 ) -> Notification:
     """Tell one person something, in the app and by e-mail as they chose.
 
@@ -115,12 +122,28 @@ def notify(
     as lazy strings (``lazy_gettext``) to have them written in the recipient's language, like the
     e-mail around them. ``reply_to`` (an address replies should go to, e.g. a signed reply
     address of ``lti_tool.inbound``) becomes the e-mail's ``Reply-To``; digests carry none.
+
+    ``match_id``: the match this is about; the e-mail then appears in that match's history for the
+    recipient ("E-mail sent to you: ..."). Pass it wherever a notification concerns a match.
+    ``course_id``: the course whose session the e-mail's sign-in link opens; without it, the course
+    the person last launched Ritmo from (pass it when the person may be in several courses).
     """
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("This person does not exist in Ritmo."))
     with written_for(user.locale):
-        return _notify(user, kind, str(subject), str(text), html, link, ics, reply_to)
+        return _notify(
+            user,
+            kind,
+            str(subject),
+            str(text),
+            html,
+            link,
+            ics,
+            reply_to,
+            match_id=match_id,
+            course_id=course_id,
+        )
 
 
 def _notify(
@@ -132,6 +155,9 @@ def _notify(
     link: str | None,
     ics: str | None,
     reply_to: str | None = None,
+    *,
+    match_id: int | None = None,
+    course_id: int | None = None,
 ) -> Notification:
     user_id = user.id
     mode = email_mode(user_id)
@@ -149,11 +175,30 @@ def _notify(
         link=link,
         ics=ics,
         email_state=state,
+        match_id=match_id,
+        course_id=course_id,
     )
     db.session.add(notification)
     if state is EmailState.QUEUED:
         assert user.email
-        _send(user, subject, text, html=html, link=link, ics_texts=[ics] if ics else [], reply_to=reply_to)
+        held_until = quiet_hours.release_at(user)
+        dedupe_key = None
+        if held_until is not None:
+            notification.email_after = held_until
+            db.session.flush()
+            dedupe_key = quiet_hours.held_mail_key(notification.id)
+        _send(
+            user,
+            subject,
+            text,
+            html=html,
+            link=link,
+            ics_texts=[ics] if ics else [],
+            reply_to=reply_to,
+            course_id=course_id,
+            run_at=held_until,
+            dedupe_key=dedupe_key,
+        )
     elif state is EmailState.PENDING:
         schedule_digest()
     return notification
@@ -178,9 +223,12 @@ def _send(
     link: str | None,
     ics_texts: list[str],
     reply_to: str | None = None,
+    course_id: int | None = None,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
 ) -> None:
     assert user.email
-    url = absolute_link(link)
+    url = links.email_link(user.id, course_id, link, held_until=run_at)
     unsubscribe = unsubscribe_url(user.id)
     settings = f"{_base_url()}/notifications/preferences"
     body_text = render_template(
@@ -212,7 +260,16 @@ def _send(
     }
     if reply_to:
         headers["Reply-To"] = reply_to
-    send_email(user.email, subject, body_text, html=body_html, attachments=attachments, headers=headers)
+    send_email(
+        user.email,
+        subject,
+        body_text,
+        html=body_html,
+        attachments=attachments,
+        headers=headers,
+        run_at=run_at,
+        dedupe_key=dedupe_key,
+    )
 
 
 # -- digests -------------------------------------------------------------------------------------
@@ -273,15 +330,14 @@ def _send_digest(user: User, items: list[Notification]) -> None:
         if len(items) > 1
         else items[0].subject
     )
+    # Each item's link is its own single-use sign-in link.
+    urls = [links.email_link(user.id, item.course_id, item.link) for item in items]
     lines = [
-        f"- {item.subject}\n  {item.text}" + (f"\n  {absolute_link(item.link)}" if item.link else "")
-        for item in items
+        f"- {item.subject}\n  {item.text}" + (f"\n  {url}" if url else "")
+        for item, url in zip(items, urls, strict=True)
     ]
     text = _("What happened since your last digest:") + "\n\n" + "\n\n".join(lines)
-    html = render_template(
-        "notifications/digest.html",
-        items=[(item, absolute_link(item.link)) for item in items],
-    )
+    html = render_template("notifications/digest.html", items=list(zip(items, urls, strict=True)))
     _send(user, subject, text, html=html, link=None, ics_texts=[i.ics for i in items if i.ics])
 
 

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, redirect, render_template, request
 from lti_tool.accounts.models import User
 from lti_tool.db import db
 from lti_tool.identity.session import current_context, login_required, session_url
-from lti_tool.notifications import schemas, service
-from lti_tool.notifications.models import EmailMode
+from lti_tool.notifications import quiet_hours, schemas, service
+from lti_tool.notifications.models import EmailMode, EmailPreference
 
 bp = Blueprint("notifications", __name__)
 
@@ -42,6 +42,8 @@ def api_preferences() -> dict[str, Any]:
         "email": service.email_mode(user.id).value,
         "address": user.email,
         "modes": [m.value for m in EmailMode],
+        "quiet_hours": schemas.quiet_hours_json(quiet_hours.hours_of(user.id)),
+        "timezone": quiet_hours.zone_name(user),
     }
 
 
@@ -49,8 +51,18 @@ def api_preferences() -> dict[str, Any]:
 @login_required
 def api_set_preferences() -> dict[str, Any]:
     data = schemas.PreferenceSchema().load(request.get_json(silent=True) or {})
-    pref = service.set_email_mode(current_context().user_id, data["email"])
-    return {"email": pref.mode.value}
+    user_id = current_context().user_id
+    pref = _save(user_id, data)
+    return {"email": pref.mode.value, "quiet_hours": schemas.quiet_hours_json(quiet_hours.hours_of(user_id))}
+
+
+def _save(user_id: int, data: dict[str, Any]) -> EmailPreference:
+    """The mode, then the quiet hours when given (each commits; both are validated first)."""
+    pref = service.set_email_mode(user_id, data["email"])
+    if "quiet_hours" in data:
+        hours = data["quiet_hours"]
+        pref = quiet_hours.set_hours(user_id, (hours["start"], hours["end"]) if hours else None)
+    return pref
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -69,8 +81,14 @@ def notifications_page() -> str:
 def preferences_page() -> Response | str:
     user = db.get_or_404(User, current_context().user_id)
     if request.method == "POST" and "email" in request.form:
-        data = schemas.PreferenceSchema().load({"email": request.form["email"]})
-        service.set_email_mode(user.id, data["email"])
+        form = request.form
+        quiet = (
+            {"start": form.get("quiet_start", ""), "end": form.get("quiet_end", "")}
+            if form.get("quiet") == "on"
+            else None
+        )
+        data = schemas.PreferenceSchema().load({"email": form["email"], "quiet_hours": quiet})
+        _save(user.id, data)
         url = session_url("notifications.preferences_page", saved=1)
         return cast(Response, redirect(url, code=303))
     return render_template(
@@ -78,6 +96,9 @@ def preferences_page() -> Response | str:
         user=user,
         mode=service.email_mode(user.id),
         modes=EmailMode,
+        quiet=quiet_hours.hours_of(user.id),
+        suggested=quiet_hours.SUGGESTED,
+        zone=quiet_hours.zone_name(user),
         saved=request.args.get("saved") == "1",
     )
 

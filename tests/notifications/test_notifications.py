@@ -130,7 +130,8 @@ def test_preferences_api_and_page(client, world: World) -> None:
     h = world.headers(world.mentee)
     assert client.get("/api/notifications/preferences", headers=h).get_json()["email"] == "immediate"
     assert client.put("/api/notifications/preferences", headers=h, json={"email": "digest"}).get_json() == {
-        "email": "digest"
+        "email": "digest",
+        "quiet_hours": None,
     }
     assert (
         client.put("/api/notifications/preferences", headers=h, json={"email": "hourly"}).status_code == 422
@@ -196,9 +197,7 @@ def test_new_posts_and_matches_reach_members_by_mail(client, world: World, mailb
     assert not mailbox.to("cora@example.org") and not mailbox.to("olga@example.org")
 
 
-def test_each_recipient_is_written_to_in_their_own_language(
-    client, world: World, mailbox: Mailbox
-) -> None:
+def test_each_recipient_is_written_to_in_their_own_language(client, world: World, mailbox: Mailbox) -> None:
     # Ben reads Italian; Marta, who posts, and her request speak English.
     world.mentee.locale = "it-IT"
     db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from lti_tool.jobs import register_task
-from lti_tool.mentoring.conversations import chat, history, threads, views
+from lti_tool.mentoring.conversations import chat, history, sent_mail, threads, views
 
 
 def init_app(app: Flask) -> None:
@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     register_task(threads.ANNOUNCE_TASK, threads.fan_out_announcement)
     register_task(chat.CHAT_EMAIL_TASK, chat.chat_reminder)
     history.register_own_sources()
+    sent_mail.register()  # e-mails sent about a match, in its history (MAILLINKS)
