@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "lti_tool.notifications.models",
     "lti_tool.mentoring.webinars.models",
     "lti_tool.mentoring.content.models",
+    "lti_tool.mentoring.support.models",
     "lti_tool.mentoring.nudges.models",
     "lti_tool.mentoring.attention.models",
 )
