@@ -36,6 +36,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("support.reminders", timedelta(minutes=15)),
     # The coordinators' attention digest: hourly, it sends from the digest hour on, once a day each.
     Periodic("attention.digest", timedelta(hours=1)),
+    # Milestones and goals near or past due, profiles incomplete before matching (nudges).
+    Periodic("nudges.daily", timedelta(days=1)),
 )
 
 
