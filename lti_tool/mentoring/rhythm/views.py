@@ -1,0 +1,126 @@
+"""Rhythm pages and API: the cadence settings and the programme overview (coordinators), a pair's
+rhythm (its members and coordinators). Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from lti_tool.db import utcnow
+from lti_tool.identity.session import coordinator_required, current_context, login_required
+from lti_tool.mentoring.programmes.service import get_programme
+from lti_tool.mentoring.rhythm import cadence, overview, schemas
+from lti_tool.mentoring.rhythm.health import HealthState, state_label
+from lti_tool.web import body, viewer_zone
+
+bp = Blueprint("rhythm", __name__)
+
+
+@bp.route("/programmes/<int:programme_id>/rhythm/settings", methods=["GET", "POST"])
+@coordinator_required
+def settings_page(programme_id: int) -> str:
+    ctx = current_context()
+    programme = get_programme(ctx, programme_id)
+    errors: Any = {}
+    message = None
+    current = cadence.cadence_for(programme.id)
+    form: dict[str, Any] = current.as_form()
+    if request.method == "POST":
+        form = schemas.cadence_from_form(request.form)
+        try:
+            current = cadence.save_cadence(ctx, programme, schemas.CadenceSchema().load(form))
+            form, message = current.as_form(), _("Rhythm saved.")
+        except ValidationError as error:
+            errors = error.normalized_messages()
+    return render_template(
+        "rhythm/settings.html",
+        programme=programme,
+        form=form,
+        errors=errors,
+        message=message,
+        is_default=current.is_default,
+        phases=schemas.PHASES,
+    )
+
+
+@bp.route("/programmes/<int:programme_id>/rhythm", methods=["GET", "POST"])
+@coordinator_required
+def programme_page(programme_id: int) -> str:
+    ctx = current_context()
+    programme = get_programme(ctx, programme_id)
+    args = schemas.HealthQuery().load(request.args)
+    found = overview.programme_rhythm(ctx, programme, utcnow(), args["state"])
+    return render_template(
+        "rhythm/programme.html",
+        programme=programme,
+        rhythm=found,
+        state=args["state"],
+        states=list(HealthState),
+        state_label=state_label,
+        tz=viewer_zone(programme.timezone),
+    )
+
+
+@bp.route("/matches/<int:match_id>/rhythm", methods=["GET", "POST"])
+@login_required
+def pair_page(match_id: int) -> str:
+    health, hints, coordinator = overview.pair_view(current_context(), match_id, utcnow())
+    return render_template(
+        "rhythm/pair.html",
+        match_id=match_id,
+        health=health,
+        hints=hints,
+        coordinator=coordinator,
+        state_label=state_label,
+    )
+
+
+@bp.get("/api/programmes/<int:programme_id>/rhythm")
+@coordinator_required
+def api_programme(programme_id: int) -> dict[str, Any]:
+    ctx = current_context()
+    args = schemas.HealthQuery().load(request.args)
+    found = overview.programme_rhythm(ctx, get_programme(ctx, programme_id), utcnow(), args["state"])
+    pairs = [
+        {
+            "match_id": p.match_id,
+            "names": p.names,
+            "state": p.state,
+            "since": p.since.isoformat(),
+            "reasons": p.reasons,
+        }
+        for p in found.pairs
+    ]
+    return {"counts": found.counts, "pairs": pairs}
+
+
+@bp.get("/api/programmes/<int:programme_id>/rhythm/cadence")
+@coordinator_required
+def api_cadence(programme_id: int) -> dict[str, Any]:
+    programme = get_programme(current_context(), programme_id)
+    found = cadence.cadence_for(programme.id)
+    return {**found.as_form(), "is_default": found.is_default}
+
+
+@bp.put("/api/programmes/<int:programme_id>/rhythm/cadence")
+@coordinator_required
+def api_set_cadence(programme_id: int) -> dict[str, Any]:
+    ctx = current_context()
+    data = schemas.CadenceSchema().load(body())
+    found = cadence.save_cadence(ctx, get_programme(ctx, programme_id), data)
+    return {**found.as_form(), "is_default": found.is_default}
+
+
+@bp.get("/api/matches/<int:match_id>/rhythm")
+@login_required
+def api_pair(match_id: int) -> dict[str, Any]:
+    health, hints, coordinator = overview.pair_view(current_context(), match_id, utcnow())
+    out: dict[str, Any] = {
+        "hints": [{"text": h.text, "action_label": h.action_label, "link": h.link} for h in hints]
+    }
+    if coordinator and health is not None:
+        out["health"] = overview.health_json(health)
+    return out
