@@ -124,12 +124,14 @@ def ask_mentor(
     offered = {r["mentor"]["id"]: r for r in recommendations(programme, mentee, limit=RECOMMENDATIONS)}
     if mentor_id not in offered:
         raise InvalidInput(errors={"mentor_id": [_("Choose one of the mentors recommended to you.")]})
-    return _create_request(
+    req = create_request(
         programme, mentee, mentor_id, offered[mentor_id], message, actor_user_id=ctx.user_id if ctx else None
     )
+    db.session.commit()
+    return req
 
 
-def _create_request(
+def create_request(
     programme: Programme,
     mentee: Participant,
     mentor_id: int,
@@ -138,6 +140,7 @@ def _create_request(
     *,
     actor_user_id: int | None,
 ) -> MatchRequest:
+    """Ask ``mentor_id`` on the mentee's behalf and schedule the expiry; the caller commits."""
     expires = utcnow() + request_deadline(programme)
     req = MatchRequest(
         programme_id=programme.id,
@@ -175,7 +178,6 @@ def _create_request(
         ),
         link=f"/programmes/{programme.id}/requests",
     )
-    db.session.commit()
     return req
 
 
@@ -276,7 +278,7 @@ def expire_request(payload: dict[str, Any]) -> None:
     db.session.flush()
     offers = recommendations(programme, mentee, limit=1)
     if offers:
-        _create_request(
+        create_request(
             programme,
             mentee,
             offers[0]["mentor"]["id"],
@@ -304,8 +306,35 @@ def expire_request(payload: dict[str, Any]) -> None:
                 "Your request expired without an answer and no other mentor has room now. "
                 "Your coordinator has been told."
             ),
+            link=f"/programmes/{programme.id}/choose",
         )
+        _tell_coordinators(programme, mentee)
     db.session.commit()
+
+
+def _tell_coordinators(programme: Programme, mentee: Participant) -> None:
+    """A mentee has no mentor left to ask: the coordinators hear it (and see it on their attention
+    list, :mod:`.expired`)."""
+    audit.record("match_request.no_mentor_left", "participant", mentee.id)
+    coordinators = db.session.execute(
+        sa.select(Participant.user_id).where(
+            Participant.programme_id == programme.id,
+            Participant.role == ParticipantRole.COORDINATOR,
+            Participant.status != ParticipantStatus.WITHDRAWN,
+        )
+    ).scalars()
+    for user_id in list(coordinators):
+        notify(
+            user_id,
+            "match.no_mentor_left",
+            _l("A mentee has no mentor left to ask in %(p)s", p=programme.title),
+            _l(
+                "The request of %(name)s expired and no other mentor has room. Assign a mentor by "
+                "hand, or give a mentor more room and ask again.",
+                name=mentee.user.display_name,
+            ),
+            link=f"/programmes/{programme.id}/attention",
+        )
 
 
 def set_paused(ctx: LaunchContext, me: Participant, paused: bool) -> Participant:
@@ -323,4 +352,3 @@ def set_paused(ctx: LaunchContext, me: Participant, paused: bool) -> Participant
     )
     db.session.commit()
     return me
-

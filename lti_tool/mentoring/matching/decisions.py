@@ -30,6 +30,19 @@ DECISION_TITLES: dict[str, LazyString] = {
     "match.ended": _l("Matching: match ended"),
     "match.rematch_requested": _l("Matching: new match requested"),
     "match.accepted_request": _l("Matching: request accepted"),
+    "match.proposed": _l("Matching: proposed by hand"),
+    "match.approved": _l("Matching: approved, starts with the programme"),
+    "match.planned_end_set": _l("Matching: planned end changed"),
+    "match.checkin_sent": _l("Matching: mid-point check-in sent"),
+    "match.midpoint_written": _l("Matching: check-in written"),
+    "match.closure_proposed": _l("Matching: closing proposed"),
+    "match.closure_declined": _l("Matching: closing declined"),
+    "match.closure_withdrawn": _l("Matching: closing proposal taken back"),
+    "match.closing_written": _l("Matching: closing reflection written"),
+    "match.completed": _l("Matching: match completed"),
+    "match.end_notice_sent": _l("Matching: programme end notice sent"),
+    "match.closed_at_programme_end": _l("Matching: closed at the programme's end"),
+    "match.member_left": _l("Matching: ended, a member left the programme"),
 }
 
 

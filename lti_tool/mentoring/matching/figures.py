@@ -1,5 +1,5 @@
-"""Matching's KPI figures: mentees with and without a pair, matches by status, requests waiting
-(:mod:`..kpis.figures`). The dashboard's "live" pairs are the confirmed matches
+"""Matching's KPI figures: mentees with and without a pair, matches by status, completed and ended
+by reason, requests waiting (:mod:`..kpis.figures`). The dashboard's "live" pairs are the confirmed matches
 (:data:`statuses.CONFIRMED`: approved or started), not the wider set holding a place."""
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def matches(programme: Programme, now: datetime) -> dict[str, Any]:
         if status is MatchStatus.ENDED:
             ended[reason.value if reason else "not_recorded"] += count
     live = sum(by_status[s.value] for s in statuses.CONFIRMED)
-    return {"by_status": by_status, "live": live, "ended_by_reason": ended}
+    # Completed: ended having run their course (closed by the pair, a coordinator or the programme's end).
+    completed = sum(ended[r.value] for r in statuses.COMPLETING)
+    return {"by_status": by_status, "live": live, "completed": completed, "ended_by_reason": ended}
 
 
 def pending_requests(programme: Programme, now: datetime) -> int:

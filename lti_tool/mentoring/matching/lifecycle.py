@@ -1,27 +1,36 @@
 """The life of a match after it is proposed: approval, start, end, a rematch, and what members see of it.
 
 Starting and ending are decisions: each is written to the audit trail (see :mod:`.decisions`) and
-told to the people concerned, in the app and by e-mail.
+told to the people concerned, in the app and by e-mail. Every way a match ends goes through
+:func:`finish`, which emits ``match.ended`` (and ``match.completed`` when it ran its course). The
+later stages live beside this module: :mod:`.duration` (planned length, mid-point check-in),
+:mod:`.closure` (closing and reflections, the programme's end) and :mod:`.withdrawal`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lti_tool import audit
+from lti_tool import audit, timezones
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.matching.access import my_matches
-from lti_tool.mentoring.matching.models import EndReason, Match, MatchStatus
-from lti_tool.mentoring.matching.statuses import CONFIRMED, HOLDING_PLACES
-from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
+from lti_tool.mentoring.matching.models import EndReason, Match, MatchMentee, MatchStatus
+from lti_tool.mentoring.matching.statuses import COMPLETING, CONFIRMED, HOLDING_PLACES
+from lti_tool.mentoring.programmes.models import (
+    Participant,
+    ParticipantRole,
+    ParticipantStatus,
+    Programme,
+)
 from lti_tool.notifications.service import notify
 
 
@@ -31,6 +40,52 @@ def get_match(programme: Programme, match_id: int) -> Match:
         raise NotFound(_("This match does not exist in the programme."))
     return match
 
+
+def propose(
+    programme: Programme,
+    mentor_id: int,
+    mentee_ids: Sequence[int],
+    *,
+    actor_user_id: int | None,
+    why: str,
+) -> Match:
+    """Propose a mentor for mentees by hand (the engine's checks are :func:`.edits.assign`'s);
+    the caller commits. Refuses people of another programme or part, and mentees already matched."""
+    mentor = db.session.get(Participant, mentor_id)
+    mentees = [db.session.get(Participant, i) for i in mentee_ids]
+    if (
+        mentor is None
+        or mentor.programme_id != programme.id
+        or mentor.role is not ParticipantRole.MENTOR
+        or not mentees
+        or any(
+            m is None or m.programme_id != programme.id or m.role is not ParticipantRole.MENTEE
+            for m in mentees
+        )
+        or any(p.status is ParticipantStatus.WITHDRAWN for p in [mentor, *mentees] if p is not None)
+    ):
+        raise InvalidInput(errors={"mentee_ids": [_("Choose a mentor and mentees of this programme.")]})
+    busy = db.session.execute(
+        sa.select(MatchMentee.mentee_id)
+        .join(Match, Match.id == MatchMentee.match_id)
+        .where(MatchMentee.mentee_id.in_(list(mentee_ids)), Match.status.in_(HOLDING_PLACES))
+    ).first()
+    if busy is not None:
+        raise Conflict(_("This mentee already has a match; end it first."))
+    match = Match(programme_id=programme.id, mentor_id=mentor_id, status=MatchStatus.PROPOSED, explanation={})
+    match.members = [MatchMentee(mentee_id=i, explanation={}) for i in mentee_ids]
+    db.session.add(match)
+    db.session.flush()
+    audit.record(
+        "match.proposed",
+        "match",
+        match.id,
+        actor_user_id=actor_user_id,
+        reason=why,
+        mentor_id=mentor_id,
+        mentee_ids=list(mentee_ids),
+    )
+    return match
 
 
 def approve(ctx: LaunchContext, programme: Programme, match_ids: Sequence[int] | None = None) -> int:
@@ -54,25 +109,57 @@ def approve(ctx: LaunchContext, programme: Programme, match_ids: Sequence[int] |
     return len(ids)
 
 
+def programme_today(programme: Programme) -> date:
+    """Today in the programme's time zone: its start and end dates are days there."""
+    return timezones.in_zone(utcnow(), programme.timezone or "UTC").date()
+
+
 def activate(programme: Programme, match_ids: Sequence[int], *, actor_user_id: int | None, why: str) -> None:
-    """Start the proposals among ``match_ids`` and tell their people; the caller commits."""
-    now = utcnow()
+    """Start the proposals among ``match_ids`` and tell their people; the caller commits.
+
+    Before the programme's start date they are approved and wait: :func:`start_approved` starts
+    them on that day.
+    """
+    waiting = programme.starts_on is not None and programme.starts_on > programme_today(programme)
     for match_id in match_ids:
         match = db.session.get(Match, match_id)
         if match is None or match.status is not MatchStatus.PROPOSED:
             continue
-        match.status, match.started_at = MatchStatus.ACTIVE, now
-        audit.record(
-            "match.activated",
-            "match",
-            match.id,
-            actor_user_id=actor_user_id,
-            reason=why,
-            mentor_id=match.mentor_id,
-            mentee_ids=[m.mentee_id for m in match.members],
-        )
-        emit(DomainEvent("match.activated", programme.id, match_id=match.id, actor_user_id=actor_user_id))
+        if waiting:
+            match.status = MatchStatus.APPROVED
+            audit.record("match.approved", "match", match.id, actor_user_id=actor_user_id, reason=why)
+            _announce(programme, match)
+            continue
+        _start(programme, match, actor_user_id=actor_user_id, why=why)
         _announce(programme, match)
+
+
+def start_approved(programme: Programme) -> int:
+    """Start the approved matches once the programme's start date has come; the caller commits."""
+    if programme.starts_on is not None and programme.starts_on > programme_today(programme):
+        return 0
+    due = db.session.execute(
+        sa.select(Match).where(Match.programme_id == programme.id, Match.status == MatchStatus.APPROVED)
+    ).scalars()
+    count = 0
+    for match in list(due):
+        _start(programme, match, actor_user_id=None, why=_("the programme started"))
+        count += 1
+    return count
+
+
+def _start(programme: Programme, match: Match, *, actor_user_id: int | None, why: str) -> None:
+    match.status, match.started_at = MatchStatus.ACTIVE, utcnow()
+    audit.record(
+        "match.activated",
+        "match",
+        match.id,
+        actor_user_id=actor_user_id,
+        reason=why,
+        mentor_id=match.mentor_id,
+        mentee_ids=[m.mentee_id for m in match.members],
+    )
+    emit(DomainEvent("match.activated", programme.id, match_id=match.id, actor_user_id=actor_user_id))
 
 
 def _announce(programme: Programme, match: Match) -> None:
@@ -110,13 +197,39 @@ def _involved(ctx: LaunchContext, match: Match) -> Participant:
     return me
 
 
-def end_match(ctx: LaunchContext, programme: Programme, match: Match, reason: str) -> Match:
-    """A coordinator ends a match (proposed, approved or active)."""
+def finish(
+    programme: Programme,
+    match: Match,
+    reason: EndReason,
+    *,
+    action: str,
+    actor_user_id: int | None,
+    why: str = "",
+    **detail: Any,
+) -> None:
+    """End a match with a reason, record the decision ``action`` and emit ``match.ended`` (and
+    ``match.completed`` when it ran its course); the caller tells people and commits."""
     if match.status is MatchStatus.ENDED:
         raise Conflict(_("This match has already ended."))
-    match.status, match.ended_at, match.end_reason = MatchStatus.ENDED, utcnow(), EndReason.COORDINATOR
-    audit.record("match.ended", "match", match.id, actor_user_id=ctx.user_id, reason=reason)
-    for user_id in _user_ids(match):
+    match.status, match.ended_at, match.end_reason = MatchStatus.ENDED, utcnow(), reason
+    match.closure_proposed_by_id = match.closure_proposed_at = None
+    audit.record(action, "match", match.id, actor_user_id=actor_user_id, reason=why, **detail)
+    data = {"end_reason": reason.value}
+    emit(DomainEvent("match.ended", programme.id, match_id=match.id, actor_user_id=actor_user_id, data=data))
+    if reason in COMPLETING:
+        emit(
+            DomainEvent(
+                "match.completed", programme.id, match_id=match.id, actor_user_id=actor_user_id, data=data
+            )
+        )
+
+
+def end_match(ctx: LaunchContext, programme: Programme, match: Match, reason: str) -> Match:
+    """A coordinator ends a match (proposed, approved or active)."""
+    finish(
+        programme, match, EndReason.COORDINATOR, action="match.ended", actor_user_id=ctx.user_id, why=reason
+    )
+    for user_id in user_ids(match):
         notify(
             user_id,
             "match.ended",
@@ -132,18 +245,18 @@ def request_rematch(ctx: LaunchContext, match: Match, reason: str) -> Match:
     me = _involved(ctx, match)
     if match.status not in HOLDING_PLACES:
         raise Conflict(_("This match has already ended."))
-    match.status, match.ended_at, match.end_reason = MatchStatus.ENDED, utcnow(), EndReason.REMATCH
-    audit.record(
-        "match.rematch_requested",
-        "match",
-        match.id,
-        actor_user_id=ctx.user_id,
-        participant_id=me.id,
-        reason=reason,
-    )
     programme = db.session.get(Programme, match.programme_id)
     assert programme is not None
-    for user_id in _user_ids(match):
+    finish(
+        programme,
+        match,
+        EndReason.REMATCH,
+        action="match.rematch_requested",
+        actor_user_id=ctx.user_id,
+        why=reason,
+        participant_id=me.id,
+    )
+    for user_id in user_ids(match):
         if user_id != ctx.user_id:
             notify(
                 user_id,
@@ -155,7 +268,8 @@ def request_rematch(ctx: LaunchContext, match: Match, reason: str) -> Match:
     return match
 
 
-def _user_ids(match: Match) -> list[int]:
+def user_ids(match: Match) -> list[int]:
+    """The users of a match's mentor and mentees, mentor first."""
     return [match.mentor.user_id, *[m.mentee.user_id for m in match.members]]
 
 
@@ -189,4 +303,3 @@ def my_match_cards(participant: Participant) -> list[dict[str, Any]]:
             }
         )
     return out
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +41,49 @@ class EndReason(enum.StrEnum):
     REMATCH = "rematch"  # a participant asked for another partner: never propose this pair again
     COORDINATOR = "coordinator"
     REMOVED = "removed"  # a proposal dropped before approval
+    PROGRAMME_ENDED = "programme_ended"  # still open on the programme's end date, closed after notice
+    WITHDRAWN = "withdrawn"  # a member left the course or no longer has the part they played
+
+
+class ClosureReason(LabelledEnum):
+    """Why a pair closes their match (what the proposer chose; the KPI counts end reasons)."""
+
+    GOALS_MET = "goals_met"
+    TIME_UP = "time_up"
+    NOT_NEEDED = "not_needed"
+    OTHER = "other"
+
+
+CLOSURE_REASON_LABELS = labels(
+    ClosureReason,
+    {
+        ClosureReason.GOALS_MET: _l("we reached our goals"),
+        ClosureReason.TIME_UP: _l("the planned time is over"),
+        ClosureReason.NOT_NEEDED: _l("the mentee no longer needs mentoring"),
+        ClosureReason.OTHER: _l("another reason"),
+    },
+)
+
+
+class ReflectionKind(enum.StrEnum):
+    """What a member wrote: the mid-point check-in, or the closing reflection."""
+
+    MIDPOINT = "midpoint"
+    CLOSING = "closing"
+
+
+class Feeling(LabelledEnum):
+    """How the mid-point is going, in one word (the check-in's first question)."""
+
+    WELL = "well"
+    MIXED = "mixed"
+    HARD = "hard"
+
+
+FEELING_LABELS = labels(
+    Feeling,
+    {Feeling.WELL: _l("going well"), Feeling.MIXED: _l("mixed"), Feeling.HARD: _l("hard going")},
+)
 
 
 class RunState(LabelledEnum):
@@ -177,6 +220,19 @@ class Match(TimestampMixin, Base):
     # The run that proposed it (None for manual pairs and accepted mentee requests).
     run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match_run.id", ondelete="SET NULL"), index=True)
     end_reason: Mapped[EndReason | None] = mapped_column(sa.Enum(EndReason, native_enum=False, length=16))
+    # The planned end set by a coordinator for this match; None: the programme's end date.
+    planned_end_on: Mapped[date | None]
+    # Sent once each: the mid-point check-in, and the notice that the programme's end closes the match.
+    midpoint_sent_at: Mapped[datetime | None]
+    end_notice_sent_at: Mapped[datetime | None]
+    # A member's proposal to close, waiting for the other side (cleared when declined or withdrawn).
+    closure_proposed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    closure_proposed_at: Mapped[datetime | None]
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(
+        sa.Enum(ClosureReason, native_enum=False, length=16)
+    )
 
     mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
     members: Mapped[list[MatchMentee]] = relationship(back_populates="match", cascade="all, delete-orphan")
@@ -197,3 +253,27 @@ class MatchMentee(Base):
 
     match: Mapped[Match] = relationship(back_populates="members")
     mentee: Mapped[Participant] = relationship()
+
+
+class MatchReflection(TimestampMixin, Base):
+    """What one member wrote about their match: the mid-point check-in or the closing reflection.
+
+    Visible to the pair and the programme's coordinators; one of each kind per member and match.
+    """
+
+    __tablename__ = "match_reflection"
+    __table_args__ = (sa.UniqueConstraint("match_id", "participant_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(sa.ForeignKey("match.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ReflectionKind] = mapped_column(sa.Enum(ReflectionKind, native_enum=False, length=16))
+    feeling: Mapped[Feeling | None] = mapped_column(sa.Enum(Feeling, native_enum=False, length=16))
+    # What the member typed, and its sanitised HTML (rendered once, when written, like posts).
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    text_html: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from lti_tool.mentoring.matching.models import MatchStatus
+from lti_tool.mentoring.matching.models import ClosureReason, Feeling, MatchStatus
 
 MAX_BULK = 5000
 
@@ -92,3 +92,29 @@ class RequestSchema(Schema):
     message = fields.String()
     expires_at = fields.DateTime()
     answered_at = fields.DateTime(allow_none=True)
+
+
+# -- the life of a match -------------------------------------------------------------------------
+
+
+class ProposeClosureSchema(Schema):
+    reason = fields.Enum(ClosureReason, by_value=True, required=True)
+    reflection = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class ReflectionSchema(Schema):
+    reflection = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class CheckInSchema(Schema):
+    feeling = fields.Enum(Feeling, by_value=True, required=True)
+    text = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class CloseSchema(Schema):
+    reason = fields.Enum(ClosureReason, by_value=True, load_default=ClosureReason.TIME_UP)
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class PlannedEndSchema(Schema):
+    planned_end_on = fields.Date(required=True, allow_none=True)

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from lti_tool.accounts.models import User, display_name
 from lti_tool.db import db, without_transaction
 from lti_tool.errors import NotFound
+from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch.deep_linking import PlaceableItem
 from lti_tool.mentoring.programmes import service
@@ -121,6 +122,7 @@ def _joined(ctx: LaunchContext) -> HomeRow:
     without_transaction()  # the read needs none; a single write is atomic on its own
     row = _read(ctx)
     wanted = service.role_from_lms(ctx.is_coordinator, ctx.is_mentor)
+    moved = False
     if row is None:  # the course's first launch: its programme is made now, with the participation
         db.session.commit()  # whatever ran before ends here: these writes are one transaction
         programme = service.programme_for_course(ctx.course_id)
@@ -141,7 +143,18 @@ def _joined(ctx: LaunchContext) -> HomeRow:
                 _role_statement(), {"for_id": row.participant_id, "role": changed}
             )
             row = row._replace(role=changed)
+            moved = True
     db.session.commit()
+    if moved:  # in a transaction of its own: what the role change ends (matches) is written at once
+        emit(
+            DomainEvent(
+                "participant.role_changed",
+                row.programme_id,
+                participant_id=row.participant_id,
+                actor_user_id=ctx.user_id,
+            )
+        )
+        db.session.commit()
     return row
 
 

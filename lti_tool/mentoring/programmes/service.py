@@ -9,12 +9,14 @@ from lti_tool import audit
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lti_tool.events import DomainEvent, emit
 from lti_tool.identity import revocation
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
     Participant,
     ParticipantRole,
+    ParticipantStatus,
     Programme,
     RoleSource,
 )
@@ -147,6 +149,24 @@ def set_participant(
         )
     if {"role", "status"} & changed.keys():
         revocation.revoke([participant.user_id])  # their open sessions end: they open Ritmo again
+    if "status" in changed and participant.status is ParticipantStatus.WITHDRAWN:
+        emit(
+            DomainEvent(
+                "participant.withdrawn",
+                programme.id,
+                participant_id=participant.id,
+                actor_user_id=ctx.user_id,
+            )
+        )
+    elif "role" in changed:
+        emit(
+            DomainEvent(
+                "participant.role_changed",
+                programme.id,
+                participant_id=participant.id,
+                actor_user_id=ctx.user_id,
+            )
+        )
     db.session.commit()
     return participant
 

@@ -21,6 +21,7 @@ from lti_tool import audit
 from lti_tool.accounts.models import Course, CourseRole, Enrolment, User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput
+from lti_tool.events import DomainEvent, emit
 from lti_tool.identity import revocation, roles
 from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue
@@ -164,6 +165,14 @@ def apply_members(
             person.status = ParticipantStatus.WITHDRAWN
             counts["withdrawn"] += 1
             ended.add(user.id)
+            emit(
+                DomainEvent(
+                    "participant.withdrawn",
+                    programme.id,
+                    participant_id=person.id,
+                    actor_user_id=actor_user_id,
+                )
+            )
         elif active and person.status is ParticipantStatus.WITHDRAWN:
             person.status = ParticipantStatus.ACTIVE
             counts["updated"] += 1
@@ -172,6 +181,14 @@ def apply_members(
             person.role = changed
             counts["updated"] += 1
             ended.add(user.id)
+            emit(
+                DomainEvent(
+                    "participant.role_changed",
+                    programme.id,
+                    participant_id=person.id,
+                    actor_user_id=actor_user_id,
+                )
+            )
     revocation.revoke(ended)
     programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(), **counts}}
     audit.record("roster.synced", "programme", programme.id, actor_user_id=actor_user_id, **counts)
