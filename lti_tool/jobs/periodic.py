@@ -32,6 +32,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     # A safety net for the reminders each webinar schedules for itself: it catches those whose
     # job was missed (a webinar moved close to its start, a runner that was down at the time).
     Periodic("webinars.reminder_sweep", timedelta(minutes=5)),
+    # The match lifecycle: approved matches start, mid-point check-ins, the programme's end (matching).
+    Periodic("matching.lifecycle_round", timedelta(hours=1)),
     # Support requests near or past their response-time target: one reminder each (support).
     Periodic("support.reminders", timedelta(minutes=15)),
     # The coordinators' attention digest: hourly, it sends from the digest hour on, once a day each.
