@@ -27,6 +27,7 @@ from lti_tool.mentoring.meetings import feature as meetings
 from lti_tool.mentoring.nudges import feature as nudges
 from lti_tool.mentoring.profiles import feature as profiles
 from lti_tool.mentoring.programmes import feature as programmes
+from lti_tool.mentoring.rhythm import feature as rhythm
 from lti_tool.mentoring.roster import feature as roster
 from lti_tool.mentoring.support import feature as support
 from lti_tool.mentoring.webinars import feature as webinars
@@ -49,6 +50,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     meetings.init_app,
     support.init_app,
     nudges.init_app,
+    rhythm.init_app,
     notifications.init_app,
     kpis.init_app,
     attention.init_app,

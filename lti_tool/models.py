@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "lti_tool.mentoring.content.models",
     "lti_tool.mentoring.support.models",
     "lti_tool.mentoring.nudges.models",
+    "lti_tool.mentoring.rhythm.models",
     "lti_tool.mentoring.attention.models",
 )
 

@@ -40,6 +40,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("attention.digest", timedelta(hours=1)),
     # Milestones and goals near or past due, profiles incomplete before matching (nudges).
     Periodic("nudges.daily", timedelta(days=1)),
+    # Every live pair's health against its programme's cadence, and the nudges it calls for.
+    Periodic("rhythm.daily", timedelta(days=1)),
 )
 
 
