@@ -65,7 +65,9 @@ def test_a_coordinator_of_two_programmes_gets_one_digest(w: World, pairs: Pairs,
     other = Programme(course_id=w.course.id, title="Leadership circle", settings={})
     db.session.add(other)
     db.session.flush()
-    db.session.add(Participant(programme_id=other.id, user_id=w.coordinator.id, role=ParticipantRole.COORDINATOR))
+    db.session.add(
+        Participant(programme_id=other.id, user_id=w.coordinator.id, role=ParticipantRole.COORDINATOR)
+    )
     db.session.commit()
     pairs.add("p1")
     assert run(morning()) == 1

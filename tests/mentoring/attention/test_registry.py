@@ -27,7 +27,10 @@ def w(app) -> World:
 
 def coordinator(w: World) -> LaunchContext:
     return LaunchContext(
-        platform_id=w.platform.id, user_id=w.coordinator.id, course_id=w.course.id, role=CourseRole.COORDINATOR
+        platform_id=w.platform.id,
+        user_id=w.coordinator.id,
+        course_id=w.course.id,
+        role=CourseRole.COORDINATOR,
     )
 
 
@@ -75,7 +78,9 @@ def test_a_broken_source_costs_only_its_own_items(w: World, pairs: Pairs) -> Non
 
 def test_acting_records_who_acted_with_the_note_and_the_result(w: World, pairs: Pairs) -> None:
     pairs.add("a")
-    record = service.act(coordinator(w), w.programme, TEST_SOURCE, "a", "end", {"why": "x"}, note="Both  agreed")
+    record = service.act(
+        coordinator(w), w.programme, TEST_SOURCE, "a", "end", {"why": "x"}, note="Both  agreed"
+    )
     assert pairs.acted == [(w.coordinator.id, "a", "end", {"why": "x"})]
     db.session.expire_all()
     row = db.session.get(AttentionAction, record.id)
@@ -103,7 +108,9 @@ def test_only_an_offered_action_on_an_open_item_is_taken(w: World, pairs: Pairs)
 def test_a_participant_may_not_act(w: World, pairs: Pairs) -> None:
     pairs.add("a")
     mentee = w.person("Eve Mentee", ParticipantRole.MENTEE)
-    ctx = LaunchContext(platform_id=w.platform.id, user_id=mentee.user_id, course_id=w.course.id, role=CourseRole.PARTICIPANT)
+    ctx = LaunchContext(
+        platform_id=w.platform.id, user_id=mentee.user_id, course_id=w.course.id, role=CourseRole.PARTICIPANT
+    )
     with pytest.raises(Forbidden):
         service.act(ctx, w.programme, TEST_SOURCE, "a", "end", {})
     assert count_actions() == 0

@@ -28,16 +28,20 @@ def w(app) -> World:
     return world()
 
 
-def page(client, w: World, user=None, **query):  # noqa: ANN001, ANN201
+def page(client, w: World, user=None, **query):
     user = user or w.coordinator
-    return client.get(f"/programmes/{w.programme.id}/attention", query_string={"rh": rh(w.token(user)), **query})
+    return client.get(
+        f"/programmes/{w.programme.id}/attention", query_string={"rh": rh(w.token(user)), **query}
+    )
 
 
-def post(client, w: World, path: str, **form: str):  # noqa: ANN001, ANN201
+def post(client, w: World, path: str, **form: str):
     return client.post(path, data={"ritmo_session": w.token(w.coordinator), **form})
 
 
-def test_the_coordinator_sees_each_item_with_its_reason_actions_and_link(client, w: World, pairs: Pairs) -> None:
+def test_the_coordinator_sees_each_item_with_its_reason_actions_and_link(
+    client, w: World, pairs: Pairs
+) -> None:
     pairs.add("p1", severity=2, days=3)
     pairs.add("p2", severity=1, days=1)
     response = page(client, w)
@@ -45,7 +49,7 @@ def test_the_coordinator_sees_each_item_with_its_reason_actions_and_link(client,
     html = response.get_data(as_text=True)
     assert html.index("Pair p1 has gone quiet") < html.index("Pair p2 has gone quiet")
     assert "Nobody wrote for 3 days." in html and "Urgent" in html
-    assert f'href="/pairs/p1"' in html and 'href="/pairs/p1/write"' in html  # the url action is a link
+    assert 'href="/pairs/p1"' in html and 'href="/pairs/p1/write"' in html  # the url action is a link
     end = f"/programmes/{w.programme.id}/attention/{TEST_SOURCE}/p1/end"
     assert re.search(rf'formaction="{re.escape(end)}"[^>]*data-confirm="End the match: are you sure', html)
     assert "Waiting for 3 days" in html
@@ -68,7 +72,9 @@ def test_participants_are_refused(client, w: World, pairs: Pairs) -> None:
 def test_acting_from_the_page_records_and_shows_who_acted(client, w: World, pairs: Pairs) -> None:
     pairs.add("p1")
     pairs.add("p2")
-    response = post(client, w, f"/programmes/{w.programme.id}/attention/{TEST_SOURCE}/p1/end", note="Spoke to both")
+    response = post(
+        client, w, f"/programmes/{w.programme.id}/attention/{TEST_SOURCE}/p1/end", note="Spoke to both"
+    )
     assert response.status_code == 303
     done = re.search(r"done=(\d+)", response.headers["Location"])
     assert done
@@ -87,13 +93,20 @@ def test_the_record_of_who_acted_stays_beside_an_open_item(client, w: World, pai
     pairs.add("p1")
     db.session.add(
         AttentionAction(
-            programme_id=w.programme.id, source=TEST_SOURCE, key="p1", action="end",
-            actor_user_id=w.coordinator.id, note="", result="",
+            programme_id=w.programme.id,
+            source=TEST_SOURCE,
+            key="p1",
+            action="end",
+            actor_user_id=w.coordinator.id,
+            note="",
+            result="",
         )
     )
     db.session.commit()
     html = page(client, w).get_data(as_text=True)
-    assert re.search(r"<bdi>Cora Coordinator</bdi> chose “End the match” (0 seconds|1 second|\d+ seconds) ago", html)
+    assert re.search(
+        r"<bdi>Cora Coordinator</bdi> chose “End the match” (0 seconds|1 second|\d+ seconds) ago", html
+    )
 
 
 def test_a_broken_source_is_named_and_the_others_shown(client, w: World, pairs: Pairs) -> None:
@@ -119,7 +132,9 @@ def test_the_programme_home_counts_what_waits(client, w: World, pairs: Pairs) ->
     pairs.add("p1")
     pairs.add("p2")
     html = client.get("/programme", query_string={"rh": rh(w.token(w.coordinator))}).get_data(as_text=True)
-    assert re.search(r'id="open-attention">Needs attention</a> <span class="badge" data-attention-count>2<', html)
+    assert re.search(
+        r'id="open-attention">Needs attention</a> <span class="badge" data-attention-count>2<', html
+    )
     mentee = w.person("Eve Mentee", ParticipantRole.MENTEE)
     html = client.get("/programme", query_string={"rh": rh(w.token(mentee.user_id))}).get_data(as_text=True)
     assert "open-attention" not in html
@@ -141,19 +156,30 @@ def test_a_failed_grade_delivery_is_listed_and_retried_for_real(app, client) -> 
             f"/api/programmes/{gw.programme.id}/attention/grade_delivery/score:{row.id}/retry",
             headers=bearer(gw.coord),
         )
-        assert acted.status_code == 200 and acted.json["result"] == "1 score will be sent to the gradebook again."
+        assert (
+            acted.status_code == 200
+            and acted.json["result"] == "1 score will be sent to the gradebook again."
+        )
         db.session.expire_all()
         assert db.session.get(ScoreOutbox, row.id).state is DeliveryState.PENDING
-        queued = db.session.execute(
-            sa.select(Job).where(Job.task == "grades.deliver", Job.state == JobState.QUEUED)
-        ).scalars().all()
+        queued = (
+            db.session.execute(
+                sa.select(Job).where(Job.task == "grades.deliver", Job.state == JobState.QUEUED)
+            )
+            .scalars()
+            .all()
+        )
         assert queued
         deliver_all(app)
         assert db.session.get(ScoreOutbox, row.id).state is DeliveryState.DELIVERED
     listed = client.get(f"/api/programmes/{gw.programme.id}/attention", headers=bearer(gw.coord)).json
     assert listed["items"] == []
     record = db.session.execute(sa.select(AttentionAction)).scalar_one()
-    assert (record.source, record.action, record.actor_user_id) == ("grade_delivery", "retry", gw.coordinator.id)
+    assert (record.source, record.action, record.actor_user_id) == (
+        "grade_delivery",
+        "retry",
+        gw.coordinator.id,
+    )
 
 
 def test_a_failed_roster_sync_is_listed_and_retried_for_real(app, client) -> None:
@@ -173,7 +199,12 @@ def test_a_failed_roster_sync_is_listed_and_retried_for_real(app, client) -> Non
     )
     assert acted.status_code == 200
     job = db.session.execute(sa.select(Job).where(Job.task == "roster.sync")).scalar_one()
-    assert job.state is JobState.QUEUED and job.payload == {"programme_id": gw.programme.id, "by": gw.coordinator.id}
+    assert job.state is JobState.QUEUED and job.payload == {
+        "programme_id": gw.programme.id,
+        "by": gw.coordinator.id,
+    }
     # While the new sync waits, the item says so and offers no second retry.
-    [item] = client.get(f"/api/programmes/{gw.programme.id}/attention", headers=bearer(gw.coord)).json["items"]
+    [item] = client.get(f"/api/programmes/{gw.programme.id}/attention", headers=bearer(gw.coord)).json[
+        "items"
+    ]
     assert "A new sync is waiting to run." in item["reason"] and item["actions"] == []
