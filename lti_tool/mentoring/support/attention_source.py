@@ -9,7 +9,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lti_tool.errors import InvalidInput, NotFound
+from lti_tool.errors import NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.attention.registry import Action, Item, register_source
 from lti_tool.mentoring.programmes.models import Programme
@@ -67,7 +67,7 @@ def act(ctx: LaunchContext, programme: Programme, key: str, action: str, form: M
     if action == "close":
         request = requests.close(ctx, request_id)
         return _("“%(subject)s” is closed.", subject=request.subject)
-    raise InvalidInput(_("Choose one of the request's actions."))
+    raise NotFound(_("This action does not exist. Reload the attention list."))
 
 
 def register() -> None:
