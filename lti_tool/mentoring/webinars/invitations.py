@@ -1,5 +1,11 @@
 """What people receive about a webinar: ``.ics`` invitations, waiting-list notes, the reminders before
-the start (tasks) and the in-app notices."""
+the start (tasks) and the in-app notices.
+
+Every message goes through the notification service (``notifications.service.notify``): it lands in
+the person's notifications list, and reaches them by e-mail only as they chose (at once, in the daily
+digest, held for quiet hours, or not at all), with the calendar attached and a sign-in link to the
+webinar's page.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +26,6 @@ from lti_tool.errors import NotFound
 from lti_tool.i18n import written_for
 from lti_tool.identity.context import LaunchContext
 from lti_tool.jobs import enqueue
-from lti_tool.mail import send_email
 from lti_tool.mentoring.programmes.models import Participant, Programme
 from lti_tool.mentoring.webinars.access import viewer
 from lti_tool.mentoring.webinars.catalogue import (
@@ -34,6 +39,8 @@ from lti_tool.mentoring.webinars.models import (
     WebinarReminder,
     WebinarStatus,
 )
+from lti_tool.notifications.models import EmailState
+from lti_tool.notifications.service import notify
 
 #: The reminder calendars show before a webinar.
 ALARM_BEFORE = timedelta(minutes=15)
@@ -85,6 +92,27 @@ def _zone_for_user(user: User, webinar: Webinar) -> str:
     )
 
 
+def _tell(
+    webinar: Webinar, user: User, kind: str, subject: str, text: str, ics_text: str | None = None
+) -> bool:
+    """Notify one person about the webinar; whether an e-mail is on its way (now or later)."""
+    programme = db.session.get(Programme, webinar.programme_id)
+    notification = notify(
+        user.id,
+        f"webinar.{kind}",
+        subject,
+        text,
+        link=_page_path(webinar),
+        ics=ics_text,
+        course_id=programme.course_id if programme else None,
+    )
+    return notification.email_state is not EmailState.SKIPPED
+
+
+def _page_path(webinar: Webinar) -> str:
+    return f"/webinars/{webinar.id}"
+
+
 def send_invitation(
     webinar: Webinar,
     participant: Participant,
@@ -95,9 +123,7 @@ def send_invitation(
     with_calendar: bool = True,
 ) -> None:
     user = participant.user
-    if not user.email:
-        return  # in-app only: the person sees the webinar on their page
-    with written_for(user.locale):  # the e-mail speaks the recipient's language
+    with written_for(user.locale):  # the message speaks the recipient's language
         when = timezones.display(webinar.starts_at, _zone_for_user(user, webinar))
         if cancelled:
             subject = _("Cancelled: %(title)s", title=webinar.title)
@@ -123,35 +149,27 @@ def send_invitation(
         else:
             subject = _("You are registered: %(title)s", title=webinar.title)
             text = _('You are registered for "%(title)s" on %(when)s.', title=webinar.title, when=when)
-        text += "\n\n" + _("Open the webinar from your course, or here: %(url)s", url=_page_url(webinar))
-        attachments = []
-        if with_calendar:
-            method = "CANCEL" if cancelled else "REQUEST"
-            attachments.append(
-                {
-                    "filename": "invite.ics",
-                    "content_type": f"text/calendar; method={method}",
-                    "data": calendar_text(webinar, user, cancelled=cancelled).encode(),
-                }
-            )
-        send_email(user.email, subject, text, attachments=attachments)
+        calendar = calendar_text(webinar, user, cancelled=cancelled) if with_calendar else None
+        kind = "cancelled" if cancelled else "promoted" if promoted else "updated" if update else "invitation"
+        _tell(webinar, user, kind, subject, text, calendar)
 
 
 def send_waitlisted(webinar: Webinar, participant: Participant) -> None:
     user = participant.user
-    if not user.email:
-        return
-    when = timezones.display(webinar.starts_at, _zone_for_user(user, webinar))
-    send_email(
-        user.email,
-        _("Waiting list: %(title)s", title=webinar.title),
-        _(
-            '"%(title)s" on %(when)s is full. You are on the waiting list and will get an invitation '
-            "by e-mail if a seat opens up.",
-            title=webinar.title,
-            when=when,
-        ),
-    )
+    with written_for(user.locale):
+        when = timezones.display(webinar.starts_at, _zone_for_user(user, webinar))
+        _tell(
+            webinar,
+            user,
+            "waitlisted",
+            _("Waiting list: %(title)s", title=webinar.title),
+            _(
+                '"%(title)s" on %(when)s is full. You are on the waiting list and will get an invitation '
+                "by e-mail if a seat opens up.",
+                title=webinar.title,
+                when=when,
+            ),
+        )
 
 
 def notice_for(webinar: Webinar, participant: Participant, kind: ReminderKind) -> WebinarReminder | None:
@@ -235,17 +253,15 @@ def send_reminders(webinar: Webinar, kind: ReminderKind, *, now: datetime | None
         if notice is None:
             continue
         user = registration.participant.user
-        if user.email:
-            notice.emailed = True
+        with written_for(user.locale):
             when = timezones.display(webinar.starts_at, _zone_for_user(user, webinar))
             lead = _("tomorrow") if kind is ReminderKind.DAY_BEFORE else _("in one hour")
-            send_email(
-                user.email,
+            notice.emailed = _tell(
+                webinar,
+                user,
+                f"reminder.{kind.value}",
                 _("Reminder: %(title)s starts %(lead)s", title=webinar.title, lead=lead),
-                _('"%(title)s" starts on %(when)s.', title=webinar.title, when=when)
-                + "\n\n"
-                + _("Join from your course, or here: %(url)s", url=_page_url(webinar)),
-                dedupe_key=f"webinar-reminder:{webinar.id}:{registration.participant_id}:{kind.value}",
+                _('"%(title)s" starts on %(when)s.', title=webinar.title, when=when),
             )
         sent += 1
     db.session.flush()

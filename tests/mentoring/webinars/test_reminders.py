@@ -71,8 +71,9 @@ def test_each_reminder_is_sent_exactly_once(client, world, mailbox):
 
     # Nina (New York) reads the time in her zone; the in-app notices are there too.
     nina_mail = [m for m in mailbox.messages if "nina@" in str(m["To"]) and "Reminder" in str(m["Subject"])]
-    body = nina_mail[0].get_payload(decode=True).decode()
-    assert "Eastern" in body
+    [plain] = [p for p in nina_mail[0].walk() if p.get_content_type() == "text/plain"]
+    body = plain.get_payload(decode=True).decode()
+    assert "Eastern" in body and "/signin/" in body  # the link opens the webinar without a session
     notices = api(client, world.people["nina"], "GET", "/api/webinars/notices").get_json()["notices"]
     assert sorted(n["kind"] for n in notices) == ["day_before", "hour_before"]
     rows = db.session.execute(sa.select(sa.func.count()).select_from(WebinarReminder)).scalar_one()
