@@ -95,6 +95,18 @@ SMTP_PASSWORD: str | None = None
 SMTP_STARTTLS = False
 MAIL_FROM = "Ritmo <no-reply@ritmo.invalid>"
 
+# Replies by e-mail (``lti_tool.inbound``): thread and chat e-mails carry a signed
+# ``Reply-To: reply+<token>@INBOUND_MAIL_DOMAIN``, and Ritmo's worker receives replies over SMTP on
+# INBOUND_SMTP_HOST:INBOUND_SMTP_PORT (point the domain's MX, or a relay, there). Unset: no Reply-To
+# and no receiver.
+INBOUND_MAIL_DOMAIN: str | None = None
+INBOUND_SMTP_HOST = "127.0.0.1"
+INBOUND_SMTP_PORT = 2525
+# Largest reply accepted (bytes; larger ones are refused during the SMTP conversation).
+INBOUND_MAIL_MAX_BYTES = 2_000_000
+# How long a reply address keeps working after the e-mail that carried it.
+INBOUND_REPLY_DAYS = 30
+
 # Stop the server when the database is behind the migrations.
 REQUIRE_MIGRATED_DATABASE = True
 

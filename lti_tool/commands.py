@@ -15,6 +15,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 platform_cli = AppGroup("platform", help="Platforms (LMS registrations) allowed to launch Ritmo.")
 keys_cli = AppGroup("keys", help="Ritmo's signing keys.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+mail_cli = AppGroup("mail", help="E-mail: receiving replies.")
 
 
 def fail(error: RitmoError) -> None:
@@ -202,6 +203,35 @@ def jobs_drain() -> None:
     click.echo(f"Ran {drain()} job(s).")
 
 
+@mail_cli.command("receive")
+def mail_receive() -> None:
+    """Receive replies by e-mail over SMTP until interrupted (INBOUND_SMTP_HOST:INBOUND_SMTP_PORT)."""
+    import threading
+
+    from lti_tool.inbound.receiver import start_receiver, stop_receiver
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["INBOUND_MAIL_DOMAIN"]:
+        click.echo("Replies by e-mail are off: set LTI_TOOL_INBOUND_MAIL_DOMAIN first.", err=True)
+        sys.exit(1)
+    receiver = start_receiver(app)
+    if receiver is None:
+        click.echo(
+            f"Could not listen on {app.config['INBOUND_SMTP_HOST']}:{app.config['INBOUND_SMTP_PORT']}: "
+            "another process has the port.",
+            err=True,
+        )
+        sys.exit(1)
+    domain = app.config["INBOUND_MAIL_DOMAIN"]
+    click.echo(f"Receiving replies for @{domain} on port {receiver.port}; Ctrl+C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        stop_receiver(app)
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -230,7 +260,7 @@ def demo(host: str, port: int, lms_port: int) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (db_cli, platform_cli, keys_cli, jobs_cli):
+    for group in (db_cli, platform_cli, keys_cli, jobs_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)

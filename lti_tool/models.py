@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "lti_tool.identity.email_links",
     "lti_tool.audit",
     "lti_tool.jobs.models",
+    "lti_tool.inbound.models",
     "lti_tool.mentoring.programmes.models",
     "lti_tool.mentoring.matching.models",
     "lti_tool.mentoring.goals.models",

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
+from lti_tool.inbound.receiver import start_receiver
 from lti_tool.jobs.runner import InlineRunner
 
 
@@ -31,10 +32,13 @@ def _redacted(url: str) -> str:
 
 
 def start_inline_runner(app: Flask) -> InlineRunner | None:
+    """The embedded mode's worker: the job runner thread and, when replies by e-mail are on, the
+    SMTP receiver (one per machine: the first process to bind its port)."""
     if app.config["JOBS_BACKEND"] != "inline":
         return None
     runner = InlineRunner(app, app.config["JOBS_POLL_SECONDS"]).start()
     app.extensions["ritmo_runner"] = runner
+    start_receiver(app)
     return runner
 
 

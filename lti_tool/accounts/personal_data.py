@@ -243,6 +243,8 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("match_run.stage", Fate.NOT_PERSONAL, "the engine's progress"),
     Entry("match_run.summary", Fate.NOT_PERSONAL, "counts, timings and ids"),
     Entry("match_run.error", Fate.NOT_PERSONAL, "the engine's error"),
+    Entry("inbound_mail.digest", Fate.NOT_PERSONAL, "a hash of a reply's Message-ID and reply address"),
+    Entry("inbound_mail.kind", Fate.NOT_PERSONAL, "which kind of reply address (a fixed vocabulary)"),
 )
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from flask import Flask
 
 from lti_tool.db import db
+from lti_tool.inbound.receiver import start_receiver, stop_receiver
 from lti_tool.jobs import periodic
 from lti_tool.jobs.runner import claim_due_jobs, run_job
 
@@ -98,8 +99,25 @@ def make_celery(app: Flask, **conf: Any) -> Celery:
             finally:
                 db.session.remove()
 
+    _receive_replies_in_worker(celery, app)
     celery.flask_app = app
     return celery
+
+
+def _receive_replies_in_worker(celery: Celery, app: Flask) -> None:
+    """A worker of this Celery app also runs the SMTP receiver of replies by e-mail (when
+    ``INBOUND_MAIL_DOMAIN`` is set); beat does not."""
+
+    def started(sender: Any = None, **_kwargs: Any) -> None:
+        if getattr(sender, "app", None) is celery:
+            start_receiver(app)
+
+    def stopping(sender: Any = None, **_kwargs: Any) -> None:
+        if getattr(sender, "app", None) is celery:
+            stop_receiver(app)
+
+    signals.worker_ready.connect(started, weak=False)
+    signals.worker_shutdown.connect(stopping, weak=False)
 
 
 _default: Celery | None = None

@@ -28,6 +28,7 @@ from lti_tool.mentoring.conversations.models import (
     ChatRead,
 )
 from lti_tool.mentoring.conversations.read_state import commit_read_state, mark_chat_read
+from lti_tool.mentoring.conversations.reply_addresses import chat_reply_address
 from lti_tool.mentoring.conversations.spaces import (
     Space,
     match_space,
@@ -124,6 +125,7 @@ def chat_reminder(payload: dict[str, Any]) -> None:
         else _l("New chat message from %(names)s", names=", ".join(names)),
         "\n".join(lines),
         link=f"/matches/{match_id}/space#chat",
+        reply_to=chat_reply_address(user_id, match_id),
     )
     read.last_notified_message_id = unread[-1].id
 

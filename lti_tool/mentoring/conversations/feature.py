@@ -1,11 +1,12 @@
-"""The relationship space as part of an app: its pages, its tasks and the timeline's own sources."""
+"""The relationship space as part of an app: its pages, its tasks, the timeline's own sources and
+replies by e-mail."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from lti_tool.jobs import register_task
-from lti_tool.mentoring.conversations import chat, history, sent_mail, threads, views
+from lti_tool.mentoring.conversations import chat, history, inbound, sent_mail, threads, views
 
 
 def init_app(app: Flask) -> None:
@@ -14,3 +15,4 @@ def init_app(app: Flask) -> None:
     register_task(chat.CHAT_EMAIL_TASK, chat.chat_reminder)
     history.register_own_sources()
     sent_mail.register()  # e-mails sent about a match, in its history (MAILLINKS)
+    inbound.register()

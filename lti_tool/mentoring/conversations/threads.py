@@ -29,6 +29,7 @@ from lti_tool.mentoring.conversations.models import (
     ThreadRead,
 )
 from lti_tool.mentoring.conversations.read_state import commit_read_state, mark_thread_read, unread_by_thread
+from lti_tool.mentoring.conversations.reply_addresses import thread_reply_address
 from lti_tool.mentoring.conversations.spaces import (
     Space,
     get_thread,
@@ -173,6 +174,7 @@ def _announce_post(ctx: LaunchContext, space: Space, thread: Thread, post: Post,
             excerpt,
             html=post.body_html,
             link=link,
+            reply_to=thread_reply_address(user_id, thread),
         )
         notified.add(user_id)
     if space.match is not None:
@@ -192,7 +194,15 @@ def _announce_post(ctx: LaunchContext, space: Space, thread: Thread, post: Post,
     )
     for user_id in audience:
         if user_id not in notified:
-            notifications.notify(user_id, "post", subject, excerpt, html=post.body_html, link=link)
+            notifications.notify(
+                user_id,
+                "post",
+                subject,
+                excerpt,
+                html=post.body_html,
+                link=link,
+                reply_to=thread_reply_address(user_id, thread),
+            )
             notified.add(user_id)
 
 
