@@ -14,13 +14,17 @@ SOURCE_MAX = 64
 KEY_MAX = 128
 ACTION_MAX = 64
 NOTE_MAX = 500
+TITLE_MAX = 255
+LABEL_MAX = 128
 
 
 class AttentionAction(Base):
     """A coordinator pressed one of an item's actions (``"Anna retried this 2 hours ago"``).
 
     Kept after the item is gone, so the list can say who dealt with what; ``result`` is what the
-    source answered, in the actor's language, and ``note`` what the actor wrote, if anything.
+    source answered, in the actor's language, and ``note`` what the actor wrote, if anything. The
+    item's title and the action's label are kept as the actor read them, to name what was done once
+    the item has left the list.
     """
 
     __tablename__ = "attention_action"
@@ -31,6 +35,8 @@ class AttentionAction(Base):
     source: Mapped[str] = mapped_column(sa.String(SOURCE_MAX))
     key: Mapped[str] = mapped_column(sa.String(KEY_MAX))
     action: Mapped[str] = mapped_column(sa.String(ACTION_MAX))
+    action_label: Mapped[str] = mapped_column(sa.String(LABEL_MAX), default="")
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX), default="")
     actor_user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
     )

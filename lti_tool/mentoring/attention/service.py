@@ -18,7 +18,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.attention import registry
-from lti_tool.mentoring.attention.models import NOTE_MAX, AttentionAction
+from lti_tool.mentoring.attention.models import LABEL_MAX, NOTE_MAX, TITLE_MAX, AttentionAction
 from lti_tool.mentoring.attention.registry import Gathered, gather
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.safety.names import clean_name
@@ -26,13 +26,20 @@ from lti_tool.safety.names import clean_name
 #: How far back the list shows who acted, and how many records per item.
 RECORDS_SHOWN_DAYS = 30
 RECORDS_PER_ITEM = 3
+#: Actions on items that have left the list, shown under "Recently handled".
+HANDLED_SHOWN_DAYS = 7
+HANDLED_SHOWN = 20
 
 
 @dataclass(frozen=True)
 class Record:
     """One action taken, as the list shows it."""
 
+    source: str
+    key: str
     action: str
+    action_label: str
+    title: str
     actor_name: str | None
     note: str
     result: str
@@ -42,13 +49,23 @@ class Record:
 @dataclass(frozen=True)
 class Listing:
     gathered: Gathered
-    records: dict[tuple[str, str], list[Record]]
+    records: dict[tuple[str, str], list[Record]]  # beside the open items
+    handled: list[Record]  # lately, on items no longer listed, newest first
 
 
 def listing(ctx: LaunchContext, programme: Programme, now: datetime | None = None) -> Listing:
     _require_coordinator(ctx, programme)
+    now = now or utcnow()
     gathered = gather(programme, now)
-    return Listing(gathered, records(programme, now))
+    found = records(programme, now)
+    open_keys = {(item.source, item.key) for item in gathered.items}
+    recent = now - timedelta(days=HANDLED_SHOWN_DAYS)
+    handled = sorted(
+        (rows[0] for key, rows in found.items() if key not in open_keys and rows[0].at >= recent),
+        key=lambda r: r.at,
+        reverse=True,
+    )
+    return Listing(gathered, {k: v for k, v in found.items() if k in open_keys}, handled[:HANDLED_SHOWN])
 
 
 def records(programme: Programme, now: datetime | None = None) -> dict[tuple[str, str], list[Record]]:
@@ -65,7 +82,19 @@ def records(programme: Programme, now: datetime | None = None) -> dict[tuple[str
         shown = found[(row.source, row.key)]
         if len(shown) < RECORDS_PER_ITEM:
             name = user.display_name if user is not None else None
-            shown.append(Record(row.action, name, row.note, row.result, row.at))
+            shown.append(
+                Record(
+                    row.source,
+                    row.key,
+                    row.action,
+                    row.action_label,
+                    row.title,
+                    name,
+                    row.note,
+                    row.result,
+                    row.at,
+                )
+            )
     return dict(found)
 
 
@@ -95,13 +124,16 @@ def act(
         raise Conflict(
             _("This item no longer needs attention (someone may have dealt with it). Reload the list.")
         )
-    if not any(a.name == action_name and a.url is None for a in item.actions):
+    action = next((a for a in item.actions if a.name == action_name and a.url is None), None)
+    if action is None:
         raise NotFound(_("This action is not offered for this item. Reload the attention list."))
     record = AttentionAction(
         programme_id=programme.id,
         source=source_name,
         key=key,
         action=action_name,
+        action_label=action.label[:LABEL_MAX],
+        title=item.title[:TITLE_MAX],
         actor_user_id=ctx.user_id,
         note=(clean_name(note) or "")[:NOTE_MAX],
         at=utcnow(),

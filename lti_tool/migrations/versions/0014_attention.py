@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("action_label", sa.String(length=128), nullable=False),
+        sa.Column("title", sa.String(length=255), nullable=False),
         sa.Column("actor_user_id", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("result", sa.Text(), nullable=False),
@@ -51,7 +53,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_attention_action_item", ["programme_id", "source", "key", "at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_attention_action_actor_user_id"), ["actor_user_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_attention_action_actor_user_id"), ["actor_user_id"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -80,7 +80,12 @@ def test_acting_from_the_page_records_and_shows_who_acted(client, w: World, pair
     assert done
     shown = page(client, w, done=done.group(1)).get_data(as_text=True)
     assert "Pair p1 ended." in shown  # how it went
-    assert "Pair p1 has gone quiet" not in shown and "Pair p2 has gone quiet" in shown
+    listed, handled = shown.split('id="attention-handled"')
+    assert "Pair p1 has gone quiet" not in listed and "Pair p2 has gone quiet" in listed
+    # p1 left the list; what was done about it stays, under "Recently handled".
+    assert "Pair p1 has gone quiet" in handled
+    said = r"<bdi>Cora Coordinator</bdi> chose “End the match” \d+ seconds? ago\. “Spoke to both” — Pair p1"
+    assert re.search(said, handled)
     row = db.session.execute(sa.select(AttentionAction)).scalar_one()
     assert (row.actor_user_id, row.action, row.note) == (w.coordinator.id, "end", "Spoke to both")
     # A record shows beside an item that is still open: act on p2, refused mid-way, nothing recorded.
@@ -97,6 +102,8 @@ def test_the_record_of_who_acted_stays_beside_an_open_item(client, w: World, pai
             source=TEST_SOURCE,
             key="p1",
             action="end",
+            action_label="End the match",
+            title="Pair p1 has gone quiet",
             actor_user_id=w.coordinator.id,
             note="",
             result="",
