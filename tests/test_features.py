@@ -74,7 +74,8 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     assert state["tasks"] == [
         "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.sweep",
         "mail.send", "matching.expire_request", "matching.run", "meetings.reminder",
-        "notifications.digest", "roster.sync", "support.reminders", "webinars.remind", "webinars.reminder_sweep",
+        "notifications.digest", "roster.sync", "support.reminders", "webinars.remind",
+        "webinars.reminder_sweep",
     ]
     assert state["sources"] == ["chat", "decisions", "meetings", "posts", "support"]
     assert state["gates_listener"] is True
@@ -100,7 +101,8 @@ def test_a_second_app_adds_no_listener_or_handler(app) -> None:
 def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     assert {"health", "lti", "lti_setup", "launch_api", "programmes", "programmes.matching",
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
-            "conversations", "meetings", "support", "support_api", "notifications", "kpis"} == set(app.blueprints)
+            "conversations", "meetings", "support", "support_api", "notifications",
+            "kpis"} == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     assert list(app.extensions["ritmo_deep_linking_offers"]) == ["programme", "webinar", "content"]
     targets = app.extensions["ritmo_launch_targets"]
