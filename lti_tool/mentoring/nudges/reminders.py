@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 
@@ -25,6 +25,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.mentoring.goals.models import CompletionState, Goal, GoalStatus, Milestone, MilestoneCompletion
 from lti_tool.mentoring.matching.models import Match, MatchMentee
 from lti_tool.mentoring.matching.statuses import CONFIRMED
+from lti_tool.mentoring.nudges.models import Nudge
 from lti_tool.mentoring.nudges.service import send_nudge
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus, Programme
@@ -36,6 +37,9 @@ DAYS_BEFORE = 3
 OVERDUE_WINDOW_DAYS = 14
 #: A new participant has this long to fill in their profile before the first reminder.
 PROFILE_GRACE = timedelta(days=2)
+#: Until they are matched, a person with an incomplete profile is reminded once a week.
+PROFILE_EVERY = timedelta(days=7)
+PROFILE_KIND = "profile.incomplete"
 OPEN_GOAL = (GoalStatus.OPEN, GoalStatus.IN_PROGRESS)
 
 
@@ -94,11 +98,12 @@ def live_pairs(programme: Programme) -> list[Pair]:
         matches[match.id] = match
         mentees[match.id].append(mentee_id)
     people = {m.mentor_id for m in matches.values()} | {p for ids in mentees.values() for p in ids}
-    user_of = dict(
-        db.session.execute(
+    user_of = {
+        pid: uid
+        for pid, uid in db.session.execute(
             sa.select(Participant.id, Participant.user_id).where(Participant.id.in_(people))
-        ).tuples()
-    )
+        ).all()
+    }
     return [
         Pair(
             match,
@@ -128,14 +133,15 @@ def remind_due(programme: Programme, now: datetime) -> int:
     milestones = list(
         db.session.execute(sa.select(Milestone).where(Milestone.programme_id == programme.id)).scalars()
     )
-    done = set(
-        db.session.execute(
+    done = {
+        (milestone_id, participant_id)
+        for milestone_id, participant_id in db.session.execute(
             sa.select(MilestoneCompletion.milestone_id, MilestoneCompletion.participant_id).where(
                 MilestoneCompletion.milestone_id.in_([m.id for m in milestones]),
                 MilestoneCompletion.state == CompletionState.COMPLETED,
             )
-        ).tuples()
-    )
+        ).all()
+    }
     goals: dict[int, list[Goal]] = defaultdict(list)
     for goal in db.session.execute(
         sa.select(Goal).where(
@@ -286,7 +292,16 @@ def waiting_for_matching(programme: Programme, now: datetime) -> list[Participan
 
 def remind_profiles(programme: Programme, now: datetime) -> int:
     """Remind people whose profile misses required answers, once a week, until they are matched."""
-    waiting = waiting_for_matching(programme, now)
+    reminded = set(
+        db.session.execute(
+            sa.select(Nudge.user_id).where(
+                Nudge.programme_id == programme.id,
+                Nudge.kind == PROFILE_KIND,
+                Nudge.sent_at > now - PROFILE_EVERY,
+            )
+        ).scalars()
+    )
+    waiting = [p for p in waiting_for_matching(programme, now) if p.user_id not in reminded]
     if not waiting:
         return 0
     asked = {
@@ -306,10 +321,9 @@ def remind_profiles(programme: Programme, now: datetime) -> int:
         nudge = send_nudge(
             programme=programme,
             user_id=participant.user_id,
-            kind="profile.incomplete",
+            kind=PROFILE_KIND,
             subject=lazy(lambda: _("Your profile is not complete yet")),
-            text=LazyString(
-                ngettext,
+            text=lazy_ngettext(
                 "Matching uses your profile to find the right partner for you. %(num)d required "
                 "answer is still missing.",
                 "Matching uses your profile to find the right partner for you. %(num)d required "

@@ -90,7 +90,8 @@ def send_nudge(
         return None  # the cheap answer; the locked count below is the one that decides
     with written_for(user.locale):
         subject_text, body, label = str(subject), str(text), str(action_label)
-        message = f"{body}\n\n{_('Next step: %(action)s', action=label)}"
+        next_step = _("Next step: %(action)s", action=label)
+    message = f"{body}\n\n{next_step}"
     try:
         with db.session.begin_nested():
             _lock_person(user_id)

@@ -160,7 +160,10 @@ def test_e_mail_preferences_are_respected(app, world: World, mailbox: Mailbox) -
     drain()
     assert mailbox.to("ben0@example.org") == []
     # In the app it is there, and it still counts towards the limit.
-    assert db.session.execute(
-        sa.select(sa.func.count(Notification.id)).where(Notification.user_id == world.mentee.id)
-    ).scalar_one() == 1
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == world.mentee.id)
+        ).scalar_one()
+        == 1
+    )
     assert service.allowance(world.mentee.id, utcnow()) == 1
