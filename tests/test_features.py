@@ -77,7 +77,7 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
         "notifications.digest", "roster.sync", "support.reminders", "webinars.remind",
         "webinars.reminder_sweep",
     ]
-    assert state["sources"] == ["chat", "decisions", "meetings", "posts", "support"]
+    assert state["sources"] == ["chat", "decisions", "meetings", "posts", "sent_mail", "support"]
     assert state["gates_listener"] is True
     # Three apps, one subscription each: attendance scores once and the milestone rules count once.
     assert state["handler_counts"]["webinar.attended"] == 2
@@ -101,7 +101,7 @@ def test_a_second_app_adds_no_listener_or_handler(app) -> None:
 def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     assert {"health", "lti", "lti_setup", "launch_api", "programmes", "programmes.matching",
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
-            "conversations", "meetings", "support", "support_api", "notifications",
+            "conversations", "meetings", "support", "support_api", "notifications", "signin",
             "kpis"} == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     assert list(app.extensions["ritmo_deep_linking_offers"]) == ["programme", "webinar", "content"]
