@@ -59,7 +59,7 @@ def _item(row: ScoreOutbox, line_item: GradeLineItem, user: User) -> Item:
             person=user.display_name,
             column=line_item.label,
         ),
-        reason=_("The LMS answered: %(error)s", error=error),
+        reason=error,
         since=row.updated_at,
         severity=1,
         actions=(Action("retry", _("Retry")),),
