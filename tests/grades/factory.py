@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from lti_tool.accounts.models import Course, CourseRole, User
-from lti_tool.db import db, utcnow
+from lti_tool.db import db
 from lti_tool.demo import DemoPlatform, start_demo_server
 from lti_tool.demo.roster import Person
 from lti_tool.demo.server import ServerHandle, serve_in_thread
@@ -23,8 +23,9 @@ from lti_tool.jobs.runner import drain
 from lti_tool.launch import keys, registry
 from lti_tool.launch.models import Platform
 from lti_tool.lti_services import tokens
-from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
+from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
+from tests.mentoring.matching import states as match_states
 
 #: Fast retries so fault tests finish in seconds (production uses seconds to minutes).
 FAST_GRADES = {
@@ -112,13 +113,8 @@ def make_world(
         mentor = Participant(programme_id=programme.id, user_id=mentor_user.id, role=ParticipantRole.MENTOR)
         db.session.add(mentor)
         db.session.flush()
-        match = Match(
-            programme_id=programme.id, mentor_id=mentor.id, status=MatchStatus.ACTIVE, started_at=utcnow()
-        )
-        db.session.add(match)
-        db.session.flush()
         world.mentors.append(mentor)
-        world.matches.append(match)
+        mentees = []
         for _ in range(mentees_per_match):
             n += 1
             user = User(platform_id=platform.id, sub=sub(n), name=f"Mentee {n}")
@@ -127,8 +123,10 @@ def make_world(
             mentee = Participant(programme_id=programme.id, user_id=user.id, role=ParticipantRole.MENTEE)
             db.session.add(mentee)
             db.session.flush()
-            db.session.add(MatchMentee(match_id=match.id, mentee_id=mentee.id))
+            mentees.append(mentee)
             world.mentees.append(mentee)
+        db.session.commit()
+        world.matches.append(match_states.active(programme, mentor, mentees))
     db.session.commit()
     return world
 

@@ -10,12 +10,13 @@ from email.message import EmailMessage
 from typing import Any
 
 from lti_tool.accounts.models import Course, CourseRole, User
-from lti_tool.db import db, utcnow
+from lti_tool.db import db
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import issue_token
 from lti_tool.launch.models import Platform
-from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
+from lti_tool.mentoring.matching.models import Match, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme
+from tests.mentoring.matching import states as match_states
 
 
 @dataclass
@@ -96,12 +97,10 @@ def make_world(
     outsider_p = participant(outsider, ParticipantRole.MENTEE)
     other_mentor_p = participant(other_mentor, ParticipantRole.MENTOR)
     db.session.flush()
-    match = Match(programme_id=programme.id, mentor_id=mentor_p.id, status=status, started_at=utcnow())
-    match.members = [MatchMentee(mentee_id=p.id) for p in mentee_ps]
-    other = Match(programme_id=programme.id, mentor_id=other_mentor_p.id, status=MatchStatus.ACTIVE)
-    other.members = [MatchMentee(mentee_id=outsider_p.id)]
-    db.session.add_all([match, other])
     db.session.commit()
+    match = match_states.in_state(programme, mentor_p, mentee_ps, status)
+    other = match_states.active(programme, other_mentor_p, [outsider_p])
+    match_states.forget_announcements()
     world = World(platform, course, programme, mentor, mentee_users, coordinator, outsider, match, other)
     for user in [mentor, *mentee_users, outsider, other_mentor]:
         world.tokens[user.id] = issue_token(

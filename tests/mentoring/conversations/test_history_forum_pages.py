@@ -42,8 +42,9 @@ def test_timeline_merges_posts_chat_and_decisions(client, world: World) -> None:
         f"/api/matches/{world.match.id}/history", headers=world.headers(world.mentee)
     ).get_json()
     kinds = [e["kind"] for e in body["entries"]]
-    assert sorted(kinds) == ["chat", "decision", "post", "post"]
-    decision = next(e for e in body["entries"] if e["kind"] == "decision")
+    # The match's own decisions (proposed, started: the factory makes it through the service) too.
+    assert sorted(kinds) == ["chat", "decision", "decision", "decision", "post", "post"]
+    decision = next(e for e in body["entries"] if e["data"].get("action") == "match.approved")
     assert decision["actor"]["name"] == "Cora Coordinator" and decision["text"] == "good fit"
     ats = [e["at"] for e in body["entries"]]
     assert ats == sorted(ats, reverse=True)
@@ -105,7 +106,7 @@ def test_keyset_pages_cover_everything_once(client, world: World) -> None:
         cursor = body["next_cursor"]
         if not cursor:
             break
-    assert len(keys) == 75 and len(set(keys)) == 75
+    assert len(keys) == 77 and len(set(keys)) == 77  # and the match's proposal and start
 
 
 def test_registered_sources_join_the_timeline(client, world: World) -> None:
@@ -145,7 +146,7 @@ def test_export_json_and_html_for_members_only(client, world: World) -> None:
     assert exported.status_code == 200
     assert "attachment" in exported.headers["Content-Disposition"]
     data = exported.get_json()
-    assert len(data["entries"]) == 4 and [m["name"] for m in data["members"]] == [
+    assert len(data["entries"]) == 6 and [m["name"] for m in data["members"]] == [
         "Marta Rossi",
         "Ben Mentee0",
     ]
@@ -323,7 +324,11 @@ def test_matching_decisions_have_readable_titles(client, world: World) -> None:
         headers=world.headers(world.mentor),
         query_string={"kind": "decision"},
     ).get_json()["entries"]
-    assert [e["title"] for e in entries] == ["Matching: pair locked"]
+    assert [e["title"] for e in entries] == [
+        "Matching: pair locked",
+        "Matching: match started",
+        "Matching: proposed by hand",
+    ]
     assert entries[0]["data"]["action"] == "match.locked"  # the code stays for machines
     page = client.get(
         f"/matches/{world.match.id}/history?rh={rh(_italian_token(world, world.mentor))}&kind=decision"

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from lti_tool.db import db
 from lti_tool.events import DomainEvent, subscribe, unsubscribe
 from lti_tool.mentoring.conversations.models import Post, PostRevision, SpaceVisit, Thread
-from lti_tool.mentoring.matching.models import MatchStatus
+from lti_tool.mentoring.matching.models import EndReason, MatchStatus
 from lti_tool.notifications.models import Notification
 from tests.mentoring.conversations.factories import World, make_world
+from tests.mentoring.matching import states as match_states
 
 
 def new_thread(client, world: World, user, title="Goals", body="Let's set **goals**", links=None):
@@ -94,8 +95,7 @@ def test_proposed_match_has_no_space_and_ended_match_is_read_only(client, app) -
         client.get(f"/api/matches/{world.match.id}/space", headers=world.headers(world.mentor)).status_code
         == 404
     )
-    world.match.status = MatchStatus.ENDED
-    db.session.commit()
+    match_states.ended(world.programme, world.match, EndReason.COORDINATOR)  # a coordinator ends the proposal
     body = client.get(f"/api/matches/{world.match.id}/space", headers=world.headers(world.mentor)).get_json()
     assert body["can_write"] is False
     assert new_thread(client, world, world.mentor).status_code == 403

@@ -12,8 +12,9 @@ from lti_tool.events import DomainEvent, emit
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.mentoring.goals import milestones
 from lti_tool.mentoring.goals.models import CompletionState, MilestoneCompletion
-from lti_tool.mentoring.matching.models import MatchStatus
+from lti_tool.mentoring.matching.models import EndReason
 from tests.grades.factory import World, bearer, make_world
+from tests.mentoring.matching import states as match_states
 
 
 @pytest.fixture
@@ -181,15 +182,12 @@ def test_members_only_reach_their_own_match(client, world: World) -> None:
 
 def test_proposed_match_is_hidden_and_ended_match_is_read_only(client, world: World) -> None:
     milestone = create(client, world)
-    world.matches[0].status = MatchStatus.PROPOSED
-    world.matches[1].status = MatchStatus.ENDED
-    db.session.commit()
-    assert (
-        client.get(
-            f"/api/goals/matches/{world.matches[0].id}", headers=bearer(world.ctx(world.mentees[0]))
-        ).status_code
-        == 404
-    )
+    # Mentee 0's match ends and a coordinator proposes a new mentor; mentee 1's match ends.
+    match_states.ended(world.programme, world.matches[0], EndReason.COORDINATOR)
+    proposal = match_states.proposed(world.programme, world.mentors[1], [world.mentees[0]])
+    match_states.ended(world.programme, world.matches[1], EndReason.COORDINATOR)
+    mentee = bearer(world.ctx(world.mentees[0]))
+    assert client.get(f"/api/goals/matches/{proposal.id}", headers=mentee).status_code == 404
     ended = bearer(world.ctx(world.mentees[1]))
     assert client.get(f"/api/goals/matches/{world.matches[1].id}", headers=ended).status_code == 200
     url = f"/api/goals/matches/{world.matches[1].id}/milestones/{milestone['id']}/done"

@@ -16,14 +16,7 @@ from lti_tool.mentoring.goals.models import (
     Milestone,
     MilestoneCompletion,
 )
-from lti_tool.mentoring.matching.models import (
-    EndReason,
-    Match,
-    MatchMentee,
-    MatchRequest,
-    MatchStatus,
-    RequestStatus,
-)
+from lti_tool.mentoring.matching.models import EndReason, Match, MatchRequest, RequestStatus
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus, VideoProvider
 from lti_tool.mentoring.profiles.models import Answer, Question, QuestionKind
 from lti_tool.mentoring.programmes.models import (
@@ -33,6 +26,7 @@ from lti_tool.mentoring.programmes.models import (
     Programme,
 )
 from lti_tool.mentoring.webinars.models import JoinProvider, RegistrationStatus, Webinar, WebinarRegistration
+from tests.mentoring.matching import states as match_states
 from tests.mentoring.programmes.factories import World, world
 
 DAY = timedelta(days=1)
@@ -58,26 +52,23 @@ def build() -> KpiWorld:
     # Mentees: 7 taking part (m1-m5, m8, m9), m6 withdrawn, m7 paused. Mentors: t1, t2, t3 (paused).
     m = {i: w.person(f"Mentee {i}", MENTEE) for i in range(1, 10)}
     t = {i: w.person(f"Mentor {i}", MENTOR) for i in range(1, 4)}
-    m[6].status = ParticipantStatus.WITHDRAWN
     m[7].status = ParticipantStatus.PAUSED
     t[3].status = ParticipantStatus.PAUSED
+    programme = w.programme
 
-    def match(mentor: Participant, mentees: list[Participant], status: MatchStatus,
-              reason: EndReason | None = None) -> Match:
-        row = Match(programme_id=pid, mentor_id=mentor.id, status=status, end_reason=reason)
-        row.members = [MatchMentee(mentee_id=p.id) for p in mentees]
-        db.session.add(row)
-        return row
-
-    # Live: a, b (a group), g, h. Matched mentees: m1, m2, m3, m8, m9; unmatched: m4, m5, m7.
-    a = match(t[1], [m[1]], MatchStatus.ACTIVE)
-    b = match(t[2], [m[2], m[3]], MatchStatus.APPROVED)
-    c = match(t[3], [m[4]], MatchStatus.PROPOSED)
-    match(t[1], [m[5]], MatchStatus.ENDED, EndReason.COMPLETED)
-    match(t[2], [m[5]], MatchStatus.ENDED, EndReason.REMATCH)
-    match(t[1], [m[6]], MatchStatus.ENDED)
-    g = match(t[3], [m[8]], MatchStatus.ACTIVE)
-    h = match(t[3], [m[9]], MatchStatus.ACTIVE)
+    # Every match is made through the service (lifecycle states the product produces).
+    # Live: a, b (a group, approved before the start date), g, h. Matched mentees: m1, m2, m3, m8,
+    # m9; unmatched: m4, m5, m7 (m6 has withdrawn). Ended: m5's completed and rematched matches,
+    # and m6's, ended when m6 left the course.
+    a = match_states.active(programme, t[1], [m[1]])
+    b = match_states.approved(programme, t[2], [m[2], m[3]])
+    c = match_states.proposed(programme, t[3], [m[4]])
+    match_states.ended(programme, match_states.active(programme, t[1], [m[5]]), EndReason.COMPLETED)
+    match_states.ended(programme, match_states.active(programme, t[2], [m[5]]), EndReason.REMATCH)
+    match_states.active(programme, t[1], [m[6]])
+    match_states.withdrawn(m[6])
+    g = match_states.active(programme, t[3], [m[8]])
+    h = match_states.active(programme, t[3], [m[9]])
     db.session.flush()
 
     forum = Thread(programme_id=pid, kind=ThreadKind.QUESTION, title="Forum")

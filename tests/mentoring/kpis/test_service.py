@@ -36,9 +36,13 @@ def test_mentees_with_and_without_a_live_match(kpis: dict) -> None:
 def test_matches_by_status_and_why_they_ended(kpis: dict) -> None:
     assert kpis["matches"]["by_status"] == {"proposed": 1, "approved": 1, "active": 3, "ended": 3}
     assert kpis["matches"]["live"] == 4
+    # Made by the service: closed by a coordinator, rematched at a mentee's request, ended when
+    # the mentee left the course. Nothing the product makes ends without a reason.
     assert kpis["matches"]["ended_by_reason"] == {
-        "completed": 1, "rematch": 1, "coordinator": 0, "removed": 0, "not_recorded": 1,
+        "completed": 1, "rematch": 1, "coordinator": 0, "removed": 0, "programme_ended": 0,
+        "withdrawn": 1, "not_recorded": 0,
     }
+    assert kpis["matches"]["completed"] == 1
 
 
 def test_pending_requests_and_started_profiles(kpis: dict) -> None:

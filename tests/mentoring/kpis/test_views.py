@@ -61,6 +61,8 @@ def test_the_page_shows_each_figure_where_the_script_updates_it(client, kw: KpiW
     assert shown["participants.by_role.mentee.withdrawn"] == "1"
     # (The page counts as of its own "now", a moment after the world's: no figures on window edges.)
     assert shown["matches.by_status.active"] == "3"
+    assert shown["matches.completed"] == "1"
+    assert shown["matches.ended_by_reason.withdrawn"] == "1"
     assert shown["activity.weeks.0.chat_messages"] == "1"
     assert shown["meetings.upcoming"] == "1"
     assert shown["gradebook.waiting"] == "2"

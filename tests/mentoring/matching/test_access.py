@@ -5,23 +5,20 @@ from __future__ import annotations
 import pytest
 
 from lti_tool.accounts.models import CourseRole
-from lti_tool.db import db
 from lti_tool.errors import NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.matching import statuses
 from lti_tool.mentoring.matching.access import match_access, my_matches
-from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
+from lti_tool.mentoring.matching.models import Match, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
+from tests.mentoring.matching import states as match_states
 from tests.mentoring.matching.test_api_matching import people, setup_programme
 from tests.mentoring.programmes.factories import World, call
 
 
 def _match(w: World, mentor: Participant, mentee: Participant, status: MatchStatus) -> Match:
-    match = Match(programme_id=w.programme.id, mentor_id=mentor.id, status=status, explanation={})
-    match.members.append(MatchMentee(mentee_id=mentee.id, explanation={}))
-    db.session.add(match)
-    db.session.commit()
-    return match
+    """Made through the service: proposed, approved, then ended by a coordinator as asked."""
+    return match_states.in_state(w.programme, mentor, [mentee], status)
 
 
 def _ctx(w: World, user_id: int, *, coordinator: bool = False) -> LaunchContext:
@@ -40,16 +37,17 @@ def test_members_see_their_match_from_approval_coordinators_always_others_never(
     mentor = w.person("Mia Mentor", ParticipantRole.MENTOR)
     mentee = w.person("Max Mentee", ParticipantRole.MENTEE)
     other = w.person("Oli Mentee", ParticipantRole.MENTEE)
-    proposed = _match(w, mentor, mentee, MatchStatus.PROPOSED)
-    active = _match(w, mentor, mentee, MatchStatus.ACTIVE)
+    waiting = w.person("Wes Mentee", ParticipantRole.MENTEE)
     ended = _match(w, mentor, mentee, MatchStatus.ENDED)
+    active = _match(w, mentor, mentee, MatchStatus.ACTIVE)
+    proposed = _match(w, mentor, waiting, MatchStatus.PROPOSED)
 
     seen = match_access(_ctx(w, mentee.user_id), active.id)
     assert seen.is_mentee and not seen.is_mentor and seen.is_confirmed
     assert seen.member_user_ids == [mentor.user_id, mentee.user_id]
     assert match_access(_ctx(w, mentor.user_id), ended.id).is_mentor
     assert not match_access(_ctx(w, mentor.user_id), ended.id).is_confirmed
-    for person, match in ((mentee, proposed), (other, active), (other, ended)):
+    for person, match in ((waiting, proposed), (mentor, proposed), (other, active), (other, ended)):
         with pytest.raises(NotFound):
             match_access(_ctx(w, person.user_id), match.id)
     coordinator = match_access(_ctx(w, w.coordinator.id, coordinator=True), proposed.id)
@@ -68,7 +66,7 @@ def test_my_matches_are_the_visible_ones_oldest_first_or_the_statuses_asked(app)
     mentor = w.person("Mia Mentor", ParticipantRole.MENTOR)
     mentee = w.person("Max Mentee", ParticipantRole.MENTEE)
     ended = _match(w, mentor, mentee, MatchStatus.ENDED)
-    _match(w, mentor, mentee, MatchStatus.PROPOSED)
+    _match(w, mentor, w.person("Wes Mentee", ParticipantRole.MENTEE), MatchStatus.PROPOSED)
     active = _match(w, mentor, mentee, MatchStatus.ACTIVE)
 
     for person in (mentor, mentee):
