@@ -78,6 +78,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "match": ("mentor_id", "match_mentee.match_id"),
     "match_mentee": ("mentee_id",),
     "match_request": ("mentee_id",),
+    "support_request": ("requester_user_id",),
+    "support_message": ("author_user_id",),
+    "support_staff": ("user_id",),
 }
 
 _COURSE = "the course's own material, written by its coordinators in that role; it belongs to the course"
@@ -182,6 +185,17 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("webinar.host_user_id", Fate.KEEP, "the session stays for its audience: " + _KEPT_LINK),
     Entry("webinar.created_by_user_id", Fate.KEEP, _KEPT_LINK),
     Entry("audit_event.actor_user_id", Fate.KEEP, "who decided what, for others: " + _KEPT_LINK),
+    # Support: a person's requests are private to them and support; their answers as support stay.
+    Entry("support_request.requester_user_id", Fate.DELETE,
+          "their private requests for help (support's answers in them go too)"),
+    Entry("support_request.subject", Fate.DELETE, "what they asked about", words=True),
+    Entry("support_request.assignee_user_id", Fate.KEEP, "who handled a request: " + _KEPT_LINK),
+    Entry("support_message.author_user_id", Fate.KEEP, "answers stay in others' requests: " + _KEPT_LINK),
+    Entry("support_message.body", Fate.BLANK, "their words", to="", words=True),
+    Entry("support_message.body_html", Fate.BLANK, "their words", to=""),
+    Entry("support_message.links", Fate.BLANK, "links they shared", to=[]),
+    Entry("support_staff.user_id", Fate.DELETE, "their place in the support team"),
+    Entry("support_staff.added_by_user_id", Fate.KEEP, "who named the support team: " + _KEPT_LINK),
     # -- in other people's rows --------------------------------------------------------------------
     Entry("notification.user_id", Fate.DELETE, "what was sent to them"),
     Entry("notification.subject", Fate.SCRUB,
@@ -237,6 +251,9 @@ INVENTORY: tuple[Entry, ...] = (
     )),
     *(Entry(f"webinar.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
         "title", "description", "timezone", "join_url", "series_key", "recording_url", "slides_url",
+    )),
+    *(Entry(f"faq_entry.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
+        "question_en", "question_it", "answer_en", "answer_it", "answer_en_html", "answer_it_html",
     )),
     Entry("event_tally.scope_key", Fate.NOT_PERSONAL, "counts by scope (ids)"),
     Entry("event_tally.event_name", Fate.NOT_PERSONAL, "a fixed vocabulary"),
