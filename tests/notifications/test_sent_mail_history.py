@@ -46,3 +46,19 @@ def test_only_e_mails_that_went_out_count(client, app, mailbox: Mailbox) -> None
     service.send_digests()
     db.session.commit()
     assert _titles(client, world, world.mentor) == ["E-mail sent to you: Waits for the digest"]
+
+
+def test_a_proposed_meeting_e_mail_is_in_the_recipients_history(
+    client, world: World, mailbox: Mailbox
+) -> None:
+    proposed = client.post(
+        f"/api/matches/{world.match.id}/meetings",
+        headers=world.headers(world.mentor),
+        json={"title": "First meeting", "times": ["2027-03-27T09:00"], "timezone": "Europe/Rome"},
+    )
+    assert proposed.status_code == 201, proposed.get_json()
+    drain()
+    assert mailbox.to("ben0@example.org")
+    [title] = _titles(client, world, world.mentee)
+    assert title.startswith("E-mail sent to you: ") and "First meeting" in title
+    assert _titles(client, world, world.mentor) == []  # the proposer was not e-mailed

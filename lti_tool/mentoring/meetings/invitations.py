@@ -94,7 +94,13 @@ def invite_all(
             url=meeting.video_url,
         )
         notifications.notify(
-            user.id, "meeting", subject, text, link=f"/meetings/{meeting.id}", ics=calendar_text
+            user.id,
+            "meeting",
+            subject,
+            text,
+            link=f"/meetings/{meeting.id}",
+            ics=calendar_text,
+            match_id=meeting.match_id,
         )
 
 
@@ -126,4 +132,5 @@ def tell_others(
                 titled,
                 body,
                 link=f"/meetings/{meeting.id}",
+                match_id=meeting.match_id,
             )

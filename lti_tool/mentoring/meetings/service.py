@@ -233,6 +233,7 @@ def send_reminder(payload: dict[str, Any]) -> None:
                 url=meeting.video_url,
             ),
             link=f"/meetings/{meeting.id}",
+            match_id=meeting.match_id,
         )
 
 
