@@ -74,10 +74,13 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     assert state["tasks"] == [
         "attention.digest", "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.sweep",
         "mail.send", "matching.expire_request", "matching.run", "meetings.reminder",
-        "notifications.digest", "roster.sync", "support.reminders", "webinars.remind",
+        "notifications.digest", "notifications.purge_links", "nudges.daily", "roster.sync", "support.reminders", "webinars.remind",
         "webinars.reminder_sweep",
     ]
-    assert state["sources"] == ["chat", "decisions", "meetings", "posts", "sent_mail", "support"]
+    assert state["sources"] == [
+        "chat", "decisions", "goals", "meetings", "milestones", "nudges", "posts", "sent_mail", "support",
+        "webinar_attendance",
+    ]
     assert state["gates_listener"] is True
     # Three apps, one subscription each: attendance scores once and the milestone rules count once.
     assert state["handler_counts"]["webinar.attended"] == 2
@@ -108,7 +111,9 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     targets = app.extensions["ritmo_launch_targets"]
     assert set(targets.pages) == {"programme", "milestone", "content", "webinar"}
     assert targets.default == "programme"
-    assert history.known_kinds() == ["chat", "decision", "meeting", "post", "support"]
+    assert history.known_kinds() == [
+        "chat", "decision", "email", "goal", "meeting", "milestone", "nudge", "post", "support", "webinar"
+    ]
     # Each feature's dashboard figures, in the order the features registered them.
     assert list(figures.registered(app)) == [
         "participants", "profiles_started", "mentees", "matches", "pending_requests", "milestones",
