@@ -213,7 +213,7 @@ def programme_end(programme: Programme, now: datetime | None = None) -> dict[str
     if programme.ends_on is None:
         return counts
     now = now or utcnow()
-    today = programme_today(programme)
+    today = programme_today(programme, now)
     if (programme.ends_on - today).days > notice_days(programme):
         return counts
     open_matches = list(

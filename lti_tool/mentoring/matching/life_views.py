@@ -7,6 +7,7 @@ its planned end. Anyone else gets the match access check's 404 (:func:`.access.m
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
@@ -33,6 +34,21 @@ def _access(programme_id: int, match_id: int) -> MatchAccess:
     return access
 
 
+def _iso(value: Any) -> Any:
+    """Dates and times in ISO 8601 (UTC for times), as the rest of the API writes them."""
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _state(access: MatchAccess) -> dict[str, Any]:
+    return dict(_iso(closure.state(access)))
+
+
 def _coordinator(access: MatchAccess) -> None:
     if not access.is_coordinator:
         raise Forbidden(_("Only the programme's coordinators can do this."))
@@ -44,7 +60,7 @@ def _coordinator(access: MatchAccess) -> None:
 @bp.get(f"/api{BASE}/life")
 @login_required
 def life(programme_id: int, match_id: int) -> dict[str, Any]:
-    return closure.state(_access(programme_id, match_id))
+    return _state(_access(programme_id, match_id))
 
 
 @bp.post(f"/api{BASE}/closure")
@@ -54,7 +70,7 @@ def propose(programme_id: int, match_id: int) -> tuple[dict[str, Any], int]:
     data = schemas.ProposeClosureSchema().load(body())
     access = _access(programme_id, match_id)
     closure.propose(access, data["reason"], data["reflection"])
-    return closure.state(access), 201
+    return _state(access), 201
 
 
 @bp.post(f"/api{BASE}/closure/confirm")
@@ -63,7 +79,7 @@ def confirm(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.ReflectionSchema().load(body())
     access = _access(programme_id, match_id)
     closure.confirm(access, data["reflection"])
-    return closure.state(access)
+    return _state(access)
 
 
 @bp.delete(f"/api{BASE}/closure")
@@ -71,21 +87,21 @@ def confirm(programme_id: int, match_id: int) -> dict[str, Any]:
 def keep_open(programme_id: int, match_id: int) -> dict[str, Any]:
     access = _access(programme_id, match_id)
     closure.keep_open(access)
-    return closure.state(access)
+    return _state(access)
 
 
 @bp.put(f"/api{BASE}/reflection")
 @login_required
 def reflect(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.ReflectionSchema().load(body())
-    return dump(closure.reflect(_access(programme_id, match_id), data["reflection"]))
+    return _iso(dump(closure.reflect(_access(programme_id, match_id), data["reflection"])))
 
 
 @bp.put(f"/api{BASE}/check-in")
 @login_required
 def check_in(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.CheckInSchema().load(body())
-    return dump(duration.check_in(_access(programme_id, match_id), data["feeling"], data["text"]))
+    return _iso(dump(duration.check_in(_access(programme_id, match_id), data["feeling"], data["text"])))
 
 
 @bp.post(f"/api{BASE}/close")
@@ -94,7 +110,7 @@ def close(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.CloseSchema().load(body())
     access = _access(programme_id, match_id)
     closure.close(current_context(), access.programme, access.match, data["reason"], data["note"])
-    return closure.state(access)
+    return _state(access)
 
 
 @bp.put(f"/api{BASE}/planned-end")
@@ -103,7 +119,7 @@ def planned_end(programme_id: int, match_id: int) -> dict[str, Any]:
     data = schemas.PlannedEndSchema().load(body())
     access = _access(programme_id, match_id)
     duration.set_planned_end(current_context(), access.programme, access.match, data["planned_end_on"])
-    return closure.state(access)
+    return _state(access)
 
 
 # -- pages ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ later stages live beside this module: :mod:`.duration` (planned length, mid-poin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,9 +109,10 @@ def approve(ctx: LaunchContext, programme: Programme, match_ids: Sequence[int] |
     return len(ids)
 
 
-def programme_today(programme: Programme) -> date:
-    """Today in the programme's time zone: its start and end dates are days there."""
-    return timezones.in_zone(utcnow(), programme.timezone or "UTC").date()
+def programme_today(programme: Programme, now: datetime | None = None) -> date:
+    """Today (or ``now``'s day) in the programme's time zone: its start and end dates are days there."""
+    zone = timezones.shown_zone_name(programme.timezone)
+    return timezones.in_zone(now or utcnow(), zone).date()
 
 
 def activate(programme: Programme, match_ids: Sequence[int], *, actor_user_id: int | None, why: str) -> None:
@@ -134,9 +135,9 @@ def activate(programme: Programme, match_ids: Sequence[int], *, actor_user_id: i
         _announce(programme, match)
 
 
-def start_approved(programme: Programme) -> int:
+def start_approved(programme: Programme, now: datetime | None = None) -> int:
     """Start the approved matches once the programme's start date has come; the caller commits."""
-    if programme.starts_on is not None and programme.starts_on > programme_today(programme):
+    if programme.starts_on is not None and programme.starts_on > programme_today(programme, now):
         return 0
     due = db.session.execute(
         sa.select(Match).where(Match.programme_id == programme.id, Match.status == MatchStatus.APPROVED)

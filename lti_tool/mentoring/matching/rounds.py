@@ -37,7 +37,7 @@ def run_round(now: datetime | None = None) -> dict[str, int]:
         sa.select(Programme).where(Programme.id.in_(under_way)).order_by(Programme.id)
     ).scalars()
     for programme in list(programmes):
-        totals["started"] += lifecycle.start_approved(programme)
+        totals["started"] += lifecycle.start_approved(programme, now)
         totals["checkins"] += duration.send_midpoints(programme, now)
         for key, count in closure.programme_end(programme, now).items():
             totals[key] += count
