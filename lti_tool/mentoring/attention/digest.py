@@ -19,7 +19,7 @@ from flask_babel import ngettext
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
-from lti_tool.i18n import written_for
+from lti_tool.i18n import language_of, written_for
 from lti_tool.mentoring.attention.registry import Item, gather
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus, Programme
 from lti_tool.notifications.models import Notification
@@ -52,10 +52,16 @@ def send_digests(now: datetime | None = None) -> int:
     if not waiting:
         return 0
     users = db.session.execute(sa.select(User).where(User.id.in_(list(waiting)))).scalars()
+    # A programme's items in one language, asked once however many coordinators read them.
+    asked: dict[tuple[int, str], list[Item]] = {}
     sent = 0
     for user in users:
+        language = language_of(user.locale)
         with written_for(user.locale):
-            sections = [(p, found) for p in waiting[user.id] if (found := gather(p, now).items)]
+            for programme in waiting[user.id]:
+                if (programme.id, language) not in asked:
+                    asked[(programme.id, language)] = gather(programme, now).items
+            sections = [(p, asked[(p.id, language)]) for p in waiting[user.id] if asked[(p.id, language)]]
             if sections:
                 _send(user, sections)
                 sent += 1

@@ -36,7 +36,7 @@ class Action:
 @dataclass(frozen=True)
 class Item:
     source: str  # the registered source name
-    key: str  # stable within the source, e.g. "match:12"
+    key: str  # stable within the source, e.g. "match:12" (no "/": it is a segment of the action's URL)
     title: str  # viewer's language
     reason: str  # why it needs a person, in words
     since: datetime  # UTC, aware
