@@ -118,37 +118,38 @@ def _current(entry: FaqEntry) -> dict[str, Any]:
 
 
 def _fill(entry: FaqEntry, data: dict[str, Any]) -> None:
-    """Each language is a question with its answer, or blank; at least one language is written."""
-    written = 0
+    """Each language is a question with its answer, or blank; at least one language is written.
+    Everything is checked before the entry changes, so a refused edit leaves it as it was."""
+    values: dict[str, str] = {}
     for lang in LANGUAGES:
-        question = " ".join(str(data.get(f"question_{lang}") or "").split())
-        answer = str(data.get(f"answer_{lang}") or "").strip()
-        if not question and not answer:
-            setattr(entry, f"question_{lang}", "")
-            setattr(entry, f"answer_{lang}", "")
-            setattr(entry, f"answer_{lang}_html", "")
-            continue
-        if not question:
-            raise InvalidInput(
-                errors={f"question_{lang}": [_("Write the question that goes with this answer.")]}
-            )
-        if len(question) > QUESTION_MAX:
-            raise InvalidInput(
-                errors={
-                    f"question_{lang}": [
-                        _("Keep the question under %(limit)d characters.", limit=QUESTION_MAX)
-                    ]
-                }
-            )
-        answer = clean_body(answer, ANSWER_MAX, f"answer_{lang}")
-        setattr(entry, f"question_{lang}", question)
-        setattr(entry, f"answer_{lang}", answer)
-        setattr(entry, f"answer_{lang}_html", usertext.render_markdown(answer))
-        written += 1
-    if not written:
+        values.update(_language(lang, data))
+    if not any(values[f"question_{lang}"] for lang in LANGUAGES):
         raise InvalidInput(
             errors={"question_en": [_("Write the question and its answer in at least one language.")]}
         )
+    for name, value in values.items():
+        setattr(entry, name, value)
+
+
+def _language(lang: str, data: dict[str, Any]) -> dict[str, str]:
+    question = " ".join(str(data.get(f"question_{lang}") or "").split())
+    answer = str(data.get(f"answer_{lang}") or "").strip()
+    if not question and not answer:
+        return {f"question_{lang}": "", f"answer_{lang}": "", f"answer_{lang}_html": ""}
+    if not question:
+        raise InvalidInput(errors={f"question_{lang}": [_("Write the question that goes with this answer.")]})
+    if len(question) > QUESTION_MAX:
+        raise InvalidInput(
+            errors={
+                f"question_{lang}": [_("Keep the question under %(limit)d characters.", limit=QUESTION_MAX)]
+            }
+        )
+    answer = clean_body(answer, ANSWER_MAX, f"answer_{lang}")
+    return {
+        f"question_{lang}": question,
+        f"answer_{lang}": answer,
+        f"answer_{lang}_html": usertext.render_markdown(answer),
+    }
 
 
 def _programme_for_editing(ctx: LaunchContext) -> Programme:

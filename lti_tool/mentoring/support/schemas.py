@@ -20,17 +20,24 @@ def _links(value: Any) -> Any:
 
 
 class _Form(Schema):
+    #: Fields where a blank form value means "not given" (choices and numbers, not text).
+    BLANK_IS_MISSING: tuple[str, ...] = ()
+
     class Meta:
         unknown = EXCLUDE
 
     @pre_load
     def form_values(self, data: Any, **kwargs: Any) -> Any:
-        """Form posts: blank means absent; attachments come one per line."""
+        """Form posts: a blank choice is absent; attachments come one per line."""
         if hasattr(data, "to_dict"):
             data = data.to_dict()
         if not isinstance(data, dict):
             return data
-        out = {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "" and k != "body")}
+        out = {
+            k: v
+            for k, v in data.items()
+            if not (k in self.BLANK_IS_MISSING and isinstance(v, str) and v.strip() == "")
+        }
         if "links" in out:
             out["links"] = _links(out["links"])
         return out
@@ -51,6 +58,8 @@ class RequestIn(_Form):
     links = fields.List(fields.Nested(LinkIn), load_default=list)
     match_id = fields.Integer(load_default=None, allow_none=True)
 
+    BLANK_IS_MISSING = ("match_id",)
+
 
 class ReplyIn(_Form):
     body = fields.String(load_default="")
@@ -61,9 +70,13 @@ class AssignIn(_Form):
     # A user id, "me", or absent/"none" for back to the queue.
     assignee = fields.String(load_default=None, allow_none=True)
 
+    BLANK_IS_MISSING = ("assignee",)
+
 
 class QueueQuery(_Form):
     status = fields.Enum(RequestStatus, by_value=True, load_default=None, allow_none=True)
+
+    BLANK_IS_MISSING = ("status",)
 
 
 class FaqIn(_Form):
@@ -84,9 +97,13 @@ class OrderIn(_Form):
 class SettingsIn(_Form):
     response_hours = fields.Integer(required=True)
 
+    BLANK_IS_MISSING = ("response_hours",)
+
 
 class StaffIn(_Form):
     user_id = fields.Integer(required=True)
+
+    BLANK_IS_MISSING = ("user_id",)
 
 
 class MessageOut(Schema):

@@ -102,3 +102,21 @@ def test_coordinators_edit_reorder_and_delete(client, world: World) -> None:
     assert client.delete(f"/api/support/faq/{ids[2]}", headers=headers).status_code == 404
     shown = client.get("/api/support/faq", headers=world.headers(world.mentee)).get_json()["entries"]
     assert [e["id"] for e in shown] == [ids[1], ids[0]]
+
+
+def test_a_language_is_removed_by_blanking_it(client, world: World) -> None:
+    entry = add(client, world, question_en="Q?", answer_en="A.", question_it="D?", answer_it="R.").get_json()
+    headers = world.headers(world.coordinator)
+    cleared = client.patch(
+        f"/api/support/faq/{entry['id']}", headers=headers, json={"question_it": "", "answer_it": ""}
+    )
+    assert cleared.status_code == 200
+    assert (cleared.get_json()["question_it"], cleared.get_json()["answer_it_html"]) == ("", "")
+    both_gone = client.patch(
+        f"/api/support/faq/{entry['id']}", headers=headers, json={"question_en": "", "answer_en": ""}
+    )
+    assert both_gone.status_code == 422
+    assert (
+        client.get("/api/support/faq/entries", headers=headers).get_json()["entries"][0]["question_en"]
+        == "Q?"
+    )
