@@ -74,7 +74,8 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     assert state["tasks"] == [
         "attention.digest", "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.sweep",
         "mail.send", "matching.expire_request", "matching.run", "meetings.reminder",
-        "notifications.digest", "notifications.purge_links", "nudges.daily", "roster.sync", "support.reminders", "webinars.remind",
+        "notifications.digest", "notifications.purge_links", "nudges.daily", "roster.sync",
+        "support.reminders", "webinars.remind",
         "webinars.reminder_sweep",
     ]
     assert state["sources"] == [

@@ -11,6 +11,7 @@ gets the plain address.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +22,10 @@ from lti_tool.errors import InvalidInput
 from lti_tool.identity import email_links
 
 SIGN_IN_PREFIX = "/signin/"
+PURGE_TASK = "notifications.purge_links"
+#: Expired links are kept this long, so that a late click reads "expired" (with a fresh link on
+#: offer) rather than "not valid".
+KEEP_EXPIRED = timedelta(days=7)
 
 
 def base_url() -> str:
@@ -59,3 +64,9 @@ def email_link(
     now = utcnow()
     ttl = email_links.LINK_TTL + (held_until - now if held_until and held_until > now else timedelta(0))
     return sign_in_url(email_links.mint(user_id, course, path, now=now, ttl=ttl))
+
+
+def purge_task(payload: dict[str, Any]) -> None:
+    """Daily: delete the links that expired more than :data:`KEEP_EXPIRED` ago."""
+    email_links.purge(utcnow() - KEEP_EXPIRED)
+    db.session.commit()

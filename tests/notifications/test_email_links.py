@@ -14,9 +14,10 @@ from lti_tool.db import db, utcnow
 from lti_tool.errors import InvalidInput
 from lti_tool.identity import email_links, revocation
 from lti_tool.identity.email_links import SignInLink
+from lti_tool.jobs import enqueue
 from lti_tool.jobs.runner import drain
 from lti_tool.launch.models import PlatformStatus
-from lti_tool.notifications import service
+from lti_tool.notifications import links, service
 from lti_tool.notifications.models import EmailMode
 from tests.mentoring.conversations.factories import Mailbox, World
 
@@ -227,3 +228,18 @@ def test_each_digest_item_carries_its_own_link(client, enrolled: World, mailbox:
     assert len(set(tokens)) == 2
     paths = {client.post(f"/signin/{t}").headers["Location"].split("?")[0] for t in tokens}
     assert paths == {"/notifications", f"/matches/{enrolled.match.id}/space"}
+
+
+def test_links_long_expired_are_purged_daily(app, enrolled: World) -> None:
+    long_gone = email_links.mint(
+        enrolled.mentee.id, enrolled.course.id, "/notifications", now=utcnow() - timedelta(days=9)
+    )
+    lately = email_links.mint(
+        enrolled.mentee.id, enrolled.course.id, "/notifications", now=utcnow() - timedelta(days=2)
+    )
+    db.session.commit()
+    enqueue(links.PURGE_TASK, {})
+    db.session.commit()
+    drain()
+    assert email_links.find(long_gone) is None
+    assert email_links.find(lately) is not None  # a late click still reads "expired"
