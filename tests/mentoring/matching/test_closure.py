@@ -142,9 +142,13 @@ def test_a_coordinator_closes_directly_and_only_members_or_coordinators_reach_th
     assert (
         call(client, p.w, p.mentor.user_id, "PUT", p.url("planned-end"), json={"planned_end_on": None})
     ).status_code == 403
-    assert call(client, p.w, coordinator, "POST", p.url("closure"), json={"reason": "other"}).status_code == 403
+    assert (
+        call(client, p.w, coordinator, "POST", p.url("closure"), json={"reason": "other"}).status_code == 403
+    )
 
-    closed = call(client, p.w, coordinator, "POST", p.url("close"), json={"reason": "not_needed", "note": "ok"})
+    closed = call(
+        client, p.w, coordinator, "POST", p.url("close"), json={"reason": "not_needed", "note": "ok"}
+    )
     assert closed.status_code == 200 and closed.json["completed"]
     assert call(client, p.w, coordinator, "POST", p.url("close"), json={}).status_code == 409
     db.session.expire_all()

@@ -57,7 +57,9 @@ def test_the_mid_point_check_in_is_sent_once_and_answered_by_members(client, app
     wrote = call(client, p.w, p.mentee.user_id, "PUT", p.url("check-in"), json=answer)
     assert wrote.status_code == 200 and wrote.json["feeling"] == "mixed"
     assert "<em>twice</em>" in wrote.json["text_html"]
-    assert call(client, p.w, p.mentee.user_id, "PUT", p.url("check-in"), json={"text": "x"}).status_code == 422
+    assert (
+        call(client, p.w, p.mentee.user_id, "PUT", p.url("check-in"), json={"text": "x"}).status_code == 422
+    )
     coordinator = call(client, p.w, p.w.coordinator.id, "GET", p.url("life")).json
     assert [c["feeling"] for c in coordinator["checkins"]] == ["mixed"]
     assert coordinator["midpoint_sent_at"] is not None
