@@ -10,7 +10,7 @@ when the person was erased, or when the caller says their platform is not active
 makes the same launch context a launch would (the person's role in that course from their
 enrolment), so every page checks access exactly as for a launch.
 
-This module decides; the route that spends a link (``notifications.links``) shows a confirm page
+This module decides; the route that spends a link (``notifications.signin_views``) shows a confirm page
 first, so link scanners that fetch every URL of an e-mail spend nothing.
 """
 
