@@ -56,9 +56,9 @@ def daily_task(payload: dict[str, Any]) -> None:
 def run(now: datetime) -> int:
     """Send today's reminders in every programme; returns how many nudges went out."""
     sent = 0
-    for programme in db.session.execute(sa.select(Programme).order_by(Programme.id)).scalars():
+    for programme in db.session.execute(sa.select(Programme).order_by(Programme.id)).scalars().all():
         sent += remind_due(programme, now) + remind_profiles(programme, now)
-        db.session.commit()
+        db.session.commit()  # one programme at a time: a failure elsewhere keeps what was sent
     return sent
 
 
