@@ -12,6 +12,7 @@ from email.mime.text import MIMEText
 
 import pytest
 import sqlalchemy as sa
+from celery import signals
 from flask_babel import gettext as _
 
 from lti_tool.accounts.models import User
@@ -23,7 +24,9 @@ from lti_tool.inbound.models import InboundMail
 from lti_tool.inbound.parsing import ParsedMail, body_text, html_to_text, parse
 from lti_tool.inbound.quotes import strip_quoted
 from lti_tool.inbound.receiver import Receiver, start_receiver, stop_receiver
+from lti_tool.jobs.celery_app import make_celery
 from lti_tool.launch.models import Platform
+from lti_tool.server import start_inline_runner
 from tests.mentoring.conversations.factories import free_port
 
 DOMAIN = "replies.example.org"
@@ -343,3 +346,43 @@ def test_the_command_needs_a_domain(app, runner) -> None:
     app.config["INBOUND_MAIL_DOMAIN"] = None
     result = runner.invoke(args=["mail", "receive"])
     assert result.exit_code == 1 and "INBOUND_MAIL_DOMAIN" in result.output
+
+
+# -- started by the worker -------------------------------------------------------------------------
+
+
+def test_the_embedded_job_runner_starts_the_receiver(app, person) -> None:
+    app.config["INBOUND_SMTP_PORT"] = free_port()
+    runner = start_inline_runner(app)
+    assert runner is not None
+    try:
+        started = app.extensions["ritmo_inbound_smtp"]
+        with smtplib.SMTP("127.0.0.1", app.config["INBOUND_SMTP_PORT"], timeout=10) as smtp:
+            assert smtp.noop()[0] == 250
+        assert started.port == app.config["INBOUND_SMTP_PORT"]
+    finally:
+        runner.stop()
+        stop_receiver(app)
+
+
+def test_a_celery_worker_starts_and_stops_the_receiver(app, person) -> None:
+    app.config.update(INBOUND_SMTP_PORT=free_port(), CELERY_BROKER_URL="memory://")
+    celery = make_celery(app)
+    # What Celery sends: worker_ready from the consumer, worker_shutdown from the worker, both
+    # carrying their Celery app; another app's worker starts nothing here.
+    signals.worker_ready.send(sender=Sender(object()))
+    assert "ritmo_inbound_smtp" not in app.extensions
+    signals.worker_ready.send(sender=Sender(celery))
+    with smtplib.SMTP("127.0.0.1", app.config["INBOUND_SMTP_PORT"], timeout=10) as smtp:
+        assert smtp.noop()[0] == 250
+    signals.worker_shutdown.send(sender=Sender(celery))
+    assert "ritmo_inbound_smtp" not in app.extensions
+    with pytest.raises(OSError):
+        smtplib.SMTP("127.0.0.1", app.config["INBOUND_SMTP_PORT"], timeout=2)
+
+
+class Sender:
+    """What sends Celery's worker signals (a consumer, a worker): something with its Celery app."""
+
+    def __init__(self, app: object):
+        self.app = app

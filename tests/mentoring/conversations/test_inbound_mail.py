@@ -280,6 +280,28 @@ def test_without_a_reply_domain_emails_carry_no_reply_address(
     assert mailbox.to("marta@example.org")[-1]["Reply-To"] is None
 
 
+def test_a_coordinator_answers_a_forum_question_by_email(
+    client, world: World, mailbox: Mailbox, receiver: Receiver
+) -> None:
+    db.session.add(
+        Enrolment(user_id=world.coordinator.id, course_id=world.course.id, role=CourseRole.COORDINATOR)
+    )
+    db.session.commit()
+    asked = client.post(
+        "/api/forum/threads",
+        headers=world.headers(world.mentee),
+        json={"title": "Deadlines", "body": "When does the programme end?"},
+    )
+    assert asked.status_code == 201
+    drain()
+    thread_id = db.session.execute(sa.select(Thread.id).where(Thread.match_id.is_(None))).scalar_one()
+    address = reply_to(mailbox, "cora@example.org")
+    assert address.startswith(f"reply+t.{_b36(world.coordinator.id)}.0.{_b36(thread_id)}.")
+    reply(receiver, address, "On 30 June.\n-- \nCora, coordinator", sender="cora@example.org")
+    answer = posts(thread_id)[-1]
+    assert (answer.author_user_id, answer.body) == (world.coordinator.id, "On 30 June.")
+
+
 def _b36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
