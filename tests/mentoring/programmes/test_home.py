@@ -27,6 +27,7 @@ COORDINATOR = {
     "participants": "/programmes/{p}/participants",
     "roster": "/programmes/{p}/roster",
     "training gates": "/training/waiting",
+    "attention list": "/programmes/{p}/attention",
     "matching review": "/programmes/{p}/matching",
     "progress (KPIs)": "/goals/progress",
     "KPI dashboard": "/programmes/{p}/kpis",
