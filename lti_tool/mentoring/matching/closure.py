@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import CursorResult
@@ -297,5 +296,4 @@ def state(access: MatchAccess) -> dict[str, Any]:
         },
         "checkins": [w for w in writings if w["kind"] == ReflectionKind.MIDPOINT.value],
         "reflections": [w for w in writings if w["kind"] == ReflectionKind.CLOSING.value],
-        "ends_on_label": format_date(access.programme.ends_on, "long") if access.programme.ends_on else None,
     }
