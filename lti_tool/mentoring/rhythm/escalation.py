@@ -23,8 +23,9 @@ from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.matching.statuses import CONFIRMED
 from lti_tool.mentoring.nudges.service import send_nudge
 from lti_tool.mentoring.programmes.models import Participant, Programme
-from lti_tool.mentoring.rhythm.health import Health, HealthState, Reason, evaluate
-from lti_tool.mentoring.rhythm.models import PairRhythm
+from lti_tool.mentoring.rhythm import pair_rows
+from lti_tool.mentoring.rhythm.health import Health, HealthState, Reason, evaluate_rows
+from lti_tool.mentoring.rhythm.pair_rows import PairRow
 
 TASK = "rhythm.daily"
 TROUBLE = (HealthState.QUIET, HealthState.AT_RISK)
@@ -55,33 +56,43 @@ def run_programme(programme: Programme, now: datetime) -> RunStats:
     The caller commits."""
     stats = RunStats()
     names: dict[int, str] | None = None
-    for health in evaluate(programme, now):
+    evaluated = evaluate_rows(programme, now, due_only=True)
+    for health, row in evaluated:
         stats.pairs += 1
-        row = db.session.get_one(PairRhythm, health.match_id)
         _remember(row, health, now)
+    rows = {row.match_id: row for _health, row in evaluated}
+    pair_rows.save(rows)  # the states first: the nudges' own statements then flush nothing else
+    for health, row in evaluated:
         if health.state not in TROUBLE:
             continue
         if names is None:
             names = _names(programme.id)
         stats.nudges += _escalate(programme, row, health, now, names, stats)
+    pair_rows.save(rows)
     return stats
 
 
-def _remember(row: PairRhythm, health: Health, now: datetime) -> None:
+def _remember(row: PairRow, health: Health, now: datetime) -> None:
+    """Change only what changed: most pairs are on track and stay so, day after day."""
+    reasons = [{"code": r.code, "severity": r.severity, "params": r.params} for r in health.signals]
+    before = (row.state, row.reasons, row.episode_since)
     if row.state != health.state.value:
         row.state, row.state_since = health.state.value, now
-    row.reasons = [{"code": r.code, "severity": r.severity, "params": r.params} for r in health.signals]
-    row.evaluated_at = now
+    row.reasons = reasons
     if health.state in TROUBLE:
         if row.episode_since is None:
             row.episode_since, row.escalation, row.escalated_at = now, 0, None
     elif row.episode_since is not None:
         row.episode_since, row.escalation, row.escalated_at = None, 0, None
+    if (row.state, row.reasons, row.episode_since) != before:
+        row.evaluated_at, row.dirty = now, True
+    if row.next_check_at != health.next_check:
+        row.next_check_at, row.dirty = health.next_check, True
 
 
 def _escalate(
     programme: Programme,
-    row: PairRhythm,
+    row: PairRow,
     health: Health,
     now: datetime,
     names: dict[int, str],
@@ -123,7 +134,7 @@ def _escalate(
         stats.escalated_to_coordinator += 1
     else:
         return 0
-    row.escalated_at = now
+    row.escalated_at, row.dirty = now, True
     return sent
 
 

@@ -20,7 +20,9 @@ from flask_babel import ngettext
 from lti_tool.db import db
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.mentoring.rhythm import pair_rows, schedule
 from lti_tool.mentoring.rhythm.cadence import Rhythm, cadence_for
+from lti_tool.mentoring.rhythm.pair_rows import PairRow
 from lti_tool.mentoring.rhythm.signals import PairSignals, collect, fold_writing, live_pairs
 
 
@@ -114,6 +116,8 @@ class Health:
     since: datetime
     signals: list[Reason]
     pair: PairSignals | None = None
+    # When to look again if nothing happens (``schedule.next_check``).
+    next_check: datetime | None = None
 
     @property
     def reasons(self) -> list[str]:
@@ -215,18 +219,45 @@ def _state(reasons: list[Reason]) -> HealthState:
 def evaluate(programme: Programme, now: datetime, match_ids: list[int] | None = None) -> list[Health]:
     """Health of the programme's live pairs (or of ``match_ids``) as of ``now``; folds new writing
     into ``PairRhythm`` (the caller commits) but leaves states and nudges to ``escalation``."""
+    return [health for health, _row in evaluate_rows(programme, now, match_ids)]
+
+
+def evaluate_rows(
+    programme: Programme, now: datetime, match_ids: list[int] | None = None, *, due_only: bool = False
+) -> list[tuple[Health, PairRow]]:
+    """:func:`evaluate` with each pair's stored row. ``due_only`` (the daily run): only the pairs
+    whose state may have changed since the last run (``schedule.due_today``)."""
     cadence = cadence_for(programme.id)
-    pairs = live_pairs(programme.id, match_ids)
-    rows = fold_writing(programme.id, pairs, now, partial=match_ids is not None)
+    scan = fold_writing(programme.id, now, match_ids)
+    scope: Any = match_ids
+    if due_only and match_ids is None:
+        scope = schedule.due_today(programme.id, scan, now)
+        scan.evaluated_at = now
+    pairs = live_pairs(programme.id, scope)
+    rows = pair_rows.load(programme.id, scope)
+    for match_id in pairs.keys() - rows.keys():
+        rows[match_id] = PairRow(match_id=match_id, programme_id=programme.id, state_since=now, new=True)
     longest = max([cadence.meet_every_days, *(p.get("meet_every_days", 0) for p in cadence.phases.values())])
-    collect(programme.id, pairs, now, longest)
+    collect(programme.id, pairs, now, longest, scope)
     out = []
     for match_id, pair in pairs.items():
         row = rows[match_id]
+        pair.last_written_at, pair.last_writer_user_id = row.last_written_at, row.last_writer_user_id
+        pair.awaiting_reply_since = row.awaiting_reply_since
         rhythm = cadence.for_match(programme, pair.started_at, now)
         state, reasons = assess(pair, rhythm, now, quiet_since=row.episode_since)
         since = row.state_since if row.state == state.value else now
-        out.append(Health(match_id, state, since, reasons, pair))
+        health = Health(match_id, state, since, reasons, pair)
+        health.next_check = schedule.next_check(
+            pair,
+            rhythm,
+            now,
+            early=EARLY_SHARE,
+            meet_quiet=MEET_QUIET_SHARE,
+            unanswered=UNANSWERED_SHARE,
+            overdue_quiet=OVERDUE_QUIET,
+        )
+        out.append((health, row))
     return out
 
 

@@ -58,7 +58,11 @@ class PairRhythm(Base):
     escalated_at: Mapped[datetime | None]
     # A coordinator followed the pair up: the attention list leaves it out until then.
     followed_up_until: Mapped[datetime | None]
+    # When the state last changed in substance (state, reasons or episode).
     evaluated_at: Mapped[datetime | None]
+    # The earliest time a threshold may be crossed with no new activity: the daily run looks at an
+    # on-track pair again then (or when something that can only worsen it happens, see ``due``).
+    next_check_at: Mapped[datetime | None]
 
 
 class RhythmScan(Base):
@@ -70,3 +74,5 @@ class RhythmScan(Base):
         sa.ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True
     )
     scanned_until: Mapped[datetime]
+    # The last daily run: what changed since then (cadence, milestones, cancellations) is due.
+    evaluated_at: Mapped[datetime | None]

@@ -7,7 +7,8 @@ each member's last launch (``User.last_seen_at``, which every launch refreshes);
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,8 +19,10 @@ from lti_tool.mentoring.goals.models import Goal, GoalNote, Milestone, Milestone
 from lti_tool.mentoring.matching.models import Match, MatchMentee
 from lti_tool.mentoring.matching.statuses import CONFIRMED
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus
-from lti_tool.mentoring.programmes.models import Participant
-from lti_tool.mentoring.rhythm.models import PairRhythm, RhythmScan
+from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
+from lti_tool.mentoring.rhythm import pair_rows
+from lti_tool.mentoring.rhythm.models import RhythmScan
+from lti_tool.mentoring.rhythm.pair_rows import PairRow
 from lti_tool.mentoring.webinars.models import WebinarRegistration
 
 #: How far back meetings and updates are read: older ones only say "longer ago than this".
@@ -28,6 +31,8 @@ HORIZON = timedelta(days=90)
 TROUBLE_WINDOW = timedelta(days=42)
 #: Writing committed a little after the last scan with an earlier timestamp is still folded in.
 SCAN_OVERLAP = timedelta(minutes=15)
+#: The watermark of a programme whose writing was never scanned as a whole.
+SINCE_EVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -47,6 +52,8 @@ class PairSignals:
     mentor_participant_id: int
     last_met_at: datetime | None = None
     meeting_planned: bool = False
+    # When the planned meeting's status may change (it starts, or its proposal goes stale).
+    planned_until: datetime | None = None
     troubled_meetings: int = 0
     last_written_at: datetime | None = None
     last_writer_user_id: int | None = None
@@ -55,6 +62,8 @@ class PairSignals:
     last_webinar_at: datetime | None = None
     last_seen: dict[int, datetime | None] = field(default_factory=dict)
     overdue: list[OverdueMilestone] = field(default_factory=list)
+    # The next day a milestone of this pair becomes overdue.
+    next_due: date | None = None
 
     @property
     def member_user_ids(self) -> list[int]:
@@ -68,11 +77,12 @@ class PairSignals:
         return max(times) if times else None
 
 
-def live_pairs(programme_id: int, match_ids: list[int] | None = None) -> dict[int, PairSignals]:
-    """The programme's confirmed matches with their people: two queries."""
+def live_pairs(programme_id: int, scope: Any = None) -> dict[int, PairSignals]:
+    """The programme's confirmed matches (or those of ``scope``: match ids, a list or a SELECT)
+    with their people: two queries."""
     where = [Match.programme_id == programme_id, Match.status.in_(list(CONFIRMED))]
-    if match_ids is not None:
-        where.append(Match.id.in_(match_ids))
+    if scope is not None:
+        where.append(Match.id.in_(scope))
     pairs: dict[int, PairSignals] = {}
     for match_id, started, created, mentor_pid, mentor_uid in db.session.execute(
         sa.select(Match.id, Match.started_at, Match.created_at, Participant.id, Participant.user_id)
@@ -92,31 +102,33 @@ def live_pairs(programme_id: int, match_ids: list[int] | None = None) -> dict[in
     return pairs
 
 
-def collect(programme_id: int, pairs: dict[int, PairSignals], now: datetime, meet_days: int) -> None:
+def collect(
+    programme_id: int, pairs: dict[int, PairSignals], now: datetime, meet_days: int, scope: Any = None
+) -> None:
     """Fill every pair's signals as of ``now`` (writing: :func:`fold_writing`)."""
     if not pairs:
         return
-    _meetings(programme_id, pairs, now, meet_days)
-    _goals(pairs, now)
+    within = _live(programme_id) if scope is None else scope
+    _meetings(programme_id, pairs, now, meet_days, within)
+    _goals(pairs, now, within)
     by_participant = {
         pid: p for p in pairs.values() for pid in (p.mentor_participant_id, *p.mentee_participant_ids)
     }
     _webinars(programme_id, by_participant, now)
-    _last_seen(programme_id, pairs)
+    _last_seen(pairs, within)
     _overdue(programme_id, pairs, now)
 
 
-def _meetings(programme_id: int, pairs: dict[int, PairSignals], now: datetime, meet_days: int) -> None:
+def _meetings(
+    programme_id: int, pairs: dict[int, PairSignals], now: datetime, meet_days: int, within: Any
+) -> None:
     horizon, trouble_from = now - HORIZON, now - TROUBLE_WINDOW
+    fresh_proposal = now - timedelta(days=meet_days)
     held = sa.and_(
         Meeting.status.in_([MeetingStatus.HELD, MeetingStatus.CONFIRMED]), Meeting.starts_at <= now
     )
-    planned = sa.or_(
-        sa.and_(Meeting.status == MeetingStatus.CONFIRMED, Meeting.starts_at > now),
-        sa.and_(
-            Meeting.status == MeetingStatus.PROPOSED, Meeting.created_at >= now - timedelta(days=meet_days)
-        ),
-    )
+    upcoming = sa.and_(Meeting.status == MeetingStatus.CONFIRMED, Meeting.starts_at > now)
+    proposed = sa.and_(Meeting.status == MeetingStatus.PROPOSED, Meeting.created_at >= fresh_proposal)
     trouble = sa.or_(
         sa.and_(Meeting.status == MeetingStatus.CANCELLED, Meeting.cancelled_at >= trouble_from),
         sa.and_(Meeting.status == MeetingStatus.MISSED, Meeting.starts_at >= trouble_from),
@@ -125,11 +137,13 @@ def _meetings(programme_id: int, pairs: dict[int, PairSignals], now: datetime, m
         sa.select(
             Meeting.match_id,
             sa.func.max(sa.case((held, Meeting.starts_at))),
-            sa.func.max(sa.case((planned, 1), else_=0)),
+            sa.func.min(sa.case((upcoming, Meeting.starts_at))),
+            sa.func.min(sa.case((proposed, Meeting.created_at))),
             sa.func.sum(sa.case((trouble, 1), else_=0)),
         )
         .where(
             Meeting.programme_id == programme_id,
+            Meeting.match_id.in_(within),
             Meeting.created_at <= now,
             sa.or_(
                 Meeting.starts_at >= horizon,
@@ -138,35 +152,41 @@ def _meetings(programme_id: int, pairs: dict[int, PairSignals], now: datetime, m
         )
         .group_by(Meeting.match_id)
     )
-    for match_id, last_met, is_planned, troubles in rows:
+    for match_id, last_met, next_start, oldest_proposal, troubles in rows:
         pair = pairs.get(match_id)
-        if pair is not None:
-            pair.last_met_at, pair.meeting_planned, pair.troubled_meetings = (
-                last_met,
-                bool(is_planned),
-                troubles or 0,
-            )
+        if pair is None:
+            continue
+        pair.last_met_at, pair.troubled_meetings = last_met, troubles or 0
+        ends = [next_start] if next_start else []
+        if oldest_proposal is not None:
+            ends.append(oldest_proposal + timedelta(days=meet_days))
+        pair.meeting_planned = bool(ends)
+        pair.planned_until = min(ends) if ends else None
 
 
-def _goals(pairs: dict[int, PairSignals], now: datetime) -> None:
-    ids, horizon = list(pairs), now - HORIZON
+def _goals(pairs: dict[int, PairSignals], now: datetime, within: Any) -> None:
+    span = (now - HORIZON, now)
     queries = (
         sa.select(Goal.match_id, sa.func.max(Goal.updated_at))
-        .where(Goal.match_id.in_(ids), Goal.updated_at.between(horizon, now))
+        .where(Goal.match_id.in_(within), Goal.updated_at.between(*span))
         .group_by(Goal.match_id),
         sa.select(Goal.match_id, sa.func.max(GoalNote.created_at))
         .join(Goal, Goal.id == GoalNote.goal_id)
-        .where(Goal.match_id.in_(ids), GoalNote.created_at.between(horizon, now))
+        .where(Goal.match_id.in_(within), GoalNote.created_at.between(*span))
         .group_by(Goal.match_id),
         sa.select(MilestoneCompletion.match_id, sa.func.max(MilestoneCompletion.marked_at))
-        .where(MilestoneCompletion.match_id.in_(ids), MilestoneCompletion.marked_at.between(horizon, now))
+        .where(MilestoneCompletion.match_id.in_(within), MilestoneCompletion.marked_at.between(*span))
         .group_by(MilestoneCompletion.match_id),
     )
     for query in queries:
         for match_id, at in db.session.execute(query):
-            pair = pairs[match_id]
-            if at is not None and (pair.last_goal_at is None or at > pair.last_goal_at):
+            pair = pairs.get(match_id or 0)
+            if pair is not None and at is not None and (pair.last_goal_at is None or at > pair.last_goal_at):
                 pair.last_goal_at = at
+
+
+def _live(programme_id: int) -> sa.Select[Any]:
+    return sa.select(Match.id).where(Match.programme_id == programme_id, Match.status.in_(list(CONFIRMED)))
 
 
 def _webinars(programme_id: int, by_participant: dict[int, PairSignals], now: datetime) -> None:
@@ -181,16 +201,24 @@ def _webinars(programme_id: int, by_participant: dict[int, PairSignals], now: da
     )
     for participant_id, at in rows:
         pair = by_participant.get(participant_id)
-        if pair is not None and (pair.last_webinar_at is None or at > pair.last_webinar_at):
+        if (
+            pair is not None
+            and at is not None
+            and (pair.last_webinar_at is None or at > pair.last_webinar_at)
+        ):
             pair.last_webinar_at = at
 
 
-def _last_seen(programme_id: int, pairs: dict[int, PairSignals]) -> None:
+def _last_seen(pairs: dict[int, PairSignals], within: Any) -> None:
+    people = sa.union(
+        sa.select(Match.mentor_id).where(Match.id.in_(within)),
+        sa.select(MatchMentee.mentee_id).where(MatchMentee.match_id.in_(within)),
+    )
     seen: dict[int, datetime | None] = dict(
         db.session.execute(
             sa.select(User.id, User.last_seen_at)
             .join(Participant, Participant.user_id == User.id)
-            .where(Participant.programme_id == programme_id)
+            .where(Participant.id.in_(people))
         ).all()
     )
     for pair in pairs.values():
@@ -221,75 +249,60 @@ def _overdue(programme_id: int, pairs: dict[int, PairSignals], now: datetime) ->
             due = due_on
             if due is None and pair.started_at is not None and offset is not None:
                 due = (pair.started_at + timedelta(days=offset)).date()
-            if due is None or due >= today:
+            if due is None:
                 continue
             for pid in pair.mentee_participant_ids:
-                if (milestone_id, pid) not in done:
+                if (milestone_id, pid) in done:
+                    continue
+                if due < today:
                     pair.overdue.append(OverdueMilestone(title, due, pid))
+                elif pair.next_due is None or due < pair.next_due:
+                    pair.next_due = due
 
 
-def fold_writing(
-    programme_id: int, pairs: dict[int, PairSignals], now: datetime, *, partial: bool = False
-) -> dict[int, PairRhythm]:
-    """Fold the posts and chat written since the last scan into each pair's ``PairRhythm`` (created
-    when missing) and copy the result into ``pairs``. ``partial``: ``pairs`` is not every live pair,
-    so only theirs is folded and the watermark stays (folding is idempotent). The caller commits."""
-    rows = {
-        r.match_id: r
-        for r in db.session.execute(
-            sa.select(PairRhythm).where(PairRhythm.programme_id == programme_id)
-        ).scalars()
-    }
-    for match_id in pairs.keys() - rows.keys():
-        rows[match_id] = PairRhythm(
-            match_id=match_id,
-            programme_id=programme_id,
-            state="on_track",
-            state_since=now,
-            escalation=0,
-            reasons=[],
-        )
-        db.session.add(rows[match_id])
+def fold_writing(programme_id: int, now: datetime, match_ids: list[int] | None = None) -> RhythmScan:
+    """Fold the posts and chat written since the last scan into the ``PairRhythm`` of the pairs that
+    wrote (created when missing) and save them. With ``match_ids``, only theirs, and the watermark
+    stays (folding is idempotent). Returns the programme's scan (its watermark)."""
     scan = db.session.get(RhythmScan, programme_id)
     since = scan.scanned_until - SCAN_OVERLAP if scan else None
-    live = sa.select(Match.id).where(Match.programme_id == programme_id, Match.status.in_(list(CONFIRMED)))
-    if partial:
-        live = live.where(Match.id.in_(list(pairs)))
+    live = _live(programme_id) if match_ids is None else _live(programme_id).where(Match.id.in_(match_ids))
+    members = sa.select(Participant.user_id).where(
+        Participant.programme_id == programme_id,
+        Participant.role.in_([ParticipantRole.MENTOR, ParticipantRole.MENTEE]),
+    )
     written = sa.union_all(
         _written(ChatMessage.match_id, ChatMessage.author_user_id, ChatMessage.created_at, live, since, now),
         _written(Post.match_id, Post.author_user_id, Post.created_at, live, since, now),
     ).subquery()
-    members = {p.match_id: set(p.member_user_ids) for p in pairs.values()}
-    for match_id, author, at in db.session.execute(sa.select(written).order_by(written.c.at)):
+    new_writing = db.session.execute(
+        sa.select(written).where(written.c.author.in_(members)).order_by(written.c.at)
+    ).all()
+    rows = pair_rows.load(programme_id, sorted({m for m, _a, _t in new_writing})) if new_writing else {}
+    for match_id, author, at in new_writing:
         row = rows.get(match_id)
-        if row is None or author not in members.get(match_id, ()):
-            continue
+        if row is None:
+            row = rows[match_id] = PairRow(
+                match_id=match_id, programme_id=programme_id, state_since=now, new=True
+            )
         if row.last_written_at is not None and at <= row.last_written_at:
             continue  # already folded (the scans overlap)
         if author != row.last_writer_user_id:
             row.awaiting_reply_since = at
-        row.last_written_at, row.last_writer_user_id = at, author
-    if partial:
-        pass
-    elif scan is None:
-        db.session.add(RhythmScan(programme_id=programme_id, scanned_until=now))
-    elif now > scan.scanned_until:
+        row.last_written_at, row.last_writer_user_id, row.dirty = at, author, True
+    pair_rows.save(rows)
+    if scan is None:
+        scan = RhythmScan(programme_id=programme_id, scanned_until=now if match_ids is None else SINCE_EVER)
+        db.session.add(scan)
+    elif match_ids is None and now > scan.scanned_until:
         scan.scanned_until = now
-    for match_id, pair in pairs.items():
-        row = rows[match_id]
-        pair.last_written_at, pair.last_writer_user_id = row.last_written_at, row.last_writer_user_id
-        pair.awaiting_reply_since = row.awaiting_reply_since
-    return rows
+    return scan
 
 
 def _written(
-    match_col: sa.ColumnElement[int | None],
-    author_col: sa.ColumnElement[int | None],
-    at_col: sa.ColumnElement[datetime],
-    live: sa.Select[tuple[int]],
-    since: datetime | None,
-    now: datetime,
-) -> sa.Select[tuple[int | None, int | None, datetime]]:
+    match_col: Any, author_col: Any, at_col: Any, live: Any, since: datetime | None, now: datetime
+) -> Any:
+    """Who wrote when in one source (chat or posts) of the live matches, after ``since``."""
     where = [match_col.in_(live), at_col <= now]
     if since is not None:
         where.append(at_col > since)

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("escalated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("followed_up_until", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("evaluated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_check_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["match_id"], ["match.id"], name=op.f("fk_rhythm_pair_match_id_match"), ondelete="CASCADE"
         ),
@@ -79,6 +80,7 @@ def upgrade() -> None:
         "rhythm_scan",
         sa.Column("programme_id", sa.Integer(), nullable=False),
         sa.Column("scanned_until", lti_tool.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("evaluated_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["programme_id"],
             ["programme.id"],
