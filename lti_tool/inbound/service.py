@@ -82,16 +82,16 @@ def accept_recipient(address: str, now: datetime | None = None) -> ReplyAddress:
 
 def receive(address: str, raw: bytes, now: datetime | None = None) -> str:
     """DATA: post the reply once; returns the SMTP answer, or raises :class:`Refused`."""
-    reply, handler, user = _resolve(address, now)
     mail = parse(raw)
+    digest = hashlib.sha256(f"{mail.message_id}\n{address.strip().lower()}".encode()).hexdigest()
+    if _seen(digest):  # posted before (only verified addresses are recorded)
+        return "250 2.0.0 Already received"
+    reply, handler, user = _resolve(address, now)
     if mail.automatic:
         return "250 2.6.0 Automatic reply not posted"
     if not user.email or mail.sender != user.email.strip().lower():
         with written_for(user.locale):
             raise Refused(550, "5.7.1", _("Reply from the e-mail address Ritmo wrote to."))
-    digest = hashlib.sha256(f"{mail.message_id}\n{address.strip().lower()}".encode()).hexdigest()
-    if _seen(digest):
-        return "250 2.0.0 Already received"
     db.session.add(InboundMail(digest=digest, kind=reply.kind))
     try:
         with written_for(user.locale):

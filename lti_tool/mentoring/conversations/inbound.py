@@ -47,7 +47,7 @@ def check_thread(reply: ReplyAddress, user: User) -> None:
 
 def deliver_thread(reply: ReplyAddress, user: User, mail: ParsedMail) -> None:
     ctx, thread = _thread_place(reply, user)
-    hit(f"posting:{ctx.platform_id}:{ctx.user_id}", current_app.config["RATELIMIT_POSTING"])
+    hit(f"posting:{ctx.user_id}", current_app.config["RATELIMIT_POSTING"])  # the pages' bucket
     threads.reply(ctx, thread.id, body=mail.text)
 
 
@@ -73,7 +73,7 @@ def check_chat(reply: ReplyAddress, user: User) -> None:
 
 def deliver_chat(reply: ReplyAddress, user: User, mail: ParsedMail) -> None:
     ctx, match_id = _chat_place(reply, user)
-    hit(f"chat:{ctx.platform_id}:{ctx.user_id}", current_app.config["RATELIMIT_CHAT"])
+    hit(f"chat:{ctx.user_id}", current_app.config["RATELIMIT_CHAT"])  # the pages' bucket
     chat.send_chat(ctx, match_id, mail.text)
 
 

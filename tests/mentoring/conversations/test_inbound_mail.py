@@ -259,17 +259,22 @@ def test_a_reply_from_another_address_or_with_nothing_new_is_refused(
     assert len(posts(thread_id)) == 1
 
 
-def test_the_chat_limit_applies_to_replies_by_email(
+def test_the_pages_chat_limit_counts_replies_by_email_too(
     app, client, world: World, mailbox: Mailbox, receiver: Receiver
 ) -> None:
     match_id, mentor_id = world.match.id, world.mentor.id
     address = str(reply_address("c", mentor_id, match_id))
-    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_CHAT=0)
+    app.config.update(RATELIMIT_ENABLED=True, RATELIMIT_CHAT=1)
+    on_page = client.post(
+        f"/api/matches/{match_id}/chat", headers=world.headers(world.mentor), json={"body": "From the page"}
+    )
+    assert on_page.status_code == 201
     with pytest.raises(smtplib.SMTPDataError) as later:
-        reply(receiver, address, "Too fast", sender="marta@example.org")
+        reply(receiver, address, "And by e-mail", sender="marta@example.org")
     # A temporary refusal: the sender's server tries again later.
     assert later.value.smtp_code == 451
-    assert db.session.execute(sa.select(sa.func.count()).select_from(ChatMessage)).scalar_one() == 0
+    bodies = db.session.execute(sa.select(ChatMessage.body)).scalars().all()
+    assert bodies == ["From the page"]
 
 
 def test_without_a_reply_domain_emails_carry_no_reply_address(
