@@ -60,7 +60,7 @@ class ReplyHandler:
                 return step()
             except service.Refused as refused:
                 return refused.reply
-            except Exception:
+            except Exception:  # the server's edge: any bug answers "try later", never a dropped reply
                 log.exception("a reply by e-mail could not be taken in")
                 db.session.rollback()
                 return _TRY_LATER
@@ -95,7 +95,7 @@ class Receiver:
 
     def discard(self) -> None:
         """Let go of a receiver that could not start (its loop never ran; aiosmtpd leaves it open)."""
-        self.controller._thread = None  # the thread ended when binding failed
+        self.controller.stop(no_assert=True)  # joins the thread, which ended when binding failed
         self.controller.loop.close()
         self.executor.shutdown(wait=False)
 
