@@ -80,28 +80,52 @@ class Simulation:
         n = self.pairs
         db.session.execute(
             sa.insert(User),
-            [{"platform_id": platform.id, "sub": f"u{i}", "name": f"Person {i}", "email": None} for i in range(2 * n)],
+            [
+                {"platform_id": platform.id, "sub": f"u{i}", "name": f"Person {i}", "email": None}
+                for i in range(2 * n)
+            ],
         )
-        users = list(db.session.execute(sa.select(User.id).where(User.platform_id == platform.id).order_by(User.id)).scalars())
+        users = list(
+            db.session.execute(
+                sa.select(User.id).where(User.platform_id == platform.id).order_by(User.id)
+            ).scalars()
+        )
         db.session.execute(
             sa.insert(Participant),
             [
-                {"programme_id": self.programme.id, "user_id": uid,
-                 "role": ParticipantRole.MENTOR if i % 2 == 0 else ParticipantRole.MENTEE}
+                {
+                    "programme_id": self.programme.id,
+                    "user_id": uid,
+                    "role": ParticipantRole.MENTOR if i % 2 == 0 else ParticipantRole.MENTEE,
+                }
                 for i, uid in enumerate(users)
             ],
         )
-        people = dict(db.session.execute(
-            sa.select(Participant.user_id, Participant.id).where(Participant.programme_id == self.programme.id)
-        ).all())
+        people = dict(
+            db.session.execute(
+                sa.select(Participant.user_id, Participant.id).where(
+                    Participant.programme_id == self.programme.id
+                )
+            ).all()
+        )
         db.session.execute(
             sa.insert(Match),
-            [{"programme_id": self.programme.id, "mentor_id": people[users[2 * k]], "status": MatchStatus.ACTIVE,
-              "started_at": START, "explanation": {}} for k in range(n)],
+            [
+                {
+                    "programme_id": self.programme.id,
+                    "mentor_id": people[users[2 * k]],
+                    "status": MatchStatus.ACTIVE,
+                    "started_at": START,
+                    "explanation": {},
+                }
+                for k in range(n)
+            ],
         )
-        self.match_ids = list(db.session.execute(
-            sa.select(Match.id).where(Match.programme_id == self.programme.id).order_by(Match.id)
-        ).scalars())
+        self.match_ids = list(
+            db.session.execute(
+                sa.select(Match.id).where(Match.programme_id == self.programme.id).order_by(Match.id)
+            ).scalars()
+        )
         db.session.execute(
             sa.insert(MatchMentee),
             [{"match_id": m, "mentee_id": people[users[2 * k + 1]]} for k, m in enumerate(self.match_ids)],
@@ -131,8 +155,16 @@ class Simulation:
                 mentor, mentee = self.members[m]
                 author = mentee if self.writer[m] == mentor else mentor
                 self.writer[m] = author
-                chats.append({"match_id": m, "author_user_id": author, "body": "x", "body_html": "<p>x</p>",
-                              "mentions": [], "created_at": at})
+                chats.append(
+                    {
+                        "match_id": m,
+                        "author_user_id": author,
+                        "body": "x",
+                        "body_html": "<p>x</p>",
+                        "mentions": [],
+                        "created_at": at,
+                    }
+                )
                 seen[author] = at
                 self.last_activity[m] = max(self.last_activity[m], at)
                 self.next_write[m] += self.rng.uniform(1, 4)
@@ -161,12 +193,25 @@ class Simulation:
 
     def _meeting(self, match_id: int, created: datetime, starts: datetime) -> dict[str, Any]:
         return {
-            "programme_id": self.programme.id, "match_id": match_id, "organiser_user_id": self.members[match_id][0],
-            "title": "Catch-up", "agenda": "", "agenda_html": "", "status": MeetingStatus.CONFIRMED,
-            "duration_minutes": 45, "starts_at": starts, "timezone": "UTC", "video_provider": VideoProvider.JITSI,
-            "video_url": f"https://meet.jit.si/ritmo-{match_id}-{created:%j}", "ical_uid": f"{match_id}-{starts.timestamp()}@bench",
-            "sequence": 0, "proposed_by_user_id": self.members[match_id][0], "notes": "", "notes_html": "",
-            "created_at": created, "updated_at": created,
+            "programme_id": self.programme.id,
+            "match_id": match_id,
+            "organiser_user_id": self.members[match_id][0],
+            "title": "Catch-up",
+            "agenda": "",
+            "agenda_html": "",
+            "status": MeetingStatus.CONFIRMED,
+            "duration_minutes": 45,
+            "starts_at": starts,
+            "timezone": "UTC",
+            "video_provider": VideoProvider.JITSI,
+            "video_url": f"https://meet.jit.si/ritmo-{match_id}-{created:%j}",
+            "ical_uid": f"{match_id}-{starts.timestamp()}@bench",
+            "sequence": 0,
+            "proposed_by_user_id": self.members[match_id][0],
+            "notes": "",
+            "notes_html": "",
+            "created_at": created,
+            "updated_at": created,
         }
 
     def evaluate(self, d: int) -> int:
@@ -195,7 +240,9 @@ class Simulation:
         seconds = time.perf_counter() - started
         quiet = list(self.quiet_day)
         delays = [(self.flagged[m] - self.last_activity[m]) for m in quiet if m in self.flagged]
-        detected = sum(1 for m in quiet if m in self.flagged and self.flagged[m] - self.last_activity[m] <= DETECT_WITHIN)
+        detected = sum(
+            1 for m in quiet if m in self.flagged and self.flagged[m] - self.last_activity[m] <= DETECT_WITHIN
+        )
         active = len(self.match_ids) - len(quiet)
         result = {
             "pairs": self.pairs,
@@ -204,7 +251,8 @@ class Simulation:
             "quiet_pairs": len(quiet),
             "detected_share": round(detected / len(quiet), 4) if quiet else 1.0,
             "median_detection_days": round(statistics.median(d.total_seconds() / 86400 for d in delays), 2)
-            if delays else None,
+            if delays
+            else None,
             "false_alarm_share": round(len(self.ever_at_risk) / active, 4) if active else 0.0,
             "active_ever_quiet_share": round(len(self.ever_quiet) / active, 4) if active else 0.0,
             "nudges_sent": db.session.execute(sa.select(sa.func.count(Nudge.id))).scalar_one(),
@@ -246,13 +294,15 @@ def main() -> None:
     if args.weeks < 2:
         parser.error("--weeks must be at least 2: quiet pairs need a week to be followed")
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'rhythm.sqlite3'}",
-            "DATA_DIR": tmp,
-            "SECRET_KEY": "bench-not-secret",
-            "BASE_URL": "http://127.0.0.1:5000",
-            "REDIS_URL": None,
-        })
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'rhythm.sqlite3'}",
+                "DATA_DIR": tmp,
+                "SECRET_KEY": "bench-not-secret",
+                "BASE_URL": "http://127.0.0.1:5000",
+                "REDIS_URL": None,
+            }
+        )
         with app.app_context():
             upgrade()
             result = Simulation(args.pairs, args.weeks, args.seed, args.quiet_share).run()

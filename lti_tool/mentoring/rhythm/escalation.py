@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
@@ -177,10 +178,12 @@ def _nudge_member(
             key,
             now,
             _l("Your plan has fallen behind"),
-            _l(
-                "%(count)d milestones of your match are overdue. Update your goals so your partner "
+            lazy_ngettext(
+                "%(num)d milestone of your match is overdue. Update your goals so your partner "
                 "and your coordinator know where you are.",
-                count=main.params["count"],
+                "%(num)d milestones of your match are overdue. Update your goals so your partner "
+                "and your coordinator know where you are.",
+                main.params["count"],
             ),
             _l("Update a goal"),
             f"/goals/matches/{match_id}",
