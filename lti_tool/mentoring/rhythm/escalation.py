@@ -76,19 +76,17 @@ def run_programme(programme: Programme, now: datetime) -> RunStats:
 def _remember(row: PairRow, health: Health, now: datetime) -> None:
     """Change only what changed: most pairs are on track and stay so, day after day."""
     reasons = [{"code": r.code, "severity": r.severity, "params": r.params} for r in health.signals]
-    before = (row.state, row.reasons, row.episode_since)
     if row.state != health.state.value:
-        row.state, row.state_since = health.state.value, now
-    row.reasons = reasons
+        row.set(state=health.state.value, state_since=now)
+    row.set(reasons=reasons)
     if health.state in TROUBLE:
         if row.episode_since is None:
-            row.episode_since, row.escalation, row.escalated_at = now, 0, None
+            row.set(episode_since=now, escalation=0, escalated_at=None)
     elif row.episode_since is not None:
-        row.episode_since, row.escalation, row.escalated_at = None, 0, None
-    if (row.state, row.reasons, row.episode_since) != before:
-        row.evaluated_at, row.dirty = now, True
-    if row.next_check_at != health.next_check:
-        row.next_check_at, row.dirty = health.next_check, True
+        row.set(episode_since=None, escalation=0, escalated_at=None)
+    if row.changed:
+        row.set(evaluated_at=now)
+    row.set(next_check_at=health.next_check)
 
 
 def _escalate(
@@ -108,7 +106,7 @@ def _escalate(
     if row.escalation == 0:
         for user_id in pair.member_user_ids:
             sent += _nudge_member(programme, row.match_id, user_id, health, names, f"{episode}:pair", now)
-        row.escalation = 1
+        row.set(escalation=1)
     elif row.escalation == 1:
         mentees = ", ".join(names.get(u, "") for u in pair.mentee_user_ids)
         days = max(1, int((now - (pair.last_activity_at or row.episode_since)).total_seconds() // 86400))
@@ -129,13 +127,13 @@ def _escalate(
             _l("Propose a meeting"),
             f"/matches/{row.match_id}/meetings",
         )
-        row.escalation = 2
+        row.set(escalation=2)
     elif row.escalation == 2 and health.state is HealthState.AT_RISK:
-        row.escalation = 3  # the coordinators: the attention list shows it from now on
+        row.set(escalation=3)  # the coordinators: the attention list shows it from now on
         stats.escalated_to_coordinator += 1
     else:
         return 0
-    row.escalated_at, row.dirty = now, True
+    row.set(escalated_at=now)
     return sent
 
 

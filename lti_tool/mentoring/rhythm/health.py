@@ -231,7 +231,16 @@ def evaluate_rows(
     scan = fold_writing(programme.id, now, match_ids)
     scope: Any = match_ids
     if due_only and match_ids is None:
-        scope = schedule.due_today(programme.id, scan, now)
+        shortest = min(
+            [cadence.write_every_days, *(p.get("write_every_days", 99) for p in cadence.phases.values())]
+        )
+        scope = schedule.due_today(
+            programme.id,
+            scan,
+            now,
+            early=timedelta(days=EARLY_SHARE * shortest),
+            unanswered=timedelta(days=max(2.0, UNANSWERED_SHARE * shortest)),
+        )
         scan.evaluated_at = now
     pairs = live_pairs(programme.id, scope)
     rows = pair_rows.load(programme.id, scope)

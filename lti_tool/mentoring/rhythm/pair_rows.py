@@ -4,6 +4,7 @@ writes back only the pairs that changed, in bulk (tens of thousands of pairs a d
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -33,37 +34,60 @@ class PairRow:
     evaluated_at: datetime | None = None
     next_check_at: datetime | None = None
     new: bool = False
-    dirty: bool = False
+    # The columns changed since the row was read (written back by :func:`save`, and only those).
+    changed: set[str] = field(default_factory=set)
+
+    def set(self, **values: Any) -> None:
+        """Change columns, remembering which ones really changed."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                self.changed.add(name)
 
 
-COLUMNS = tuple(f.name for f in fields(PairRow) if f.name not in ("new", "dirty"))
+COLUMNS = tuple(f.name for f in fields(PairRow) if f.name not in ("new", "changed"))
+#: What folding the writing reads: the writing columns only.
+WRITING = (
+    "match_id",
+    "programme_id",
+    "state_since",
+    "last_written_at",
+    "last_writer_user_id",
+    "awaiting_reply_since",
+)
 
 
-def load(programme_id: int, scope: Any = None) -> dict[int, PairRow]:
-    """The rows of the programme's pairs, or of ``scope`` (match ids: a list or a SELECT)."""
-    query = sa.select(*(TABLE.c[name] for name in COLUMNS)).where(TABLE.c.programme_id == programme_id)
+def load(programme_id: int, scope: Any = None, columns: tuple[str, ...] = COLUMNS) -> dict[int, PairRow]:
+    """The rows of the programme's pairs, or of ``scope`` (match ids: a list or a SELECT). With
+    ``columns``, only those are read (the others keep their defaults and must not be changed)."""
+    query = sa.select(*(TABLE.c[name] for name in columns)).where(TABLE.c.programme_id == programme_id)
     if scope is not None:
         query = query.where(TABLE.c.match_id.in_(scope))
     return {row.match_id: PairRow(**row._mapping) for row in db.session.execute(query)}
 
 
 def save(rows: dict[int, PairRow]) -> None:
-    """Insert the new rows and update the changed ones (two statements, executemany)."""
-    new = [_values(r) for r in rows.values() if r.new]
-    changed = [{"b_match_id": r.match_id, **_values(r)} for r in rows.values() if r.dirty and not r.new]
+    """Insert the new rows; update, in the changed rows, only the changed columns (one executemany
+    per set of columns: most pairs change only when they are looked at next)."""
+    new = [_values(r, COLUMNS) for r in rows.values() if r.new]
     if new:
         db.session.execute(TABLE.insert(), new)
-    if changed:
-        columns = [name for name in COLUMNS if name != "match_id"]
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows.values():
+        if row.changed and not row.new:
+            names = tuple(sorted(row.changed))
+            by_columns[names].append({"b_match_id": row.match_id, **_values(row, names)})
+    for names, params in by_columns.items():
         statement = (
             TABLE.update()
             .where(TABLE.c.match_id == sa.bindparam("b_match_id"))
-            .values({name: sa.bindparam(name) for name in columns})
+            .values({name: sa.bindparam(name) for name in names})
         )
-        db.session.execute(statement, [{k: v for k, v in c.items() if k != "match_id"} for c in changed])
+        db.session.execute(statement, params)
     for row in rows.values():
-        row.new = row.dirty = False
+        row.new = False
+        row.changed.clear()
 
 
-def _values(row: PairRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in COLUMNS}
+def _values(row: PairRow, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}

@@ -42,16 +42,14 @@ def next_check(
     """The earliest time one of the health thresholds is crossed if nothing else happens."""
     write, meet = timedelta(days=rhythm.write_every_days), timedelta(days=rhythm.meet_every_days)
     start = pair.started_at or now
-    written = pair.last_written_at or start
-    times = [written + write * early, written + write, written + write * 2]
+    times = []
+    if pair.last_written_at is None:  # once the pair writes, ``due_today`` asks the SQL
+        times.extend([start + write * early, start + write, start + write * 2])
     if pair.meeting_planned:
         times.extend([pair.planned_until] if pair.planned_until else [])
     else:
         met = pair.last_met_at or start
         times.extend([met + meet, met + meet * meet_quiet, met + meet * 2])
-    if pair.awaiting_reply_since is not None:
-        waited = max(timedelta(days=2), write * unanswered)
-        times.extend([pair.awaiting_reply_since + waited, pair.awaiting_reply_since + write])
     for seen in pair.last_seen.values():
         if seen is not None:
             times.extend([seen + write * 2, seen + write * 3])
@@ -68,8 +66,15 @@ def _day_after(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), UTC)
 
 
-def due_today(programme_id: int, scan: RhythmScan, now: datetime) -> Any:
-    """The live matches the daily run must look at now, as a SELECT of match ids (None: all)."""
+def due_today(
+    programme_id: int, scan: RhythmScan, now: datetime, *, early: timedelta, unanswered: timedelta
+) -> Any:
+    """The live matches the daily run must look at now, as a SELECT of match ids (None: all).
+
+    The writing thresholds are asked here rather than stored: writing moves them every day, and
+    only later. ``early`` and ``unanswered`` are the first writing and waiting thresholds of the
+    programme's shortest writing interval (a pair in a slower phase is looked at a little early).
+    """
     last_run = scan.evaluated_at
     if last_run is None or _rules_changed(programme_id, last_run):
         return None
@@ -79,6 +84,8 @@ def due_today(programme_id: int, scan: RhythmScan, now: datetime) -> Any:
             PairRhythm.state != "on_track",
             PairRhythm.next_check_at.is_(None),
             PairRhythm.next_check_at <= now,
+            PairRhythm.last_written_at <= now - early,
+            PairRhythm.awaiting_reply_since <= now - unanswered,
         )
     )
     troubled = sa.select(Meeting.match_id).where(

@@ -84,12 +84,13 @@ def live_pairs(programme_id: int, scope: Any = None) -> dict[int, PairSignals]:
     if scope is not None:
         where.append(Match.id.in_(scope))
     pairs: dict[int, PairSignals] = {}
-    for match_id, started, created, mentor_pid, mentor_uid in db.session.execute(
-        sa.select(Match.id, Match.started_at, Match.created_at, Participant.id, Participant.user_id)
+    started = sa.func.coalesce(Match.started_at, Match.created_at, type_=Match.started_at.type)
+    for match_id, started_at, mentor_pid, mentor_uid in db.session.execute(
+        sa.select(Match.id, started, Participant.id, Participant.user_id)
         .join(Participant, Participant.id == Match.mentor_id)
         .where(*where)
     ):
-        pairs[match_id] = PairSignals(match_id, started or created, mentor_uid, [], [], mentor_pid)
+        pairs[match_id] = PairSignals(match_id, started_at, mentor_uid, [], [], mentor_pid)
     for match_id, pid, uid in db.session.execute(
         sa.select(MatchMentee.match_id, Participant.id, Participant.user_id)
         .join(Participant, Participant.id == MatchMentee.mentee_id)
@@ -278,7 +279,8 @@ def fold_writing(programme_id: int, now: datetime, match_ids: list[int] | None =
     new_writing = db.session.execute(
         sa.select(written).where(written.c.author.in_(members)).order_by(written.c.at)
     ).all()
-    rows = pair_rows.load(programme_id, sorted({m for m, _a, _t in new_writing})) if new_writing else {}
+    touched = sorted({m for m, _a, _t in new_writing})
+    rows = pair_rows.load(programme_id, touched, pair_rows.WRITING) if new_writing else {}
     for match_id, author, at in new_writing:
         row = rows.get(match_id)
         if row is None:
@@ -288,8 +290,8 @@ def fold_writing(programme_id: int, now: datetime, match_ids: list[int] | None =
         if row.last_written_at is not None and at <= row.last_written_at:
             continue  # already folded (the scans overlap)
         if author != row.last_writer_user_id:
-            row.awaiting_reply_since = at
-        row.last_written_at, row.last_writer_user_id, row.dirty = at, author, True
+            row.set(awaiting_reply_since=at)
+        row.set(last_written_at=at, last_writer_user_id=author)
     pair_rows.save(rows)
     if scan is None:
         scan = RhythmScan(programme_id=programme_id, scanned_until=now if match_ids is None else SINCE_EVER)
