@@ -57,6 +57,11 @@ BUDGET = {"detected_share": 0.9, "false_alarm_share": 0.05, "max_nudges_per_pers
 DETECT_WITHIN = timedelta(days=7)
 EVALUATE_AT = timedelta(hours=20)
 START = datetime(2027, 1, 4, tzinfo=UTC)
+# The product's tables, written in bulk (Core statements: the activity of a day in a few executemany).
+CHAT: sa.Table = ChatMessage.__table__  # type: ignore[assignment]
+MEETING: sa.Table = Meeting.__table__  # type: ignore[assignment]
+USER: sa.Table = User.__table__  # type: ignore[assignment]
+SEEN = USER.update().where(USER.c.id == sa.bindparam("b_id")).values(last_seen_at=sa.bindparam("b_seen"))
 
 
 class Simulation:
@@ -175,13 +180,13 @@ class Simulation:
                     meetings.append(self._meeting(m, START + timedelta(days=d, hours=9), starts))
                 self.next_meet[m] = meet_day + self.rng.uniform(10, 16) - 5
         if chats:
-            db.session.execute(sa.insert(ChatMessage), chats)
+            db.session.execute(CHAT.insert(), chats)
         if meetings:
-            db.session.execute(sa.insert(Meeting), meetings)
+            db.session.execute(MEETING.insert(), meetings)
             for row in meetings:  # a meeting that takes place is activity on its day
                 self.pending_meetings[row["match_id"]].append(row["starts_at"])
         if seen:
-            db.session.execute(sa.update(User), [{"id": uid, "last_seen_at": at} for uid, at in seen.items()])
+            db.session.execute(SEEN, [{"b_id": uid, "b_seen": at} for uid, at in seen.items()])
         now = START + timedelta(days=d) + EVALUATE_AT
         for m, times in self.pending_meetings.items():
             for at in [t for t in times if t <= now]:

@@ -23,7 +23,8 @@ from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.rhythm import pair_rows, schedule
 from lti_tool.mentoring.rhythm.cadence import Rhythm, cadence_for
 from lti_tool.mentoring.rhythm.pair_rows import PairRow
-from lti_tool.mentoring.rhythm.signals import PairSignals, collect, fold_writing, live_pairs
+from lti_tool.mentoring.rhythm.signals import PairSignals, collect, live_pairs
+from lti_tool.mentoring.rhythm.writing import fold_writing
 
 
 class HealthState(enum.StrEnum):
@@ -241,6 +242,8 @@ def evaluate_rows(
             early=timedelta(days=EARLY_SHARE * shortest),
             unanswered=timedelta(days=max(2.0, UNANSWERED_SHARE * shortest)),
         )
+        if scope is not None:  # read once: each query below filters on it
+            scope = list(db.session.execute(scope).scalars())
         scan.evaluated_at = now
     pairs = live_pairs(programme.id, scope)
     rows = pair_rows.load(programme.id, scope)

@@ -1,38 +1,30 @@
 """The early signals of every live pair of a programme, read from the features' own tables in a few
-aggregate queries (never one query per pair): meetings held, planned, cancelled or missed; posts and
-chat (folded incrementally into ``PairRhythm``); goal, note and milestone updates; webinar attendance;
-each member's last launch (``User.last_seen_at``, which every launch refreshes); overdue milestones.
+aggregate queries (never one query per pair): meetings held, planned, cancelled or missed; goal,
+note and milestone updates; webinar attendance; each member's last launch (``User.last_seen_at``,
+which every launch refreshes); overdue milestones. The writing is folded in by ``writing``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.mentoring.conversations.models import ChatMessage, Post
 from lti_tool.mentoring.goals.models import Goal, GoalNote, Milestone, MilestoneCompletion
 from lti_tool.mentoring.matching.models import Match, MatchMentee
 from lti_tool.mentoring.matching.statuses import CONFIRMED
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus
-from lti_tool.mentoring.programmes.models import Participant, ParticipantRole
-from lti_tool.mentoring.rhythm import pair_rows
-from lti_tool.mentoring.rhythm.models import RhythmScan
-from lti_tool.mentoring.rhythm.pair_rows import PairRow
+from lti_tool.mentoring.programmes.models import Participant
 from lti_tool.mentoring.webinars.models import WebinarRegistration
 
 #: How far back meetings and updates are read: older ones only say "longer ago than this".
 HORIZON = timedelta(days=90)
 #: Cancellations and missed meetings count within this window.
 TROUBLE_WINDOW = timedelta(days=42)
-#: Writing committed a little after the last scan with an earlier timestamp is still folded in.
-SCAN_OVERLAP = timedelta(minutes=15)
-#: The watermark of a programme whose writing was never scanned as a whole.
-SINCE_EVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -109,7 +101,7 @@ def collect(
     """Fill every pair's signals as of ``now`` (writing: :func:`fold_writing`)."""
     if not pairs:
         return
-    within = _live(programme_id) if scope is None else scope
+    within = live_matches(programme_id) if scope is None else scope
     _meetings(programme_id, pairs, now, meet_days, within)
     _goals(pairs, now, within)
     by_participant = {
@@ -186,7 +178,8 @@ def _goals(pairs: dict[int, PairSignals], now: datetime, within: Any) -> None:
                 pair.last_goal_at = at
 
 
-def _live(programme_id: int) -> sa.Select[Any]:
+def live_matches(programme_id: int) -> sa.Select[Any]:
+    """The ids of the programme's confirmed matches, as a SELECT."""
     return sa.select(Match.id).where(Match.programme_id == programme_id, Match.status.in_(list(CONFIRMED)))
 
 
@@ -259,55 +252,3 @@ def _overdue(programme_id: int, pairs: dict[int, PairSignals], now: datetime) ->
                     pair.overdue.append(OverdueMilestone(title, due, pid))
                 elif pair.next_due is None or due < pair.next_due:
                     pair.next_due = due
-
-
-def fold_writing(programme_id: int, now: datetime, match_ids: list[int] | None = None) -> RhythmScan:
-    """Fold the posts and chat written since the last scan into the ``PairRhythm`` of the pairs that
-    wrote (created when missing) and save them. With ``match_ids``, only theirs, and the watermark
-    stays (folding is idempotent). Returns the programme's scan (its watermark)."""
-    scan = db.session.get(RhythmScan, programme_id)
-    since = scan.scanned_until - SCAN_OVERLAP if scan else None
-    live = _live(programme_id) if match_ids is None else _live(programme_id).where(Match.id.in_(match_ids))
-    members = sa.select(Participant.user_id).where(
-        Participant.programme_id == programme_id,
-        Participant.role.in_([ParticipantRole.MENTOR, ParticipantRole.MENTEE]),
-    )
-    written = sa.union_all(
-        _written(ChatMessage.match_id, ChatMessage.author_user_id, ChatMessage.created_at, live, since, now),
-        _written(Post.match_id, Post.author_user_id, Post.created_at, live, since, now),
-    ).subquery()
-    new_writing = db.session.execute(
-        sa.select(written).where(written.c.author.in_(members)).order_by(written.c.at)
-    ).all()
-    touched = sorted({m for m, _a, _t in new_writing})
-    rows = pair_rows.load(programme_id, touched, pair_rows.WRITING) if new_writing else {}
-    for match_id, author, at in new_writing:
-        row = rows.get(match_id)
-        if row is None:
-            row = rows[match_id] = PairRow(
-                match_id=match_id, programme_id=programme_id, state_since=now, new=True
-            )
-        if row.last_written_at is not None and at <= row.last_written_at:
-            continue  # already folded (the scans overlap)
-        if author != row.last_writer_user_id:
-            row.set(awaiting_reply_since=at)
-        row.set(last_written_at=at, last_writer_user_id=author)
-    pair_rows.save(rows)
-    if scan is None:
-        scan = RhythmScan(programme_id=programme_id, scanned_until=now if match_ids is None else SINCE_EVER)
-        db.session.add(scan)
-    elif match_ids is None and now > scan.scanned_until:
-        scan.scanned_until = now
-    return scan
-
-
-def _written(
-    match_col: Any, author_col: Any, at_col: Any, live: Any, since: datetime | None, now: datetime
-) -> Any:
-    """Who wrote when in one source (chat or posts) of the live matches, after ``since``."""
-    where = [match_col.in_(live), at_col <= now]
-    if since is not None:
-        where.append(at_col > since)
-    return sa.select(match_col.label("match_id"), author_col.label("author"), at_col.label("at")).where(
-        *where
-    )
