@@ -26,6 +26,8 @@ MODEL_MODULES = (
     "lti_tool.mentoring.nudges.models",
     "lti_tool.mentoring.rhythm.models",
     "lti_tool.mentoring.attention.models",
+    "lti_tool.mentoring.kpis.models",
+    "lti_tool.mentoring.surveys.models",
 )
 
 
