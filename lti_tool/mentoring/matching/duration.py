@@ -73,6 +73,7 @@ def set_planned_end(ctx: LaunchContext, programme: Programme, match: Match, day:
         )
     before = match.planned_end_on
     match.planned_end_on = day
+    match.planned_end_sent_at = None  # a moved end is announced again when it comes
     audit.record(
         "match.planned_end_set",
         "match",
@@ -142,6 +143,54 @@ def send_midpoints(programme: Programme, now: datetime | None = None) -> int:
                     "Tell your partner and your coordinator in a few words."
                 ),
                 link=checkin_link(programme, match),
+            )
+        sent += 1
+    return sent
+
+
+def send_planned_ends(programme: Programme, now: datetime | None = None) -> int:
+    """Invite the pairs whose own planned end has passed to close their match; once per planned end.
+
+    A match planned to the programme's last day is left to the programme's end (notice, then
+    closing). The caller commits. Returns how many matches were invited.
+    """
+    now = now or utcnow()
+    due = db.session.execute(
+        sa.select(Match).where(
+            Match.programme_id == programme.id,
+            Match.status == MatchStatus.ACTIVE,
+            Match.planned_end_on.is_not(None),
+            Match.planned_end_sent_at.is_(None),
+        )
+    ).scalars()
+    sent = 0
+    for match in list(due):
+        assert match.planned_end_on is not None
+        if programme.ends_on is not None and match.planned_end_on >= programme.ends_on:
+            continue
+        if end_of_day(programme, match.planned_end_on) > now:
+            continue
+        claimed = db.session.execute(
+            sa.update(Match)
+            .where(Match.id == match.id, Match.planned_end_sent_at.is_(None))
+            .values(planned_end_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(claimed, CursorResult)
+        if not claimed.rowcount:
+            continue
+        audit.record("match.planned_end_reached", "match", match.id, on=match.planned_end_on.isoformat())
+        for user_id in user_ids(match):
+            notify(
+                user_id,
+                "match.planned_end_reached",
+                _l("Your match in %(p)s reached its planned end", p=programme.title),
+                _l(
+                    "The time planned for your match is over. Propose closing it and write a few "
+                    "words about what you take away, or ask your coordinator for more time."
+                ),
+                link=closing_link(programme, match),
+                match_id=match.id,
             )
         sent += 1
     return sent

@@ -225,6 +225,8 @@ class Match(TimestampMixin, Base):
     # Sent once each: the mid-point check-in, and the notice that the programme's end closes the match.
     midpoint_sent_at: Mapped[datetime | None]
     end_notice_sent_at: Mapped[datetime | None]
+    # Sent once per planned end: the pair's own planned end has passed (reset when it is moved).
+    planned_end_sent_at: Mapped[datetime | None]
     # A member's proposal to close, waiting for the other side (cleared when declined or withdrawn).
     closure_proposed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("participant.id", ondelete="SET NULL")

@@ -32,6 +32,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("end_notice_sent_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True)
         )
+        batch_op.add_column(
+            sa.Column("planned_end_sent_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("closure_proposed_by_id", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("closure_proposed_at", lti_tool.db.UTCDateTime(timezone=True), nullable=True)
@@ -114,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_column("closure_reason")
         batch_op.drop_column("closure_proposed_at")
         batch_op.drop_column("closure_proposed_by_id")
+        batch_op.drop_column("planned_end_sent_at")
         batch_op.drop_column("end_notice_sent_at")
         batch_op.drop_column("midpoint_sent_at")
         batch_op.drop_column("planned_end_on")

@@ -98,7 +98,8 @@ def test_the_programme_end_gives_notice_then_closes_what_is_open(client, app):
     p = pair(ends_in_days=10)
     now = utcnow()
     assert rounds.run_round(now)["noticed"] == 0  # the notice period (7 days) has not begun
-    assert rounds.run_round(now + 4 * DAY) == {"started": 0, "checkins": 0, "noticed": 1, "closed": 0}
+    expected = {"started": 0, "checkins": 0, "planned_ends": 0, "noticed": 1, "closed": 0}
+    assert rounds.run_round(now + 4 * DAY) == expected
     assert rounds.run_round(now + 5 * DAY)["noticed"] == 0
     assert len(_sent("match.end_notice")) == 2
     assert rounds.run_round(now + 10 * DAY)["closed"] == 0  # the end date itself still runs
@@ -114,7 +115,8 @@ def test_the_programme_end_gives_notice_then_closes_what_is_open(client, app):
 def test_a_match_that_missed_the_notice_is_told_before_it_is_closed(app):
     p = pair(ends_in_days=1)
     after_end = utcnow() + 3 * DAY
-    assert rounds.run_round(after_end) == {"started": 0, "checkins": 1, "noticed": 1, "closed": 0}
+    expected = {"started": 0, "checkins": 1, "planned_ends": 0, "noticed": 1, "closed": 0}
+    assert rounds.run_round(after_end) == expected
     assert rounds.run_round(after_end + timedelta(hours=2))["closed"] == 0  # not a day after notice
     assert rounds.run_round(after_end + DAY)["closed"] == 1
     db.session.expire_all()
@@ -134,3 +136,38 @@ def test_a_match_approved_before_the_start_date_starts_on_that_day(app):
     db.session.expire_all()
     started = db.session.get(Match, match.id)
     assert started.status is MatchStatus.ACTIVE and started.started_at is not None
+
+
+def test_a_pair_past_its_own_planned_end_is_invited_to_close_once_and_again_after_an_extension(client, app):
+    p = pair(ends_in_days=60)
+    coordinator = p.w.coordinator.id
+    today = programme_today(p.w.programme)
+    first_end = (today + 10 * DAY).isoformat()
+
+    def plan(day: str) -> int:
+        answer = call(client, p.w, coordinator, "PUT", p.url("planned-end"), json={"planned_end_on": day})
+        return answer.status_code
+
+    assert plan(first_end) == 200
+    now = utcnow()
+    assert rounds.run_round(now + 9 * DAY)["planned_ends"] == 0  # its last day has not passed
+    assert rounds.run_round(now + 12 * DAY)["planned_ends"] == 1
+    assert rounds.run_round(now + 13 * DAY)["planned_ends"] == 0  # once per planned end
+    link = f"/programmes/{p.w.programme.id}/matches/{p.match.id}/closing"
+    assert _sent("match.planned_end_reached") == sorted([(p.mentor.user_id, link), (p.mentee.user_id, link)])
+    assert db.session.get(Match, p.match.id).status is MatchStatus.ACTIVE  # only the programme's end closes
+
+    later = (today + 20 * DAY).isoformat()
+    assert plan(later) == 200
+    assert rounds.run_round(now + 15 * DAY)["planned_ends"] == 0
+    assert rounds.run_round(now + 22 * DAY)["planned_ends"] == 1
+    assert len(_sent("match.planned_end_reached")) == 4
+
+
+def test_a_match_planned_to_the_programmes_last_day_is_left_to_the_programmes_end(client, app):
+    p = pair(ends_in_days=10)
+    last_day = {"planned_end_on": p.w.programme.ends_on.isoformat()}
+    planned = call(client, p.w, p.w.coordinator.id, "PUT", p.url("planned-end"), json=last_day)
+    assert planned.status_code == 200
+    assert rounds.run_round(utcnow() + 12 * DAY)["planned_ends"] == 0
+    assert _sent("match.planned_end_reached") == []
