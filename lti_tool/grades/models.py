@@ -47,6 +47,13 @@ class GradeLineItem(TimestampMixin, Base):
     score_maximum: Mapped[float]
     # The platform's URL for it (query string kept verbatim); empty until found or created.
     url: Mapped[str | None] = mapped_column(sa.String(1024))
+    # The LTI resource link the column belongs to (placed by deep linking, or the link it was made
+    # for); sent as ``resourceLinkId`` when Ritmo creates or updates the column.
+    resource_link_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # Label and maximum changes bump ``revision``; delivery PUTs the column before the next score
+    # until ``synced_revision`` catches up (see ``line_items.py``).
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    synced_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ScoreOutbox(Base):
