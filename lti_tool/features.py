@@ -30,6 +30,7 @@ from lti_tool.mentoring.programmes import feature as programmes
 from lti_tool.mentoring.rhythm import feature as rhythm
 from lti_tool.mentoring.roster import feature as roster
 from lti_tool.mentoring.support import feature as support
+from lti_tool.mentoring.surveys import feature as surveys
 from lti_tool.mentoring.webinars import feature as webinars
 from lti_tool.notifications import feature as notifications
 
@@ -54,6 +55,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     notifications.init_app,
     kpis.init_app,
     attention.init_app,
+    surveys.init_app,
 )
 
 

@@ -27,6 +27,7 @@ MODEL_MODULES = (
     "lti_tool.mentoring.rhythm.models",
     "lti_tool.mentoring.attention.models",
     "lti_tool.mentoring.kpis.models",
+    "lti_tool.mentoring.surveys.models",
 )
 
 

@@ -81,6 +81,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "support_request": ("requester_user_id",),
     "support_message": ("author_user_id",),
     "support_staff": ("user_id",),
+    "survey_invitation": ("user_id",),
+    "survey_response": ("user_id",),
+    "survey_answer": ("response_id",),
 }
 
 _COURSE = "the course's own material, written by its coordinators in that role; it belongs to the course"
@@ -196,6 +199,16 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("support_message.links", Fate.BLANK, "links they shared", to=[]),
     Entry("support_staff.user_id", Fate.DELETE, "their place in the support team"),
     Entry("support_staff.added_by_user_id", Fate.KEEP, "who named the support team: " + _KEPT_LINK),
+    # Surveys: a person's answers are theirs (deleted with their responses); the surveys are the course's.
+    Entry("survey_invitation.user_id", Fate.DELETE, "which surveys they were asked to answer, and when"),
+    Entry("survey_invitation.participant_id", Fate.DELETE, "which surveys they were asked to answer"),
+    Entry("survey_invitation.occasion", Fate.DELETE, "on which occasion they were asked"),
+    Entry("survey_response.user_id", Fate.DELETE, "their answers to surveys"),
+    Entry("survey_response.occasion", Fate.DELETE, "on which occasion they answered"),
+    Entry("survey_response.participant_role", Fate.DELETE, "their role when they answered"),
+    Entry("survey_answer.row_key", Fate.DELETE, "which matrix row they answered"),
+    Entry("survey_answer.value_text", Fate.DELETE, "what they wrote in a survey", words=True),
+    Entry("survey_answer.value_choices", Fate.DELETE, "what they chose in a survey"),
     # -- in other people's rows --------------------------------------------------------------------
     Entry("notification.user_id", Fate.DELETE, "what was sent to them"),
     Entry("notification.subject", Fate.SCRUB,
@@ -251,6 +264,12 @@ INVENTORY: tuple[Entry, ...] = (
     )),
     *(Entry(f"webinar.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
         "title", "description", "timezone", "join_url", "series_key", "recording_url", "slides_url",
+    )),
+    *(Entry(f"survey.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
+        "title_en", "title_it", "intro_en", "intro_it", "instrument_key", "schedule",
+    )),
+    *(Entry(f"survey_item.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
+        "text_en", "text_it", "options", "scale", "rows", "subscale", "key",
     )),
     *(Entry(f"faq_entry.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
         "question_en", "question_it", "answer_en", "answer_it", "answer_en_html", "answer_it_html",

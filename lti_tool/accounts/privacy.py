@@ -106,6 +106,14 @@ def export(user_id: int) -> dict[str, Any]:
     ]
     if participant_ids:
         wanted += [(table, column.in_(participant_ids)) for table, column in _references("participant")]
+    # Rows that name nobody and are the person's only through another of their rows (a survey
+    # answer, through their response).
+    person = _Person(user_id, tuple(participant_ids))
+    wanted += [
+        (_table(name), person.owned(name, by))
+        for name, by in personal_data.OWNERS.items()
+        if not any(_names_a_person(name, column) for column in by)
+    ]
     for table, where in wanted:
         for row in _rows(table, where):
             bucket = rows.setdefault(table.name, [])
@@ -116,6 +124,15 @@ def export(user_id: int) -> dict[str, Any]:
         "user": _rows(_table("user"), _table("user").c.id == user.id)[0],
         "rows": {name: rows[name] for name in sorted(rows)},
     }
+
+
+def _names_a_person(table_name: str, owner: str) -> bool:
+    """Whether the owner column ``owner`` of ``OWNERS[table_name]`` references a user or participant."""
+    if "." in owner:  # backwards: another table names the person
+        return True
+    return any(
+        fk.column.table.name in ("user", "participant") for fk in _table(table_name).c[owner].foreign_keys
+    )
 
 
 # -- erasure ----------------------------------------------------------------------------------------

@@ -1,0 +1,10 @@
+"""Surveys as part of an app: the coordinator's builder and results pages, the participant's
+answering pages, and their JSON API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Registers the surveys blueprints (added as the pages land)."""
