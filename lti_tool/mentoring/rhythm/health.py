@@ -10,6 +10,8 @@ a quiet pair whose signals keep piling up (or two intervals missed) is at risk.
 from __future__ import annotations
 
 import enum
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,7 +109,54 @@ class Reason:
                 "Quiet for %(num)d days despite the reminders.",
                 p["days"],
             )
-        return self.code
+        extra = _signals.get(self.code)
+        return extra.text(self.params) if extra is not None else self.code
+
+
+# Signals other features add (an extension point: rhythm imports no feature for them) ----------
+#: ``reasons(programme_id, now) -> {match_id: [Reason, ...]}`` for the programme's pairs (one query);
+#: ``text(params) -> str`` says a reason of that code in the current language.
+SignalReasons = Callable[[int, datetime], dict[int, list[Reason]]]
+
+
+@dataclass(frozen=True)
+class Signal:
+    code: str
+    reasons: SignalReasons
+    text: Callable[[dict[str, Any]], str]
+
+
+_signals: dict[str, Signal] = {}
+log = logging.getLogger(__name__)
+
+
+def register_signal(code: str, reasons: SignalReasons, text: Callable[[dict[str, Any]], str]) -> None:
+    """Add (or replace) a signal another feature sees and rhythm cannot (surveys: a low
+    relationship-quality answer). Its reasons join the pair's own; the pairs it names are looked at
+    by the daily run even when their schedule would skip them. Members' hints never show it."""
+    _signals[code] = Signal(code, reasons, text)
+
+
+def unregister_signal(code: str) -> None:
+    _signals.pop(code, None)
+
+
+def _signal_reasons(programme_id: int, now: datetime) -> dict[int, list[Reason]]:
+    """Every registered signal's reasons; a failing signal costs its own reasons only."""
+    out: dict[int, list[Reason]] = {}
+    for signal in list(_signals.values()):
+        try:
+            with db.session.begin_nested():
+                found = signal.reasons(programme_id, now)
+        except Exception:  # one broken signal must not stop the pairs' health
+            log.exception("rhythm signal %r failed for programme %s", signal.code, programme_id)
+            continue
+        for match_id, reasons in found.items():
+            out.setdefault(match_id, []).extend(reasons)
+    return out
+
+
+# -----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -137,8 +186,10 @@ def assess(
     *,
     quiet_since: datetime | None = None,
     names: dict[int, str] | None = None,
+    extra: list[Reason] | None = None,
 ) -> tuple[HealthState, list[Reason]]:
-    """The pair's state and its reasons. ``quiet_since``: when its current trouble episode began."""
+    """The pair's state and its reasons. ``quiet_since``: when its current trouble episode began;
+    ``extra``: the reasons registered signals gave."""
     reasons: list[Reason] = []
     start = pair.started_at or now
     write_every, meet_every = rhythm.write_every_days, rhythm.meet_every_days
@@ -177,6 +228,7 @@ def assess(
         level = 2 if now.date() - oldest >= OVERDUE_QUIET else 1
         reasons.append(Reason("milestone", level, {"count": len(pair.overdue), "due": oldest.isoformat()}))
     reasons.extend(_absent(pair, write_every, now, names or {}))
+    reasons.extend(extra or ())
     state = _state(reasons)
     if (
         state is HealthState.QUIET
@@ -245,6 +297,9 @@ def evaluate_rows(
         if scope is not None:  # read once: each query below filters on it
             scope = list(db.session.execute(scope).scalars())
         scan.evaluated_at = now
+    extra = _signal_reasons(programme.id, now)
+    if due_only and scope is not None and extra:
+        scope = sorted(set(scope) | extra.keys())
     pairs = live_pairs(programme.id, scope)
     rows = pair_rows.load(programme.id, scope)
     for match_id in pairs.keys() - rows.keys():
@@ -257,7 +312,7 @@ def evaluate_rows(
         pair.last_written_at, pair.last_writer_user_id = row.last_written_at, row.last_writer_user_id
         pair.awaiting_reply_since = row.awaiting_reply_since
         rhythm = cadence.for_match(programme, pair.started_at, now)
-        state, reasons = assess(pair, rhythm, now, quiet_since=row.episode_since)
+        state, reasons = assess(pair, rhythm, now, quiet_since=row.episode_since, extra=extra.get(match_id))
         since = row.state_since if row.state == state.value else now
         health = Health(match_id, state, since, reasons, pair)
         health.next_check = schedule.next_check(
