@@ -23,7 +23,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.matching.statuses import CONFIRMED
 from lti_tool.mentoring.nudges.service import send_nudge
-from lti_tool.mentoring.programmes.models import Participant, Programme
+from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.rhythm import pair_rows
 from lti_tool.mentoring.rhythm.health import Health, HealthState, Reason, evaluate_rows
 from lti_tool.mentoring.rhythm.pair_rows import PairRow
@@ -56,18 +56,19 @@ def run_programme(programme: Programme, now: datetime) -> RunStats:
     """Evaluate the programme's pairs as of ``now``, store their states and send the nudges due.
     The caller commits."""
     stats = RunStats()
-    names: dict[int, str] | None = None
     evaluated = evaluate_rows(programme, now, due_only=True)
     for health, row in evaluated:
         stats.pairs += 1
         _remember(row, health, now)
     rows = {row.match_id: row for _health, row in evaluated}
     pair_rows.save(rows)  # the states first: the nudges' own statements then flush nothing else
-    for health, row in evaluated:
-        if health.state not in TROUBLE:
-            continue
-        if names is None:
-            names = _names(programme.id)
+    due = [
+        (health, row)
+        for health, row in evaluated
+        if health.state in TROUBLE and (row.escalated_at is None or now - row.escalated_at >= STEP_AFTER)
+    ]
+    names = _names([uid for health, _row in due if health.pair for uid in health.pair.member_user_ids])
+    for health, row in due:
         stats.nudges += _escalate(programme, row, health, now, names, stats)
     pair_rows.save(rows)
     return stats
@@ -97,8 +98,6 @@ def _escalate(
     names: dict[int, str],
     stats: RunStats,
 ) -> int:
-    if row.escalated_at is not None and now - row.escalated_at < STEP_AFTER:
-        return 0
     pair = health.pair
     assert pair is not None and row.episode_since is not None
     episode = f"rhythm:{row.match_id}:{row.episode_since:%Y%m%d%H%M}"
@@ -241,11 +240,9 @@ def _send(
     return 0 if nudge is None else 1
 
 
-def _names(programme_id: int) -> dict[int, str]:
-    """The names of the programme's people, once per run (nudges say who is waiting)."""
-    rows = db.session.execute(
-        sa.select(User.id, User.name)
-        .join(Participant, Participant.user_id == User.id)
-        .where(Participant.programme_id == programme_id)
-    )
+def _names(user_ids: list[int]) -> dict[int, str]:
+    """The names of the people nudged today (nudges say who is waiting)."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.name).where(User.id.in_(sorted(set(user_ids)))))
     return {uid: name or "" for uid, name in rows}

@@ -46,24 +46,14 @@ class PairRow:
 
 
 COLUMNS = tuple(f.name for f in fields(PairRow) if f.name not in ("new", "changed"))
-#: What folding the writing reads: the writing columns only.
-WRITING = (
-    "match_id",
-    "programme_id",
-    "state_since",
-    "last_written_at",
-    "last_writer_user_id",
-    "awaiting_reply_since",
-)
 
 
-def load(programme_id: int, scope: Any = None, columns: tuple[str, ...] = COLUMNS) -> dict[int, PairRow]:
-    """The rows of the programme's pairs, or of ``scope`` (match ids: a list or a SELECT). With
-    ``columns``, only those are read (the others keep their defaults and must not be changed)."""
-    query = sa.select(*(TABLE.c[name] for name in columns)).where(TABLE.c.programme_id == programme_id)
+def load(programme_id: int, scope: Any = None) -> dict[int, PairRow]:
+    """The rows of the programme's pairs, or of ``scope`` (match ids: a list or a SELECT)."""
+    query = sa.select(*(TABLE.c[name] for name in COLUMNS)).where(TABLE.c.programme_id == programme_id)
     if scope is not None:
         query = query.where(TABLE.c.match_id.in_(scope))
-    return {row.match_id: PairRow(**row._mapping) for row in db.session.execute(query)}
+    return {row[0]: PairRow(*row) for row in db.session.execute(query)}
 
 
 def save(rows: dict[int, PairRow]) -> None:
