@@ -75,7 +75,7 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
         "attention.digest", "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.sweep",
         "mail.send", "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
         "notifications.digest", "notifications.purge_links", "nudges.daily", "roster.sync",
-        "support.reminders", "webinars.remind",
+        "support.reminders", "surveys.schedules", "webinars.remind",
         "webinars.reminder_sweep",
     ]
     assert state["sources"] == [
@@ -106,7 +106,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     assert {"health", "lti", "lti_setup", "launch_api", "programmes", "programmes.matching",
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
             "conversations", "meetings", "support", "support_api", "notifications", "signin",
-            "kpis", "attention", "match_life"} == set(app.blueprints)
+            "kpis", "attention", "match_life", "survey_schedules"} == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     assert list(app.extensions["ritmo_deep_linking_offers"]) == ["programme", "webinar", "content"]
     targets = app.extensions["ritmo_launch_targets"]

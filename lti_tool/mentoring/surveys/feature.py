@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from lti_tool.mentoring.surveys import scheduling
+
 
 def init_app(app: Flask) -> None:
     """Registers the surveys blueprints (added as the pages land)."""
+    scheduling.init_app(app)  # the schedule page, the periodic run, the occasions' events
