@@ -199,10 +199,13 @@ NOTIFICATIONS_DIGEST_HOUR_UTC = 7
 
 # How often the safety-net sweep looks for scores that are due (new, retrying, or left by a dead worker).
 GRADES_SWEEP_SECONDS = 10.0
-# Scores claimed per round, parallel requests per platform, and how long a claim holds.
+# Scores claimed per round and parallel requests per platform.
 GRADES_BATCH_SIZE = 200
 GRADES_DELIVERY_THREADS = 8
-GRADES_LEASE_SECONDS = 120
+# A claim holds for LEASE seconds and the living worker renews it every RENEW seconds (a heartbeat,
+# grades/leases.py): a dead worker's scores are claimable again within LEASE, a slow one keeps its own.
+GRADES_LEASE_SECONDS = 20
+GRADES_LEASE_RENEW_SECONDS = 5.0
 # Retries back off exponentially from the base up to the cap; after MAX_ATTEMPTS (about a day of
 # retries at the cap) a score waits for a person to look at it.
 GRADES_BACKOFF_BASE_SECONDS = 2.0

@@ -25,6 +25,7 @@ class FaultSettings:
     retry_after: int | None = None
     rate_limit_every: int = 0  # every Nth targeted request answers 429
     seed: int | None = None
+    delay_seconds: float = 0.0  # every targeted request is answered this much later (a slow LMS)
     targets: list[str] = field(default_factory=lambda: ["ags", "token"])
 
     @classmethod
@@ -46,6 +47,10 @@ class FaultSettings:
             raise ValueError("retry_after must be a non-negative integer")
         if not isinstance(s.rate_limit_every, int) or s.rate_limit_every < 0:
             raise ValueError("rate_limit_every must be a non-negative integer")
+        if isinstance(s.delay_seconds, bool) or not isinstance(s.delay_seconds, int | float):
+            raise ValueError("delay_seconds must be a number")
+        if not 0.0 <= s.delay_seconds <= 60.0:
+            raise ValueError("delay_seconds must be between 0 and 60")
         if s.seed is not None and not isinstance(s.seed, int):
             raise ValueError("seed must be an integer")
         if not isinstance(s.targets, list) or not set(s.targets) <= set(TARGETS):
@@ -79,7 +84,11 @@ class FaultInjector:
             return {**asdict(self.settings), "injected": self.injected, "now": self._clock()}
 
     def check(self, target: str) -> Response | None:
-        """Return an error response to send instead of serving, or None."""
+        """Return an error response to send instead of serving, or None (after the delay)."""
+        with self._lock:
+            delay = self.settings.delay_seconds if target in self.settings.targets else 0.0
+        if delay:
+            time.sleep(delay)  # outside the lock: concurrent requests are slow side by side
         with self._lock:
             s = self.settings
             if target not in s.targets:

@@ -1,8 +1,9 @@
 """Delivering the score outbox to platforms: batch claims, keep-alive HTTP, retries with backoff.
 
-A ``grades.deliver`` job handles one platform: it claims due rows in batches (a lease makes a row
-claimable again if this process dies), resolves the line items they need, posts the scores from a
-small thread pool and records every outcome. 5xx, timeouts and 429 are retried with exponential
+A ``grades.deliver`` job handles one platform: it claims due rows in batches (a short lease,
+renewed while this process lives, makes a row claimable again soon after it dies: ``leases.py``),
+resolves the line items they need, posts the scores from a small thread pool and records every
+outcome. 5xx, timeouts and 429 are retried with exponential
 backoff and jitter (``Retry-After`` honoured); other 4xx fail with the platform's own message. The
 perpetual ``grades.sweep`` job wakes delivery for anything due that no job is looking after.
 """
@@ -24,6 +25,7 @@ from flask import current_app
 from lti_tool import http
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db, utcnow
+from lti_tool.grades.leases import Heartbeat
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.grades.service import DELIVER_TASK, kick, score_body
 from lti_tool.jobs.models import Job, JobState
@@ -106,8 +108,12 @@ def deliver_platform(platform_id: int) -> int:
         claimed = claim(platform_id, current_app.config["GRADES_BATCH_SIZE"])
         if not claimed:
             break
-        outcomes = send(platform_id, claimed)
-        delivered += record(outcomes)
+        with Heartbeat([c.id for c in claimed]):  # the batch stays ours while this process lives
+            # Recorded a pool's round at a time: a worker that dies leaves at most that round
+            # posted but unrecorded (sent again by whoever takes the rows over).
+            step = max(1, current_app.config["GRADES_DELIVERY_THREADS"])
+            for start in range(0, len(claimed), step):
+                delivered += record(send(platform_id, claimed[start:start + step]))
         if time.monotonic() - started > budget:
             kick(platform_id)
             db.session.commit()
