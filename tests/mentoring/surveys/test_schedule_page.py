@@ -44,7 +44,8 @@ def test_only_coordinators_of_the_programme_open_it(client, world: World) -> Non
     page = client.get(f"{url(world, survey)}?rh={rh(world.token(world.coordinator))}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "How is it going?" in html and 'name="window_days"' in html and "Nobody has been asked yet." in html
+    assert "How is it going?" in html and 'name="window_days"' in html
+    assert "Nobody has been asked yet." in html
     # A survey of another programme is not found from this one.
     course = Course(platform_id=world.platform.id, context_id="course-2", title="Other")
     db.session.add(course)
@@ -82,7 +83,7 @@ def test_the_coordinator_saves_a_schedule_that_then_sends(client, world: World) 
     page = client.get(f"{url(world, survey)}?rh={rh(world.token(world.coordinator))}")
     html = page.get_data(as_text=True)
     assert "checked" in html and 'value="60"' in html
-    assert "<th scope=\"row\">Baseline</th><td>4</td><td>0</td><td>0</td>" in html
+    assert '<th scope="row">Baseline</th><td>4</td><td>0</td><td>0</td>' in html
 
 
 @pytest.mark.parametrize(
