@@ -31,6 +31,7 @@ from lti_tool.mentoring.rhythm import feature as rhythm
 from lti_tool.mentoring.roster import feature as roster
 from lti_tool.mentoring.support import feature as support
 from lti_tool.mentoring.surveys import feature as surveys
+from lti_tool.mentoring.surveys.instruments import feature as survey_instruments
 from lti_tool.mentoring.webinars import feature as webinars
 from lti_tool.notifications import feature as notifications
 
@@ -56,6 +57,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     kpis.init_app,
     attention.init_app,
     surveys.init_app,
+    survey_instruments.init_app,
 )
 
 
