@@ -24,7 +24,7 @@ from lti_tool.db import db
 from lti_tool.errors import NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.programmes.models import Programme
-from lti_tool.mentoring.surveys.models import Survey
+from lti_tool.mentoring.surveys.models import Survey, SurveyItem
 
 BASELINE_OFF, BASELINE_JOINED, BASELINE_MATCH_STARTED = "off", "joined", "match_started"
 BASELINE_CHOICES = (BASELINE_OFF, BASELINE_JOINED, BASELINE_MATCH_STARTED)
@@ -166,10 +166,11 @@ def save_schedule(ctx: LaunchContext, programme: Programme, survey: Survey, data
 
 
 def scheduled_surveys(programme_id: int) -> list[Survey]:
-    """The programme's surveys that are not archived and have a schedule."""
+    """The programme's surveys that are in use (not archived, with questions) and have a schedule."""
+    has_items = sa.exists().where(SurveyItem.survey_id == Survey.id)
     rows = db.session.execute(
         sa.select(Survey)
-        .where(Survey.programme_id == programme_id, Survey.archived_at.is_(None))
+        .where(Survey.programme_id == programme_id, Survey.archived_at.is_(None), has_items)
         .order_by(Survey.id)
     ).scalars()
     return [survey for survey in rows if Schedule.of(survey).is_set]

@@ -15,7 +15,7 @@ from lti_tool.mentoring.meetings.models import Meeting
 from lti_tool.mentoring.nudges.service import send_nudge
 from lti_tool.mentoring.programmes.models import ParticipantRole, ParticipantStatus
 from lti_tool.mentoring.surveys import occasions
-from lti_tool.mentoring.surveys.models import Audience, SurveyInvitation, SurveyResponse
+from lti_tool.mentoring.surveys.models import Audience, SurveyInvitation, SurveyItem, SurveyResponse
 from tests.mentoring.conversations.factories import World, make_world
 from tests.mentoring.matching import states
 from tests.mentoring.surveys.schedule_world import (
@@ -286,3 +286,10 @@ def test_a_withdrawn_person_is_not_reminded(app, world: World) -> None:
     db.session.commit()
     occasions.run(start + timedelta(days=12))
     assert [n.user_id for n in nudges("survey.reminder")] == [world.mentee.id]
+
+
+def test_a_survey_without_questions_is_not_sent(app, world: World) -> None:
+    survey = add_survey(world, {"baseline": "joined", **WINDOW})
+    db.session.execute(sa.delete(SurveyItem).where(SurveyItem.survey_id == survey.id))
+    db.session.commit()
+    assert occasions.run(utcnow())["invited"] == 0
