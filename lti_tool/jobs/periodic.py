@@ -44,6 +44,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("rhythm.daily", timedelta(days=1)),
     # Sign-in links of e-mails a week past their expiry are deleted (notifications).
     Periodic("notifications.purge_links", timedelta(days=1)),
+    # Every programme's catalogue figures, once a day, for the KPI trends (kpis).
+    Periodic("kpis.snapshots", timedelta(days=1)),
     # Scheduled surveys that fall due (baselines, pulses, the programme's end) and their reminders.
     Periodic("surveys.schedules", timedelta(hours=1)),
 )

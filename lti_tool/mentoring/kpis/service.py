@@ -85,8 +85,13 @@ def activity(programme: Programme, now: datetime) -> dict[str, Any]:
         "active_pairs": active,
         "quiet_pairs": live - active,
         "weeks": [
-            {"week": n + 1, "starts_at": a.isoformat(), "ends_at": b.isoformat(),
-             "posts": posts[n], "chat_messages": chats[n]}
+            {
+                "week": n + 1,
+                "starts_at": a.isoformat(),
+                "ends_at": b.isoformat(),
+                "posts": posts[n],
+                "chat_messages": chats[n],
+            }
             for n, (a, b) in enumerate(weeks)
         ],
     }

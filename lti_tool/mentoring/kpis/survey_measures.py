@@ -1,0 +1,145 @@
+"""The catalogue's survey figures: response rate, mean rating score and NPS, read from the surveys
+feature's tables, within its privacy rule (:mod:`lti_tool.mentoring.surveys.privacy`): a score or
+an NPS of fewer people than the programme's ``min_group`` is not shown (``None``), nor is a
+response rate of fewer invitations. All three are computed from timestamps (a response's
+``submitted_at``, an invitation's ``opens_at``), so their trends are back-filled.
+
+Score: the mean of rating answers (Likert items and matrix rows), each put on 0-100 by its scale
+(``(value - 1) / (points - 1) * 100``), so scales of 5 and 7 points mix. NPS: the percentage of
+0-10 answers of 9 or 10 minus the percentage of 0 to 6, on the programme's NPS items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from lti_tool.db import db
+from lti_tool.mentoring.kpis.figures import count_where
+from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.mentoring.surveys import privacy
+from lti_tool.mentoring.surveys.models import (
+    ItemType,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyItem,
+    SurveyResponse,
+)
+
+RATINGS = (ItemType.LIKERT, ItemType.MATRIX)
+DEFAULT_POINTS = 5
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """One survey's (or the programme's) rating and NPS answers, and how many people gave them."""
+
+    score: float | None
+    score_people: int
+    nps: float | None
+    nps_people: int
+
+
+def points(item_scale: dict | None) -> int:
+    try:
+        value = int((item_scale or {}).get("points", DEFAULT_POINTS))
+    except (TypeError, ValueError):
+        value = DEFAULT_POINTS
+    return max(value, 2)
+
+
+def invitation_counts(programme_id: int, at: datetime) -> sa.Select[tuple[int, int, int]]:
+    """Per survey: invitations opened before ``at``, and those answered before ``at``."""
+    answered = sa.exists().where(
+        SurveyResponse.invitation_id == SurveyInvitation.id, SurveyResponse.submitted_at < at
+    )
+    return (
+        sa.select(SurveyInvitation.survey_id, sa.func.count(), count_where(answered))
+        .join(Survey, Survey.id == SurveyInvitation.survey_id)
+        .where(Survey.programme_id == programme_id, SurveyInvitation.opens_at < at)
+        .group_by(SurveyInvitation.survey_id)
+    )
+
+
+def response_rate(programme_id: int, at: datetime) -> float | None:
+    """Share of the invitations opened before ``at`` that were answered by then."""
+    rows = db.session.execute(invitation_counts(programme_id, at)).all()
+    invited, answered = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    if not invited or invited < privacy.min_group(db.session.get_one(Programme, programme_id)):
+        return None
+    return round(100.0 * answered / invited, 1)
+
+
+def ratings(programme_id: int, at: datetime, survey_id: int | None = None) -> Ratings:
+    """Score and NPS of the programme's (or one survey's) answers given before ``at``."""
+    where = [
+        Survey.programme_id == programme_id,
+        SurveyResponse.submitted_at < at,
+        SurveyItem.type.in_((*RATINGS, ItemType.NPS)),
+        SurveyAnswer.value_num.is_not(None),
+    ]
+    if survey_id is not None:
+        where.append(Survey.id == survey_id)
+    answers = (
+        sa.select(SurveyAnswer.item_id, SurveyAnswer.value_num, SurveyResponse.user_id, SurveyItem.type)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .join(SurveyItem, SurveyItem.id == SurveyAnswer.item_id)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(*where)
+        .subquery()
+    )
+    per_item = db.session.execute(
+        sa.select(
+            answers.c.item_id,
+            sa.func.count(),
+            sa.func.sum(answers.c.value_num),
+            count_where(answers.c.value_num >= 9),
+            count_where(answers.c.value_num <= 6),
+        ).group_by(answers.c.item_id)
+    ).all()
+    people = dict(
+        db.session.execute(
+            sa.select(answers.c.type == ItemType.NPS, sa.func.count(sa.distinct(answers.c.user_id))).group_by(
+                answers.c.type == ItemType.NPS
+            )
+        ).all()
+    )
+    items = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(SurveyItem.id, SurveyItem.type, SurveyItem.scale).where(
+                SurveyItem.id.in_([r[0] for r in per_item])
+            )
+        )
+    }
+    rated = total = 0.0
+    promoters = detractors = nps_answers = 0
+    for item_id, count, summed, high, low in per_item:
+        item = items[item_id]
+        if item.type is ItemType.NPS:
+            promoters, detractors, nps_answers = promoters + high, detractors + low, nps_answers + count
+        else:
+            span = points(item.scale) - 1
+            rated += (float(summed) - count) / span * 100
+            total += count
+    group = privacy.min_group(db.session.get_one(Programme, programme_id))
+    score_people, nps_people = int(people.get(False, 0)), int(people.get(True, 0))
+    return Ratings(
+        score=round(rated / total, 1) if total and score_people >= group else None,
+        score_people=score_people,
+        nps=round(100.0 * (promoters - detractors) / nps_answers, 1)
+        if nps_answers and nps_people >= group
+        else None,
+        nps_people=nps_people,
+    )
+
+
+def survey_score(programme_id: int, at: datetime) -> float | None:
+    return ratings(programme_id, at).score
+
+
+def nps(programme_id: int, at: datetime) -> float | None:
+    return ratings(programme_id, at).nps
