@@ -35,6 +35,9 @@ class DemoConfig:
     link_header_quirk: str = "off"  # "always"/"alternate": Moodle's rel=“next”
     lineitem_query: str = "type_id=1"  # Moodle-style query string on every AGS URL
     allow_extra_credit: bool = False
+    # False mimics Open edX's programmatic grades: a deep-linked lineItem makes no column, and
+    # launches of the placed link carry only ``lineitems``.
+    deep_link_line_items: bool = True
     token_ttl: int = 3600
     id_token_ttl: int = 300
     faults: dict[str, Any] = field(default_factory=dict)

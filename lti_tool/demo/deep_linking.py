@@ -167,7 +167,7 @@ def _place(context_id: str, item: dict[str, Any], user_id: str) -> Placement:
         link_id, context_id, title, link.url, link.text, custom, created_by=user_id
     )
     line_item = item.get("lineItem")
-    if isinstance(line_item, dict):
+    if isinstance(line_item, dict) and platform.config.deep_link_line_items:
         created = platform.gradebook.create(
             context_id,
             {

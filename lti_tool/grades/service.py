@@ -17,6 +17,7 @@ from lti_tool import audit
 from lti_tool.accounts.models import User
 from lti_tool.db import db, upsert_insert, utcnow
 from lti_tool.errors import NotFound
+from lti_tool.grades import line_items
 from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
 from lti_tool.jobs.models import Job, JobState
 
@@ -70,7 +71,8 @@ def ensure_line_item(
             # Another transaction created it first.
             return ensure_line_item(course_id, resource_id, tag, label, score_maximum)
     else:
-        item.label, item.score_maximum = label[:255], score_maximum
+        # A new label or maximum reaches the LMS's column before the next score.
+        line_items.follow(item, label, score_maximum)
     return item
 
 

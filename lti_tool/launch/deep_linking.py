@@ -83,6 +83,17 @@ def register_offer(app: Flask, kind: str, provider: Provider) -> None:
     _providers(app)[kind] = provider
 
 
+PlacedHandler = Callable[[LaunchContext, list[dict[str, Any]]], None]
+
+
+def register_placed(app: Flask, handler: PlacedHandler) -> None:
+    """Call ``handler(ctx, content_items)`` in the transaction that signs a placement (grades keeps
+    the graded ones as gradebook columns of the course)."""
+    handlers: list[PlacedHandler] = app.extensions.setdefault("ritmo_deep_linking_placed", [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
 def offer(ctx: LaunchContext) -> list[PlaceableGroup]:
     """What this coordinator may place here, grouped by kind, in registration order."""
     groups = []
@@ -234,6 +245,8 @@ def respond(ctx: LaunchContext, picker_id: str, targets: list[str]) -> DeepLinkR
         )
     items = [content_item(offered[t]) for t in chosen]
     token = sign_response(settings, items)
+    for handler in current_app.extensions.get("ritmo_deep_linking_placed", []):
+        handler(ctx, items)
     audit.record(
         "deep_linking.placed", "course", settings.course_id or "-", actor_user_id=ctx.user_id,
         targets=chosen,

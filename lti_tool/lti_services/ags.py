@@ -63,6 +63,20 @@ def create_line_item(
     return item
 
 
+def update_line_item(
+    session: Client, token: str, lineitem_url: str, body: dict[str, Any], timeout: Any
+) -> dict[str, Any]:
+    """PUT the column's label, maximum and ids (the whole line item, as the spec asks)."""
+    response = call(
+        session, "PUT", lineitem_url, timeout, error=AgsError, token=token, accept=LINEITEM_MT,
+        json_body={"id": lineitem_url, **body}, content_type=LINEITEM_MT,
+    )
+    if not response.content:
+        return {"id": lineitem_url, **body}
+    item = _json(response)
+    return dict(item) if isinstance(item, dict) else {"id": lineitem_url, **body}
+
+
 def post_score(
     session: Client, token: str, lineitem_url: str, score: dict[str, Any], timeout: Any
 ) -> None:

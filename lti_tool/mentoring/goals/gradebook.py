@@ -4,22 +4,29 @@ Scores go through the grades outbox in the caller's transaction, so a completion
 commit together. A column deep linking placed (its resource link carries the line item URL) is
 adopted instead of a second column being created; the ``resourceId``/``tag`` pairs here are the ones
 the placed links declare (see :func:`.milestones.placeable_milestones`).
+
+Columns follow their milestone (:func:`follow_milestone`, :func:`follow_total`): a new title or
+points reach the LMS (PUT, from the grades job) before the next score. A deleted or ungraded
+milestone keeps its column, with its grades cleared and its label marked "no longer graded", so an
+instructor's own entries in it are never lost; it is theirs to delete.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from lti_tool.accounts.models import ResourceLink, User
 from lti_tool.db import db
+from lti_tool.grades import line_items
 from lti_tool.grades import service as grades
+from lti_tool.i18n import written_for
 from lti_tool.mentoring.goals.models import CompletionState, Milestone, MilestoneCompletion
 from lti_tool.mentoring.matching.models import Match, MatchMentee
 from lti_tool.mentoring.matching.statuses import VISIBLE_TO_MEMBERS
 from lti_tool.mentoring.programmes.models import Participant, Programme
 
+TOTAL_TARGET = "milestone:total"
 TOTAL_RESOURCE_ID = "ritmo:programme:{id}"
 MILESTONE_RESOURCE_ID = "ritmo:milestone:{id}"
 MILESTONE_TAG = "ritmo-milestone"
@@ -63,7 +70,7 @@ def send_scores(
             programme.course_id, MILESTONE_RESOURCE_ID.format(id=milestone.id), MILESTONE_TAG,
             milestone.title, milestone.points or 1.0,
         )
-        _adopt_placed_url(item, programme.course_id, f"milestone:{milestone.id}")
+        line_items.adopt_link(item, programme.course_id, [f"milestone:{milestone.id}"])
         score = (
             grades.Score(milestone.points, milestone.points)
             if completed else grades.Score.cleared(milestone.points or 1.0)
@@ -73,7 +80,7 @@ def send_scores(
 
 
 def _placed_link(course_id: int, target: str) -> ResourceLink | None:
-    """A link deep linking placed for ``target`` whose launch told Ritmo its gradebook column."""
+    """A link placed for ``target`` whose launch told Ritmo its gradebook column."""
     return db.session.execute(
         sa.select(ResourceLink)
         .where(ResourceLink.course_id == course_id, ResourceLink.target == target,
@@ -83,18 +90,27 @@ def _placed_link(course_id: int, target: str) -> ResourceLink | None:
     ).scalar_one_or_none()
 
 
-def _adopt_placed_url(item: Any, course_id: int, target: str) -> None:
-    if item.url is None:
-        link = _placed_link(course_id, target)
-        if link is not None:
-            item.url = link.lineitem_url
-
-
 def _total_wanted(programme: Programme) -> bool:
-    """The total goes out when the coordinator asked for it or placed the programme graded."""
-    if (programme.settings or {}).get(GRADE_TOTAL_SETTING):
+    """The total goes out when the coordinator asked for it or placed it graded: deep linking
+    placed the total (Ritmo keeps its column from then), or the LMS grades the programme's link."""
+    setting = (programme.settings or {}).get(GRADE_TOTAL_SETTING)
+    if setting:
         return True
-    return _placed_link(programme.course_id, "programme") is not None
+    if _placed_link(programme.course_id, "programme") is not None:
+        return True
+    placed = line_items.find(programme.course_id, TOTAL_RESOURCE_ID.format(id=programme.id))
+    return setting is None and placed is not None
+
+
+def total_label(programme: Programme) -> str:
+    """The total column is named for the programme, in the installation's language."""
+    with written_for(None):
+        return _("%(programme)s: milestones total", programme=programme.title)
+
+
+def retired_label(title: str) -> str:
+    with written_for(None):
+        return _("%(title)s (no longer graded in Ritmo)", title=title)
 
 
 def _send_total(programme: Programme, mentee: Participant, user: User, actor_user_id: int | None) -> None:
@@ -114,9 +130,12 @@ def _send_total(programme: Programme, mentee: Participant, user: User, actor_use
     ).scalar_one()
     item = grades.ensure_line_item(
         programme.course_id, TOTAL_RESOURCE_ID.format(id=programme.id), TOTAL_TAG,
-        programme.title, maximum,
+        total_label(programme), maximum,
     )
-    _adopt_placed_url(item, programme.course_id, "programme")
+    if line_items.adopt_link(item, programme.course_id, [TOTAL_TARGET]) is None and item.url is None:
+        # The LMS grades the programme's own link (Moodle's "accept grades"): that column.
+        link = _placed_link(programme.course_id, "programme")
+        item.url = link.lineitem_url if link is not None else None
     activity = grades.ACTIVITY_COMPLETED if earned >= maximum else "InProgress"
     grades.set_score(item, user, grades.Score(float(earned), maximum, activity), actor_user_id=actor_user_id)
 
@@ -152,3 +171,29 @@ def resync_totals(programme: Programme, actor_user_id: int | None) -> None:
     for mentee in mentees:
         _send_total(programme, mentee, db.session.get_one(User, mentee.user_id), actor_user_id)
 
+
+
+def follow_milestone(milestone: Milestone, *, removed: bool = False) -> None:
+    """The milestone's column says its title and points; "no longer graded" once ungraded or
+    deleted (its grades were cleared), its title again if graded again."""
+    programme = db.session.get_one(Programme, milestone.programme_id)
+    resource_id = MILESTONE_RESOURCE_ID.format(id=milestone.id)
+    item = line_items.find(programme.course_id, resource_id)
+    if item is None:
+        return
+    if milestone.graded and not removed:
+        line_items.follow(item, milestone.title, milestone.points or 1.0)
+    else:
+        line_items.follow(item, retired_label(milestone.title), item.score_maximum)
+
+
+def follow_total(programme: Programme) -> None:
+    """The total column's label and maximum (the sum of graded milestones' points)."""
+    item = line_items.find(programme.course_id, TOTAL_RESOURCE_ID.format(id=programme.id))
+    if item is None:
+        return
+    maximum = sum(_graded_points(programme.id))
+    if maximum > 0:
+        line_items.follow(item, total_label(programme), maximum)
+    else:
+        line_items.follow(item, retired_label(total_label(programme)), item.score_maximum)

@@ -24,8 +24,12 @@ from lti_tool.mentoring.goals.gradebook import (
     MILESTONE_TAG,
     TOTAL_RESOURCE_ID,
     TOTAL_TAG,
+    TOTAL_TARGET,
+    follow_milestone,
+    follow_total,
     resync_milestone,
     resync_totals,
+    total_label,
 )
 from lti_tool.mentoring.goals.models import RULE_EVENTS, CompletionMode, Milestone
 from lti_tool.mentoring.matching.access import current_programme
@@ -96,6 +100,7 @@ def create_milestone(ctx: LaunchContext, data: dict[str, Any]) -> Milestone:
     audit.record("milestone.create", "milestone", milestone.id, actor_user_id=ctx.user_id,
                  title=milestone.title, graded=milestone.graded, points=milestone.points)
     resync_totals(programme, ctx.user_id)
+    follow_total(programme)
     db.session.commit()
     return milestone
 
@@ -110,7 +115,11 @@ def update_milestone(ctx: LaunchContext, milestone_id: int, data: dict[str, Any]
     if grading_before != (milestone.graded, milestone.points, milestone.title):
         # Points or grading changed: every learner's column gets the corrected score.
         resync_milestone(milestone, ctx.user_id, clear=grading_before[0] and not milestone.graded)
-        resync_totals(db.session.get_one(Programme, milestone.programme_id), ctx.user_id)
+        programme = db.session.get_one(Programme, milestone.programme_id)
+        resync_totals(programme, ctx.user_id)
+        # The LMS's columns say the new title and points before the scores above reach them.
+        follow_milestone(milestone)
+        follow_total(programme)
     db.session.commit()
     return milestone
 
@@ -122,11 +131,13 @@ def delete_milestone(ctx: LaunchContext, milestone_id: int) -> None:
         # The LMS keeps its column: clear the grades Ritmo put there rather than leave them stale.
         milestone.graded = False
         resync_milestone(milestone, ctx.user_id, clear=True)
+    follow_milestone(milestone, removed=True)
     audit.record("milestone.delete", "milestone", milestone.id, actor_user_id=ctx.user_id,
                  title=milestone.title)
     db.session.delete(milestone)
     db.session.flush()
     resync_totals(programme, ctx.user_id)
+    follow_total(programme)
     db.session.commit()
 
 
@@ -217,11 +228,11 @@ def placeable_milestones(programme: Programme) -> list[dict[str, Any]]:
     graded = [m for m in list_milestones(programme.id) if m.graded]
     if graded:
         items.append({
-            "title": programme.title,
-            "target": "programme",
+            "title": total_label(programme),
+            "target": TOTAL_TARGET,
             "line_item": {
                 "scoreMaximum": sum(m.points for m in graded),
-                "label": programme.title,
+                "label": total_label(programme),
                 "resourceId": TOTAL_RESOURCE_ID.format(id=programme.id),
                 "tag": TOTAL_TAG,
             },

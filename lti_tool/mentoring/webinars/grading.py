@@ -3,7 +3,9 @@
 A webinar or module placed in the course through deep linking as a graded item gets a gradebook
 column (``resourceId`` = its target, ``tag`` = :data:`LINE_ITEM_TAG`). When a person attends or
 completes it, the score goes into the grades outbox in the same transaction as the attendance, and
-a job delivers it. Nothing is scored for placements the LMS launched without a column.
+a job delivers it. Where the LMS gave no column for the placed link (Open edX's programmatic grades
+send only ``lineitems``), Ritmo creates the item's own column, tied to that link; nothing is scored
+for items that were never placed graded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 from lti_tool.accounts.models import ResourceLink, User
 from lti_tool.db import db
 from lti_tool.events import DomainEvent
+from lti_tool.grades import line_items
 from lti_tool.grades import service as grades
 from lti_tool.mentoring.content.models import ContentModule
 from lti_tool.mentoring.programmes.models import Participant, Programme
@@ -48,13 +51,14 @@ def score(event: DomainEvent, target: str, title: str, done: bool) -> bool:
     participant = db.session.get(Participant, event.participant_id) if event.participant_id else None
     if programme is None or participant is None:
         return False
-    link = _graded_link(programme.course_id, target)
-    if link is None:
+    # Placed graded: the LMS named the link's column at launch, or deep linking placed it with a
+    # lineItem the LMS ignored (Open edX's programmatic grades), and Ritmo makes the column itself.
+    if _graded_link(programme.course_id, target) is None and (
+        line_items.find(programme.course_id, target) is None
+    ):
         return False
     line_item = grades.ensure_line_item(programme.course_id, target, LINE_ITEM_TAG, title, SCORE_MAXIMUM)
-    if line_item.url is None:
-        # The LMS told us the column's address at launch: no need to look it up.
-        line_item.url = link.lineitem_url
+    line_items.adopt_link(line_item, programme.course_id, [target])
     user = db.session.get(User, participant.user_id)
     assert user is not None
     value = grades.Score(SCORE_MAXIMUM, SCORE_MAXIMUM) if done else grades.Score.cleared(SCORE_MAXIMUM)
