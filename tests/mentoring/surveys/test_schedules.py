@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from lti_tool.db import db, utcnow
+from lti_tool.mentoring.goals.models import CompletionState, MilestoneCompletion
 from lti_tool.mentoring.matching.models import EndReason
 from lti_tool.mentoring.meetings.models import Meeting
 from lti_tool.mentoring.nudges.service import send_nudge
@@ -26,6 +27,7 @@ from tests.mentoring.surveys.schedule_world import (
     nudges,
     participant,
 )
+from tests.session_codes import rh
 
 WINDOW = {"window_days": 14, "remind_days_before": 3}
 
@@ -293,3 +295,51 @@ def test_a_survey_without_questions_is_not_sent(app, world: World) -> None:
     db.session.execute(sa.delete(SurveyItem).where(SurveyItem.survey_id == survey.id))
     db.session.commit()
     assert occasions.run(utcnow())["invited"] == 0
+
+
+def test_answering_a_scheduled_survey_completes_a_survey_milestone(client, app, world: World) -> None:
+    made = client.post(
+        "/api/goals/milestones",
+        headers=world.headers(world.coordinator),
+        json={
+            "title": "Baseline survey",
+            "completion_mode": "automatic",
+            "rule_event": "survey.answered",
+            "graded": False,
+            "points": 0,
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    survey = add_survey(world, {"baseline": "joined", **WINDOW}, audience=Audience.MENTEES)
+    [item_id] = db.session.execute(
+        sa.select(SurveyItem.id).where(SurveyItem.survey_id == survey.id)
+    ).scalars()
+    occasions.run(utcnow())
+    invitation = db.session.execute(
+        sa.select(SurveyInvitation).where(SurveyInvitation.user_id == world.mentee.id)
+    ).scalar_one()
+    mentee = participant(world, world.mentee)
+
+    def completed() -> set[int]:
+        return set(
+            db.session.execute(
+                sa.select(MilestoneCompletion.participant_id).where(
+                    MilestoneCompletion.milestone_id == made.get_json()["id"],
+                    MilestoneCompletion.state == CompletionState.COMPLETED,
+                )
+            ).scalars()
+        )
+
+    assert completed() == set()
+    # The mentee answers through the answering page the invitation links to, as the form posts it.
+    page = f"/surveys/{survey.id}/answer?invitation={invitation.id}&rh={rh(world.token(world.mentee))}"
+    answered = client.post(page, data={f"item-{item_id}": "4"})
+    assert answered.status_code in (302, 303), answered.get_data(as_text=True)
+    assert completed() == {mentee.id}
+    response = db.session.execute(
+        sa.select(SurveyResponse).where(SurveyResponse.invitation_id == invitation.id)
+    ).scalar_one()
+    assert response.occasion == "baseline" and response.participant_role == "mentee"
+    # A reminder is no longer due for an answered invitation.
+    occasions.run(invitation.closes_at - timedelta(days=1))
+    assert [n.user_id for n in nudges("survey.reminder")] == [world.outsider.id]
