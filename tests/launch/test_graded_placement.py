@@ -206,7 +206,8 @@ def test_canvas_assignment_selection_offers_graded_items(client, platform, app):
         return form_of(page.get_data(as_text=True))
 
     form = picker()
-    created = client.post("/api/goals/milestones", headers={"Authorization": "Bearer " + form.fields["ritmo_session"]},
+    bearer = {"Authorization": "Bearer " + form.fields["ritmo_session"]}
+    created = client.post("/api/goals/milestones", headers=bearer,
                           json={"title": "Mid-point review", "graded": True, "points": 4,
                                 "completion_mode": "manual", "requires_confirmation": False})
     assert created.status_code < 300, created.get_data(as_text=True)
