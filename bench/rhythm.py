@@ -1,7 +1,7 @@
 """Benchmark of pair health and its nudges: a programme simulated day by day through Ritmo's own
 rhythm code (``lti_tool.mentoring.rhythm.escalation.run_programme``, the daily task's body), on SQLite.
 
-Usage: ``.venv/bin/python bench/rhythm.py [--pairs 10000] [--weeks 12] [--seed 1] [--quiet-share 0.15]``
+Usage: ``.venv/bin/python bench/rhythm.py [--pairs 10000] [--weeks 12] [--seed 1] [--quiet-share 0.1]``
 
 Seeds one programme of ``--pairs`` active one-to-one matches on a scratch, migrated SQLite database.
 Every simulated day, each pair that is still active writes in its space (chat messages, one member
@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quiet-share", type=float, default=0.15)
+    parser.add_argument("--quiet-share", type=float, default=0.1)
     args = parser.parse_args()
     if args.weeks < 2:
         parser.error("--weeks must be at least 2: quiet pairs need a week to be followed")

@@ -73,6 +73,24 @@ def phase_of(programme: Programme, started_at: datetime | None, now: datetime) -
     return "start" if now - started_at < START_WITHOUT_END else "middle"
 
 
+def phase_ends(programme: Programme, started_at: datetime | None, now: datetime) -> datetime | None:
+    """When the match's current phase ends (None: it is the last, or no phase can be known)."""
+    if started_at is None:
+        return None
+    if programme.ends_on is not None:
+        end = datetime(
+            programme.ends_on.year, programme.ends_on.month, programme.ends_on.day, tzinfo=started_at.tzinfo
+        )
+        if end > started_at:
+            for share in (START_SHARE, CLOSING_SHARE):
+                boundary = started_at + (end - started_at) * share
+                if boundary > now:
+                    return boundary
+        return None
+    boundary = started_at + START_WITHOUT_END
+    return boundary if boundary > now else None
+
+
 def cadence_for(programme_id: int) -> ProgrammeCadence:
     row = db.session.get(Cadence, programme_id)
     if row is None:

@@ -23,7 +23,7 @@ from lti_tool.db import db
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.rhythm import pair_rows, schedule
-from lti_tool.mentoring.rhythm.cadence import Rhythm, cadence_for
+from lti_tool.mentoring.rhythm.cadence import Rhythm, cadence_for, phase_ends
 from lti_tool.mentoring.rhythm.pair_rows import PairRow
 from lti_tool.mentoring.rhythm.signals import PairSignals, collect, live_pairs
 from lti_tool.mentoring.rhythm.writing import fold_writing
@@ -42,8 +42,9 @@ BY_SEVERITY = {v: k for k, v in SEVERITY.items()}
 EARLY_SHARE = 0.7
 #: Meeting cadence: one interval and a quarter missed with nothing planned is a quiet signal.
 MEET_QUIET_SHARE = 1.25
-#: An unanswered message counts after this share of the writing interval (at least two days).
-UNANSWERED_SHARE = 0.4
+#: An unanswered message counts after this share of the writing interval (at least two days):
+#: with the writing interval 70% gone, it makes a quiet pair quiet (two early signals).
+UNANSWERED_SHARE = 0.6
 CANCELLATIONS_SLOWING, CANCELLATIONS_QUIET = 2, 3
 OVERDUE_QUIET = timedelta(days=14)
 
@@ -321,8 +322,8 @@ def evaluate_rows(
             now,
             early=EARLY_SHARE,
             meet_quiet=MEET_QUIET_SHARE,
-            unanswered=UNANSWERED_SHARE,
             overdue_quiet=OVERDUE_QUIET,
+            phase_ends=phase_ends(programme, pair.started_at, now) if cadence.phases else None,
         )
         out.append((health, row))
     return out

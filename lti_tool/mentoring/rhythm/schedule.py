@@ -25,8 +25,8 @@ from lti_tool.mentoring.rhythm.cadence import Rhythm
 from lti_tool.mentoring.rhythm.models import Cadence, PairRhythm, RhythmScan
 from lti_tool.mentoring.rhythm.signals import PairSignals
 
-#: An on-track pair is looked at again at least this often (phases, cancellations leaving the window).
-MAX_GAP = timedelta(days=7)
+#: An on-track pair is looked at again at least this often, whatever its thresholds say.
+MAX_GAP = timedelta(days=28)
 
 
 def next_check(
@@ -36,10 +36,11 @@ def next_check(
     *,
     early: float,
     meet_quiet: float,
-    unanswered: float,
     overdue_quiet: timedelta,
+    phase_ends: datetime | None = None,
 ) -> datetime:
-    """The earliest time one of the health thresholds is crossed if nothing else happens."""
+    """The earliest time one of the health thresholds is crossed if nothing else happens (but the
+    writing ones once the pair has written: :func:`due_today` asks them of the stored row)."""
     write, meet = timedelta(days=rhythm.write_every_days), timedelta(days=rhythm.meet_every_days)
     start = pair.started_at or now
     times = []
@@ -59,6 +60,8 @@ def next_check(
         times.append(_day_after(min(o.due for o in pair.overdue)) + overdue_quiet)
     if pair.troubled_meetings:
         times.append(now + timedelta(days=1))
+    if phase_ends is not None:
+        times.append(phase_ends)
     return min([t for t in times if t > now] + [now + MAX_GAP])
 
 
@@ -88,11 +91,18 @@ def due_today(
             PairRhythm.awaiting_reply_since <= now - unanswered,
         )
     )
+    # What can only worsen a pair: a meeting cancelled, missed, or moved (a confirmed meeting
+    # changed after it was made: it may now be later than the plan the pair was checked against).
     troubled = sa.select(Meeting.match_id).where(
         Meeting.programme_id == programme_id,
         sa.or_(
             Meeting.cancelled_at > last_run,
             sa.and_(Meeting.status == MeetingStatus.MISSED, Meeting.updated_at > last_run),
+            sa.and_(
+                Meeting.status == MeetingStatus.CONFIRMED,
+                Meeting.updated_at > last_run,
+                Meeting.created_at <= last_run,
+            ),
         ),
     )
     return sa.select(Match.id).where(

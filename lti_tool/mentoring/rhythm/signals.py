@@ -44,7 +44,7 @@ class PairSignals:
     mentor_participant_id: int
     last_met_at: datetime | None = None
     meeting_planned: bool = False
-    # When the planned meeting's status may change (it starts, or its proposal goes stale).
+    # The earliest a meeting threshold can be crossed despite the plan (``schedule.next_check``).
     planned_until: datetime | None = None
     troubled_meetings: int = 0
     last_written_at: datetime | None = None
@@ -103,7 +103,7 @@ def collect(
         return
     within = live_matches(programme_id) if scope is None else scope
     _meetings(programme_id, pairs, now, meet_days, within)
-    _goals(pairs, now, within)
+    _goals(pairs, now, live_matches(programme_id))
     by_participant = {
         pid: p for p in pairs.values() for pid in (p.mentor_participant_id, *p.mentee_participant_ids)
     }
@@ -150,7 +150,9 @@ def _meetings(
         if pair is None:
             continue
         pair.last_met_at, pair.troubled_meetings = last_met, troubles or 0
-        ends = [next_start] if next_start else []
+        # A confirmed meeting holds the cadence until a meeting interval after it; a proposal
+        # until it goes stale.
+        ends = [next_start + timedelta(days=meet_days)] if next_start else []
         if oldest_proposal is not None:
             ends.append(oldest_proposal + timedelta(days=meet_days))
         pair.meeting_planned = bool(ends)
@@ -159,6 +161,8 @@ def _meetings(
 
 def _goals(pairs: dict[int, PairSignals], now: datetime, within: Any) -> None:
     span = (now - HORIZON, now)
+    if not _any_goal_activity(within, span):
+        return  # many programmes set no goals: three queries saved every day
     queries = (
         sa.select(Goal.match_id, sa.func.max(Goal.updated_at))
         .where(Goal.match_id.in_(within), Goal.updated_at.between(*span))
@@ -176,6 +180,20 @@ def _goals(pairs: dict[int, PairSignals], now: datetime, within: Any) -> None:
             pair = pairs.get(match_id or 0)
             if pair is not None and at is not None and (pair.last_goal_at is None or at > pair.last_goal_at):
                 pair.last_goal_at = at
+
+
+def _any_goal_activity(within: Any, span: tuple[datetime, datetime]) -> bool:
+    goals = sa.select(Goal.id).where(Goal.match_id.in_(within), Goal.updated_at.between(*span))
+    notes = (
+        sa.select(GoalNote.id)
+        .join(Goal, Goal.id == GoalNote.goal_id)
+        .where(Goal.match_id.in_(within), GoalNote.created_at.between(*span))
+    )
+    done = sa.select(MilestoneCompletion.id).where(
+        MilestoneCompletion.match_id.in_(within), MilestoneCompletion.marked_at.between(*span)
+    )
+    found = sa.select(sa.or_(sa.exists(goals), sa.exists(notes), sa.exists(done)))
+    return bool(db.session.execute(found).scalar_one())
 
 
 def live_matches(programme_id: int) -> sa.Select[Any]:
