@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import get_locale, lazy_ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_ngettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,7 @@ from lti_tool.db import db
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus, Programme
 from lti_tool.mentoring.surveys.models import Audience, Survey, SurveyInvitation, SurveyResponse
 from lti_tool.mentoring.surveys.schedules import Schedule
+from lti_tool.mentoring.surveys.texts import local
 from lti_tool.notifications.service import notify
 
 BASELINE = "baseline"
@@ -63,11 +64,8 @@ def answer_path(invitation: SurveyInvitation) -> str:
 
 
 def survey_title(survey: Survey) -> str:
-    """The survey's title in the language being written (English when the Italian one is empty)."""
-    locale = get_locale()
-    if locale is not None and locale.language == "it" and survey.title_it:
-        return survey.title_it
-    return survey.title_en or survey.title_it
+    """The survey's title in the language being written (the other one when that one is empty)."""
+    return local(survey, "title")
 
 
 def in_audience(survey: Survey, participant: Participant) -> bool:
