@@ -73,7 +73,7 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     state = _probe(tmp_path, build=True)
     assert state["tasks"] == [
         "attention.digest", "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.sweep",
-        "mail.send", "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
+        "kpis.snapshots", "mail.send", "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
         "notifications.digest", "notifications.purge_links", "nudges.daily", "roster.sync",
         "support.reminders", "surveys.schedules", "webinars.remind",
         "webinars.reminder_sweep",

@@ -18,7 +18,7 @@ from lti_tool.mentoring.kpis.catalogue import Kpi, Unit
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 32
 PATTERNS = {
-    Unit.COUNT: "#,##0",
+    Unit.COUNT: "#,##0.##",
     Unit.RATE: "#,##0.00",
     Unit.DAYS: "#,##0.0",
     Unit.SCORE: "#,##0.0",
