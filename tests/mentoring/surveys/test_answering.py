@@ -10,10 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from lti_tool.db import db, utcnow
+from lti_tool.identity.session import issue_token
 from lti_tool.mentoring.goals.models import CompletionState, MilestoneCompletion
 from lti_tool.mentoring.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 from tests.grades.factory import World, bearer, make_world
 from tests.mentoring.surveys.core_world import COMMENT, LIKERT, answer, make_survey, open_now
+from tests.session_codes import rh
 
 CHOICES = [{"label_en": "Yes", "label_it": "Sì"}, {"label_en": "No", "label_it": "No"}]
 EVERY_TYPE = (
@@ -242,3 +244,13 @@ def test_the_survey_answered_milestone_completes_through_the_real_answering_path
     assert completed(made.get_json()["id"]) == {mentee.id: CompletionState.COMPLETED}
     assert completed(twice["id"]) == {}
     assert other.id not in completed(made.get_json()["id"])
+
+
+def test_the_programme_home_links_to_surveys_for_each_role(client, world: World) -> None:
+    coordinator = client.get("/programme", query_string={"rh": rh(issue_token(world.coord))}).get_data(
+        as_text=True
+    )
+    assert f'href="/programmes/{world.programme.id}/surveys" id="open-surveys"' in coordinator
+    mentee = client.get("/programme", query_string={"rh": rh(issue_token(world.ctx(world.mentees[0])))})
+    html = mentee.get_data(as_text=True)
+    assert 'href="/surveys/mine" id="open-my-surveys"' in html and "open-surveys" not in html
