@@ -245,6 +245,7 @@ def test_one_click_adds_the_survey_with_its_items_for_the_right_audience(client,
         as_text=True
     )
     assert 'id="instrument-added"' in html
+    assert f"/programmes/{w.programme.id}/surveys/{survey.id}/schedule" in html
     assert html.count("Add to this programme") == len(KEYS) - 3
     assert html.count('data-field="added"') == 3
 

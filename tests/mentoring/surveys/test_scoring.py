@@ -8,8 +8,10 @@ import pytest
 
 from lti_tool.accounts.models import CourseRole
 from lti_tool.db import db
+from lti_tool.errors import Forbidden
 from lti_tool.identity.context import LaunchContext
-from lti_tool.mentoring.surveys import scoring
+from lti_tool.mentoring.programmes.models import ParticipantRole
+from lti_tool.mentoring.surveys import answers, scoring
 from lti_tool.mentoring.surveys.instruments import adding
 from lti_tool.mentoring.surveys.models import Audience, ItemType, Survey, SurveyItem
 from tests.mentoring.programmes.factories import World, world
@@ -64,6 +66,32 @@ def test_reverse_items_count_as_points_plus_one_minus_the_answer(w: World) -> No
         "progress": pytest.approx(3.0),
         "total": pytest.approx(23 / 7),
     }
+
+
+def test_answers_given_to_an_added_instrument_score_from_the_database(w: World) -> None:
+    mentee = w.person("Mia Mentee", ParticipantRole.MENTEE)
+    mentor = w.person("Max Mentor", ParticipantRole.MENTOR)
+    survey, ids = added(w, "relationship_quality_mentee")
+    assert answers.open_now(coordinator(w), survey.id) == 1  # the mentee, not the mentor
+    as_mentee = LaunchContext(
+        platform_id=w.platform.id, user_id=mentee.user_id, course_id=w.course.id, role=CourseRole.PARTICIPANT
+    )
+    given = {ids["quality_1"]: 2, ids["quality_2"]: 3, ids["quality_3"]: 4, ids["quality_4"]: 4}
+    given |= {ids["quality_5"]: 1, ids["progress_1"]: 5, ids["progress_2"]: 4, ids["progress_3"]: 5}
+    response = answers.submit_answers(as_mentee, survey, given)
+    # quality: 2, 3, reversed 4 -> 2, 4, reversed 1 -> 5: 16 / 5 = 3.2; progress 14 / 3;
+    # total (16 + 14) / 8 = 3.75
+    stored = answers.item_scores(survey.id)[response.id]
+    assert scoring.score(survey, stored) == {
+        "quality": pytest.approx(3.2),
+        "progress": pytest.approx(14 / 3),
+        "total": pytest.approx(3.75),
+    }
+    as_mentor = LaunchContext(
+        platform_id=w.platform.id, user_id=mentor.user_id, course_id=w.course.id, role=CourseRole.PARTICIPANT
+    )
+    with pytest.raises(Forbidden):
+        answers.submit_answers(as_mentor, survey, given)
 
 
 def test_free_text_and_unknown_items_do_not_count(w: World) -> None:
