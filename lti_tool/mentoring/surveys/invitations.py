@@ -97,6 +97,19 @@ def invited_users(survey_id: int, occasion: str) -> set[int]:
     )
 
 
+def opened_since(survey_id: int, since: datetime) -> set[tuple[int, str]]:
+    """(user, occasion) of the survey's invitations opened since ``since``: one read for a whole
+    periodic run, since only occasions whose window is still open can be invited to."""
+    return {
+        (int(user_id), str(occasion))
+        for user_id, occasion in db.session.execute(
+            sa.select(SurveyInvitation.user_id, SurveyInvitation.occasion).where(
+                SurveyInvitation.survey_id == survey_id, SurveyInvitation.opens_at >= since
+            )
+        ).all()
+    }
+
+
 def invite(
     programme: Programme,
     survey: Survey,
@@ -144,12 +157,15 @@ def invite_many(
     *,
     match_id: int | None = None,
     now: datetime,
+    done: set[tuple[int, str]] | None = None,
 ) -> int:
-    """:func:`invite` each person not yet invited to ``occasion``; returns how many were."""
-    done = invited_users(survey.id, occasion)
+    """:func:`invite` each person not yet invited to ``occasion``; returns how many were.
+    ``done``: the (user, occasion) pairs already invited, when the caller read them for many calls."""
+    if done is None:
+        done = {(user_id, occasion) for user_id in invited_users(survey.id, occasion)}
     count = 0
     for person in people:
-        if person.user_id in done:
+        if (person.user_id, occasion) in done:
             continue
         if invite(programme, survey, person, occasion, opens_at, match_id=match_id, now=now) is not None:
             count += 1

@@ -134,24 +134,27 @@ def _baseline(
         )
     if schedule.baseline != BASELINE_MATCH_STARTED:
         return 0
+    baseline = invitations.BASELINE
+    done = {(user_id, baseline) for user_id in invitations.invited_users(survey.id, baseline)}
     count = 0
     for match in matches:
-        assert match.started_at is not None
-        count += invitations.invite_many(
-            programme,
-            survey,
-            members(match),
-            invitations.BASELINE,
-            match.started_at,
-            match_id=match.id,
-            now=now,
-        )
+        started = match.started_at
+        assert started is not None
+        if started + schedule.window > now:  # longer ago, it is no longer a baseline
+            people = members(match)
+            count += invitations.invite_many(
+                programme, survey, people, baseline, started, match_id=match.id, now=now, done=done
+            )
+            done.update((p.user_id, baseline) for p in people)
     return count
 
 
 def _pulses(
     programme: Programme, survey: Survey, schedule: Schedule, matches: list[Match], now: datetime
 ) -> int:
+    if schedule.pulse_after_days is None:
+        return 0
+    done = invitations.opened_since(survey.id, now - schedule.window)
     count = 0
     for match in matches:
         assert match.started_at is not None
@@ -160,6 +163,6 @@ def _pulses(
             number, opens = due
             occasion = invitations.pulse_occasion(match.id, number)
             count += invitations.invite_many(
-                programme, survey, members(match), occasion, opens, match_id=match.id, now=now
+                programme, survey, members(match), occasion, opens, match_id=match.id, now=now, done=done
             )
     return count
