@@ -6,11 +6,15 @@ Creates a scratch database on the server, migrates it, and seeds one programme i
 (``INSERT ... SELECT generate_series``, in the database): 80,000 mentees and 20,000 mentors, 70,000
 matches (60% active, 10% approved, 10% proposed, 20% ended), one match space each with 300,000 posts,
 600,000 chat messages and 100,000 meetings spread over the last 90 days, questionnaire answers,
-milestone completions, webinar registrations, mentee requests and gradebook scores. Then it times
-the KPI service (``lti_tool.mentoring.kpis.service.dashboard``) ``--runs`` times after one warm-up,
-and, as the baseline measured in the same run, ``SELECT count(*) FROM participant WHERE programme_id``.
-Prints one JSON line: ``p50_seconds``, ``max_seconds``, the baseline's, ``ratio`` (p50 over baseline
-p50) and ``budget_met`` (max under 1 s).
+milestone completions, webinar registrations, mentee requests and gradebook scores; and surveys:
+4 surveys (two anonymous) of 10 items (8 rated, 1 NPS, 1 text), 120,000 invitations and 100,000
+responses with 1,000,000 answers; every catalogue figure followed with a target, and 90 days of
+daily snapshots for the trends. Then it times the coordinator's dashboard page (``GET
+/programmes/<id>/kpis``: the live figures, the followed figures with the survey results, their
+targets and SVG trends, rendered) ``--runs`` times after one warm-up, and, as the baseline measured
+in the same run, ``SELECT count(*) FROM participant WHERE programme_id``. Prints one JSON line:
+``participants``, ``survey_answers``, ``p50_ms``, ``max_ms``, the baseline's, ``ratio`` (p50 over
+baseline p50) and ``budget_met`` (p50 under 1 s).
 """
 
 from __future__ import annotations
@@ -34,19 +38,24 @@ sys.path.insert(0, str(ROOT))
 from bench.launch import ScratchDatabase  # noqa: E402
 from bench.seed import bench_programme  # noqa: E402
 from lti_tool import create_app  # noqa: E402
-from lti_tool.accounts.models import User  # noqa: E402
+from lti_tool.accounts.models import CourseRole, User  # noqa: E402
 from lti_tool.db import db  # noqa: E402
 from lti_tool.grades.models import GradeLineItem  # noqa: E402
+from lti_tool.identity.context import LaunchContext  # noqa: E402
+from lti_tool.identity.session import issue_token  # noqa: E402
 from lti_tool.mentoring.goals.models import Milestone  # noqa: E402
-from lti_tool.mentoring.kpis import service  # noqa: E402
+from lti_tool.mentoring.kpis.catalogue import CATALOGUE  # noqa: E402
+from lti_tool.mentoring.kpis.models import KpiTarget  # noqa: E402
 from lti_tool.mentoring.profiles.models import Question, QuestionKind  # noqa: E402
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, Programme  # noqa: E402
+from lti_tool.mentoring.surveys.models import ItemType, Survey, SurveyItem  # noqa: E402
 from lti_tool.mentoring.webinars.models import JoinProvider, Webinar  # noqa: E402
 from lti_tool.migrations_runner import upgrade  # noqa: E402
 
 BUDGET_SECONDS = 1.0
 MENTEES, MENTORS, MATCHES = 80_000, 20_000, 70_000
 POSTS, CHATS, MEETINGS = 300_000, 600_000, 100_000
+SURVEYS, ITEMS, INVITATIONS, RESPONSES = 4, 10, 120_000, 100_000  # 10 answers a response: 1,000,000
 # Bulk rows take ids from here; the few ORM rows made first keep the low ones.
 BASE = 1_000_000
 
@@ -113,6 +122,30 @@ SEED = [
        SELECT :f, :l1 + s, :base + g, 1, 'Completed', 'FullyGraded', now(), 1, 1,
               (ARRAY['DELIVERED','DELIVERED','DELIVERED','PENDING','FAILED'])[1 + g % 5], 0, now(), now()
        FROM generate_series(1, 50000) g, generate_series(0, 1) s""",
+    # Surveys: invitation k goes to participant 1 + (k - 1) % people for survey :s1 + k % 4, on
+    # occasion "pulse:<k / people>"; the first :responses invitations were answered, within 90 days.
+    """INSERT INTO survey_invitation (id, survey_id, user_id, participant_id, occasion, opens_at, closes_at,
+                                      created_at)
+       SELECT :base + k, :s1 + k % :surveys, :base + 1 + (k - 1) % :people, :base + 1 + (k - 1) % :people,
+              'pulse:' || (k / :people), now() - interval '90 days' + (k % 90) * interval '1 day',
+              now() + interval '30 days', now()
+       FROM generate_series(1, :invitations) k""",
+    """INSERT INTO survey_response (id, survey_id, invitation_id, occasion, user_id, participant_role,
+                                    share_text, submitted_at, updated_at)
+       SELECT :base + k, :s1 + k % :surveys, :base + k, 'pulse:' || (k / :people),
+              :base + 1 + (k - 1) % :people,
+              CASE WHEN 1 + (k - 1) % :people <= :mentees THEN 'mentee' ELSE 'mentor' END, k % 3 = 0,
+              now() - interval '89 days' + (k % 90) * interval '1 day', now()
+       FROM generate_series(1, :responses) k""",
+    # Items of survey s are :i1 + s * 10 + 0..9: 0-7 rated 1-5, 8 NPS 0-10, 9 text.
+    """INSERT INTO survey_answer (response_id, item_id, value_num, value_text)
+       SELECT :base + k, :i1 + ((k % :surveys) * :items) + i,
+              CASE WHEN i < 8 THEN 1 + (k * 7 + i * 3) % 5 WHEN i = 8 THEN (k * 13) % 11 END,
+              CASE WHEN i = 9 THEN 'fine' END
+       FROM generate_series(1, :responses) k, generate_series(0, :items - 1) i""",
+    """INSERT INTO kpi_snapshot (programme_id, kpi, day, value, backfilled)
+       SELECT :p, k, current_date - d, random() * 100, d > 0
+       FROM unnest(CAST(:kpis AS text[])) k, generate_series(0, 89) d""",
 ]
 
 
@@ -131,21 +164,35 @@ def seed() -> Programme:
                 for n in range(10)]
     items = [GradeLineItem(course_id=course.id, resource_id=f"r{n}", tag="t", label="L", score_maximum=1)
              for n in range(2)]
-    for group in (questions, milestones, webinars, items):
+    surveys = [Survey(programme_id=programme.id, title_en=f"Pulse {n}", title_it=f"Polso {n}",
+                      anonymous=n % 2 == 1) for n in range(SURVEYS)]
+    for group in (questions, milestones, webinars, items, surveys):
         db.session.add_all(group)
         db.session.flush()
+    survey_items = [
+        SurveyItem(survey_id=survey.id, position=n, text_en=f"Q{n}",
+                   type=ItemType.LIKERT if n < 8 else ItemType.NPS if n == 8 else ItemType.LONG_TEXT,
+                   scale={"points": 5} if n < 8 else {})
+        for survey in surveys for n in range(ITEMS)
+    ]
+    db.session.add_all(survey_items)
+    db.session.add_all([KpiTarget(programme_id=programme.id, kpi=kpi.key, target=50,
+                                  created_by_user_id=coordinator.id) for kpi in CATALOGUE])
+    db.session.flush()
     params = {
         "base": BASE, "p": programme.id, "c": course.id, "f": platform.id, "people": MENTEES + MENTORS,
         "mentees": MENTEES, "mentors": MENTORS, "matches": MATCHES, "posts": POSTS, "chats": CHATS,
         "meetings": MEETINGS, "q1": questions[0].id, "q2": questions[1].id, "m1": milestones[0].id,
-        "w1": webinars[0].id, "l1": items[0].id,
+        "w1": webinars[0].id, "l1": items[0].id, "s1": surveys[0].id, "i1": survey_items[0].id,
+        "surveys": SURVEYS, "items": ITEMS, "invitations": INVITATIONS, "responses": RESPONSES,
+        "kpis": [kpi.key for kpi in CATALOGUE],
     }
     for statement in SEED:
         db.session.execute(sa.text(statement), params)
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM ANALYZE"))
-    return programme
+    return programme, coordinator
 
 
 def timed(runs: int, work: Callable[[], Any]) -> list[float]:
@@ -173,14 +220,28 @@ def main() -> int:
         with app.app_context():
             upgrade()
             start = time.perf_counter()
-            programme = seed()
+            programme, coordinator = seed()
             seed_seconds = time.perf_counter() - start
             pid = programme.id
-            kpis = timed(args.runs, lambda: service.dashboard(db.session.get(Programme, pid)))
+            token = issue_token(LaunchContext(
+                platform_id=programme.course.platform_id, user_id=coordinator.id,
+                course_id=programme.course_id, role=CourseRole.COORDINATOR,
+            ))
+            client = app.test_client()
+
+            def page() -> None:
+                response = client.get(f"/programmes/{pid}/kpis", headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 200, response.status_code
+                assert b'data-standing="' in response.data and b"<svg" in response.data
+
+            kpis = timed(args.runs, page)
             baseline = timed(args.runs, lambda: db.session.execute(
                 sa.text("SELECT count(*) FROM participant WHERE programme_id = :p"), {"p": pid}
             ).scalar_one())
-            figures = service.dashboard(db.session.get(Programme, pid))
+            participants = db.session.execute(
+                sa.text("SELECT count(*) FROM participant WHERE programme_id = :p AND role <> 'COORDINATOR'"),
+                {"p": pid}).scalar_one()
+            answers = db.session.execute(sa.text("SELECT count(*) FROM survey_answer")).scalar_one()
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -188,15 +249,15 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     p50, base_p50 = statistics.median(kpis), statistics.median(baseline)
     print(json.dumps({
-        "participants": figures["participants"]["total"],
-        "live_matches": figures["matches"]["live"],
+        "participants": participants,
+        "survey_answers": answers,
         "runs": args.runs,
-        "p50_seconds": round(p50, 4),
-        "max_seconds": round(max(kpis), 4),
-        "baseline_p50_seconds": round(base_p50, 4),
-        "baseline_max_seconds": round(max(baseline), 4),
+        "p50_ms": round(p50 * 1000, 1),
+        "max_ms": round(max(kpis) * 1000, 1),
+        "baseline_p50_ms": round(base_p50 * 1000, 2),
+        "baseline_max_ms": round(max(baseline) * 1000, 2),
         "ratio": round(p50 / base_p50, 1),
-        "budget_met": max(kpis) < BUDGET_SECONDS,
+        "budget_met": p50 < BUDGET_SECONDS,
         "seed_seconds": round(seed_seconds, 1),
     }))
     return 0

@@ -50,8 +50,8 @@ class Table:
     note: Any = None
 
 
-def _people(programme_id: int) -> sa.Select[Any]:
-    return (
+def _people(programme_id: int) -> sa.Select[*tuple[Any, ...]]:
+    query: sa.Select[*tuple[Any, ...]] = (
         sa.select(
             Participant.id,
             User.name,
@@ -65,6 +65,7 @@ def _people(programme_id: int) -> sa.Select[Any]:
         .where(measures.taking_part(programme_id))
         .order_by(Participant.id)
     )
+    return query
 
 
 def _person(row: Any) -> str:
@@ -148,10 +149,9 @@ def pair_names(match_ids: list[int]) -> dict[int, str]:
 
 
 def _pairs(programme: Programme, condition: sa.ColumnElement[bool], *extra: Any) -> list[Any]:
-    rows = db.session.execute(
-        sa.select(Match.id, Match.started_at, *extra).where(condition).order_by(Match.id)
-    ).all()
-    return rows
+    return list(
+        db.session.execute(sa.select(Match.id, Match.started_at, *extra).where(condition).order_by(Match.id))
+    )
 
 
 def active_pairs(programme: Programme, now: datetime) -> list[Table]:

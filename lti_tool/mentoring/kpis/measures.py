@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -98,7 +99,7 @@ def time_to_match(programme_id: int, at: datetime) -> float | None:
     return round(sum(days) / len(days), 1)
 
 
-def live_mentees(programme_id: int) -> sa.Select[tuple[int]]:
+def live_mentees(programme_id: int) -> sa.Select[Any]:
     return (
         sa.select(MatchMentee.mentee_id)
         .join(Match, Match.id == MatchMentee.match_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -51,7 +52,7 @@ def points(item_scale: dict | None) -> int:
     return max(value, 2)
 
 
-def invitation_counts(programme_id: int, at: datetime) -> sa.Select[tuple[int, int, int]]:
+def invitation_counts(programme_id: int, at: datetime) -> sa.Select[*tuple[Any, ...]]:
     """Per survey: invitations opened before ``at``, and those answered before ``at``."""
     answered = sa.exists().where(
         SurveyResponse.invitation_id == SurveyInvitation.id, SurveyResponse.submitted_at < at

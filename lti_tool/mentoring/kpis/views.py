@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as Redirect
 
 from lti_tool.errors import NotFound
 from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
@@ -82,7 +83,7 @@ def api_unfollow(programme_id: int, key: str) -> tuple[str, int]:
 
 @bp.post("/programmes/<int:programme_id>/kpis/targets/<key>")
 @coordinator_required
-def set_target_page(programme_id: int, key: str) -> Response:
+def set_target_page(programme_id: int, key: str) -> Redirect:
     data = _target_in.load(request.form)
     targets.set_target(current_context(), _programme(programme_id), key, data["target"], data["direction"])
     return redirect(session_url("kpis.catalogue_page", programme_id=programme_id), code=303)
@@ -90,7 +91,7 @@ def set_target_page(programme_id: int, key: str) -> Response:
 
 @bp.post("/programmes/<int:programme_id>/kpis/targets/<key>/unfollow")
 @coordinator_required
-def unfollow_page(programme_id: int, key: str) -> Response:
+def unfollow_page(programme_id: int, key: str) -> Redirect:
     targets.unfollow(current_context(), _programme(programme_id), key)
     return redirect(session_url("kpis.catalogue_page", programme_id=programme_id), code=303)
 
@@ -140,9 +141,10 @@ def export_table(programme_id: int, key: str, table: str, fmt: str) -> Response:
     if table == "trend":
         found = board.trend_table(board.one(programme, kpi.key))
     else:
-        found = next((t for t in board.drill(programme, kpi.key) if t.name == table), None)
-        if found is None:
+        named = next((t for t in board.drill(programme, kpi.key) if t.name == table), None)
+        if named is None:
             raise NotFound(_l("There is no such table."))
+        found = named
     return _download(found, fmt, f"{kpi.key}-{found.name}-{programme.id}")
 
 

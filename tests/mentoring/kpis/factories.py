@@ -86,11 +86,18 @@ def build() -> KpiWorld:
         db.session.add(ChatMessage(match_id=row.id, body="x", body_html="x", created_at=at))
 
     def meeting(row: Match, status: MeetingStatus, at: datetime | None) -> None:
-        db.session.add(Meeting(
-            programme_id=pid, match_id=row.id, title="Talk", status=status, starts_at=at,
-            video_provider=VideoProvider.JITSI, video_url="https://meet.example/x",
-            ical_uid=f"kpi-{next(_uid)}",
-        ))
+        db.session.add(
+            Meeting(
+                programme_id=pid,
+                match_id=row.id,
+                title="Talk",
+                status=status,
+                starts_at=at,
+                video_provider=VideoProvider.JITSI,
+                video_url="https://meet.example/x",
+                ical_uid=f"kpi-{next(_uid)}",
+            )
+        )
 
     # Pairs: a posted exactly 30 days ago (in), b chatted yesterday, g met 2 days ago: active.
     # h only chatted 1 s before the window, had a cancelled meeting and has one upcoming: quiet.
@@ -117,17 +124,24 @@ def build() -> KpiWorld:
 
     # Mentee requests: 2 pending, 1 declined.
     for status in (RequestStatus.PENDING, RequestStatus.PENDING, RequestStatus.DECLINED):
-        db.session.add(MatchRequest(programme_id=pid, mentee_id=m[4].id, mentor_id=t[1].id, status=status,
-                                    expires_at=now + DAY))
+        db.session.add(
+            MatchRequest(
+                programme_id=pid, mentee_id=m[4].id, mentor_id=t[1].id, status=status, expires_at=now + DAY
+            )
+        )
 
     # Profiles started: m1 (two answers) and t1 (one).
     q1 = Question(programme_id=pid, key="q1", kind=QuestionKind.FREE_TEXT, label="Q1")
     q2 = Question(programme_id=pid, key="q2", kind=QuestionKind.FREE_TEXT, label="Q2")
     db.session.add_all([q1, q2])
     db.session.flush()
-    db.session.add_all([Answer(participant_id=m[1].id, question_id=q1.id, value="a"),
-                        Answer(participant_id=m[1].id, question_id=q2.id, value="b"),
-                        Answer(participant_id=t[1].id, question_id=q1.id, value="c")])
+    db.session.add_all(
+        [
+            Answer(participant_id=m[1].id, question_id=q1.id, value="a"),
+            Answer(participant_id=m[1].id, question_id=q2.id, value="b"),
+            Answer(participant_id=t[1].id, question_id=q1.id, value="c"),
+        ]
+    )
 
     # Milestones: 3 completed (m1 twice, m8 once) by 2 mentees; m2's awaits confirmation.
     one = Milestone(programme_id=pid, title="First meeting")
@@ -135,22 +149,44 @@ def build() -> KpiWorld:
     db.session.add_all([one, two])
     db.session.flush()
     done, waiting = CompletionState.COMPLETED, CompletionState.AWAITING_CONFIRMATION
-    for milestone, mentee, state in [(one, m[1], done), (two, m[1], done), (one, m[8], done),
-                                     (one, m[2], waiting)]:
-        db.session.add(MilestoneCompletion(milestone_id=milestone.id, participant_id=mentee.id, state=state,
-                                           source=CompletionSource.MANUAL))
+    for milestone, mentee, state in [
+        (one, m[1], done),
+        (two, m[1], done),
+        (one, m[8], done),
+        (one, m[2], waiting),
+    ]:
+        db.session.add(
+            MilestoneCompletion(
+                milestone_id=milestone.id,
+                participant_id=mentee.id,
+                state=state,
+                source=CompletionSource.MANUAL,
+            )
+        )
 
     # Webinar registrations: 2 seats (1 attended), 1 waiting, 1 cancelled.
-    webinar = Webinar(programme_id=pid, title="Kick-off", starts_at=now - DAY, timezone="UTC",
-                      duration_minutes=60, join_provider=JoinProvider.JITSI, join_url="https://meet.example/w")
+    webinar = Webinar(
+        programme_id=pid,
+        title="Kick-off",
+        starts_at=now - DAY,
+        timezone="UTC",
+        duration_minutes=60,
+        join_provider=JoinProvider.JITSI,
+        join_url="https://meet.example/w",
+    )
     db.session.add(webinar)
     db.session.flush()
-    for mentee, status, attended in [(m[1], RegistrationStatus.REGISTERED, now - DAY),
-                                     (m[2], RegistrationStatus.REGISTERED, None),
-                                     (m[3], RegistrationStatus.WAITLISTED, None),
-                                     (m[4], RegistrationStatus.CANCELLED, None)]:
-        db.session.add(WebinarRegistration(webinar_id=webinar.id, participant_id=mentee.id, status=status,
-                                           attended_at=attended))
+    for mentee, status, attended in [
+        (m[1], RegistrationStatus.REGISTERED, now - DAY),
+        (m[2], RegistrationStatus.REGISTERED, None),
+        (m[3], RegistrationStatus.WAITLISTED, None),
+        (m[4], RegistrationStatus.CANCELLED, None),
+    ]:
+        db.session.add(
+            WebinarRegistration(
+                webinar_id=webinar.id, participant_id=mentee.id, status=status, attended_at=attended
+            )
+        )
 
     # Another course: its programme, posts and scores never count here.
     other_course = Course(platform_id=w.platform.id, context_id="CourseB", title="Other")
@@ -177,9 +213,17 @@ def build() -> KpiWorld:
     states = [DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED]
     rows = [(item, s) for s in states] + [(elsewhere, DeliveryState.DELIVERED)]
     for user, (line, state) in zip(users, rows, strict=True):
-        db.session.add(ScoreOutbox(
-            platform_id=w.platform.id, line_item_id=line.id, user_id=user.id, score_maximum=1,
-            activity_progress="Completed", grading_progress="FullyGraded", score_timestamp=now, state=state,
-        ))
+        db.session.add(
+            ScoreOutbox(
+                platform_id=w.platform.id,
+                line_item_id=line.id,
+                user_id=user.id,
+                score_maximum=1,
+                activity_progress="Completed",
+                grading_progress="FullyGraded",
+                score_timestamp=now,
+                state=state,
+            )
+        )
     db.session.commit()
     return KpiWorld(w, now, other_course, other, m[1])

@@ -17,7 +17,7 @@ from tests.mentoring.kpis.survey_world import answered, survey
 from tests.mentoring.programmes.factories import World, world
 from tests.session_codes import rh
 
-HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
 NAMES = HOSTILE[:4]  # (a name's leading tab or CR is trimmed before it is shown)
 
 
@@ -64,19 +64,39 @@ def test_trend_and_summary_exports_keep_numbers(client, w: World) -> None:
     db.session.add(KpiTarget(programme_id=w.programme.id, kpi="nps", target=-50))
     db.session.commit()
     token = w.token(w.coordinator)
-    book = load_workbook(io.BytesIO(client.get(f"/programmes/{w.programme.id}/kpis/summary.xlsx",
-                                               query_string={"rh": rh(token)}).data))
+    book = load_workbook(
+        io.BytesIO(
+            client.get(f"/programmes/{w.programme.id}/kpis/summary.xlsx", query_string={"rh": rh(token)}).data
+        )
+    )
     rows = list(book.active.values)
     assert rows[1][1] == -60.0 and rows[1][2] == -50.0  # NPS -60 against a target of -50: numbers
     assert rows[1][3] == "Misses the target"
-    book = load_workbook(io.BytesIO(client.get(f"/programmes/{w.programme.id}/kpis/nps/surveys.xlsx",
-                                               query_string={"rh": rh(token)}).data))
+    book = load_workbook(
+        io.BytesIO(
+            client.get(
+                f"/programmes/{w.programme.id}/kpis/nps/surveys.xlsx", query_string={"rh": rh(token)}
+            ).data
+        )
+    )
     rows = list(book.active.values)
     assert rows[1][0].startswith("'=cmd")
-    assert client.get(f"/programmes/{w.programme.id}/kpis/nps/trend.csv",
-                      query_string={"rh": rh(token)}).status_code == 200
-    assert client.get(f"/programmes/{w.programme.id}/kpis/nps/nothing.csv",
-                      query_string={"rh": rh(token)}).status_code == 404
+    assert (
+        client.get(
+            f"/programmes/{w.programme.id}/kpis/nps/trend.csv", query_string={"rh": rh(token)}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            f"/programmes/{w.programme.id}/kpis/nps/nothing.csv", query_string={"rh": rh(token)}
+        ).status_code
+        == 404
+    )
     mentee = people[0]
-    assert client.get(f"/programmes/{w.programme.id}/kpis/summary.csv",
-                      query_string={"rh": rh(w.token(mentee.user_id))}).status_code == 403
+    assert (
+        client.get(
+            f"/programmes/{w.programme.id}/kpis/summary.csv", query_string={"rh": rh(w.token(mentee.user_id))}
+        ).status_code
+        == 403
+    )

@@ -26,9 +26,13 @@ def w(app) -> World:
     db.session.add(other)
     db.session.flush()
     db.session.add(Programme(course_id=other.id, title="Other programme"))
-    elsewhere = Platform(issuer="https://elsewhere.example", client_id="c2",
-                         auth_login_url="https://elsewhere.example/a", auth_token_url="https://elsewhere.example/t",
-                         key_set_url="https://elsewhere.example/k")
+    elsewhere = Platform(
+        issuer="https://elsewhere.example",
+        client_id="c2",
+        auth_login_url="https://elsewhere.example/a",
+        auth_token_url="https://elsewhere.example/t",
+        key_set_url="https://elsewhere.example/k",
+    )
     db.session.add(elsewhere)
     db.session.flush()
     far = Course(platform_id=elsewhere.id, context_id="Far", title="Far course")
@@ -43,19 +47,27 @@ def w(app) -> World:
 
 
 def launched_with(w: World, lis_roles: list[str], role: CourseRole) -> str:
-    enrolment = db.session.query(Enrolment).filter_by(user_id=w.coordinator.id, course_id=w.course.id).one_or_none()
+    enrolment = (
+        db.session.query(Enrolment).filter_by(user_id=w.coordinator.id, course_id=w.course.id).one_or_none()
+    )
     if enrolment is None:
         enrolment = Enrolment(user_id=w.coordinator.id, course_id=w.course.id, role=role)
         db.session.add(enrolment)
     enrolment.lis_roles, enrolment.role = lis_roles, role
     db.session.commit()
-    return issue_token(LaunchContext(platform_id=w.platform.id, user_id=w.coordinator.id, course_id=w.course.id,
-                                     role=role))
+    return issue_token(
+        LaunchContext(platform_id=w.platform.id, user_id=w.coordinator.id, course_id=w.course.id, role=role)
+    )
 
 
-@pytest.mark.parametrize("admin_role", [LIS + "system/person#Administrator",
-                                        LIS + "institution/person#Administrator",
-                                        "urn:lti:sysrole:ims/lis/SysAdmin"])
+@pytest.mark.parametrize(
+    "admin_role",
+    [
+        LIS + "system/person#Administrator",
+        LIS + "institution/person#Administrator",
+        "urn:lti:sysrole:ims/lis/SysAdmin",
+    ],
+)
 def test_an_lms_admin_sees_every_programme_of_the_platform(client, w: World, admin_role: str) -> None:
     token = launched_with(w, [admin_role, LIS + "membership#Learner"], CourseRole.PARTICIPANT)
     response = client.get("/platform/kpis", query_string={"rh": rh(token)})
@@ -67,11 +79,14 @@ def test_an_lms_admin_sees_every_programme_of_the_platform(client, w: World, adm
     assert client.get("/platform/kpis.csv", query_string={"rh": rh(token)}).status_code == 200
 
 
-@pytest.mark.parametrize("course_roles", [
-    [LIS + "membership#Instructor"],
-    [LIS + "membership#Administrator"],  # a course's administrator coordinates it; it is no LMS admin
-    [LIS + "institution/person#Instructor"],
-])
+@pytest.mark.parametrize(
+    "course_roles",
+    [
+        [LIS + "membership#Instructor"],
+        [LIS + "membership#Administrator"],  # a course's administrator coordinates it; it is no LMS admin
+        [LIS + "institution/person#Instructor"],
+    ],
+)
 def test_coordinators_and_teachers_never_see_other_courses(client, w: World, course_roles: list[str]) -> None:
     token = launched_with(w, course_roles, CourseRole.COORDINATOR)
     assert client.get("/platform/kpis", query_string={"rh": rh(token)}).status_code == 403

@@ -39,8 +39,13 @@ def test_matches_by_status_and_why_they_ended(kpis: dict) -> None:
     # Made by the service: closed by a coordinator, rematched at a mentee's request, ended when
     # the mentee left the course. Nothing the product makes ends without a reason.
     assert kpis["matches"]["ended_by_reason"] == {
-        "completed": 1, "rematch": 1, "coordinator": 0, "removed": 0, "programme_ended": 0,
-        "withdrawn": 1, "not_recorded": 0,
+        "completed": 1,
+        "rematch": 1,
+        "coordinator": 0,
+        "removed": 0,
+        "programme_ended": 0,
+        "withdrawn": 1,
+        "not_recorded": 0,
     }
     assert kpis["matches"]["completed"] == 1
 

@@ -87,9 +87,12 @@ def test_drill_down_shows_people_only_for_surveys_that_are_not_anonymous(client,
     nps = board.drill(w.programme, "nps", now)
     assert [row[2] for row in nps[0].rows] == [100.0, -100.0]
     # The page: no person of the anonymous survey, no answer of anyone.
-    html = client.get(f"/programmes/{w.programme.id}/kpis/survey_score",
-                      query_string={"rh": rh(w.token(w.coordinator))}).get_data(as_text=True)
+    html = client.get(
+        f"/programmes/{w.programme.id}/kpis/survey_score", query_string={"rh": rh(w.token(w.coordinator))}
+    ).get_data(as_text=True)
     assert "Person 0" not in html
-    html = client.get(f"/programmes/{w.programme.id}/kpis/survey_response_rate",
-                      query_string={"rh": rh(w.token(w.coordinator))}).get_data(as_text=True)
+    html = client.get(
+        f"/programmes/{w.programme.id}/kpis/survey_response_rate",
+        query_string={"rh": rh(w.token(w.coordinator))},
+    ).get_data(as_text=True)
     assert html.count("Person 0") == 1  # once: the named survey's invitation

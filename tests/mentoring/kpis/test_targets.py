@@ -44,13 +44,19 @@ def test_meets_the_target_by_direction(value, target, direction, expected) -> No
 
 def test_the_coordinator_follows_a_figure_and_sets_its_target(client, w: World) -> None:
     headers = w.headers(w.coordinator)
-    response = client.put(url(w, "time_to_match"), json={"target": 14, "direction": "at_most"}, headers=headers)
+    response = client.put(
+        url(w, "time_to_match"), json={"target": 14, "direction": "at_most"}, headers=headers
+    )
     assert response.status_code == 200, response.json
     assert stored(w) == {"time_to_match": (14.0, Direction.AT_MOST)}
     # Followed without a target, then the target changes: still one row.
     assert client.put(url(w, "nps"), json={}, headers=headers).status_code == 200
-    assert client.put(url(w, "time_to_match"), json={"target": 10, "direction": "at_most"},
-                      headers=headers).status_code == 200
+    assert (
+        client.put(
+            url(w, "time_to_match"), json={"target": 10, "direction": "at_most"}, headers=headers
+        ).status_code
+        == 200
+    )
     assert stored(w) == {"time_to_match": (10.0, Direction.AT_MOST), "nps": (None, Direction.AT_LEAST)}
     row = db.session.query(KpiTarget).filter_by(kpi="time_to_match").one()
     assert row.created_by_user_id == row.updated_by_user_id == w.coordinator.id
@@ -78,7 +84,9 @@ def test_targets_are_validated_and_nothing_is_half_written(client, w: World, key
 
 def test_only_the_courses_coordinators_set_targets(client, w: World) -> None:
     mentee = w.person("Mia", ParticipantRole.MENTEE)
-    assert client.put(url(w, "nps"), json={"target": 30}, headers=w.headers(mentee.user_id)).status_code == 403
+    assert (
+        client.put(url(w, "nps"), json={"target": 30}, headers=w.headers(mentee.user_id)).status_code == 403
+    )
     form = {"target": "30", "direction": "at_least"}
     page = f"/programmes/{w.programme.id}/kpis/targets/nps"
     response = client.post(page, data=form | {"ritmo_session": w.token(mentee.user_id)})
@@ -88,11 +96,13 @@ def test_only_the_courses_coordinators_set_targets(client, w: World) -> None:
 
 def test_the_catalogue_form_sets_a_target_with_an_italian_decimal(client, w: World) -> None:
     page = f"/programmes/{w.programme.id}/kpis/targets/meetings_per_pair"
-    response = client.post(page, data={"target": "1,5", "direction": "at_least",
-                                       "ritmo_session": w.token(w.coordinator)})
+    response = client.post(
+        page, data={"target": "1,5", "direction": "at_least", "ritmo_session": w.token(w.coordinator)}
+    )
     assert response.status_code == 303
     assert stored(w) == {"meetings_per_pair": (1.5, Direction.AT_LEAST)}
-    html = client.get(f"/programmes/{w.programme.id}/kpis/catalogue",
-                      query_string={"rh": rh(w.token(w.coordinator))}).get_data(as_text=True)
+    html = client.get(
+        f"/programmes/{w.programme.id}/kpis/catalogue", query_string={"rh": rh(w.token(w.coordinator))}
+    ).get_data(as_text=True)
     assert 'id="target-meetings_per_pair" name="target" inputmode="decimal" size="8" value="1.5"' in html
     assert html.count("data-kpi-row=") == 12

@@ -37,16 +37,23 @@ def w(app) -> World:
     db.session.flush()
     # Completions 5, 3 and 3 days ago: the back-filled trend rises 0, 1, 3.
     for person, days in zip(mentees, (5, 3, 3), strict=True):
-        db.session.add(MilestoneCompletion(
-            milestone_id=milestone.id, participant_id=person.id, state=CompletionState.COMPLETED,
-            source=CompletionSource.MANUAL, completed_at=now - days * DAY + timedelta(minutes=1),
-        ))
+        db.session.add(
+            MilestoneCompletion(
+                milestone_id=milestone.id,
+                participant_id=person.id,
+                state=CompletionState.COMPLETED,
+                source=CompletionSource.MANUAL,
+                completed_at=now - days * DAY + timedelta(minutes=1),
+            )
+        )
     db.session.commit()
     return w
 
 
 def stored(w: World) -> dict[tuple[str, object], tuple[float | None, bool]]:
-    rows = db.session.execute(sa.select(KpiSnapshot).where(KpiSnapshot.programme_id == w.programme.id)).scalars()
+    rows = db.session.execute(
+        sa.select(KpiSnapshot).where(KpiSnapshot.programme_id == w.programme.id)
+    ).scalars()
     return {(r.kpi, r.day): (r.value, r.backfilled) for r in rows}
 
 
@@ -81,39 +88,58 @@ def test_snapshots_are_taken_once_a_day_and_backfilled_where_history_allows(w: W
 def test_the_periodic_task_snapshots_every_programme(w: World) -> None:
     TASKS[trends.TASK]({})
     TASKS[trends.TASK]({})
-    count = db.session.execute(sa.select(sa.func.count()).select_from(KpiSnapshot).where(
-        KpiSnapshot.day == trends.utcnow().date())).scalar_one()
+    count = db.session.execute(
+        sa.select(sa.func.count()).select_from(KpiSnapshot).where(KpiSnapshot.day == trends.utcnow().date())
+    ).scalar_one()
     assert count == len(CATALOGUE)
 
 
 def _page(client, w: World, locale: str, path: str = "") -> str:
-    token = issue_token(LaunchContext(platform_id=w.platform.id, user_id=w.coordinator.id, course_id=w.course.id,
-                                      role=CourseRole.COORDINATOR, locale=locale))
+    token = issue_token(
+        LaunchContext(
+            platform_id=w.platform.id,
+            user_id=w.coordinator.id,
+            course_id=w.course.id,
+            role=CourseRole.COORDINATOR,
+            locale=locale,
+        )
+    )
     response = client.get(f"/programmes/{w.programme.id}/kpis{path}", query_string={"rh": rh(token)})
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("locale", "value", "target", "met_word"), [
-    ("en", "3", "2.5", "Meets the target"),
-    ("it", "3", "2,5", None),
-])
-def test_the_trend_is_an_svg_with_a_table_in_the_readers_language(client, w, locale, value, target, met_word) -> None:
+@pytest.mark.parametrize(
+    ("locale", "value", "target", "met_word"),
+    [
+        ("en", "3", "2.5", "Meets the target"),
+        ("it", "3", "2,5", None),
+    ],
+)
+def test_the_trend_is_an_svg_with_a_table_in_the_readers_language(
+    client, w, locale, value, target, met_word
+) -> None:
     trends.snapshot(w.programme, trends.utcnow())
-    db.session.add(KpiTarget(programme_id=w.programme.id, kpi="milestones_completed", target=2.5,
-                             direction=Direction.AT_LEAST))
+    db.session.add(
+        KpiTarget(
+            programme_id=w.programme.id, kpi="milestones_completed", target=2.5, direction=Direction.AT_LEAST
+        )
+    )
     db.session.commit()
     html = _page(client, w, locale)
     assert f'<html lang="{locale}">' in html
-    article = html[html.index('data-kpi-entry="milestones_completed"'):]
-    article = article[:article.index("</article>")]
-    svg = re.search(r'<svg id="kpi-milestones_completed-chart" role="img" '
-                    r'aria-labelledby="kpi-milestones_completed-title kpi-milestones_completed-desc".*?</svg>',
-                    article, re.S)
+    article = html[html.index('data-kpi-entry="milestones_completed"') :]
+    article = article[: article.index("</article>")]
+    svg = re.search(
+        r'<svg id="kpi-milestones_completed-chart" role="img" '
+        r'aria-labelledby="kpi-milestones_completed-title kpi-milestones_completed-desc".*?</svg>',
+        article,
+        re.S,
+    )
     assert svg, article
     assert '<title id="kpi-milestones_completed-title">' in svg.group(0)
-    assert "<desc id=\"kpi-milestones_completed-desc\">" in svg.group(0)
-    assert "<script" not in html[html.index("<svg"):html.rindex("</svg>")]
+    assert '<desc id="kpi-milestones_completed-desc">' in svg.group(0)
+    assert "<script" not in html[html.index("<svg") : html.rindex("</svg>")]
     assert "data-target-line" in svg.group(0)
     assert len(re.findall(r"<circle ", svg.group(0))) == 11  # ten back-filled days and today
     table = re.search(r'<table id="kpi-milestones_completed-table">.*?</table>', article, re.S).group(0)

@@ -40,8 +40,14 @@ def test_learners_may_not_look(client, kw: KpiWorld) -> None:
 
 
 def test_another_courses_coordinator_finds_nothing(client, kw: KpiWorld) -> None:
-    token = issue_token(LaunchContext(platform_id=kw.world.platform.id, user_id=kw.world.coordinator.id,
-                                      course_id=kw.other_course.id, role=CourseRole.COORDINATOR))
+    token = issue_token(
+        LaunchContext(
+            platform_id=kw.world.platform.id,
+            user_id=kw.world.coordinator.id,
+            course_id=kw.other_course.id,
+            role=CourseRole.COORDINATOR,
+        )
+    )
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     assert client.get(api(kw), headers=headers).status_code == 404
     assert client.get(f"/api/programmes/{kw.other_programme.id}/kpis", headers=headers).status_code == 200
