@@ -79,6 +79,7 @@ class Simulation:
         self.ever_at_risk: set[int] = set()
         self.ever_quiet: set[int] = set()
         self.quiet_share = quiet_share
+        self.meetings_on: dict[int, list[tuple[int, datetime]]] = defaultdict(list)  # day -> meetings
 
     def seed(self) -> None:
         platform, _course, self.programme = bench_programme()
@@ -184,17 +185,12 @@ class Simulation:
         if meetings:
             db.session.execute(MEETING.insert(), meetings)
             for row in meetings:  # a meeting that takes place is activity on its day
-                self.pending_meetings[row["match_id"]].append(row["starts_at"])
+                self.meetings_on[(row["starts_at"] - START).days].append((row["match_id"], row["starts_at"]))
         if seen:
             db.session.execute(SEEN, [{"b_id": uid, "b_seen": at} for uid, at in seen.items()])
-        now = START + timedelta(days=d) + EVALUATE_AT
-        for m, times in self.pending_meetings.items():
-            for at in [t for t in times if t <= now]:
-                self.last_activity[m] = max(self.last_activity[m], at)
-                times.remove(at)
+        for m, at in self.meetings_on.pop(d, ()):  # before the evaluation at 20:00
+            self.last_activity[m] = max(self.last_activity[m], at)
         db.session.commit()
-
-    pending_meetings: dict[int, list[datetime]] = defaultdict(list)
 
     def _meeting(self, match_id: int, created: datetime, starts: datetime) -> dict[str, Any]:
         return {
