@@ -135,9 +135,15 @@ REGISTRATION_ALLOWED_ISSUERS: list[str] = []
 
 # Let the LMS's *system* administrators (``system/person#Administrator``, Canvas ``#SysAdmin``)
 # coordinate every course's programme they launch. Off: only roles in the course itself
-# (Instructor, Administrator, ContentDeveloper, TeachingAssistant) coordinate; institution and
-# system roles never do. Turn on deliberately, knowing who your LMS's site admins are.
+# (LTI_COORDINATOR_ROLES below) coordinate; institution and system roles never do. Turn on
+# deliberately, knowing who your LMS's site admins are.
 LTI_SYSTEM_ADMIN_COORDINATES = False
+
+# The course roles (LIS context roles, by name) that make a person a coordinator. Add
+# "TeachingAssistant" to let teaching assistants coordinate (Canvas TAs; Open edX's forum
+# moderators, who arrive as Learner + membership/Instructor#TeachingAssistant), "ContentDeveloper"
+# for course designers. Environment: LTI_TOOL_LTI_COORDINATOR_ROLES=Instructor,Administrator,...
+LTI_COORDINATOR_ROLES: list[str] = ["Instructor", "Administrator"]
 
 # How long the deep-linking content picker stays usable after the LMS opened it.
 DEEP_LINKING_TTL_SECONDS = 3600

@@ -29,6 +29,9 @@ def _bad_request(exc: BadRequest) -> Response:
     return api_error(400, "invalid_request", str(exc))
 
 
+CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+
+
 def member_json(person: Person, include_pii: bool = True) -> dict[str, Any]:
     member: dict[str, Any] = {
         "user_id": person.user_id,
@@ -60,16 +63,26 @@ def memberships(context_id: str) -> Response:
         uri = role if "#" in role or role.startswith("http") else LIS_MEMBERSHIP + role
         members = [p for p in members if uri in p.role_uris]
     rlid = request.args.get("rlid")
-    if rlid and platform.find_link(context_id, rlid) is None:
+    link = platform.find_link(context_id, rlid) if rlid else None
+    if rlid and link is None:
         raise BadRequest(f"rlid {rlid!r} is not a resource link of {context_id}")
     limit, page = page_params()
     page_members, more = paginate(members, limit, page)
-    payload = {
+    payload: dict[str, Any] = {
         "id": platform.url(quote(request.path))
         + ("?" + request.query_string.decode() if request.query_string else ""),
         "context": {"id": course.context_id, "label": course.label, "title": course.title},
         "members": [member_json(p) for p in page_members],
     }
+    if link is not None:  # NRPS with rlid: each member's launch message, custom parameters included
+        for member, person in zip(payload["members"], page_members, strict=True):
+            custom = {**link.custom, **person.custom}
+            member["message"] = [
+                {
+                    "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+                    CUSTOM_CLAIM: custom,
+                }
+            ]
     resp = jsonify(payload)
     resp.mimetype = MEMBERSHIP_MT
     if more:

@@ -10,6 +10,11 @@ course's programme. A system administrator coordinates only where the Ritmo admi
 (``LTI_SYSTEM_ADMIN_COORDINATES``). Moodle never sends the LIS Mentor role, so a custom parameter
 can mark a mentor too.
 
+Which course roles coordinate is a setting, ``LTI_COORDINATOR_ROLES`` (default: ``Instructor`` and
+``Administrator``). Teaching assistants (``membership/Instructor#TeachingAssistant``, which is how
+Canvas TAs and Open edX's forum moderators, "Community TA", arrive next to ``Learner``) coordinate
+only where the admin adds ``TeachingAssistant``; course designers only with ``ContentDeveloper``.
+
 Launches (``launch.service``) and roster syncs (``mentoring.roster``) both decide here.
 """
 
@@ -29,10 +34,11 @@ SYSTEM_VOCABULARY = LIS + "system/person#"
 LEGACY_CONTEXT_PREFIX = "urn:lti:role:ims/lis/"
 LEGACY_SYSTEM_PREFIX = "urn:lti:sysrole:ims/lis/"
 
-# Context roles (and the principal role of a sub-role) that coordinate the programme.
-COORDINATOR_ROLES = frozenset(
-    {"Instructor", "Administrator", "TeachingAssistant", "ContentDeveloper"}
-)
+# Context roles (and the principal role of a sub-role) that coordinate the programme by default;
+# the setting ``LTI_COORDINATOR_ROLES`` replaces them.
+COORDINATOR_ROLES = frozenset({"Instructor", "Administrator"})
+# The sub-role (or short name) of a teaching assistant: ``membership/Instructor#TeachingAssistant``.
+TEACHING_ASSISTANT = "TeachingAssistant"
 MENTOR_ROLE = "Mentor"
 # System roles a deliberate setting lets coordinate (Canvas names its site admins SysAdmin).
 SYSTEM_ADMIN_ROLES = frozenset({"Administrator", "SysAdmin"})
@@ -88,15 +94,39 @@ def system_admin_coordinates() -> bool:
     return has_app_context() and bool(current_app.config["LTI_SYSTEM_ADMIN_COORDINATES"])
 
 
-def course_role(lis_roles: Iterable[str], *, system_admin: bool | None = None) -> CourseRole:
-    """Coordinator for a coordinating course role (or one of its sub-roles); a system
+def coordinator_roles() -> frozenset[str]:
+    """The course roles that coordinate: the ``LTI_COORDINATOR_ROLES`` setting, or the default."""
+    if has_app_context():
+        configured = current_app.config.get("LTI_COORDINATOR_ROLES")
+        if configured:
+            return frozenset(str(name).strip() for name in configured)
+    return COORDINATOR_ROLES
+
+
+def coordinates(role: ContextRole, allowed: frozenset[str]) -> bool:
+    """Whether a course role coordinates: a teaching assistant (the sub-role or the short name)
+    only when ``TeachingAssistant`` is allowed, any other role when its principal is."""
+    if TEACHING_ASSISTANT in (role.principal, role.sub):
+        return TEACHING_ASSISTANT in allowed
+    return role.principal in allowed
+
+
+def course_role(
+    lis_roles: Iterable[str],
+    *,
+    system_admin: bool | None = None,
+    allowed: frozenset[str] | None = None,
+) -> CourseRole:
+    """Coordinator for a coordinating course role (``allowed``, default: the setting); a system
     administrator too when ``system_admin`` (default: the ``LTI_SYSTEM_ADMIN_COORDINATES``
     setting); everyone else takes part."""
     if system_admin is None:
         system_admin = system_admin_coordinates()
+    if allowed is None:
+        allowed = coordinator_roles()
     for role in lis_roles:
         parsed = context_role(role)
-        if parsed is not None and parsed.principal in COORDINATOR_ROLES:
+        if parsed is not None and coordinates(parsed, allowed):
             return CourseRole.COORDINATOR
         if system_admin and is_system_admin(role):
             return CourseRole.COORDINATOR

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -33,8 +34,11 @@ def members(
     *,
     token: TokenSource = tokens.access_token,
     session: http.Client | None = None,
+    rlid: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every member of the context: ``{"user_id", "roles", "status", "name", "given_name", ...}``.
+    With ``rlid``, the members who can open that resource link, each with its ``message`` claims
+    (the link's custom parameters among them).
 
     Raises :class:`NrpsError`, or :class:`~lti_tool.lti_services.errors.AccessTokenError` when no
     token could be had. The memberships URL and its next pages come from the LMS, so they go
@@ -45,13 +49,19 @@ def members(
                         "rosters only once it is active.", transient=False)
     session = session or http.client()
     bearer = token(platform, (SCOPE,))
-    url: str | None = memberships_url
-    if "limit=" not in memberships_url:
-        url = memberships_url + ("&" if "?" in memberships_url else "?") + f"limit={PAGE_LIMIT}"
+    first = memberships_url
+    if "limit=" not in first:
+        first += ("&" if "?" in first else "?") + f"limit={PAGE_LIMIT}"
+    if rlid is not None:
+        first += ("&" if "?" in first else "?") + f"rlid={quote(rlid, safe='')}"
+    url: str | None = first
     seen: set[str] = set()
     for _page in range(MAX_PAGES):
-        if url is None or url in seen:
-            return
+        if url is None:
+            return  # the last page: the roster is complete
+        if url in seen:  # a partial roster must not pass for a whole one (it would withdraw people)
+            raise NrpsError("The LMS roster's pages lead back to a page already read; stopped reading.",
+                            transient=False)
         seen.add(url)
         payload, link = _page_of(session, url, bearer)
         for member in payload.get("members") or []:

@@ -38,7 +38,7 @@ PLATFORM_ROLE_SETS = {
     "canvas teacher": (
         [INSTITUTION + "Instructor", MEMBERSHIP + "Instructor", SYSTEM + "User"], CourseRole.COORDINATOR,
     ),
-    "canvas ta": ([INSTITUTION + "Student", TA, SYSTEM + "User"], CourseRole.COORDINATOR),
+    "canvas ta": ([INSTITUTION + "Student", TA, SYSTEM + "User"], CourseRole.PARTICIPANT),
     "open edx learner": (
         [MEMBERSHIP + "Learner", SYSTEM + "None", INSTITUTION + "None"], CourseRole.PARTICIPANT,
     ),
@@ -46,7 +46,7 @@ PLATFORM_ROLE_SETS = {
         [MEMBERSHIP + "Instructor", MEMBERSHIP + "Administrator"], CourseRole.COORDINATOR,
     ),
     "open edx staff": ([MEMBERSHIP + "Instructor"], CourseRole.COORDINATOR),
-    "open edx community ta": ([MEMBERSHIP + "Learner", TA], CourseRole.COORDINATOR),
+    "open edx community ta": ([MEMBERSHIP + "Learner", TA], CourseRole.PARTICIPANT),
 }
 
 
@@ -55,9 +55,10 @@ PLATFORM_ROLE_SETS = {
     [
         ([MEMBERSHIP + "Instructor"], CourseRole.COORDINATOR),
         ([MEMBERSHIP + "Administrator"], CourseRole.COORDINATOR),
-        ([MEMBERSHIP + "ContentDeveloper"], CourseRole.COORDINATOR),
-        (["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"],
-         CourseRole.COORDINATOR),
+        # Course designers and teaching assistants coordinate only where the admin says so.
+        ([MEMBERSHIP + "ContentDeveloper"], CourseRole.PARTICIPANT),
+        ([TA], CourseRole.PARTICIPANT),
+        ([MEMBERSHIP + "Instructor", TA], CourseRole.COORDINATOR),
         (["Instructor"], CourseRole.COORDINATOR),  # short names from older platforms
         ([MEMBERSHIP + "Learner"], CourseRole.PARTICIPANT),
         ([MEMBERSHIP + "Mentor"], CourseRole.PARTICIPANT),
@@ -73,10 +74,11 @@ PLATFORM_ROLE_SETS = {
         (["https://lms.example/roles#Instructor"], CourseRole.PARTICIPANT),
         # A learner's sub-role called Instructor is still a learner.
         (["http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor"], CourseRole.PARTICIPANT),
-        ([MEMBERSHIP + "TeachingAssistant"], CourseRole.COORDINATOR),
+        ([MEMBERSHIP + "TeachingAssistant"], CourseRole.PARTICIPANT),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#Grader"], CourseRole.COORDINATOR),
         (["http://purl.imsglobal.org/vocab/lis/v2/membership/Administrator#Support"], CourseRole.COORDINATOR),
         (["urn:lti:role:ims/lis/Instructor"], CourseRole.COORDINATOR),
-        (["urn:lti:role:ims/lis/Instructor/TeachingAssistant"], CourseRole.COORDINATOR),
+        (["urn:lti:role:ims/lis/Instructor/TeachingAssistant"], CourseRole.PARTICIPANT),
         (["urn:lti:instrole:ims/lis/Instructor"], CourseRole.PARTICIPANT),
         (["urn:lti:sysrole:ims/lis/Administrator"], CourseRole.PARTICIPANT),
     ],
@@ -105,6 +107,30 @@ def test_role_sets_that_platforms_send(name):
 def test_system_administrators_coordinate_only_when_chosen(roles, expected):
     assert course_role(roles, system_admin=True) is expected
     assert course_role(roles, system_admin=False) is CourseRole.PARTICIPANT
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        ([INSTITUTION + "Student", TA, SYSTEM + "User"], CourseRole.COORDINATOR),  # Canvas TA
+        ([MEMBERSHIP + "Learner", TA], CourseRole.COORDINATOR),  # Open edX community TA
+        ([MEMBERSHIP + "TeachingAssistant"], CourseRole.COORDINATOR),
+        (["urn:lti:role:ims/lis/Instructor/TeachingAssistant"], CourseRole.COORDINATOR),
+        ([MEMBERSHIP + "ContentDeveloper"], CourseRole.PARTICIPANT),
+        ([MEMBERSHIP + "Learner"], CourseRole.PARTICIPANT),
+    ],
+)
+def test_teaching_assistants_coordinate_only_where_the_admin_adds_them(roles, expected):
+    allowed = frozenset({"Instructor", "Administrator", "TeachingAssistant"})
+    assert course_role(roles, allowed=allowed) is expected
+    assert course_role(roles) is CourseRole.PARTICIPANT
+
+
+def test_the_setting_names_the_coordinating_roles(app):
+    app.config["LTI_COORDINATOR_ROLES"] = ["Instructor", "Administrator", "TeachingAssistant"]
+    assert course_role([MEMBERSHIP + "Learner", TA]) is CourseRole.COORDINATOR
+    app.config["LTI_COORDINATOR_ROLES"] = ["Administrator"]
+    assert course_role([MEMBERSHIP + "Instructor"]) is CourseRole.PARTICIPANT
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,8 @@ def items(programme: Programme, now: datetime) -> list[Item]:
     reason = _("The course roster could not be read from the LMS: %(error)s", error=error)
     if failure.retry_queued:
         reason += " " + _("A new sync is waiting to run.")
+    elif failure.retry_at is None and failure.tries > 1:
+        reason += " " + _("Ritmo stopped after %(n)d tries.", n=failure.tries)
     actions = () if failure.retry_queued else (Action("retry", _("Retry the sync")),)
     return [
         Item(

@@ -2,8 +2,9 @@
 
 Every launch in a course runs :func:`join` (a launch step, ``launch.targets``): one read of what
 the home shows, then the person's participation inserted, or its role moved by the LMS
-(``service.lms_role_change``), when needed. The home page the launch opens reuses that read; opened
-later from inside Ritmo, it reads again. Deep linking may place the programme (:func:`offers`).
+(``role_rules.settle``, one rule with roster syncs), when needed. The home page the launch opens
+reuses that read; opened later from inside Ritmo, it reads again. Deep linking may place the
+programme (:func:`offers`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lti_tool.mentoring.programmes.models import (
     Participant,
     ParticipantRole,
     Programme,
+    RoleOrigin,
     RoleSource,
 )
 
@@ -44,6 +46,8 @@ class HomeRow(NamedTuple):
     role_source: RoleSource
     participant_id: int | None  # None: not (yet) a participant
     role: ParticipantRole | None
+    role_origin: RoleOrigin | None
+    lms_role: ParticipantRole | None
     name: str | None
     given_name: str | None
     family_name: str | None
@@ -52,13 +56,14 @@ class HomeRow(NamedTuple):
 
 @functools.cache
 def _statement() -> sa.Select[
-    int, str, MatchingMode, RoleSource, int, ParticipantRole, str | None, str | None, str | None, str
+    int, str, MatchingMode, RoleSource, int, ParticipantRole, RoleOrigin, ParticipantRole | None,
+    str | None, str | None, str | None, str,
 ]:
     # Built once, and only the columns needed: every launch runs it.
     return (
         sa.select(
             Programme.id, Programme.title, Programme.matching_mode, Programme.role_source,
-            Participant.id, Participant.role,
+            Participant.id, Participant.role, Participant.role_origin, Participant.lms_role,
             User.name, User.given_name, User.family_name, User.sub,
         )
         .select_from(Programme)
@@ -96,6 +101,7 @@ def _of(programme: Programme, me: Participant | None, user: User) -> HomeRow:
     return HomeRow(
         programme.id, programme.title, programme.matching_mode, programme.role_source,
         me.id if me else None, me.role if me else None,
+        me.role_origin if me else None, me.lms_role if me else None,
         user.name, user.given_name, user.family_name, user.sub,
     )
 
@@ -104,7 +110,8 @@ def join(ctx: LaunchContext) -> None:
     """The launching person takes part in the course's programme (made now if it has none).
 
     Staff coordinate. Learners join as mentors or mentees from the LMS role; an existing
-    participant's role follows the LMS only where ``service.lms_role_change`` says so.
+    participant's role follows the LMS only where ``service.settle`` says so; what the LMS said
+    is kept (``lms_role``) for the coordinator to see where they disagree.
     """
     if ctx.course_id is None:
         return
@@ -121,7 +128,7 @@ def _joined(ctx: LaunchContext) -> HomeRow:
     assert ctx.course_id is not None
     without_transaction()  # the read needs none; a single write is atomic on its own
     row = _read(ctx)
-    wanted = service.role_from_lms(ctx.is_coordinator, ctx.is_mentor)
+    wanted, via_link = service.lms_claim(ctx)
     moved = False
     if row is None:  # the course's first launch: its programme is made now, with the participation
         db.session.commit()  # whatever ran before ends here: these writes are one transaction
@@ -132,16 +139,27 @@ def _joined(ctx: LaunchContext) -> HomeRow:
     elif row.participant_id is None:
         participant_id = db.session.connection().execute(
             _insert_statement(),
-            {"programme_id": row.programme_id, "user_id": ctx.user_id, "role": wanted},
+            {
+                "programme_id": row.programme_id, "user_id": ctx.user_id, "role": wanted,
+                "role_origin": service.origin_of(wanted, via_link), "lms_role": wanted,
+            },
         ).scalar_one()
-        row = row._replace(participant_id=participant_id, role=wanted)
+        row = row._replace(participant_id=participant_id, role=wanted, lms_role=wanted)
     else:
-        assert row.role is not None
-        changed = service.lms_role_change(wanted, row.role, row.role_source)
+        assert row.role is not None and row.role_origin is not None
+        participant_id, programme_id = row.participant_id, row.programme_id
+        changed = service.settle(
+            current=row.role, origin=row.role_origin, lms_says=wanted, source=row.role_source,
+            live_match=lambda: bool(service.in_live_matches(programme_id, [participant_id])),
+        )
+        values: dict[str, object] = {}
         if changed is not None:
-            db.session.connection().execute(
-                _role_statement(), {"for_id": row.participant_id, "role": changed}
-            )
+            values |= {"role": changed, "role_origin": service.origin_of(changed, via_link)}
+        if row.lms_role is not wanted:  # written when the LMS's word changes, not at every launch
+            values["lms_role"] = wanted
+        if values:
+            db.session.connection().execute(_role_statement(), {"for_id": participant_id, **values})
+        if changed is not None:
             row = row._replace(role=changed)
             moved = True
     db.session.commit()

@@ -47,6 +47,17 @@ PARTICIPANT_ROLE_LABELS = labels(
 )
 
 
+class RoleOrigin(enum.StrEnum):
+    """Who set a participant's current role: the LMS may change only what the LMS set
+    (``programmes/role_rules.py``); a link with ``ritmo_role=mentor``, the person's own choice and the
+    coordinator's assignment stand until a person changes them."""
+
+    LMS = "lms"
+    LINK = "link"
+    SELF = "self"
+    COORDINATOR = "coordinator"
+
+
 class ParticipantStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -91,6 +102,14 @@ class Participant(TimestampMixin, Base):
     capacity: Mapped[int | None]
     status: Mapped[ParticipantStatus] = mapped_column(
         sa.Enum(ParticipantStatus, native_enum=False, length=16), default=ParticipantStatus.ACTIVE
+    )
+    role_origin: Mapped[RoleOrigin] = mapped_column(
+        sa.Enum(RoleOrigin, native_enum=False, length=16), default=RoleOrigin.LMS, server_default="LMS"
+    )
+    # The role the LMS last gave (a launch or a roster sync); ``None`` before it said anything.
+    # Where it differs from ``role`` and the rule kept Ritmo's, the participants page shows it.
+    lms_role: Mapped[ParticipantRole | None] = mapped_column(
+        sa.Enum(ParticipantRole, native_enum=False, length=16)
     )
 
     programme: Mapped[Programme] = relationship()

@@ -10,7 +10,7 @@ from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.events import DomainEvent, emit
-from lti_tool.identity import revocation
+from lti_tool.identity import revocation, roles
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import (
@@ -18,8 +18,18 @@ from lti_tool.mentoring.programmes.models import (
     ParticipantRole,
     ParticipantStatus,
     Programme,
+    RoleOrigin,
     RoleSource,
 )
+from lti_tool.mentoring.programmes.role_rules import (  # the rule, public through this module
+    disagrees,
+    in_live_matches,
+    origin_of,
+    role_from_lms,
+    settle,
+)
+
+__all__ = ["disagrees", "in_live_matches", "origin_of", "role_from_lms", "settle"]
 
 
 def programme_for_course(course_id: int) -> Programme:
@@ -60,29 +70,23 @@ def require_participant(ctx: LaunchContext, programme: Programme) -> Participant
 
 def add_participant(ctx: LaunchContext, programme_id: int) -> Participant:
     """The launching person joins the programme, in the part their LMS role gives."""
+    role, via_link = lms_claim(ctx)
     participant = Participant(
-        programme_id=programme_id, user_id=ctx.user_id, role=role_from_lms(ctx.is_coordinator, ctx.is_mentor)
+        programme_id=programme_id,
+        user_id=ctx.user_id,
+        role=role,
+        role_origin=origin_of(role, via_link),
+        lms_role=role,
     )
     db.session.add(participant)
     return participant
 
 
-def role_from_lms(coordinator: bool, mentor: bool) -> ParticipantRole:
-    """The part the LMS role gives (at a launch or a roster sync): staff coordinate; learners
-    mentor or are mentored."""
-    if coordinator:
-        return ParticipantRole.COORDINATOR
-    return ParticipantRole.MENTOR if mentor else ParticipantRole.MENTEE
-
-
-def lms_role_change(
-    wanted: ParticipantRole, current: ParticipantRole, role_source: RoleSource
-) -> ParticipantRole | None:
-    """The role the LMS moves an existing participant to, or ``None`` to leave it alone: only when
-    the programme takes roles from the LMS, or to make staff coordinators."""
-    if current != wanted and (role_source is RoleSource.LMS or wanted is ParticipantRole.COORDINATOR):
-        return wanted
-    return None
+def lms_claim(ctx: LaunchContext) -> tuple[ParticipantRole, bool]:
+    """What a launch says the person is, and whether only the link (a custom parameter
+    ``ritmo_role=mentor``, not the LIS Mentor role) made them a mentor."""
+    role = role_from_lms(ctx.is_coordinator, ctx.is_mentor)
+    return role, ctx.is_mentor and not roles.is_mentor(ctx.lis_roles, None)
 
 
 # -- configuration (coordinators) ----------------------------------------------------------------
@@ -143,6 +147,8 @@ def set_participant(
         if name in data and getattr(participant, name) != data[name]:
             changed[name] = str(data[name])
             setattr(participant, name, data[name])
+    if "role" in changed:
+        participant.role_origin = RoleOrigin.COORDINATOR  # no sync or launch undoes it
     if changed:
         audit.record(
             "participant.changed", "participant", participant.id, actor_user_id=ctx.user_id, changed=changed
@@ -196,6 +202,7 @@ def choose_role(ctx: LaunchContext, programme: Programme, role: ParticipantRole)
             "participant.role_chosen", "participant", me.id, actor_user_id=ctx.user_id, role=role.value
         )
         me.role = role
+        me.role_origin = RoleOrigin.SELF  # no sync or launch undoes it
     db.session.commit()
     return me
 

@@ -7,10 +7,10 @@ with a report per row and column, and the programme stays as it was.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from lti_tool import audit
-from lti_tool.accounts.models import Course, CourseRole, Enrolment, User
+from lti_tool.accounts.models import Course, CourseRole, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput
 from lti_tool.events import DomainEvent, emit
@@ -37,7 +37,8 @@ from lti_tool.mentoring.programmes.models import (
     ParticipantStatus,
     Programme,
 )
-from lti_tool.mentoring.programmes.service import lms_role_change, role_from_lms
+from lti_tool.mentoring.programmes.service import in_live_matches, origin_of, role_from_lms, settle
+from lti_tool.mentoring.roster import failures
 from lti_tool.safety import cells
 from lti_tool.safety.names import clean_name
 
@@ -50,6 +51,9 @@ MAX_REPORTED_ERRORS = 200
 LIST_SEPARATOR = ";"
 FIXED_COLUMNS = ("user_id", "name", "email", "role", "capacity")
 ACTIVE_STATUSES = {"active"}
+CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+#: Resource links read for their mentors at each sync (NRPS with ``rlid``), oldest first.
+MAX_LINKS_READ = 20
 
 
 # -- NRPS sync -----------------------------------------------------------------------------------
@@ -73,6 +77,7 @@ def start_sync(ctx: LaunchContext, programme: Programme) -> None:
 
 
 def sync_task(payload: dict[str, Any]) -> None:
+    """The ``roster.sync`` job: a sync, or a failure recorded for the coordinator and retried."""
     programme = db.session.get(Programme, int(payload["programme_id"]))
     if programme is None:
         return
@@ -80,15 +85,9 @@ def sync_task(payload: dict[str, Any]) -> None:
         summary = sync(programme, actor_user_id=payload.get("by"))
     except ServiceError as error:
         db.session.rollback()
-        if error.transient:
-            raise RetryLater(str(error), utcnow() + timedelta(minutes=2)) from error
-        programme = db.session.get(Programme, int(payload["programme_id"]))
-        assert programme is not None
-        programme.settings = {
-            **(programme.settings or {}),
-            "roster_sync": {"at": utcnow().isoformat(), "error": str(error)},
-        }
-        db.session.commit()
+        retry_at = failures.record(int(payload["programme_id"]), error)
+        if retry_at is not None:
+            raise RetryLater(error.message, retry_at) from error
         return
     log.info("roster sync of programme %s: %s", programme.id, summary)
 
@@ -100,14 +99,64 @@ def sync(
     course: Course = programme.course
     platform = db.session.get(Platform, course.platform_id)
     assert platform is not None and course.memberships_url
+    marked = link_mentors(platform, course, token)
     return apply_members(
-        programme, nrps.members(platform, course.memberships_url, token=token), actor_user_id=actor_user_id
+        programme,
+        nrps.members(platform, course.memberships_url, token=token),
+        actor_user_id=actor_user_id,
+        link_mentors=marked,
     )
 
 
+def link_mentors(platform: Platform, course: Course, token: nrps.TokenSource) -> set[str]:
+    """Who a link's custom parameters make a mentor (``ritmo_role=mentor``: Moodle's way, having no
+    Mentor role), read per resource link Ritmo knows in the course (NRPS with ``rlid``). A link the
+    LMS no longer knows (it answers 400 or 404) is skipped; any other failure fails the sync."""
+    assert course.memberships_url
+    links = db.session.execute(
+        sa.select(ResourceLink.resource_link_id)
+        .where(ResourceLink.course_id == course.id)
+        .order_by(ResourceLink.id)
+        .limit(MAX_LINKS_READ)
+    ).scalars()
+    marked: set[str] = set()
+    for rlid in list(links):
+        try:
+            for member in nrps.members(platform, course.memberships_url, token=token, rlid=rlid):
+                if roles.is_mentor((), _custom(member)):
+                    marked.add(str(member["user_id"])[:255])
+        except ServiceError as error:
+            if error.status not in (400, 404):
+                raise
+    return marked
+
+
+def is_active(member: dict[str, Any]) -> bool:
+    """NRPS ``status``: ``Active`` (the default), ``Inactive`` or ``Deleted``; some platforms send
+    a URI ending in ``#Active``."""
+    status = str(member.get("status") or "Active").strip()
+    return status.rpartition("#")[2].lower() in ACTIVE_STATUSES
+
+
+def _custom(member: dict[str, Any]) -> dict[str, object]:
+    """Custom parameters a platform sends with a member (NRPS ``message`` claims), if any."""
+    custom: dict[str, object] = {}
+    for message in member.get("message") or []:
+        if isinstance(message, dict) and isinstance(message.get(CUSTOM_CLAIM), dict):
+            custom.update(message[CUSTOM_CLAIM])
+    return custom
+
+
 def apply_members(
-    programme: Programme, members: Iterable[dict[str, Any]], *, actor_user_id: int | None = None
+    programme: Programme,
+    members: Iterable[dict[str, Any]],
+    *,
+    actor_user_id: int | None = None,
+    link_mentors: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, int]:
+    """Apply a roster read to the programme. ``members`` must be the whole roster: it is consumed
+    to the end before anyone absent is withdrawn, so a read that fails part-way withdraws nobody
+    (the exception leaves the caller to roll back)."""
     course: Course = programme.course
     counts = {"members": 0, "added": 0, "updated": 0, "withdrawn": 0}
     users = {
@@ -124,12 +173,21 @@ def apply_members(
         e.user_id: e
         for e in db.session.execute(sa.select(Enrolment).where(Enrolment.course_id == course.id)).scalars()
     }
+    live: set[int] | None = None
+
+    def in_live_match(participant_id: int) -> bool:
+        nonlocal live
+        if live is None:  # one query, and only when a mentor or mentee would change part
+            live = in_live_matches(programme.id)
+        return participant_id in live
+
     ended: set[int] = set()  # people whose sessions no longer say what they may do
+    seen: set[int] = set()
     for member in members:
         counts["members"] += 1
         sub = str(member["user_id"])[:255]
         lis_roles = [str(r) for r in member.get("roles") or []]
-        active = str(member.get("status") or "Active").lower() in ACTIVE_STATUSES
+        active = is_active(member)
         user = users.get(sub)
         if user is None:
             user = User(platform_id=course.platform_id, sub=sub)
@@ -141,8 +199,13 @@ def apply_members(
         if member.get("email"):
             user.email = str(member["email"])[:255]
         db.session.flush()
+        seen.add(user.id)
         course_role = roles.course_role(lis_roles)
-        mentor = roles.is_mentor(lis_roles, None)
+        custom = _custom(member)
+        if sub in link_mentors:
+            custom = {**custom, "ritmo_role": "mentor"}
+        mentor = roles.is_mentor(lis_roles, custom)
+        via_link = mentor and not roles.is_mentor(lis_roles, None)
         enrolment = enrolled.get(user.id)
         if enrolment is None:
             enrolment = Enrolment(user_id=user.id, course_id=course.id, role=course_role)
@@ -156,29 +219,34 @@ def apply_members(
         if person is None:
             if not active:
                 continue
-            person = Participant(programme_id=programme.id, user_id=user.id, role=wanted)
+            person = Participant(
+                programme_id=programme.id,
+                user_id=user.id,
+                role=wanted,
+                role_origin=origin_of(wanted, via_link),
+                lms_role=wanted,
+            )
             db.session.add(person)
             people[user.id] = person
             counts["added"] += 1
             continue
         if not active and person.status is not ParticipantStatus.WITHDRAWN:
-            person.status = ParticipantStatus.WITHDRAWN
+            _withdraw(programme, person, actor_user_id)
             counts["withdrawn"] += 1
             ended.add(user.id)
-            emit(
-                DomainEvent(
-                    "participant.withdrawn",
-                    programme.id,
-                    participant_id=person.id,
-                    actor_user_id=actor_user_id,
-                )
-            )
         elif active and person.status is ParticipantStatus.WITHDRAWN:
             person.status = ParticipantStatus.ACTIVE
             counts["updated"] += 1
-        changed = lms_role_change(wanted, person.role, programme.role_source)
+        person.lms_role = wanted
+        changed = settle(
+            current=person.role,
+            origin=person.role_origin,
+            lms_says=wanted,
+            source=programme.role_source,
+            live_match=functools.partial(in_live_match, person.id),
+        )
         if changed is not None:
-            person.role = changed
+            person.role, person.role_origin = changed, origin_of(changed, via_link)
             counts["updated"] += 1
             ended.add(user.id)
             emit(
@@ -189,11 +257,35 @@ def apply_members(
                     actor_user_id=actor_user_id,
                 )
             )
+    # The whole roster was read: whoever takes part and is no longer in it has left the course.
+    for user_id, person in people.items():
+        if user_id in seen or person.status is ParticipantStatus.WITHDRAWN:
+            continue
+        if person.role is ParticipantRole.COORDINATOR:
+            continue  # staff who launched without a course role (a site admin) are not in rosters
+        _withdraw(programme, person, actor_user_id)
+        counts["withdrawn"] += 1
+        ended.add(user_id)
     revocation.revoke(ended)
     programme.settings = {**(programme.settings or {}), "roster_sync": {"at": utcnow().isoformat(), **counts}}
     audit.record("roster.synced", "programme", programme.id, actor_user_id=actor_user_id, **counts)
     db.session.commit()
     return counts
+
+
+def _withdraw(programme: Programme, person: Participant, actor_user_id: int | None) -> None:
+    """The person left the course (inactive, or absent from the roster): their matches end and
+    their partners are offered new ones (``participant.withdrawn``, handled by matching)."""
+    person.status = ParticipantStatus.WITHDRAWN
+    db.session.flush()
+    emit(
+        DomainEvent(
+            "participant.withdrawn",
+            programme.id,
+            participant_id=person.id,
+            actor_user_id=actor_user_id,
+        )
+    )
 
 
 # -- CSV -----------------------------------------------------------------------------------------

@@ -1,14 +1,14 @@
 """The roster sync as other features see it (a public module): whether the programme's last sync
 failed, and starting a new one. The attention list reads it to show failed syncs with a retry.
 
-A sync fails in two ways: the LMS refuses it for good (the sync task writes the error into the
-programme's ``settings["roster_sync"]``), or it keeps failing until its job runs out of attempts
-(the ``roster.sync`` job ends ``failed``). Either counts until a later sync succeeds.
+A sync fails in two ways: the LMS answers with an error (the sync task writes it, with the tries
+so far and the next one, into the programme's ``settings["roster_sync"]``: ``failures.py``), or
+the job itself breaks (it ends ``failed``). Either counts until a later sync succeeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -28,24 +28,32 @@ class SyncFailure:
     at: datetime
     error: str
     retry_queued: bool  # a new sync is waiting or running
+    tries: int = 1  # failed tries in a row
+    retry_at: datetime | None = None  # when Ritmo tries again by itself; None: it stopped
 
 
 def last_failure(programme: Programme) -> SyncFailure | None:
     """The programme's latest failed sync, unless a sync succeeded after it."""
     last = (programme.settings or {}).get("roster_sync") or {}
     last_at = _parse(last.get("at"))
-    failure: tuple[datetime, str] | None = None
+    failure: SyncFailure | None = None
     if last_at is not None and last.get("error"):
-        failure = (last_at, str(last["error"]))
+        failure = SyncFailure(
+            at=last_at,
+            error=str(last["error"]),
+            retry_queued=False,
+            tries=int(last.get("tries") or 1),
+            retry_at=None if last.get("gave_up") else _parse(last.get("retry_at")),
+        )
     for job in _jobs(JobState.FAILED, programme_id=programme.id):
         at = job.finished_at or job.run_at
         newer_than_last = last_at is None or at > last_at
-        if newer_than_last and (failure is None or at > failure[0]):
-            failure = (at, job.last_error or "")
+        if newer_than_last and (failure is None or at > failure.at):
+            failure = SyncFailure(at=at, error=job.last_error or "", retry_queued=False, tries=job.attempts)
     if failure is None:
         return None
     pending = any(True for _ in _jobs(JobState.QUEUED, JobState.RUNNING, programme_id=programme.id))
-    return SyncFailure(at=failure[0], error=failure[1], retry_queued=pending)
+    return replace(failure, retry_queued=pending)
 
 
 def start(ctx: LaunchContext, programme: Programme) -> None:

@@ -13,7 +13,7 @@ from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme
-from lti_tool.mentoring.roster import service
+from lti_tool.mentoring.roster import failures, service, syncs
 
 bp = Blueprint("roster", __name__)
 
@@ -89,12 +89,15 @@ def roster_page(programme_id: int) -> str:
         problems=problems,
         error=error,
         last_sync=_last_sync(programme),
+        failure=syncs.last_failure(programme),
+        sync_tries=failures.SYNC_TRIES,
     )
 
 
 def _last_sync(programme: Programme) -> dict[str, Any] | None:
-    """The last NRPS sync for the page, its ISO time parsed so the template can localise it."""
+    """The last NRPS sync that succeeded, for the page (a failed one is ``syncs.last_failure``),
+    its ISO time parsed so the template can localise it."""
     sync = (programme.settings or {}).get("roster_sync")
-    if not sync:
+    if not sync or sync.get("error"):
         return None
     return {**sync, "at": datetime.fromisoformat(sync["at"])}
