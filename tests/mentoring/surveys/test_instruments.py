@@ -21,7 +21,7 @@ from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import issue_token
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.surveys import builder
-from lti_tool.mentoring.surveys.instruments import catalogue
+from lti_tool.mentoring.surveys.instruments import catalogue, locks
 from lti_tool.mentoring.surveys.models import Audience, ItemType, Survey, SurveyItem
 from tests.mentoring.programmes.factories import World, world
 from tests.session_codes import rh
@@ -407,3 +407,21 @@ def test_a_hand_built_survey_is_not_locked(w: World) -> None:
         ctx(w), survey.id, item.id, _definition(item, text_en="Q2", reverse=True, subscale="a")
     )
     assert db.session.get(SurveyItem, item.id).text_en == "Q2"
+
+
+def test_the_builder_can_ask_first_and_name_the_locked_fields(client, w: World) -> None:
+    add_from_page(client, w, "learning")
+    [survey] = surveys(w)
+    item = items_of(survey)[0]
+    with pytest.raises(Conflict) as refused:
+        locks.check_item_change(survey, item, {"text_it": "Altro", "required": False, "key": item.key})
+    assert refused.value.errors is not None and list(refused.value.errors) == ["text_it"]
+    locks.check_item_change(survey, item, {"required": False, "text_en": item.text_en})
+    with pytest.raises(Conflict):
+        locks.check_survey_change(survey, {"audience": Audience.EVERYONE})
+    locks.check_survey_change(survey, {"audience": Audience.MENTEES, "title_en": "Learning"})
+    with pytest.raises(Conflict):
+        locks.check_items_added_or_removed(survey)
+    own = builder.create_survey(ctx(w), {"title_en": "Own", "audience": Audience.EVERYONE})
+    locks.check_items_added_or_removed(own)
+    locks.check_survey_change(own, {"audience": Audience.MENTORS})
