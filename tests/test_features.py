@@ -74,7 +74,7 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     assert state["tasks"] == [
         "attention.digest", "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.sweep",
         "kpis.snapshots", "mail.send", "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
-        "notifications.digest", "notifications.purge_links", "nudges.daily", "roster.sync",
+        "notifications.digest", "notifications.purge_links", "nudges.daily", "rhythm.daily", "roster.sync",
         "support.reminders", "surveys.schedules", "webinars.remind",
         "webinars.reminder_sweep",
     ]
@@ -107,7 +107,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
             "conversations", "meetings", "support", "support_api", "notifications", "signin",
             "survey_instruments", "survey_builder", "surveys",
-            "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation"} == set(app.blueprints)
+            "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm"} == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     assert list(app.extensions["ritmo_deep_linking_offers"]) == ["programme", "webinar", "content"]
     targets = app.extensions["ritmo_launch_targets"]
