@@ -9,6 +9,7 @@ request taking one item) offers the same graded items.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from lti_tool.accounts.models import Course, User
-from lti_tool.db import db
+from lti_tool.db import db, utcnow
 from lti_tool.demo import DemoPlatform, start_demo_server
 from lti_tool.demo.server import ServerHandle
 from lti_tool.identity.context import LaunchContext
@@ -39,6 +40,7 @@ from tests.launch.test_deep_linking import (
 )
 from tests.lti_platform import INSTRUCTOR, LTI, session_token, start_login
 from tests.mentoring.matching import states as match_states
+from tests.session_codes import rh
 
 
 @pytest.fixture
@@ -224,3 +226,26 @@ def test_canvas_assignment_selection_offers_graded_items(client, platform, app):
     assert item["lineItem"] == {"scoreMaximum": 4, "label": "Mid-point review",
                                 "resourceId": "ritmo:milestone:" + graded[0].split(":")[1],
                                 "tag": "ritmo-milestone"}
+
+
+def test_open_edx_graded_webinar_is_scored_in_ritmos_own_column(app, ritmo, open_edx):
+    """The issue's case: a graded webinar placed in Open edX was stored with no line item."""
+    browser = requests.Session()
+    coach = session_token(demo_launch(browser, open_edx, INSTRUCTOR_ID).text)
+    start = (utcnow() + timedelta(minutes=5)).replace(tzinfo=None, microsecond=0)
+    created = api(ritmo, coach, "POST", "/api/webinars", json={
+        "title": "Kick-off", "starts_at": start.isoformat(), "timezone": "UTC", "duration_minutes": 60})
+    webinar_id = created["webinars"][0]["id"]
+    placed = place(ritmo, open_edx, browser, [f"webinar:{webinar_id}"])
+    link = placed[f"webinar:{webinar_id}"]
+    assert link["lineitem_id"] is None
+    opened = demo_launch(browser, open_edx, LEARNER_ID, link_id=link["link_id"])
+    assert opened.status_code == 200 and 'id="webinar"' in opened.text
+    joined = browser.get(f"{ritmo.url}/webinars/{webinar_id}/join",
+                         params={"rh": rh(session_token(opened.text))}, allow_redirects=False, timeout=10)
+    assert joined.status_code == 303
+    deliver_all(app)
+    (column,) = columns(open_edx, f"webinar:{webinar_id}")
+    assert column.extra["resourceLinkId"] == link["link_id"] and column.label == "Kick-off"
+    scores = DemoPlatform.of(open_edx.app).gradebook.scores(column)
+    assert scores[LEARNER_ID].latest["scoreGiven"] == 1
