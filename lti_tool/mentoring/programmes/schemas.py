@@ -8,8 +8,10 @@ from lti_tool.mentoring.programmes.models import (
     MatchingMode,
     ParticipantRole,
     ParticipantStatus,
+    RoleOrigin,
     RoleSource,
 )
+from lti_tool.mentoring.programmes.role_rules import disagrees
 
 MAX_CAPACITY = 50
 
@@ -36,6 +38,10 @@ class ParticipantSchema(Schema):
     role = fields.Enum(ParticipantRole, by_value=True)
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_CAPACITY))
     status = fields.Enum(ParticipantStatus, by_value=True)
+    # Who set the role, what the LMS says, and whether the two disagree (see role_rules).
+    role_origin = fields.Enum(RoleOrigin, by_value=True, dump_only=True)
+    lms_role = fields.Enum(ParticipantRole, by_value=True, dump_only=True, allow_none=True)
+    lms_disagrees = fields.Function(lambda p: disagrees(p.role, p.role_origin, p.lms_role), dump_only=True)
 
 
 class RoleChoiceSchema(Schema):

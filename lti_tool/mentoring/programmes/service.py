@@ -82,6 +82,12 @@ def add_participant(ctx: LaunchContext, programme_id: int) -> Participant:
     return participant
 
 
+def lms_disagreement(person: Participant) -> ParticipantRole | None:
+    """The role the LMS gives a participant where Ritmo holds another (``role_rules.disagrees``):
+    the participants page marks it for the coordinator."""
+    return person.lms_role if disagrees(person.role, person.role_origin, person.lms_role) else None
+
+
 def lms_claim(ctx: LaunchContext) -> tuple[ParticipantRole, bool]:
     """What a launch says the person is, and whether only the link (a custom parameter
     ``ritmo_role=mentor``, not the LIS Mentor role) made them a mentor."""

@@ -169,6 +169,7 @@ def participants_page(programme_id: int) -> str:
         "programmes/participants.html",
         programme=programme,
         rows=rows,
+        lms_says={p.id: service.lms_disagreement(p) for p, _u in rows},
         total=total,
         args=args,
         pages=max(1, -(-total // args["per_page"])),
