@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.mentoring.programmes.models import Programme
@@ -15,6 +15,9 @@ bp = Blueprint("survey_evaluation", __name__)
 
 
 class EvaluationQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the session's one-time code (``rh``) and the like
+
     after = fields.String(load_default="latest", validate=validate.OneOf(evaluation.AFTER_CHOICES))
 
 

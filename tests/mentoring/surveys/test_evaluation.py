@@ -10,11 +10,13 @@ import pytest
 from flask_babel import force_locale
 
 from lti_tool.db import db, utcnow
+from lti_tool.identity.session import issue_token
 from lti_tool.mentoring.attention.registry import gather
 from lti_tool.mentoring.rhythm.health import HealthState, pair_health
-from lti_tool.mentoring.surveys import evaluation, statistics
+from lti_tool.mentoring.surveys import evaluation, invitations, statistics
 from lti_tool.mentoring.surveys.relationship_quality import NAME, SIGNAL, notice, threshold
 from tests.mentoring.conversations.factories import World, make_world
+from tests.mentoring.matching import states
 from tests.mentoring.surveys.evaluation_world import Pair, answer, before_after, instrument, make_pairs
 
 
@@ -243,3 +245,26 @@ def test_an_archived_survey_no_longer_flags_pairs(world: World) -> None:
     survey.archived_at = utcnow()
     db.session.commit()
     assert [i for i in gather(world.programme).items if i.source == NAME] == []
+
+
+def test_respondents_are_told_when_low_scores_are_shared(client, world: World) -> None:
+    [pair] = make_pairs(world, 1)
+    survey = instrument(world, "relationship_quality_mentee")
+    invitation = invitations.invite(world.programme, survey, pair.mentee, "baseline", utcnow(), now=utcnow())
+    assert invitation is not None
+    db.session.commit()
+    token = issue_token(states.context(world.programme, pair.mentee.user_id))
+
+    def page() -> str:
+        response = client.get(
+            f"/surveys/{survey.id}/answer?invitation={invitation.id}",
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/html"},
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    said = page()
+    assert "data-shared-low-scores" in said and "coordinators will see that your pair" in said
+    survey.anonymous = True  # anonymous: low answers stay in the aggregates, and nothing is said
+    db.session.commit()
+    assert "data-shared-low-scores" not in page()
