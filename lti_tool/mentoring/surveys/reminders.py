@@ -3,7 +3,8 @@
 A reminder is a nudge (``nudges.service.send_nudge``, kind ``survey.reminder``, deduped per
 invitation): it counts towards the weekly limit every reminder shares, so a person already nudged
 twice this week is not reminded now; the next run tries again while the window is open, and
-``reminded_at`` records the one that went.
+``reminded_at`` records the one that went. Reminders stay out of the match's history: whether a
+person has answered is nobody's business but theirs.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def _send(programme: Programme, survey: Survey, invitation: SurveyInvitation, no
         text=LazyString(text),
         action_label=LazyString(lambda: _("Answer the survey")),
         action_link=answer_path(invitation),
-        match_id=invitation.match_id,
+        # Not about the match: a nudge with a match shows in the pair's history, and a partner
+        # must not learn who is still to answer (a relationship survey is about them).
+        match_id=None,
         dedupe_key=dedupe_key(invitation),
         now=now,
     )

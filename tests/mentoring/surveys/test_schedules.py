@@ -343,3 +343,14 @@ def test_answering_a_scheduled_survey_completes_a_survey_milestone(client, app, 
     # A reminder is no longer due for an answered invitation.
     occasions.run(invitation.closes_at - timedelta(days=1))
     assert [n.user_id for n in nudges("survey.reminder")] == [world.outsider.id]
+
+
+def test_a_reminder_about_a_match_stays_out_of_the_pairs_history(app, world: World) -> None:
+    add_survey(world, {"closing": True, **WINDOW}, audience=Audience.MENTEES)
+    states.ended(world.programme, world.match, EndReason.COMPLETED)
+    invitation = db.session.execute(sa.select(SurveyInvitation)).scalar_one()
+    assert invitation.match_id == world.match.id
+    assert occasions.run(invitation.closes_at - timedelta(days=2))["reminded"] == 1
+    # Whether the mentee has answered a survey about their relationship is not the mentor's to see.
+    [reminder] = nudges("survey.reminder")
+    assert (reminder.user_id, reminder.match_id) == (world.mentee.id, None)
