@@ -16,6 +16,17 @@ from lti_tool.mentoring.surveys import invitations, schedules
 bp = Blueprint("survey_schedules", __name__)
 
 
+def field_names() -> dict[str, str]:
+    """The form's fields as its labels say them, for the list of errors."""
+    return {
+        "baseline": _("Baseline"),
+        "pulse_after_days": _("First pulse, days after the match starts"),
+        "pulse_every_days": _("Then every (days; empty for one pulse only)"),
+        "window_days": _("Response window (days)"),
+        "remind_days_before": _("Remind this many days before the window closes"),
+    }
+
+
 @bp.route("/programmes/<int:programme_id>/surveys/<int:survey_id>/schedule", methods=["GET", "POST"])
 @coordinator_required
 def schedule_page(programme_id: int, survey_id: int) -> tuple[str, int]:
@@ -32,7 +43,8 @@ def schedule_page(programme_id: int, survey_id: int) -> tuple[str, int]:
             schedule = schedules.save_schedule(ctx, programme, survey, form)
             form, message = schedule.as_form(), _("Schedule saved.")
         except ValidationError as error:
-            errors = error.normalized_messages()
+            named = field_names()
+            errors = {named.get(k, k): v for k, v in error.normalized_messages().items()}
     page = render_template(
         "surveys/schedule.html",
         programme=programme,

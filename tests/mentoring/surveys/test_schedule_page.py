@@ -89,13 +89,14 @@ def test_the_coordinator_saves_a_schedule_that_then_sends(client, world: World) 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"window_days": "0"}, "window_days"),
-        ({"window_days": "90"}, "window_days"),
-        ({"remind_days_before": "12"}, "remind_days_before"),  # not before a 10-day window closes
-        ({"pulse_every_days": "7"}, "window_days"),  # windows longer than the pulse interval
-        ({"pulse_after_days": "", "pulse_every_days": "30"}, "pulse_after_days"),
-        ({"baseline": "sometimes"}, "baseline"),
-        ({"pulse_after_days": "soon"}, "pulse_after_days"),
+        ({"window_days": "0"}, "Response window (days)"),
+        ({"window_days": "90"}, "Response window (days)"),
+        # Not before a 10-day window closes.
+        ({"remind_days_before": "12"}, "Remind this many days before the window closes"),
+        ({"pulse_every_days": "7"}, "Response window (days)"),  # longer than the pulse interval
+        ({"pulse_after_days": "", "pulse_every_days": "30"}, "First pulse, days after the match starts"),
+        ({"baseline": "sometimes"}, "Baseline"),
+        ({"pulse_after_days": "soon"}, "First pulse, days after the match starts"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(
@@ -107,6 +108,6 @@ def test_bad_input_is_refused_and_nothing_is_written(
     )
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert 'role="alert"' in html and field in html
+    assert 'role="alert"' in html and f"<strong>{field}</strong>" in html
     db.session.refresh(survey)
     assert survey.schedule == {"closing": True}
