@@ -85,7 +85,12 @@ def ratings(programme_id: int, at: datetime, survey_id: int | None = None) -> Ra
     if survey_id is not None:
         where.append(Survey.id == survey_id)
     answers = (
-        sa.select(SurveyAnswer.item_id, SurveyAnswer.value_num, SurveyResponse.user_id, SurveyItem.type)
+        sa.select(
+            SurveyAnswer.item_id,
+            SurveyAnswer.value_num,
+            SurveyResponse.user_id,
+            (SurveyItem.type == ItemType.NPS).label("is_nps"),
+        )
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
         .join(SurveyItem, SurveyItem.id == SurveyAnswer.item_id)
         .join(Survey, Survey.id == SurveyResponse.survey_id)
@@ -103,8 +108,8 @@ def ratings(programme_id: int, at: datetime, survey_id: int | None = None) -> Ra
     ).all()
     people = dict(
         db.session.execute(
-            sa.select(answers.c.type == ItemType.NPS, sa.func.count(sa.distinct(answers.c.user_id))).group_by(
-                answers.c.type == ItemType.NPS
+            sa.select(answers.c.is_nps, sa.func.count(sa.distinct(answers.c.user_id))).group_by(
+                answers.c.is_nps
             )
         ).all()
     )
