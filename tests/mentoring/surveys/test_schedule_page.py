@@ -83,6 +83,9 @@ def test_the_coordinator_saves_a_schedule_that_then_sends(client, world: World) 
     page = client.get(f"{url(world, survey)}?rh={rh(world.token(world.coordinator))}")
     html = page.get_data(as_text=True)
     assert "checked" in html and 'value="60"' in html
+    assert "Asked: Mentors and mentees." in html
+    # The programme has no end date: the page says the programme's-end survey waits for one.
+    assert 'id="no-end-date"' in html
     assert '<th scope="row">Baseline</th><td>4</td><td>0</td><td>0</td>' in html
 
 
