@@ -212,8 +212,8 @@ def csv_export(found: Results) -> str:
     writer = csv.writer(out)
     writer.writerow([_("Question"), _("Row"), _("Answers"), _("Mean"), _("Value"), _("Count")])
     hidden = _("fewer than %(n)d answers: hidden", n=found.min_group)
-    for result in found.items:
-        text = f"{result.item.position}. {local(result.item, 'text')}"
+    for number, result in enumerate(found.items, 1):
+        text = f"{number}. {local(result.item, 'text')}"
         figures = result.rows if result.item.type is ItemType.MATRIX else [("", result.figure)]
         for row, figure in figures:
             if figure.hidden or found.hidden:
