@@ -13,7 +13,8 @@ from typing import Any
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
-from lti_tool.mentoring.surveys.evaluation import Evaluation, hidden_text, reading
+from lti_tool.mentoring.surveys.evaluation import Evaluation
+from lti_tool.mentoring.surveys.readings import hidden_text, reading
 from lti_tool.safety.cells import cell
 
 CSV_TYPE = "text/csv; charset=utf-8"

@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.programmes.service import get_programme
-from lti_tool.mentoring.surveys import evaluation, evaluation_export
+from lti_tool.mentoring.surveys import evaluation, evaluation_export, readings
 from lti_tool.mentoring.surveys.relationship_quality import THRESHOLD
 
 bp = Blueprint("survey_evaluation", __name__)
@@ -34,9 +34,9 @@ def evaluation_page(programme_id: int) -> str:
         "surveys/evaluation.html",
         programme=programme,
         result=evaluation.evaluate(programme, after),
-        reading=evaluation.reading,
-        hidden_text=evaluation.hidden_text,
-        number=evaluation.number,
+        reading=readings.reading,
+        hidden_text=readings.hidden_text,
+        number=readings.number,
         threshold=THRESHOLD,
     )
 

@@ -27,6 +27,7 @@ from lti_tool.mentoring.programmes.models import Participant, Programme
 from lti_tool.mentoring.rhythm.health import Reason, register_signal
 from lti_tool.mentoring.surveys import evaluation, scoring
 from lti_tool.mentoring.surveys.models import Survey, SurveyResponse
+from lti_tool.mentoring.surveys.readings import number
 
 NAME = "low_relationship_quality"
 SIGNAL = "relationship_quality"
@@ -132,7 +133,7 @@ def signal_reasons(programme_id: int, now: datetime) -> dict[int, list[Reason]]:
 
 
 def reason_text(params: dict[str, Any]) -> str:
-    values = {"score": evaluation.number(params["score"], 1), "points": params["points"]}
+    values = {"score": number(params["score"], 1), "points": params["points"]}
     if params.get("role") == "mentor":
         return _("The mentor's latest relationship-quality answers score %(score)s on %(points)d.", **values)
     return _("The mentee's latest relationship-quality answers score %(score)s on %(points)d.", **values)

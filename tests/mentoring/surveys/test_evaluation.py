@@ -13,7 +13,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.identity.session import issue_token
 from lti_tool.mentoring.attention.registry import gather
 from lti_tool.mentoring.rhythm.health import HealthState, pair_health
-from lti_tool.mentoring.surveys import evaluation, invitations, statistics
+from lti_tool.mentoring.surveys import evaluation, invitations, readings, statistics
 from lti_tool.mentoring.surveys.relationship_quality import NAME, SIGNAL, notice, threshold
 from tests.mentoring.conversations.factories import World, make_world
 from tests.mentoring.matching import states
@@ -66,14 +66,14 @@ def test_before_and_after_of_the_same_people(world: World) -> None:
     # The instrument's total is evaluated too.
     assert scale(result, survey.id, "total").overall.n == 6
 
-    text = evaluation.reading(career, overall, result.min_group)
+    text = readings.reading(career, overall, result.min_group)
     low, high = f"{expected.ci_low:.1f}", f"{expected.ci_high:.1f}"
     assert text.startswith(
         f"Everyone: Career support rose by 1.2 points on 5 (95% CI {low} to {high}, n = 6)."
     ), text
     assert "unlikely to be chance alone" in text
     with force_locale("it"):
-        italian = evaluation.reading(
+        italian = readings.reading(
             scale(evaluation.evaluate(world.programme), survey.id, "career"), overall, 5
         )
         assert "1,2" in italian and "Supporto alla carriera" in italian
@@ -111,8 +111,8 @@ def test_small_groups_are_hidden_and_cannot_be_worked_out_from_the_others(world:
     assert mentors.result is None and mentors.hidden == "small"
     # Shown, the mentees' 7 and everyone's 9 would give the 2 mentors away: hidden as well.
     assert mentees.result is None and mentees.hidden == "complement"
-    assert evaluation.reading(found, mentors, 5) == "Fewer than 5: hidden."
-    assert "cannot be worked out" in evaluation.reading(found, mentees, 5)
+    assert readings.reading(found, mentors, 5) == "Fewer than 5: hidden."
+    assert "cannot be worked out" in readings.reading(found, mentees, 5)
     # The comparison of mentors and mentees needs both groups at the minimum.
     [comparison] = [c for c in result.comparisons if c.label == found.label]
     assert comparison.result is None and comparison.hidden == "small"
