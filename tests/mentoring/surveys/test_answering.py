@@ -254,3 +254,27 @@ def test_the_programme_home_links_to_surveys_for_each_role(client, world: World)
     mentee = client.get("/programme", query_string={"rh": rh(issue_token(world.ctx(world.mentees[0])))})
     html = mentee.get_data(as_text=True)
     assert 'href="/surveys/mine" id="open-my-surveys"' in html and "open-surveys" not in html
+
+
+def test_once_answered_a_question_keeps_its_shape_and_the_survey_its_promise(client, world: World) -> None:
+    survey = make_survey(client, world, LIKERT, audience="mentees", anonymous=True)
+    item = survey["items"][0]
+    base = f"/api/programmes/{world.programme.id}/surveys/{survey['id']}"
+    open_now(client, world, survey["id"])
+    assert answer(client, world, world.mentees[0], survey["id"], {item["id"]: 4}).status_code == 200
+    coord = bearer(world.coord)
+    reshaped = client.put(
+        f"{base}/items/{item['id']}", headers=coord, json={**LIKERT, "scale": {"points": 7}}
+    )
+    assert reshaped.status_code == 409
+    retyped = client.put(
+        f"{base}/items/{item['id']}", headers=coord, json={"type": "nps", "text_en": "Now NPS"}
+    )
+    assert retyped.status_code == 409
+    assert client.delete(f"{base}/items/{item['id']}", headers=coord).status_code == 409
+    assert client.patch(base, headers=coord, json={"anonymous": False}).status_code == 409
+    reworded = client.put(
+        f"{base}/items/{item['id']}", headers=coord, json={**LIKERT, "text_en": "Listens well."}
+    )
+    assert reworded.status_code == 200 and reworded.get_json()["scale"]["points"] == 5
+    assert stored(survey["id"]) == [(item["id"], None, 4.0, None, None)]
