@@ -98,7 +98,9 @@ def test_placeable_milestones_declare_line_items(client, world: World) -> None:
     graded = create(client, world, points=7)
     create(client, world, title="Reflection", graded=False, points=0)
     items = client.get("/api/goals/placeable", headers=bearer(world.coord)).get_json()["items"]
-    assert items[0]["target"] == "programme" and items[0]["line_item"]["scoreMaximum"] == 7
+    # The total has a target of its own: the programme home stays a plain link in the picker.
+    assert items[0]["target"] == "milestone:total" and items[0]["line_item"]["scoreMaximum"] == 7
+    assert items[0]["title"] == items[0]["line_item"]["label"] == "Mentoring 101: milestones total"
     assert items[1] == {
         "title": "First meeting",
         "target": f"milestone:{graded['id']}",
