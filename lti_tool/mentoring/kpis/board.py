@@ -59,7 +59,7 @@ def board(programme: Programme, now: datetime | None = None) -> list[Entry]:
     followed = chosen(programme.id)
     if not followed:
         return []
-    found = catalogue.values(programme.id, now, list(followed))
+    found = catalogue.values(programme.id, now, list(followed), live=True)
     return [
         entry(catalogue.BY_KEY[key], found[key], row, trends.series(programme.id, key, now))
         for key, row in followed.items()
@@ -70,7 +70,7 @@ def one(programme: Programme, key: str, now: datetime | None = None) -> Entry:
     """One figure (followed or not) with its trend."""
     now = now or utcnow()
     kpi = catalogue.BY_KEY[key]
-    value = catalogue.values(programme.id, now, [key])[key]
+    value = catalogue.values(programme.id, now, [key], live=True)[key]
     return entry(kpi, value, chosen(programme.id).get(key), trends.series(programme.id, key, now))
 
 

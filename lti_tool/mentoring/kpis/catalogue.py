@@ -148,11 +148,17 @@ CATALOGUE: tuple[Kpi, ...] = (
 BY_KEY = {kpi.key: kpi for kpi in CATALOGUE}
 
 
-def values(programme_id: int, at: datetime, keys: list[str] | None = None) -> dict[str, float | None]:
-    """The figures ``keys`` (default: all) as of ``at``; score and NPS share one reading of answers."""
+def values(
+    programme_id: int, at: datetime, keys: list[str] | None = None, *, live: bool = False
+) -> dict[str, float | None]:
+    """The figures ``keys`` (default: all) as of ``at``; score and NPS share one reading of answers.
+    ``live`` (the dashboard, ``at`` is now): the survey figures come through their cache
+    (:func:`.survey_measures.live`)."""
     wanted = [BY_KEY[k] for k in (keys if keys is not None else list(BY_KEY))]
     found: dict[str, float | None] = {}
-    if any(k.key in ("survey_score", "nps") for k in wanted):
+    if live and any(k.survey for k in wanted):
+        found |= survey_measures.live(programme_id, at)
+    elif any(k.key in ("survey_score", "nps") for k in wanted):
         rated = survey_measures.ratings(programme_id, at)
         found |= {"survey_score": rated.score, "nps": rated.nps}
     for kpi in wanted:

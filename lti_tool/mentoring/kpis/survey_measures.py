@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lti_tool.cache import cache
 from lti_tool.db import db
 from lti_tool.mentoring.kpis.figures import count_where
 from lti_tool.mentoring.programmes.models import Programme
@@ -31,6 +32,8 @@ from lti_tool.mentoring.surveys.models import (
 )
 
 RATINGS = (ItemType.LIKERT, ItemType.MATRIX)
+FIGURES = ("survey_response_rate", "survey_score", "nps")
+CACHE_SECONDS = 24 * 3600
 DEFAULT_POINTS = 5
 
 
@@ -106,7 +109,7 @@ def ratings(programme_id: int, at: datetime, survey_id: int | None = None) -> Ra
             count_where(answers.c.value_num <= 6),
         ).group_by(answers.c.item_id)
     ).all()
-    people = dict(
+    people: dict[bool, int] = dict(
         db.session.execute(
             sa.select(answers.c.is_nps, sa.func.count(sa.distinct(answers.c.user_id))).group_by(
                 answers.c.is_nps
@@ -149,3 +152,35 @@ def survey_score(programme_id: int, at: datetime) -> float | None:
 
 def nps(programme_id: int, at: datetime) -> float | None:
     return ratings(programme_id, at).nps
+
+
+def live(programme_id: int, now: datetime) -> dict[str, float | None]:
+    """The three survey figures as of ``now``, kept in the shared cache under what they depend on:
+    the invitations open so far, the responses (count, last id, last change) and the minimum group.
+    Reading that costs two counts; the figures themselves (every answer of the programme, a
+    million at the bench's size) are computed again only after one of those changed."""
+    programme = db.session.get_one(Programme, programme_id)
+    surveys = sa.select(Survey.id).where(Survey.programme_id == programme_id).scalar_subquery()
+    opened = db.session.execute(
+        sa.select(sa.func.count()).where(
+            SurveyInvitation.survey_id.in_(surveys), SurveyInvitation.opens_at < now
+        )
+    ).scalar_one()
+    count, last_id, changed = db.session.execute(
+        sa.select(
+            sa.func.count(), sa.func.max(SurveyResponse.id), sa.func.max(SurveyResponse.updated_at)
+        ).where(SurveyResponse.survey_id.in_(surveys))
+    ).one()
+    stamp = changed.isoformat() if changed else ""
+    key = f"kpis:surveys:{programme_id}:{privacy.min_group(programme)}:{opened}:{count}:{last_id}:{stamp}"
+    kept = cache().get(key)
+    if kept is not None:
+        return {name: kept.get(name) for name in FIGURES}
+    rated = ratings(programme_id, now)
+    found = {
+        "survey_response_rate": response_rate(programme_id, now),
+        "survey_score": rated.score,
+        "nps": rated.nps,
+    }
+    cache().set(key, found, CACHE_SECONDS)
+    return found

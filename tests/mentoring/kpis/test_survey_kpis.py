@@ -96,3 +96,20 @@ def test_drill_down_shows_people_only_for_surveys_that_are_not_anonymous(client,
         query_string={"rh": rh(w.token(w.coordinator))},
     ).get_data(as_text=True)
     assert html.count("Person 0") == 1  # once: the named survey's invitation
+
+
+def test_the_dashboards_survey_figures_follow_each_new_answer_through_their_cache(w: World) -> None:
+    now = utcnow()
+    items = survey(w, anonymous=True)
+    who = people(w, 6)
+    for person in who[:5]:
+        answered(w, items, person, now - timedelta(hours=1), 5, 10)
+    db.session.commit()
+    first = catalogue.values(w.programme.id, now, live=True)
+    assert (first["survey_score"], first["nps"], first["survey_response_rate"]) == (100.0, 100.0, 100.0)
+    answered(w, items, who[5], now - timedelta(minutes=1), 1, 0)  # a sixth answer changes all three
+    db.session.commit()
+    later = catalogue.values(w.programme.id, now, live=True)
+    assert later["survey_score"] == round(500 / 6, 1)
+    assert later["nps"] == round(100 * 4 / 6, 1)
+    assert later == catalogue.values(w.programme.id, now)
