@@ -224,6 +224,18 @@ def test_low_relationship_quality_reaches_the_attention_list_and_the_pairs_healt
     assert "The mentee's latest relationship-quality answers score 2.0 on 5." in health.reasons
 
 
+def test_the_attention_page_shows_the_pair_with_its_links(client, world: World) -> None:
+    pair, _survey = low_pair(world)
+    response = client.get(
+        f"/programmes/{world.programme.id}/attention",
+        headers={**world.headers(world.coordinator), "Accept": "text/html"},
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Low relationship quality: Evmentor0, Evmentee0" in page
+    assert f'href="/matches/{pair.match.id}/space"' in page
+
+
 def test_a_better_latest_answer_takes_the_pair_off_the_list(world: World) -> None:
     pair, survey = low_pair(world)
     answer(
