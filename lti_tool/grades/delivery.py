@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from lti_tool import http
-from lti_tool.accounts.models import Course, User
+from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
+from lti_tool.grades import line_items
 from lti_tool.grades.leases import Heartbeat
-from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
+from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.grades.service import DELIVER_TASK, kick, score_body
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.registry import RetryLater
@@ -222,45 +223,8 @@ def _token_error(error: ServiceError) -> ServiceError:
 
 
 def resolve_line_item(line_item_id: int, token: str) -> str:
-    """The platform URL of a line item: found by ``resourceId``/``tag`` across pages, or created.
-
-    The row is locked while resolving so two deliverers never create the same column twice.
-    """
-    query = sa.select(GradeLineItem).where(GradeLineItem.id == line_item_id)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update()
-    item = db.session.execute(query).scalar_one()
-    if item.url:
-        url = item.url
-        db.session.rollback()
-        return url
-    course = db.session.get(Course, item.course_id)
-    if course is None or not course.lineitems_url:
-        db.session.rollback()
-        raise AgsError(
-            "The LMS has not given Ritmo a gradebook service for this course. Enable grade sync "
-            "(AGS) for Ritmo in the LMS, open Ritmo once from the course, then retry.",
-            transient=False,
-        )
-    timeout = current_app.config["HTTP_TIMEOUT_SECONDS"]
-    try:
-        found = ags.find_line_item(
-            http.client(), token, course.lineitems_url, item.resource_id, item.tag, timeout
-        )
-        if found is None:
-            found = ags.create_line_item(
-                http.client(), token, course.lineitems_url,
-                {"label": item.label, "scoreMaximum": item.score_maximum,
-                 "resourceId": item.resource_id, "tag": item.tag},
-                timeout,
-            )
-    except ServiceError:
-        db.session.rollback()
-        raise
-    item.url = str(found["id"])
-    url = item.url
-    db.session.commit()
-    return url
+    """The platform URL of a line item, updated in the LMS first if it changed (``line_items``)."""
+    return line_items.resolve(line_item_id, token)
 
 
 def record(outcomes: list[Outcome]) -> int:
