@@ -190,6 +190,11 @@ def _find_or_create(item: GradeLineItem, token: str, timeout: Any) -> None:
     found = ags.find_line_item(
         http.client(), token, course.lineitems_url, item.resource_id, item.tag, timeout
     )
+    if found is None and item.resource_link_id:
+        # The LMS made the placed link's column but kept only its link, not Ritmo's resourceId.
+        found = ags.find_link_line_item(
+            http.client(), token, course.lineitems_url, item.resource_link_id, timeout
+        )
     if found is None:
         created = ags.create_line_item(http.client(), token, course.lineitems_url, body(item), timeout)
         item.url = str(created["id"])

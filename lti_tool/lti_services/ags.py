@@ -49,6 +49,27 @@ def find_line_item(
     return None
 
 
+def find_link_line_item(
+    session: Client, token: str, lineitems_url: str, resource_link_id: str, timeout: Any,
+    *, limit: int = PAGE_LIMIT,
+) -> dict[str, Any] | None:
+    """The one line item of a resource link (``resource_link_id`` filter), for platforms that keep
+    a deep-linked column's link but not its ``resourceId``; None when there is none or several."""
+    url: str | None = with_query(lineitems_url, {"resource_link_id": resource_link_id, "limit": str(limit)})
+    found: list[dict[str, Any]] = []
+    for _ in range(MAX_PAGES):
+        if url is None:
+            break
+        response = call(session, "GET", url, timeout, error=AgsError, token=token, accept=CONTAINER_MT)
+        items = _json(response)
+        for item in items if isinstance(items, list) else []:
+            # Filter again: some platforms ignore the query filters.
+            if isinstance(item, dict) and item.get("resourceLinkId") == resource_link_id:
+                found.append(dict(item))
+        url = next_page_url(response.headers.get("Link"))
+    return found[0] if len(found) == 1 else None
+
+
 def create_line_item(
     session: Client, token: str, lineitems_url: str, body: dict[str, Any], timeout: Any
 ) -> dict[str, Any]:

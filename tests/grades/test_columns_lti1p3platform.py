@@ -153,7 +153,10 @@ class JsonRequest(WerkzeugRequest):
 class GradebookPlatform:
     """lti1p3platform behind WSGI: /auth, /jwks, /token, /dl-return and AGS under /lineitems."""
 
-    def __init__(self, tool_url: str) -> None:
+    def __init__(self, tool_url: str, *, keep_resource_id: bool = True, name_column: bool = True) -> None:
+        # An LMS may keep only a deep-linked column's label, maximum and link, and may leave the
+        # column out of the link's launches: Ritmo then finds it by ``resourceLinkId``.
+        self.keep_resource_id, self.name_column = keep_resource_id, name_column
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         private_pem, public_pem = _pem_pair()
@@ -220,7 +223,8 @@ class GradebookPlatform:
             link = self.store.links[hint["link"]]
             launch.set_resource_link_claim(link.id)
             launch.set_custom_parameters_claim(link.custom)
-            lineitem = f"{self.url}/lineitems/{link.column}" if link.column else None
+            if link.column and self.name_column:
+                lineitem = f"{self.url}/lineitems/{link.column}"
         launch.set_ags(lineitems_url=self.url + "/lineitems", lineitem_url=lineitem)
         return Response(launch.lti_launch(), mimetype="text/html")
 
@@ -229,7 +233,9 @@ class GradebookPlatform:
         for item in items:
             link = Link(f"link-{len(self.store.links) + 1}", dict(item.get("custom") or {}))
             if isinstance(item.get("lineItem"), dict):
-                column = self.store.new_column({**item["lineItem"], "resourceLinkId": link.id})
+                kept = {k: v for k, v in item["lineItem"].items()
+                        if self.keep_resource_id or k not in ("resourceId", "tag")}
+                column = self.store.new_column({**kept, "resourceLinkId": link.id})
                 link.column = column.id
             self.store.links[link.id] = link
         return Response(json.dumps({"links": list(self.store.links)}), mimetype="application/json")
@@ -258,8 +264,13 @@ def _pem_pair() -> tuple[str, str]:
 
 
 @pytest.fixture
-def gradebook(app: Flask, ritmo: Any) -> Iterator[GradebookPlatform]:
-    platform = GradebookPlatform(ritmo.url)
+def platform_options() -> dict[str, bool]:
+    return {}
+
+
+@pytest.fixture
+def gradebook(app: Flask, ritmo: Any, platform_options: dict[str, bool]) -> Iterator[GradebookPlatform]:
+    platform = GradebookPlatform(ritmo.url, **platform_options)
     registry.add_platform(platform.for_ritmo())
     # Tokens are remembered per platform row: forget another test's (the library answers a token
     # it cannot verify with a 500, which Ritmo rightly treats as passing, not as a refusal).
@@ -303,3 +314,25 @@ def test_placed_milestone_scored_and_followed_in_lti1p3platform(app, ritmo, grad
     assert column.data["resourceLinkId"] == "link-1" and gradebook.store.puts >= 1
     assert column.scores["learner-1"]["scoreGiven"] == 8
     assert column.scores["learner-1"]["scoreMaximum"] == 8
+
+
+@pytest.mark.parametrize("platform_options", [{"keep_resource_id": False, "name_column": False}])
+def test_placed_column_found_by_its_resource_link(app, ritmo, gradebook) -> None:
+    """No ``lineitem`` in the launch and no ``resourceId`` on the column: its link finds it."""
+    browser = requests.Session()
+    first = launch_via_login(browser, gradebook.login_url("teacher-1", dl=True))
+    coordinator = form_of(first.text).fields["ritmo_session"]
+    milestone = graded_milestone(ritmo, coordinator, "First meeting", 5)
+    picker = launch_via_login(browser, gradebook.login_url("teacher-1", dl=True))
+    answer = pick(browser, ritmo.url, picker, [f"milestone:{milestone}"])
+    assert return_to_platform(browser, answer).json() == {"links": ["link-1"]}
+    (column,) = gradebook.store.columns.values()
+    assert "resourceId" not in column.data
+    joined = launch_via_login(browser, gradebook.login_url("learner-1", link="link-1"))
+    learner, match_id = match_learner(app, session_token(joined.text))
+    completion.mark_done(learner, match_id, milestone)
+    db.session.commit()
+    deliver_all(app)
+    (column,) = gradebook.store.columns.values()  # found by resourceLinkId, not made again
+    assert column.scores["learner-1"]["scoreGiven"] == 5
+    assert column.data["resourceId"] == f"ritmo:milestone:{milestone}"  # Ritmo's ids written back
