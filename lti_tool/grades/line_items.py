@@ -224,17 +224,18 @@ def _put(item: GradeLineItem, token: str, timeout: Any) -> None:
 
 def sync_task(payload: dict[str, Any]) -> None:
     """``grades.line_item``: update one column in the LMS now (a rename with no score due)."""
-    item = db.session.get(GradeLineItem, int(payload["line_item_id"]))
+    line_item_id = int(payload["line_item_id"])
+    item = db.session.get(GradeLineItem, line_item_id)
     if item is None or (item.url and item.synced_revision >= item.revision):
         return
     course = db.session.get_one(Course, item.course_id)
     platform = db.session.get(Platform, course.platform_id)
     if platform is None:
         return
-    db.session.rollback()
     try:
         token = tokens.access_token(platform, ags.DELIVERY_SCOPES)
-        resolve(item.id, token)
+        db.session.rollback()  # resolve() locks the row in a transaction of its own
+        resolve(line_item_id, token)
     except ServiceError as error:
         if error.transient or error.token_rejected:
             raise ColumnNotUpdated(error.message) from error

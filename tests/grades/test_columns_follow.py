@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from lti_tool.accounts.models import ResourceLink
 from lti_tool.db import db
 from lti_tool.demo.roster import ResourceLink as DemoLink
-from lti_tool.grades.models import GradeLineItem
+from lti_tool.grades import line_items
+from lti_tool.grades.models import DeliveryState, GradeLineItem, ScoreOutbox
+from lti_tool.jobs.models import Job, JobState
 from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.goals import completion, milestones
 from lti_tool.mentoring.goals.models import CompletionMode
@@ -151,3 +153,39 @@ def test_a_column_made_for_a_resource_link_carries_its_id(app, lms: Lms) -> None
         sa.select(GradeLineItem).where(GradeLineItem.resource_id == f"ritmo:milestone:{first}")
     ).scalar_one()
     assert stored.resource_link_id == link_id and stored.synced_revision == stored.revision
+
+
+def test_a_rename_with_no_score_due_reaches_the_column_through_the_grades_job(app, lms: Lms) -> None:
+    world = world_with_total(lms)
+    (match,), (mentee,) = world.matches, world.mentees
+    first = milestones.create_milestone(world.coord, milestone_data("First meeting", 5)).id
+    completion.mark_done(world.ctx(mentee), match.id, first)
+    settle(app)
+    completion.undo(world.coord, match.id, first, mentee.id)
+    settle(app)
+    assert columns(lms)[f"ritmo:milestone:{first}"]["scores"] == {"u-learner-01": (None, None)}
+
+    milestones.update_milestone(world.coord, first, {"title": "Kick-off"})
+    # Nobody holds the milestone now: no score is due, only the column's update.
+    assert not db.session.execute(
+        sa.select(ScoreOutbox).where(ScoreOutbox.state == DeliveryState.PENDING,
+                                     ScoreOutbox.line_item_id == column_row(first).id)
+    ).first()
+    assert jobs_queued(line_items.SYNC_TASK) == 1
+    drain()
+    assert columns(lms)[f"ritmo:milestone:{first}"]["label"] == "Kick-off"
+    row = column_row(first)
+    assert row.synced_revision == row.revision
+
+
+def column_row(milestone_id: int) -> GradeLineItem:
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(GradeLineItem).where(GradeLineItem.resource_id == f"ritmo:milestone:{milestone_id}")
+    ).scalar_one()
+
+
+def jobs_queued(task: str) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(Job).where(Job.task == task, Job.state == JobState.QUEUED)
+    ).scalar_one()
