@@ -7,10 +7,11 @@ knows who set the role it holds (``RoleOrigin``). The rule, in order:
 1. A role the coordinator assigned or the person chose is never changed by the LMS.
 2. The LMS makes staff coordinators, and a coordinator it no longer lists as staff takes the part
    the LMS gives.
-3. Nobody in a live (approved or started) match is moved between mentor and mentee by the LMS.
-4. The LMS may add a mentor: a mentee it marks as a mentor becomes one.
-5. The LMS may take a mentor back to mentee only where the programme takes roles from the LMS, and
-   never one who became a mentor through a mentors-only link (the roster cannot see links).
+3. The LMS may add a mentor: a mentee it marks as a mentor becomes one (a mentee match they were
+   in ends, and their mentor is offered a new match: ``matching/withdrawal.py``).
+4. The LMS never takes back a mentor in a live (approved or started) match.
+5. Otherwise it may take a mentor back to mentee only where the programme takes roles from the LMS,
+   and never one who became a mentor through a mentors-only link (the roster cannot see links).
 
 Where the LMS and Ritmo still disagree, :func:`disagrees` says so and the participants page shows
 it. A plain "learner" does not contradict a mentor the LMS did not make: Moodle has no Mentor role,
@@ -53,10 +54,10 @@ def settle(
         return None
     if ParticipantRole.COORDINATOR in (lms_says, current):
         return lms_says
-    if live_match():
-        return None
     if lms_says is ParticipantRole.MENTOR:
         return ParticipantRole.MENTOR
+    if live_match():
+        return None
     if origin is RoleOrigin.LINK or source is not RoleSource.LMS:
         return None
     return lms_says

@@ -37,7 +37,12 @@ def test_a_mentee_dropped_by_the_roster_sync_ends_the_match_and_frees_the_mentor
     mentee = w.person("Max Mentee", ParticipantRole.MENTEE)
     match = states.active(w.programme, mentor, [mentee])
     sub = mentee.user.sub
-    counts = apply_members(w.programme, [{"user_id": sub, "roles": [LEARNER], "status": "Inactive"}])
+    roster = [  # a whole roster: whoever takes part and is absent from it would be withdrawn too
+        {"user_id": w.coordinator.sub, "roles": ["Instructor"]},
+        {"user_id": mentor.user.sub, "roles": [LEARNER], "status": "Active"},
+        {"user_id": sub, "roles": [LEARNER], "status": "Inactive"},
+    ]
+    counts = apply_members(w.programme, roster)
     assert counts["withdrawn"] == 1
     db.session.expire_all()
     ended = db.session.get(Match, match.id)
