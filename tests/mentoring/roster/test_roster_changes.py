@@ -29,6 +29,7 @@ from lti_tool.mentoring.programmes.models import (
 )
 from lti_tool.mentoring.roster import failures, syncs
 from lti_tool.mentoring.roster import service as roster
+from lti_tool.notifications.models import Notification
 from tests.grades.factory import Lms, demo_lms
 from tests.mentoring.matching import states
 from tests.session_codes import rh
@@ -93,6 +94,11 @@ def test_a_member_absent_from_a_complete_roster_is_withdrawn_and_their_match_end
     db.session.expire_all()
     assert _person(programme, "u-learner-01").status is ParticipantStatus.WITHDRAWN
     assert db.session.get(Match, match.id).status is MatchStatus.ENDED
+    # the partner is told, and offered a new match (matching/withdrawal.py)
+    told = db.session.execute(
+        sa.select(Notification.kind).where(Notification.user_id == mentor.user_id)
+    ).scalars()
+    assert "match.partner_left" in set(told)
     # everyone still in the roster stays
     assert _person(programme, "u-instructor").status is ParticipantStatus.ACTIVE
     assert _person(programme, "u-mentor-01").status is ParticipantStatus.ACTIVE
@@ -235,7 +241,7 @@ def test_a_sync_never_undoes_a_coordinators_or_a_persons_choice_and_marks_the_di
     # the LMS's Mentor role against the coordinator's "mentee" is marked; "Learner" against a
     # mentor someone chose is not a disagreement (the LMS cannot say mentor there)
     assert page.count('data-lms-role="mentor"') == 1 and 'data-lms-role="mentee"' not in page
-    assert "LMS says: mentor" in page
+    assert "LMS says: mentor" in page and "Marked people have another role in the LMS" in page
 
 
 def test_the_lms_may_add_a_mentor_but_never_demotes_one_in_a_live_match(app, client):
