@@ -111,7 +111,14 @@ def send_nudge(
             db.session.flush()
             if sent_in_window(user_id, now) > WEEKLY_LIMIT:
                 raise _OverLimit
-            notification = notify(user_id, f"nudge.{kind}", subject_text, message, link=action_link)
+            notification = notify(
+                user_id,
+                f"nudge.{kind}",
+                subject_text,
+                message,
+                link=action_link,
+                course_id=programme.course_id,
+            )
             db.session.flush()
             nudge.notification_id = notification.id
     except (_OverLimit, IntegrityError):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
+from lti_tool.identity.email_links import SignInLink
 from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.nudges import service
 from lti_tool.mentoring.nudges.models import Nudge
@@ -148,7 +149,11 @@ def test_the_nudge_is_written_in_the_recipients_language_and_mailed(
     body = message.get_body(("plain",)).get_content()
     assert "Nel tuo profilo mancano risposte obbligatorie: Languages." in body
     assert "Proponi un incontro" in body  # the one next step
-    assert f"Apri in Ritmo: http://127.0.0.1:5000/matches/{world.match.id}/meetings" in body
+    # The e-mailed link signs the person into the programme's course at the nudge's page.
+    assert "Apri in Ritmo: http://127.0.0.1:5000/signin/" in body
+    [link] = db.session.execute(sa.select(SignInLink)).scalars()
+    assert (link.user_id, link.course_id) == (world.mentee.id, world.programme.course_id)
+    assert link.path == f"/matches/{world.match.id}/meetings"
     notification = db.session.get(Notification, sent.notification_id)
     assert notification is not None and notification.kind == "nudge.rhythm.quiet"
     assert notification.link == f"/matches/{world.match.id}/meetings"
