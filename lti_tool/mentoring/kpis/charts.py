@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
@@ -43,7 +42,6 @@ class Chart:
     title: str
     description: str
     points: list[tuple[float, float]] = field(default_factory=list)
-    dots: list[dict[str, Any]] = field(default_factory=list)
     ticks: list[tuple[float, str]] = field(default_factory=list)
     x_labels: list[tuple[float, str]] = field(default_factory=list)
     target_y: float | None = None
@@ -64,7 +62,7 @@ def _range(values: list[float], target: float | None) -> tuple[float, float]:
 
 
 def chart(kpi: Kpi, series: list[tuple[date, float | None]], target: float | None) -> Chart:
-    """The chart's geometry and its text alternative; days without a value leave a gap in the dots."""
+    """The chart's geometry and its text alternative; a day without a value has no dot."""
     label = str(kpi.label)
     known = [(day, value) for day, value in series if value is not None]
     title = _("%(figure)s over time", figure=label)
@@ -93,10 +91,6 @@ def chart(kpi: Kpi, series: list[tuple[date, float | None]], target: float | Non
         description += " " + _("Target: %(target)s.", target=number(kpi, target))
     result = Chart(title, description)
     result.points = [(x(day), y(value)) for day, value in known]
-    result.dots = [
-        {"x": x(day), "y": y(value), "label": f"{format_date(day)}: {number(kpi, value)}"}
-        for day, value in known
-    ]
     result.ticks = [(y(v), number(kpi, v)) for v in (low, (low + high) / 2, high)]
     result.x_labels = [(x(first_day), format_date(first_day)), (x(last_day), format_date(last_day))]
     if target is not None:

@@ -86,17 +86,24 @@ def first_matches(programme_id: int, at: datetime) -> sa.Subquery:
     )
 
 
+def days_between(start: Any, end: Any) -> sa.ColumnElement[Any]:
+    """``end - start`` in days, on PostgreSQL and SQLite alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.extract("epoch", end - start) / 86400.0
+    return sa.func.julianday(end) - sa.func.julianday(start)
+
+
 def time_to_match(programme_id: int, at: datetime) -> float | None:
     """Average days from joining the programme to the first match's start, over mentees matched
-    before ``at``."""
+    before ``at`` (a start recorded before the joining counts as 0)."""
     first = first_matches(programme_id, at)
-    rows = db.session.execute(
-        sa.select(Participant.created_at, first.c.started_at).join(first, first.c.mentee_id == Participant.id)
-    ).all()
-    if not rows:
-        return None
-    days = [max((started - joined).total_seconds(), 0) / 86400 for joined, started in rows]
-    return round(sum(days) / len(days), 1)
+    days = days_between(Participant.created_at, first.c.started_at)
+    value = db.session.execute(
+        sa.select(sa.func.avg(sa.case((days < 0, 0.0), else_=days))).join(
+            first, first.c.mentee_id == Participant.id
+        )
+    ).scalar_one()
+    return None if value is None else round(float(value), 1)
 
 
 def live_mentees(programme_id: int) -> sa.Select[Any]:
