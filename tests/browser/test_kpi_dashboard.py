@@ -41,3 +41,28 @@ def test_the_dashboard_follows_the_programme_every_30_seconds(app, ritmo, browse
         assert page.inner_text(MENTEES) == "2"
     finally:
         page.close()
+
+
+def test_a_coordinator_follows_a_figure_with_a_target_and_downloads_it(app, ritmo, browser):
+    w = world()
+    w.person("Ada Mentor", ParticipantRole.MENTOR)
+    w.person("Eve Mentee", ParticipantRole.MENTEE)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    try:
+        page.goto(f"{ritmo.url}/programmes/{w.programme.id}/kpis?rh={rh(w.token(w.coordinator))}")
+        page.click("#open-kpi-catalogue")
+        row = page.locator("[data-kpi-row='participation']")
+        row.locator("select[name='direction']").select_option("at_least")
+        row.locator("input[name='target']").fill("90")
+        row.locator("button[type='submit']").first.click()
+        expect(page.locator("[data-kpi-row='participation'] input[name='target']")).to_have_value("90.0")
+        page.get_by_role("link", name="KPI dashboard").click()
+        entry = page.locator("[data-kpi-entry='participation']")
+        # Both take part: 100% against at least 90%, said in words.
+        expect(entry.locator("[data-standing]")).to_have_text("✔ Meets the target")
+        expect(entry.locator("svg[role='img'] title")).to_have_text("Participation over time")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download XLSX").first.click()
+        assert download.value.suggested_filename == f"kpis-{w.programme.id}.xlsx"
+    finally:
+        page.close()
