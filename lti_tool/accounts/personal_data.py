@@ -189,6 +189,8 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("webinar.created_by_user_id", Fate.KEEP, _KEPT_LINK),
     Entry("kpi_target.created_by_user_id", Fate.KEEP, "who set a programme's target: " + _KEPT_LINK),
     Entry("kpi_target.updated_by_user_id", Fate.KEEP, "who last changed a target: " + _KEPT_LINK),
+    Entry("kpi_target.kpi", Fate.NOT_PERSONAL, "the name of a catalogue figure"),
+    Entry("kpi_snapshot.kpi", Fate.NOT_PERSONAL, "the name of a catalogue figure"),
     Entry("audit_event.actor_user_id", Fate.KEEP, "who decided what, for others: " + _KEPT_LINK),
     # Support: a person's requests are private to them and support; their answers as support stay.
     Entry("support_request.requester_user_id", Fate.DELETE,

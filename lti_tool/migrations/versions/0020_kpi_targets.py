@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("programme_id", sa.Integer(), nullable=False),
         sa.Column("kpi", sa.String(length=64), nullable=False),
-        sa.Column("target", sa.Float(), nullable=True),
+        sa.Column("target", sa.Double(), nullable=True),
         sa.Column(
             "direction",
             sa.Enum("AT_LEAST", "AT_MOST", name="direction", native_enum=False, length=16),
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.Column("programme_id", sa.Integer(), nullable=False),
         sa.Column("kpi", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("value", sa.Double(), nullable=True),
         sa.Column("backfilled", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["programme_id"],
