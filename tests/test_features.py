@@ -72,12 +72,11 @@ def test_importing_every_module_registers_nothing(tmp_path: Path) -> None:
 def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     state = _probe(tmp_path, build=True)
     assert state["tasks"] == [
-        "attention.digest", "conversations.announce", "conversations.chat_reminder", "grades.deliver", "grades.line_item",
-        "grades.sweep",
-        "kpis.snapshots", "mail.send", "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
+        "attention.digest", "conversations.announce", "conversations.chat_reminder",
+        "grades.deliver", "grades.line_item", "grades.sweep", "kpis.snapshots", "mail.send",
+        "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
         "notifications.digest", "notifications.purge_links", "nudges.daily", "rhythm.daily", "roster.sync",
-        "support.reminders", "surveys.schedules", "webinars.remind",
-        "webinars.reminder_sweep",
+        "support.reminders", "surveys.schedules", "webinars.remind", "webinars.reminder_sweep",
     ]
     assert state["sources"] == [
         "chat", "decisions", "goals", "meetings", "milestones", "nudges", "posts", "sent_mail", "support",
@@ -108,9 +107,11 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
             "conversations", "meetings", "support", "support_api", "notifications", "signin",
             "survey_instruments", "survey_builder", "surveys",
-            "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm"} == set(app.blueprints)
+            "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
+    } == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
-    assert list(app.extensions["ritmo_deep_linking_offers"]) == ["programme", "milestone", "webinar", "content"]
+    offers = list(app.extensions["ritmo_deep_linking_offers"])
+    assert offers == ["programme", "milestone", "webinar", "content"]
     targets = app.extensions["ritmo_launch_targets"]
     assert set(targets.pages) == {"programme", "milestone", "content", "webinar"}
     assert targets.default == "programme"

@@ -93,14 +93,18 @@ def test_withdrawal_by_roster_sync_ends_the_session(app, client) -> None:
         {"user_id": "mentor", "roles": [LEARNER, MENTOR], "status": "Active"},
     ])
     assert _chat(client, world, world.mentee) == 401
-    assert _chat(client, world, world.mentor) == 201
+    # The mentor's session lives on; their match ended with the mentee's withdrawal.
+    assert client.get("/api/me", headers=world.headers(world.mentor)).status_code == 200
+    assert _chat(client, world, world.mentor) == 403
 
 
 def test_a_role_change_by_roster_sync_ends_the_session(app, client) -> None:
     world = make_world()
-    roster.apply_members(world.programme, [{"user_id": "mentee0", "roles": [LEARNER], "status": "Active"}])
+    mentor = {"user_id": "mentor", "roles": [LEARNER, MENTOR], "status": "Active"}
+    as_learner = {"user_id": "mentee0", "roles": [LEARNER], "status": "Active"}
+    roster.apply_members(world.programme, [as_learner, mentor])
     assert _chat(client, world, world.mentee) == 201  # a first enrolment changes nothing
-    roster.apply_members(world.programme, [{"user_id": "mentee0", "roles": [INSTRUCTOR], "status": "Active"}])
+    roster.apply_members(world.programme, [{**as_learner, "roles": [INSTRUCTOR]}, mentor])
     assert _chat(client, world, world.mentee) == 401
 
 
