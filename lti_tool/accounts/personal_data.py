@@ -84,6 +84,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "survey_invitation": ("user_id",),
     "survey_response": ("user_id",),
     "survey_answer": ("response_id",),
+    "nudge": ("user_id",),
+    "match_reflection": ("participant_id",),
 }
 
 _COURSE = "the course's own material, written by its coordinators in that role; it belongs to the course"
@@ -192,6 +194,32 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("kpi_target.kpi", Fate.NOT_PERSONAL, "the name of a catalogue figure"),
     Entry("kpi_snapshot.kpi", Fate.NOT_PERSONAL, "the name of a catalogue figure"),
     Entry("audit_event.actor_user_id", Fate.KEEP, "who decided what, for others: " + _KEPT_LINK),
+    # The life of a match: reflections are the member's words; who proposed closing stays.
+    Entry("match.closure_proposed_by_id", Fate.KEEP, _KEPT_LINK),
+    Entry("match_reflection.participant_id", Fate.KEEP, "the pair's record of its check-ins: " + _KEPT_LINK),
+    Entry("match_reflection.text", Fate.BLANK, "their words", to="", words=True),
+    Entry("match_reflection.text_html", Fate.BLANK, "their words", to=""),
+    # Rhythm: the pair's state is recomputed daily; reasons may name a member who stopped coming.
+    Entry("rhythm_cadence.updated_by_user_id", Fate.KEEP, "who set the programme's rhythm: " + _KEPT_LINK),
+    Entry("rhythm_pair.last_writer_user_id", Fate.KEEP, "who wrote last in a pair: " + _KEPT_LINK),
+    Entry("rhythm_pair.reasons", Fate.BLANK, "reasons in words may name them; the next daily run "
+          "writes them anew", to=[], by=("match_id",)),
+    # Nudges: theirs go; others' that quote or name them go, like notifications.
+    Entry("nudge.user_id", Fate.DELETE, "the nudges sent to them"),
+    Entry("nudge.kind", Fate.DELETE, "which nudges they were sent"),
+    Entry("nudge.dedupe_key", Fate.DELETE, "which situation a nudge to them was about"),
+    Entry("nudge.subject", Fate.SCRUB,
+          "theirs are deleted; others' nudges that quote or name them are deleted"),
+    Entry("nudge.text", Fate.SCRUB, "as subject"),
+    Entry("nudge.action_label", Fate.SCRUB, "as subject"),
+    Entry("nudge.action_link", Fate.SCRUB, "as subject"),
+    # The attention list's record of who acted stays for the other coordinators.
+    Entry("attention_action.actor_user_id", Fate.KEEP, "who acted on an item: " + _KEPT_LINK),
+    Entry("attention_action.title", Fate.SCRUB,
+          "an item's title naming or quoting them is replaced by a mark"),
+    Entry("attention_action.result", Fate.SCRUB, "as title"),
+    Entry("attention_action.note", Fate.SCRUB, "their own notes, and others' quoting or naming them, are "
+          "replaced by a mark"),
     # Support: a person's requests are private to them and support; their answers as support stay.
     Entry("support_request.requester_user_id", Fate.DELETE,
           "their private requests for help (support's answers in them go too)"),
@@ -283,6 +311,13 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("match_run.stage", Fate.NOT_PERSONAL, "the engine's progress"),
     Entry("match_run.summary", Fate.NOT_PERSONAL, "counts, timings and ids"),
     Entry("match_run.error", Fate.NOT_PERSONAL, "the engine's error"),
+    Entry("grade_line_item.resource_link_id", Fate.NOT_PERSONAL, "the LMS's id of a placed link"),
+    Entry("rhythm_cadence.phases", Fate.NOT_PERSONAL, _COURSE),
+    Entry("rhythm_pair.state", Fate.NOT_PERSONAL, "a fixed vocabulary"),
+    Entry("attention_action.source", Fate.NOT_PERSONAL, "which list an item came from (a fixed vocabulary)"),
+    Entry("attention_action.key", Fate.NOT_PERSONAL, "an item's ids (such as match:12)"),
+    Entry("attention_action.action", Fate.NOT_PERSONAL, "which action (a fixed vocabulary)"),
+    Entry("attention_action.action_label", Fate.NOT_PERSONAL, "the action's button label"),
     Entry("inbound_mail.digest", Fate.NOT_PERSONAL, "a hash of a reply's Message-ID and reply address"),
     Entry("inbound_mail.kind", Fate.NOT_PERSONAL, "which kind of reply address (a fixed vocabulary)"),
 )

@@ -211,6 +211,8 @@ def _erase(user_id: int, actor_user_id: int | None, reason: str) -> tuple[Erasur
     scrubbed = _scrub_notifications(conn, person, user.platform_id, quotes)
     scrubbed += _scrub_jobs(conn, quotes)
     scrubbed += _scrub_audit(conn, user_id, quotes)
+    scrubbed += _scrub_nudges(conn, person, quotes)
+    scrubbed += _scrub_attention(conn, user_id, quotes)
     blanked = _blank(conn, person)
     deleted = _delete(conn, person)
     user.sub = f"erased-{secrets.token_hex(16)}"
@@ -379,6 +381,42 @@ def _scrub_audit(conn: sa.Connection, user_id: int, quotes: _Quotes) -> int:
         detail = _scrubbed(row.detail, quotes, typed)
         if detail != row.detail:
             conn.execute(events.update().where(events.c.id == row.id).values(detail=detail))
+            changed += 1
+    return changed
+
+
+def _scrub_nudges(conn: sa.Connection, person: _Person, quotes: _Quotes) -> int:
+    """Other people's nudges that quote or name the person go, as their notifications do."""
+    if not quotes:
+        return 0
+    nudges = _table("nudge")
+    rows = conn.execute(
+        sa.select(nudges.c.id, nudges.c.subject, nudges.c.text, nudges.c.action_label, nudges.c.action_link)
+        .where(nudges.c.user_id != person.user_id)
+    )
+    doomed = [
+        row.id for row in rows if quotes.found_in(row.subject, row.text, row.action_label, row.action_link)
+    ]
+    return _delete_ids(conn, nudges, doomed)
+
+
+def _scrub_attention(conn: sa.Connection, user_id: int, quotes: _Quotes) -> int:
+    """Records of who acted on the attention list stay for the other coordinators; the person's own
+    notes, and any title, result or note naming or quoting them, are replaced by a mark."""
+    actions = _table("attention_action")
+    changed = 0
+    rows = conn.execute(
+        sa.select(actions.c.id, actions.c.actor_user_id, actions.c.title, actions.c.result, actions.c.note)
+    ).all()
+    for row in rows:
+        values = {
+            name: MARK
+            for name in ("title", "result", "note")
+            if getattr(row, name)
+            and ((name == "note" and row.actor_user_id == user_id) or quotes.found_in(getattr(row, name)))
+        }
+        if values:
+            conn.execute(actions.update().where(actions.c.id == row.id).values(**values))
             changed += 1
     return changed
 

@@ -231,10 +231,42 @@ def _she_lives_in(client, world: World) -> dict[str, int]:
            note=f"asked by {NAME}")
     notify(marta.id, "post", f"{NAME} needs you", f"“{WORDS}: my landlord is awful” she wrote")
     send_email(EMAIL, "Your week", "Dear Zephyrine, three things happened.")
+    _the_match_lives_on(client, world, she, marta)
     db.session.commit()
     return {"marta_notifications": len(db.session.scalars(
         sa.select(Notification).where(Notification.user_id == marta.id)
     ).all())}
+
+
+def _the_match_lives_on(client, world: World, she: User, marta: User) -> None:
+    """Her check-in; a nudge to Marta, the pair's rhythm and the attention list naming her."""
+    from flask_babel import lazy_gettext
+
+    from lti_tool.mentoring.attention.models import AttentionAction
+    from lti_tool.mentoring.nudges.service import send_nudge
+    from lti_tool.mentoring.rhythm.models import PairRhythm
+
+    checked = client.put(
+        f"/api/programmes/{world.programme.id}/matches/{world.match.id}/check-in",
+        headers=world.headers(she), json={"feeling": "mixed", "text": f"{WORDS} check-in: it is hard"},
+    )
+    assert checked.status_code == 200, checked.get_data(as_text=True)
+    sent = send_nudge(
+        programme=world.programme, user_id=marta.id, kind="rhythm.unanswered",
+        subject=lazy_gettext("Answer %(name)s", name=NAME), text=lazy_gettext("%(name)s waits", name=NAME),
+        action_label=lazy_gettext("Answer"), action_link=f"/matches/{world.match.id}/space",
+        match_id=world.match.id,
+    )
+    assert sent is not None
+    db.session.add(PairRhythm(
+        match_id=world.match.id, programme_id=world.programme.id,
+        reasons=[{"code": "absent", "severity": 2, "params": {"days": 9, "user": she.id, "name": NAME}}],
+    ))
+    db.session.add(AttentionAction(
+        programme_id=world.programme.id, source="pairs_at_risk", key=f"match:{world.match.id}",
+        action="followed_up", action_label="Mark as followed up", title=f"Pair at risk: {NAME} and Marta",
+        actor_user_id=world.coordinator.id, note=f"Called {NAME}", result=f"{NAME}: followed up",
+    ))
 
 
 def test_erasure_leaves_no_trace_of_her_in_any_table_and_keeps_others_words(app, client) -> None:
@@ -248,7 +280,9 @@ def test_erasure_leaves_no_trace_of_her_in_any_table_and_keeps_others_words(app,
     assert invitations  # her address, in the calendar files of e-mails to Marta and to her
     for where in ("notification.subject", "job.payload", "chat_message.body", "goal.title",
                   "goal_note.text", "meeting.notes", "match_request.message", "audit_event.detail",
-                  "milestone_completion.note", "conversation_post.body", "user.name"):
+                  "milestone_completion.note", "conversation_post.body", "user.name",
+                  "match_reflection.text", "nudge.subject", "rhythm_pair.reasons", "attention_action.title",
+                  "attention_action.note"):
         assert any(line.startswith(where) for line in before), where
     privacy.erase(world.mentee.id, reason="request 9")
     assert _traces() == []
