@@ -119,7 +119,7 @@ def ratings(programme_id: int, at: datetime, survey_id: int | None = None) -> Ra
     items = {
         row.id: row
         for row in db.session.execute(
-            sa.select(SurveyItem.id, SurveyItem.type, SurveyItem.scale).where(
+            sa.select(SurveyItem.id, SurveyItem.type, SurveyItem.scale, SurveyItem.reverse).where(
                 SurveyItem.id.in_([r[0] for r in per_item])
             )
         )
@@ -131,8 +131,10 @@ def ratings(programme_id: int, at: datetime, survey_id: int | None = None) -> Ra
         if item.type is ItemType.NPS:
             promoters, detractors, nps_answers = promoters + high, detractors + low, nps_answers + count
         else:
-            span = points(item.scale) - 1
-            rated += (float(summed) - count) / span * 100
+            top = points(item.scale)
+            # A reverse-scored item counts as ``top + 1 - value`` (agreeing is the low end).
+            lowest_first = count * (top + 1) - float(summed) if item.reverse else float(summed)
+            rated += (lowest_first - count) / (top - 1) * 100
             total += count
     group = privacy.min_group(db.session.get_one(Programme, programme_id))
     score_people, nps_people = int(people.get(False, 0)), int(people.get(True, 0))

@@ -44,6 +44,17 @@ def test_response_rate_score_and_nps_of_five_people(w: World) -> None:
     assert before["survey_score"] is None and before["nps"] is None
 
 
+def test_a_reverse_scored_item_counts_from_its_other_end(w: World) -> None:
+    now = utcnow()
+    items = survey(w, anonymous=False)
+    items[1].reverse = True  # "I felt judged": agreeing is the low end
+    # Ratings 5, 4, 3, 5, 1 read as 1, 2, 3, 1, 5 -> (0 + 1 + 2 + 0 + 4) / 5 / 4 * 100 = 35.
+    for person, rating in zip(people(w, 5), (5, 4, 3, 5, 1), strict=True):
+        answered(w, items, person, now - timedelta(hours=1), rating, None)
+    db.session.commit()
+    assert catalogue.values(w.programme.id, now)["survey_score"] == 35.0
+
+
 def test_nps_counts_promoters_minus_detractors(w: World) -> None:
     now = utcnow()
     items = survey(w, anonymous=True)
