@@ -27,6 +27,8 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: browser tests will skip (sudo apt-get install chromium)"; fi; }
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/browser --no-audit --no-fund --silent; \
+	  else echo "npm not installed: the accessibility checks (axe-core) will skip"; fi
 
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o lti_tool/translations/messages.pot .
