@@ -3,7 +3,8 @@
 It is a separate Flask app that talks to the tool only over HTTP/LTI; nothing from
 the tool side is imported here.
 
-Endpoints: ``/`` (course and people), ``/demo/launch`` and ``/demo/launch-window``
+Endpoints: ``/`` (courses and people), ``/gradebook`` and ``/outbox[/<n>]`` (pages),
+``/demo/launch`` and ``/demo/launch-window``
 (third-party initiated login), ``/demo/auth`` (OIDC), ``/demo/token`` (OAuth2 client
 credentials), ``/demo/jwks``, ``/demo/courses/<ctx>/lineitems[/<id>[/scores|/results]]``
 (AGS), ``/demo/courses/<ctx>/memberships`` (NRPS), ``/demo/deep_link_return``, and for
@@ -21,12 +22,15 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .config import DemoConfig
+from .mailcatcher import MailCatcher, Outbox
 from .platform import EXTENSION_KEY, DemoPlatform, demo_registration_for
 from .server import ServerHandle, serve_in_thread, start_demo_server
 
 __all__ = [
     "DemoConfig",
     "DemoPlatform",
+    "MailCatcher",
+    "Outbox",
     "ServerHandle",
     "create_demo_lms",
     "demo_registration",
@@ -37,14 +41,14 @@ __all__ = [
 
 def create_demo_lms(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the demo LMS Flask app; `DemoPlatform.of(app)` gives its state."""
-    from . import ags, deep_linking, nrps, oauth, oidc, pages
+    from . import ags, books, deep_linking, nrps, oauth, oidc, pages
 
     cfg = DemoConfig.from_mapping(config)
     app = Flask(__name__, template_folder="templates", static_folder=None)
     app.config["SECRET_KEY"] = cfg.secret_key
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = DemoPlatform(cfg)
-    for module in (pages, oidc, oauth, ags, nrps, deep_linking):
+    for module in (pages, books, oidc, oauth, ags, nrps, deep_linking):
         app.register_blueprint(module.bp)
     app.register_error_handler(HTTPException, _http_error)
     app.jinja_env.globals["csp_nonce"] = _csp_nonce

@@ -38,6 +38,8 @@ class DemoConfig:
     # False mimics Open edX's programmatic grades: a deep-linked lineItem makes no column, and
     # launches of the placed link carry only ``lineitems``.
     deep_link_line_items: bool = True
+    # `make demo`: a second course ("CourseB") that Ritmo does not know yet, to set up from scratch.
+    empty_course: bool = False
     token_ttl: int = 3600
     id_token_ttl: int = 300
     faults: dict[str, Any] = field(default_factory=dict)

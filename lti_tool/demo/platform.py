@@ -17,7 +17,8 @@ from itsdangerous import URLSafeTimedSerializer
 from .config import DemoConfig
 from .faults import FaultInjector
 from .keys import PlatformKey
-from .roster import GRADED_LINK_ID, Course, Person, ResourceLink, seed_course
+from .mailcatcher import Outbox
+from .roster import GRADED_LINK_ID, Course, Person, ResourceLink, empty_course, seed_course
 from .tool_keys import ToolKeySet
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -64,6 +65,11 @@ class DemoPlatform:
         self.key = PlatformKey(config.private_key_pem, config.kid)
         self.course: Course = seed_course()
         self.courses: dict[str, Course] = {self.course.context_id: self.course}
+        if config.empty_course:
+            second = empty_course(self.course)
+            self.courses[second.context_id] = second
+        # What the demo's mail catcher received (the Outbox page), when `make demo` runs one.
+        self.outbox = Outbox()
         self.stats = Stats()
         self.faults = FaultInjector(config.faults)
         self.tool_keys = ToolKeySet(

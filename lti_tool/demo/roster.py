@@ -1,4 +1,5 @@
-"""Seed data: one course ("CourseA") with an instructor, learners and mentors."""
+"""Seed data: one course ("CourseA") with an instructor, learners and mentors, and for `make demo` a
+second, smaller course ("CourseB") where Ritmo starts empty, for trying set-up from scratch."""
 
 from __future__ import annotations
 
@@ -153,3 +154,14 @@ def seed_course() -> Course:
         ),
     }
     return Course(SEED_CONTEXT_ID, "MENT101", "Mentoring 101", members, links)
+
+
+EMPTY_CONTEXT_ID = "CourseB"
+
+
+def empty_course(seeded: Course) -> Course:
+    """A second course with a few of the same people: Ritmo knows nothing of it until its first launch."""
+    wanted = {"u-instructor", *(f"u-learner-{n:02d}" for n in range(1, 7)), "u-mentor-01", "u-mentor-02"}
+    members = [p for p in seeded.members if p.user_id in wanted]
+    links = {"rl-ritmo-b": ResourceLink("rl-ritmo-b", "Ritmo mentoring", graded=True)}
+    return Course(EMPTY_CONTEXT_ID, "MENT102", "Mentoring 102", members, links)
