@@ -198,6 +198,11 @@ WEBINAR_JITSI_BASE_URL = "https://meet.jit.si"
 # Host names of your BigBlueButton servers (comma-separated); join addresses elsewhere are refused.
 WEBINAR_BBB_HOSTS: list[str] = []
 
+# A BigBlueButton server for meetings' generated rooms (instead of Jitsi): its API base address
+# (e.g. ``https://bbb.example.org/bigbluebutton/``) and shared secret (``bbb-conf --secret``).
+BBB_URL = ""
+BBB_SECRET = ""
+
 # Hour (UTC) at which the daily e-mail digest goes out.
 NOTIFICATIONS_DIGEST_HOUR_UTC = 7
 

@@ -25,14 +25,16 @@ def csp_nonce() -> str:
     return nonce
 
 
-def policy() -> str:
+def policy(*, extra_origins: tuple[str, ...] = ()) -> str:
+    """The policy; ``extra_origins`` may also serve scripts and frames (a meeting room's video)."""
     nonce = f"'nonce-{csp_nonce()}'"
+    extra = "".join(f" {o}" for o in extra_origins)
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'self' {nonce}",
+        f"script-src 'self' {nonce}{extra}",
         f"style-src 'self' {nonce}",
         "img-src 'self' data: https:",
-        "frame-src https:",
+        f"frame-src https:{extra}",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

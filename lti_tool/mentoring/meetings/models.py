@@ -99,3 +99,20 @@ class MeetingSlot(Base):
     meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime]
     round: Mapped[int] = mapped_column(default=1)
+
+
+class MeetingPresence(Base):
+    """One stretch of time a member had the meeting's room open in Ritmo, kept up by heartbeats.
+
+    A heartbeat within ``presence.GAP`` of the stretch's last one extends it; a later one starts a
+    new stretch, so leaving and coming back does not count as having stayed.
+    """
+
+    __tablename__ = "meeting_presence"
+    __table_args__ = (sa.Index("ix_meeting_presence_meeting_seen", "meeting_id", "last_seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -320,18 +320,24 @@ def record_outcome(
     if first_time:
         meeting.outcome_at = utcnow()
         if outcome is MeetingStatus.HELD:
-            emit(
-                DomainEvent(
-                    "meeting.held",
-                    space.programme.id,
-                    match_id=meeting.match_id,
-                    participant_id=spaces.participant_id(space.programme.id, ctx.user_id),
-                    actor_user_id=ctx.user_id,
-                    data={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
-                )
-            )
+            announce_held(meeting, space.programme.id, ctx.user_id)
     db.session.commit()
     return meeting
+
+
+def announce_held(meeting: Meeting, programme_id: int, actor_user_id: int) -> None:
+    """``meeting.held``, once per meeting: milestones, rhythm and surveys listen for it."""
+    assert meeting.starts_at is not None
+    emit(
+        DomainEvent(
+            "meeting.held",
+            programme_id,
+            match_id=meeting.match_id,
+            participant_id=spaces.participant_id(programme_id, actor_user_id),
+            actor_user_id=actor_user_id,
+            data={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
+        )
+    )
 
 
 # -- history ---------------------------------------------------------------------------------------

@@ -1,15 +1,18 @@
-"""Where a meeting happens: a generated Jitsi room, or a pasted address from the allowed video hosts."""
+"""Where a meeting happens: a generated Jitsi room, or a pasted address from the allowed video hosts;
+and how Ritmo's room page shows it (Jitsi embedded, BigBlueButton embedded, or a link out)."""
 
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from lti_tool.errors import InvalidInput
-from lti_tool.mentoring.meetings.models import VideoProvider
+from lti_tool.mentoring.meetings import bbb
+from lti_tool.mentoring.meetings.models import Meeting, VideoProvider
 from lti_tool.safety.urls import UnsafeUrl, web_url
 
 #: Pasted video addresses must be https on one of these hosts (or a subdomain of them).
@@ -60,3 +63,38 @@ def video_link(pasted: str | None) -> tuple[VideoProvider, str]:
         if allowed and (host == allowed or host.endswith("." + allowed)):
             return provider, url
     raise error
+
+
+# -- the room page ---------------------------------------------------------------------------------
+
+#: Generated rooms' names start with this (see :func:`jitsi_room`).
+ROOM_PREFIX = "/Ritmo-"
+
+
+@dataclass(frozen=True)
+class Room:
+    """How the room page shows a meeting's video: ``jitsi`` and ``bbb`` embed, ``link`` opens a tab
+    (Zoom, Teams and Meet refuse to be framed)."""
+
+    kind: str
+    origin: str = ""
+    domain: str = ""
+    name: str = ""
+
+
+def generated(meeting: Meeting) -> bool:
+    """A room Ritmo made (not an address someone pasted)."""
+    return meeting.video_provider is VideoProvider.JITSI and meeting.video_url.startswith(
+        _jitsi_base_url() + ROOM_PREFIX
+    )
+
+
+def room_for(meeting: Meeting) -> Room:
+    if generated(meeting) and bbb.configured():
+        return Room("bbb", origin=bbb.origin())
+    if meeting.video_provider is VideoProvider.JITSI:
+        parts = urlsplit(meeting.video_url)
+        name = unquote(parts.path.strip("/"))
+        if parts.scheme in ("https", "http") and parts.netloc and name and "/" not in name:
+            return Room("jitsi", origin=f"{parts.scheme}://{parts.netloc}", domain=parts.netloc, name=name)
+    return Room("link")

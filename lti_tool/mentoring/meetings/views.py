@@ -6,11 +6,12 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, redirect, render_template, request
 
+from lti_tool import headers
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.identity.session import current_context, login_required, session_url
 from lti_tool.mentoring.conversations import spaces
-from lti_tool.mentoring.meetings import access, invitations, schemas, service, video
+from lti_tool.mentoring.meetings import access, bbb, invitations, presence, schemas, service, video
 from lti_tool.mentoring.meetings.models import Meeting
 from lti_tool.ratelimit import limit, per_person
 from lti_tool.web import back_to, viewer_zone
@@ -111,6 +112,35 @@ def api_outcome(meeting_id: int) -> dict[str, Any]:
     return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
+def _presence_json(state: presence.RoomState) -> dict[str, Any]:
+    people = spaces.users_by_id(state.present_user_ids)
+    return {
+        "meeting_id": state.meeting.id,
+        "status": state.meeting.status.value,
+        "held": state.held,
+        "present": [
+            {"user_id": uid, "name": people[uid].display_name}
+            for uid in state.present_user_ids
+            if uid in people
+        ],
+        "heartbeat_seconds": int(presence.HEARTBEAT.total_seconds()),
+    }
+
+
+@bp.get("/api/meetings/<int:meeting_id>/presence")
+@login_required
+def api_presence(meeting_id: int) -> dict[str, Any]:
+    """Who is in the room now (members only)."""
+    return _presence_json(presence.room_state(current_context(), meeting_id))
+
+
+@bp.post("/api/meetings/<int:meeting_id>/presence")
+@login_required
+def api_heartbeat(meeting_id: int) -> dict[str, Any]:
+    """The room page's heartbeat: the caller is in the room; answers who else is."""
+    return _presence_json(presence.heartbeat(current_context(), meeting_id))
+
+
 @bp.get("/api/meetings/<int:meeting_id>/invite.ics")
 @login_required
 def api_invite(meeting_id: int) -> Response:
@@ -184,6 +214,34 @@ def meeting_page(meeting_id: int) -> str:
         people=spaces.users_by_id(space.member_user_ids),
         now=utcnow(),
     )
+
+
+@bp.route("/meetings/<int:meeting_id>/room", methods=["GET", "POST"])
+@login_required
+def room_page(meeting_id: int) -> Response:
+    """The meeting's video inside Ritmo, with who is in the room; members only."""
+    ctx = current_context()
+    meeting, space = presence.open_room(ctx, meeting_id)
+    room = video.room_for(meeting)
+    user = db.session.get(User, ctx.user_id)
+    join_url = ""
+    if room.kind == "bbb":
+        bbb.create(meeting)
+        join_url = bbb.join_url(meeting, ctx.user_id, user.display_name if user else "")
+    html = render_template(
+        "meetings/room.html",
+        meeting=meeting,
+        space=space,
+        room=room,
+        join_url=join_url,
+        me_name=user.display_name if user else "",
+        heartbeat_seconds=int(presence.HEARTBEAT.total_seconds()),
+    )
+    response = Response(html, mimetype="text/html")
+    if room.origin:
+        # Only this page lets the video service's script and frame in.
+        response.headers["Content-Security-Policy"] = headers.policy(extra_origins=(room.origin,))
+    return response
 
 
 @bp.post("/meetings/<int:meeting_id>/accept")
