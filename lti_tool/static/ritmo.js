@@ -134,5 +134,17 @@
     });
   });
 
+  // A destructive button (or a form) with data-confirm asks first. This listens in the capture
+  // phase, before the session handling above and any page script: "Cancel" stops the submission.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter && event.submitter.closest ? event.submitter.closest("[data-confirm]") : null;
+    var asker = button || (form.hasAttribute && form.hasAttribute("data-confirm") ? form : null);
+    if (asker && !window.confirm(asker.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   window.Ritmo = {api: api, go: go, withCode: withCode, token: function () { return token; }};
 })();

@@ -14,7 +14,7 @@ import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from lti_tool import audit
+from lti_tool import audit, translated
 from lti_tool.db import db
 from lti_tool.errors import Forbidden, InvalidInput, NotFound
 from lti_tool.identity.context import LaunchContext
@@ -152,6 +152,14 @@ def _apply_milestone(milestone: Milestone, data: dict[str, Any], *, creating: bo
     }
     merged.update(data)
     errors: dict[str, list[str]] = {}
+    given: dict[str, str] = {k: clean(data[k]) for k in ("title", "description") if k in data}
+    texts = translated.merged(
+        milestone.texts,
+        _cleaned(data["texts"]) if data.get("texts") is not None else None,
+        given,
+    )
+    merged["title"] = translated.single(texts, "title") or merged.get("title")
+    merged["description"] = translated.single(texts, "description")
     title = clean(merged.get("title"))
     if not title:
         errors["title"] = [_("Give the milestone a title.")]
@@ -183,6 +191,7 @@ def _apply_milestone(milestone: Milestone, data: dict[str, Any], *, creating: bo
     if errors:
         raise InvalidInput(errors=errors)
     milestone.title = title[:255]
+    milestone.texts = texts
     milestone.description = clean(merged.get("description"))
     milestone.evidence = clean(merged.get("evidence"))
     milestone.due_on = merged.get("due_on")
@@ -193,6 +202,10 @@ def _apply_milestone(milestone: Milestone, data: dict[str, Any], *, creating: bo
     milestone.requires_confirmation = bool(merged.get("requires_confirmation"))
     milestone.rule_event = rule_event
     milestone.rule_count = rule_count if mode is CompletionMode.AUTOMATIC else 1
+
+
+def _cleaned(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {lang: {k: clean(v) for k, v in words.items()} for lang, words in texts.items()}
 
 
 def due_date(milestone: Milestone, match: Match | None) -> date | None:

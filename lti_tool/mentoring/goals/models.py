@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lti_tool import translated
 from lti_tool.db import Base, TimestampMixin, utcnow
 from lti_tool.labels import LabelledEnum, labels
 
@@ -92,6 +94,16 @@ class Milestone(TimestampMixin, Base):
     rule_event: Mapped[str | None] = mapped_column(sa.String(64))
     rule_count: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The title and description in each programme language (see :mod:`lti_tool.translated`).
+    texts: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    @property
+    def shown_title(self) -> str:
+        return translated.shown(self.texts, "title", self.title)
+
+    @property
+    def shown_description(self) -> str:
+        return translated.shown(self.texts, "description", self.description)
 
 
 class MilestoneCompletion(Base):

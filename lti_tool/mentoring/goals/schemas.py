@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from lti_tool import translated
 from lti_tool.mentoring.goals.models import CompletionMode, GoalStatus
 
 
@@ -29,9 +30,21 @@ class _Form(Schema):
         return out
 
 
+class MilestoneTextIn(Schema):
+    """A milestone's words in one language."""
+
+    title = fields.String(validate=validate.Length(max=255))
+    description = fields.String(validate=validate.Length(max=5000))
+
+
 class MilestoneIn(_Form):
     title = fields.String(validate=validate.Length(max=255))
     description = fields.String(allow_none=True)
+    # ``{"en": {"title": ..., "description": ...}, "it": {...}}``; a form sends ``title_it`` and so
+    # on instead, and ``title`` alone is the default language's (older clients send only that).
+    texts = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=2, max=8)), values=fields.Nested(MilestoneTextIn)
+    )
     evidence = fields.String(allow_none=True)
     due_on = fields.Date(allow_none=True)
     due_offset_days = fields.Integer(allow_none=True)
@@ -42,11 +55,29 @@ class MilestoneIn(_Form):
     rule_event = fields.String(allow_none=True)
     rule_count = fields.Integer(allow_none=True)
 
+    @pre_load
+    def words_per_language(self, data: Any, **kwargs: Any) -> Any:
+        """A form's ``title_<lang>``/``description_<lang>`` fields become ``texts``."""
+        if hasattr(data, "to_dict"):
+            data = data.to_dict()
+        if not isinstance(data, dict):
+            return data
+        texts = translated.from_fields(data, ("title", "description"))
+        if texts is None:
+            return data
+        langs = translated.languages()
+        out = {k: v for k, v in data.items() if k.rsplit("_", 1)[-1] not in langs or "_" not in k}
+        out["texts"] = texts
+        out["title"] = translated.single(texts, "title") or None
+        out["description"] = translated.single(texts, "description")
+        return out
+
 
 class MilestoneOut(Schema):
     id = fields.Integer()
     title = fields.String()
     description = fields.String()
+    texts = fields.Dict()
     evidence = fields.String()
     due_on = fields.Date(allow_none=True)
     due_offset_days = fields.Integer(allow_none=True)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from lti_tool import translated
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import (
     coordinator_required,
@@ -245,7 +246,7 @@ def milestones_page() -> Any:
     programme, items = milestones.programme_milestones(ctx)
     return render_template(
         "goals/milestones.html", programme=programme, milestones=items,
-        rule_events=models.RULE_EVENTS,
+        rule_events=models.RULE_EVENTS, languages=translated.languages(),
         grade_total=bool((programme.settings or {}).get(gradebook.GRADE_TOTAL_SETTING)),
     )
 

@@ -54,7 +54,7 @@ def criteria_for(questions: Sequence[Question]) -> list[tuple[Question, Criterio
                     weight=float(q.weight),
                     rule=rule,
                     limit=limit,
-                    label=q.label,
+                    label=q.shown_label,
                 ),
             )
         )
@@ -69,14 +69,20 @@ def rules_in_words(questions: Sequence[Question]) -> list[str]:
     for q, c in criteria:
         if c.weight > 0:
             lines.append(
-                _("%(q)s counts for %(p)d%% of the match score.", q=q.label, p=round(100 * c.weight / total))
+                _(
+                    "%(q)s counts for %(p)d%% of the match score.",
+                    q=q.shown_label,
+                    p=round(100 * c.weight / total),
+                )
             )
         if q.constraint is Constraint.MUST_SHARE:
-            lines.append(_("%(q)s: mentor and mentee must have something in common.", q=q.label))
+            lines.append(_("%(q)s: mentor and mentee must have something in common.", q=q.shown_label))
         elif q.constraint is Constraint.MUST_DIFFER:
-            lines.append(_("%(q)s: mentor and mentee must differ.", q=q.label))
+            lines.append(_("%(q)s: mentor and mentee must differ.", q=q.shown_label))
         elif q.constraint is Constraint.AT_MOST:
-            lines.append(_("%(q)s: mentor and mentee at most %(n)s apart.", q=q.label, n=f"{q.limit:g}"))
+            lines.append(
+                _("%(q)s: mentor and mentee at most %(n)s apart.", q=q.shown_label, n=f"{q.limit:g}")
+            )
     if not lines:
         lines.append(_("The programme has not chosen matching criteria yet."))
     return lines

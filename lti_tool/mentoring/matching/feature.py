@@ -9,11 +9,21 @@ from flask import Flask
 from lti_tool import events
 from lti_tool.jobs import register_task
 from lti_tool.mentoring.kpis.figures import register_figure
-from lti_tool.mentoring.matching import choice, expired, figures, life_views, rounds, runs, withdrawal
+from lti_tool.mentoring.matching import (
+    action_views,
+    choice,
+    expired,
+    figures,
+    life_views,
+    rounds,
+    runs,
+    withdrawal,
+)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(life_views.bp)
+    app.register_blueprint(action_views.bp)
     register_task(runs.RUN_TASK, runs.run_matching)
     register_task(choice.EXPIRE_TASK, choice.expire_request)
     register_task(rounds.TASK, rounds.round_task)

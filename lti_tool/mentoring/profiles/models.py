@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lti_tool import translated
 from lti_tool.db import Base, TimestampMixin, utcnow
 from lti_tool.labels import LabelledEnum, labels
 
@@ -103,6 +104,16 @@ class Question(TimestampMixin, Base):
     constraint: Mapped[Constraint | None] = mapped_column(sa.Enum(Constraint, native_enum=False, length=16))
     # For AT_MOST: hours (time zone), levels or points; for availability MUST_SHARE: hours.
     limit: Mapped[float | None]
+    # The label and help in each programme language (see :mod:`lti_tool.translated`).
+    texts: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    @property
+    def shown_label(self) -> str:
+        return translated.shown(self.texts, "label", self.label)
+
+    @property
+    def shown_help(self) -> str:
+        return translated.shown(self.texts, "help", self.help)
 
     @property
     def matters_for_matching(self) -> bool:

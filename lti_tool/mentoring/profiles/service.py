@@ -15,7 +15,7 @@ import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from lti_tool import timezones
+from lti_tool import timezones, translated
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput, NotFound
 from lti_tool.mentoring.profiles.models import Answer, Audience, Constraint, Question, QuestionKind
@@ -122,13 +122,15 @@ def add_question(programme: Programme, data: dict[str, Any]) -> Question:
         key, n = f"{base[:60]}_{n}", n + 1
     if key in taken:
         raise InvalidInput(errors={"key": [_("Another question already uses this key; choose another.")]})
+    texts = translated.merged({}, data.get("texts"), {"label": data["label"], "help": data.get("help", "")})
     question = Question(
         programme_id=programme.id,
         key=key,
         position=(max((q.position for q in existing), default=0) + 1),
         kind=data["kind"],
-        label=data["label"],
-        help=data.get("help", ""),
+        label=translated.single(texts, "label") or data["label"],
+        help=translated.single(texts, "help"),
+        texts=texts,
         audience=data.get("audience", Audience.EVERYONE),
         required=data.get("required", False),
         options=data.get("options") or [],
@@ -142,8 +144,19 @@ def add_question(programme: Programme, data: dict[str, Any]) -> Question:
     return question
 
 
+def options_in_use(question: Question) -> set[str]:
+    """The options someone has chosen in an answer to ``question``."""
+    used: set[str] = set()
+    for value in db.session.execute(
+        sa.select(Answer.value).where(Answer.question_id == question.id)
+    ).scalars():
+        used.update([value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)])
+    return used
+
+
 def update_question(question: Question, data: dict[str, Any]) -> Question:
-    """Change a question; the kind is fixed once people may have answered it."""
+    """Change a question. Its kind never changes, and an option someone chose stays (renaming one
+    would change what they answered): add options freely, remove only those nobody chose."""
     merged = {
         "kind": question.kind,
         "label": question.label,
@@ -161,6 +174,27 @@ def update_question(question: Question, data: dict[str, Any]) -> Question:
         )
     merged.update({k: v for k, v in data.items() if k in merged})
     _check_definition(merged)
+    if question.kind in OPTION_KINDS or question.kind is QuestionKind.LANGUAGES:
+        kept: list[str] = data.get("options", question.options) or []
+        dropped = sorted(options_in_use(question) - set(kept))
+        if dropped and (question.options or question.kind is not QuestionKind.LANGUAGES):
+            raise InvalidInput(
+                errors={
+                    "options": [
+                        _(
+                            "These options are chosen in people's answers and must stay: %(o)s.",
+                            o=", ".join(dropped[:10]),
+                        )
+                    ]
+                }
+            )
+    single: dict[str, str] = {k: data[k] for k in ("label", "help") if k in data}
+    texts = translated.merged(question.texts, data.get("texts"), single)
+    merged["label"] = translated.single(texts, "label") or merged["label"]
+    merged["help"] = translated.single(texts, "help")
+    if not merged["label"]:
+        raise InvalidInput(errors={"label": [_("Give the question a label.")]})
+    question.texts = texts
     for name in ("label", "help", "audience", "required", "options", "weight", "constraint", "limit"):
         setattr(question, name, merged[name])
     if "position" in data:
@@ -290,7 +324,7 @@ def save_answers(participant: Participant, raw: dict[str, Any]) -> ProfileStatus
         try:
             cleaned[question.id] = normalise(question, value)
         except ValueError as error:
-            errors[key] = [f"{question.label}: {error}"]
+            errors[key] = [f"{question.shown_label}: {error}"]
     if errors:
         raise InvalidInput(
             _("Some answers are not valid; nothing was saved. Correct them and save again."), errors=errors
@@ -334,7 +368,9 @@ class ProfileStatus:
         return not self.missing
 
     def missing_messages(self) -> dict[str, list[str]]:
-        return {q.key: [_("Answer \u201c%(q)s\u201d: it is required.", q=q.label)] for q in self.missing}
+        return {
+            q.key: [_("Answer \u201c%(q)s\u201d: it is required.", q=q.shown_label)] for q in self.missing
+        }
 
 
 def status(

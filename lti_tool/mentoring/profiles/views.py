@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from lti_tool import timezones
+from lti_tool import timezones, translated
 from lti_tool.db import db
 from lti_tool.errors import InvalidInput
-from lti_tool.identity.session import coordinator_required, current_context, login_required
+from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
 from lti_tool.mentoring.matching import criteria
 from lti_tool.mentoring.profiles import schemas, service
 from lti_tool.mentoring.profiles.models import QuestionKind
@@ -118,13 +118,7 @@ def builder_page(programme_id: int) -> str:
                 service.delete_question(service.get_question(programme, int(data["delete"])))
                 message = _("Question removed.")
             else:
-                options = data.get("options_text", "")
-                data.pop("options_text", None)
-                data["options"] = [o.strip() for o in options.splitlines() if o.strip()]
-                data["required"] = data.get("required") == "on"
-                if data.get("constraint") in (None, "", "none"):
-                    data["constraint"] = None
-                service.add_question(programme, _question.load(data))
+                service.add_question(programme, _question.load(_question_form(data)))
                 message = _("Question added.")
         except InvalidInput as error:
             db.session.rollback()
@@ -141,7 +135,57 @@ def builder_page(programme_id: int) -> str:
         errors=errors,
         message=message,
         rules=criteria.rules_in_words(service.questions(programme.id)),
+        languages=translated.languages(),
     )
+
+
+def _question_form(data: dict[str, Any], *, editing: bool = False) -> dict[str, Any]:
+    """A question from the builder's fields: options one per line, the words per language."""
+    texts = translated.from_fields(data, ("label", "help")) or {}
+    out = {k: v for k, v in data.items() if k in _question.fields and k not in ("options", "texts")}
+    out["options"] = [o.strip() for o in data.get("options_text", "").splitlines() if o.strip()]
+    out["required"] = data.get("required") == "on"
+    out["texts"] = texts
+    out["label"] = translated.single(texts, "label") or data.get("label", "")
+    out["help"] = translated.single(texts, "help")
+    if data.get("constraint") in (None, "", "none"):
+        out["constraint"] = None
+    if data.get("limit") in (None, ""):
+        out["limit"] = None
+    if editing:
+        out.pop("kind", None)
+    return out
+
+
+@bp.route("/programmes/<int:programme_id>/questionnaire/<int:question_id>", methods=["GET", "POST"])
+@coordinator_required
+def edit_question_page(programme_id: int, question_id: int) -> Any:
+    """Edit a question's words (in each language), options and whether it is required."""
+    programme = _programme(programme_id)
+    question = service.get_question(programme, question_id)
+    errors: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            data = schemas.QuestionUpdateSchema().load(_question_form(body(), editing=True), partial=True)
+            service.update_question(question, data)
+            return redirect(session_url(".builder_page", programme_id=programme.id))
+        except InvalidInput as error:
+            db.session.rollback()
+            errors, status = error.errors or {"": [error.detail]}, 422
+        except ValidationError as error:
+            db.session.rollback()
+            messages = error.normalized_messages()
+            errors, status = (messages if isinstance(messages, dict) else {"": messages}), 422
+    page = render_template(
+        "profiles/edit_question.html",
+        programme=programme,
+        question=question,
+        errors=errors,
+        in_use=sorted(service.options_in_use(question)),
+        languages=translated.languages(),
+    )
+    return page, status
 
 
 def _form_answers(asked: list[Any]) -> dict[str, Any]:
