@@ -252,11 +252,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--lms-port", default=5001, show_default=True, type=int)
-def demo(host: str, port: int, lms_port: int) -> None:
-    """Serve Ritmo and the built-in demo LMS, registered with each other."""
+@click.option("--mail-port", default=1025, show_default=True, type=int, help="The demo's mail catcher.")
+def demo(host: str, port: int, lms_port: int, mail_port: int) -> None:
+    """Serve Ritmo and the built-in demo LMS, registered with each other, with a seeded programme."""
     from lti_tool.server import run_demo
 
-    run_demo(host, port, lms_port)
+    run_demo(host, port, lms_port, mail_port)
 
 
 def register(app: Flask) -> None:
