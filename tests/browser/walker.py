@@ -1,0 +1,224 @@
+"""Walk Ritmo inside the demo LMS's frame the way a person does: follow every same-origin link
+breadth-first from the home page, then send every form with plausible values, noting each 4xx/5xx
+answer and each serious or critical axe-core finding on the way.
+
+The walk navigates with ``Ritmo.go`` (a one-time code per page, as a click does) and submits forms
+with ``requestSubmit`` (so ``ritmo.js`` adds the session as a click would). Pages are told apart by
+their path with numbers generalised, so a walk sees one thread, not every thread."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+WAIT = 30_000
+MAX_PAGES = 70
+# Links that download a file or leave the product: a walk does not follow them.
+NOT_PAGES = re.compile(r"(\.(csv|xlsx|ics|json|pdf)$|/export|/download|/files/|/lti/|/api/|/signin/)")
+# Forms whose button ends something the rest of the walk needs, or that write outside the product.
+DESTRUCTIVE = re.compile(
+    r"delete|remove|cancel|end |end$|withdraw|archive|unfollow|close|leave|decline|undo|sync|dismiss|"
+    r"elimina|rimuovi|annulla",
+    re.IGNORECASE,
+)
+
+# Fills a form's empty required fields with plausible values by type, checks a first radio of each group and
+# required boxes; answers the submit button to use (null when the form has none, or needs a file).
+FILL = """
+(form) => {
+  const day = new Date(Date.now() + 8 * 86400000);
+  const iso = day.toISOString().slice(0, 10);
+  const values = {email: "walker@example.org", url: "https://example.org/", number: null,
+    date: iso, "datetime-local": iso + "T10:00", time: "10:00", search: "a", tel: "+390000000",
+    text: "Walk test", password: "walk-test", month: iso.slice(0, 7), week: null, color: null, range: null};
+  for (const el of form.elements) {
+    if (el.disabled || el.type === "hidden" || el.type === "submit" || el.type === "button") continue;
+    if (el.type === "file") { if (el.required) return null; continue; }
+    if (el.type === "radio") {
+      if (!form.querySelector(`input[type=radio][name="${CSS.escape(el.name)}"]:checked`)) el.checked = true;
+      continue;
+    }
+    if (el.type === "checkbox") { if (el.required) el.checked = true; continue; }
+    if (el.tagName === "SELECT") {
+      const first = [...el.options].find(o => o.value && !o.disabled);
+      if (!el.value && first) el.value = first.value;
+      continue;
+    }
+    if (el.value || !el.required) continue;
+    if (el.tagName === "TEXTAREA") { el.value = "Written by the walk test."; continue; }
+    if (el.type === "number" || el.type === "range") { el.value = el.min || "1"; continue; }
+    const v = values[el.type];
+    if (v) el.value = el.maxLength > 0 ? v.slice(0, el.maxLength) : v;
+  }
+  const buttons = [...form.querySelectorAll(
+    "button:not([type=button]):not([type=reset]), input[type=submit]")];
+  return buttons.length ? buttons[0] : form;
+}
+"""
+
+LINKS = """
+() => [...document.querySelectorAll("a[href]")]
+  .filter(a => !a.hasAttribute("download") && !a.hasAttribute("data-no-session") && a.target !== "_blank")
+  .map(a => a.href)
+"""
+FORMS = """
+() => [...document.querySelectorAll("main form")].map((f, i) => ({
+  i, method: f.getAttribute("method") || "get", action: f.action,
+  label: [...f.querySelectorAll("button, input[type=submit]")]
+    .map(b => (b.innerText || b.value || "").trim()).join(" / "),
+  confirm: !!f.querySelector("[data-confirm]")}))
+"""
+
+# What a page says went wrong: the error box of a refusal, or the messages next to fields.
+SAID = """
+() => [...document.querySelectorAll(".error[data-status], .errors, .field-error, [role=alert]")]
+  .map(e => e.innerText.trim()).filter(Boolean).join(" | ").slice(0, 300)
+"""
+
+
+def page_key(url: str) -> str:
+    parts = urlsplit(url)
+    names = sorted({k for k, _ in parse_qsl(parts.query) if k not in {"rh", "page", "saved"}})
+    return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(names) if names else "")
+
+
+def without_code(url: str) -> str:
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "rh"])
+    return parts._replace(query=query, fragment="").geturl()
+
+
+@dataclass
+class Walk:
+    role: str
+    visited: list[str] = field(default_factory=list)
+    submitted: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    findings: dict[str, str] = field(default_factory=dict)  # "rule on page" -> what and where
+
+
+class Walker:
+    def __init__(self, page, tool_url: str, role: str, *, axe: str | None) -> None:
+        self.page, self.tool_url, self.axe = page, tool_url, axe
+        self.tool = page.frame(name="ritmo-tool")
+        assert self.tool is not None, "the LMS page has no Ritmo frame"
+        self.walk = Walk(role)
+        self.doing = "launch"
+        page.on("response", self._answered)
+
+    def _answered(self, response) -> None:
+        if response.url.startswith(self.tool_url) and response.status >= 400:
+            what = (
+                f"{self.walk.role}: {response.status} {response.request.method} {without_code(response.url)}"
+            )
+            self.walk.failures.append(f"{what} (while {self.doing})")
+
+    def _navigated(self, action) -> bool:
+        """Run ``action`` and wait for the frame's next document; False when none came."""
+        try:
+            with self.page.expect_event("framenavigated", predicate=lambda f: f == self.tool, timeout=WAIT):
+                action()
+        except Exception:
+            return False
+        self.tool.wait_for_load_state("load", timeout=WAIT)
+        return True
+
+    def open(self, url: str) -> bool:
+        self.doing = f"opening {url}"
+        return self._navigated(lambda: self.tool.evaluate("url => Ritmo.go(url)", url))
+
+    def links(self) -> list[str]:
+        hrefs = self.tool.evaluate(LINKS)
+        out = []
+        for href in hrefs:
+            url = without_code(href)
+            path = urlsplit(url).path
+            if url.startswith(self.tool_url) and not NOT_PAGES.search(path):
+                out.append(url)
+        return out
+
+    def check_accessibility(self, url: str) -> None:
+        if self.axe is None:
+            return
+        if not self.tool.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.tool.evaluate(self.axe)
+        found = self.tool.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+            ".map(v => ({id: v.id, help: v.help, where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+        )
+        for v in found:
+            self.walk.findings.setdefault(
+                f"{v['id']} on {page_key(url)}", f"{self.walk.role}: {v['help']}: {v['where']} ({url})"
+            )
+
+    def crawl(self) -> list[str]:
+        """Breadth-first over same-origin links from the page the launch showed (a POST answer, so
+        never opened again); answers the pages seen, in order."""
+        self.check_accessibility(self.tool.url)
+        queue: deque[str] = deque()
+        seen: set[str] = set()
+
+        def follow() -> None:
+            for link in self.links():
+                if page_key(link) not in seen:
+                    seen.add(page_key(link))
+                    queue.append(link)
+
+        follow()
+        while queue and len(self.walk.visited) < MAX_PAGES:
+            url = queue.popleft()
+            if not self.open(url):
+                self.walk.failures.append(f"{self.walk.role}: {url} did not open")
+                continue
+            self.walk.visited.append(url)
+            self.check_accessibility(url)
+            follow()
+        return self.walk.visited
+
+    def forms_on(self, url: str) -> list[tuple[int, str]]:
+        """The page's forms a walk sends: (index, what it does), destructive ones left out."""
+        found = self.tool.evaluate(FORMS)
+        out = []
+        for form in found:
+            if (
+                form["confirm"]
+                or DESTRUCTIVE.search(form["label"])
+                or not form["action"].startswith(self.tool_url)
+            ):
+                continue
+            out.append((form["i"], f"{form['method'].upper()} {page_key(form['action'])} [{form['label']}]"))
+        return out
+
+    def submit_all(self, pages: list[str]) -> None:
+        """Each page's forms once, each from a fresh copy of the page (what it shows may have
+        changed with the form before)."""
+        done: set[str] = set()
+        for url in pages:
+            while self.open(url):
+                todo = [(i, what) for i, what in self.forms_on(url) if f"{page_key(url)} {what}" not in done]
+                if not todo:
+                    break
+                index, what = todo[0]
+                done.add(f"{page_key(url)} {what}")
+                self.send(index, what, url)
+
+    def send(self, index: int, what: str, url: str) -> None:
+        self.doing = f"sending {what} on {url}"
+        form = self.tool.evaluate_handle(f"() => document.querySelectorAll('main form')[{index}]")
+        submitter = self.tool.evaluate_handle(FILL, form)
+        if submitter.evaluate("s => s === null"):
+            return
+        before = len(self.walk.failures)
+        sent = self._navigated(
+            lambda: form.evaluate("(f, s) => s === f ? f.requestSubmit() : f.requestSubmit(s)", submitter)
+        )
+        self.walk.submitted.append(what + ("" if sent else " (stayed on the page)"))
+        if sent:
+            if len(self.walk.failures) > before:
+                self.walk.failures[-1] += f": {self.tool.evaluate(SAID)}"
+            self.check_accessibility(self.tool.url)
