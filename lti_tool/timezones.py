@@ -8,25 +8,31 @@ IANA zone (``Europe/Rome``, ``America/New_York``, ``UTC``):
 * a zone **only used to show times** (one saved on a person or a programme, claimed by the LMS, or
   hinted by the browser) gives way to the next candidate and finally to UTC, and the unknown name is
   logged: :func:`shown_zone`, :func:`shown_zone_name`. A page never fails over a zone it did not ask for.
+
+One rule for whose zone a time is shown in (:func:`reader_zone_name`), and one way it reads
+(:func:`moment_text`): the language's own date (Babel), a 24-hour time, and the zone's name in
+brackets, "7 dic 2026, 17:00 (Europe/Rome)". Pages (``web.local_time``), notifications and e-mails
+all go through it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_skeleton, get_datetime_format
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 
 from lti_tool.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
-#: How a time reads in calendars and notices: "Monday 4 January 2027, 09:00 Central European Time".
-DISPLAY_PATTERN = "EEEE d MMMM y, HH:mm zzzz"
+#: How long the date of a time reads, by style; ``time`` shows the time of day alone.
+DATE_STYLES = {"medium": "medium", "long": "full", "time": None}
 
 
 @cache
@@ -107,8 +113,59 @@ def in_zone(moment: datetime, zone_name: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone_name))
 
 
-def display(moment: datetime, zone_name: str) -> str:
-    """``moment`` as a person in ``zone_name`` reads it, in the page's language."""
-    return format_datetime(
-        moment, DISPLAY_PATTERN, tzinfo=ZoneInfo(zone_name), locale=str(get_locale() or "en")
-    )
+def reader_zone_name(
+    saved: str | None,
+    browser: str | None = None,
+    programme: str | None = None,
+    *,
+    reader_id: int | None = None,
+    entered_zone: str | None = None,
+    entered_by: int | None = None,
+) -> str:
+    """The zone a person reads a time in: the one rule, for pages and for notifications alike.
+
+    The person who entered a time in a zone (``entered_by``, ``entered_zone``) reads it as entered;
+    everyone else reads it in their saved zone, else their browser's, else the programme's, else UTC.
+    """
+    if entered_by is not None and entered_by == reader_id and is_known(entered_zone):
+        return str(entered_zone)
+    return shown_zone_name(saved, browser, programme)
+
+
+def _locale(locale: str | None) -> str:
+    return locale or str(get_locale() or "en")
+
+
+def moment_text(moment: datetime, zone_name: str, *, locale: str | None = None, style: str = "medium") -> str:
+    """``moment`` as a person in ``zone_name`` reads it: "Dec 7, 2026, 17:00 (Europe/Rome)".
+
+    ``style`` is ``medium`` (short date), ``long`` (weekday and month in full) or ``time`` (the time
+    of day alone); ``locale`` defaults to the page's language. Every time shown ends with the same
+    label, the zone's name in brackets.
+    """
+    if style not in DATE_STYLES:
+        raise ValueError(f"unknown time style {style!r}")
+    lang = _locale(locale)
+    local = moment.astimezone(ZoneInfo(zone_name))
+    text = format_skeleton("Hm", local, locale=lang)
+    date_style = DATE_STYLES[style]
+    if date_style:
+        date = format_date(local, date_style, locale=lang)
+        text = str(get_datetime_format("medium", locale=lang)).format(text, date)
+    return f"{text} ({zone_name})"
+
+
+def date_text(moment: datetime, zone_name: str, *, locale: str | None = None) -> str:
+    """The date of ``moment`` in ``zone_name`` (no time of day, so no label): "7 dic 2026"."""
+    return format_date(moment.astimezone(ZoneInfo(zone_name)), "medium", locale=_locale(locale))
+
+
+def day_text(day: date) -> LazyString:
+    """A calendar date (no zone) in the language of whoever reads it: a notification's text is
+    written in the recipient's language, so the date is formatted then, not now."""
+    return LazyString(lambda: format_date(day, "medium", locale=_locale(None)))
+
+
+def display(moment: datetime, zone_name: str, *, locale: str | None = None) -> str:
+    """``moment`` as calendars and notices show it: :func:`moment_text` with the date in full."""
+    return moment_text(moment, zone_name, locale=locale, style="long")

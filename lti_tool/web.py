@@ -6,25 +6,37 @@ and the small form steps of an in-frame page (read the form or JSON body, redire
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, g, redirect, request
-from flask_babel import format_datetime
+from flask import Flask, Response, current_app, g, redirect, request
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from lti_tool import timezones
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.errors import InvalidInput
+from lti_tool.errors import InvalidInput, NotAuthenticated
+from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import FORM_FIELD, current_context, session_url
+
+#: The programme's zone for a launch: the last fallback of the viewer's zone (the programmes feature
+#: registers it; this layer knows no programmes).
+ZoneFallback = Callable[[LaunchContext], "str | None"]
 
 
 def init_app(app: Flask) -> None:
     app.add_template_global(local_time)
+    app.add_template_global(local_date)
     app.add_template_global(viewer_tz_known)
+    app.add_template_global(viewer_zone_name)
+
+
+def register_zone_fallback(app: Flask, fallback: ZoneFallback) -> None:
+    """Name the zone times fall back to when the viewer has none (the programme's)."""
+    app.extensions["ritmo_zone_fallback"] = fallback
 
 
 # -- the viewer's time zone ------------------------------------------------------------------------
@@ -40,27 +52,67 @@ def _viewer() -> User | None:
     return cached[1]
 
 
-def viewer_zone(fallback: str | None = None) -> ZoneInfo:
-    """The zone this request's person sees times in: their saved one, else the browser's (``tz``),
-    else ``fallback`` (the programme's), else UTC."""
+def _fallback_zone() -> str | None:
+    """The programme's zone for this request's course, once per request."""
+    if "ritmo_fallback_zone" not in g:
+        fallback: ZoneFallback | None = current_app.extensions.get("ritmo_zone_fallback")
+        g.ritmo_fallback_zone = fallback(current_context()) if fallback else None
+    return cast("str | None", g.ritmo_fallback_zone)
+
+
+def viewer_zone_name(
+    fallback: str | None = None, *, entered_zone: str | None = None, entered_by: int | None = None
+) -> str:
+    """The zone this request's person sees times in, by :func:`timezones.reader_zone_name`: their
+    saved one, else the browser's (``tz``), else ``fallback`` or the programme's; a time they entered
+    themselves in ``entered_zone`` stays in it."""
     user = _viewer()
-    return timezones.shown_zone(user.timezone if user else None, request.values.get("tz"), fallback)
+    return timezones.reader_zone_name(
+        user.timezone if user else None,
+        request.values.get("tz"),
+        fallback or _fallback_zone(),
+        reader_id=user.id if user else None,
+        entered_zone=entered_zone,
+        entered_by=entered_by,
+    )
 
 
-def local_time(value: datetime | None, fmt: str = "dd MMM y, HH:mm") -> Any:
-    """``value`` in the viewer's zone, in their language: ``fmt`` is a Babel (CLDR) date pattern."""
+def viewer_zone(fallback: str | None = None) -> ZoneInfo:
+    """:func:`viewer_zone_name` as a zone."""
+    return ZoneInfo(viewer_zone_name(fallback))
+
+
+def local_time(
+    value: datetime | None,
+    style: str = "medium",
+    *,
+    entered_zone: str | None = None,
+    entered_by: int | None = None,
+) -> Any:
+    """``value`` for the viewer, the one way a page shows a time: in their zone and language, with
+    the zone's label (:func:`timezones.moment_text`; ``style`` ``medium``, ``long`` or ``time``)."""
     if value is None:
         return ""
-    tz = viewer_zone()
-    local = value.astimezone(tz)
-    return Markup('<time datetime="{}" data-local title="{}">{}</time>').format(
-        escape(value.isoformat()), escape(tz.key), escape(format_datetime(local, fmt, rebase=False))
+    zone_name = viewer_zone_name(entered_zone=entered_zone, entered_by=entered_by)
+    return Markup('<time datetime="{}">{}</time>').format(
+        escape(value.isoformat()), timezones.moment_text(value, zone_name, style=style)
     )
+
+
+def local_date(value: datetime | None) -> Any:
+    """The date of ``value`` in the viewer's zone, in their language."""
+    if value is None:
+        return ""
+    text = timezones.date_text(value, viewer_zone_name())
+    return Markup('<time datetime="{}">{}</time>').format(escape(value.isoformat()), text)
 
 
 def viewer_tz_known() -> bool:
     """Whether the person saved a zone of their own (pages otherwise offer to remember the browser's)."""
-    user = _viewer()
+    try:
+        user = _viewer()
+    except NotAuthenticated:
+        return True  # no one to ask: pages outside a session report no zone
     return bool(user and user.timezone)
 
 

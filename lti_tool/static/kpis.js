@@ -27,7 +27,7 @@
         var value = values[el.dataset.kpi];
         if (value === undefined) return;
         el.textContent = String(value);
-        if (el.tagName === "TIME") el.setAttribute("datetime", String(value));
+        if (el.tagName === "TIME" && values.generated_at) el.setAttribute("datetime", String(values.generated_at));
       });
       if (status) status.textContent = "";
     }).catch(function () {

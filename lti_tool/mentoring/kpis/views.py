@@ -5,12 +5,14 @@ exports (coordinators of the programme's course only), and the platform roll-up 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as Redirect
 
+from lti_tool import timezones
 from lti_tool.errors import NotFound
 from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
 from lti_tool.mentoring.kpis import board, catalogue, exports, rollup, service, targets
@@ -18,9 +20,17 @@ from lti_tool.mentoring.kpis.drilldown import Table
 from lti_tool.mentoring.kpis.schemas import TargetIn
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.web import viewer_zone_name
 
 bp = Blueprint("kpis", __name__)
 _target_in = TargetIn()
+
+
+def _dashboard(programme: Programme) -> dict[str, Any]:
+    """The figures, with when they were computed as the viewer reads times (``generated_text``)."""
+    data = service.dashboard(programme)
+    generated = datetime.fromisoformat(data["generated_at"])
+    return data | {"generated_text": timezones.moment_text(generated, viewer_zone_name(programme.timezone))}
 
 
 def _programme(programme_id: int) -> Programme:
@@ -31,7 +41,7 @@ def _programme(programme_id: int) -> Programme:
 @coordinator_required
 def kpis(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return service.dashboard(programme) | {"targets": [e.as_json() for e in board.board(programme)]}
+    return _dashboard(programme) | {"targets": [e.as_json() for e in board.board(programme)]}
 
 
 @bp.route("/programmes/<int:programme_id>/kpis", methods=["GET", "POST"])
@@ -41,7 +51,7 @@ def dashboard_page(programme_id: int) -> str:
     return render_template(
         "kpis/dashboard.html",
         programme=programme,
-        kpis=service.dashboard(programme),
+        kpis=_dashboard(programme),
         entries=board.board(programme),
         standing_labels=targets.STANDING_LABELS,
         direction_labels=targets.DIRECTION_LABELS,

@@ -7,16 +7,15 @@ mentor with room. A mentor may also pause their availability for new mentees.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from babel import dates as babel_dates
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from lti_tool import audit
+from lti_tool import audit, timezones
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lti_tool.i18n import language_of
@@ -164,8 +163,10 @@ def create_request(
     )
     mentor = db.session.get(Participant, mentor_id)
     assert mentor is not None
-    when = babel_dates.format_datetime(
-        expires, "d MMM y, HH:mm 'UTC'", tzinfo=UTC, locale=language_of(mentor.user.locale)
+    when = timezones.moment_text(
+        expires,
+        timezones.reader_zone_name(mentor.user.timezone, None, programme.timezone),
+        locale=language_of(mentor.user.locale),
     )
     notify(
         mentor.user_id,

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.engine import CursorResult
 
-from lti_tool import audit
+from lti_tool import audit, timezones
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden
 from lti_tool.identity.context import LaunchContext
@@ -258,7 +258,7 @@ def _notice(programme: Programme, match: Match, now: datetime) -> int:
             _l(
                 "The programme ends on %(d)s and your match closes then. Plan a last meeting, and "
                 "write a few words about what you take away.",
-                d=programme.ends_on.isoformat(),
+                d=timezones.day_text(programme.ends_on),
             ),
             link=closing_link(programme, match),
         )

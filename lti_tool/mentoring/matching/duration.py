@@ -89,7 +89,7 @@ def set_planned_end(ctx: LaunchContext, programme: Programme, match: Match, day:
                 user_id,
                 "match.planned_end",
                 _l("Your match in %(p)s: the planned end", p=programme.title),
-                _l("Your coordinator set the planned end of your match to %(d)s.", d=end.isoformat()),
+                _l("Your coordinator set the planned end of your match to %(d)s.", d=timezones.day_text(end)),
                 link=closing_link(programme, match),
             )
     db.session.commit()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
-from babel import dates as babel_dates
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -64,11 +62,23 @@ def invitation_for(ctx: LaunchContext, meeting_id: int) -> tuple[Meeting, str]:
     return meeting, invitation(meeting, method)
 
 
-def format_time(value: datetime, tz: ZoneInfo, locale: str | None = None) -> str:
-    """``value`` in ``tz`` for a notification, in ``locale`` (the recipient's) or the default language."""
-    local = value.astimezone(tz)
-    text = babel_dates.format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale=language_of(locale))
-    return f"{text} {local.tzname() or ''} ({tz.key})"
+def format_time(value: datetime, zone_name: str, locale: str | None = None) -> str:
+    """``value`` in ``zone_name`` for a notification, in ``locale`` (the recipient's) or the default
+    language: the one way times read (:func:`timezones.display`)."""
+    return timezones.display(value, zone_name, locale=language_of(locale))
+
+
+def zone_for(user: User | None, meeting: Meeting) -> str:
+    """The recipient's zone (:func:`timezones.reader_zone_name`): the organiser reads the meeting
+    in the zone they entered it in; others in their own, else the meeting's."""
+    return timezones.reader_zone_name(
+        user.timezone if user else None,
+        None,
+        meeting.timezone,
+        reader_id=user.id if user else None,
+        entered_zone=meeting.timezone,
+        entered_by=meeting.organiser_user_id,
+    )
 
 
 def invite_all(
@@ -81,11 +91,7 @@ def invite_all(
     for user in members:
         if user.id == exclude:
             continue
-        when = format_time(
-            meeting.starts_at,
-            timezones.shown_zone(user.timezone if user else None, meeting.timezone),
-            user.locale,
-        )
+        when = format_time(meeting.starts_at, zone_for(user, meeting), user.locale)
         text = _l(
             "%(title)s\nWhen: %(when)s (%(minutes)d minutes)\nVideo: %(url)s",
             title=meeting.title,
@@ -106,7 +112,7 @@ def invite_all(
 
 def proposal_text(meeting: Meeting) -> str:
     return "\n".join(
-        "- " + format_time(s.starts_at, timezones.shown_zone(meeting.timezone))
+        "- " + format_time(s.starts_at, timezones.shown_zone_name(meeting.timezone))
         for s in current_slots(meeting)
     )
 
@@ -122,7 +128,7 @@ def tell_others(
     for user_id in space.member_user_ids:
         if user_id != ctx.user_id:
             user = people.get(user_id)
-            tz = timezones.shown_zone(user.timezone if user else None, meeting.timezone)
+            tz = zone_for(user, meeting)
             locale = user.locale if user else None
             lines = "\n".join("- " + format_time(s.starts_at, tz, locale) for s in current_slots(meeting))
             body = lines if kind != "meeting.cancelled" else text

@@ -28,7 +28,13 @@ from lti_tool.jobs import enqueue
 from lti_tool.mentoring.conversations import history, spaces
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.meetings.access import current_slots, get_meeting, require_member
-from lti_tool.mentoring.meetings.invitations import format_time, invite_all, proposal_text, tell_others
+from lti_tool.mentoring.meetings.invitations import (
+    format_time,
+    invite_all,
+    proposal_text,
+    tell_others,
+    zone_for,
+)
 from lti_tool.mentoring.meetings.models import TITLE_MAX, Meeting, MeetingSlot, MeetingStatus
 from lti_tool.mentoring.meetings.video import video_link
 from lti_tool.notifications import service as notifications
@@ -217,11 +223,7 @@ def send_reminder(payload: dict[str, Any]) -> None:
         return
     people = spaces.users_by_id(spaces.member_user_ids(match))
     for user in people.values():
-        when = format_time(
-            meeting.starts_at,
-            timezones.shown_zone(user.timezone if user else None, meeting.timezone),
-            user.locale,
-        )
+        when = format_time(meeting.starts_at, zone_for(user, meeting), user.locale)
         notifications.notify(
             user.id,
             "meeting",
@@ -386,4 +388,3 @@ def meeting_history(match_id: int, filters: history.HistoryFilters) -> list[hist
             )
         )
     return entries
-

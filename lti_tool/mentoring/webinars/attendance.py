@@ -54,7 +54,7 @@ def join(ctx: LaunchContext, webinar_id: int, *, now: datetime | None = None) ->
         raise Conflict(
             _(
                 "The room opens 15 minutes before the start (%(when)s). Come back then.",
-                when=timezones.display(webinar.starts_at, display_zone(who)),
+                when=timezones.display(webinar.starts_at, display_zone(who, webinar)),
             )
         )
     if now >= webinar.ends_at:

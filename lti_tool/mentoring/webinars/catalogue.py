@@ -56,9 +56,17 @@ class WebinarView:
         return None if cap is None else max(0, cap - self.seats_taken)
 
 
-def display_zone(who: Viewer) -> str:
-    """The zone a person reads times in: theirs from the LMS, else the programme's."""
-    return timezones.shown_zone_name(who.user.timezone, who.programme.timezone)
+def display_zone(who: Viewer, webinar: Webinar | None = None) -> str:
+    """The zone a person reads times in (:func:`timezones.reader_zone_name`): theirs, else the
+    programme's; whoever scheduled ``webinar`` reads it in the zone they entered it in."""
+    return timezones.reader_zone_name(
+        who.user.timezone,
+        None,
+        who.programme.timezone,
+        reader_id=who.user_id,
+        entered_zone=webinar.timezone if webinar else None,
+        entered_by=webinar.created_by_user_id if webinar else None,
+    )
 
 
 def can_manage(who: Viewer, webinar: Webinar) -> bool:
@@ -111,7 +119,7 @@ def waitlist_position(registration: WebinarRegistration) -> int:
 
 def view_of(who: Viewer, webinar: Webinar, *, full: bool = False, now: datetime | None = None) -> WebinarView:
     now = now or utcnow()
-    zone = display_zone(who)
+    zone = display_zone(who, webinar)
     mine = registration_of(webinar.id, who.participant.id) if who.participant else None
     position = waitlist_position(mine) if mine and mine.status is RegistrationStatus.WAITLISTED else None
     view = WebinarView(

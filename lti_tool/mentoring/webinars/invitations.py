@@ -87,8 +87,13 @@ def calendar_text(
 
 def _zone_for_user(user: User, webinar: Webinar) -> str:
     programme = db.session.get(Programme, webinar.programme_id)
-    return timezones.shown_zone_name(
-        user.timezone, programme.timezone if programme else None, webinar.timezone
+    return timezones.reader_zone_name(
+        user.timezone,
+        None,
+        programme.timezone if programme else webinar.timezone,
+        reader_id=user.id,
+        entered_zone=webinar.timezone,
+        entered_by=webinar.created_by_user_id,
     )
 
 

@@ -73,7 +73,7 @@ def placeable_items(ctx: LaunchContext) -> list[dict[str, Any]]:
                 "kind": "webinar",
                 "id": webinar.id,
                 "title": webinar.title,
-                "text": timezones.display(webinar.starts_at, display_zone(who)),
+                "text": timezones.display(webinar.starts_at, display_zone(who, webinar)),
                 "target": f"webinar:{webinar.id}",
                 "graded_by": "attendance",
                 "score_maximum": 1,

@@ -465,4 +465,4 @@ def test_notified_times_are_written_in_the_recipients_language(
     propose(client, world)
     drain()
     body = mailbox.to("ben0@example.org")[0].get_body(("plain",)).get_content()
-    assert "- sab 27 mar 2027, 04:00 EDT (America/New_York)" in body, body
+    assert "- sabato 27 marzo 2027, 04:00 (America/New_York)" in body, body
