@@ -184,10 +184,19 @@ def why_not(programme: Programme, mentee_id: int, mentor_id: int) -> dict[str, A
 
 
 def mentor_choices(programme: Programme) -> list[tuple[int, str]]:
+    return people_choices(programme, ParticipantRole.MENTOR)
+
+
+def mentee_choices(programme: Programme) -> list[tuple[int, str]]:
+    """Mentees by name, for "Why not this mentor?" (a person is picked by name, not by id)."""
+    return people_choices(programme, ParticipantRole.MENTEE)
+
+
+def people_choices(programme: Programme, role: ParticipantRole) -> list[tuple[int, str]]:
     rows = db.session.execute(
         sa.select(Participant.id, User.name)
         .join(User, Participant.user_id == User.id)
-        .where(Participant.programme_id == programme.id, Participant.role == ParticipantRole.MENTOR)
+        .where(Participant.programme_id == programme.id, Participant.role == role)
         .order_by(User.name)
         .limit(5000)
     ).all()

@@ -283,6 +283,7 @@ def review_page(programme_id: int) -> str:
         unmatched=left,
         counts=review.counts(programme),
         mentors=review.mentor_choices(programme),
+        mentees=review.mentee_choices(programme),
         why=None,
         statuses=REVIEW_STATUSES,
         run_labels=_run_labels(),
