@@ -158,7 +158,9 @@ def _apply_milestone(milestone: Milestone, data: dict[str, Any], *, creating: bo
         _cleaned(data["texts"]) if data.get("texts") is not None else None,
         given,
     )
-    merged["title"] = translated.single(texts, "title") or merged.get("title")
+    # New words in every language replace the old ones; a row from before them keeps its title.
+    kept = None if data.get("texts") is not None else merged.get("title")
+    merged["title"] = translated.single(texts, "title") or kept
     merged["description"] = translated.single(texts, "description")
     title = clean(merged.get("title"))
     if not title:

@@ -154,6 +154,8 @@ def _question_form(data: dict[str, Any], *, editing: bool = False) -> dict[str, 
         out["limit"] = None
     if editing:
         out.pop("kind", None)
+        if not out["label"]:
+            del out["label"]  # the service says what is missing, in words
     return out
 
 
