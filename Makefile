@@ -2,18 +2,25 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Two stamps: `make demo` installs what running needs; `make test` adds the test tools.
+RUNTIME := $(VENV)/.installed-runtime
+STAMP   := $(VENV)/.installed
+PIP     := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
 .PHONY: demo test lint typecheck pytest browser-deps translations clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(RUNTIME): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "Installing Ritmo's requirements into $(VENV) (the first time takes a minute)..."
+	@$(PIP) install -e .
 	@touch $@
 
-demo: $(STAMP)
-	$(BIN)/lti-tool demo
+$(STAMP): $(RUNTIME)
+	@$(PIP) install -e '.[test]'
+	@touch $@
+
+demo: $(RUNTIME)
+	@$(BIN)/lti-tool demo
 
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check lti_tool tests bench config
