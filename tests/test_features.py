@@ -107,7 +107,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
             "conversations", "meetings", "support", "support_api", "notifications", "signin",
             "survey_instruments", "survey_builder", "surveys",
-            "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
+            "kpis", "attention", "match_life", "match_actions", "survey_schedules", "survey_evaluation", "rhythm",
     } == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     offers = list(app.extensions["ritmo_deep_linking_offers"])
