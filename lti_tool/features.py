@@ -17,6 +17,7 @@ from flask import Flask
 from lti_tool import health
 from lti_tool.grades import feature as grades
 from lti_tool.launch import feature as launch
+from lti_tool.mentoring.attachments import feature as attachments
 from lti_tool.mentoring.attention import feature as attention
 from lti_tool.mentoring.content import feature as content
 from lti_tool.mentoring.conversations import feature as conversations
@@ -50,6 +51,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     content.init_app,
     conversations.init_app,
     meetings.init_app,
+    attachments.init_app,
     support.init_app,
     nudges.init_app,
     rhythm.init_app,

@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "lti_tool.mentoring.profiles.models",
     "lti_tool.mentoring.conversations.models",
     "lti_tool.mentoring.meetings.models",
+    "lti_tool.mentoring.attachments.models",
     "lti_tool.notifications.models",
     "lti_tool.mentoring.webinars.models",
     "lti_tool.mentoring.content.models",

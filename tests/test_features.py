@@ -72,7 +72,7 @@ def test_importing_every_module_registers_nothing(tmp_path: Path) -> None:
 def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     state = _probe(tmp_path, build=True)
     assert state["tasks"] == [
-        "attention.digest", "conversations.announce", "conversations.chat_reminder",
+        "attachments.sweep", "attention.digest", "conversations.announce", "conversations.chat_reminder",
         "grades.deliver", "grades.line_item", "grades.sweep", "kpis.snapshots", "mail.send",
         "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
         "notifications.digest", "notifications.purge_links", "nudges.daily", "rhythm.daily", "roster.sync",
@@ -108,6 +108,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "conversations", "meetings", "support", "support_api", "notifications", "signin",
             "survey_instruments", "survey_builder", "surveys",
             "kpis", "attention", "match_life", "match_actions", "survey_schedules", "survey_evaluation", "rhythm",
+            "attachments",
     } == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     offers = list(app.extensions["ritmo_deep_linking_offers"])

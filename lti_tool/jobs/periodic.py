@@ -48,6 +48,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("kpis.snapshots", timedelta(days=1)),
     # Scheduled surveys that fall due (baselines, pulses, the programme's end) and their reminders.
     Periodic("surveys.schedules", timedelta(hours=1)),
+    # Posts' attachment files whose row is gone (erasure, a deleted match or thread) (attachments).
+    Periodic("attachments.sweep", timedelta(hours=1)),
 )
 
 

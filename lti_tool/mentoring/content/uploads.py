@@ -79,8 +79,9 @@ def max_bytes() -> int:
     return int(current_app.config["CONTENT_UPLOAD_MAX_BYTES"])
 
 
-def upload_dir() -> Path:
-    return private_dir(Path(current_app.config["DATA_DIR"]) / UPLOADS_FOLDER)
+def upload_dir(folder: str = UPLOADS_FOLDER) -> Path:
+    """A private folder in ``DATA_DIR``: content uploads', or another feature's (posts' attachments)."""
+    return private_dir(Path(current_app.config["DATA_DIR"]) / folder)
 
 
 def make_private(data_dir: str) -> None:
@@ -88,8 +89,8 @@ def make_private(data_dir: str) -> None:
     private_dir(Path(data_dir) / UPLOADS_FOLDER, with_files=True)
 
 
-def path_for(storage_name: str) -> Path:
-    return upload_dir() / storage_name
+def path_for(storage_name: str, folder: str = UPLOADS_FOLDER) -> Path:
+    return upload_dir(folder) / storage_name
 
 
 def clean_file_name(name: str) -> str:
@@ -113,7 +114,7 @@ def _refuse_type() -> InvalidInput:
     )
 
 
-def store(stream: IO[bytes], given_name: str) -> StoredFile:
+def store(stream: IO[bytes], given_name: str, folder: str = UPLOADS_FOLDER) -> StoredFile:
     """Write the upload under a random name; refuse it whole if too big or not what it claims."""
     name = clean_file_name(given_name)
     extension = name.rpartition(".")[2].lower() if "." in name else ""
@@ -122,7 +123,7 @@ def store(stream: IO[bytes], given_name: str) -> StoredFile:
     content_type, looks_right = ALLOWED_TYPES[extension]
     limit = max_bytes()
     storage_name = secrets.token_hex(16)
-    final = path_for(storage_name)
+    final = path_for(storage_name, folder)
     partial = final.with_suffix(".part")
     size = 0
     head = b""
@@ -150,6 +151,6 @@ def store(stream: IO[bytes], given_name: str) -> StoredFile:
     return StoredFile(storage_name, name, content_type, size)
 
 
-def delete(storage_name: str | None) -> None:
+def delete(storage_name: str | None, folder: str = UPLOADS_FOLDER) -> None:
     if storage_name:
-        path_for(storage_name).unlink(missing_ok=True)
+        path_for(storage_name, folder).unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Files attached to posts in a match's threads."""
