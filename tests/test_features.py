@@ -106,8 +106,8 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     assert {"health", "lti", "lti_setup", "launch_api", "programmes", "programmes.matching",
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
             "conversations", "meetings", "support", "support_api", "notifications", "signin",
-            "survey_instruments", "survey_builder", "surveys",
-            "kpis", "attention", "match_life", "match_actions", "survey_schedules", "survey_evaluation", "rhythm",
+            "survey_instruments", "survey_builder", "surveys", "match_actions",
+            "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
             "attachments",
     } == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
