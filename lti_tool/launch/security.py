@@ -104,6 +104,10 @@ class CookieJar(CookieService):
         self.to_set[STATE_COOKIE_PREFIX + name] = (str(value), exp)
 
     def update_response(self, response: Any) -> None:
+        # Over https, ``SameSite=None; Secure``: the platform's cross-site ``form_post`` carries it
+        # (first-party in a new window, even where third-party cookies are blocked). Browsers keep
+        # ``None`` only with ``Secure``, so over plain http (``make demo``) it is ``Lax``, which a
+        # cross-site post leaves behind: the launch then relays itself once (``NeedsRelay``).
         secure = self._request.is_secure()
         for key, (value, max_age) in self.to_set.items():
             response.set_cookie(
@@ -243,6 +247,15 @@ class NeedsStorageCheck(Exception):
         self.platform_origin = platform_origin
 
 
+class NeedsRelay(Exception):
+    """No state cookie came with the platform's cross-site post, in a window of its own: a ``Lax``
+    cookie (plain http) stays behind on a cross-site post but comes with a same-site one, so the
+    page posts the launch again, once, from Ritmo's own origin."""
+
+
+RELAY_FIELD = "ritmo_relayed"
+
+
 class Launch(MessageLaunch):
     """A message launch validated by Ritmo's pipeline (see :meth:`validate`)."""
 
@@ -292,6 +305,14 @@ class Launch(MessageLaunch):
             raise LaunchRejected(f"launch: {error}", _detail_for(str(error))) from error
         self.claims = dict(self._jwt["body"])
         return self
+
+    def may_relay(self) -> bool:
+        """Not relayed yet, and not in a frame (where the cookie is third-party and blocked: a
+        relay would not bring it)."""
+        request = self.lti_request._request
+        return not request.form.get(RELAY_FIELD) and (
+            request.headers.get("Sec-Fetch-Dest") != "iframe"
+        )
 
     def validate_platform_status(self) -> Launch:
         if self.registration.platform_status is not PlatformStatus.ACTIVE:
@@ -365,6 +386,8 @@ class Launch(MessageLaunch):
         if from_cookie != state and from_storage != state:
             if record.storage:
                 raise NeedsStorageCheck(origin_of(self.registration.get_auth_login_url() or ""))
+            if self.may_relay():
+                raise NeedsRelay()
             raise CookiesBlocked("launch: state cookie missing and no platform storage")
         if from_cookie != state and not record.storage:
             raise LtiException("state proven through platform storage, which login did not use")

@@ -71,6 +71,12 @@ def respond(ctx: LaunchContext, token: str, message: Any, link_target: str | Non
         step(ctx)
     if message.is_deep_link_launch() and registered.deep_linking_page is not None:
         return registered.deep_linking_page(ctx, message)
+    return open_page(ctx, link_target)
+
+
+def open_page(ctx: LaunchContext, link_target: str | None) -> Any:
+    """The page a link placed as ``link_target`` opens (the default page for unknown ones)."""
+    registered = of(current_app)
     kind, _sep, argument = (link_target or "").partition(":")
     handler = registered.pages.get(kind)
     if handler is None and registered.default is not None:

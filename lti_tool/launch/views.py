@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from lti_tool.identity.session import issue_token
+from lti_tool.accounts.models import ResourceLink
+from lti_tool.db import db
+from lti_tool.identity.session import current_context, issue_token, login_required
 from lti_tool.launch import keys, targets
-from lti_tool.launch.security import STORAGE_FIELD, Launch, NeedsStorageCheck, start_login
+from lti_tool.launch.security import (
+    RELAY_FIELD,
+    STORAGE_FIELD,
+    Launch,
+    NeedsRelay,
+    NeedsStorageCheck,
+    start_login,
+)
 from lti_tool.launch.service import record_launch
 from lti_tool.ratelimit import limit
 
@@ -16,6 +28,19 @@ bp = Blueprint("lti", __name__)
 
 def launch_url() -> str:
     return current_app.config["BASE_URL"] + url_for("lti.launch")
+
+
+# What a platform sends to start a login, carried over when the login starts again in a new window
+# (without ``lti_storage_target``: there is no parent frame to keep the state).
+LOGIN_PARAMS = (
+    "iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id"
+)
+
+
+def window_login_url() -> str:
+    """This login's address as a top-level page can open it (a GET, whatever the platform sent)."""
+    params = {k: request.values[k] for k in LOGIN_PARAMS if request.values.get(k)}
+    return current_app.config["BASE_URL"] + url_for("lti.login") + "?" + urlencode(params)
 
 
 @bp.route("/lti/login", methods=["GET", "POST"])
@@ -33,6 +58,14 @@ def login() -> WerkzeugResponse:
                 target=started.storage_target,
                 platform_origin=started.platform_origin,
                 auth_url=started.url,
+            )
+        )
+    elif request.headers.get("Sec-Fetch-Dest") == "iframe":
+        # No platform storage, in a frame: the state cookie may be blocked there (a third-party
+        # cookie). The page checks, and where it is blocked offers the login again in a new window.
+        response = Response(
+            render_template(
+                "launch/window_login.html", auth_url=started.url, window_url=window_login_url()
             )
         )
     else:
@@ -57,12 +90,31 @@ def launch() -> Response | str:
             platform_origin=check.platform_origin,
             target=request.form.get("lti_storage_target") or "_parent",
         )
+    except NeedsRelay:
+        return render_template(
+            "launch/relay.html",
+            id_token=request.form.get("id_token", ""),
+            state=request.form.get("state", ""),
+            relay_field=RELAY_FIELD,
+        )
     registration = message.registration
     recorded = record_launch(
         registration.platform_id, message.claims, registration.scope, message.memo_entry
     )
     ctx = recorded.context
     return targets.respond(ctx, issue_token(ctx), message, recorded.link_target)
+
+
+@bp.get("/lti/launch")
+@login_required
+def launched_page() -> Any:
+    """The page a launch opened, again, for its session (``?rh=``): what Ritmo's "Open in a new
+    window" button opens when the frame still shows the launch's response."""
+    ctx = current_context()
+    link = (
+        db.session.get(ResourceLink, ctx.resource_link_id) if ctx.resource_link_id else None
+    )
+    return targets.open_page(ctx, link.target if link and link.course_id == ctx.course_id else None)
 
 
 @bp.get("/lti/jwks")

@@ -123,6 +123,12 @@
       here.searchParams.delete(HANDOFF);
       window.history.replaceState(window.history.state, "", here.toString());
     }
+    // In a frame, offer this page in a window of its own (a one-time code carries the session).
+    var windowButton = document.getElementById("open-window");
+    if (windowButton && token && window.top !== window.self) {
+      windowButton.hidden = false;
+      windowButton.addEventListener("click", function () { go(window.location.href, "_blank"); });
+    }
     var button = document.getElementById("whoami");
     if (!button) return;
     button.addEventListener("click", function () {
