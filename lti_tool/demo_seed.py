@@ -97,6 +97,8 @@ def seed_programme(platform_id: int, scope: str, claims: Sequence[dict[str, Any]
     """Seed the course these launches are from; the first coordinator among them runs it."""
     people = launch_all(platform_id, scope, claims)
     coordinator = next(ctx for ctx in people.values() if ctx.is_coordinator)
+    if coordinator.course_id is None:
+        raise ValueError("the demo's launches must come from a course")
     programme = programmes.programme_for_course(coordinator.course_id)
     if not profiles.questions(programme.id):
         programmes.configure(
