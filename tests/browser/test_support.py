@@ -68,6 +68,7 @@ def test_a_participant_opens_and_follows_a_support_request(app, ritmo, browser):
         page.click("#send-reply")
         page.wait_for_selector("#request[data-status=open]")  # a new message waits for support again
         assert page.locator("#messages > li").count() == 3
+        page.once("dialog", lambda dialog: dialog.accept())  # "Close this request?" (ritmo.js asks)
         page.click("#close-request")
         page.wait_for_selector("#request[data-status=closed]")
         assert page.locator("#close-request").count() == 0
