@@ -95,6 +95,39 @@
     field.value = token;  // a POST body: never logged with the URL
   });
 
+  // Fields marked data-enter-sends (the chat): Enter sends, Shift+Enter makes a new line, and
+  // Enter while composing text (an input method) is the composition's.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.isComposing || event.keyCode === 229) return;
+    if (!field.matches || !field.matches("textarea[data-enter-sends]") || !field.form) return;
+    event.preventDefault();
+    if (field.value.trim()) field.form.requestSubmit();
+  });
+
+  // In an LMS frame, ask the LMS to fit the frame to the page (LTI's lti.frameResize message), so
+  // the page does not scroll inside a box: on load and whenever its height changes.
+  function parentOrigin() {
+    var ancestors = window.location.ancestorOrigins;
+    if (ancestors && ancestors.length) return ancestors[0];
+    return "*";  // where the browser does not say who frames us: a height is no secret
+  }
+  var sentHeight = 0;
+  function frameResize() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (Math.abs(height - sentHeight) < 2) return;
+    sentHeight = height;
+    window.parent.postMessage({subject: "lti.frameResize", height: height}, parentOrigin());
+  }
+  if (window.parent !== window) {
+    document.addEventListener("DOMContentLoaded", function () {
+      frameResize();
+      if (window.ResizeObserver) new ResizeObserver(frameResize).observe(document.body);
+    });
+    window.addEventListener("load", frameResize);
+  }
+
   // This tab's session, kept for going back or reloading: the code in such a URL is spent.
   var KEPT = "ritmo-session", REOPENED = "ritmo-reopened";
   function store() { try { return window.sessionStorage; } catch (e) { return null; } }
