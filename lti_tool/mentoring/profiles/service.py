@@ -190,7 +190,7 @@ def update_question(question: Question, data: dict[str, Any]) -> Question:
             )
     single: dict[str, str] = {k: data[k] for k in ("label", "help") if k in data}
     texts = translated.merged(question.texts, data.get("texts"), single)
-    kept = "" if data.get("texts") is not None else merged["label"]
+    kept = "" if data.get("texts") is not None else str(merged["label"])
     merged["label"] = translated.single(texts, "label") or kept
     merged["help"] = translated.single(texts, "help")
     if not merged["label"]:
