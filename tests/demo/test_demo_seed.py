@@ -45,6 +45,7 @@ def run(app: Flask, migrated: str, tmp_path: Path) -> Iterator[DemoRun]:
         with demo.app.app_context():
             yield demo
             db.session.remove()
+            db.engine.dispose()  # the demo's own app: its connections end with the test
     finally:
         demo.lms.shutdown()
         demo.mail.stop()
