@@ -190,8 +190,8 @@ def update_question(question: Question, data: dict[str, Any]) -> Question:
             )
     single: dict[str, str] = {k: data[k] for k in ("label", "help") if k in data}
     texts = translated.merged(question.texts, data.get("texts"), single)
-    kept = "" if data.get("texts") is not None else str(merged["label"])
-    merged["label"] = translated.single(texts, "label") or kept
+    old_label = "" if data.get("texts") is not None else str(merged["label"])
+    merged["label"] = translated.single(texts, "label") or old_label
     merged["help"] = translated.single(texts, "help")
     if not merged["label"]:
         raise InvalidInput(errors={"label": [_("Give the question a label.")]})
