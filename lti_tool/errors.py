@@ -16,6 +16,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from lti_tool.db import db
+
 log = logging.getLogger(__name__)
 
 
@@ -26,9 +28,7 @@ class RitmoError(Exception):
     title = _l("Bad request")
     default_detail = _l("The request could not be processed.")
 
-    def __init__(
-        self, detail: str | None = None, *, errors: dict[str, Any] | None = None, **extra: Any
-    ):
+    def __init__(self, detail: str | None = None, *, errors: dict[str, Any] | None = None, **extra: Any):
         self.detail = str(detail or self.default_detail)
         self.errors = errors
         self.extra = extra
@@ -77,9 +77,9 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def problem_response(status: int, title: str, detail: str, **members: Any) -> Response:
@@ -100,6 +100,9 @@ def error_response(status: int, title: str, detail: str, **members: Any) -> Resp
 def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(RitmoError)
     def handle_ritmo_error(error: RitmoError):
+        # Nothing half-written stays, and rendering the answer cannot flush it (a flush guard
+        # would raise the same refusal again, as a 500).
+        db.session.rollback()
         headers = error.extra.pop("headers", None)
         response = error_response(
             error.status, str(error.title), error.detail, errors=error.errors, **error.extra
@@ -112,6 +115,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(error: ValidationError):
+        db.session.rollback()
         messages = error.messages if isinstance(error.messages, dict) else {"_": error.messages}
         return error_response(
             422,
