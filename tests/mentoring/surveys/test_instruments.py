@@ -425,3 +425,30 @@ def test_the_builder_can_ask_first_and_name_the_locked_fields(client, w: World) 
     own = builder.create_survey(ctx(w), {"title_en": "Own", "audience": Audience.EVERYONE})
     locks.check_items_added_or_removed(own)
     locks.check_survey_change(own, {"audience": Audience.MENTORS})
+
+
+def test_the_edit_page_lists_an_instruments_questions_and_a_change_is_refused_cleanly(
+    client, w: World
+) -> None:
+    add_from_page(client, w, "reaction")
+    [survey] = surveys(w)
+    first = items_of(survey)[0]
+    base = f"/programmes/{w.programme.id}/surveys/{survey.id}"
+    headers = w.headers(w.coordinator)
+    html = client.get(base, headers=headers).get_data(as_text=True)
+    assert 'id="instrument-locked"' in html
+    assert f"{base}/items/{first.id}" not in html and 'id="new-item"' not in html
+    # Posted anyway (an old page): refused with the reason, and nothing half-written.
+    posted = client.post(
+        f"{base}/items/{first.id}",
+        data={
+            "ritmo_session": w.token(w.coordinator),
+            "type": first.type.value,
+            "text_en": "Reworded",
+            "points": str((first.scale or {}).get("points", 5)),
+        },
+    )
+    assert posted.status_code == 409
+    assert "cannot be changed" in posted.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SurveyItem, first.id).text_en != "Reworded"
