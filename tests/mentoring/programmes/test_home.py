@@ -150,7 +150,8 @@ def test_the_links_speak_each_readers_language(client, world: World) -> None:
 def _nav_text(client, token: str, language: str) -> str:
     page = client.get("/programme", query_string={"rh": rh(token)}, headers={"Accept-Language": language})
     html = page.get_data(as_text=True)
-    return html[html.index('<nav class="features"'):html.index("</nav>")]
+    start = html.index('<nav class="features"')
+    return html[start:html.index("</nav>", start)]
 
 
 def _meta_token(html: str) -> str:
