@@ -58,6 +58,7 @@ def login() -> WerkzeugResponse:
                 target=started.storage_target,
                 platform_origin=started.platform_origin,
                 auth_url=started.url,
+                window_url=window_login_url(),
             )
         )
     elif request.headers.get("Sec-Fetch-Dest") == "iframe":

@@ -99,3 +99,20 @@ def test_the_launched_page_opens_again_for_its_session_only(app, client, platfor
     assert re.search(r"<h1[^>]*>(.*?)</h1>", html).group(1) in first.get_data(as_text=True)
     # The code is spent: the same address opens nothing.
     assert fresh.get("/lti/launch", query_string={"rh": code}).status_code == 401
+
+
+def test_a_storage_login_the_lms_does_not_answer_can_go_on_in_a_new_window(client, platform):
+    query = {
+        "iss": platform.issuer,
+        "client_id": platform.client_id,
+        "login_hint": "user-1",
+        "target_link_uri": "http://127.0.0.1:5000/lti/launch",
+        "lti_storage_target": "_parent",
+    }
+    html = client.get("/lti/login", query_string=query).get_data(as_text=True)
+    assert 'id="open-window"' in html
+    window_url = re.search(r'window.open\("([^"]+)"', html).group(1).replace("\\u0026", "&")
+    opened = {k: v[0] for k, v in parse_qs(urlsplit(window_url).query).items()}
+    # At top level there is no parent frame to keep the state: the window's login uses a cookie.
+    assert opened == {k: v for k, v in query.items() if k != "lti_storage_target"}
+    assert client.get(window_url).status_code == 302
