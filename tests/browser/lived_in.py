@@ -1,6 +1,7 @@
 """A programme with something on every page, made through the product's services: a
 questionnaire both members answered, an active pair with posts, chat, a meeting and a milestone,
-a proposed pair waiting for approval, a survey the mentee is invited to and a support request.
+a proposed pair waiting for approval, a training module, a survey the mentee is invited to and a
+support request.
 
 The people are those the demo LMS launches (``u-instructor``, ``u-mentor-01``, ``u-learner-01``),
 so they must have launched once before :func:`seed` runs; two more people come from the roster
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
+from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.conversations import chat, spaces, threads
 from lti_tool.mentoring.goals import milestones
 from lti_tool.mentoring.meetings import service as meetings
@@ -65,7 +67,8 @@ def seed(app) -> Seeded:
         )
         other_mentor = add_person(world, "u-walk-mentor", ParticipantRole.MENTOR)
         other_mentee = add_person(world, "u-walk-mentee", ParticipantRole.MENTEE)
-        for person in (mentor, mentee, other_mentor, other_mentee):
+        waiting = add_person(world, "u-walk-waiting", ParticipantRole.MENTEE)  # to assign by hand
+        for person in (mentor, mentee, other_mentor, other_mentee, waiting):
             profiles.save_answers(person, {question.key: "online"})
         db.session.commit()
 
@@ -89,6 +92,7 @@ def seed(app) -> Seeded:
             coordinator,
             {"title": "First meeting", "graded": False, "points": 0, "requires_confirmation": False},
         )
+        content.create_module(coordinator, {"title": "Getting started", "description": "Read this first."})
         survey = add_instrument(coordinator, programme, "mentoring_functions")
         invitations.invite(programme, survey, mentee, "baseline", utcnow(), match_id=match.id, now=utcnow())
         db.session.commit()

@@ -68,3 +68,39 @@ def test_every_page_and_form_works_and_is_accessible_for_every_role(browser, sta
     findings = [f"{key}: {what}" for w in walks for key, what in w.findings.items()]
     assert failures == [], "\n".join(failures)
     assert findings == [], "\n".join(findings)
+
+
+def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, stack) -> None:
+    """The matching page's GET filter, in the frame: after "Approve all" the default (proposed)
+    view is empty, and choosing "Active" lists both pairs, the approved one included."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        for user in ROLES.values():
+            page.goto(f"{stack.lms_url}/demo/launch?user={user}")
+            page.frame_locator("#tool-frame").locator("main").wait_for(timeout=WAIT)
+        seeded = seed(stack.app)
+        page.goto(f"{stack.lms_url}/demo/launch?user=u-instructor")
+        tool = page.frame(name="ritmo-tool")
+        assert tool is not None
+        tool.locator("main").wait_for(timeout=WAIT)
+        with page.expect_event("framenavigated", timeout=WAIT):
+            tool.evaluate("url => Ritmo.go(url)", f"/programmes/{seeded.programme_id}/matching")
+        tool.locator("#approve-all").wait_for(timeout=WAIT)
+        with page.expect_event("framenavigated", timeout=WAIT):
+            tool.locator("#approve-all").click()
+        tool.locator("form.search").wait_for(timeout=WAIT)
+        assert tool.locator("#proposals tbody tr[data-mentee]").count() == 0
+
+        tool.locator("form.search select[name=status]").select_option("active")
+        with page.expect_event("framenavigated", timeout=WAIT):
+            tool.locator("form.search button[type=submit]").click()
+        tool.locator("#proposals").wait_for(timeout=WAIT)
+        assert "status=active" in tool.url and "ritmo_session" not in tool.url
+        assert tool.locator(".error[data-status]").count() == 0
+        listed = tool.locator("#proposals tbody tr[data-mentee]").evaluate_all(
+            "rows => rows.map(r => r.dataset.mentee)"
+        )
+        assert len(listed) == 2 and "U-Walk-Mentee" in listed, listed  # both pairs, the approved one too
+    finally:
+        context.close()

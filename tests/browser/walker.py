@@ -26,10 +26,21 @@ DESTRUCTIVE = re.compile(
     re.IGNORECASE,
 )
 
+# Forms that want one of several optional fields: the values a person would give (by action).
+CHOICES = {
+    "/programmes/N/surveys": {"title_en": "Walk survey"},
+    "/training/gates": {"webinar_id": ""},  # a module, not also a webinar
+    "/support/faq": {"question_en": "How do I start?", "answer_en": "Open your space."},
+    "/content/items": {"body": "Read this before your first meeting."},
+    # Names picked from a list: "~x" the first name with x in it, "!x" the first without.
+    "/programmes/N/matching/assign": {"mentee": "~Waiting"},
+    "/programmes/N/matching/swap": {"first": "~Walk-Mentee", "second": "!Walk"},
+}
+
 # Fills a form's empty required fields with plausible values by type, checks a first radio of each group and
 # required boxes; answers the submit button to use (null when the form has none, or needs a file).
 FILL = """
-(form) => {
+([form, choices]) => {
   const day = new Date(Date.now() + 8 * 86400000);
   const iso = day.toISOString().slice(0, 10);
   const values = {email: "walker@example.org", url: "https://example.org/", number: null,
@@ -49,14 +60,23 @@ FILL = """
       continue;
     }
     if (el.value || !el.required) continue;
+    if (el.list && el.list.options.length) { el.value = el.list.options[0].value; continue; }
     if (el.tagName === "TEXTAREA") { el.value = "Written by the walk test."; continue; }
     if (el.type === "number" || el.type === "range") { el.value = el.min || "1"; continue; }
     const v = values[el.type];
     if (v) el.value = el.maxLength > 0 ? v.slice(0, el.maxLength) : v;
   }
+  for (const [name, value] of Object.entries(choices)) {
+    const el = form.elements[name];
+    if (!el) continue;
+    const names = el.list ? [...el.list.options].map(o => o.value) : [];
+    if (value[0] === "~") el.value = names.find(n => n.includes(value.slice(1))) || "";
+    else if (value[0] === "!") el.value = names.find(n => !n.includes(value.slice(1))) || "";
+    else el.value = value;
+  }
   const buttons = [...form.querySelectorAll(
     "button:not([type=button]):not([type=reset]), input[type=submit]")];
-  return buttons.length ? buttons[0] : form;
+  return buttons.length ? buttons[0] : null;  // no button: not a form a person can send
 }
 """
 
@@ -69,7 +89,7 @@ FORMS = """
 () => [...document.querySelectorAll("main form")].map((f, i) => ({
   i, method: f.getAttribute("method") || "get", action: f.action,
   label: [...f.querySelectorAll("button, input[type=submit]")]
-    .map(b => (b.innerText || b.value || "").trim()).join(" / "),
+    .map(b => (b.textContent || b.value || "").trim()).join(" / "),
   confirm: !!f.querySelector("[data-confirm]")}))
 """
 
@@ -108,6 +128,7 @@ class Walker:
         assert self.tool is not None, "the LMS page has no Ritmo frame"
         self.walk = Walk(role)
         self.doing = "launch"
+        self.checked: set[str] = set()
         page.on("response", self._answered)
 
     def _answered(self, response) -> None:
@@ -142,8 +163,10 @@ class Walker:
         return out
 
     def check_accessibility(self, url: str) -> None:
-        if self.axe is None:
+        """axe-core on this page, once per kind of page (a walk sees many of some)."""
+        if self.axe is None or page_key(url) in self.checked:
             return
+        self.checked.add(page_key(url))
         if not self.tool.evaluate("() => typeof window.axe !== 'undefined'"):
             self.tool.evaluate(self.axe)
         found = self.tool.evaluate(
@@ -210,13 +233,12 @@ class Walker:
     def send(self, index: int, what: str, url: str) -> None:
         self.doing = f"sending {what} on {url}"
         form = self.tool.evaluate_handle(f"() => document.querySelectorAll('main form')[{index}]")
-        submitter = self.tool.evaluate_handle(FILL, form)
+        choices = CHOICES.get(what.split(" ")[1], {})
+        submitter = self.tool.evaluate_handle(FILL, [form, choices])
         if submitter.evaluate("s => s === null"):
             return
         before = len(self.walk.failures)
-        sent = self._navigated(
-            lambda: form.evaluate("(f, s) => s === f ? f.requestSubmit() : f.requestSubmit(s)", submitter)
-        )
+        sent = self._navigated(lambda: form.evaluate("(f, s) => f.requestSubmit(s)", submitter))
         self.walk.submitted.append(what + ("" if sent else " (stayed on the page)"))
         if sent:
             if len(self.walk.failures) > before:
