@@ -3,6 +3,8 @@ starts a new line; the LMS frame grows to Ritmo's page (LTI ``lti.frameResize``)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -14,6 +16,7 @@ from tests.session_codes import rh
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 60000
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
 
 
 def test_enter_sends_the_chat_and_shift_enter_makes_a_new_line(app, ritmo, browser) -> None:
@@ -58,6 +61,7 @@ def test_the_lms_frame_fits_ritmos_page(browser, stack) -> None:
             arg=content,
             timeout=TIMEOUT,
         )
+        page.screenshot(path=str(SCREENSHOTS / "frame-fits-page.png"), full_page=True)
         # The page scrolls as one: nothing is left to scroll inside the frame.
         assert tool.evaluate("document.documentElement.scrollHeight - window.innerHeight") <= 4
         # A taller page asks again.
