@@ -92,12 +92,16 @@ def launch() -> Response | str:
             target=request.form.get("lti_storage_target") or "_parent",
         )
     except NeedsRelay:
-        return render_template(
-            "launch/relay.html",
-            id_token=request.form.get("id_token", ""),
-            state=request.form.get("state", ""),
-            relay_field=RELAY_FIELD,
+        relay = Response(
+            render_template(
+                "launch/relay.html",
+                id_token=request.form.get("id_token", ""),
+                state=request.form.get("state", ""),
+                relay_field=RELAY_FIELD,
+            )
         )
+        relay.headers["Cache-Control"] = "no-store"  # it holds the id_token
+        return relay
     registration = message.registration
     recorded = record_launch(
         registration.platform_id, message.claims, registration.scope, message.memo_entry

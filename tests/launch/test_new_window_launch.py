@@ -26,6 +26,7 @@ def test_a_window_launch_without_its_lax_cookie_is_posted_again_from_ritmo(app, 
     relay = cookieless.post("/lti/launch", data={"id_token": token, "state": auth["state"]})
     html = relay.get_data(as_text=True)
     assert relay.status_code == 200 and 'id="relay"' in html
+    assert relay.headers["Cache-Control"] == "no-store"
     assert 'name="ritmo-session"' not in html
     fields = _relay_fields(html)
     assert fields == {"id_token": token, "state": auth["state"], "ritmo_relayed": "1"}
