@@ -66,8 +66,7 @@ def test_every_page_and_form_works_and_is_accessible_for_every_role(browser, sta
         assert walk.submitted, summary
     failures = [line for w in walks for line in w.failures]
     findings = [f"{key}: {what}" for w in walks for key, what in w.findings.items()]
-    assert failures == [], "\n".join(failures)
-    assert findings == [], "\n".join(findings)
+    assert failures + findings == [], "\n".join(failures + findings)
 
 
 def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, stack) -> None:

@@ -33,7 +33,7 @@ CHOICES = {
     "/support/faq": {"question_en": "How do I start?", "answer_en": "Open your space."},
     "/content/items": {"body": "Read this before your first meeting."},
     # Names picked from a list: "~x" the first name with x in it, "!x" the first without.
-    "/programmes/N/matching/assign": {"mentee": "~Waiting"},
+    "/programmes/N/matching/assign": {"mentee": "~Waiting", "force": "1"},  # the mentors are full
     "/programmes/N/matching/swap": {"first": "~Walk-Mentee", "second": "!Walk"},
 }
 
@@ -72,6 +72,7 @@ FILL = """
     const names = el.list ? [...el.list.options].map(o => o.value) : [];
     if (value[0] === "~") el.value = names.find(n => n.includes(value.slice(1))) || "";
     else if (value[0] === "!") el.value = names.find(n => !n.includes(value.slice(1))) || "";
+    else if (el.type === "checkbox") el.checked = Boolean(value);
     else el.value = value;
   }
   const buttons = [...form.querySelectorAll(
@@ -129,6 +130,7 @@ class Walker:
         self.walk = Walk(role)
         self.doing = "launch"
         self.checked: set[str] = set()
+        self.forms: dict[str, list[str]] = {}  # page -> the forms a walk sends there
         page.on("response", self._answered)
 
     def _answered(self, response) -> None:
@@ -199,6 +201,7 @@ class Walker:
                 self.walk.failures.append(f"{self.walk.role}: {url} did not open")
                 continue
             self.walk.visited.append(url)
+            self.forms[url] = [what for _, what in self.forms_on(url)]
             self.check_accessibility(url)
             follow()
         return self.walk.visited
@@ -218,16 +221,18 @@ class Walker:
         return out
 
     def submit_all(self, pages: list[str]) -> None:
-        """Each page's forms once, each from a fresh copy of the page (what it shows may have
-        changed with the form before)."""
+        """Each kind of form once, each from a fresh copy of its page (what the page shows may
+        have changed with the form before); pages seen without forms are not opened again."""
         done: set[str] = set()
         for url in pages:
-            while self.open(url):
-                todo = [(i, what) for i, what in self.forms_on(url) if f"{page_key(url)} {what}" not in done]
-                if not todo:
+            pending = [w for w in self.forms.get(url, []) if f"{page_key(url)} {w}" not in done]
+            while pending and self.open(url):
+                now = [(i, w) for i, w in self.forms_on(url) if w in pending]
+                if not now:
                     break
-                index, what = todo[0]
+                index, what = now[0]
                 done.add(f"{page_key(url)} {what}")
+                pending.remove(what)
                 self.send(index, what, url)
 
     def send(self, index: int, what: str, url: str) -> None:
