@@ -19,10 +19,12 @@ LEARNER = {
     "conversations": "/spaces",
     "meetings": "/meetings",
     "goals": "/goals",
+    "my surveys": "/surveys/mine",
 }
 COORDINATOR = {
     "settings": "/programmes/{p}/settings",
     "questionnaire": "/programmes/{p}/questionnaire",
+    "surveys": "/programmes/{p}/surveys",
     "milestones": "/goals/milestones",
     "participants": "/programmes/{p}/participants",
     "roster": "/programmes/{p}/roster",
@@ -38,6 +40,7 @@ EVERYONE = {
     "forum": "/forum",
     "webinars": "/webinars",
     "content": "/content",
+    "help and support": "/support",
     "notifications": "/notifications",
     "my data": "/api/me/export",
 }
