@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(local_date)
     app.add_template_global(viewer_tz_known)
     app.add_template_global(viewer_zone_name)
+    app.add_template_global(zone_shown)
 
 
 def register_zone_fallback(app: Flask, fallback: ZoneFallback) -> None:
@@ -42,13 +43,15 @@ def register_zone_fallback(app: Flask, fallback: ZoneFallback) -> None:
 # -- the viewer's time zone ------------------------------------------------------------------------
 
 
-def _viewer() -> User | None:
-    """The person of this request, loaded once per request."""
-    # Keyed by id: an application context (a test's, a CLI's) may outlive one request and person.
+def _viewer_zone_saved() -> tuple[int, str | None] | None:
+    """The person of this request and their saved zone, read once per request."""
+    # Keyed by id, and plain values rather than the row: an application context (a test's, a CLI's)
+    # may outlive one request, its person and its database session.
     user_id = current_context().user_id
-    cached: tuple[int, User | None] | None = g.get("ritmo_viewer")
+    cached: tuple[int, tuple[int, str | None] | None] | None = g.get("ritmo_viewer")
     if cached is None or cached[0] != user_id:
-        cached = g.ritmo_viewer = (user_id, db.session.get(User, user_id))
+        user = db.session.get(User, user_id)
+        cached = g.ritmo_viewer = (user_id, (user.id, user.timezone) if user else None)
     return cached[1]
 
 
@@ -66,15 +69,24 @@ def viewer_zone_name(
     """The zone this request's person sees times in, by :func:`timezones.reader_zone_name`: their
     saved one, else the browser's (``tz``), else ``fallback`` or the programme's; a time they entered
     themselves in ``entered_zone`` stays in it."""
-    user = _viewer()
-    return timezones.reader_zone_name(
-        user.timezone if user else None,
+    viewer = _viewer_zone_saved()
+    name = timezones.reader_zone_name(
+        viewer[1] if viewer else None,
         request.values.get("tz"),
         fallback or _fallback_zone(),
-        reader_id=user.id if user else None,
+        reader_id=viewer[0] if viewer else None,
         entered_zone=entered_zone,
         entered_by=entered_by,
     )
+    if entered_zone is None:
+        g.ritmo_zone_shown = name
+    return name
+
+
+def zone_shown() -> str | None:
+    """The zone this page showed its times in, if it showed any (pages without times read no zone:
+    the launch's home among them)."""
+    return cast("str | None", g.get("ritmo_zone_shown"))
 
 
 def viewer_zone(fallback: str | None = None) -> ZoneInfo:
@@ -110,10 +122,10 @@ def local_date(value: datetime | None) -> Any:
 def viewer_tz_known() -> bool:
     """Whether the person saved a zone of their own (pages otherwise offer to remember the browser's)."""
     try:
-        user = _viewer()
+        viewer = _viewer_zone_saved()
     except NotAuthenticated:
         return True  # no one to ask: pages outside a session report no zone
-    return bool(user and user.timezone)
+    return bool(viewer and viewer[1])
 
 
 # -- forms -----------------------------------------------------------------------------------------
