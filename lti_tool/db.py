@@ -112,12 +112,23 @@ def without_transaction() -> bool:
     if session.info.get(_CONNECTED) or db.engine.dialect.name == "sqlite":
         return False
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info[_AUTOCOMMIT] = True
     return True
+
+
+def with_transaction() -> None:
+    """End :func:`without_transaction`'s mode, so that what follows runs in a transaction (and may use
+    savepoints, which PostgreSQL refuses outside one). What ran before is committed already."""
+    session = db.session()
+    if session.info.get(_AUTOCOMMIT):
+        session.commit()
 
 
 # Whether a session's transaction holds a connection yet (``in_transaction`` is also true for one
 # that merely began in memory, when an object changed).
 _CONNECTED = "ritmo_connected"
+# Whether the session's connection runs without a transaction (:func:`without_transaction`).
+_AUTOCOMMIT = "ritmo_autocommit"
 
 
 def _connection_begun(session: Any, _transaction: Any, _connection: Any) -> None:
@@ -127,6 +138,7 @@ def _connection_begun(session: Any, _transaction: Any, _connection: Any) -> None
 def _transaction_ended(session: Any, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_CONNECTED, None)
+        session.info.pop(_AUTOCOMMIT, None)
 
 
 def listen_once(target: Any, name: str, fn: Callable[..., Any]) -> None:

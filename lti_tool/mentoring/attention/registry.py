@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lti_tool.db import db, utcnow
+from lti_tool.db import db, utcnow, with_transaction
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.programmes.models import Programme
 
@@ -101,6 +101,7 @@ def gather(programme: Programme, now: datetime | None = None) -> Gathered:
     """
     now = now or utcnow()
     out = Gathered()
+    with_transaction()  # a page that began without one (the launch's home) needs one for savepoints
     for source in sources():
         try:
             with db.session.begin_nested():

@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from lti_tool.db import db
+from lti_tool.db import db, with_transaction
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.rhythm import pair_rows, schedule
@@ -145,6 +145,8 @@ def unregister_signal(code: str) -> None:
 def _signal_reasons(programme_id: int, now: datetime) -> dict[int, list[Reason]]:
     """Every registered signal's reasons; a failing signal costs its own reasons only."""
     out: dict[int, list[Reason]] = {}
+    if _signals:
+        with_transaction()  # savepoints need one (a page may have begun without)
     for signal in list(_signals.values()):
         try:
             with db.session.begin_nested():

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from lti_tool.accounts.models import CourseRole
-from lti_tool.db import db
+from lti_tool.db import db, without_transaction
 from lti_tool.errors import Conflict, Forbidden, NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.attention import registry, service
@@ -47,6 +47,17 @@ def test_items_come_urgent_first_then_oldest_first(w: World, pairs: Pairs) -> No
     assert [i.key for i in gathered.items] == ["urgent", "old", "recent", "info"]
     assert gathered.failed == []
     assert registry.open_count(w.programme) == 4
+
+
+def test_a_page_that_began_without_a_transaction_reads_every_source(w: World, pairs: Pairs) -> None:
+    # The programme home after a launch reads without a transaction (no BEGIN on PostgreSQL), and
+    # PostgreSQL refuses savepoints there: the list must still read its sources.
+    pairs.add("a")
+    db.session.commit()
+    without_transaction()
+    db.session.execute(sa.select(Programme.id)).all()
+    gathered = registry.gather(w.programme)
+    assert gathered.failed == [] and [i.key for i in gathered.items] == ["a"]
 
 
 def test_registering_a_name_again_replaces_the_source(w: World, pairs: Pairs) -> None:
