@@ -225,23 +225,26 @@ class Walker:
         have changed with the form before); pages seen without forms are not opened again."""
         done: set[str] = set()
         for url in pages:
-            pending = [w for w in self.forms.get(url, []) if f"{page_key(url)} {w}" not in done]
-            while pending and self.open(url):
+            kinds = dict.fromkeys(self.forms.get(url, []))  # two goals' "Save" are one kind of form
+            pending = [w for w in kinds if f"{page_key(url)} {w}" not in done]
+            back = False  # already on a fresh copy of the page (a form that answered with it)
+            while pending and (back or self.open(url)):
                 now = [(i, w) for i, w in self.forms_on(url) if w in pending]
                 if not now:
                     break
                 index, what = now[0]
                 done.add(f"{page_key(url)} {what}")
                 pending.remove(what)
-                self.send(index, what, url)
+                back = self.send(index, what, url) and page_key(self.tool.url) == page_key(url)
 
-    def send(self, index: int, what: str, url: str) -> None:
+    def send(self, index: int, what: str, url: str) -> bool:
+        """Fill and send one form; True when it answered with a new page."""
         self.doing = f"sending {what} on {url}"
         form = self.tool.evaluate_handle(f"() => document.querySelectorAll('main form')[{index}]")
         choices = CHOICES.get(what.split(" ")[1], {})
         submitter = self.tool.evaluate_handle(FILL, [form, choices])
         if submitter.evaluate("s => s === null"):
-            return
+            return False
         before = len(self.walk.failures)
         sent = self._navigated(lambda: form.evaluate("(f, s) => f.requestSubmit(s)", submitter))
         self.walk.submitted.append(what + ("" if sent else " (stayed on the page)"))
@@ -249,3 +252,4 @@ class Walker:
             if len(self.walk.failures) > before:
                 self.walk.failures[-1] += f": {self.tool.evaluate(SAID)}"
             self.check_accessibility(self.tool.url)
+        return sent
