@@ -127,8 +127,9 @@ def test_429_retry_after_is_honoured(app, lms: Lms) -> None:
     limited = db.session.execute(sa.select(ScoreOutbox).where(ScoreOutbox.last_status == 429)).scalars().all()
     assert limited, "the rate limit should have hit at least one score"
     for row in limited:
-        # Retry-After: 1 beats the 0.05 s backoff.
-        assert row.next_attempt_at >= row.updated_at + __import__("datetime").timedelta(seconds=0.9)
+        # Retry-After: 1 beats the 0.05 s backoff. The row is written when its pool round ends,
+        # which may come a little after the 429 arrived: allow for that, not for the backoff.
+        assert row.next_attempt_at >= row.updated_at + __import__("datetime").timedelta(seconds=0.5)
     deliver_all(app)
     assert outbox_states() == {"delivered": 3}
 
