@@ -297,10 +297,10 @@ INVENTORY: tuple[Entry, ...] = (
         "title", "body", "url", "embed_url", "storage_name", "file_name", "content_type",
     )),
     *(Entry(f"milestone.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
-        "title", "description", "evidence", "rule_event",
+        "title", "description", "evidence", "rule_event", "texts",
     )),
     *(Entry(f"profile_question.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
-        "key", "label", "help", "options",
+        "key", "label", "help", "options", "texts",
     )),
     *(Entry(f"webinar.{name}", Fate.NOT_PERSONAL, _COURSE) for name in (
         "title", "description", "timezone", "join_url", "series_key", "recording_url", "slides_url",
