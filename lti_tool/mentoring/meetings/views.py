@@ -19,6 +19,12 @@ from lti_tool.web import back_to, viewer_zone
 bp = Blueprint("meetings", __name__)
 
 
+@bp.app_context_processor
+def _slots() -> dict[str, int]:
+    # The forms offer as many time fields as a proposal may hold.
+    return {"meeting_max_slots": service.MAX_SLOTS}
+
+
 def _me() -> str:
     return str(current_context().user_id)
 

@@ -386,6 +386,9 @@ def test_meetings_appear_in_history_and_pages(client, world: World) -> None:
     token = world.token(world.mentee)
     listing = client.get(f"/matches/{world.match.id}/meetings?rh={rh(token)}")
     assert listing.status_code == 200 and "Kickoff call" in listing.get_data(as_text=True)
+    # The form offers as many time fields as it says (a proposal holds up to five).
+    page = listing.get_data(as_text=True)
+    assert "up to 5" in page and page.count('name="times"') == 5
     detail = client.get(f"/meetings/{meeting['id']}?rh={rh(token)}").get_data(as_text=True)
     assert "Accept this time" in detail and "04:00" in detail  # New York time of 09:00 Rome
     accepted = client.post(
