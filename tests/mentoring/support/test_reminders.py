@@ -3,12 +3,9 @@ once per wait, sent as notifications and real e-mail (SMTP), by the periodic tas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from lti_tool.db import db
 from lti_tool.jobs import enqueue
@@ -16,28 +13,12 @@ from lti_tool.jobs.runner import drain
 from lti_tool.mentoring.support import reminders
 from lti_tool.mentoring.support.models import SupportRequest
 from lti_tool.notifications.models import Notification
-from tests.mentoring.conversations.factories import Mailbox, World, free_port
+from tests.mentoring import mail_fixtures
+from tests.mentoring.conversations.factories import Mailbox, World
 from tests.mentoring.support.conftest import ask
 
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Controller, Mailbox]]:
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
-
-
-@pytest.fixture
-def mailbox(smtp) -> Mailbox:
-    smtp[1].clear()
-    return smtp[1]
-
-
-@pytest.fixture
-def app_config(smtp) -> dict[str, object]:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp[0].port, "MAIL_FROM": "Ritmo <ritmo@example.org>"}
+# A real SMTP server for this module (pytest finds fixtures by name here).
+smtp, mailbox, app_config = mail_fixtures.smtp, mail_fixtures.mailbox, mail_fixtures.app_config
 
 
 def subjects(user_id: int) -> list[str]:
