@@ -101,6 +101,27 @@ SAID = """
 """
 
 
+# Every control a mouse can use must take the keyboard's focus, in the page's own order: none is
+# taken out of the tab order (tabindex -1) or moved ahead of it (a positive tabindex).
+KEYBOARD = """() => {
+  const controls = [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]')]
+    .filter(el => !el.disabled && el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+    // A closed <details> hides its controls until its summary (itself focusable) opens it.
+    .filter(el => !el.parentElement.closest('details:not([open])'));
+  const out = [];
+  for (const el of controls) {
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' +
+      (el.textContent || el.getAttribute('aria-label') || el.name || '').trim().slice(0, 30);
+    if (el.tabIndex > 0) out.push('tabindex above 0: ' + name);
+    el.focus();
+    if (document.activeElement !== el) out.push('cannot take the focus: ' + name);
+  }
+  if (document.activeElement) document.activeElement.blur();
+  return out;
+}"""
+
+
 def page_key(url: str) -> str:
     parts = urlsplit(url)
     names = sorted({k for k, _ in parse_qsl(parts.query) if k not in {"rh", "page", "saved"}})
@@ -165,10 +186,16 @@ class Walker:
         return out
 
     def check_accessibility(self, url: str) -> None:
-        """axe-core on this page, once per kind of page (a walk sees many of some)."""
-        if self.axe is None or page_key(url) in self.checked:
+        """The keyboard, and axe-core, on this page, once per kind of page (a walk sees many of some)."""
+        if page_key(url) in self.checked:
             return
         self.checked.add(page_key(url))
+        for what in self.tool.evaluate(KEYBOARD):
+            self.walk.findings.setdefault(
+                f"keyboard on {page_key(url)}: {what}", f"{self.walk.role}: {what} ({url})"
+            )
+        if self.axe is None:
+            return
         if not self.tool.evaluate("() => typeof window.axe !== 'undefined'"):
             self.tool.evaluate(self.axe)
         found = self.tool.evaluate(
