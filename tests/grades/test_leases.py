@@ -10,12 +10,13 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from lti_tool.db import db
+from lti_tool.db import db, utcnow
 from lti_tool.grades import delivery, leases
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from tests.grades import crash_worker
@@ -86,9 +87,15 @@ def test_a_killed_worker_returns_its_scores_within_a_lease_and_a_live_one_keeps_
         finally:
             worker.kill()
             worker.join(10)
-        killed = time.monotonic()
+        killed_at = utcnow()
         assert worker.exitcode == -9
-        # Within one lease (and a beat) of the kill, what it held is claimable again.
+        # Within one lease (and a beat) of the kill, what it held is claimable again: the leases it
+        # left end by then (read from the rows, not timed: the machine may be slow).
+        leased = db.session.execute(
+            sa.select(sa.func.max(ScoreOutbox.lease_until)).where(ScoreOutbox.state == DeliveryState.SENDING)
+        ).scalar_one()
+        db.session.remove()
+        assert leased is not None and leased <= killed_at + timedelta(seconds=LEASE + RENEW)
         returned: list[delivery.Claimed] = []
 
         def claimable() -> bool:
@@ -96,8 +103,7 @@ def test_a_killed_worker_returns_its_scores_within_a_lease_and_a_live_one_keeps_
             db.session.remove()
             return bool(returned)
 
-        _wait(claimable, LEASE + RENEW + 2)
-        assert time.monotonic() - killed <= LEASE + RENEW + 1
+        _wait(claimable, 60)
         lms.faults()  # healthy again
         delivery.record(delivery.send(platform_id, returned))
         deliver_all(app, 30)
@@ -119,7 +125,7 @@ def test_the_heartbeat_renews_only_rows_still_being_sent(app: Flask) -> None:
         first = db.session.execute(sa.select(ScoreOutbox.lease_until)).scalars().all()
         db.session.remove()
         with leases.Heartbeat(ids) as beat:
-            _wait(lambda: beat.beats >= 2, 5)
+            _wait(lambda: beat.beats >= 2, 30)
         later = db.session.execute(sa.select(ScoreOutbox.lease_until)).scalars().all()
         assert all(b is not None and a is not None and b > a for a, b in zip(first, later, strict=True))
         db.session.execute(
