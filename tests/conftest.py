@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,7 +140,58 @@ def runner(app: Flask):
 def ritmo(app: Flask) -> Iterator[ServerHandle]:
     """Ritmo served over HTTP on 127.0.0.1 (``BASE_URL`` set to it), for a browser or a platform
     that must reach it over the network."""
+    in_flight = InFlight(app.wsgi_app)
+    app.wsgi_app = in_flight  # type: ignore[method-assign]
     handle = serve_in_thread(app, "127.0.0.1", 0)
     app.config["BASE_URL"] = handle.url
     yield handle
     handle.shutdown()
+    # A page's background requests (a zone report, a presence beat) may still be answering: let
+    # them end before the app's teardown closes the database pool under them.
+    in_flight.wait_idle(15)
+
+
+class InFlight:
+    """WSGI middleware counting the requests being answered (until their response is closed)."""
+
+    def __init__(self, wsgi_app):  # type: ignore[no-untyped-def]
+        self.wsgi_app = wsgi_app
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        with self.idle:
+            self.count += 1
+        try:
+            body = self.wsgi_app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return _Closing(body, self._done)
+
+    def _done(self) -> None:
+        with self.idle:
+            self.count -= 1
+            self.idle.notify_all()
+
+    def wait_idle(self, seconds: float) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.count <= 0, timeout=seconds)
+
+
+class _Closing:
+    """A response body that tells when the server has closed it."""
+
+    def __init__(self, body, done) -> None:  # type: ignore[no-untyped-def]
+        self.body, self.done = body, done
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.done()
