@@ -146,9 +146,10 @@ def ritmo(app: Flask) -> Iterator[ServerHandle]:
     app.config["BASE_URL"] = handle.url
     yield handle
     handle.shutdown()
-    # A page's background requests (a zone report, a presence beat) may still be answering: let
-    # them end before the app's teardown closes the database pool under them.
-    in_flight.wait_idle(15)
+    # A page's background requests (a zone report, a presence beat, a chat long-poll of up to 25 s)
+    # may still be answering: let them end before the app's teardown closes the database pool and
+    # the next test empties the tables under them.
+    in_flight.wait_idle(35)
 
 
 class InFlight:
