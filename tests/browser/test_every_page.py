@@ -29,8 +29,8 @@ def axe_source() -> str | None:
 
 
 def test_every_page_and_form_works_and_is_accessible_for_every_role(browser, stack, axe_source) -> None:
-    if axe_source is None:
-        pytest.skip("axe-core not installed (npm ci --prefix tests/browser)")
+    # Without axe-core (outside CI, where it is required) the walk still checks every answer and
+    # the keyboard; only the axe findings are left out.
     contexts = {}
     try:
         for role, user in ROLES.items():  # each person launches once: the launch enrols them
