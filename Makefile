@@ -39,7 +39,7 @@ browser-deps:
 
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o lti_tool/translations/messages.pot .
-	$(BIN)/pybabel update -i lti_tool/translations/messages.pot -d lti_tool/translations
+	$(BIN)/pybabel update -N --ignore-obsolete -i lti_tool/translations/messages.pot -d lti_tool/translations
 	$(BIN)/pybabel compile -d lti_tool/translations
 
 clean:

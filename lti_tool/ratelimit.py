@@ -1,4 +1,9 @@
-"""Fixed-window rate limits shared by every server process (through the shared cache).
+"""Rate limits shared by every server process (through the shared cache).
+
+Each budget is a sliding window of one minute, estimated from two fixed windows: the hits of the
+current minute plus the previous minute's, weighted by how much of it still lies within the last
+60 seconds. A fixed window alone would let a burst of twice the budget through across a minute's
+boundary.
 
 Anonymous requests are counted per client address: ``request.remote_addr``, which is the peer's
 address, or the one ``ProxyFix`` took from ``X-Forwarded-For`` when ``PROXY_FIX`` trusts that
@@ -22,16 +27,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def hit(bucket: str, per_minute: int) -> None:
-    """Count one hit for ``bucket`` in the current minute; raise 429 past ``per_minute``."""
+def hit(bucket: str, per_minute: int, now: float | None = None) -> None:
+    """Count one hit for ``bucket`` (at ``now``, a Unix time, else the clock's); raise 429 past
+    ``per_minute`` in the last 60 seconds."""
     if not current_app.config["RATELIMIT_ENABLED"]:
         return
-    window = int(time.time() // 60)
-    key = f"rl:{bucket}:{window}"
+    now = time.time() if now is None else now
+    window, into = divmod(now, 60)
     counter = current_app.extensions["ritmo_counter"]
-    if counter.incr(key, 120) > per_minute:
-        retry_after = 60 - int(time.time() % 60)
-        raise TooManyRequests(headers={"Retry-After": str(retry_after)})
+    current, previous = counter.incr(f"rl:{bucket}:{int(window)}", f"rl:{bucket}:{int(window) - 1}", 120)
+    if current + previous * (1 - into / 60) > per_minute:
+        # Refused hits count too, so a client that keeps trying keeps waiting.
+        raise TooManyRequests(headers={"Retry-After": str(max(1, 60 - int(into)))})
 
 
 def per_person() -> str:
@@ -67,15 +74,17 @@ class MemoryCounter:
     def __init__(self) -> None:
         self._counts: dict[str, tuple[int, float]] = {}
 
-    def incr(self, key: str, ttl: int) -> int:
+    def incr(self, key: str, previous: str, ttl: int) -> tuple[int, int]:
+        """Count one on ``key``; the counts of ``key`` and ``previous``."""
         now = time.monotonic()
         count, expires = self._counts.get(key, (0, now + ttl))
         if expires < now:
             count, expires = 0, now + ttl
         self._counts[key] = (count + 1, expires)
+        before, before_expires = self._counts.get(previous, (0, now))
         if len(self._counts) > 50_000:
             self._counts = {k: v for k, v in self._counts.items() if v[1] >= now}
-        return count + 1
+        return count + 1, before if before_expires >= now else 0
 
 
 class RedisCounter:
@@ -84,11 +93,14 @@ class RedisCounter:
 
         self.client = redis.Redis.from_url(url, socket_timeout=2)
 
-    def incr(self, key: str, ttl: int) -> int:
+    def incr(self, key: str, previous: str, ttl: int) -> tuple[int, int]:
+        """Count one on ``key``; the counts of ``key`` and ``previous``, in one round trip."""
         pipe = self.client.pipeline()
         pipe.incr("ritmo:" + key)
         pipe.expire("ritmo:" + key, ttl)
-        return int(pipe.execute()[0])
+        pipe.get("ritmo:" + previous)
+        count, _, before = pipe.execute()
+        return int(count), int(before or 0)
 
 
 def init_ratelimit(app: Any) -> None:

@@ -322,3 +322,29 @@ def test_behind_proxy_fix_clients_are_told_apart_by_the_proxy_address(client):
     assert 429 not in _logins(client, 2, "2.2.2.2")  # another client behind the same proxy
     # A client cannot pick its key by prepending addresses: the proxy's (rightmost) one counts.
     assert _logins(client, 1, "9.9.9.9, 1.1.1.1") == [429]
+
+
+@pytest.mark.parametrize("counter", ["memory", "redis"])
+@pytest.mark.parametrize("at", [0, 59.5])
+def test_a_budget_is_not_doubled_across_a_minute_boundary(app, at, counter):
+    """A burst at the end of one minute and another at the start of the next are one minute's
+    burst: the last 60 seconds count, not the clock's minute. Both counters agree."""
+    from uuid import uuid4
+
+    from lti_tool.errors import TooManyRequests
+    from lti_tool.ratelimit import MemoryCounter, RedisCounter, hit
+    from tests.conftest import REDIS_URL, need
+
+    if counter == "redis":
+        app.extensions["ritmo_counter"] = RedisCounter(need(REDIS_URL, "Redis", "LTI_TOOL_TEST_REDIS_URL"))
+    else:
+        app.extensions["ritmo_counter"] = MemoryCounter()
+    bucket, minute = f"test:{uuid4().hex}", 60 * 29_000_000  # a whole minute, in Unix time
+    with app.app_context():
+        for n in range(3):
+            hit(bucket, 3, now=minute + at + n * 0.1)
+        with pytest.raises(TooManyRequests) as refused:
+            hit(bucket, 3, now=minute + 60.2)  # just after the boundary
+        assert 0 < int(refused.value.extra["headers"]["Retry-After"]) <= 60
+        # Once the earlier hits have slid out of the last 60 seconds, there is room again.
+        hit(bucket, 3, now=minute + 119.9)

@@ -40,9 +40,10 @@ class Pairs:
     acted: list[tuple[int, str, str, dict[str, str]]] = field(default_factory=list)
     broken: bool = False
 
-    def add(self, key: str, severity: int = 1, days: int = 1) -> None:
+    def add(self, key: str, severity: int = 1, days: int = 1, now: datetime | None = None) -> None:
+        """Opens an item waiting ``days`` before ``now`` (the test's clock, else the real one)."""
         self.open[key] = severity
-        self.since[key] = utcnow() - timedelta(days=days)
+        self.since[key] = (now or utcnow()) - timedelta(days=days)
 
     def items(self, programme: Programme, now: datetime) -> list[Item]:
         if self.broken:

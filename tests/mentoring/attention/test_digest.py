@@ -44,7 +44,7 @@ def run(now: datetime) -> int:
 
 def test_one_digest_a_day_only_with_items(w: World, pairs: Pairs, mailbox: Mailbox) -> None:
     assert run(morning()) == 0  # nothing waits: no e-mail
-    pairs.add("p1", severity=2, days=2)
+    pairs.add("p1", severity=2, days=2, now=morning())
     pairs.add("p2")
     assert run(morning(hour=6)) == 0  # before the digest hour
     assert mailbox.messages == []
