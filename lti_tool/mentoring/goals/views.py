@@ -11,6 +11,7 @@ from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from lti_tool import translated
+from lti_tool.api.spec import document
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import (
     coordinator_required,
@@ -37,10 +38,13 @@ _milestone_in = schemas.MilestoneIn()
 _milestone_out = schemas.MilestoneOut()
 _goal_in = schemas.GoalIn()
 _goal_out = schemas.GoalOut()
-_note_in = schemas.NoteIn()
-_completion_in = schemas.CompletionIn()
-_completion_out = schemas.CompletionOut()
-_total_in = schemas.TotalIn()
+_note_in = schemas.GoalNoteIn()
+_completion_in = schemas.MilestoneCompletionIn()
+_completion_out = schemas.MilestoneCompletionOut()
+_total_in = schemas.GradeTotalIn()
+
+_COORDINATORS = "Coordinators of the course's programme only."
+_MEMBERS = "The match's mentor and mentees; coordinators may read."
 
 
 def _my_matches(ctx: LaunchContext) -> list[Match]:
@@ -55,13 +59,17 @@ def _body() -> Any:
 
 
 @bp.get("/api/goals/milestones")
+@document("List the programme's milestones", tags=("goals",),
+          description="Anyone in the programme.", responses={200: schemas.MilestoneListOut})
 @login_required
 def api_milestones() -> Any:
     _programme, items = milestones.programme_milestones(current_context())
-    return {"milestones": _milestone_out.dump(items, many=True)}
+    return schemas.MilestoneListOut().dump({"milestones": items})
 
 
 @bp.post("/api/goals/milestones")
+@document("Define a milestone", tags=("goals",), description=_COORDINATORS,
+          body=schemas.MilestoneIn, responses={201: schemas.MilestoneOut})
 @coordinator_required
 def api_create_milestone() -> Any:
     milestone = milestones.create_milestone(current_context(), _milestone_in.load(_body()))
@@ -69,6 +77,9 @@ def api_create_milestone() -> Any:
 
 
 @bp.patch("/api/goals/milestones/<int:milestone_id>")
+@document("Change a milestone", tags=("goals",),
+          description=f"{_COORDINATORS} Only the fields sent change; graded columns follow in the LMS.",
+          body=schemas.MilestoneIn, responses={200: schemas.MilestoneOut})
 @coordinator_required
 def api_update_milestone(milestone_id: int) -> Any:
     data = _milestone_in.load(_body(), partial=True)
@@ -76,6 +87,9 @@ def api_update_milestone(milestone_id: int) -> Any:
 
 
 @bp.delete("/api/goals/milestones/<int:milestone_id>")
+@document("Remove a milestone", tags=("goals",),
+          description=f"{_COORDINATORS} The grades Ritmo sent for it are cleared in the LMS.",
+          responses={204: None})
 @coordinator_required
 def api_delete_milestone(milestone_id: int) -> Any:
     milestones.delete_milestone(current_context(), milestone_id)
@@ -83,38 +97,55 @@ def api_delete_milestone(milestone_id: int) -> Any:
 
 
 @bp.put("/api/goals/programme-total")
+@document("Send or stop sending each learner's milestone total", tags=("goals",),
+          description=_COORDINATORS, body=schemas.GradeTotalIn, responses={200: schemas.GradeTotalOut})
 @coordinator_required
 def api_programme_total() -> Any:
     programme = milestones.set_programme_total(current_context(), _total_in.load(_body())["enabled"])
-    return {"enabled": bool(programme.settings.get(gradebook.GRADE_TOTAL_SETTING))}
+    return schemas.GradeTotalOut().dump(
+        {"enabled": bool(programme.settings.get(gradebook.GRADE_TOTAL_SETTING))}
+    )
 
 
 @bp.get("/api/goals/placeable")
+@document("List the milestones deep linking can place", tags=("goals",),
+          description=f"{_COORDINATORS} Graded ones carry the LMS line item they create.",
+          responses={200: schemas.PlaceableMilestoneListOut})
 @coordinator_required
 def api_placeable() -> Any:
-    return {"items": milestones.placeable_milestones(access.current_programme(current_context()))}
+    items = milestones.placeable_milestones(access.current_programme(current_context()))
+    return schemas.PlaceableMilestoneListOut().dump({"items": items})
 
 
 @bp.get("/api/goals/progress")
+@document("Show milestone progress across the programme", tags=("goals",),
+          description=_COORDINATORS, responses={200: schemas.ProgressOut})
 @coordinator_required
 def api_progress() -> Any:
-    return schemas.dump_progress(progress.progress(current_context()))
+    return schemas.ProgressOut().dump(progress.progress(current_context()))
 
 
 @bp.get("/api/goals/matches")
+@document("List my matches", tags=("goals",),
+          description="The caller's own matches in the programme, as mentor or mentee.",
+          responses={200: schemas.GoalsMatchListOut})
 @login_required
 def api_my_matches() -> Any:
-    matches = _my_matches(current_context())
-    return {"matches": [{"id": m.id, "status": m.status.value} for m in matches]}
+    return schemas.GoalsMatchListOut().dump({"matches": _my_matches(current_context())})
 
 
 @bp.get("/api/goals/matches/<int:match_id>")
+@document("Show a match's milestones and goals", tags=("goals",), description=_MEMBERS,
+          responses={200: schemas.TimelineOut})
 @login_required
 def api_timeline(match_id: int) -> Any:
-    return schemas.dump_timeline(progress.timeline(current_context(), match_id))
+    return schemas.TimelineOut().dump(progress.timeline(current_context(), match_id))
 
 
 @bp.post("/api/goals/matches/<int:match_id>/goals")
+@document("Add a goal to a match's plan", tags=("goals",),
+          description="The match's mentor and mentees, while the match has not ended.",
+          body=schemas.GoalIn, responses={201: schemas.GoalOut}, errors=(409,))
 @login_required
 def api_create_goal(match_id: int) -> Any:
     goal = plan.create_goal(current_context(), match_id, _goal_in.load(_body()))
@@ -122,6 +153,9 @@ def api_create_goal(match_id: int) -> Any:
 
 
 @bp.patch("/api/goals/goals/<int:goal_id>")
+@document("Change a goal", tags=("goals",),
+          description="The match's mentor and mentees, while the match has not ended.",
+          body=schemas.GoalIn, responses={200: schemas.GoalOut}, errors=(409,))
 @login_required
 def api_update_goal(goal_id: int) -> Any:
     data = _goal_in.load(_body(), partial=True)
@@ -129,19 +163,35 @@ def api_update_goal(goal_id: int) -> Any:
 
 
 @bp.post("/api/goals/goals/<int:goal_id>/notes")
+@document("Note progress on a goal", tags=("goals",),
+          description="The match's mentor and mentees, while the match has not ended.",
+          body=schemas.GoalNoteIn, responses={201: schemas.GoalNoteOut}, errors=(409,))
 @login_required
 def api_add_note(goal_id: int) -> Any:
     note = plan.add_note(current_context(), goal_id, _note_in.load(_body())["text"])
-    return schemas.NoteOut().dump(note), 201
+    return schemas.GoalNoteOut().dump(note), 201
 
 
 @bp.post("/api/goals/matches/<int:match_id>/plan/agree")
+@document("Agree on the match's goal plan", tags=("goals",),
+          description="A member of the match; the plan is agreed once every member has agreed.",
+          responses={200: schemas.PlanAgreedOut}, errors=(409,))
 @login_required
 def api_agree(match_id: int) -> Any:
-    return {"plan_agreed": plan.agree_plan(current_context(), match_id)}
+    return schemas.PlanAgreedOut().dump({"plan_agreed": plan.agree_plan(current_context(), match_id)})
 
 
 @bp.post("/api/goals/matches/<int:match_id>/milestones/<int:milestone_id>/<any(done, confirm, undo):action>")
+@document(
+    "Mark a milestone done, confirm it, or undo it", tags=("goals",),
+    description=(
+        "`done`: a mentee for themselves, or the mentor; `confirm`: the mentor or a coordinator; "
+        "`undo`: whoever marked it, a confirmed one the mentor or a coordinator. "
+        "After `undo` the answer holds only `state` (null)."
+    ),
+    body=schemas.MilestoneCompletionIn, body_required=False,
+    responses={200: schemas.MilestoneCompletionOut}, errors=(409,),
+)
 @login_required
 def api_completion(match_id: int, milestone_id: int, action: str) -> Any:
     data = _completion_in.load(_body() or {})
@@ -153,7 +203,7 @@ def api_completion(match_id: int, milestone_id: int, action: str) -> Any:
         done = completion.confirm(ctx, match_id, milestone_id, data.get("participant_id"))
     else:
         completion.undo(ctx, match_id, milestone_id, data.get("participant_id"))
-        return {"state": None}
+        return _completion_out.dump({"state": None})
     return _completion_out.dump(done)
 
 
