@@ -52,6 +52,10 @@ FRAME_ANCESTORS_EXTRA: list[str] = []
 # last one wrote (the rows are not read or rewritten; ``last_seen_at`` still follows every 5 minutes).
 LAUNCH_MEMO_SECONDS = 86400
 
+# How long the count of items on a programme's attention list (the badge on the coordinators'
+# home) is kept before the sources are asked again; the list page and acting on an item refresh it.
+ATTENTION_COUNT_SECONDS = 60
+
 # How long a rotated tool key stays published after it stopped signing.
 KEY_ROTATION_GRACE_DAYS = 7
 
@@ -169,6 +173,10 @@ RATELIMIT_WRITES = 120
 RATELIMIT_MAIL = 5
 # File uploads (training content, roster and attendance imports), per person.
 RATELIMIT_UPLOADS = 10
+# Calls made with one API key (``lti-tool apikey``), whatever they are.
+RATELIMIT_API_KEY = 300
+# How long each call made with an API key stays on record (``lti-tool apikey show``).
+API_KEY_USE_RETENTION_DAYS = 90
 
 # -- request limits (bytes) --------------------------------------------------------------------------
 

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
+
+from lti_tool.cache import cache
 from lti_tool.db import db, utcnow, with_transaction
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.programmes.models import Programme
@@ -116,5 +119,32 @@ def gather(programme: Programme, now: datetime | None = None) -> Gathered:
 
 
 def open_count(programme: Programme, now: datetime | None = None) -> int:
-    """How many items wait (the badge beside the programme home's link to the list)."""
-    return len(gather(programme, now).items)
+    """How many items wait (the badge beside the programme home's link to the list).
+
+    Every coordinator's launch shows the badge, and asking every source costs tens of milliseconds
+    in a large programme (``bench/profile_launch.py``), so the count is kept in the shared cache for
+    ``ATTENTION_COUNT_SECONDS``; the list itself is always asked afresh and refreshes the count, and
+    acting on an item forgets it.
+    """
+    if now is None:
+        kept = cache().get(_count_key(programme.id))
+        if kept is not None:
+            return int(kept["count"])
+    count = len(gather(programme, now).items)
+    keep_count(programme.id, count)
+    return count
+
+
+def keep_count(programme_id: int, count: int) -> None:
+    """Remember how many items the list has just shown (see :func:`open_count`)."""
+    seconds = int(current_app.config["ATTENTION_COUNT_SECONDS"])
+    if seconds > 0:
+        cache().set(_count_key(programme_id), {"count": count}, seconds)
+
+
+def forget_count(programme_id: int) -> None:
+    cache().delete(_count_key(programme_id))
+
+
+def _count_key(programme_id: int) -> str:
+    return f"attention-count:{programme_id}"

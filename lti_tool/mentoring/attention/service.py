@@ -57,6 +57,7 @@ def listing(ctx: LaunchContext, programme: Programme, now: datetime | None = Non
     _require_coordinator(ctx, programme)
     now = now or utcnow()
     gathered = gather(programme, now)
+    registry.keep_count(programme.id, len(gathered.items))
     found = records(programme, now)
     open_keys = {(item.source, item.key) for item in gathered.items}
     recent = now - timedelta(days=HANDLED_SHOWN_DAYS)
@@ -147,6 +148,7 @@ def act(
         raise
     record.result = str(result or "")
     db.session.commit()
+    registry.forget_count(programme.id)  # the badge counts afresh
     return record
 
 

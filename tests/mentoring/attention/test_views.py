@@ -147,6 +147,22 @@ def test_the_programme_home_counts_what_waits(client, w: World, pairs: Pairs) ->
     assert "open-attention" not in html
 
 
+def test_the_badge_is_kept_a_minute_and_refreshed_by_the_list_and_by_acting(client, w: World, pairs: Pairs) -> None:
+    def badge() -> str:
+        html = client.get("/programme", query_string={"rh": rh(w.token(w.coordinator))}).get_data(as_text=True)
+        found = re.search(r"data-attention-count>(\d+)<", html)
+        return found.group(1) if found else "none"
+
+    pairs.add("p1")
+    assert badge() == "1"
+    pairs.add("p2")
+    assert badge() == "1"  # kept: every coordinator's launch shows it, the sources are not asked again
+    page(client, w)  # the list asks every source, and the badge follows it
+    assert badge() == "2"
+    post(client, w, f"/programmes/{w.programme.id}/attention/{TEST_SOURCE}/p1/end")
+    assert badge() == "1"  # acting forgets the count
+
+
 # -- the real sources -----------------------------------------------------------------------------
 
 
