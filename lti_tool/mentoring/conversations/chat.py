@@ -3,6 +3,7 @@ waits for news with a cursor or an ETag."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,8 @@ from lti_tool.mentoring.conversations.spaces import (
 from lti_tool.notifications import service as notifications
 
 CHAT_PAGE_SIZE = 50
+#: A part of a chat cursor: an id or milliseconds, ASCII digits that fit the database's integers.
+_CURSOR_PART = re.compile(r"[0-9]{1,15}")
 #: Chat is e-mailed as one reminder per person after this quiet time, only if still unread then.
 CHAT_EMAIL_DELAY = timedelta(minutes=10)
 CHAT_EMAIL_TASK = "conversations.chat_reminder"
@@ -171,8 +174,10 @@ class ChatState:
 def parse_cursor(cursor: str | None) -> ChatState | None:
     if not cursor:
         return None
+    last_id, _sep, deleted = cursor.partition("-")
     try:
-        last_id, _sep, deleted = cursor.partition("-")
+        if not _CURSOR_PART.fullmatch(last_id) or not _CURSOR_PART.fullmatch(deleted or "0"):
+            raise ValueError(cursor)
         return ChatState(int(last_id), int(deleted or 0))
     except ValueError as error:
         raise InvalidInput(errors={"since": [_("Use the cursor the previous response gave.")]}) from error

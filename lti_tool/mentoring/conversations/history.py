@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -46,6 +47,8 @@ HISTORY_PAGE_SIZE = 50
 HISTORY_PAGE_MAX = 200
 EXPORT_BATCH = 500
 SEARCH_MAX = 200
+#: The id in an entry's key (:func:`entry_key`): ASCII digits that fit the database's integers.
+_KEY_ID = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -197,21 +200,6 @@ def export(ctx: LaunchContext, match_id: int) -> dict[str, Any]:
     return {"space": space, "entries": entries, "people": people, "exported_at": utcnow()}
 
 
-def entry_json(entry: HistoryEntry, people: dict[int, Any]) -> dict[str, Any]:
-    actor = people.get(entry.actor_user_id) if entry.actor_user_id else None
-    return {
-        "at": entry.at.isoformat(),
-        "kind": entry.kind,
-        "key": entry.key,
-        "actor": {"id": actor.id, "name": actor.display_name} if actor else None,
-        "title": entry.title,
-        "text": entry.text,
-        "html": entry.html,
-        "link": entry.link,
-        "data": entry.data,
-    }
-
-
 # -- built-in sources ------------------------------------------------------------------------------
 
 
@@ -230,7 +218,7 @@ def keyset_clause(at_column: Any, id_column: Any, filters: HistoryFilters, prefi
         return None
     at, key = filters.before
     key_prefix, _sep, key_id = key.partition(":")
-    if key_prefix == prefix and key_id.isdigit():
+    if key_prefix == prefix and _KEY_ID.fullmatch(key_id):
         tie = sa.and_(at_column == at, id_column < int(key_id))
     elif prefix < key_prefix:
         tie = at_column == at
