@@ -33,6 +33,7 @@ from lti_tool.mentoring.roster import feature as roster
 from lti_tool.mentoring.support import feature as support
 from lti_tool.mentoring.surveys import feature as surveys
 from lti_tool.mentoring.surveys.instruments import feature as survey_instruments
+from lti_tool.mentoring.webhooks import feature as webhooks
 from lti_tool.mentoring.webinars import feature as webinars
 from lti_tool.notifications import feature as notifications
 
@@ -60,6 +61,7 @@ FEATURES: tuple[Callable[[Flask], None], ...] = (
     attention.init_app,
     surveys.init_app,
     survey_instruments.init_app,
+    webhooks.init_app,
 )
 
 

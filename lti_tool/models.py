@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "lti_tool.mentoring.attention.models",
     "lti_tool.mentoring.kpis.models",
     "lti_tool.mentoring.surveys.models",
+    "lti_tool.mentoring.webhooks.models",
 )
 
 

@@ -270,6 +270,14 @@ INVENTORY: tuple[Entry, ...] = (
         "issuer", "client_id", "name", "auth_login_url", "auth_token_url", "key_set_url", "token_audience",
         "product_family",
     )),
+    *(Entry(f"webhook_subscription.{name}", Fate.NOT_PERSONAL, "an institution's receiving system")
+      for name in ("url", "events", "secret_sealed", "paused_reason", "description")),
+    Entry("webhook_delivery.body", Fate.KEEP,
+          "an event already sent to the institution's own system: ids and LMS user ids, no names or "
+          "words; deleted 30 days after it was delivered or failed"),
+    Entry("webhook_delivery.event_id", Fate.NOT_PERSONAL, "a random id"),
+    Entry("webhook_delivery.event_type", Fate.NOT_PERSONAL, "a fixed vocabulary"),
+    Entry("webhook_delivery.last_error", Fate.NOT_PERSONAL, "Ritmo's words: a status line or a network error"),
     Entry("tool_key.kid", Fate.NOT_PERSONAL, "Ritmo's keys"),
     Entry("tool_key.private_key_encrypted", Fate.NOT_PERSONAL, "Ritmo's keys"),
     Entry("tool_key.public_jwk", Fate.NOT_PERSONAL, "Ritmo's keys"),

@@ -1,12 +1,8 @@
 """The roll-up of every programme of a platform, for the LMS's administrators.
 
-Who is an LMS admin here (the rule, explicit): the person's latest launch (or roster sync) into the
-course they opened Ritmo from recorded, in ``enrolment.lis_roles``, the LIS *system* role
-``Administrator`` (or Canvas's ``SysAdmin``) or the LIS *institution* role ``Administrator``
-(``.../lis/v2/institution/person#Administrator``). The launch's platform bounds what they see: only
-that platform's programmes. A course role (Instructor, TeachingAssistant...) never counts, so a
-coordinator of one course never sees another course's figures; and ``LTI_SYSTEM_ADMIN_COORDINATES``
-(whether system admins coordinate a course's programme) does not change this rule either way.
+Who is an LMS admin here: the rule of ``identity.lms_admin`` (a system or institution
+Administrator role at the person's latest launch). The launch's platform bounds what they see: only
+that platform's programmes.
 
 The roll-up reads each programme's latest daily snapshot (:mod:`.trends`), not live figures, so it
 costs one query however many programmes there are; and it shows no people, only figures.
@@ -20,39 +16,18 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from lti_tool.accounts.models import Course, Enrolment
+from lti_tool.accounts.models import Course
 from lti_tool.db import db
-from lti_tool.errors import Forbidden
-from lti_tool.identity import roles
+from lti_tool.identity import lms_admin
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.kpis.catalogue import CATALOGUE
 from lti_tool.mentoring.kpis.models import KpiSnapshot
 from lti_tool.mentoring.programmes.models import Programme
 
-INSTITUTION_ADMIN = roles.LIS + "institution/person#Administrator"
-LEGACY_INSTITUTION_ADMIN = "urn:lti:instrole:ims/lis/Administrator"
-
-
-def is_admin_role(role: str) -> bool:
-    role = role.strip()
-    return roles.is_system_admin(role) or role in (INSTITUTION_ADMIN, LEGACY_INSTITUTION_ADMIN)
-
-
-def is_lms_admin(ctx: LaunchContext) -> bool:
-    """Whether the person's latest launch carried a system or institution Administrator role."""
-    if ctx.course_id is None:
-        return False
-    lis_roles = db.session.execute(
-        sa.select(Enrolment.lis_roles).where(
-            Enrolment.user_id == ctx.user_id, Enrolment.course_id == ctx.course_id
-        )
-    ).scalar_one_or_none()
-    return any(is_admin_role(str(role)) for role in lis_roles or ())
-
-
 def require_lms_admin(ctx: LaunchContext) -> None:
-    if not is_lms_admin(ctx):
-        raise Forbidden(_("Only the LMS's administrators can see the figures of every programme."))
+    lms_admin.require_lms_admin(
+        ctx, _("Only the LMS's administrators can see the figures of every programme.")
+    )
 
 
 @dataclass

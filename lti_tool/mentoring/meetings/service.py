@@ -54,16 +54,21 @@ REMINDER_TASK = "meetings.reminder"
 
 def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> datetime:
     """An ISO time with an offset, or a wall-clock time in ``tz_name``; refuses times DST skips."""
+    unreadable = InvalidInput(errors={field_name: [_("Give times as YYYY-MM-DDTHH:MM.")]})
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as error:
-        raise InvalidInput(errors={field_name: [_("Give times as YYYY-MM-DDTHH:MM.")]}) from error
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    tz = timezones.zone(tz_name)
-    local = parsed.replace(tzinfo=tz)
-    roundtrip = local.astimezone(UTC).astimezone(tz)
-    if roundtrip.replace(tzinfo=None) != parsed:
+        raise unreadable from error
+    if parsed.tzinfo is None:
+        tz = timezones.zone(tz_name)
+        parsed = parsed.replace(tzinfo=tz)
+    try:
+        # The first and last days of the calendar have no UTC counterpart in every zone.
+        moment = parsed.astimezone(UTC)
+        roundtrip = moment.astimezone(parsed.tzinfo)
+    except OverflowError as error:
+        raise unreadable from error
+    if roundtrip.replace(tzinfo=None) != parsed.replace(tzinfo=None):
         raise InvalidInput(
             errors={
                 field_name: [
@@ -75,7 +80,7 @@ def parse_local_time(value: str, tz_name: str, field_name: str = "times") -> dat
                 ]
             }
         )
-    return local.astimezone(UTC)
+    return moment
 
 
 # -- changes ---------------------------------------------------------------------------------------

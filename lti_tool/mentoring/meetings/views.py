@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request
+from flask import Response as WebResponse
 
 from lti_tool import headers
 from lti_tool.accounts.models import User
+from lti_tool.api.spec import Response, document
 from lti_tool.db import db, utcnow
 from lti_tool.identity.session import current_context, login_required, session_url
 from lti_tool.mentoring.conversations import spaces
@@ -30,14 +32,16 @@ def _me() -> str:
 
 
 def _json(meeting: Meeting, space: spaces.Space) -> dict[str, Any]:
-    return schemas.meeting_json(
-        meeting, viewer_zone(space.programme.timezone), spaces.users_by_id([meeting.organiser_user_id])
+    return _meeting_out.dump(
+        schemas.meeting_view(
+            meeting, viewer_zone(space.programme.timezone), spaces.users_by_id([meeting.organiser_user_id])
+        )
     )
 
 
-def _ics_response(meeting: Meeting, text: str) -> Response:
+def _ics_response(meeting: Meeting, text: str) -> WebResponse:
     method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in text else "REQUEST"
-    return Response(
+    return WebResponse(
         text,
         mimetype="text/calendar",
         headers={
@@ -51,33 +55,66 @@ def _form_times(form: Any) -> list[str]:
     return [t for t in form.getlist("times") if t.strip()]
 
 
-def _back(meeting_id: int) -> Response:
+def _back(meeting_id: int) -> WebResponse:
     return back_to("meetings.meeting_page", meeting_id=meeting_id)
 
 
 # -- API -------------------------------------------------------------------------------------------
 
+TAGS = ("meetings",)
+MEMBERS = "The match's mentor and mentees (coordinators read meetings but do not arrange them)."
+_meeting_out = schemas.MeetingsMeetingOut()
+_list_out = schemas.MeetingsListOut()
+_presence_out = schemas.MeetingsPresenceOut()
+
+
+def _json_body() -> Any:
+    return request.get_json(silent=True) or {}
+
 
 @bp.get("/api/matches/<int:match_id>/meetings")
+@document(
+    "List a match's meetings",
+    description="The match's members and the programme's coordinators. Times come in UTC and in the "
+    "caller's time zone.",
+    tags=TAGS,
+    responses={200: schemas.MeetingsListOut},
+)
 @login_required
 def api_list(match_id: int) -> dict[str, Any]:
     space, meetings = access.list_meetings(current_context(), match_id)
     tz = viewer_zone(space.programme.timezone)
     people = spaces.users_by_id(m.organiser_user_id for m in meetings)
-    return {"meetings": [schemas.meeting_json(m, tz, people) for m in meetings], "display_timezone": tz.key}
+    return _list_out.dump(
+        {"meetings": [schemas.meeting_view(m, tz, people) for m in meetings], "display_timezone": tz.key}
+    )
 
 
 @bp.post("/api/matches/<int:match_id>/meetings")
+@document(
+    "Propose a meeting",
+    description=MEMBERS + " Offers up to five times; the other side accepts one. The others are told "
+    "in Ritmo and by e-mail.",
+    tags=TAGS,
+    body=schemas.MeetingsProposeIn,
+    responses={201: schemas.MeetingsMeetingOut},
+)
 @login_required
 @limit("mail", key=per_person)
 @limit("posting", key=_me)
 def api_propose(match_id: int) -> tuple[dict[str, Any], int]:
-    data = schemas.ProposeSchema().load(request.get_json(silent=True) or {})
+    data = schemas.MeetingsProposeIn().load(_json_body())
     meeting = service.propose(current_context(), match_id, **data)
     return _json(meeting, spaces.match_space(current_context(), match_id)), 201
 
 
 @bp.get("/api/meetings/<int:meeting_id>")
+@document(
+    "Read a meeting",
+    description="The match's members and the programme's coordinators.",
+    tags=TAGS,
+    responses={200: schemas.MeetingsMeetingOut},
+)
 @login_required
 def api_get(meeting_id: int) -> dict[str, Any]:
     meeting, space = access.get_meeting(current_context(), meeting_id)
@@ -85,55 +122,97 @@ def api_get(meeting_id: int) -> dict[str, Any]:
 
 
 @bp.post("/api/meetings/<int:meeting_id>/accept")
+@document(
+    "Accept one of the times offered",
+    description=MEMBERS + " The side that did not propose the times; everyone gets a calendar invitation.",
+    tags=TAGS,
+    body=schemas.MeetingsAcceptIn,
+    responses={200: schemas.MeetingsMeetingOut},
+    errors=(409,),
+)
 @login_required
 def api_accept(meeting_id: int) -> dict[str, Any]:
-    data = schemas.AcceptSchema().load(request.get_json(silent=True) or {})
+    data = schemas.MeetingsAcceptIn().load(_json_body())
     meeting = service.accept(current_context(), meeting_id, data["slot_id"])
     return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.post("/api/meetings/<int:meeting_id>/reschedule")
+@document(
+    "Offer new times for a meeting",
+    description=MEMBERS + " A proposed or confirmed meeting goes back to proposed with the new times.",
+    tags=TAGS,
+    body=schemas.MeetingsRescheduleIn,
+    responses={200: schemas.MeetingsMeetingOut},
+    errors=(409,),
+)
 @login_required
 @limit("mail", key=per_person)
 @limit("posting", key=_me)
 def api_reschedule(meeting_id: int) -> dict[str, Any]:
-    data = schemas.RescheduleSchema().load(request.get_json(silent=True) or {})
+    data = schemas.MeetingsRescheduleIn().load(_json_body())
     meeting = service.reschedule(current_context(), meeting_id, **data)
     return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.post("/api/meetings/<int:meeting_id>/cancel")
+@document(
+    "Cancel a meeting",
+    description=MEMBERS + " A confirmed meeting's invitation is withdrawn from everyone's calendar.",
+    tags=TAGS,
+    body=schemas.MeetingsCancelIn,
+    body_required=False,
+    responses={200: schemas.MeetingsMeetingOut},
+    errors=(409,),
+)
 @login_required
 def api_cancel(meeting_id: int) -> dict[str, Any]:
-    data = schemas.CancelSchema().load(request.get_json(silent=True) or {})
+    data = schemas.MeetingsCancelIn().load(_json_body())
     meeting = service.cancel(current_context(), meeting_id, data["reason"])
     return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 @bp.post("/api/meetings/<int:meeting_id>/outcome")
+@document(
+    "Record whether a meeting was held",
+    description=MEMBERS + " Once a confirmed meeting has started: held or missed, with notes.",
+    tags=TAGS,
+    body=schemas.MeetingsOutcomeIn,
+    responses={200: schemas.MeetingsMeetingOut},
+    errors=(409,),
+)
 @login_required
 def api_outcome(meeting_id: int) -> dict[str, Any]:
-    data = schemas.OutcomeSchema().load(request.get_json(silent=True) or {})
+    data = schemas.MeetingsOutcomeIn().load(_json_body())
     meeting = service.record_outcome(current_context(), meeting_id, **data)
     return _json(meeting, access.get_meeting(current_context(), meeting.id)[1])
 
 
 def _presence_json(state: presence.RoomState) -> dict[str, Any]:
     people = spaces.users_by_id(state.present_user_ids)
-    return {
-        "meeting_id": state.meeting.id,
-        "status": state.meeting.status.value,
-        "held": state.held,
-        "present": [
-            {"user_id": uid, "name": people[uid].display_name}
-            for uid in state.present_user_ids
-            if uid in people
-        ],
-        "heartbeat_seconds": int(presence.HEARTBEAT.total_seconds()),
-    }
+    return _presence_out.dump(
+        {
+            "meeting_id": state.meeting.id,
+            "status": state.meeting.status,
+            "held": state.held,
+            "present": [
+                {"user_id": uid, "name": people[uid].display_name}
+                for uid in state.present_user_ids
+                if uid in people
+            ],
+            "heartbeat_seconds": int(presence.HEARTBEAT.total_seconds()),
+        }
+    )
 
 
 @bp.get("/api/meetings/<int:meeting_id>/presence")
+@document(
+    "See who is in a meeting's room",
+    description="The match's members, once the meeting's time is agreed (409 before).",
+    tags=TAGS,
+    responses={200: schemas.MeetingsPresenceOut},
+    errors=(409,),
+)
 @login_required
 def api_presence(meeting_id: int) -> dict[str, Any]:
     """Who is in the room now (members only)."""
@@ -141,6 +220,15 @@ def api_presence(meeting_id: int) -> dict[str, Any]:
 
 
 @bp.post("/api/meetings/<int:meeting_id>/presence")
+@document(
+    "Tell Ritmo I am in a meeting's room",
+    description="The room page's heartbeat, from the match's members once the meeting's time is agreed "
+    "(409 before). When both sides were in the room together, the meeting is recorded as held. "
+    "No body.",
+    tags=TAGS,
+    responses={200: schemas.MeetingsPresenceOut},
+    errors=(409,),
+)
 @login_required
 def api_heartbeat(meeting_id: int) -> dict[str, Any]:
     """The room page's heartbeat: the caller is in the room; answers who else is."""
@@ -148,8 +236,22 @@ def api_heartbeat(meeting_id: int) -> dict[str, Any]:
 
 
 @bp.get("/api/meetings/<int:meeting_id>/invite.ics")
+@document(
+    "Download a meeting's calendar invitation",
+    description="The match's members and the programme's coordinators, once a time is agreed (409 "
+    "before). A cancelled meeting's invitation is a cancellation (METHOD:CANCEL).",
+    tags=TAGS,
+    responses={
+        200: Response(
+            "An iCalendar (RFC 5545) invitation.",
+            media_type="text/calendar",
+            headers={"Content-Disposition": 'attachment; filename="ritmo-meeting-<id>.ics"'},
+        )
+    },
+    errors=(409,),
+)
 @login_required
-def api_invite(meeting_id: int) -> Response:
+def api_invite(meeting_id: int) -> WebResponse:
     meeting, text = invitations.invitation_for(current_context(), meeting_id)
     return _ics_response(meeting, text)
 
@@ -159,12 +261,12 @@ def api_invite(meeting_id: int) -> Response:
 
 @bp.route("/meetings", methods=["GET", "POST"])
 @login_required
-def my_meetings_page() -> Response | str:
+def my_meetings_page() -> WebResponse | str:
     """Meetings belong to a match: with one match, go straight to its meetings; else pick one."""
     matches = access.my_matches(current_context())
     if len(matches) == 1:
         url = session_url("meetings.meetings_page", match_id=matches[0].id)
-        return cast(Response, redirect(url, code=303))
+        return cast(WebResponse, redirect(url, code=303))
     return render_template("meetings/mine.html", matches=matches)
 
 
@@ -187,9 +289,9 @@ def meetings_page(match_id: int) -> str:
 @login_required
 @limit("mail", key=per_person)
 @limit("posting", key=_me)
-def propose_form(match_id: int) -> Response:
+def propose_form(match_id: int) -> WebResponse:
     form = request.form
-    data = schemas.ProposeSchema().load(
+    data = schemas.MeetingsProposeIn().load(
         {
             "title": form.get("title", ""),
             "times": _form_times(form),
@@ -224,7 +326,7 @@ def meeting_page(meeting_id: int) -> str:
 
 @bp.route("/meetings/<int:meeting_id>/room", methods=["GET", "POST"])
 @login_required
-def room_page(meeting_id: int) -> Response:
+def room_page(meeting_id: int) -> WebResponse:
     """The meeting's video inside Ritmo, with who is in the room; members only."""
     ctx = current_context()
     meeting, space = presence.open_room(ctx, meeting_id)
@@ -243,7 +345,7 @@ def room_page(meeting_id: int) -> Response:
         me_name=user.display_name if user else "",
         heartbeat_seconds=int(presence.HEARTBEAT.total_seconds()),
     )
-    response = Response(html, mimetype="text/html")
+    response = WebResponse(html, mimetype="text/html")
     if room.origin:
         # Only this page lets the video service's script and frame in.
         response.headers["Content-Security-Policy"] = headers.policy(extra_origins=(room.origin,))
@@ -252,8 +354,8 @@ def room_page(meeting_id: int) -> Response:
 
 @bp.post("/meetings/<int:meeting_id>/accept")
 @login_required
-def accept_form(meeting_id: int) -> Response:
-    data = schemas.AcceptSchema().load({"slot_id": request.form.get("slot_id")})
+def accept_form(meeting_id: int) -> WebResponse:
+    data = schemas.MeetingsAcceptIn().load({"slot_id": request.form.get("slot_id")})
     service.accept(current_context(), meeting_id, data["slot_id"])
     return _back(meeting_id)
 
@@ -262,8 +364,8 @@ def accept_form(meeting_id: int) -> Response:
 @login_required
 @limit("mail", key=per_person)
 @limit("posting", key=_me)
-def reschedule_form(meeting_id: int) -> Response:
-    data = schemas.RescheduleSchema().load(
+def reschedule_form(meeting_id: int) -> WebResponse:
+    data = schemas.MeetingsRescheduleIn().load(
         {"times": _form_times(request.form), "timezone": request.form.get("timezone") or "UTC"}
     )
     service.reschedule(current_context(), meeting_id, **data)
@@ -272,16 +374,16 @@ def reschedule_form(meeting_id: int) -> Response:
 
 @bp.post("/meetings/<int:meeting_id>/cancel")
 @login_required
-def cancel_form(meeting_id: int) -> Response:
-    data = schemas.CancelSchema().load({"reason": request.form.get("reason", "")})
+def cancel_form(meeting_id: int) -> WebResponse:
+    data = schemas.MeetingsCancelIn().load({"reason": request.form.get("reason", "")})
     service.cancel(current_context(), meeting_id, data["reason"])
     return _back(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/outcome")
 @login_required
-def outcome_form(meeting_id: int) -> Response:
-    data = schemas.OutcomeSchema().load(
+def outcome_form(meeting_id: int) -> WebResponse:
+    data = schemas.MeetingsOutcomeIn().load(
         {"outcome": request.form.get("outcome", ""), "notes": request.form.get("notes", "")}
     )
     service.record_outcome(current_context(), meeting_id, **data)
@@ -290,6 +392,6 @@ def outcome_form(meeting_id: int) -> Response:
 
 @bp.get("/meetings/<int:meeting_id>/invite.ics")
 @login_required
-def invite_download(meeting_id: int) -> Response:
+def invite_download(meeting_id: int) -> WebResponse:
     meeting, text = invitations.invitation_for(current_context(), meeting_id)
     return _ics_response(meeting, text)
