@@ -111,7 +111,8 @@ def _participant_sub(participant_id: int | None) -> str | None:
     if participant_id is None:
         return None
     return db.session.execute(
-        sa.select(User.sub).join(Participant, Participant.user_id == User.id).where(Participant.id == participant_id)
+        sa.select(User.sub).join(Participant, Participant.user_id == User.id)
+        .where(Participant.id == participant_id)
     ).scalar_one_or_none()
 
 

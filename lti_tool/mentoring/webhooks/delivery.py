@@ -114,7 +114,8 @@ def claim(now: datetime, limit: int) -> list[Claimed]:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
     claimed = [
-        Claimed(row.id, row.subscription_id, row.event_id, row.event_type, row.body, url, sealed, row.created_at)
+        Claimed(row.id, row.subscription_id, row.event_id, row.event_type, row.body, url, sealed,
+                row.created_at)
         for row, url, sealed in db.session.execute(query).all()
     ]
     if claimed:
