@@ -8,27 +8,18 @@ from flask import Blueprint, Response, request, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from lti_tool.api.spec import document
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.session import current_context, login_required
 from lti_tool.limits import accepts_upload
-from lti_tool.mentoring.attachments import service
-from lti_tool.mentoring.attachments.models import PostAttachment
+from lti_tool.mentoring.attachments import schemas, service
 from lti_tool.mentoring.content import uploads
 from lti_tool.web import back_to
 
 bp = Blueprint("attachments", __name__)
 
 
-def _json(row: PostAttachment) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "post_id": row.post_id,
-        "file_name": row.file_name,
-        "content_type": row.content_type,
-        "size_bytes": row.size_bytes,
-        "created_at": row.created_at.isoformat(),
-        "url": f"/attachments/{row.id}",
-    }
+_attachment_out = schemas.AttachmentsAttachmentOut()
 
 
 def _upload() -> tuple[IO[bytes], str]:
@@ -39,11 +30,22 @@ def _upload() -> tuple[IO[bytes], str]:
 
 
 @bp.post("/api/posts/<int:post_id>/attachments")
+@document(
+    "Attach a file to a post",
+    description="The post's author, in a match space they may write in; at most "
+    f"{service.MAX_PER_POST} files a post (409 beyond, or on a deleted post). The file's type is "
+    "named by its extension and confirmed by its first bytes; only the match's members download it.",
+    tags=("attachments",),
+    body=schemas.AttachmentsUploadIn,
+    body_kind="multipart",
+    responses={201: schemas.AttachmentsAttachmentOut},
+    errors=(409,),
+)
 @accepts_upload("CONTENT_UPLOAD_MAX_BYTES")
 @login_required
 def api_attach(post_id: int) -> tuple[dict[str, Any], int]:
     stream, name = _upload()
-    return _json(service.attach(current_context(), post_id, stream, name)), 201
+    return _attachment_out.dump(service.attach(current_context(), post_id, stream, name)), 201
 
 
 @bp.post("/posts/<int:post_id>/attachments")
@@ -74,6 +76,12 @@ def download(attachment_id: int) -> Response:
 
 
 @bp.delete("/api/attachments/<int:attachment_id>")
+@document(
+    "Remove a file from a post",
+    description="The person who attached it.",
+    tags=("attachments",),
+    responses={204: None},
+)
 @login_required
 def api_remove(attachment_id: int) -> tuple[str, int]:
     service.remove(current_context(), attachment_id)
