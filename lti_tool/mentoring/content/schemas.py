@@ -2,83 +2,121 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, pre_dump, validate
 
 from lti_tool.mentoring.content.models import ItemKind
 from lti_tool.mentoring.webinars.models import Audience
 from lti_tool.safety.urls import WebUrl
 
+#: Row ids and orders are 32-bit integers in the database: a larger number is a mistake, not a row.
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+POSITION_RANGE = validate.Range(min=-(2**31), max=2**31 - 1)
 
-class ModuleCreateSchema(Schema):
+
+class ContentModuleCreateSchema(Schema):
     title = fields.Str(required=True, validate=validate.Length(min=1, max=255))
     description = fields.Str(load_default="", validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
-    position = fields.Int(load_default=0)
+    position = fields.Int(load_default=0, validate=POSITION_RANGE)
     published = fields.Bool(load_default=True)
 
 
-class ModuleUpdateSchema(Schema):
+class ContentModuleUpdateSchema(Schema):
     title = fields.Str(validate=validate.Length(min=1, max=255))
     description = fields.Str(validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True)
-    position = fields.Int()
+    position = fields.Int(validate=POSITION_RANGE)
     published = fields.Bool()
 
 
-class ItemCreateSchema(Schema):
-    module_id = fields.Int(load_default=None, allow_none=True)
-    webinar_id = fields.Int(load_default=None, allow_none=True)
+class ContentItemCreateSchema(Schema):
+    module_id = fields.Int(load_default=None, allow_none=True, validate=ID_RANGE)
+    webinar_id = fields.Int(
+        load_default=None, allow_none=True, validate=ID_RANGE,
+        metadata={"description": "A webinar the item is material of; give this, `module_id`, or both."},
+    )
     kind = fields.Enum(ItemKind, by_value=True, required=True)
     title = fields.Str(required=True, validate=validate.Length(min=1, max=255))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
-    position = fields.Int(load_default=0)
-    body = fields.Str(load_default="", validate=validate.Length(max=100000))
-    url = WebUrl(load_default=None, allow_none=True)
+    position = fields.Int(load_default=0, validate=POSITION_RANGE)
+    body = fields.Str(
+        load_default="", validate=validate.Length(max=100000),
+        metadata={"description": "Markdown; required for a `text` item."},
+    )
+    url = WebUrl(
+        load_default=None, allow_none=True, metadata={"description": "For `link` and `video` items."}
+    )
 
 
-class ItemUpdateSchema(Schema):
+class ContentItemUploadSchema(ContentItemCreateSchema):
+    """The multipart form of a new item: its fields, and the file of a ``file`` item."""
+
+    file = fields.Raw(
+        load_only=True,
+        metadata={"type": "string", "format": "binary", "description": "The file of a `file` item."},
+    )
+
+
+class ContentItemUpdateSchema(Schema):
     title = fields.Str(validate=validate.Length(min=1, max=255))
     audience = fields.Enum(Audience, by_value=True)
-    position = fields.Int()
+    position = fields.Int(validate=POSITION_RANGE)
     body = fields.Str(validate=validate.Length(max=100000))
     url = WebUrl()
 
 
-class ItemViewSchema(Schema):
-    id = fields.Int(attribute="item.id")
-    module_id = fields.Int(attribute="item.module_id", allow_none=True)
-    webinar_id = fields.Int(attribute="item.webinar_id", allow_none=True)
-    kind = fields.Function(lambda v: v.item.kind.value)
-    title = fields.Str(attribute="item.title")
-    audience = fields.Function(lambda v: v.item.audience.value)
-    html = fields.Str()
-    url = fields.Str(attribute="item.url", allow_none=True)
-    embed_url = fields.Str(attribute="item.embed_url", allow_none=True)
-    file_name = fields.Str(attribute="item.file_name", allow_none=True)
-    size_bytes = fields.Int(attribute="item.size_bytes", allow_none=True)
-    download_url = fields.Function(
-        lambda v: f"/content/items/{v.item.id}/file" if v.item.storage_name else None
+class ContentItemViewSchema(Schema):
+    """An item as the caller sees it (``ItemView``)."""
+
+    id = fields.Int(required=True, attribute="item.id")
+    module_id = fields.Int(required=True, attribute="item.module_id", allow_none=True)
+    webinar_id = fields.Int(required=True, attribute="item.webinar_id", allow_none=True)
+    kind = fields.Enum(ItemKind, by_value=True, required=True, attribute="item.kind")
+    title = fields.Str(required=True, attribute="item.title")
+    audience = fields.Enum(Audience, by_value=True, required=True, attribute="item.audience")
+    html = fields.Str(required=True, metadata={"description": "A text item's words as HTML; else empty."})
+    url = fields.Str(required=True, attribute="item.url", allow_none=True)
+    embed_url = fields.Str(required=True, attribute="item.embed_url", allow_none=True)
+    file_name = fields.Str(required=True, attribute="item.file_name", allow_none=True)
+    size_bytes = fields.Int(required=True, attribute="item.size_bytes", allow_none=True)
+    download_url = fields.Str(
+        required=True, allow_none=True, metadata={"description": "A file item's protected download."}
     )
-    viewed = fields.Bool()
-    completed = fields.Bool()
+    viewed = fields.Bool(required=True)
+    completed = fields.Bool(required=True)
+
+    @pre_dump
+    def with_download(self, view: Any, **kwargs: Any) -> dict[str, Any]:
+        item = view.item
+        download = f"/content/items/{item.id}/file" if item.storage_name else None
+        return {
+            "item": item, "html": view.html, "viewed": view.viewed, "completed": view.completed,
+            "download_url": download,
+        }
 
 
-class ModuleViewSchema(Schema):
-    id = fields.Int(attribute="module.id")
-    title = fields.Str(attribute="module.title")
-    description = fields.Str(attribute="module.description")
-    description_html = fields.Str()
-    audience = fields.Function(lambda v: v.module.audience.value)
-    published = fields.Bool(attribute="module.published")
-    completed_count = fields.Int()
-    is_complete = fields.Bool()
-    items = fields.List(fields.Nested(ItemViewSchema))
+class ContentModuleViewSchema(Schema):
+    id = fields.Int(required=True, attribute="module.id")
+    title = fields.Str(required=True, attribute="module.title")
+    description = fields.Str(required=True, attribute="module.description")
+    description_html = fields.Str(required=True)
+    audience = fields.Enum(Audience, by_value=True, required=True, attribute="module.audience")
+    published = fields.Bool(required=True, attribute="module.published")
+    completed_count = fields.Int(required=True, metadata={"description": "Items the caller completed."})
+    is_complete = fields.Bool(required=True)
+    items = fields.List(fields.Nested(ContentItemViewSchema), required=True)
 
 
-class ModuleSchema(Schema):
-    id = fields.Int()
-    title = fields.Str()
-    description = fields.Str()
-    audience = fields.Function(lambda m: m.audience.value)
-    position = fields.Int()
-    published = fields.Bool()
+class ContentModuleListSchema(Schema):
+    modules = fields.List(fields.Nested(ContentModuleViewSchema), required=True)
+
+
+class ContentModuleSchema(Schema):
+    id = fields.Int(required=True)
+    title = fields.Str(required=True)
+    description = fields.Str(required=True)
+    audience = fields.Enum(Audience, by_value=True, required=True)
+    position = fields.Int(required=True)
+    published = fields.Bool(required=True)

@@ -8,19 +8,22 @@ from flask import Blueprint, Response, render_template, request, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from lti_tool.api.spec import document
 from lti_tool.errors import NotFound
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
 from lti_tool.limits import accepts_upload
 from lti_tool.mentoring.content import service, uploads
 from lti_tool.mentoring.content.schemas import (
-    ItemCreateSchema,
-    ItemUpdateSchema,
-    ItemViewSchema,
-    ModuleCreateSchema,
-    ModuleSchema,
-    ModuleUpdateSchema,
-    ModuleViewSchema,
+    ContentItemCreateSchema,
+    ContentItemUpdateSchema,
+    ContentItemUploadSchema,
+    ContentItemViewSchema,
+    ContentModuleCreateSchema,
+    ContentModuleListSchema,
+    ContentModuleSchema,
+    ContentModuleUpdateSchema,
+    ContentModuleViewSchema,
 )
 from lti_tool.web import back_to, form_data, target_id
 
@@ -30,8 +33,8 @@ bp = Blueprint("content", __name__)
 def _item_input() -> tuple[dict[str, Any], Any]:
     """Item fields from JSON or a (multipart) form, and the uploaded file if any."""
     if request.is_json:
-        return ItemCreateSchema().load(request.get_json()), None
-    data = ItemCreateSchema().load(form_data("module_id", "webinar_id", "url", "position"))
+        return ContentItemCreateSchema().load(request.get_json()), None
+    data = ContentItemCreateSchema().load(form_data("module_id", "webinar_id", "url", "position"))
     upload = request.files.get("file")
     return data, (upload.stream, upload.filename) if upload and upload.filename else None
 
@@ -56,7 +59,7 @@ def index() -> str:
 @bp.post("/content/modules")
 @login_required
 def create_module_form() -> BaseResponse:
-    data = ModuleCreateSchema().load(form_data("position"))
+    data = ContentModuleCreateSchema().load(form_data("position"))
     module = service.create_module(current_context(), data)
     return back_to("content.module_page", module_id=module.id)
 
@@ -130,34 +133,49 @@ def download(item_id: int) -> Response:
 
 # --- JSON API ----------------------------------------------------------------------------------
 
+_COORDINATORS = "Coordinators only."
+_EDITORS = "Coordinators, or the webinar's host for its own materials."
+
 
 @bp.get("/api/content/modules")
+@document("List the training modules I can see", tags=("content",),
+          description="Anyone in the programme; each sees the modules and items meant for their role.",
+          responses={200: ContentModuleListSchema}, errors=(404,))
 @login_required
 def api_modules() -> Any:
-    return {"modules": ModuleViewSchema(many=True).dump(service.list_modules(current_context()))}
+    return ContentModuleListSchema().dump({"modules": service.list_modules(current_context())})
 
 
 @bp.post("/api/content/modules")
+@document("Create a training module", tags=("content",), description=_COORDINATORS,
+          body=ContentModuleCreateSchema, responses={201: ContentModuleSchema}, errors=(404,))
 @login_required
 def api_create_module() -> tuple[Any, int]:
-    module = service.create_module(current_context(), ModuleCreateSchema().load(request.get_json(force=True)))
-    return ModuleSchema().dump(module), 201
+    data = ContentModuleCreateSchema().load(request.get_json(force=True))
+    return ContentModuleSchema().dump(service.create_module(current_context(), data)), 201
 
 
 @bp.get("/api/content/modules/<int:module_id>")
+@document("Show a training module with its items", tags=("content",),
+          description="Anyone the module is meant for, and coordinators.",
+          responses={200: ContentModuleViewSchema})
 @login_required
 def api_module(module_id: int) -> Any:
-    return ModuleViewSchema().dump(service.module_page(current_context(), module_id))
+    return ContentModuleViewSchema().dump(service.module_page(current_context(), module_id))
 
 
 @bp.patch("/api/content/modules/<int:module_id>")
+@document("Change a training module", tags=("content",), description=_COORDINATORS,
+          body=ContentModuleUpdateSchema, responses={200: ContentModuleSchema})
 @login_required
 def api_update_module(module_id: int) -> Any:
-    data = ModuleUpdateSchema().load(request.get_json(force=True))
-    return ModuleSchema().dump(service.update_module(current_context(), module_id, data))
+    data = ContentModuleUpdateSchema().load(request.get_json(force=True))
+    return ContentModuleSchema().dump(service.update_module(current_context(), module_id, data))
 
 
 @bp.delete("/api/content/modules/<int:module_id>")
+@document("Delete a training module and its items", tags=("content",), description=_COORDINATORS,
+          responses={204: None})
 @login_required
 def api_delete_module(module_id: int) -> tuple[str, int]:
     service.delete_module(current_context(), module_id)
@@ -165,36 +183,55 @@ def api_delete_module(module_id: int) -> tuple[str, int]:
 
 
 @bp.post("/api/content/items")
+@document(
+    "Add an item to a module or a webinar", tags=("content",),
+    description=(
+        "Coordinators; a webinar's host may add materials to it. A `file` item is sent as a multipart "
+        "form with the file in `file`; other items may also be sent as JSON."
+    ),
+    body=ContentItemUploadSchema, body_kind="multipart", responses={201: ContentItemViewSchema},
+    errors=(404,),
+)
 @accepts_upload("CONTENT_UPLOAD_MAX_BYTES")
 @login_required
 def api_add_item() -> tuple[Any, int]:
     ctx = current_context()
     data, upload = _item_input()
     item = service.add_item(ctx, data, upload)
-    return ItemViewSchema().dump(service.ItemView(item, "", False, False)), 201
+    return ContentItemViewSchema().dump(service.ItemView(item, "", False, False)), 201
 
 
 @bp.get("/api/content/items/<int:item_id>")
+@document("Open an item", tags=("content",),
+          description="Anyone the item is meant for; opening it counts as viewing it.",
+          responses={200: ContentItemViewSchema})
 @login_required
 def api_item(item_id: int) -> Any:
     """The item; opening it counts as viewing it."""
-    return ItemViewSchema().dump(service.open_item(current_context(), item_id))
+    return ContentItemViewSchema().dump(service.open_item(current_context(), item_id))
 
 
 @bp.post("/api/content/items/<int:item_id>/completion")
+@document("Mark an item complete", tags=("content",),
+          description="Anyone the item is meant for; completing a module's last item may complete it.",
+          responses={200: ContentItemViewSchema})
 @login_required
 def api_complete(item_id: int) -> Any:
-    return ItemViewSchema().dump(service.complete_item(current_context(), item_id))
+    return ContentItemViewSchema().dump(service.complete_item(current_context(), item_id))
 
 
 @bp.patch("/api/content/items/<int:item_id>")
+@document("Change an item", tags=("content",),
+          description=f"{_EDITORS} A file is not replaced here: add a new item.",
+          body=ContentItemUpdateSchema, responses={200: ContentItemViewSchema})
 @login_required
 def api_update_item(item_id: int) -> Any:
-    data = ItemUpdateSchema().load(request.get_json(force=True))
-    return ItemViewSchema().dump(service.update_item(current_context(), item_id, data))
+    data = ContentItemUpdateSchema().load(request.get_json(force=True))
+    return ContentItemViewSchema().dump(service.update_item(current_context(), item_id, data))
 
 
 @bp.delete("/api/content/items/<int:item_id>")
+@document("Delete an item", tags=("content",), description=_EDITORS, responses={204: None})
 @login_required
 def api_delete_item(item_id: int) -> tuple[str, int]:
     service.delete_item(current_context(), item_id)

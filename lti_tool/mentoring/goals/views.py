@@ -60,7 +60,7 @@ def _body() -> Any:
 
 @bp.get("/api/goals/milestones")
 @document("List the programme's milestones", tags=("goals",),
-          description="Anyone in the programme.", responses={200: schemas.MilestoneListOut})
+          description="Anyone in the programme.", responses={200: schemas.MilestoneListOut}, errors=(404,))
 @login_required
 def api_milestones() -> Any:
     _programme, items = milestones.programme_milestones(current_context())
@@ -69,7 +69,7 @@ def api_milestones() -> Any:
 
 @bp.post("/api/goals/milestones")
 @document("Define a milestone", tags=("goals",), description=_COORDINATORS,
-          body=schemas.MilestoneIn, responses={201: schemas.MilestoneOut})
+          body=schemas.MilestoneIn, responses={201: schemas.MilestoneOut}, errors=(404,))
 @coordinator_required
 def api_create_milestone() -> Any:
     milestone = milestones.create_milestone(current_context(), _milestone_in.load(_body()))
@@ -98,7 +98,8 @@ def api_delete_milestone(milestone_id: int) -> Any:
 
 @bp.put("/api/goals/programme-total")
 @document("Send or stop sending each learner's milestone total", tags=("goals",),
-          description=_COORDINATORS, body=schemas.GradeTotalIn, responses={200: schemas.GradeTotalOut})
+          description=_COORDINATORS, body=schemas.GradeTotalIn, responses={200: schemas.GradeTotalOut},
+          errors=(404,))
 @coordinator_required
 def api_programme_total() -> Any:
     programme = milestones.set_programme_total(current_context(), _total_in.load(_body())["enabled"])
@@ -110,7 +111,7 @@ def api_programme_total() -> Any:
 @bp.get("/api/goals/placeable")
 @document("List the milestones deep linking can place", tags=("goals",),
           description=f"{_COORDINATORS} Graded ones carry the LMS line item they create.",
-          responses={200: schemas.PlaceableMilestoneListOut})
+          responses={200: schemas.PlaceableMilestoneListOut}, errors=(404,))
 @coordinator_required
 def api_placeable() -> Any:
     items = milestones.placeable_milestones(access.current_programme(current_context()))
@@ -119,7 +120,7 @@ def api_placeable() -> Any:
 
 @bp.get("/api/goals/progress")
 @document("Show milestone progress across the programme", tags=("goals",),
-          description=_COORDINATORS, responses={200: schemas.ProgressOut})
+          description=_COORDINATORS, responses={200: schemas.ProgressOut}, errors=(404,))
 @coordinator_required
 def api_progress() -> Any:
     return schemas.ProgressOut().dump(progress.progress(current_context()))
@@ -128,7 +129,7 @@ def api_progress() -> Any:
 @bp.get("/api/goals/matches")
 @document("List my matches", tags=("goals",),
           description="The caller's own matches in the programme, as mentor or mentee.",
-          responses={200: schemas.GoalsMatchListOut})
+          responses={200: schemas.GoalsMatchListOut}, errors=(404,))
 @login_required
 def api_my_matches() -> Any:
     return schemas.GoalsMatchListOut().dump({"matches": _my_matches(current_context())})

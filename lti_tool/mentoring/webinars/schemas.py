@@ -4,28 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
-from lti_tool.mentoring.content.schemas import ItemViewSchema
+from lti_tool.mentoring.content.schemas import ID_RANGE, ContentItemViewSchema
 from lti_tool.mentoring.programmes.models import ParticipantRole
-from lti_tool.mentoring.webinars.models import Audience
+from lti_tool.mentoring.webinars.models import (
+    AttendanceSource,
+    Audience,
+    JoinProvider,
+    RegistrationStatus,
+    ReminderKind,
+    WebinarStatus,
+)
 from lti_tool.safety.urls import WebUrl
 
 MAX_DURATION_MINUTES = 8 * 60
+#: More seats than any room holds is a typing mistake (and would not fit the column).
+MAX_CAPACITY = 100_000
 
 
 class WebinarCreateSchema(Schema):
     title = fields.Str(required=True, validate=validate.Length(min=1, max=255))
     description = fields.Str(load_default="", validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
-    # Wall-clock time in ``timezone`` ("2026-03-29T18:00"), or an instant with its offset.
-    starts_at = fields.DateTime(required=True)
-    timezone = fields.Str(load_default=None, allow_none=True)
+    starts_at = fields.DateTime(
+        required=True,
+        metadata={"description": "Wall-clock time in `timezone` (2026-03-29T18:00), or with an offset."},
+    )
+    timezone = fields.Str(
+        load_default=None, allow_none=True, validate=validate.Length(max=64),
+        metadata={"description": "An IANA zone name; the caller's zone when left out."},
+    )
     duration_minutes = fields.Int(required=True, validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
-    host_user_id = fields.Int(load_default=None, allow_none=True)
-    capacity = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    join_url = WebUrl(https_only=True, load_default=None, allow_none=True)
-    repeat_weekly = fields.Int(load_default=1)
+    host_user_id = fields.Int(load_default=None, allow_none=True, validate=ID_RANGE)
+    capacity = fields.Int(
+        load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_CAPACITY)
+    )
+    join_url = WebUrl(
+        https_only=True, load_default=None, allow_none=True,
+        metadata={"description": "The meeting room; a Jitsi room is made when left out."},
+    )
+    repeat_weekly = fields.Int(
+        load_default=1, metadata={"description": "How many weekly sessions to schedule (1 to 26)."}
+    )
 
 
 class WebinarUpdateSchema(Schema):
@@ -33,104 +54,223 @@ class WebinarUpdateSchema(Schema):
     description = fields.Str(validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True)
     starts_at = fields.DateTime()
-    timezone = fields.Str()
+    timezone = fields.Str(validate=validate.Length(min=1, max=64))
     duration_minutes = fields.Int(validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
-    host_user_id = fields.Int(allow_none=True)
-    capacity = fields.Int(allow_none=True, validate=validate.Range(min=1))
+    host_user_id = fields.Int(allow_none=True, validate=ID_RANGE)
+    capacity = fields.Int(allow_none=True, validate=validate.Range(min=1, max=MAX_CAPACITY))
     join_url = WebUrl(https_only=True, allow_none=True)
     recording_url = WebUrl(https_only=True, allow_none=True)
     slides_url = WebUrl(https_only=True, allow_none=True)
 
 
-class TimezoneSchema(Schema):
-    timezone = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+class WebinarTimezoneSchema(Schema):
+    timezone = fields.Str(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "An IANA zone name."}
+    )
 
 
-class AttendanceSchema(Schema):
+class WebinarAttendanceSchema(Schema):
     attended = fields.Bool(required=True)
 
 
-class RegistrationSchema(Schema):
-    participant_id = fields.Int()
-    name = fields.Function(lambda r: r.participant.user.display_name)
-    role = fields.Function(lambda r: r.participant.role.value)
-    status = fields.Function(lambda r: r.status.value)
-    registered_at = fields.DateTime()
-    attended = fields.Function(lambda r: r.attended_at is not None)
-    attended_at = fields.DateTime()
-    attendance_source = fields.Function(lambda r: r.attendance_source.value if r.attendance_source else None)
+class WebinarAttendanceImportSchema(Schema):
+    """The multipart form of an attendance import (a ``text/csv`` body is taken as well)."""
+
+    file = fields.Raw(
+        required=True,
+        load_only=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "A CSV with a column `email` or `user_id`, and optionally `attended`.",
+        },
+    )
+
+
+class WebinarImportResultSchema(Schema):
+    marked = fields.Int(required=True, metadata={"description": "People newly marked present."})
+    unmarked = fields.Int(required=True, metadata={"description": "People marked absent."})
+    unchanged = fields.Int(required=True)
+
+
+class WebinarRegistrationSchema(Schema):
+    participant_id = fields.Int(required=True)
+    name = fields.Str(required=True, attribute="participant.user.display_name")
+    role = fields.Enum(ParticipantRole, by_value=True, required=True, attribute="participant.role")
+    status = fields.Enum(RegistrationStatus, by_value=True, required=True)
+    registered_at = fields.DateTime(required=True)
+    attended = fields.Bool(required=True)
+    attended_at = fields.DateTime(required=True, allow_none=True)
+    attendance_source = fields.Enum(AttendanceSource, by_value=True, required=True, allow_none=True)
+
+    @pre_dump
+    def with_attended(self, registration: Any, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "participant_id": registration.participant_id,
+            "participant": registration.participant,
+            "status": registration.status,
+            "registered_at": registration.registered_at,
+            "attended": registration.attended_at is not None,
+            "attended_at": registration.attended_at,
+            "attendance_source": registration.attendance_source,
+        }
+
+
+class WebinarRegistrationListSchema(Schema):
+    registrations = fields.List(fields.Nested(WebinarRegistrationSchema), required=True)
 
 
 class WebinarViewSchema(Schema):
     """A webinar as the caller sees it (``WebinarView``)."""
 
-    id = fields.Int(attribute="webinar.id")
-    title = fields.Str(attribute="webinar.title")
-    description = fields.Str(attribute="webinar.description")
-    description_html = fields.Str()
-    audience = fields.Function(lambda v: v.webinar.audience.value)
-    status = fields.Function(lambda v: v.webinar.status.value)
-    starts_at = fields.DateTime(attribute="webinar.starts_at")
-    ends_at = fields.DateTime(attribute="webinar.ends_at")
-    timezone = fields.Str(attribute="webinar.timezone")
-    duration_minutes = fields.Int(attribute="webinar.duration_minutes")
-    # In the caller's zone.
-    display_timezone = fields.Str(attribute="zone")
-    starts_local = fields.Function(lambda v: v.starts_local.isoformat())
-    ends_local = fields.Function(lambda v: v.ends_local.isoformat())
-    starts_text = fields.Str()
-    host = fields.Function(lambda v: v.webinar.host.display_name if v.webinar.host else None)
-    capacity = fields.Int(attribute="webinar.capacity", allow_none=True)
-    seats_taken = fields.Int()
-    seats_left = fields.Int(allow_none=True)
-    join_provider = fields.Function(lambda v: v.webinar.join_provider.value)
-    # Always Ritmo's join link (it records attendance); the room itself only for managers.
-    join_link = fields.Function(lambda v: f"/webinars/{v.webinar.id}/join")
-    join_url = fields.Function(lambda v: v.webinar.join_url if v.can_manage else None)
-    join_open = fields.Bool()
-    has_ended = fields.Bool()
-    my_status = fields.Function(lambda v: v.registration.status.value if v.registration else None)
-    waitlist_position = fields.Int(allow_none=True)
-    attended = fields.Function(lambda v: bool(v.registration and v.registration.attended_at))
-    recording_url = fields.Str(attribute="webinar.recording_url", allow_none=True)
-    recording_embed_url = fields.Str(allow_none=True)
-    slides_url = fields.Str(attribute="webinar.slides_url", allow_none=True)
-    series_key = fields.Str(attribute="webinar.series_key", allow_none=True)
-    can_manage = fields.Bool()
-    materials = fields.Function(lambda v: [item_dict(m) for m in v.materials])
-    registrations = fields.Function(
-        lambda v: RegistrationSchema(many=True).dump(v.registrations) if v.can_manage else []
+    id = fields.Int(required=True, attribute="webinar.id")
+    title = fields.Str(required=True, attribute="webinar.title")
+    description = fields.Str(required=True, attribute="webinar.description")
+    description_html = fields.Str(required=True, metadata={"description": "Empty in lists."})
+    audience = fields.Enum(Audience, by_value=True, required=True, attribute="webinar.audience")
+    status = fields.Enum(WebinarStatus, by_value=True, required=True, attribute="webinar.status")
+    starts_at = fields.DateTime(required=True, attribute="webinar.starts_at")
+    ends_at = fields.DateTime(required=True, attribute="webinar.ends_at")
+    timezone = fields.Str(
+        required=True, attribute="webinar.timezone", metadata={"description": "The zone it was scheduled in."}
+    )
+    duration_minutes = fields.Int(required=True, attribute="webinar.duration_minutes")
+    display_timezone = fields.Str(
+        required=True, attribute="zone", metadata={"description": "The caller's zone (`*_local` times)."}
+    )
+    starts_local = fields.Str(required=True, metadata={"description": "ISO 8601, in `display_timezone`."})
+    ends_local = fields.Str(required=True, metadata={"description": "ISO 8601, in `display_timezone`."})
+    starts_text = fields.Str(required=True)
+    host = fields.Str(required=True, allow_none=True, metadata={"description": "The host's name."})
+    capacity = fields.Int(required=True, attribute="webinar.capacity", allow_none=True)
+    seats_taken = fields.Int(required=True)
+    seats_left = fields.Int(required=True, allow_none=True)
+    join_provider = fields.Enum(JoinProvider, by_value=True, required=True, attribute="webinar.join_provider")
+    join_link = fields.Str(
+        required=True, metadata={"description": "Ritmo's join link: records attendance, opens the room."}
+    )
+    join_url = fields.Str(
+        required=True, allow_none=True,
+        metadata={"description": "The room itself; null unless the caller manages the webinar."},
+    )
+    join_open = fields.Bool(required=True)
+    has_ended = fields.Bool(required=True)
+    my_status = fields.Enum(RegistrationStatus, by_value=True, required=True, allow_none=True)
+    waitlist_position = fields.Int(required=True, allow_none=True)
+    attended = fields.Bool(required=True)
+    recording_url = fields.Str(required=True, attribute="webinar.recording_url", allow_none=True)
+    recording_embed_url = fields.Str(required=True, allow_none=True)
+    slides_url = fields.Str(required=True, attribute="webinar.slides_url", allow_none=True)
+    series_key = fields.Str(
+        required=True, attribute="webinar.series_key", allow_none=True,
+        metadata={"description": "Shared by the sessions of a weekly series."},
+    )
+    can_manage = fields.Bool(required=True)
+    materials = fields.List(fields.Nested(ContentItemViewSchema), required=True)
+    registrations = fields.List(
+        fields.Nested(WebinarRegistrationSchema), required=True,
+        metadata={"description": "Empty unless the caller manages the webinar."},
+    )
+
+    @pre_dump
+    def computed(self, v: Any, **kwargs: Any) -> dict[str, Any]:
+        """The view's own values, with what is worked out from them (names, links, the caller's place)."""
+        webinar = v.webinar
+        return {
+            "webinar": webinar,
+            "description_html": v.description_html,
+            "zone": v.zone,
+            "starts_local": v.starts_local.isoformat(),
+            "ends_local": v.ends_local.isoformat(),
+            "starts_text": v.starts_text,
+            "host": webinar.host.display_name if webinar.host else None,
+            "seats_taken": v.seats_taken,
+            "seats_left": v.seats_left,
+            "join_link": f"/webinars/{webinar.id}/join",
+            "join_url": webinar.join_url if v.can_manage else None,
+            "join_open": v.join_open,
+            "has_ended": v.has_ended,
+            "my_status": v.registration.status if v.registration else None,
+            "waitlist_position": v.waitlist_position,
+            "attended": bool(v.registration and v.registration.attended_at),
+            "recording_embed_url": v.recording_embed_url,
+            "can_manage": v.can_manage,
+            "materials": v.materials,
+            "registrations": v.registrations if v.can_manage else [],
+        }
+
+
+class WebinarListSchema(Schema):
+    upcoming = fields.List(fields.Nested(WebinarViewSchema), required=True)
+    past = fields.List(fields.Nested(WebinarViewSchema), required=True)
+
+
+class WebinarCreatedSchema(Schema):
+    webinars = fields.List(
+        fields.Nested(WebinarViewSchema), required=True,
+        metadata={"description": "One, or each session of a weekly series."},
     )
 
 
-def item_dict(view: Any) -> dict[str, Any]:
-    return ItemViewSchema().dump(view)
+class WebinarTimezoneOutSchema(Schema):
+    timezone = fields.Str(required=True, metadata={"description": "The zone now kept for the caller."})
 
 
-class NoticeSchema(Schema):
-    id = fields.Int()
-    webinar_id = fields.Int()
-    title = fields.Function(lambda n: n.webinar.title)
-    kind = fields.Function(lambda n: n.kind.value)
-    sent_at = fields.DateTime()
+class WebinarNoticeSchema(Schema):
+    id = fields.Int(required=True)
+    webinar_id = fields.Int(required=True)
+    title = fields.Str(required=True, attribute="webinar.title")
+    kind = fields.Enum(ReminderKind, by_value=True, required=True)
+    sent_at = fields.DateTime(required=True)
 
 
-class GateCreateSchema(Schema):
+class WebinarNoticeListSchema(Schema):
+    notices = fields.List(fields.Nested(WebinarNoticeSchema), required=True)
+
+
+class TrainingGateCreateSchema(Schema):
     role = fields.Enum(ParticipantRole, by_value=True, required=True)
-    module_id = fields.Int(load_default=None, allow_none=True)
-    webinar_id = fields.Int(load_default=None, allow_none=True)
+    module_id = fields.Int(
+        load_default=None, allow_none=True, validate=ID_RANGE,
+        metadata={"description": "A module the role must complete; give this or `webinar_id`."},
+    )
+    webinar_id = fields.Int(
+        load_default=None, allow_none=True, validate=ID_RANGE,
+        metadata={"description": "A webinar the role must attend."},
+    )
 
 
-class GateSchema(Schema):
-    id = fields.Int(attribute="gate.id")
-    role = fields.Function(lambda g: g["gate"].role.value)
-    module_id = fields.Int(attribute="gate.module_id", allow_none=True)
-    webinar_id = fields.Int(attribute="gate.webinar_id", allow_none=True)
-    text = fields.Str()
+class TrainingGateSchema(Schema):
+    id = fields.Int(required=True, attribute="gate.id")
+    role = fields.Enum(ParticipantRole, by_value=True, required=True, attribute="gate.role")
+    module_id = fields.Int(required=True, attribute="gate.module_id", allow_none=True)
+    webinar_id = fields.Int(required=True, attribute="gate.webinar_id", allow_none=True)
+    text = fields.Str(required=True, metadata={"description": "The gate in words."})
 
 
-class WaitingSchema(Schema):
-    participant_id = fields.Function(lambda w: w.participant.id)
-    name = fields.Function(lambda w: w.user.display_name)
-    role = fields.Function(lambda w: w.participant.role.value)
-    missing = fields.List(fields.Str())
+class TrainingWaitingSchema(Schema):
+    participant_id = fields.Int(required=True, attribute="participant.id")
+    name = fields.Str(required=True, attribute="user.display_name")
+    role = fields.Enum(ParticipantRole, by_value=True, required=True, attribute="participant.role")
+    missing = fields.List(
+        fields.Str(), required=True, metadata={"description": "The training still missing, in words."}
+    )
+
+
+class TrainingGatesOverviewSchema(Schema):
+    gates = fields.List(fields.Nested(TrainingGateSchema), required=True)
+    waiting = fields.List(fields.Nested(TrainingWaitingSchema), required=True)
+
+
+class TrainingPlaceableSchema(Schema):
+    kind = fields.Str(required=True, validate=validate.OneOf(["webinar", "content"]))
+    id = fields.Int(required=True)
+    title = fields.Str(required=True)
+    text = fields.Str(required=True, metadata={"description": "A webinar's start in the caller's zone."})
+    target = fields.Str(required=True, metadata={"description": "`webinar:<id>` or `content:<id>`."})
+    graded_by = fields.Str(required=True, validate=validate.OneOf(["attendance", "completion"]))
+    score_maximum = fields.Int(required=True)
+
+
+class TrainingPlaceableListSchema(Schema):
+    items = fields.List(fields.Nested(TrainingPlaceableSchema), required=True)

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from lti_tool.api.spec import document
 from lti_tool.errors import Forbidden, InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
@@ -26,14 +27,21 @@ from lti_tool.mentoring.webinars import (
 )
 from lti_tool.mentoring.webinars.access import viewer
 from lti_tool.mentoring.webinars.schemas import (
-    AttendanceSchema,
-    GateCreateSchema,
-    GateSchema,
-    NoticeSchema,
-    RegistrationSchema,
-    TimezoneSchema,
-    WaitingSchema,
+    TrainingGateCreateSchema,
+    TrainingGateSchema,
+    TrainingGatesOverviewSchema,
+    TrainingPlaceableListSchema,
+    WebinarAttendanceImportSchema,
+    WebinarAttendanceSchema,
+    WebinarCreatedSchema,
     WebinarCreateSchema,
+    WebinarImportResultSchema,
+    WebinarListSchema,
+    WebinarNoticeListSchema,
+    WebinarRegistrationListSchema,
+    WebinarRegistrationSchema,
+    WebinarTimezoneOutSchema,
+    WebinarTimezoneSchema,
     WebinarUpdateSchema,
     WebinarViewSchema,
 )
@@ -121,7 +129,7 @@ def cancel_form(webinar_id: int) -> BaseResponse:
 @bp.post("/webinars/<int:webinar_id>/attendance")
 @login_required
 def attendance_form(webinar_id: int) -> BaseResponse:
-    data = AttendanceSchema().load({"attended": request.form.get("attended", "false")})
+    data = WebinarAttendanceSchema().load({"attended": request.form.get("attended", "false")})
     attendance.set_attendance(
         current_context(), webinar_id, int(request.form["participant_id"]), data["attended"]
     )
@@ -182,7 +190,7 @@ def waiting_page() -> str:
 @bp.post("/training/gates")
 @login_required
 def add_gate_form() -> BaseResponse:
-    data = GateCreateSchema().load(form_data("module_id", "webinar_id"))
+    data = TrainingGateCreateSchema().load(form_data("module_id", "webinar_id"))
     training_gates.add_gate(current_context(), data)
     return back_to("webinars.waiting_page")
 
@@ -196,31 +204,44 @@ def remove_gate_form(gate_id: int) -> BaseResponse:
 
 # --- JSON API ----------------------------------------------------------------------------------
 
+_MANAGERS = "The webinar's host or a coordinator."
+_COORDINATORS = "Coordinators only."
+
 
 @bp.get("/api/webinars")
+@document("List the webinars I can see", tags=("webinars",),
+          description="Anyone in the programme: the webinars meant for their role, upcoming and past.",
+          responses={200: WebinarListSchema}, errors=(404,))
 @login_required
-def api_list() -> dict[str, Any]:
-    lists = catalogue.list_webinars(current_context())
-    schema = WebinarViewSchema(many=True)
-    return {"upcoming": schema.dump(lists["upcoming"]), "past": schema.dump(lists["past"])}
+def api_list() -> Any:
+    return WebinarListSchema().dump(catalogue.list_webinars(current_context()))
 
 
 @bp.post("/api/webinars")
+@document("Schedule a webinar or a weekly series", tags=("webinars",), description=_COORDINATORS,
+          body=WebinarCreateSchema, responses={201: WebinarCreatedSchema}, errors=(404,))
 @login_required
-def api_create() -> tuple[dict[str, Any], int]:
+def api_create() -> tuple[Any, int]:
     ctx = current_context()
     webinars = scheduling.create_webinars(ctx, WebinarCreateSchema().load(request.get_json(force=True)))
     views = [catalogue.webinar_page(ctx, w.id) for w in webinars]
-    return {"webinars": WebinarViewSchema(many=True).dump(views)}, 201
+    return WebinarCreatedSchema().dump({"webinars": views}), 201
 
 
 @bp.get("/api/webinars/<int:webinar_id>")
+@document("Show a webinar", tags=("webinars",),
+          description="Anyone it is meant for; its host and coordinators see the room and who registered.",
+          responses={200: WebinarViewSchema})
 @login_required
 def api_get(webinar_id: int) -> Any:
     return WebinarViewSchema().dump(catalogue.webinar_page(current_context(), webinar_id))
 
 
 @bp.patch("/api/webinars/<int:webinar_id>")
+@document("Change a webinar", tags=("webinars",),
+          description=f"{_MANAGERS} A new time or room goes to everyone registered as a calendar update; "
+          "only a coordinator may change the host.",
+          body=WebinarUpdateSchema, responses={200: WebinarViewSchema}, errors=(409,))
 @login_required
 def api_update(webinar_id: int) -> Any:
     ctx = current_context()
@@ -229,6 +250,9 @@ def api_update(webinar_id: int) -> Any:
 
 
 @bp.post("/api/webinars/<int:webinar_id>/cancel")
+@document("Cancel a webinar", tags=("webinars",),
+          description=f"{_MANAGERS} Everyone registered or waiting is told; a second cancel changes nothing.",
+          responses={200: WebinarViewSchema})
 @login_required
 def api_cancel(webinar_id: int) -> Any:
     ctx = current_context()
@@ -237,56 +261,78 @@ def api_cancel(webinar_id: int) -> Any:
 
 
 @bp.post("/api/webinars/<int:webinar_id>/registration")
+@document("Register for a webinar", tags=("webinars",),
+          description="Anyone it is meant for; when it is full the caller joins the waiting list.",
+          responses={200: WebinarViewSchema}, errors=(409,))
 @login_required
 def api_register(webinar_id: int) -> Any:
     return WebinarViewSchema().dump(registration.register(current_context(), webinar_id))
 
 
 @bp.delete("/api/webinars/<int:webinar_id>/registration")
+@document("Cancel my registration", tags=("webinars",),
+          description="The registered person; the first on the waiting list takes the seat.",
+          responses={200: WebinarViewSchema}, errors=(409,))
 @login_required
 def api_unregister(webinar_id: int) -> Any:
     return WebinarViewSchema().dump(registration.cancel_registration(current_context(), webinar_id))
 
 
 @bp.get("/api/webinars/<int:webinar_id>/attendance")
+@document("List who registered and who attended", tags=("webinars",), description=_MANAGERS,
+          responses={200: WebinarRegistrationListSchema})
 @login_required
 def api_attendance(webinar_id: int) -> Any:
     view = catalogue.webinar_page(current_context(), webinar_id)
     if not view.can_manage:
         raise Forbidden(_("Only the webinar's host or a coordinator can see attendance."))
-    return {"registrations": RegistrationSchema(many=True).dump(view.registrations)}
+    return WebinarRegistrationListSchema().dump({"registrations": view.registrations})
 
 
 @bp.put("/api/webinars/<int:webinar_id>/attendance/<int:participant_id>")
+@document("Mark someone present or absent", tags=("webinars",), description=_MANAGERS,
+          body=WebinarAttendanceSchema, responses={200: WebinarRegistrationSchema}, errors=(409,))
 @login_required
 def api_set_attendance(webinar_id: int, participant_id: int) -> Any:
-    data = AttendanceSchema().load(request.get_json(force=True))
+    data = WebinarAttendanceSchema().load(request.get_json(force=True))
     marked = attendance.set_attendance(current_context(), webinar_id, participant_id, data["attended"])
-    return RegistrationSchema().dump(marked)
+    return WebinarRegistrationSchema().dump(marked)
 
 
 @bp.post("/api/webinars/<int:webinar_id>/attendance/import")
+@document("Import attendance from a CSV file", tags=("webinars",),
+          description=f"{_MANAGERS} The file goes in the form field `file`; a `text/csv` body is taken too.",
+          body=WebinarAttendanceImportSchema, body_kind="multipart",
+          responses={200: WebinarImportResultSchema}, errors=(409,))
 @accepts_upload(attendance_csv.CSV_MAX_BYTES)
 @login_required
 def api_import(webinar_id: int) -> Any:
     result = attendance.import_attendance(current_context(), webinar_id, _upload())
-    return {"marked": result.marked, "unmarked": result.unmarked, "unchanged": result.unchanged}
+    return WebinarImportResultSchema().dump(result)
 
 
 @bp.put("/api/webinars/timezone")
+@document("Keep my time zone for webinar times", tags=("webinars",), description="Anyone in the programme.",
+          body=WebinarTimezoneSchema, responses={200: WebinarTimezoneOutSchema}, errors=(404,))
 @login_required
 def api_timezone() -> Any:
-    data = TimezoneSchema().load(request.get_json(force=True))
-    return {"timezone": catalogue.remember_timezone(current_context(), data["timezone"])}
+    data = WebinarTimezoneSchema().load(request.get_json(force=True))
+    zone = catalogue.remember_timezone(current_context(), data["timezone"])
+    return WebinarTimezoneOutSchema().dump({"timezone": zone})
 
 
 @bp.get("/api/webinars/notices")
+@document("List my webinar notices", tags=("webinars",),
+          description="The caller's unread reminders and changes of webinars they registered for.",
+          responses={200: WebinarNoticeListSchema}, errors=(404,))
 @login_required
 def api_notices() -> Any:
-    return {"notices": NoticeSchema(many=True).dump(invitations.notices(current_context()))}
+    return WebinarNoticeListSchema().dump({"notices": invitations.notices(current_context())})
 
 
 @bp.post("/api/webinars/notices/<int:notice_id>/dismiss")
+@document("Dismiss a webinar notice", tags=("webinars",), description="The notice's recipient.",
+          responses={204: None})
 @login_required
 def api_dismiss(notice_id: int) -> tuple[str, int]:
     invitations.dismiss_notice(current_context(), notice_id)
@@ -294,23 +340,28 @@ def api_dismiss(notice_id: int) -> tuple[str, int]:
 
 
 @bp.get("/api/training/gates")
+@document("List the training gates and who waits on them", tags=("training",), description=_COORDINATORS,
+          responses={200: TrainingGatesOverviewSchema}, errors=(404,))
 @login_required
 def api_gates() -> Any:
-    overview = training_gates.waiting_overview(current_context())
-    return {
-        "gates": GateSchema(many=True).dump(overview["gates"]),
-        "waiting": WaitingSchema(many=True).dump(overview["waiting"]),
-    }
+    return TrainingGatesOverviewSchema().dump(training_gates.waiting_overview(current_context()))
 
 
 @bp.post("/api/training/gates")
+@document("Require training before matching", tags=("training",),
+          description=f"{_COORDINATORS} People of the role are matched only once they completed the module "
+          "or attended the webinar.",
+          body=TrainingGateCreateSchema, responses={201: TrainingGateSchema}, errors=(404, 409))
 @login_required
-def api_add_gate() -> tuple[dict[str, Any], int]:
-    gate = training_gates.add_gate(current_context(), GateCreateSchema().load(request.get_json(force=True)))
-    return GateSchema().dump({"gate": gate, "text": training_gates.describe(gate)}), 201
+def api_add_gate() -> tuple[Any, int]:
+    gate = training_gates.add_gate(
+        current_context(), TrainingGateCreateSchema().load(request.get_json(force=True))
+    )
+    return TrainingGateSchema().dump({"gate": gate, "text": training_gates.describe(gate)}), 201
 
 
 @bp.delete("/api/training/gates/<int:gate_id>")
+@document("Remove a training gate", tags=("training",), description=_COORDINATORS, responses={204: None})
 @login_required
 def api_remove_gate(gate_id: int) -> tuple[str, int]:
     training_gates.remove_gate(current_context(), gate_id)
@@ -318,6 +369,9 @@ def api_remove_gate(gate_id: int) -> tuple[str, int]:
 
 
 @bp.get("/api/training/placeable-items")
+@document("List the webinars and modules deep linking can place", tags=("training",),
+          description=f"{_COORDINATORS} Each names its launch target and how it is graded.",
+          responses={200: TrainingPlaceableListSchema}, errors=(404,))
 @login_required
 def api_placeable() -> Any:
-    return {"items": placement.placeable_items(current_context())}
+    return TrainingPlaceableListSchema().dump({"items": placement.placeable_items(current_context())})
