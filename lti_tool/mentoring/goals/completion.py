@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from lti_tool import audit
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, Forbidden, InvalidInput, NotFound
+from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.goals.gradebook import send_scores
 from lti_tool.mentoring.goals.milestones import NOTE_MAX, clean
@@ -157,4 +158,8 @@ def complete(
         completion.confirmed_by_user_id = actor_user_id
     db.session.flush()
     send_scores(milestone, mentee, programme, actor_user_id, completed=True)
+    # Every way a milestone completes (a mentor's mark or confirmation, a rule) passes here.
+    emit(DomainEvent("milestone.completed", programme.id, match_id=completion.match_id,
+                     participant_id=mentee.id, actor_user_id=actor_user_id,
+                     data={"milestone_id": milestone.id}))
 

@@ -20,6 +20,7 @@ from flask_babel import lazy_ngettext
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
+from lti_tool.events import DomainEvent, emit
 from lti_tool.mentoring.matching.models import Match
 from lti_tool.mentoring.matching.statuses import CONFIRMED
 from lti_tool.mentoring.nudges.service import send_nudge
@@ -59,7 +60,11 @@ def run_programme(programme: Programme, now: datetime) -> RunStats:
     evaluated = evaluate_rows(programme, now, due_only=True)
     for health, row in evaluated:
         stats.pairs += 1
+        entered_risk = health.state is HealthState.AT_RISK and row.state != health.state.value
         _remember(row, health, now)
+        if entered_risk:
+            emit(DomainEvent("pair.at_risk", programme.id, match_id=row.match_id, at=now,
+                             data={"reasons": [r.code for r in health.signals]}))
     rows = {row.match_id: row for _health, row in evaluated}
     pair_rows.save(rows)  # the states first: the nudges' own statements then flush nothing else
     due = [

@@ -21,6 +21,7 @@ from lti_tool import text as usertext
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
 from lti_tool.errors import Conflict, InvalidInput, NotFound
+from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.conversations.cleaning import POST_MAX, clean_body, clean_links, clean_title
 from lti_tool.mentoring.matching import access
@@ -89,6 +90,8 @@ def open_request(
                 html=message.body_html,
                 link=request_link(request.id),
             )
+    emit(DomainEvent("support.request_opened", programme.id, match_id=match_id,
+                     actor_user_id=ctx.user_id, data={"request_id": request.id}))
     db.session.commit()
     return request
 

@@ -30,7 +30,8 @@ def _fail(error: RitmoError | ValidationError) -> click.ClickException:
 
 
 @webhook_cli.command("add")
-@click.option("--platform", "platform_id", type=int, required=True, help="The platform's id (lti-tool platform list).")
+@click.option("--platform", "platform_id", type=int, required=True,
+              help="The platform's id (lti-tool platform list).")
 @click.option("--url", required=True, help="The receiver's https URL.")
 @click.option("--events", required=True, help="Comma-separated event names, e.g. match.approved,match.ended.")
 @click.option("--description", default="", help="What the receiving system is.")
