@@ -127,12 +127,18 @@ def open_count(programme: Programme, now: datetime | None = None) -> int:
     acting on an item forgets it.
     """
     if now is None:
-        kept = cache().get(_count_key(programme.id))
+        kept = kept_count(programme.id)
         if kept is not None:
-            return int(kept["count"])
+            return kept
     count = len(gather(programme, now).items)
     keep_count(programme.id, count)
     return count
+
+
+def kept_count(programme_id: int) -> int | None:
+    """The count :func:`open_count` keeps, if it is still kept (the home needs no programme row then)."""
+    kept = cache().get(_count_key(programme_id))
+    return int(kept["count"]) if kept is not None else None
 
 
 def keep_count(programme_id: int, count: int) -> None:

@@ -13,7 +13,7 @@ from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import coordinator_required, current_context, login_required
-from lti_tool.mentoring.attention.registry import open_count
+from lti_tool.mentoring.attention.registry import kept_count, open_count
 from lti_tool.mentoring.matching.views import bp as matching_pages
 from lti_tool.mentoring.profiles.views import bp as profiles_pages
 from lti_tool.mentoring.programmes import schemas, service
@@ -45,7 +45,10 @@ def home() -> str:
 def _render_home(ctx: LaunchContext) -> str:
     overview = home_overview(ctx)
     # Coordinators see how many items wait on their attention list (a fragment per count).
-    waiting = open_count(service.get_programme(ctx, overview.programme_id)) if overview.is_coordinator else 0
+    waiting = 0
+    if overview.is_coordinator:
+        kept = kept_count(overview.programme_id)
+        waiting = kept if kept is not None else open_count(service.get_programme(ctx, overview.programme_id))
     nav = fragment(
         "programmes/_home_nav.html",
         programme_id=overview.programme_id,
