@@ -12,6 +12,9 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from lti_tool.mentoring.support.models import RequestStatus
 
+#: Ids in bodies: a bound keeps an absurd number from reaching the database.
+ID_MAX = 2**31 - 1
+
 
 def _links(value: Any) -> Any:
     if isinstance(value, str):
@@ -43,55 +46,83 @@ class _Form(Schema):
         return out
 
 
-class LinkIn(Schema):
+class SupportLinkIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    url = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "An http(s) address."})
     title = fields.String(load_default="")
 
 
-class RequestIn(_Form):
+_LINKS = {"description": "Web addresses to attach (forms send one address per line)."}
+
+
+class SupportRequestIn(_Form):
     # Blank or missing text is the service's to refuse, with the words posts use.
-    subject = fields.String(load_default="")
-    body = fields.String(load_default="")
-    links = fields.List(fields.Nested(LinkIn), load_default=list)
-    match_id = fields.Integer(load_default=None, allow_none=True)
+    subject = fields.String(load_default="", metadata={"description": "Required in effect: a short title."})
+    body = fields.String(load_default="", metadata={"description": "Required in effect: Markdown."})
+    links = fields.List(fields.Nested(SupportLinkIn), load_default=list, metadata=_LINKS)
+    match_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=ID_MAX),
+        metadata={"description": "One of the caller's own matches, when the request is about it."},
+    )
 
     BLANK_IS_MISSING = ("match_id",)
 
 
-class ReplyIn(_Form):
-    body = fields.String(load_default="")
-    links = fields.List(fields.Nested(LinkIn), load_default=list)
+class SupportReplyIn(_Form):
+    body = fields.String(load_default="", metadata={"description": "Required in effect: Markdown."})
+    links = fields.List(fields.Nested(SupportLinkIn), load_default=list, metadata=_LINKS)
 
 
-class AssignIn(_Form):
+class SupportAssignIn(_Form):
     # A user id, "me", or absent/"none" for back to the queue.
-    assignee = fields.String(load_default=None, allow_none=True)
+    assignee = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": 'A support person\'s user id, "me", or "none" (or null, or absent) for back '
+            "to the queue."
+        },
+    )
 
     BLANK_IS_MISSING = ("assignee",)
 
 
-class QueueQuery(_Form):
-    status = fields.Enum(RequestStatus, by_value=True, load_default=None, allow_none=True)
+class SupportQueueQuery(_Form):
+    status = fields.Enum(
+        RequestStatus,
+        by_value=True,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Only requests in this state; all of them without it."},
+    )
 
     BLANK_IS_MISSING = ("status",)
 
 
-class FaqIn(_Form):
+class SupportFaqIn(_Form):
+    """An entry in each language: a question with its answer, or both blank; at least one language."""
+
     question_en = fields.String(load_default="")
-    answer_en = fields.String(load_default="")
+    answer_en = fields.String(load_default="", metadata={"description": "Markdown."})
     question_it = fields.String(load_default="")
-    answer_it = fields.String(load_default="")
+    answer_it = fields.String(load_default="", metadata={"description": "Markdown."})
 
 
 class MoveIn(_Form):
     direction = fields.String(required=True, validate=validate.OneOf(["up", "down"]))
 
 
-class OrderIn(_Form):
-    order = fields.List(fields.Integer(), required=True)
+class SupportFaqOrderIn(_Form):
+    order = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "Every entry's id once, in the new order."},
+    )
 
 
 class SettingsIn(_Form):
@@ -106,46 +137,84 @@ class StaffIn(_Form):
     BLANK_IS_MISSING = ("user_id",)
 
 
-class MessageOut(Schema):
-    id = fields.Integer()
-    author_user_id = fields.Integer(allow_none=True)
-    from_support = fields.Boolean()
-    body = fields.String()
-    body_html = fields.String()
-    links = fields.List(fields.Dict())
-    created_at = fields.DateTime()
+class SupportLinkOut(Schema):
+    url = fields.String(required=True)
+    title = fields.String(required=True)
 
 
-class RequestOut(Schema):
-    id = fields.Integer()
-    subject = fields.String()
-    status = fields.Enum(RequestStatus, by_value=True)
-    requester_user_id = fields.Integer()
-    assignee_user_id = fields.Integer(allow_none=True)
-    match_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    last_message_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+class SupportMessageOut(Schema):
+    id = fields.Integer(required=True)
+    author_user_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Null once the author's account is erased."}
+    )
+    from_support = fields.Boolean(
+        required=True, metadata={"description": "Written by the programme's support."}
+    )
+    body = fields.String(required=True)
+    body_html = fields.String(required=True, metadata={"description": "The body rendered and sanitised."})
+    links = fields.List(fields.Nested(SupportLinkOut), required=True)
+    created_at = fields.DateTime(required=True)
 
 
-class RequestWithMessagesOut(RequestOut):
-    messages = fields.List(fields.Nested(MessageOut))
+class SupportRequestOut(Schema):
+    id = fields.Integer(required=True)
+    subject = fields.String(required=True)
+    status = fields.Enum(RequestStatus, by_value=True, required=True)
+    requester_user_id = fields.Integer(required=True)
+    assignee_user_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Null while it waits in the queue."}
+    )
+    match_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The match it is about."}
+    )
+    created_at = fields.DateTime(required=True)
+    last_message_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When support should have answered; null once answered or closed."},
+    )
+    closed_at = fields.DateTime(required=True, allow_none=True)
 
 
-class FaqEntryOut(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    question_en = fields.String()
-    answer_en = fields.String()
-    answer_en_html = fields.String()
-    question_it = fields.String()
-    answer_it = fields.String()
-    answer_it_html = fields.String()
+class SupportRequestWithMessagesOut(SupportRequestOut):
+    messages = fields.List(
+        fields.Nested(SupportMessageOut), required=True, metadata={"description": "Oldest first."}
+    )
 
 
-class ShownEntryOut(Schema):
-    id = fields.Integer()
-    question = fields.String()
-    answer_html = fields.String()
-    language = fields.String()
+class SupportRequestListOut(Schema):
+    requests = fields.List(fields.Nested(SupportRequestOut), required=True)
+
+
+class SupportFaqEntryOut(Schema):
+    id = fields.Integer(required=True)
+    position = fields.Integer(required=True, metadata={"description": "Its place on the help page, from 1."})
+    question_en = fields.String(required=True)
+    answer_en = fields.String(required=True)
+    answer_en_html = fields.String(required=True)
+    question_it = fields.String(required=True)
+    answer_it = fields.String(required=True)
+    answer_it_html = fields.String(required=True)
+
+
+class SupportFaqEntryListOut(Schema):
+    entries = fields.List(
+        fields.Nested(SupportFaqEntryOut), required=True, metadata={"description": "In the page's order."}
+    )
+
+
+class SupportShownEntryOut(Schema):
+    id = fields.Integer(required=True)
+    question = fields.String(required=True)
+    answer_html = fields.String(required=True)
+    language = fields.String(
+        required=True,
+        metadata={"description": "The language shown: the caller's, or the other when it has none."},
+    )
+
+
+class SupportShownEntryListOut(Schema):
+    entries = fields.List(
+        fields.Nested(SupportShownEntryOut), required=True, metadata={"description": "In the page's order."}
+    )

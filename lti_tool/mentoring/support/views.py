@@ -18,11 +18,11 @@ from lti_tool.web import back_to
 
 bp = Blueprint("support", __name__)
 
-_request_in = schemas.RequestIn()
-_reply_in = schemas.ReplyIn()
-_assign_in = schemas.AssignIn()
-_queue_query = schemas.QueueQuery()
-_faq_in = schemas.FaqIn()
+_request_in = schemas.SupportRequestIn()
+_reply_in = schemas.SupportReplyIn()
+_assign_in = schemas.SupportAssignIn()
+_queue_query = schemas.SupportQueueQuery()
+_faq_in = schemas.SupportFaqIn()
 _move_in = schemas.MoveIn()
 _settings_in = schemas.SettingsIn()
 _staff_in = schemas.StaffIn()
@@ -34,7 +34,9 @@ def assignee_from(ctx: LaunchContext, choice: str | None) -> int | None:
         return None
     if choice == "me":
         return ctx.user_id
-    return int(choice) if choice.isdigit() else -1  # -1: nobody's id, refused by the service
+    if choice.isascii() and choice.isdigit() and int(choice) <= schemas.ID_MAX:
+        return int(choice)
+    return -1  # nobody's id, refused by the service
 
 
 @bp.route("/support", methods=["GET", "POST"])
