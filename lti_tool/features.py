@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from lti_tool import health
+from lti_tool.api import key_auth as api_keys
 from lti_tool.grades import feature as grades
 from lti_tool.launch import feature as launch
 from lti_tool.mentoring.attachments import feature as attachments
@@ -42,6 +43,7 @@ from lti_tool.notifications import feature as notifications
 FEATURES: tuple[Callable[[Flask], None], ...] = (
     health.init_app,
     launch.init_app,
+    api_keys.init_app,
     programmes.init_app,
     profiles.init_app,
     matching.init_app,

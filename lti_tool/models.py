@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "lti_tool.accounts.models",
     "lti_tool.identity.email_links",
     "lti_tool.audit",
+    "lti_tool.api.keys",
     "lti_tool.jobs.models",
     "lti_tool.inbound.models",
     "lti_tool.mentoring.programmes.models",

@@ -52,6 +52,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("surveys.schedules", timedelta(hours=1)),
     # Posts' attachment files whose row is gone (erasure, a deleted match or thread) (attachments).
     Periodic("attachments.sweep", timedelta(hours=1)),
+    # Calls made with API keys, past their retention period (api).
+    Periodic("api_keys.purge_uses", timedelta(days=1)),
 )
 
 

@@ -156,7 +156,7 @@ def end_page(programme_id: int, match_id: int) -> Any:
     status = 200
     if request.method == "POST":
         try:
-            data = schemas.ReasonSchema().load({"reason": body().get("reason", "")})
+            data = schemas.MatchReasonIn().load({"reason": body().get("reason", "")})
             lifecycle.end_match(current_context(), programme, match, data["reason"])
             return redirect(
                 session_url("programmes.matching.review_page", programme_id=programme.id, status="ended")
@@ -181,7 +181,7 @@ def rematch_page(programme_id: int, match_id: int) -> Any:
     status = 200
     if request.method == "POST":
         try:
-            data = schemas.ReasonSchema().load({"reason": body().get("reason", "")})
+            data = schemas.MatchReasonIn().load({"reason": body().get("reason", "")})
             if not data["reason"].strip():
                 raise InvalidInput(
                     errors={"reason": [_("Say in a few words why, so the next match fits better.")]}

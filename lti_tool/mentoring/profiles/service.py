@@ -110,7 +110,8 @@ def _check_definition(data: dict[str, Any]) -> None:
 
 
 def add_question(programme: Programme, data: dict[str, Any]) -> Question:
-    """Add a question at the end of the questionnaire (``data`` as loaded by ``QuestionSchema``)."""
+    """Add a question at the end of the questionnaire (``data`` as loaded by
+    ``schemas.ProfileQuestionIn``)."""
     _check_definition(data)
     existing = questions(programme.id)
     if len(existing) >= MAX_QUESTIONS:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lti_tool import timezones, translated
+from lti_tool.api.spec import document
 from lti_tool.db import db
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
@@ -20,7 +21,8 @@ from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.web import body
 
 bp = Blueprint("profiles", __name__)
-_question = schemas.QuestionSchema()
+_question_in = schemas.ProfileQuestionIn()
+_question_out = schemas.ProfileQuestionOut()
 
 
 def _programme(programme_id: int) -> Programme:
@@ -37,35 +39,64 @@ def _status(status: service.ProfileStatus) -> dict[str, Any]:
 
 
 @bp.get("/api/programmes/<int:programme_id>/questions")
+@document(
+    "List the questionnaire's questions",
+    description=(
+        "Coordinators get every question; a participant gets those asked of their role. With the "
+        "matching rules in words."
+    ),
+    tags=("profiles",),
+    responses={200: schemas.ProfileQuestionsOut},
+)
 @login_required
 def list_questions(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
     ctx = current_context()
     role = None if ctx.is_coordinator else programmes.require_participant(ctx, programme).role
     items = service.questions(programme.id, role)
-    return {
-        "items": _question.dump(items, many=True),
-        "rules": criteria.rules_in_words(service.questions(programme.id)),
-    }
+    return schemas.ProfileQuestionsOut().dump(
+        {"items": items, "rules": criteria.rules_in_words(service.questions(programme.id))}
+    )
 
 
 @bp.post("/api/programmes/<int:programme_id>/questions")
+@document(
+    "Add a question to the questionnaire",
+    description="Coordinators only. The question goes last; 409 when the questionnaire is full.",
+    tags=("profiles",),
+    body=schemas.ProfileQuestionIn,
+    responses={201: schemas.ProfileQuestionOut},
+    errors=(409,),
+)
 @coordinator_required
 def add_question(programme_id: int) -> tuple[dict[str, Any], int]:
-    data = _question.load(body())
+    data = _question_in.load(body())
     question = service.add_question(_programme(programme_id), data)
-    return _question.dump(question), 201
+    return _question_out.dump(question), 201
 
 
 @bp.patch("/api/programmes/<int:programme_id>/questions/<int:question_id>")
+@document(
+    "Change a question",
+    description=("Coordinators only. Its kind never changes, and options someone chose in an answer stay."),
+    tags=("profiles",),
+    body=schemas.ProfileQuestionUpdateIn,
+    responses={200: schemas.ProfileQuestionOut},
+)
 @coordinator_required
 def update_question(programme_id: int, question_id: int) -> dict[str, Any]:
-    data = schemas.QuestionUpdateSchema().load(body(), partial=True)
+    data = schemas.ProfileQuestionUpdateIn().load(body(), partial=True)
     question = service.update_question(service.get_question(_programme(programme_id), question_id), data)
-    return _question.dump(question)
+    return _question_out.dump(question)
 
 
 @bp.delete("/api/programmes/<int:programme_id>/questions/<int:question_id>")
+@document(
+    "Remove a question",
+    description="Coordinators only. The answers to it go with it.",
+    tags=("profiles",),
+    responses={204: None},
+)
 @coordinator_required
 def delete_question(programme_id: int, question_id: int) -> tuple[str, int]:
     service.delete_question(service.get_question(_programme(programme_id), question_id))
@@ -73,33 +104,57 @@ def delete_question(programme_id: int, question_id: int) -> tuple[str, int]:
 
 
 @bp.get("/api/programmes/<int:programme_id>/profile")
+@document(
+    "Read my profile",
+    description="A participant: their answers to the questions asked of their role, and what is missing.",
+    tags=("profiles",),
+    responses={200: schemas.ProfileOut},
+)
 @login_required
 def my_profile(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
     me = programmes.require_participant(current_context(), programme)
     answers = service.answers_of(me.id)
     asked = service.questions(programme.id, me.role)
-    return {
-        "answers": {q.key: answers[q.id] for q in asked if q.id in answers},
-        "status": _status(service.status(me, answers, asked)),
-        "rules": criteria.rules_in_words(service.questions(programme.id)),
-    }
+    return schemas.ProfileOut().dump(
+        {
+            "answers": {q.key: answers[q.id] for q in asked if q.id in answers},
+            "status": _status(service.status(me, answers, asked)),
+            "rules": criteria.rules_in_words(service.questions(programme.id)),
+        }
+    )
 
 
 @bp.put("/api/programmes/<int:programme_id>/profile")
+@document(
+    "Save my answers",
+    description=(
+        "A participant. Answers not sent stay as they are; a profile may be saved incomplete "
+        "(the status says what is missing)."
+    ),
+    tags=("profiles",),
+    body=schemas.ProfileAnswersIn,
+    responses={200: schemas.ProfileSavedOut},
+)
 @login_required
 def save_profile(programme_id: int) -> dict[str, Any]:
-    data = schemas.AnswersSchema().load(body())
+    data = schemas.ProfileAnswersIn().load(body())
     me = programmes.require_participant(current_context(), _programme(programme_id))
     status = service.save_answers(me, data["answers"])
-    return {"status": _status(status)}
+    return schemas.ProfileSavedOut().dump({"status": _status(status)})
 
 
 @bp.post("/api/programmes/<int:programme_id>/profile/submit")
+@document(
+    "Check that my profile is complete",
+    description="A participant: 422 naming every required answer still missing.",
+    tags=("profiles",),
+    responses={200: schemas.ProfileSavedOut},
+)
 @login_required
 def submit_profile(programme_id: int) -> dict[str, Any]:
     me = programmes.require_participant(current_context(), _programme(programme_id))
-    return {"status": _status(service.require_complete(me))}
+    return schemas.ProfileSavedOut().dump({"status": _status(service.require_complete(me))})
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -118,7 +173,7 @@ def builder_page(programme_id: int) -> str:
                 service.delete_question(service.get_question(programme, int(data["delete"])))
                 message = _("Question removed.")
             else:
-                service.add_question(programme, _question.load(_question_form(data)))
+                service.add_question(programme, _question_in.load(_question_form(data)))
                 message = _("Question added.")
         except InvalidInput as error:
             db.session.rollback()
@@ -142,7 +197,7 @@ def builder_page(programme_id: int) -> str:
 def _question_form(data: dict[str, Any], *, editing: bool = False) -> dict[str, Any]:
     """A question from the builder's fields: options one per line, the words per language."""
     texts = translated.from_fields(data, ("label", "help")) or {}
-    out = {k: v for k, v in data.items() if k in _question.fields and k not in ("options", "texts")}
+    out = {k: v for k, v in data.items() if k in _question_in.fields and k not in ("options", "texts")}
     out["options"] = [o.strip() for o in data.get("options_text", "").splitlines() if o.strip()]
     out["required"] = data.get("required") == "on"
     out["texts"] = texts
@@ -169,7 +224,7 @@ def edit_question_page(programme_id: int, question_id: int) -> Any:
     status = 200
     if request.method == "POST":
         try:
-            data = schemas.QuestionUpdateSchema().load(_question_form(body(), editing=True), partial=True)
+            data = schemas.ProfileQuestionUpdateIn().load(_question_form(body(), editing=True), partial=True)
             service.update_question(question, data)
             return redirect(session_url(".builder_page", programme_id=programme.id))
         except InvalidInput as error:

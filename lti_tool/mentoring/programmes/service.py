@@ -113,7 +113,7 @@ CONFIG_COLUMNS = (
 
 
 def configure(ctx: LaunchContext, programme: Programme, data: dict[str, object]) -> Programme:
-    """Change a programme's configuration (``data`` as loaded by ``ProgrammeSchema``)."""
+    """Change a programme's configuration (``data`` as loaded by ``schemas.ProgrammeIn``)."""
     starts = data.get("starts_on", programme.starts_on)
     ends = data.get("ends_on", programme.ends_on)
     if starts is not None and ends is not None and ends < starts:  # type: ignore[operator]
@@ -237,3 +237,26 @@ def participants_page(
         query.order_by(User.name, Participant.id).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return [(p, u) for p, u in rows], total
+
+
+# -- reached by an institution's system (an API key bound to one platform) -----------------------
+
+
+def platform_programmes(platform_id: int) -> list[Programme]:
+    """The programmes of the platform's courses, oldest first."""
+    return list(
+        db.session.execute(
+            sa.select(Programme)
+            .join(Course, Course.id == Programme.course_id)
+            .where(Course.platform_id == platform_id)
+            .order_by(Programme.id)
+        ).scalars()
+    )
+
+
+def platform_programme(platform_id: int, programme_id: int) -> Programme:
+    """A programme of the platform's courses; another platform's is as if it did not exist."""
+    programme = db.session.get(Programme, programme_id)
+    if programme is None or programme.course.platform_id != platform_id:
+        raise NotFound(_("There is no programme %(id)s on this platform.", id=programme_id))
+    return programme

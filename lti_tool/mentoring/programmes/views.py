@@ -9,6 +9,7 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from lti_tool.api.spec import document
 from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
@@ -27,8 +28,10 @@ bp = Blueprint("programmes", __name__)
 # blueprint's definition like its routes (registered with it, in every app).
 for _child in (profiles_pages, matching_pages, roster_pages):
     bp.register_blueprint(_child)
-_programme_schema = schemas.ProgrammeSchema()
-_participant_schema = schemas.ParticipantSchema()
+_programme_in = schemas.ProgrammeIn()
+_programme_out = schemas.ProgrammeOut()
+_participant_in = schemas.ParticipantIn()
+_participant_out = schemas.ParticipantOut()
 
 
 def open_programme(ctx: LaunchContext, argument: str) -> str:
@@ -65,33 +68,47 @@ def _render_home(ctx: LaunchContext) -> str:
     return page("programmes/home.html", slots, overview=replace(overview, display_name=""), nav=nav)
 
 
-def _dump(programme: Programme) -> dict[str, Any]:
-    data = _programme_schema.dump(programme)
-    data["request_deadline_hours"] = (programme.settings or {}).get("request_deadline_hours")
-    return data
-
-
 def _programme(programme_id: int) -> Programme:
     return service.get_programme(current_context(), programme_id)
 
 
 @bp.get("/api/programmes/<int:programme_id>")
+@document(
+    "Read a programme's settings",
+    description="Anyone taking part in the programme's course may read it.",
+    tags=("programmes",),
+    responses={200: schemas.ProgrammeOut},
+)
 @login_required
 def get_programme(programme_id: int) -> dict[str, Any]:
-    return _dump(_programme(programme_id))
+    return _programme_out.dump(_programme(programme_id))
 
 
 @bp.patch("/api/programmes/<int:programme_id>")
+@document(
+    "Change a programme's settings",
+    description="Coordinators only. Send only the settings to change.",
+    tags=("programmes",),
+    body=schemas.ProgrammeIn,
+    responses={200: schemas.ProgrammeOut},
+)
 @coordinator_required
 def configure(programme_id: int) -> dict[str, Any]:
-    data = _programme_schema.load(body(), partial=True)
-    return _dump(service.configure(current_context(), _programme(programme_id), data))
+    data = _programme_in.load(body(), partial=True)
+    return _programme_out.dump(service.configure(current_context(), _programme(programme_id), data))
 
 
 @bp.get("/api/programmes/<int:programme_id>/participants")
+@document(
+    "List a programme's participants",
+    description="Coordinators only. Filtered by role and by part of a name or e-mail, a page at a time.",
+    tags=("programmes",),
+    query=schemas.ParticipantListArgs,
+    responses={200: schemas.ParticipantPageOut},
+)
 @coordinator_required
 def participants(programme_id: int) -> dict[str, Any]:
-    args = schemas.ListArgs().load(request.args)
+    args = schemas.ParticipantListArgs().load(request.args)
     rows, total = service.participants_page(
         _programme(programme_id),
         role=args["role"],
@@ -99,30 +116,52 @@ def participants(programme_id: int) -> dict[str, Any]:
         page=args["page"],
         per_page=args["per_page"],
     )
-    return {
-        "items": _participant_schema.dump([p for p, _u in rows], many=True),
+    page = {
+        "items": [p for p, _u in rows],
         "total": total,
         "page": args["page"],
         "per_page": args["per_page"],
     }
+    return schemas.ParticipantPageOut().dump(page)
 
 
 @bp.patch("/api/programmes/<int:programme_id>/participants/<int:participant_id>")
+@document(
+    "Change a participant's role, capacity or status",
+    description=(
+        "Coordinators only. A changed role or status ends the person's open sessions; a role set "
+        "here stands against what the LMS says later."
+    ),
+    tags=("programmes",),
+    body=schemas.ParticipantIn,
+    responses={200: schemas.ParticipantOut},
+)
 @coordinator_required
 def change_participant(programme_id: int, participant_id: int) -> dict[str, Any]:
-    data = _participant_schema.load(body(), partial=True)
+    data = _participant_in.load(body(), partial=True)
     programme = _programme(programme_id)
     person = service.set_participant(
         current_context(), programme, service.get_participant(programme, participant_id), data
     )
-    return _participant_schema.dump(person)
+    return _participant_out.dump(person)
 
 
 @bp.put("/api/programmes/<int:programme_id>/me/role")
+@document(
+    "Choose to be a mentor or a mentee",
+    description=(
+        "A participant, where the programme lets people choose their role (403 otherwise); "
+        "409 while they are in a match."
+    ),
+    tags=("programmes",),
+    body=schemas.RoleChoiceIn,
+    responses={200: schemas.ParticipantOut},
+    errors=(409,),
+)
 @login_required
 def choose_role(programme_id: int) -> dict[str, Any]:
-    data = schemas.RoleChoiceSchema().load(body())
-    return _participant_schema.dump(
+    data = schemas.RoleChoiceIn().load(body())
+    return _participant_out.dump(
         service.choose_role(current_context(), _programme(programme_id), data["role"])
     )
 
@@ -139,7 +178,7 @@ def settings_page(programme_id: int) -> str:
         for name in ("starts_on", "ends_on"):
             data.setdefault(name, None)
         try:
-            service.configure(current_context(), programme, _programme_schema.load(data, partial=True))
+            service.configure(current_context(), programme, _programme_in.load(data, partial=True))
             message = _("Settings saved.")
         except ValidationError as error:
             errors = error.normalized_messages()
@@ -162,9 +201,9 @@ def participants_page(programme_id: int) -> str:
         data = body()
         person = service.get_participant(programme, int(data.pop("participant_id", 0)))
         service.set_participant(
-            current_context(), programme, person, _participant_schema.load(data, partial=True)
+            current_context(), programme, person, _participant_in.load(data, partial=True)
         )
-    args = schemas.ListArgs().load(request.args)
+    args = schemas.ParticipantListArgs().load(request.args)
     rows, total = service.participants_page(
         programme, role=args["role"], search=args["q"], page=args["page"], per_page=args["per_page"]
     )
