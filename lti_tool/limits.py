@@ -7,7 +7,9 @@
   a large body is read. A Bearer header is checked first; a form field can only be read from the
   body, so without the header a form is read only up to the form limit, and an upload form only
   up to ``REQUEST_MAX_UNAUTHENTICATED_BYTES``, where the ``ritmo_session`` field must come before
-  the file (Ritmo's upload forms put it first).
+  the file (Ritmo's upload forms put it first). A view that takes an API key
+  (``api.key_auth.key_required``) checks the ``X-API-Key`` header, and counts the call against
+  the key's ``RATELIMIT_API_KEY``, before it reads any body.
 * JSON: a body that says it is JSON and is not, or nests deeper than :data:`MAX_JSON_DEPTH`, is a
   400 wherever it is read (:class:`RitmoRequest`), even where a view asked ``silent=True``.
 * Writes: every POST/PUT/PATCH/DELETE of a signed-in person counts against their
@@ -29,6 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from lti_tool import ratelimit
+from lti_tool.api import key_auth
 from lti_tool.errors import NotAuthenticated, RitmoError, error_response
 from lti_tool.identity import session
 
@@ -143,6 +146,9 @@ def guard() -> None:
     if request.method in SAFE_METHODS or request.url_rule is None:
         return
     view = _view(request)
+    if key_auth.requires_key(view):
+        key_auth.current_key()  # a system: its key is its session, checked from the header alone
+        return
     if not getattr(view, session.REQUIRES_SESSION, False):
         return
     upload = upload_limit(view) is not None and not request.is_json

@@ -278,6 +278,11 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("webhook_delivery.event_id", Fate.NOT_PERSONAL, "a random id"),
     Entry("webhook_delivery.event_type", Fate.NOT_PERSONAL, "a fixed vocabulary"),
     Entry("webhook_delivery.last_error", Fate.NOT_PERSONAL, "Ritmo's words: a status line or a network error"),
+    *(Entry(f"api_key.{name}", Fate.NOT_PERSONAL, "an institution's key for its systems")
+      for name in ("name", "prefix", "secret_hash", "scopes")),
+    *(Entry(f"api_key_use.{name}", Fate.NOT_PERSONAL,
+            "a call a system made: its key, method and route (an LMS user id in a path is not kept)")
+      for name in ("key_prefix", "method", "path")),
     Entry("tool_key.kid", Fate.NOT_PERSONAL, "Ritmo's keys"),
     Entry("tool_key.private_key_encrypted", Fate.NOT_PERSONAL, "Ritmo's keys"),
     Entry("tool_key.public_jwk", Fate.NOT_PERSONAL, "Ritmo's keys"),
