@@ -79,7 +79,8 @@ def test_an_lms_admin_adds_a_subscription_and_resends_deliveries(client, app) ->
         client.post(f"/platform/webhooks/{subscription.id}/resume", data=form(token))
         db.session.expire_all()
         assert subscription.active is True
-        assert client.post(f"/platform/webhooks/{subscription.id}/delete", data=form(token)).status_code == 303
+        deleted = client.post(f"/platform/webhooks/{subscription.id}/delete", data=form(token))
+        assert deleted.status_code == 303
     assert db.session.execute(sa.select(sa.func.count(WebhookSubscription.id))).scalar_one() == 0
 
 
