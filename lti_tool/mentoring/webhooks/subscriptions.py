@@ -72,8 +72,8 @@ def check_url(url: str) -> None:
     for info in infos:
         reason = http.address_refusal(str(info[4][0]))
         if reason:
-            raise _bad_url(_("Ritmo cannot send to this URL (%(why)s). Use a public https address.",
-                             why=f"{host} resolves to {reason}"))
+            why = host + " resolves to " + reason
+            raise _bad_url(_("Ritmo cannot send to this URL (%(why)s). Use a public https address.", why=why))
 
 
 def _bad_url(message: str) -> InvalidInput:
