@@ -25,7 +25,7 @@ from lti_tool.db import db, utcnow
 from lti_tool.events import DomainEvent
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.programmes.models import Participant, Programme
-from lti_tool.mentoring.surveys import invitations, reminders
+from lti_tool.mentoring.surveys import invitations, reminders, windows
 from lti_tool.mentoring.surveys.models import Survey
 from lti_tool.mentoring.surveys.schedules import (
     BASELINE_JOINED,
@@ -83,6 +83,7 @@ def run(now: datetime) -> dict[str, int]:
             invited += invite_due(programme, now)
             db.session.commit()  # programme by programme: a failure elsewhere keeps what was sent
     reminded = reminders.remind(now)
+    windows.announce_closed(now)  # ``survey.closed`` for windows that closed since
     db.session.commit()
     return {"invited": invited, "reminded": reminded}
 

@@ -1,10 +1,11 @@
 """The events Ritmo did not emit before webhooks, each through its real flow: a milestone completed
 (the mentor confirms), a support request opened, a pair whose rhythm becomes at risk; and what their
-bodies carry (ids and LMS user ids, never words people wrote)."""
+bodies carry (ids and LMS user ids, never words people wrote); and a survey's window closing."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from lti_tool.db import db, utcnow
 from lti_tool.mentoring.goals import milestones
 from lti_tool.mentoring.rhythm.escalation import run_programme
+from lti_tool.mentoring.surveys import occasions
 from lti_tool.mentoring.webhooks import subscriptions
 from lti_tool.mentoring.webhooks.catalogue import NAMES
 from lti_tool.mentoring.webhooks.models import WebhookDelivery
@@ -19,6 +21,7 @@ from tests.grades.factory import bearer
 from tests.grades.factory import make_world as goals_world
 from tests.mentoring.conversations.factories import make_world
 from tests.mentoring.rhythm.conftest import chat, days_later
+from tests.mentoring.surveys.schedule_world import add_survey
 
 URL = "https://receiver.example.edu/hooks"
 
@@ -93,3 +96,18 @@ def test_a_pair_entering_at_risk_is_pair_at_risk_once(client, app) -> None:
     [body] = ours()  # once per episode, not every day it stays at risk
     assert body["data"]["reasons"] and all(isinstance(code, str) for code in body["data"]["reasons"])
     assert body["occurred_at"].startswith(days_later(seen_at_risk_on, start).date().isoformat())
+
+
+def test_a_survey_window_that_closes_is_survey_closed_once(app) -> None:
+    world = make_world()
+    subscriptions.add(world.platform.id, URL, ["survey.closed"])
+    survey = add_survey(world, {"baseline": "joined", "window_days": 14, "remind_days_before": 3})
+    now = utcnow()
+    occasions.run(now)  # the baseline opens for everyone, for 14 days
+    occasions.run(now + timedelta(days=13))
+    assert bodies("survey.closed") == []
+    occasions.run(now + timedelta(days=14, hours=1))
+    occasions.run(now + timedelta(days=14, hours=2))  # a later run announces nothing again
+    [body] = bodies("survey.closed")
+    assert body["data"] == {"survey_id": survey.id, "occasion": "baseline"}
+    assert body["programme"]["id"] == world.programme.id
