@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from marshmallow import Schema, fields, pre_dump, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
+from lti_tool.db import utcnow
 from lti_tool.mentoring.content.schemas import ID_RANGE, ContentItemViewSchema
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.webinars.models import (
@@ -21,6 +24,15 @@ from lti_tool.safety.urls import WebUrl
 MAX_DURATION_MINUTES = 8 * 60
 #: More seats than any room holds is a typing mistake (and would not fit the column).
 MAX_CAPACITY = 100_000
+#: How far ahead a webinar may be scheduled; further is a typing mistake (and past year 9999, no date).
+MAX_YEARS_AHEAD = 10
+
+
+def within_reach(value: datetime) -> None:
+    if value.year > utcnow().year + MAX_YEARS_AHEAD:
+        raise ValidationError(
+            str(_l("Choose a start within the next %(years)s years.", years=MAX_YEARS_AHEAD))
+        )
 
 
 class WebinarCreateSchema(Schema):
@@ -29,6 +41,7 @@ class WebinarCreateSchema(Schema):
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
     starts_at = fields.DateTime(
         required=True,
+        validate=within_reach,
         metadata={"description": "Wall-clock time in `timezone` (2026-03-29T18:00), or with an offset."},
     )
     timezone = fields.Str(
@@ -53,7 +66,7 @@ class WebinarUpdateSchema(Schema):
     title = fields.Str(validate=validate.Length(min=1, max=255))
     description = fields.Str(validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True)
-    starts_at = fields.DateTime()
+    starts_at = fields.DateTime(validate=within_reach)
     timezone = fields.Str(validate=validate.Length(min=1, max=64))
     duration_minutes = fields.Int(validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
     host_user_id = fields.Int(allow_none=True, validate=ID_RANGE)

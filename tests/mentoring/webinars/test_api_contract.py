@@ -1,5 +1,5 @@
 """Every webinars, training and content answer is exactly what its operation declares, and numbers
-that cannot be rows or seats are refused at the boundary (422, not a database error)."""
+that cannot be rows, seats or dates are refused at the boundary (422, not a database error or a 500)."""
 
 from __future__ import annotations
 
@@ -115,6 +115,10 @@ def test_training_and_content_answer_as_declared(app, client, world) -> None:
                            "capacity": BEYOND_INT32}, "capacity"),
         ("/api/webinars", {"title": "x", "starts_at": _start(), "duration_minutes": 30,
                            "host_user_id": BEYOND_INT32}, "host_user_id"),
+        ("/api/webinars", {"title": "x", "starts_at": "9999-12-31T23:00:00", "duration_minutes": 300},
+         "starts_at"),
+        ("/api/webinars", {"title": "x", "starts_at": "9999-12-20T23:00:00", "duration_minutes": 30,
+                           "repeat_weekly": 5}, "starts_at"),
     ],
 )
 def test_numbers_no_row_or_room_can_have_are_refused(client, world, path, body, field) -> None:
