@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import format_timedelta
 from werkzeug.wrappers import Response
 
+from lti_tool.api.spec import document
 from lti_tool.db import utcnow
 from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.mentoring.attention import schemas, service
@@ -16,7 +17,8 @@ from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.web import back_to, form_data
 
 bp = Blueprint("attention", __name__)
-_act = schemas.ActSchema()
+_act = schemas.AttentionActIn()
+_TAGS = ("attention",)
 
 
 def _programme(programme_id: int) -> Programme:
@@ -50,20 +52,36 @@ def act_page(programme_id: int, source: str, key: str, action: str) -> Response:
 
 
 @bp.get("/api/programmes/<int:programme_id>/attention")
+@document(
+    "List what needs a coordinator",
+    description="Coordinators of the programme: the open items of every source (pairs at risk, support "
+    "requests, failed syncs...), each with the actions it offers.",
+    tags=_TAGS,
+    responses={200: schemas.AttentionListOut},
+)
 @coordinator_required
 def api_list(programme_id: int) -> dict[str, Any]:
     listing = service.listing(current_context(), _programme(programme_id))
-    return {
-        "items": [schemas.item_json(item) for item in listing.gathered.items],
-        "unavailable": listing.gathered.failed,
-    }
+    return schemas.AttentionListOut().dump(
+        {"items": listing.gathered.items, "unavailable": listing.gathered.failed}
+    )
 
 
 @bp.post("/api/programmes/<int:programme_id>/attention/<source>/<key>/<action>")
+@document(
+    "Take an action on an item",
+    description="Coordinators of the programme: only an action the item offers now (409 when the item "
+    "has left the list). Fields other than ``note`` are passed to the item's source.",
+    tags=_TAGS,
+    body=schemas.AttentionActIn,
+    body_required=False,
+    responses={200: schemas.AttentionActedOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_act(programme_id: int, source: str, key: str, action: str) -> dict[str, Any]:
     data = request.get_json(silent=True)
     form = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
     note = _act.load(form)["note"]
     record = service.act(current_context(), _programme(programme_id), source, key, action, form, note=note)
-    return {"id": record.id, "result": record.result, "at": record.at.isoformat()}
+    return schemas.AttentionActedOut().dump(record)

@@ -34,14 +34,15 @@ class Entry:
         return charts.chart(self.kpi, self.series, self.target)
 
     def as_json(self) -> dict[str, Any]:
+        """The entry as ``schemas.KpiEntryOut`` dumps it."""
         return {
             "kpi": self.kpi.key,
-            "unit": self.kpi.unit.value,
+            "unit": self.kpi.unit,
             "value": self.value,
             "target": self.target,
-            "direction": self.direction.value,
-            "standing": self.standing.value,
-            "trend": [{"day": day.isoformat(), "value": value} for day, value in self.series],
+            "direction": self.direction,
+            "standing": self.standing,
+            "trend": [{"day": day, "value": value} for day, value in self.series],
         }
 
 

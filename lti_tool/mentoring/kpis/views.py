@@ -13,17 +13,18 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as Redirect
 
 from lti_tool import timezones
+from lti_tool.api.spec import document
 from lti_tool.errors import NotFound
 from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
-from lti_tool.mentoring.kpis import board, catalogue, exports, rollup, service, targets
+from lti_tool.mentoring.kpis import board, catalogue, exports, rollup, schemas, service, targets
 from lti_tool.mentoring.kpis.drilldown import Table
-from lti_tool.mentoring.kpis.schemas import TargetIn
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.web import viewer_zone_name
 
 bp = Blueprint("kpis", __name__)
-_target_in = TargetIn()
+_target_in = schemas.TargetIn()
+_TAGS = ("kpis",)
 
 
 def _dashboard(programme: Programme) -> dict[str, Any]:
@@ -38,10 +39,18 @@ def _programme(programme_id: int) -> Programme:
 
 
 @bp.get("/api/programmes/<int:programme_id>/kpis")
+@document(
+    "Read the programme's key figures",
+    description="Coordinators of the programme: every figure now (the windows end at "
+    "``generated_at``), and the catalogue figures the programme follows with targets and trends.",
+    tags=_TAGS,
+    responses={200: schemas.KpiDashboardOut},
+)
 @coordinator_required
 def kpis(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return _dashboard(programme) | {"targets": [e.as_json() for e in board.board(programme)]}
+    found = _dashboard(programme) | {"targets": [e.as_json() for e in board.board(programme)]}
+    return schemas.KpiDashboardOut().dump(found)
 
 
 @bp.route("/programmes/<int:programme_id>/kpis", methods=["GET", "POST"])
@@ -75,16 +84,31 @@ def catalogue_page(programme_id: int) -> str:
 
 
 @bp.put("/api/programmes/<int:programme_id>/kpis/targets/<key>")
+@document(
+    "Follow a figure, with or without a target",
+    description="Coordinators of the programme's course. ``key`` is a figure of the catalogue; a target "
+    "outside the figure's range is refused.",
+    tags=_TAGS,
+    body=schemas.TargetIn,
+    body_required=False,
+    responses={200: schemas.KpiTargetOut},
+)
 @coordinator_required
 def api_set_target(programme_id: int, key: str) -> dict[str, Any]:
     data = _target_in.load(request.get_json(silent=True) or {})
     row = targets.set_target(
         current_context(), _programme(programme_id), key, data["target"], data["direction"]
     )
-    return {"kpi": row.kpi, "target": row.target, "direction": row.direction.value}
+    return schemas.KpiTargetOut().dump(row)
 
 
 @bp.delete("/api/programmes/<int:programme_id>/kpis/targets/<key>")
+@document(
+    "Stop following a figure",
+    description="Coordinators of the programme's course; the figure's daily snapshots are kept.",
+    tags=_TAGS,
+    responses={204: None},
+)
 @coordinator_required
 def api_unfollow(programme_id: int, key: str) -> tuple[str, int]:
     targets.unfollow(current_context(), _programme(programme_id), key)

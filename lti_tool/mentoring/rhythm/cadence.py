@@ -17,7 +17,7 @@ from lti_tool.errors import Forbidden
 from lti_tool.identity.context import LaunchContext
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.rhythm.models import Cadence
-from lti_tool.mentoring.rhythm.schemas import CadenceSchema
+from lti_tool.mentoring.rhythm.schemas import RhythmCadenceIn
 
 #: Without a cadence set: meet every two weeks, write at least weekly.
 DEFAULT_MEET_EVERY_DAYS = 14
@@ -99,10 +99,10 @@ def cadence_for(programme_id: int) -> ProgrammeCadence:
 
 
 def save_cadence(ctx: LaunchContext, programme: Programme, data: dict[str, Any]) -> ProgrammeCadence:
-    """Store a cadence already loaded by ``CadenceSchema`` (the view parses; this re-checks)."""
+    """Store a cadence already loaded by ``RhythmCadenceIn`` (the view parses; this re-checks)."""
     if not ctx.is_coordinator:
         raise Forbidden()
-    clean = CadenceSchema().load(data)
+    clean = RhythmCadenceIn().load(data)
     row = db.session.get(Cadence, programme.id)
     if row is None:
         row = Cadence(programme_id=programme.id, meet_every_days=0, write_every_days=0)

@@ -27,7 +27,7 @@ class Cadence(Base):
     meet_every_days: Mapped[int]
     write_every_days: Mapped[int]
     # {"start": {"meet_every_days": 7, "write_every_days": 3}, "closing": {...}}: validated by
-    # ``schemas.CadenceSchema``; a phase left out uses the two columns above.
+    # ``schemas.RhythmCadenceIn``; a phase left out uses the two columns above.
     phases: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

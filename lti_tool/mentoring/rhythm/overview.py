@@ -164,10 +164,11 @@ def _pair_names(health: Health, names: dict[int, str]) -> str:
 
 
 def health_json(health: Health) -> dict[str, Any]:
+    """The health as the API shows it to coordinators (``schemas.RhythmHealthOut``)."""
     return {
         "match_id": health.match_id,
         "state": health.state.value,
-        "since": health.since.isoformat(),
+        "since": health.since,
         "reasons": health.reasons,
         "codes": [r.code for r in health.signals],
     }

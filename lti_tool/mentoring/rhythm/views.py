@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from lti_tool.api.spec import document
 from lti_tool.db import utcnow
 from lti_tool.identity.session import coordinator_required, current_context, login_required
 from lti_tool.mentoring.programmes.service import get_programme
@@ -31,7 +32,7 @@ def settings_page(programme_id: int) -> str:
     if request.method == "POST":
         form = schemas.cadence_from_form(request.form)
         try:
-            current = cadence.save_cadence(ctx, programme, schemas.CadenceSchema().load(form))
+            current = cadence.save_cadence(ctx, programme, schemas.RhythmCadenceIn().load(form))
             form, message = current.as_form(), _("Rhythm saved.")
         except ValidationError as error:
             errors = error.normalized_messages()
@@ -51,7 +52,7 @@ def settings_page(programme_id: int) -> str:
 def programme_page(programme_id: int) -> str:
     ctx = current_context()
     programme = get_programme(ctx, programme_id)
-    args = schemas.HealthQuery().load(request.args)
+    args = schemas.RhythmHealthQuery().load(request.args)
     found = overview.programme_rhythm(ctx, programme, utcnow(), args["state"])
     return render_template(
         "rhythm/programme.html",
@@ -78,49 +79,70 @@ def pair_page(match_id: int) -> str:
     )
 
 
+_TAGS = ("rhythm",)
+
+
 @bp.get("/api/programmes/<int:programme_id>/rhythm")
+@document(
+    "List the programme's pairs by rhythm",
+    description="Coordinators of the programme: how many live pairs are on track, slowing, quiet or "
+    "at risk against the programme's cadence, and each pair with its reasons.",
+    tags=_TAGS,
+    query=schemas.RhythmHealthQuery,
+    responses={200: schemas.RhythmOverviewOut},
+)
 @coordinator_required
 def api_programme(programme_id: int) -> dict[str, Any]:
     ctx = current_context()
-    args = schemas.HealthQuery().load(request.args)
+    args = schemas.RhythmHealthQuery().load(request.args)
     found = overview.programme_rhythm(ctx, get_programme(ctx, programme_id), utcnow(), args["state"])
-    pairs = [
-        {
-            "match_id": p.match_id,
-            "names": p.names,
-            "state": p.state,
-            "since": p.since.isoformat(),
-            "reasons": p.reasons,
-        }
-        for p in found.pairs
-    ]
-    return {"counts": found.counts, "pairs": pairs}
+    return schemas.RhythmOverviewOut().dump(found)
 
 
 @bp.get("/api/programmes/<int:programme_id>/rhythm/cadence")
+@document(
+    "Read the programme's cadence",
+    description="Coordinators: how often pairs should meet and write, overall and per phase.",
+    tags=_TAGS,
+    responses={200: schemas.RhythmCadenceOut},
+)
 @coordinator_required
 def api_cadence(programme_id: int) -> dict[str, Any]:
     programme = get_programme(current_context(), programme_id)
-    found = cadence.cadence_for(programme.id)
-    return {**found.as_form(), "is_default": found.is_default}
+    return _cadence_out(cadence.cadence_for(programme.id))
 
 
 @bp.put("/api/programmes/<int:programme_id>/rhythm/cadence")
+@document(
+    "Set the programme's cadence",
+    description="Coordinators: replaces the whole cadence; a phase left out follows the overall rhythm.",
+    tags=_TAGS,
+    body=schemas.RhythmCadenceIn,
+    responses={200: schemas.RhythmCadenceOut},
+)
 @coordinator_required
 def api_set_cadence(programme_id: int) -> dict[str, Any]:
     ctx = current_context()
-    data = schemas.CadenceSchema().load(body())
-    found = cadence.save_cadence(ctx, get_programme(ctx, programme_id), data)
-    return {**found.as_form(), "is_default": found.is_default}
+    data = schemas.RhythmCadenceIn().load(body())
+    return _cadence_out(cadence.save_cadence(ctx, get_programme(ctx, programme_id), data))
+
+
+def _cadence_out(found: cadence.ProgrammeCadence) -> dict[str, Any]:
+    return schemas.RhythmCadenceOut().dump({**found.as_form(), "is_default": found.is_default})
 
 
 @bp.get("/api/matches/<int:match_id>/rhythm")
+@document(
+    "Read a pair's rhythm",
+    description="The pair's members and the programme's coordinators. Members read gentle hints with "
+    "one step each; coordinators also read the pair's health and its reasons.",
+    tags=_TAGS,
+    responses={200: schemas.RhythmPairViewOut},
+)
 @login_required
 def api_pair(match_id: int) -> dict[str, Any]:
     health, hints, coordinator = overview.pair_view(current_context(), match_id, utcnow())
-    out: dict[str, Any] = {
-        "hints": [{"text": h.text, "action_label": h.action_label, "link": h.link} for h in hints]
-    }
+    out: dict[str, Any] = {"hints": hints}
     if coordinator and health is not None:
         out["health"] = overview.health_json(health)
-    return out
+    return schemas.RhythmPairViewOut().dump(out)
