@@ -38,7 +38,7 @@ def other_platform() -> Platform:
 
 
 #: Every operation under a programme: another platform's key finds none of them.
-PROGRAMME_PATHS = ("",)
+PROGRAMME_PATHS = ("", "/kpis", "/participants", "/participants/1/profile")
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_a_key_without_the_scope_is_403_naming_it(w: World, runner, client: Flas
 
 def test_another_platforms_programme_is_404(w: World, runner, client: FlaskClient) -> None:
     other = other_platform()
-    text = make_key(runner, other.id, "programmes:read,kpis:read,roster:read")
+    text = make_key(runner, other.id, "programmes:read,kpis:read,roster:read,profiles:read")
     headers = {"X-API-Key": text}
     assert client.get("/api/platform/programmes", headers=headers).json["items"] == []
     for path in PROGRAMME_PATHS:

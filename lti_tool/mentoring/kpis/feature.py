@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import format_date, format_decimal
 
 from lti_tool.jobs import register_task
-from lti_tool.mentoring.kpis import charts, service, trends, views
+from lti_tool.mentoring.kpis import charts, platform_api, service, trends, views
 from lti_tool.mentoring.kpis.figures import register_figure
 
 
@@ -32,6 +32,7 @@ def cell(value: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
+    app.register_blueprint(platform_api.bp)  # the figures for the institution's systems (API keys)
     register_figure(app, "activity", service.activity)
     register_figure(app, "gradebook", service.gradebook)
     register_task(trends.TASK, trends.snapshots_task)
