@@ -18,3 +18,66 @@ class WebhookSubscriptionIn(Schema):
 
 class WebhookDeliveriesQuery(Schema):
     status = fields.Enum(DeliveryStatus, by_value=True, load_default=None)
+
+
+class WebhookStateIn(Schema):
+    active = fields.Boolean(required=True, metadata={"description": "false pauses (deliveries wait), "
+                                                                    "true resumes."})
+
+
+class WebhookSubscriptionOut(Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(validate=validate.OneOf(NAMES)), required=True)
+    active = fields.Boolean(required=True)
+    paused_reason = fields.String(required=True, metadata={
+        "description": "Why Ritmo paused it (a 410 from the receiver); empty otherwise."})
+    description = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class WebhookSubscriptionCreatedOut(WebhookSubscriptionOut):
+    secret = fields.String(required=True, metadata={
+        "description": "The signing secret, returned only in this answer: keep it in the receiver."})
+
+
+class WebhookSubscriptionsOut(Schema):
+    items = fields.List(fields.Nested(WebhookSubscriptionOut), required=True)
+
+
+class WebhookDeliveryOut(Schema):
+    id = fields.Integer(required=True)
+    subscription_id = fields.Integer(required=True)
+    event_id = fields.String(required=True, metadata={"description": "Sent as Ritmo-Webhook-Id."})
+    event_type = fields.String(required=True, validate=validate.OneOf(NAMES))
+    status = fields.Enum(DeliveryStatus, by_value=True, required=True)
+    attempts = fields.Integer(required=True)
+    last_status = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The receiver's HTTP status at the last attempt."})
+    last_error = fields.String(required=True, allow_none=True)
+    next_attempt_at = fields.DateTime(required=True, metadata={
+        "description": "When a pending delivery is tried next."})
+    created_at = fields.DateTime(required=True)
+    delivered_at = fields.DateTime(required=True, allow_none=True)
+
+
+class WebhookDeliveriesOut(Schema):
+    items = fields.List(fields.Nested(WebhookDeliveryOut), required=True)
+
+
+class WebhookDeliveriesApiQuery(WebhookDeliveriesQuery):
+    subscription_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class WebhookRequeuedOut(Schema):
+    requeued = fields.Integer(required=True,
+                              metadata={"description": "How many deliveries will be sent again."})
+
+
+class WebhookEventOut(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class WebhookEventsOut(Schema):
+    items = fields.List(fields.Nested(WebhookEventOut), required=True)
