@@ -25,6 +25,7 @@ bp = Blueprint("kpis_platform", __name__)
     tags=("platform",),
     responses={200: schemas.KpiDashboardOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("kpis:read",),
 )
 @key_required("kpis:read")

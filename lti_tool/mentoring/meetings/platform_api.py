@@ -92,6 +92,7 @@ def _partners(meeting: Meeting, sub: str) -> list[dict[str, str]]:
     tags=("platform",),
     responses={200: PlatformNextMeetingOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("meetings:read",),
 )
 @key_required("meetings:read")

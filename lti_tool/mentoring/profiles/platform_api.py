@@ -59,6 +59,7 @@ def _profile(person: Participant) -> dict[str, Any]:
     tags=_TAGS,
     responses={200: PlatformProfileOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("profiles:read",),
 )
 @key_required("profiles:read")
@@ -75,6 +76,7 @@ def profile(programme_id: int, participant_id: int) -> dict[str, Any]:
     body=schemas.ProfileAnswersIn,
     responses={200: PlatformProfileOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("profiles:write",),
 )
 @key_required("profiles:write")

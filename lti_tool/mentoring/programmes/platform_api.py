@@ -115,6 +115,7 @@ def state(programme: Programme) -> dict[str, Any]:
     tags=("platform",),
     responses={200: PlatformProgrammesOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("programmes:read",),
 )
 @key_required("programmes:read")
@@ -132,6 +133,7 @@ def programmes() -> dict[str, Any]:
     tags=("platform",),
     responses={200: PlatformProgrammeStateOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("programmes:read",),
 )
 @key_required("programmes:read")

@@ -125,6 +125,7 @@ def _page(programme_id: int, limit: int, after: int | None) -> dict[str, Any]:
     query=PlatformParticipantsQuery,
     responses={200: PlatformParticipantsOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("roster:read",),
 )
 @key_required("roster:read")
@@ -144,6 +145,7 @@ def participants(programme_id: int) -> dict[str, Any]:
     body=PlatformRosterIn,
     responses={200: PlatformRosterOut},
     auth=("apiKey",),
+    errors=(429,),
     scopes=("roster:write",),
 )
 @key_required("roster:write")
