@@ -29,7 +29,7 @@ import binascii
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -131,8 +131,8 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         parsed = datetime.fromisoformat(at)
         if parsed.tzinfo is None:
             raise ValueError("naive")
-        return parsed, key
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        return parsed.astimezone(UTC), key  # the calendar's first and last hours have no UTC time
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidInput(errors={"cursor": [_("Use the cursor of the previous page.")]}) from error
 
 

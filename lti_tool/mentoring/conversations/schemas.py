@@ -6,9 +6,11 @@ OpenAPI document is generated from them). The ``*_view`` helpers gather the valu
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from flask_babel import lazy_gettext as _
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from lti_tool.accounts.models import User
 from lti_tool.mentoring.conversations import cleaning
@@ -33,7 +35,11 @@ def _id(**kwargs: Any) -> fields.Integer:
 
 
 class ConversationsLinkIn(_In):
-    url = WebUrl(required=True, max_length=cleaning.URL_MAX, metadata={"description": "An http(s) address."})
+    url = WebUrl(
+        required=True,
+        max_length=cleaning.URL_MAX,
+        metadata={"type": "string", "description": "An http(s) address."},
+    )
     title = fields.String(load_default="", validate=validate.Length(max=cleaning.TITLE_MAX))
 
 
@@ -126,6 +132,14 @@ class ConversationsChatOlderQuery(_In):
     )
 
 
+def _has_utc_time(value: datetime) -> None:
+    """Refuse the calendar's first and last hours in zones where they have no UTC time."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValidationError(_("Give a date between the years 2 and 9998.")) from error
+
+
 class ConversationsHistoryQuery(_In):
     q = fields.String(
         load_default=None,
@@ -138,10 +152,16 @@ class ConversationsHistoryQuery(_In):
         metadata={"description": "Only entries of these kinds (repeat the parameter; see `kinds`)."},
     )
     since = fields.AwareDateTime(
-        load_default=None, default_timezone=None, metadata={"description": "Entries at or after."}
+        load_default=None,
+        default_timezone=None,
+        validate=_has_utc_time,
+        metadata={"description": "Entries at or after."},
     )
     until = fields.AwareDateTime(
-        load_default=None, default_timezone=None, metadata={"description": "Entries before."}
+        load_default=None,
+        default_timezone=None,
+        validate=_has_utc_time,
+        metadata={"description": "Entries before."},
     )
     cursor = fields.String(
         load_default=None,

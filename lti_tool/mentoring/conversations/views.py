@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -37,8 +37,8 @@ def thread_cursor(raw: str | None) -> tuple[datetime, int] | None:
             raise ValueError("naive")
         if not thread_id.isascii() or not thread_id.isdigit() or int(thread_id) > schemas.ID_MAX:
             raise ValueError("not an id")
-        return parsed, int(thread_id)
-    except ValueError as error:
+        return parsed.astimezone(UTC), int(thread_id)  # the calendar's first and last hours have no UTC time
+    except (ValueError, OverflowError) as error:
         raise InvalidInput(errors={"cursor": [_("Use the cursor of the previous page.")]}) from error
 
 

@@ -80,6 +80,11 @@ def _b64(text: str) -> str:
         "/api/matches/{m}/chat/older?before=99999999999999999999",
         "/api/threads/{t}?after=99999999999999999999",
         "/api/threads/{t}?after=x",
+        # The calendar's first and last hours, in zones where they have no UTC time.
+        "/api/matches/{m}/history?since=0001-01-01T00:00:00%2B14:00",
+        "/api/matches/{m}/history?until=9999-12-31T23:59:59-14:00",
+        "/api/matches/{m}/history?cursor=" + _b64("0001-01-01T00:00:00+14:00|post:1"),
+        "/api/matches/{m}/space?cursor=9999-12-31T23:59:59-14:00_1",
     ],
 )
 def test_cursors_out_of_range_are_refused_with_422(client, world: World, query: str) -> None:
