@@ -131,6 +131,7 @@ def update_webinar(ctx: LaunchContext, webinar_id: int, data: dict[str, Any]) ->
                 calendar_changed = calendar_changed or key in ("title", "duration_minutes")
         if "timezone" in data or "starts_at" in data:
             zone_name = data.get("timezone") or webinar.timezone
+            timezones.zone(zone_name)  # an unknown zone is the caller's to fix (422), before any use
             starts_local = data.get("starts_at") or timezones.in_zone(webinar.starts_at, zone_name).replace(
                 tzinfo=None
             )

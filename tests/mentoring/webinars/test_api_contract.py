@@ -126,3 +126,14 @@ def test_numbers_no_row_or_room_can_have_are_refused(client, world, path, body, 
     assert response.status_code == 422, response.get_json()
     assert response.mimetype == "application/problem+json"
     assert field in response.get_json()["errors"]
+
+
+def test_an_unknown_zone_alone_is_refused_and_changes_nothing(app, client, world) -> None:
+    coach = world.people["coach"]
+    body = {"title": "Zones", "starts_at": _start(), "timezone": "UTC", "duration_minutes": 30}
+    [webinar] = call(app, client, coach, "POST", "/api/webinars", json=body)["webinars"]
+    path = f"/api/webinars/{webinar['id']}"
+    response = api(client, coach, "PATCH", path, json={"timezone": "Nowhere/City"})
+    assert response.status_code == 422 and "timezone" in response.get_json()["errors"]
+    shown = call(app, client, coach, "GET", path)
+    assert (shown["timezone"], shown["starts_at"]) == ("UTC", webinar["starts_at"])
