@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from lti_tool import health
+from lti_tool.api import feature as api
 from lti_tool.api import key_auth as api_keys
 from lti_tool.grades import feature as grades
 from lti_tool.launch import feature as launch
@@ -41,6 +42,7 @@ from lti_tool.notifications import feature as notifications
 #: Profiles, matching and roster pages nest under the programme's blueprint; their entries register
 #: the rest of what they own (tasks, dashboard figures).
 FEATURES: tuple[Callable[[Flask], None], ...] = (
+    api.init_app,  # first: its bounded ``int`` path converter must exist before any route
     health.init_app,
     launch.init_app,
     api_keys.init_app,

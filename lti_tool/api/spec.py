@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, TypeVar
 
 from marshmallow import Schema
@@ -35,6 +36,8 @@ BodyKind = Literal["json", "multipart", "csv"]
 Auth = Literal["session", "apiKey", "none"]
 
 ATTRIBUTE = "__api_operation__"
+#: Marks an ``/api/...`` route that is deliberately not an operation of the document (with why).
+EXCLUDED = "__api_excluded__"
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,12 @@ class Operation:
     auth: tuple[Auth, ...] = ("session",)
     #: Scopes an API key needs for this operation (only with "apiKey" in ``auth``).
     scopes: tuple[str, ...] = ()
-    deprecated: bool = False
+    #: False, or the date the operation was deprecated (its responses then carry ``Deprecation``).
+    deprecated: bool | date = False
     #: The operation's id in the document; defaults to the Flask endpoint.
     operation_id: str | None = None
+    #: The date after which a deprecated operation may answer 410 (``Sunset`` header, RFC 8594).
+    sunset: date | None = None
 
 
 def document(
@@ -83,10 +89,23 @@ def document(
     errors: tuple[int, ...] = (),
     auth: tuple[Auth, ...] = ("session",),
     scopes: tuple[str, ...] = (),
-    deprecated: bool = False,
+    deprecated: bool | date = False,
     operation_id: str | None = None,
+    sunset: date | None = None,
 ) -> Callable[[F], F]:
-    """Declare what this view takes and answers; see the module's example."""
+    """Declare what this view takes and answers; see the module's example.
+
+    A deprecated operation names the day it was deprecated (``deprecated=date(2027, 1, 15)``,
+    sent in the ``Deprecation`` header) and, once known, the day it may go (``sunset=``); see the
+    deprecation rule in ``docs/api.md``.
+    """
+    if deprecated is True:
+        raise ValueError(
+            f"{summary!r}: deprecated= takes the date the operation was deprecated "
+            "(datetime.date), which its responses carry in the Deprecation header"
+        )
+    if sunset is not None and not deprecated:
+        raise ValueError(f"{summary!r}: only a deprecated operation has a sunset date")
     operation = Operation(
         summary=summary,
         description=description,
@@ -101,6 +120,7 @@ def document(
         scopes=scopes,
         deprecated=deprecated,
         operation_id=operation_id,
+        sunset=sunset,
     )
 
     def declare(view: F) -> F:
@@ -113,3 +133,18 @@ def document(
 def operation_of(view: Callable[..., Any]) -> Operation | None:
     """The declaration of ``view`` (through any ``functools.wraps`` decorators), or None."""
     return getattr(view, ATTRIBUTE, None)
+
+
+def undocumented(reason: str) -> Callable[[F], F]:
+    """Leave an ``/api/...`` route out of the document on purpose; ``reason`` says why."""
+
+    def mark(view: F) -> F:
+        setattr(view, EXCLUDED, reason)
+        return view
+
+    return mark
+
+
+def exclusion_of(view: Callable[..., Any]) -> str | None:
+    """Why ``view`` is left out of the document, or None."""
+    return getattr(view, EXCLUDED, None)

@@ -1,0 +1,92 @@
+"""What the document says about the API as a whole: its introduction, the error shape, the two ways
+to authenticate and how lists are paged. ``docs/api.md`` says the same at more length."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DESCRIPTION = """\
+Ritmo's JSON API: every page of Ritmo uses it, and an institution's other systems can too.
+
+**Versions.** The paths of this document start with `/api/v1/`: version 1, which only grows
+(new operations, new optional fields). Every response carries `Ritmo-API-Version: 1`. A path
+without the version (`/api/...`) is the same operation and stays available for Ritmo's own
+pages; integrations use `/api/v1/`. A deprecated operation or field is marked `deprecated` here,
+its responses carry `Deprecation` (RFC 9745) and, once it has a date, `Sunset` (RFC 8594); it
+keeps working for at least six months after it was deprecated.
+
+**Authentication.** `session`: the session token of a launch from the LMS, as the pages send
+it (`Authorization: Bearer <token>`); it acts as that person, with their role in that course.
+`apiKey`: a key an administrator created for a system (`X-API-Key: <key>`), bound to one
+platform and limited to its scopes. Each operation lists which it takes.
+
+**Errors.** Every error is `application/problem+json` (RFC 9457): `type`, `title`, `status`,
+a `detail` a person can act on and, for invalid input, `errors` by field.
+
+**Pagination.** Long lists are pages, newest first, with a cursor: pass the cursor the last
+page returned to get the next one, and stop when it is `null`. The notifications take
+`before` and return `next_before`; a space's history and thread lists take `cursor` and return
+`next_cursor`; a chat's older messages take `before` (the oldest message id you have) and an
+empty list means there are no more. `after` asks for what is newer than an id you have
+(polling a chat or a thread).
+
+**Rate limits.** Writes count against a budget per person per minute (and some operations a
+smaller one of their own); past it the answer is 429 with `Retry-After` in seconds.
+"""
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Problem details (RFC 9457): what went wrong and what to do next.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "`about:blank`: the status says the kind."},
+        "title": {"type": "string", "description": "A short summary of the kind of problem."},
+        "status": {"type": "integer", "description": "The HTTP status, repeated."},
+        "detail": {"type": "string", "description": "What went wrong and what to do next."},
+        "errors": {
+            "type": "object",
+            "description": "For invalid input: the messages by field (nested for nested fields).",
+            "additionalProperties": True,
+        },
+    },
+    "additionalProperties": True,
+}
+
+SESSION_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "The session token of a launch from the LMS (the `ritmo-session` meta tag of a "
+    "Ritmo page). It expires within an hour and acts as the person who launched.",
+}
+
+API_KEY_SCHEME = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-API-Key",
+    "description": "An API key an administrator created with `lti-tool apikey create`, bound to one "
+    "platform and to its scopes (listed on each operation).",
+}
+
+ERROR_MEANINGS = {
+    400: "The request is malformed (for example, a body that is not valid JSON).",
+    401: "No valid session token or API key: authenticate and try again.",
+    403: "Authenticated, but this person or key may not do this.",
+    404: "Nothing with this id, or nothing you may see.",
+    409: "This conflicts with the current state (it changed, or it was already done).",
+    410: "This is gone (ended, closed or past its sunset).",
+    413: "The body is larger than this operation accepts.",
+    415: "The body's Content-Type is not one this operation takes.",
+    422: "Some fields are missing or invalid: `errors` says which.",
+    429: "Too many requests: wait `Retry-After` seconds.",
+    502: "A service Ritmo relies on (the LMS) did not answer as expected.",
+    503: "Not available right now: try again later.",
+}
+
+#: Query parameters that page through lists, and how (added where a schema does not say).
+CURSORS = {
+    "before": "Page backwards: pass the cursor (`next_before`, or the oldest id you have) the "
+    "previous page returned; omit it for the newest page.",
+    "cursor": "Page through the list: pass the `next_cursor` the previous page returned; omit it "
+    "for the first page. A `null` next cursor means there is no more.",
+    "after": "Only what is newer than this id (polling for new items).",
+}

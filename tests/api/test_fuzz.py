@@ -1,0 +1,169 @@
+"""Schemathesis against a served Ritmo: for each role (coordinator, mentor, mentee), every operation
+of ``/api/openapi.json`` is called with generated parameters and bodies, and every answer must be
+no 5xx, match its documented schema and content type, and have a documented status.
+
+Path parameters take the ids of a lived-in programme (``fuzz_world``), so operations are reached
+rather than answered 404. Bounded: ``RITMO_FUZZ_EXAMPLES`` cases per operation and role (default
+3) and ``RITMO_FUZZ_SECONDS`` per role (default 60). ``RITMO_FUZZ_TAGS=support,meetings`` limits
+the run to operations with those tags; ``-k mentee`` to one role. ``RITMO_FUZZ_REPORT=FILE``
+writes the findings as Markdown, by tag. SQLite only: the run checks the contract, not the
+database, and the PostgreSQL variant of every feature's own tests covers the queries.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.errors import SerializationNotPossible
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from lti_tool.api import openapi
+from lti_tool.demo.server import ServerHandle
+from tests.api.fuzz_world import FuzzWorld, seed
+
+pytestmark = pytest.mark.slow
+
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
+EXAMPLES = int(os.environ.get("RITMO_FUZZ_EXAMPLES", "3"))
+SECONDS = float(os.environ.get("RITMO_FUZZ_SECONDS", "60"))
+TAGS = {t.strip() for t in os.environ.get("RITMO_FUZZ_TAGS", "").split(",") if t.strip()}
+REPORT = os.environ.get("RITMO_FUZZ_REPORT")
+# Reads first, then writes, deletions last: a run that deletes the thread early reaches less.
+ORDER = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    # A chat poll waits for news up to this long; fuzzing needs the answer, not the wait.
+    return {"CHAT_MAX_WAIT_SECONDS": 0.2}
+
+
+@dataclass
+class Findings:
+    role: str
+    failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # tag -> texts
+    skipped: list[str] = field(default_factory=list)
+    unreached: list[str] = field(default_factory=list)
+    operations: int = 0
+
+    def add(self, tag: str, operation: str, text: str) -> None:
+        self.failures[tag].append(f"{operation} as {self.role}:\n{text.strip()}")
+
+
+def pinned_document(app: Flask, world: FuzzWorld) -> dict[str, Any]:
+    """The document, with each path parameter pinned to an id of ``world`` (when it has one)."""
+    document = copy.deepcopy(openapi.openapi_document(app))
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "path":
+                    continue
+                value = world.value_for(path, parameter["name"])
+                if value is not None:
+                    parameter["schema"] = {"type": "integer" if isinstance(value, int) else "string",
+                                           "enum": [value]}
+    return document
+
+
+def fuzz(schema: Any, base_url: str, token: str, findings: Findings) -> None:
+    deadline = time.monotonic() + SECONDS
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations.sort(key=lambda op: (ORDER.get(op.method.upper(), 1), op.path))
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}"}
+    for operation in operations:
+        tags = operation.definition.raw.get("tags") or ["untagged"]
+        if TAGS and not TAGS & set(tags):
+            continue
+        label = f"{operation.method.upper()} {operation.path}"
+        if time.monotonic() > deadline:
+            findings.unreached.append(label)
+            continue
+        findings.operations += 1
+        try:
+            fuzz_operation(operation, tags[0], label, session, base_url, headers, findings)
+        except SerializationNotPossible as error:
+            findings.skipped.append(f"{label}: {error}")
+    session.close()  # the served Ritmo waits for open connections before the app is torn down
+
+
+def fuzz_operation(
+    operation: Any, tag: str, label: str, session: requests.Session, base_url: str,
+    headers: dict[str, str], findings: Findings,
+) -> None:
+    seen: set[str] = set()  # one report per kind of failure per operation
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def check(case: Any) -> None:
+        try:
+            response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except FailureGroup as failures:
+            key = "; ".join(sorted({f"{type(f).__name__}: {f.title}" for f in failures.exceptions}))
+            if key not in seen:
+                seen.add(key)
+                findings.add(tag, label, str(failures))
+
+    check()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", ["coordinator", "mentor", "mentee"])
+def test_the_api_keeps_its_contract(app: Flask, ritmo: ServerHandle, role: str) -> None:
+    world = seed(app)
+    schema = schemathesis.openapi.from_dict(pinned_document(app, world))
+    findings = Findings(role)
+
+    fuzz(schema, ritmo.url, world.token(role), findings)
+
+    write_report(findings, world)
+    summary = "\n\n".join(
+        f"## {tag}\n" + "\n\n".join(texts) for tag, texts in sorted(findings.failures.items())
+    )
+    if findings.unreached:
+        print(f"Time budget ({SECONDS:.0f} s) spent before {len(findings.unreached)} operations: "
+              + ", ".join(findings.unreached))
+    assert findings.operations, "no operation was fuzzed (check RITMO_FUZZ_TAGS)"
+    if findings.failures:
+        count = sum(len(t) for t in findings.failures.values())
+        pytest.fail(f"{count} contract failures as {role} (by tag):\n\n{summary}", pytrace=False)
+
+
+def write_report(findings: Findings, world: FuzzWorld) -> None:
+    if not REPORT:
+        return
+    lines = [f"# Fuzz findings as {findings.role} ({findings.operations} operations, "
+             f"{EXAMPLES} examples each)", ""]
+    if world.problems:
+        lines += ["## Seeding steps that failed (ids of these things are missing)", ""]
+        lines += [f"- {p}" for p in world.problems] + [""]
+    for tag, texts in sorted(findings.failures.items()):
+        lines += [f"## {tag}", ""]
+        for text in texts:
+            lines += ["```", text, "```", ""]
+    if findings.skipped:
+        lines += ["## Not fuzzed (body cannot be generated)", ""]
+        lines += [f"- {s}" for s in findings.skipped] + [""]
+    if findings.unreached:
+        lines += ["## Not reached within the time budget", ""] + [f"- {u}" for u in findings.unreached]
+    with Path(REPORT).open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n\n")
