@@ -72,6 +72,7 @@ def test_importing_every_module_registers_nothing(tmp_path: Path) -> None:
 def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     state = _probe(tmp_path, build=True)
     assert state["tasks"] == [
+        "api_keys.purge_uses",
         "attachments.sweep", "attention.digest", "conversations.announce", "conversations.chat_reminder",
         "grades.deliver", "grades.line_item", "grades.sweep", "kpis.snapshots", "mail.send",
         "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
@@ -109,6 +110,8 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "survey_instruments", "survey_builder", "surveys", "match_actions",
             "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
             "attachments",
+            # The platform API (API keys), one blueprint per feature that answers it.
+            "programmes_platform", "kpis_platform", "roster_platform", "profiles_platform", "meetings_platform",
     } == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     offers = list(app.extensions["ritmo_deep_linking_offers"])
