@@ -306,7 +306,7 @@ class MatchApprovedOut(Schema):
 
 
 class MatchStateOut(Schema):
-    match_id = fields.Integer(required=True)
+    match_id = fields.Integer(attribute="id", required=True)
     status = fields.Enum(MatchStatus, by_value=True, required=True)
 
 

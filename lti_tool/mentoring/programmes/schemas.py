@@ -21,6 +21,8 @@ from lti_tool.mentoring.programmes.role_rules import disagrees
 
 MAX_CAPACITY = 50
 MAX_DEADLINE_HOURS = 24 * 30
+#: Pages of a list: far beyond any programme, small enough for the database's offsets.
+MAX_PAGE = 100_000
 
 
 def _known_zone(name: str) -> None:
@@ -131,7 +133,7 @@ class ParticipantListArgs(Schema):
     class Meta:
         unknown = EXCLUDE  # a one-time session code may ride along as ?rh=
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     q = fields.String(
         load_default=None,
