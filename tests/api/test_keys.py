@@ -5,6 +5,7 @@ call (401 missing/unknown/revoked/expired, 403 without the scope, 404 for anothe
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lti_tool.api import keys
+from lti_tool.api.scopes import SCOPES
 from lti_tool.db import Base, db, utcnow
 from lti_tool.launch.models import Platform
 from tests.mentoring.programmes.factories import World, world
@@ -213,3 +215,10 @@ class TestRateLimit:
         assert client.get("/api/platform/programmes", headers={"X-API-Key": second}).status_code == 200
         statuses = db.session.execute(sa.select(keys.ApiKeyUse.status).order_by(keys.ApiKeyUse.id)).scalars()
         assert list(statuses) == [200, 200, 200, 429, 200]
+
+
+def test_the_guide_lists_every_scope_as_the_code_describes_it() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    for name, description in SCOPES.items():
+        line = f"| `{name}` | {description[0].lower()}{description[1:].rstrip('.')}"
+        assert line in guide, name
