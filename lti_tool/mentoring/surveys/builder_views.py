@@ -9,21 +9,22 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
+from lti_tool.api.spec import document
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.mentoring.matching.access import current_programme
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.programmes.service import get_programme
 from lti_tool.mentoring.surveys import answers, builder, privacy, results, schemas
-from lti_tool.mentoring.surveys.models import AUDIENCE_LABELS, ITEM_TYPE_LABELS
+from lti_tool.mentoring.surveys.models import AUDIENCE_LABELS, ITEM_TYPE_LABELS, Survey, SurveyItem
 from lti_tool.web import back_to, body
 
 bp = Blueprint("survey_builder", __name__)
 
 _survey_in = schemas.SurveyIn()
-_item_in = schemas.ItemIn()
+_item_in = schemas.SurveyItemIn()
 _survey_out = schemas.SurveyOut()
-_item_out = schemas.ItemOut()
+_item_out = schemas.SurveyItemOut()
 BASE = "/programmes/<int:programme_id>/surveys"
 API = "/api/programmes/<int:programme_id>/surveys"
 
@@ -38,8 +39,22 @@ def _programme(programme_id: int) -> Programme:
 
 
 def _dump(survey_id: int) -> dict[str, Any]:
-    survey = builder.get_survey(current_context(), survey_id)
-    return {**_survey_out.dump(survey), "items": _item_out.dump(builder.items_of(survey.id), many=True)}
+    """The survey with its items, as ``schemas.SurveyOut`` answers it."""
+    return _survey_out.dump(_with_items(builder.get_survey(current_context(), survey_id)))
+
+
+def _with_items(survey: Survey) -> _WithItems:
+    return _WithItems(survey, builder.items_of(survey.id))
+
+
+class _WithItems:
+    """A survey seen with its items (``SurveyOut`` reads the survey's fields and ``items``)."""
+
+    def __init__(self, survey: Survey, items: list[SurveyItem]) -> None:
+        self._survey, self.items = survey, items
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._survey, name)
 
 
 def flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -53,7 +68,7 @@ def flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def item_from_form(form: Any) -> dict[str, Any]:
-    """A builder form as :class:`.schemas.ItemIn` reads it: options and rows one a line, written
+    """A builder form as :class:`.schemas.SurveyItemIn` reads it: options and rows one a line, written
     ``English | Italiano``; the scale's points and end labels as fields of their own."""
 
     def lines(name: str) -> list[list[str]]:
@@ -203,25 +218,44 @@ def results_csv(programme_id: int, survey_id: int) -> Response:
 @coordinator_required
 def settings_page(programme_id: int) -> Response:
     programme = _programme(programme_id)
-    builder.set_min_group(current_context(), schemas.SettingsIn().load(body())["min_group"])
+    builder.set_min_group(current_context(), schemas.SurveySettingsIn().load(body())["min_group"])
     return back_to("survey_builder.index_page", programme_id=programme.id)
 
 
 # --- JSON API --------------------------------------------------------------------------------------
+# Coordinators of the programme, opened from its own course (another programme's id: 422).
+
+_TAGS = ("surveys",)
 
 
 @bp.get(API)
+@document(
+    "List the programme's surveys",
+    description="Coordinators: the surveys in use and the archived ones, with their items, and the "
+    "privacy rule's smallest group.",
+    tags=_TAGS,
+    responses={200: schemas.SurveyListOut},
+)
 @coordinator_required
 def api_list(programme_id: int) -> dict[str, Any]:
     programme = _programme(programme_id)
-    return {
-        "surveys": [_dump(s.id) for s in builder.surveys_of(programme.id)],
-        "archived": [_dump(s.id) for s in builder.surveys_of(programme.id, archived=True)],
-        "min_group": privacy.min_group(programme),
-    }
+    return schemas.SurveyListOut().dump(
+        {
+            "surveys": [_with_items(s) for s in builder.surveys_of(programme.id)],
+            "archived": [_with_items(s) for s in builder.surveys_of(programme.id, archived=True)],
+            "min_group": privacy.min_group(programme),
+        }
+    )
 
 
 @bp.post(API)
+@document(
+    "Create a survey",
+    description="Coordinators: a title in English or Italian at least; items are added afterwards.",
+    tags=_TAGS,
+    body=schemas.SurveyIn,
+    responses={201: schemas.SurveyOut},
+)
 @coordinator_required
 def api_create(programme_id: int) -> tuple[dict[str, Any], int]:
     _programme(programme_id)
@@ -230,6 +264,7 @@ def api_create(programme_id: int) -> tuple[dict[str, Any], int]:
 
 
 @bp.get(f"{API}/<int:survey_id>")
+@document("Read a survey with its items", tags=_TAGS, responses={200: schemas.SurveyOut})
 @coordinator_required
 def api_get(programme_id: int, survey_id: int) -> dict[str, Any]:
     _programme(programme_id)
@@ -237,6 +272,14 @@ def api_get(programme_id: int, survey_id: int) -> dict[str, Any]:
 
 
 @bp.patch(f"{API}/<int:survey_id>")
+@document(
+    "Change a survey's own fields",
+    description="Coordinators: only the fields sent change.",
+    tags=_TAGS,
+    body=schemas.SurveyIn(partial=True),
+    responses={200: schemas.SurveyOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_update(programme_id: int, survey_id: int) -> dict[str, Any]:
     _programme(programme_id)
@@ -245,6 +288,13 @@ def api_update(programme_id: int, survey_id: int) -> dict[str, Any]:
 
 
 @bp.post(f"{API}/<int:survey_id>/<any(archive, restore):action>")
+@document(
+    "Archive or restore a survey",
+    description="Coordinators: an archived survey sends no more invitations; its answers stay.",
+    tags=_TAGS,
+    body_required=False,
+    responses={200: schemas.SurveyOut},
+)
 @coordinator_required
 def api_archive(programme_id: int, survey_id: int, action: str) -> dict[str, Any]:
     _programme(programme_id)
@@ -253,13 +303,30 @@ def api_archive(programme_id: int, survey_id: int, action: str) -> dict[str, Any
 
 
 @bp.post(f"{API}/<int:survey_id>/open")
+@document(
+    "Open a survey now",
+    description="Coordinators: invites the survey's audience at once.",
+    tags=_TAGS,
+    body_required=False,
+    responses={200: schemas.SurveyInvitedOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_open(programme_id: int, survey_id: int) -> dict[str, Any]:
     _programme(programme_id)
-    return {"invited": answers.open_now(current_context(), survey_id)}
+    return schemas.SurveyInvitedOut().dump({"invited": answers.open_now(current_context(), survey_id)})
 
 
 @bp.post(f"{API}/<int:survey_id>/items")
+@document(
+    "Add an item to a survey",
+    description="Coordinators: a choice needs two options or more, a rating scale 2 to 11 points, a "
+    "matrix rows.",
+    tags=_TAGS,
+    body=schemas.SurveyItemIn,
+    responses={201: schemas.SurveyItemOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_add_item(programme_id: int, survey_id: int) -> tuple[dict[str, Any], int]:
     _programme(programme_id)
@@ -268,6 +335,13 @@ def api_add_item(programme_id: int, survey_id: int) -> tuple[dict[str, Any], int
 
 
 @bp.put(f"{API}/<int:survey_id>/items/<int:item_id>")
+@document(
+    "Replace an item of a survey",
+    tags=_TAGS,
+    body=schemas.SurveyItemIn,
+    responses={200: schemas.SurveyItemOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_update_item(programme_id: int, survey_id: int, item_id: int) -> dict[str, Any]:
     _programme(programme_id)
@@ -275,6 +349,7 @@ def api_update_item(programme_id: int, survey_id: int, item_id: int) -> dict[str
 
 
 @bp.delete(f"{API}/<int:survey_id>/items/<int:item_id>")
+@document("Remove an item from a survey", tags=_TAGS, responses={204: None}, errors=(409,))
 @coordinator_required
 def api_delete_item(programme_id: int, survey_id: int, item_id: int) -> tuple[str, int]:
     _programme(programme_id)
@@ -283,26 +358,48 @@ def api_delete_item(programme_id: int, survey_id: int, item_id: int) -> tuple[st
 
 
 @bp.put(f"{API}/<int:survey_id>/order")
+@document(
+    "Put a survey's items in a new order",
+    description="Coordinators: ``item_ids`` lists every item of the survey once, in the new order.",
+    tags=_TAGS,
+    body=schemas.SurveyReorderIn,
+    responses={200: schemas.SurveyItemsOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_reorder(programme_id: int, survey_id: int) -> dict[str, Any]:
     _programme(programme_id)
-    order = schemas.ReorderIn().load(body())["item_ids"]
-    return {"items": _item_out.dump(builder.reorder(current_context(), survey_id, order), many=True)}
+    order = schemas.SurveyReorderIn().load(body())["item_ids"]
+    return schemas.SurveyItemsOut().dump({"items": builder.reorder(current_context(), survey_id, order)})
 
 
 @bp.get(f"{API}/<int:survey_id>/results")
+@document(
+    "Read a survey's results",
+    description="Coordinators: counts, means and distributions per item, each hidden when fewer than "
+    "the smallest group answered; free text only where its author agreed to share it.",
+    tags=_TAGS,
+    query=schemas.SurveyResultsQuery,
+    responses={200: schemas.SurveyResultsOut},
+)
 @coordinator_required
 def api_results(programme_id: int, survey_id: int) -> dict[str, Any]:
     _programme(programme_id)
-    found = results.results(
-        current_context(), survey_id, occasion=request.args.get("occasion"), role=request.args.get("role")
-    )
-    return results.as_json(found)
+    args = schemas.SurveyResultsQuery().load(request.args)
+    found = results.results(current_context(), survey_id, occasion=args["occasion"], role=args["role"])
+    return schemas.SurveyResultsOut().dump(results.as_json(found))
 
 
 @bp.put(f"{API}/settings")
+@document(
+    "Set the privacy rule's smallest group",
+    description="Coordinators: results show only where at least this many people answered.",
+    tags=_TAGS,
+    body=schemas.SurveySettingsIn,
+    responses={200: schemas.SurveySettingsOut},
+)
 @coordinator_required
 def api_settings(programme_id: int) -> dict[str, Any]:
     _programme(programme_id)
-    programme = builder.set_min_group(current_context(), schemas.SettingsIn().load(body())["min_group"])
-    return {"min_group": privacy.min_group(programme)}
+    programme = builder.set_min_group(current_context(), schemas.SurveySettingsIn().load(body())["min_group"])
+    return schemas.SurveySettingsOut().dump({"min_group": privacy.min_group(programme)})

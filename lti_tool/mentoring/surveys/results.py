@@ -228,8 +228,8 @@ def csv_export(found: Results) -> str:
 
 
 def _figure_json(figure: Figure) -> dict[str, Any]:
-    if figure.hidden:
-        return {"n": figure.n, "hidden": True}
+    if figure.hidden:  # the same members as a shown figure, empty: clients read one shape
+        return {"n": figure.n, "hidden": True, "mean": None, "nps": None, "counts": []}
     return {
         "n": figure.n,
         "hidden": False,
@@ -240,7 +240,8 @@ def _figure_json(figure: Figure) -> dict[str, Any]:
 
 
 def as_json(found: Results) -> dict[str, Any]:
-    """The results for the API: the same figures and rule as the page (no user ids, ever)."""
+    """The results for the API (``schemas.SurveyResultsOut``): the same figures and rule as the
+    page (no user ids, ever)."""
     return {
         "survey_id": found.survey.id,
         "anonymous": found.survey.anonymous,
@@ -251,7 +252,7 @@ def as_json(found: Results) -> dict[str, Any]:
         "items": [
             {
                 "id": r.item.id,
-                "type": r.item.type.value,
+                "type": r.item.type,
                 "text": local(r.item, "text"),
                 **_figure_json(r.figure),
                 "rows": [{"text": text, **_figure_json(f)} for text, f in r.rows],

@@ -58,7 +58,7 @@ class _In(Schema):
         unknown = EXCLUDE
 
 
-class OptionIn(_In):
+class SurveyOptionIn(_In):
     value = fields.String(validate=KEY)
     label_en = Plain(load_default="", validate=validate.Length(max=LABEL_MAX))
     label_it = Plain(load_default="", validate=validate.Length(max=LABEL_MAX))
@@ -69,7 +69,7 @@ class OptionIn(_In):
             raise ValidationError(_("Give each option a label in English or Italian."), "label_en")
 
 
-class RowIn(_In):
+class SurveyRowIn(_In):
     key = fields.String(validate=KEY)
     text_en = Plain(load_default="", validate=validate.Length(max=TEXT_MAX))
     text_it = Plain(load_default="", validate=validate.Length(max=TEXT_MAX))
@@ -80,7 +80,7 @@ class RowIn(_In):
             raise ValidationError(_("Give each row a text in English or Italian."), "text_en")
 
 
-class ScaleIn(_In):
+class SurveyScaleIn(_In):
     points = fields.Integer(
         required=True,
         validate=validate.Range(POINTS_MIN, POINTS_MAX, error=_l("A rating scale has from 2 to 11 points.")),
@@ -106,14 +106,14 @@ class SurveyIn(_In):
             raise ValidationError(_("Give the survey a title in English or Italian."), "title_en")
 
 
-class ItemIn(_In):
+class SurveyItemIn(_In):
     type = fields.Enum(ItemType, by_value=True, required=True)
     text_en = Plain(load_default="", validate=validate.Length(max=TEXT_MAX))
     text_it = Plain(load_default="", validate=validate.Length(max=TEXT_MAX))
     required = fields.Boolean(load_default=True)
-    options = fields.List(fields.Nested(OptionIn), load_default=list)
-    scale = fields.Nested(ScaleIn, load_default=None, allow_none=True)
-    rows = fields.List(fields.Nested(RowIn), load_default=list)
+    options = fields.List(fields.Nested(SurveyOptionIn), load_default=list)
+    scale = fields.Nested(SurveyScaleIn, load_default=None, allow_none=True)
+    rows = fields.List(fields.Nested(SurveyRowIn), load_default=list)
     subscale = fields.String(load_default=None, allow_none=True, validate=KEY)
     reverse = fields.Boolean(load_default=False)
     key = fields.String(load_default=None, allow_none=True, validate=KEY)
@@ -168,24 +168,24 @@ def _duplicates(values: Any) -> bool:
     return len(seen) != len(set(seen))
 
 
-class ReorderIn(_In):
+class SurveyReorderIn(_In):
     item_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(max=ITEMS_MAX))
 
 
-class SettingsIn(_In):
+class SurveySettingsIn(_In):
     min_group = fields.Integer(
         required=True,
         validate=validate.Range(3, 1000, error=_l("The smallest group is 3 people or more.")),
     )
 
 
-class OpenNowIn(_In):
+class SurveyOpenNowIn(_In):
     days = fields.Integer(
         load_default=14, validate=validate.Range(1, 365, error=_l("Keep it open 1 to 365 days."))
     )
 
 
-class ResponseIn(_In):
+class SurveyResponseIn(_In):
     """One person's answers: ``{"answers": {item_id: value}, "share_text": bool}``.
 
     A value is a number (rating, NPS), an option value or a list of them (choices), a string
@@ -213,35 +213,177 @@ class ResponseIn(_In):
         return {"answers": answers, "share_text": data.get("share_text") in ("on", "true", "1")}
 
 
-class OptionOut(Schema):
-    value = fields.String()
-    label_en = fields.String()
-    label_it = fields.String()
+class SurveyOptionOut(Schema):
+    value = fields.String(required=True, metadata={"description": "What an answer names."})
+    label_en = fields.String(required=True)
+    label_it = fields.String(required=True)
 
 
-class ItemOut(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    type = fields.Enum(ItemType, by_value=True)
-    text_en = fields.String()
-    text_it = fields.String()
-    required = fields.Boolean()
-    options = fields.List(fields.Nested(OptionOut))
-    scale = fields.Dict()
-    rows = fields.List(fields.Dict())
-    subscale = fields.String(allow_none=True)
-    reverse = fields.Boolean()
-    key = fields.String(allow_none=True)
+class SurveyScaleOut(Schema):
+    """A rating scale's points and end labels (an empty object for items without a scale)."""
+
+    points = fields.Integer(validate=validate.Range(POINTS_MIN, POINTS_MAX))
+    min_label_en = fields.String()
+    max_label_en = fields.String()
+    min_label_it = fields.String()
+    max_label_it = fields.String()
+
+
+class SurveyRowOut(Schema):
+    key = fields.String(required=True, metadata={"description": "What a matrix answer names."})
+    text_en = fields.String(required=True)
+    text_it = fields.String(required=True)
+
+
+class SurveyItemOut(Schema):
+    id = fields.Integer(required=True)
+    position = fields.Integer(required=True)
+    type = fields.Enum(ItemType, by_value=True, required=True)
+    text_en = fields.String(required=True)
+    text_it = fields.String(required=True)
+    required = fields.Boolean(required=True)
+    options = fields.List(fields.Nested(SurveyOptionOut), required=True)
+    scale = fields.Nested(SurveyScaleOut, required=True)
+    rows = fields.List(fields.Nested(SurveyRowOut), required=True)
+    subscale = fields.String(required=True, allow_none=True)
+    reverse = fields.Boolean(required=True)
+    key = fields.String(required=True, allow_none=True)
 
 
 class SurveyOut(Schema):
-    id = fields.Integer()
-    title_en = fields.String()
-    title_it = fields.String()
-    intro_en = fields.String()
-    intro_it = fields.String()
-    audience = fields.Enum(Audience, by_value=True)
-    anonymous = fields.Boolean()
-    instrument_key = fields.String(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
-    items = fields.List(fields.Nested(ItemOut))
+    id = fields.Integer(required=True)
+    title_en = fields.String(required=True)
+    title_it = fields.String(required=True)
+    intro_en = fields.String(required=True)
+    intro_it = fields.String(required=True)
+    audience = fields.Enum(Audience, by_value=True, required=True)
+    anonymous = fields.Boolean(required=True)
+    instrument_key = fields.String(
+        required=True, allow_none=True, metadata={"description": "The ready-made instrument it came from."}
+    )
+    archived_at = fields.DateTime(required=True, allow_none=True)
+    items = fields.List(fields.Nested(SurveyItemOut), required=True)
+
+
+class SurveyListOut(Schema):
+    surveys = fields.List(fields.Nested(SurveyOut), required=True)
+    archived = fields.List(fields.Nested(SurveyOut), required=True)
+    min_group = fields.Integer(required=True, metadata={"description": "The privacy rule's smallest group."})
+
+
+class SurveySettingsOut(Schema):
+    min_group = fields.Integer(
+        required=True, metadata={"description": "Results are shown only when at least this many answered."}
+    )
+
+
+class SurveyInvitedOut(Schema):
+    invited = fields.Integer(required=True, metadata={"description": "How many people were invited now."})
+
+
+class SurveyItemsOut(Schema):
+    items = fields.List(fields.Nested(SurveyItemOut), required=True)
+
+
+class SurveyResultsQuery(_In):
+    occasion = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "Only the answers of this kind of occasion (``baseline``, ``pulse``...)."},
+    )
+    role = fields.String(load_default=None, validate=validate.OneOf(("mentor", "mentee")))
+
+
+class SurveyCountOut(Schema):
+    value = fields.String(required=True, metadata={"description": "A scale point or an option's label."})
+    count = fields.Integer(required=True)
+
+
+class SurveyFigureOut(Schema):
+    """An aggregate; ``hidden`` (no mean, no counts) when fewer than the smallest group answered."""
+
+    n = fields.Integer(required=True, metadata={"description": "How many answered."})
+    hidden = fields.Boolean(required=True)
+    mean = fields.Float(required=True, allow_none=True)
+    nps = fields.Float(required=True, allow_none=True, metadata={"description": "NPS items only."})
+    counts = fields.List(fields.Nested(SurveyCountOut), required=True)
+
+
+class SurveyResultRowOut(SurveyFigureOut):
+    text = fields.String(required=True)
+
+
+class SurveyTextOut(Schema):
+    text = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={"description": "Null when anonymous."})
+
+
+class SurveyResultItemOut(SurveyFigureOut):
+    id = fields.Integer(required=True)
+    type = fields.Enum(ItemType, by_value=True, required=True)
+    text = fields.String(required=True)
+    rows = fields.List(fields.Nested(SurveyResultRowOut), required=True)
+    texts = fields.List(
+        fields.Nested(SurveyTextOut),
+        required=True,
+        metadata={"description": "Free text of those who agreed to share it."},
+    )
+
+
+class SurveyResultsOut(Schema):
+    survey_id = fields.Integer(required=True)
+    anonymous = fields.Boolean(required=True)
+    min_group = fields.Integer(required=True)
+    responses = fields.Integer(required=True)
+    hidden = fields.Boolean(
+        required=True, metadata={"description": "Too few responses: every figure hidden."}
+    )
+    occasions = fields.List(fields.String(), required=True)
+    items = fields.List(fields.Nested(SurveyResultItemOut), required=True)
+
+
+# --- a participant's side ------------------------------------------------------------------------
+
+
+class SurveyAnswerQuery(_In):
+    invitation = fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, 2**31 - 1),
+        metadata={"description": "The occasion to answer; without it, the latest open invitation."},
+    )
+
+
+class SurveyMineEntryOut(Schema):
+    survey_id = fields.Integer(required=True)
+    invitation_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    occasion = fields.String(required=True)
+    closes_at = fields.DateTime(required=True)
+    open = fields.Boolean(required=True)
+    answered = fields.Boolean(required=True)
+
+
+class SurveyMineOut(Schema):
+    surveys = fields.List(fields.Nested(SurveyMineEntryOut), required=True)
+
+
+class SurveyAnswerFormOut(Schema):
+    survey_id = fields.Integer(required=True)
+    invitation_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    anonymous = fields.Boolean(required=True)
+    open = fields.Boolean(required=True)
+    closes_at = fields.DateTime(required=True)
+    items = fields.List(fields.Nested(SurveyItemOut), required=True)
+    answers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={"description": "The caller's answers so far, by item id (the shapes of the body's)."},
+    )
+    share_text = fields.Boolean(required=True)
+
+
+class SurveySavedOut(Schema):
+    response_id = fields.Integer(required=True)
+    saved = fields.String(required=True, metadata={"description": "A confirmation to show."})

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
+from lti_tool.api.spec import document
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.session import current_context, login_required
 from lti_tool.mentoring.surveys import answers, builder, schemas
@@ -17,12 +18,12 @@ from lti_tool.web import back_to
 
 bp = Blueprint("surveys", __name__)
 
-_response_in = schemas.ResponseIn()
-_item_out = schemas.ItemOut()
+_response_in = schemas.SurveyResponseIn()
 
 
 def _invitation_id() -> int | None:
-    return request.args.get("invitation", type=int)
+    invitation: int | None = schemas.SurveyAnswerQuery().load(request.args)["invitation"]
+    return invitation
 
 
 @bp.get("/surveys/mine")
@@ -67,49 +68,78 @@ def answer_page(survey_id: int) -> Any:
 
 # --- JSON API --------------------------------------------------------------------------------------
 
+_TAGS = ("surveys",)
+
 
 @bp.get("/api/surveys/mine")
+@document(
+    "List my surveys",
+    description="Anyone in a programme: the invitations sent to the caller, open or closed, and "
+    "whether each is answered.",
+    tags=_TAGS,
+    responses={200: schemas.SurveyMineOut},
+)
 @login_required
 def api_mine() -> dict[str, Any]:
-    return {
-        "surveys": [
-            {
-                "survey_id": e.survey.id,
-                "invitation_id": e.invitation.id,
-                "title": local(e.survey, "title"),
-                "occasion": e.invitation.occasion,
-                "closes_at": e.invitation.closes_at.isoformat(),
-                "open": e.open,
-                "answered": e.response is not None,
-            }
-            for e in answers.my_surveys(current_context())
-        ]
-    }
+    entries = [
+        {
+            "survey_id": e.survey.id,
+            "invitation_id": e.invitation.id,
+            "title": local(e.survey, "title"),
+            "occasion": e.invitation.occasion,
+            "closes_at": e.invitation.closes_at,
+            "open": e.open,
+            "answered": e.response is not None,
+        }
+        for e in answers.my_surveys(current_context())
+    ]
+    return schemas.SurveyMineOut().dump({"surveys": entries})
 
 
 @bp.get("/api/surveys/<int:survey_id>/answer")
+@document(
+    "Read a survey to answer",
+    description="The person invited: the survey's items and the caller's answers so far.",
+    tags=_TAGS,
+    query=schemas.SurveyAnswerQuery,
+    responses={200: schemas.SurveyAnswerFormOut},
+    errors=(409,),
+)
 @login_required
 def api_answer(survey_id: int) -> dict[str, Any]:
     survey, invitation, _participant = answers.resolve(current_context(), survey_id, _invitation_id())
     response = answers.response_of(invitation)
-    return {
-        "survey_id": survey.id,
-        "invitation_id": invitation.id,
-        "title": local(survey, "title"),
-        "anonymous": survey.anonymous,
-        "open": answers.is_open(invitation),
-        "closes_at": invitation.closes_at.isoformat(),
-        "items": _item_out.dump(builder.items_of(survey.id), many=True),
-        "answers": {str(k): v for k, v in answers.given(response).items()},
-        "share_text": bool(response and response.share_text),
-    }
+    return schemas.SurveyAnswerFormOut().dump(
+        {
+            "survey_id": survey.id,
+            "invitation_id": invitation.id,
+            "title": local(survey, "title"),
+            "anonymous": survey.anonymous,
+            "open": answers.is_open(invitation),
+            "closes_at": invitation.closes_at,
+            "items": builder.items_of(survey.id),
+            "answers": {str(k): v for k, v in answers.given(response).items()},
+            "share_text": bool(response and response.share_text),
+        }
+    )
 
 
 @bp.post("/api/surveys/<int:survey_id>/answer")
+@document(
+    "Answer a survey",
+    description="The person invited, while the invitation is open: creates or changes the caller's "
+    "answers (every answer is checked against its item).",
+    tags=_TAGS,
+    query=schemas.SurveyAnswerQuery,
+    body=schemas.SurveyResponseIn,
+    body_required=False,
+    responses={200: schemas.SurveySavedOut},
+    errors=(409,),
+)
 @login_required
-def api_submit(survey_id: int) -> tuple[dict[str, Any], int]:
+def api_submit(survey_id: int) -> dict[str, Any]:
     ctx = current_context()
     _survey, invitation, _participant = answers.resolve(ctx, survey_id, _invitation_id())
     data = _response_in.load(request.get_json(silent=True) or {})
     response = answers.submit_answers(ctx, invitation, data["answers"], share_text=data["share_text"])
-    return {"response_id": response.id, "saved": _("Your answers are saved.")}, 200
+    return schemas.SurveySavedOut().dump({"response_id": response.id, "saved": _("Your answers are saved.")})

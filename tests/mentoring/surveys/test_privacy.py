@@ -64,7 +64,12 @@ def test_figures_show_only_from_the_smallest_group_up(client, world: World) -> N
     hidden = results(client, world, survey["id"])
     assert hidden["responses"] == 2 and hidden["hidden"] is True
     assert hidden["items"][0] == {**hidden["items"][0], "hidden": True}
-    assert "mean" not in hidden["items"][0] and "counts" not in hidden["items"][0]
+    # A hidden figure keeps its shape and says nothing: no mean, no NPS, no counts.
+    assert (hidden["items"][0]["mean"], hidden["items"][0]["nps"], hidden["items"][0]["counts"]) == (
+        None,
+        None,
+        [],
+    )
     page = client.get(f"{pages(world)}/{survey['id']}/results", headers=bearer(world.coord)).get_data(
         as_text=True
     )

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from lti_tool.api.spec import document
 from lti_tool.db import db
 from lti_tool.identity.session import coordinator_required, current_context
 from lti_tool.mentoring.programmes import service as programmes
@@ -54,18 +55,30 @@ def add_page(programme_id: int, key: str) -> Response:
 
 
 @bp.get("/api/programmes/<int:programme_id>/survey-instruments")
+@document(
+    "List the ready-made survey instruments",
+    description="Coordinators of the programme: every instrument, and the survey each was added as.",
+    tags=("surveys",),
+    responses={200: schemas.InstrumentListOut},
+)
 @coordinator_required
 def api_list(programme_id: int) -> dict[str, Any]:
     added = adding.added(_programme(programme_id))
-    return {
-        "instruments": [
-            schemas.instrument_json(i, added.get(i.key)) for i in catalogue.instruments().values()
-        ]
-    }
+    found = [schemas.instrument_json(i, added.get(i.key)) for i in catalogue.instruments().values()]
+    return schemas.InstrumentListOut().dump({"instruments": found})
 
 
 @bp.post("/api/programmes/<int:programme_id>/survey-instruments/<key>")
+@document(
+    "Add a ready-made instrument as a survey",
+    description="Coordinators of the programme: a new survey with the instrument's items, which stay "
+    "as they are (its scoring depends on them). Once per programme (409 after).",
+    tags=("surveys",),
+    body_required=False,
+    responses={201: schemas.InstrumentAddedOut},
+    errors=(409,),
+)
 @coordinator_required
 def api_add(programme_id: int, key: str) -> tuple[dict[str, Any], int]:
     survey = adding.add_instrument(current_context(), _programme(programme_id), key)
-    return schemas.added_json(survey), 201
+    return schemas.InstrumentAddedOut().dump(schemas.added_json(survey)), 201
