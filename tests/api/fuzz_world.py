@@ -138,7 +138,7 @@ def seed(app: Flask) -> FuzzWorld:
         })
         s.keep("item_id", item, "id", fragment=r"/surveys/")
     s.keep("question_id", s.call("coordinator", "POST", f"/api/programmes/{programme}/questions",
-                                 {"label": "What do you study?", "kind": "text"}), "id")
+                                 {"label": "What do you study?", "kind": "free_text"}), "id")
     world.strings.update(key="matches_made", source="pairs_at_risk", action="dismiss")
     db.session.expire_all()
     return world

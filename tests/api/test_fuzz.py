@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from flask import Flask
+from flask import Blueprint, Flask
 from hypothesis import HealthCheck, Phase, given, settings
+from marshmallow import Schema, fields
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.errors import SerializationNotPossible
 from schemathesis.core.failures import FailureGroup
@@ -34,8 +35,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from lti_tool.api import openapi
-from lti_tool.demo.server import ServerHandle
+from lti_tool.api import openapi, versions
+from lti_tool.api.spec import document
+from lti_tool.demo.server import ServerHandle, serve_in_thread
 from tests.api.fuzz_world import FuzzWorld, seed
 
 pytestmark = pytest.mark.slow
@@ -167,3 +169,41 @@ def write_report(findings: Findings, world: FuzzWorld) -> None:
         lines += ["## Not reached within the time budget", ""] + [f"- {u}" for u in findings.unreached]
     with Path(REPORT).open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n\n")
+
+
+class BrokenOut(Schema):
+    id = fields.Integer(required=True)
+
+
+def test_the_run_reports_a_5xx_a_wrong_shape_and_an_undocumented_status() -> None:
+    """The harness itself can fail: a tiny API that breaks each check is caught on each."""
+    small = Flask("broken")
+    versions.init_app(small)
+    bp = Blueprint("broken", __name__)
+
+    @bp.get("/api/crash")
+    @document("Crash", tags=("broken",), responses={200: BrokenOut}, auth=("none",))
+    def crash():
+        raise RuntimeError("boom")
+
+    @bp.get("/api/shape")
+    @document("Shape", tags=("broken",), responses={200: BrokenOut}, auth=("none",))
+    def shape():
+        return {"id": "not a number"}
+
+    @bp.get("/api/status")
+    @document("Status", tags=("broken",), responses={200: BrokenOut}, auth=("none",))
+    def status():
+        return {"id": 1}, 202
+
+    small.register_blueprint(bp)
+    server = serve_in_thread(small, "127.0.0.1", 0)
+    try:
+        findings = Findings("anyone")
+        fuzz(schemathesis.openapi.from_dict(openapi.build(small)), server.url, "", findings)
+    finally:
+        server.shutdown()
+    reported = "\n".join(findings.failures["broken"])
+    assert "GET /api/v1/crash" in reported and "Server error" in reported
+    assert "GET /api/v1/shape" in reported and "Response violates schema" in reported
+    assert "GET /api/v1/status" in reported and "Undocumented status code" in reported
