@@ -277,7 +277,8 @@ INVENTORY: tuple[Entry, ...] = (
           "words; deleted 30 days after it was delivered or failed"),
     Entry("webhook_delivery.event_id", Fate.NOT_PERSONAL, "a random id"),
     Entry("webhook_delivery.event_type", Fate.NOT_PERSONAL, "a fixed vocabulary"),
-    Entry("webhook_delivery.last_error", Fate.NOT_PERSONAL, "Ritmo's words: a status line or a network error"),
+    Entry("webhook_delivery.last_error", Fate.NOT_PERSONAL,
+          "Ritmo's words: a status line or a network error"),
     *(Entry(f"api_key.{name}", Fate.NOT_PERSONAL, "an institution's key for its systems")
       for name in ("name", "prefix", "secret_hash", "scopes")),
     *(Entry(f"api_key_use.{name}", Fate.NOT_PERSONAL,
