@@ -222,3 +222,13 @@ def test_the_guide_lists_every_scope_as_the_code_describes_it() -> None:
     for name, description in SCOPES.items():
         line = f"| `{name}` | {description[0].lower()}{description[1:].rstrip('.')}"
         assert line in guide, name
+
+
+def test_removing_a_platform_removes_its_keys_and_their_record(w: World, runner, client: FlaskClient) -> None:
+    text = make_key(runner, w.platform.id, "programmes:read")
+    client.get("/api/platform/programmes", headers={"X-API-Key": text})
+    assert runner.invoke(args=["platform", "remove", str(w.platform.id), "--yes"]).exit_code == 0
+    db.session.expire_all()
+    for model in (keys.ApiKey, keys.ApiKeyUse):
+        assert db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one() == 0
+    assert client.get("/api/platform/programmes", headers={"X-API-Key": text}).status_code == 401

@@ -4,6 +4,7 @@ the questionnaire checks them) and a person's next meeting."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 
@@ -209,3 +210,24 @@ def test_a_persons_next_meeting(app: Flask, runner, client: FlaskClient) -> None
     outsider = f"/api/platform/people/{space.outsider.sub}/next-meeting"
     assert client.get(outsider, headers=headers).status_code == 404
     assert client.get("/api/platform/people/nobody/next-meeting", headers=headers).status_code == 404
+
+
+def test_a_keyed_batch_past_the_unauthenticated_size_is_read_and_a_keyless_one_is_not(
+    w: World, runner, ritmo, app: Flask
+) -> None:
+    text = make_key(runner, w.platform.id, "roster:write")
+    rows = [{"sub": f"bulk-{n:04d}", "name": f"Bulk Person {n:04d}", "email": f"bulk{n}@example.test"}
+            for n in range(1000)]
+    body = json.dumps({"participants": rows})
+    assert len(body) > app.config["REQUEST_MAX_UNAUTHENTICATED_BYTES"]
+    url = f"{ritmo.url}/api/platform/programmes/{w.programme.id}/participants"
+    keyless = requests.put(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+    assert keyless.status_code == 401
+    keyed = requests.put(url, data=body, headers={"Content-Type": "application/json", "X-API-Key": text},
+                         timeout=60)
+    assert keyed.status_code == 200, keyed.text[:500]
+    assert {r["outcome"] for r in keyed.json()["results"]} == {"added"}
+    too_many = json.dumps({"participants": [*rows, {"sub": "one-more"}]})
+    answer = requests.put(url, data=too_many, headers={"Content-Type": "application/json", "X-API-Key": text},
+                          timeout=30)
+    assert answer.status_code == 422
