@@ -7,14 +7,13 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from lti_tool.errors import InvalidInput, NotFound
-from lti_tool.grades import service
+from lti_tool.api.spec import document
+from lti_tool.errors import NotFound
+from lti_tool.grades import schemas, service
 from lti_tool.grades.models import DeliveryState
-from lti_tool.grades.schemas import DeliveryOut
 from lti_tool.identity.session import coordinator_required, current_context, session_url
 
 bp = Blueprint("grades", __name__)
-_out = DeliveryOut()
 
 
 def _course_id() -> int:
@@ -25,39 +24,60 @@ def _course_id() -> int:
 
 
 def _state_filter() -> DeliveryState | None:
-    value = request.args.get("state")
-    if not value:
-        return None
-    try:
-        return DeliveryState(value)
-    except ValueError as error:
-        raise InvalidInput(errors={"state": [
-            "Use one of: " + ", ".join(s.value for s in DeliveryState) + "."
-        ]}) from error
+    state: DeliveryState | None = schemas.GradesDeliveriesQuery().load(request.args)["state"]
+    return state
+
+
+_TAGS = ("grades",)
 
 
 @bp.get("/api/grades/deliveries")
+@document(
+    "List the course's scores for the LMS gradebook",
+    description="Coordinators of the course Ritmo was opened from: each score's state and, when it "
+    "failed, the LMS's answer (404 when opened outside a course).",
+    tags=_TAGS,
+    query=schemas.GradesDeliveriesQuery,
+    responses={200: schemas.GradesDeliveriesOut},
+    errors=(404,),
+)
 @coordinator_required
 def api_deliveries() -> Any:
     course_id = _course_id()
     rows = service.delivery_rows(course_id, _state_filter())
-    return {"counts": service.state_counts(course_id), "deliveries": _out.dump(rows, many=True)}
+    return schemas.GradesDeliveriesOut().dump({"counts": service.state_counts(course_id), "deliveries": rows})
 
 
 @bp.post("/api/grades/deliveries/retry")
+@document(
+    "Send the course's failed scores again",
+    description="Coordinators of the course: every failed score goes back to the outbox.",
+    tags=_TAGS,
+    body_required=False,
+    responses={200: schemas.GradesRequeuedOut},
+    errors=(404,),
+)
 @coordinator_required
 def api_retry_all() -> Any:
     count = service.retry(course_id=_course_id(), actor_user_id=current_context().user_id)
-    return {"requeued": count}
+    return schemas.GradesRequeuedOut().dump({"requeued": count})
 
 
 @bp.post("/api/grades/deliveries/<int:outbox_id>/retry")
+@document(
+    "Send one score again",
+    description="Coordinators of the course: a failed or waiting score is tried again now (``requeued``: "
+    "1); one being sent or delivered is left as it is (0).",
+    tags=_TAGS,
+    body_required=False,
+    responses={200: schemas.GradesRequeuedOut},
+)
 @coordinator_required
 def api_retry_one(outbox_id: int) -> Any:
     count = service.retry(
         course_id=_course_id(), outbox_id=outbox_id, actor_user_id=current_context().user_id
     )
-    return {"requeued": count}
+    return schemas.GradesRequeuedOut().dump({"requeued": count})
 
 
 @bp.route("/grades/deliveries", methods=["GET", "POST"])

@@ -7,12 +7,12 @@ import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, fields, validate
 
+from lti_tool.api.spec import document
 from lti_tool.errors import InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import current_context, login_required
-from lti_tool.launch import deep_linking, dynamic_registration, tool_configuration
+from lti_tool.launch import api_schemas, deep_linking, dynamic_registration, tool_configuration
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("lti_setup", __name__)
@@ -20,13 +20,6 @@ bp = Blueprint("lti_setup", __name__)
 # Registration fetches URLs the request names: keep it slow for anyone probing with it.
 KIND_LABELS = {"programme": _l("Programme"), "milestone": _l("Milestones"),
                "webinar": _l("Webinars"), "content": _l("Content")}
-
-
-class PickerChoiceSchema(Schema):
-    items = fields.List(
-        fields.String(validate=validate.Length(min=1, max=255)),
-        required=True, validate=validate.Length(max=100),
-    )
 
 
 @bp.route("/lti/register", methods=["GET", "POST"])
@@ -96,24 +89,38 @@ def place(picker_id: str) -> tuple[str, int] | str:
 
 
 @bp.get("/api/deep-linking/<picker_id>")
+@document(
+    "List what the picker may place",
+    description="The coordinator who opened the deep-linking picker (``picker_id`` comes from that "
+    "launch; 404 once it has expired or been used).",
+    tags=("deep-linking",),
+    responses={200: api_schemas.PickerOfferOut},
+)
 @login_required
 def api_offer(picker_id: str) -> dict[str, object]:
     ctx = current_context()
     settings = deep_linking.settings_for(ctx, picker_id)
-    return {
+    return api_schemas.PickerOfferOut().dump({
         "accept_multiple": settings.accept_multiple,
         "items": [
             {"kind": group.kind, "title": item.title, "text": item.text, "target": item.target,
              "graded": item.graded}
             for group in deep_linking.offer(ctx) for item in group.items
         ],
-    }
+    })
 
 
 @bp.post("/api/deep-linking/<picker_id>")
+@document(
+    "Place the chosen items in the course",
+    description="The coordinator who opened the picker: signs the deep-linking response for the chosen "
+    "targets (offered ones only); the picker is then spent.",
+    tags=("deep-linking",),
+    body=api_schemas.PickerChoiceSchema,
+    responses={200: api_schemas.PickerPlacedOut},
+)
 @login_required
 def api_place(picker_id: str) -> dict[str, object]:
-    choice = PickerChoiceSchema().load(request.get_json(silent=True) or {})
+    choice = api_schemas.PickerChoiceSchema().load(request.get_json(silent=True) or {})
     result = deep_linking.respond(current_context(), picker_id, choice["items"])
-    return {"return_url": result.return_url, "jwt": result.jwt,
-            "content_items": result.content_items}
+    return api_schemas.PickerPlacedOut().dump(result)

@@ -7,6 +7,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, redirect, render_template, request
 
 from lti_tool.accounts.models import User
+from lti_tool.api.spec import document
 from lti_tool.db import db
 from lti_tool.identity.session import current_context, login_required, session_url
 from lti_tool.notifications import quiet_hours, schemas, service
@@ -15,45 +16,85 @@ from lti_tool.notifications.models import EmailMode, EmailPreference
 bp = Blueprint("notifications", __name__)
 
 
+_TAGS = ("notifications",)
+
+
 @bp.get("/api/notifications")
+@document(
+    "List my notifications",
+    description="The caller's in-app notifications, newest first, a page at a time: pass the answer's "
+    "``next_before`` as ``before`` for the next (older) page, until ``next_before`` is null.",
+    tags=_TAGS,
+    query=schemas.NotificationsQuery,
+    responses={200: schemas.NotificationsPageOut},
+)
 @login_required
 def api_list() -> dict[str, Any]:
     user_id = current_context().user_id
-    rows, cursor = service.list_notifications(user_id, before_id=request.args.get("before", type=int))
-    return {
-        "notifications": [schemas.notification_json(n) for n in rows],
-        "next_before": cursor,
-        "unread": service.unread_count(user_id),
-    }
+    before = schemas.NotificationsQuery().load(request.args)["before"]
+    rows, cursor = service.list_notifications(user_id, before_id=before)
+    return schemas.NotificationsPageOut().dump(
+        {
+            "notifications": [schemas.notification_json(n) for n in rows],
+            "next_before": cursor,
+            "unread": service.unread_count(user_id),
+        }
+    )
 
 
 @bp.post("/api/notifications/read")
+@document(
+    "Mark my notifications read",
+    description="The given ones of the caller's notifications, or all of them without ``ids``.",
+    tags=_TAGS,
+    body=schemas.NotificationsMarkReadIn,
+    body_required=False,
+    responses={200: schemas.NotificationsMarkedOut},
+)
 @login_required
 def api_read() -> dict[str, Any]:
-    data = schemas.MarkReadSchema().load(request.get_json(silent=True) or {})
-    return {"marked": service.mark_read(current_context().user_id, data["ids"])}
+    data = schemas.NotificationsMarkReadIn().load(request.get_json(silent=True) or {})
+    return schemas.NotificationsMarkedOut().dump(
+        {"marked": service.mark_read(current_context().user_id, data["ids"])}
+    )
 
 
 @bp.get("/api/notifications/preferences")
+@document(
+    "Read my e-mail preferences",
+    tags=_TAGS,
+    responses={200: schemas.NotificationSettingsOut},
+)
 @login_required
 def api_preferences() -> dict[str, Any]:
     user = db.get_or_404(User, current_context().user_id)
-    return {
-        "email": service.email_mode(user.id).value,
-        "address": user.email,
-        "modes": [m.value for m in EmailMode],
-        "quiet_hours": schemas.quiet_hours_json(quiet_hours.hours_of(user.id)),
-        "timezone": quiet_hours.zone_name(user),
-    }
+    return schemas.NotificationSettingsOut().dump(
+        {
+            "email": service.email_mode(user.id),
+            "address": user.email,
+            "modes": list(EmailMode),
+            "quiet_hours": schemas.quiet_hours_json(quiet_hours.hours_of(user.id)),
+            "timezone": quiet_hours.zone_name(user),
+        }
+    )
 
 
 @bp.put("/api/notifications/preferences")
+@document(
+    "Set my e-mail preferences",
+    description="The e-mail mode, and the quiet hours when given (null: none; absent: unchanged).",
+    tags=_TAGS,
+    body=schemas.NotificationPreferencesIn,
+    responses={200: schemas.NotificationPreferencesOut},
+)
 @login_required
 def api_set_preferences() -> dict[str, Any]:
-    data = schemas.PreferenceSchema().load(request.get_json(silent=True) or {})
+    data = schemas.NotificationPreferencesIn().load(request.get_json(silent=True) or {})
     user_id = current_context().user_id
     pref = _save(user_id, data)
-    return {"email": pref.mode.value, "quiet_hours": schemas.quiet_hours_json(quiet_hours.hours_of(user_id))}
+    return schemas.NotificationPreferencesOut().dump(
+        {"email": pref.mode, "quiet_hours": schemas.quiet_hours_json(quiet_hours.hours_of(user_id))}
+    )
 
 
 def _save(user_id: int, data: dict[str, Any]) -> EmailPreference:
@@ -87,7 +128,7 @@ def preferences_page() -> Response | str:
             if form.get("quiet") == "on"
             else None
         )
-        data = schemas.PreferenceSchema().load({"email": form["email"], "quiet_hours": quiet})
+        data = schemas.NotificationPreferencesIn().load({"email": form["email"], "quiet_hours": quiet})
         _save(user.id, data)
         url = session_url("notifications.preferences_page", saved=1)
         return cast(Response, redirect(url, code=303))

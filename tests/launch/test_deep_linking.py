@@ -31,8 +31,10 @@ from lti_tool.demo.server import ServerHandle, serve_in_thread
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import issue_token, read_token
 from lti_tool.launch import deep_linking, registry, targets
+from lti_tool.launch.api_schemas import PickerOfferOut, PickerPlacedOut
 from lti_tool.launch.keys import signing_key
 from tests.lti_platform import INSTRUCTOR, LEARNER, LTI, session_token, start_login
+from tests.schema_check import conforms
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 INSTRUCTOR_ID = "u-instructor"
@@ -234,10 +236,12 @@ def test_api_offers_and_places(ritmo, demo, graded_kind):
     assert offer.status_code == 200
     assert [i["target"] for i in offer.json()["items"]] == ["programme", "checkpoint:7", "checkpoint:8"]
     assert offer.json()["accept_multiple"] is True
+    conforms(PickerOfferOut, offer.json())
     placed = browser.post(f"{ritmo.url}/api/deep-linking/{picker_id}", headers=headers,
                           json={"items": ["checkpoint:7"]}, timeout=5)
     assert placed.status_code == 200
     body = placed.json()
+    conforms(PickerPlacedOut, body)
     assert body["return_url"] == demo.url + "/demo/deep_link_return"
     assert body["content_items"][0]["lineItem"]["scoreMaximum"] == 1
     assert requests.post(body["return_url"], data={"JWT": body["jwt"]}, timeout=5).status_code == 200
