@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from lti_tool import audit, events
 from lti_tool.accounts.models import Course
@@ -64,6 +65,7 @@ def deliveries(platform_id: int, status: DeliveryStatus | None = None,
         sa.select(WebhookDelivery)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
         .where(WebhookSubscription.platform_id == platform_id)
+        .options(contains_eager(WebhookDelivery.subscription))  # the page shows each one's URL
         .order_by(WebhookDelivery.id.desc())
         .limit(LIST_LIMIT)
     )
