@@ -18,7 +18,7 @@ from lti_tool.mentoring.matching.models import (
     RequestStatus,
     RunState,
 )
-from lti_tool.mentoring.programmes.models import ParticipantStatus
+from lti_tool.mentoring.programmes.models import FIRST_DAY, LAST_DAY, ParticipantStatus
 
 MAX_BULK = 5000
 #: Ids are database integers: a larger number names nothing (and must not reach the database).
@@ -164,7 +164,10 @@ class MatchCloseIn(Schema):
 
 class MatchPlannedEndIn(Schema):
     planned_end_on = fields.Date(
-        required=True, allow_none=True, metadata={"description": "null: follow the programme's end date."}
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=FIRST_DAY, max=LAST_DAY),
+        metadata={"description": "null: follow the programme's end date."},
     )
 
 

@@ -15,6 +15,10 @@ from lti_tool.db import Base, TimestampMixin
 from lti_tool.labels import LabelledEnum, labels
 
 DEFAULT_MENTOR_CAPACITY = 3
+#: The days a programme's dates and a match's planned end may fall on: far beyond any programme,
+#: and clear of the calendar's ends (times are worked out from the day after a date).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 class MatchingMode(enum.StrEnum):

@@ -11,6 +11,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from lti_tool import timezones
 from lti_tool.mentoring.programmes.models import (
+    FIRST_DAY,
+    LAST_DAY,
     MatchingMode,
     ParticipantRole,
     ParticipantStatus,
@@ -40,8 +42,8 @@ class ProgrammeIn(Schema):
     role_source = fields.Enum(RoleSource, by_value=True)
     default_capacity = fields.Integer(validate=validate.Range(min=1, max=MAX_CAPACITY))
     requires_approval = fields.Boolean()
-    starts_on = fields.Date(allow_none=True)
-    ends_on = fields.Date(allow_none=True)
+    starts_on = fields.Date(allow_none=True, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))
+    ends_on = fields.Date(allow_none=True, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))
     timezone = fields.String(
         validate=[validate.Length(min=1, max=64), _known_zone], metadata={"description": "An IANA zone name."}
     )

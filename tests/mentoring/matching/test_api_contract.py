@@ -206,3 +206,18 @@ def test_ids_and_pages_beyond_the_database_are_refused_in_words(client, app):
         refused = api(w.coordinator, "POST", base + path, json=body)
         assert refused.status_code == 422 and refused.json["errors"], path
     assert lifecycle.approve(states.coordinator(w.programme), w.programme, None) == 0  # nothing changed
+
+
+def test_dates_a_programme_could_never_reach_are_refused(client, app):
+    """A day at the calendar's end left no room for the day after it: reading the match failed."""
+    w = world()
+    mentor = w.person("Mia Mentor", ParticipantRole.MENTOR)
+    match = states.active(w.programme, mentor, [w.person("Max Mentee", ParticipantRole.MENTEE)])
+    api, base = Caller(app, client, w), f"/api/programmes/{w.programme.id}"
+    for body in ({"ends_on": "9999-12-31"}, {"starts_on": "0001-01-01"}):
+        refused = api(w.coordinator, "PATCH", base, json=body)
+        assert refused.status_code == 422 and set(refused.json["errors"]) == set(body), refused.json
+    far = {"planned_end_on": "9999-12-31"}
+    refused = api(w.coordinator, "PUT", f"{base}/matches/{match.id}/planned-end", json=far)
+    assert refused.status_code == 422 and "planned_end_on" in refused.json["errors"]
+    assert api(w.coordinator, "GET", f"{base}/matches/{match.id}/life").json["planned_end_on"] is None
