@@ -77,7 +77,8 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
         "grades.deliver", "grades.line_item", "grades.sweep", "kpis.snapshots", "mail.send",
         "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
         "notifications.digest", "notifications.purge_links", "nudges.daily", "rhythm.daily", "roster.sync",
-        "support.reminders", "surveys.schedules", "webinars.remind", "webinars.reminder_sweep",
+        "support.reminders", "surveys.schedules", "webhooks.deliver", "webinars.remind",
+        "webinars.reminder_sweep",
     ]
     assert state["sources"] == [
         "chat", "decisions", "goals", "meetings", "milestones", "nudges", "posts", "sent_mail", "support",
@@ -110,6 +111,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "survey_instruments", "survey_builder", "surveys", "match_actions",
             "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
             "attachments",
+            "webhooks", "webhooks_api",  # the LMS admins' page; the API for keys with webhooks:manage
             # The platform API (API keys), one blueprint per feature that answers it.
             "programmes_platform", "kpis_platform", "roster_platform", "profiles_platform", "meetings_platform",
     } == set(app.blueprints)
