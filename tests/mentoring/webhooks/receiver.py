@@ -4,6 +4,7 @@ from a script of statuses (the last one repeats)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class Received:
 class Receiver:
     url: str
     statuses: list[int] = field(default_factory=lambda: [200])
+    delay: float = 0.0  # seconds before answering (a slow receiver)
     received: list[Received] = field(default_factory=list)
 
     def answer(self) -> int:
@@ -28,8 +30,8 @@ class Receiver:
 
 
 @contextmanager
-def serving(statuses: list[int] | None = None) -> Iterator[Receiver]:
-    receiver = Receiver(url="")
+def serving(statuses: list[int] | None = None, delay: float = 0.0) -> Iterator[Receiver]:
+    receiver = Receiver(url="", delay=delay)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -37,6 +39,7 @@ def serving(statuses: list[int] | None = None) -> Iterator[Receiver]:
             body = self.rfile.read(length)
             receiver.received.append(Received(self.path, dict(self.headers.items()), body))
             status = receiver.answer()
+            time.sleep(receiver.delay)
             reply = b"secret receiver internals: do not log"
             self.send_response(status)
             self.send_header("Content-Length", str(len(reply)))
@@ -46,7 +49,11 @@ def serving(statuses: list[int] | None = None) -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a sender that hung up on a slow answer (the deadline test): expected
+
+    server = Server(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/ritmo"
     if statuses:
         receiver.statuses = statuses

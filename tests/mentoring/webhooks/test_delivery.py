@@ -155,3 +155,30 @@ def test_private_addresses_are_refused_when_not_allowed(app, app_config) -> None
         assert receiver.received == []
     [row] = _deliveries()
     assert row.status is DeliveryStatus.PENDING and row.last_error.startswith("Ritmo refused to send")
+
+
+def test_a_slow_receiver_is_cut_at_the_deadline_and_tried_again(app, monkeypatch) -> None:
+    monkeypatch.setattr(delivery, "DEADLINE_SECONDS", 0.5)
+    platform = make_platform()
+    with serving(delay=3) as receiver:
+        subscriptions.add(platform.id, receiver.url, ["match.approved"])
+        make_world(platform, matches=1)
+        started = time.monotonic()
+        assert delivery.deliver_due() == 0
+        assert time.monotonic() - started < 2.5
+    [row] = _deliveries()
+    assert row.status is DeliveryStatus.PENDING and row.attempts == 1
+    assert row.last_error == "The receiver could not be reached: Timeout" and row.last_status is None
+
+
+def test_a_claimed_delivery_is_taken_over_when_its_sender_dies(app) -> None:
+    platform = make_platform()
+    with serving() as receiver:
+        subscriptions.add(platform.id, receiver.url, ["match.approved"])
+        make_world(platform, matches=1)
+        now = utcnow()
+        assert len(delivery.claim(now, 10)) == 1  # a sender claims it, then dies before sending
+        assert delivery.claim(now, 10) == []  # nobody else sends it meanwhile
+        assert delivery.deliver_due(now + timedelta(seconds=30)) == 0
+        assert delivery.deliver_due(now + delivery.LEASE + timedelta(seconds=1)) == 1
+        assert len(receiver.received) == 1
