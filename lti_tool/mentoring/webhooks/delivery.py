@@ -68,7 +68,7 @@ class Outcome:
     status: int | None = None
     error: str | None = None
     gone: bool = False
-    # Not sent: its subscription's receiver answered 410 earlier in this batch.
+    # Not sent: its subscription's receiver answered 410 earlier in this batch, or the run's time is up.
     held: bool = False
 
 
@@ -80,13 +80,15 @@ def deliver_due(now: datetime | None = None) -> int:
     """Send everything due at ``now`` (default: the clock); returns how many were delivered."""
     started = time.monotonic()
     now = now or utcnow()
-    outbound = replace(http.client(), deadline_seconds=DEADLINE_SECONDS)
+    base = http.client()
+    outbound = replace(base, deadline_seconds=min(DEADLINE_SECONDS, base.deadline_seconds))
     delivered = 0
-    while time.monotonic() - started < RUN_BUDGET_SECONDS:
+    stop_at = started + RUN_BUDGET_SECONDS
+    while time.monotonic() < stop_at:
         claimed = claim(now, BATCH)
         if not claimed:
             break
-        outcomes = send_all(outbound, claimed)
+        outcomes = send_all(outbound, claimed, stop_at)
         delivered += record(claimed, outcomes, now)
         if len(claimed) < BATCH:
             break
@@ -129,12 +131,13 @@ def claim(now: datetime, limit: int) -> list[Claimed]:
     return claimed
 
 
-def send_all(outbound: http.Client, claimed: list[Claimed]) -> list[Outcome]:
-    """Send a batch in order; after a 410, the rest of that subscription's rows are held back."""
+def send_all(outbound: http.Client, claimed: list[Claimed], stop_at: float) -> list[Outcome]:
+    """Send a batch in order; after a 410, the rest of that subscription's rows are held back, and
+    past ``stop_at`` (slow receivers ate the run's time) the rest of the batch waits for the next run."""
     gone: set[int] = set()
     outcomes = []
     for c in claimed:
-        if c.subscription_id in gone:
+        if c.subscription_id in gone or time.monotonic() >= stop_at:
             outcomes.append(Outcome(c.id, False, held=True))
             continue
         outcome = send(outbound, c)
@@ -176,7 +179,7 @@ def record(claimed: list[Claimed], outcomes: list[Outcome], now: datetime) -> in
         row = rows.get(outcome.id)
         if row is None:  # its subscription was removed meanwhile
             continue
-        if outcome.held:  # waits, as due as before, for the subscription to be resumed
+        if outcome.held:  # due again at once: for the next run, or once the subscription is resumed
             row.next_attempt_at = now
             continue
         row.attempts += 1

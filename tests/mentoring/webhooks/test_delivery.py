@@ -182,3 +182,18 @@ def test_a_claimed_delivery_is_taken_over_when_its_sender_dies(app) -> None:
         assert delivery.deliver_due(now + timedelta(seconds=30)) == 0
         assert delivery.deliver_due(now + delivery.LEASE + timedelta(seconds=1)) == 1
         assert len(receiver.received) == 1
+
+
+def test_a_run_stops_sending_when_its_time_is_up(app, monkeypatch) -> None:
+    monkeypatch.setattr(delivery, "DEADLINE_SECONDS", 0.5)
+    monkeypatch.setattr(delivery, "RUN_BUDGET_SECONDS", 0.3)
+    platform = make_platform()
+    with serving(delay=3) as receiver:
+        subscriptions.add(platform.id, receiver.url, ["match.approved"])
+        make_world(platform, matches=2)
+        now = utcnow()
+        delivery.deliver_due(now)
+        assert len(receiver.received) == 1
+    first, second = _deliveries()
+    assert (first.attempts, second.attempts) == (1, 0)
+    assert second.status is DeliveryStatus.PENDING and second.next_attempt_at <= now  # the next run's
