@@ -64,6 +64,7 @@ class Findings:
     skipped: list[str] = field(default_factory=list)
     unreached: list[str] = field(default_factory=list)
     operations: int = 0
+    statuses: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))  # operation -> seen
 
     def add(self, tag: str, operation: str, text: str) -> None:
         self.failures[tag].append(f"{operation} as {self.role}:\n{text.strip()}")
@@ -118,6 +119,7 @@ def fuzz_operation(
     def check(case: Any) -> None:
         try:
             response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+            findings.statuses[label].add(response.status_code)
             case.validate_response(response, checks=CHECKS, headers=headers)
         except FailureGroup as failures:
             key = "; ".join(sorted({f"{type(f).__name__}: {f.title}" for f in failures.exceptions}))
@@ -167,6 +169,10 @@ def write_report(findings: Findings, world: FuzzWorld) -> None:
         lines += [f"- {s}" for s in findings.skipped] + [""]
     if findings.unreached:
         lines += ["## Not reached within the time budget", ""] + [f"- {u}" for u in findings.unreached]
+    never = sorted(f"- {op}: {sorted(seen)}" for op, seen in findings.statuses.items()
+                   if not any(200 <= s < 300 for s in seen))
+    if never:
+        lines += ["", "## Never answered 2xx (only these statuses: reached, but not exercised)", "", *never]
     with Path(REPORT).open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n\n")
 
