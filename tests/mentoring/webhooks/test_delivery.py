@@ -197,3 +197,15 @@ def test_a_run_stops_sending_when_its_time_is_up(app, monkeypatch) -> None:
     first, second = _deliveries()
     assert (first.attempts, second.attempts) == (1, 0)
     assert second.status is DeliveryStatus.PENDING and second.next_attempt_at <= now  # the next run's
+
+
+def test_a_secret_sealed_under_another_secret_key_says_what_to_do(app) -> None:
+    platform = make_platform()
+    with serving() as receiver:
+        subscriptions.add(platform.id, receiver.url, ["match.approved"])
+        make_world(platform, matches=1)
+        app.config["SECRET_KEY"] = "a-rotated-secret-key"
+        assert delivery.deliver_due() == 0
+        assert receiver.received == []
+    [row] = _deliveries()
+    assert row.status is DeliveryStatus.PENDING and "add it again" in (row.last_error or "")
