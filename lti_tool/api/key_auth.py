@@ -127,6 +127,8 @@ def _record(response: Any) -> Any:
     if use is None:
         return response
     key_id, prefix = use
+    if response.status_code >= 500:
+        db.session.rollback()  # what failed may have left the transaction unusable
     try:
         keys.record_use(key_id, prefix, request.method, _recorded_path(), response.status_code)
     except sa.exc.SQLAlchemyError:

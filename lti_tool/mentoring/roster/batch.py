@@ -20,11 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.exc import IntegrityError
 
 from lti_tool import audit
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.errors import InvalidInput
+from lti_tool.errors import Conflict, InvalidInput
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity import revocation
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus, Programme
@@ -80,6 +81,26 @@ def upsert(
     problems = _problems(rows, people)
     if problems:
         raise rejected(problems)
+    try:
+        results = _write(programme, rows, users, people, key_id)
+    except IntegrityError as error:
+        # Another batch (or a launch) added one of these people at the same moment.
+        db.session.rollback()
+        raise Conflict(
+            _("Someone in this batch was added by another change at the same moment; nothing was "
+              "written. Send the batch again.")
+        ) from error
+    return results
+
+
+def _write(
+    programme: Programme,
+    rows: list[dict[str, Any]],
+    users: dict[str, User],
+    people: dict[str, Participant],
+    key_id: int | None,
+) -> list[dict[str, Any]]:
+    platform_id = programme.course.platform_id
     live: set[int] | None = None
 
     def in_live_match(participant_id: int) -> bool:

@@ -145,7 +145,7 @@ def participants(programme_id: int) -> dict[str, Any]:
     body=PlatformRosterIn,
     responses={200: PlatformRosterOut},
     auth=("apiKey",),
-    errors=(429,),
+    errors=(409, 429),
     scopes=("roster:write",),
 )
 @key_required("roster:write")
