@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, pre_dump, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from lti_tool.mentoring.content.models import ItemKind
 from lti_tool.mentoring.webinars.models import Audience
@@ -15,17 +16,27 @@ ID_RANGE = validate.Range(min=1, max=2**31 - 1)
 POSITION_RANGE = validate.Range(min=-(2**31), max=2**31 - 1)
 
 
+class Text(fields.Str):
+    """Text a person writes; the NUL character (U+0000) is refused, as the database cannot keep it."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError(str(_l("Remove the NUL character (U+0000) from this text.")))
+        return text
+
+
 class ContentModuleCreateSchema(Schema):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=255))
-    description = fields.Str(load_default="", validate=validate.Length(max=20000))
+    title = Text(required=True, validate=validate.Length(min=1, max=255))
+    description = Text(load_default="", validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
     position = fields.Int(load_default=0, validate=POSITION_RANGE)
     published = fields.Bool(load_default=True)
 
 
 class ContentModuleUpdateSchema(Schema):
-    title = fields.Str(validate=validate.Length(min=1, max=255))
-    description = fields.Str(validate=validate.Length(max=20000))
+    title = Text(validate=validate.Length(min=1, max=255))
+    description = Text(validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True)
     position = fields.Int(validate=POSITION_RANGE)
     published = fields.Bool()
@@ -38,10 +49,10 @@ class ContentItemCreateSchema(Schema):
         metadata={"description": "A webinar the item is material of; give this, `module_id`, or both."},
     )
     kind = fields.Enum(ItemKind, by_value=True, required=True)
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=255))
+    title = Text(required=True, validate=validate.Length(min=1, max=255))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
     position = fields.Int(load_default=0, validate=POSITION_RANGE)
-    body = fields.Str(
+    body = Text(
         load_default="", validate=validate.Length(max=100000),
         metadata={"description": "Markdown; required for a `text` item."},
     )
@@ -60,10 +71,10 @@ class ContentItemUploadSchema(ContentItemCreateSchema):
 
 
 class ContentItemUpdateSchema(Schema):
-    title = fields.Str(validate=validate.Length(min=1, max=255))
+    title = Text(validate=validate.Length(min=1, max=255))
     audience = fields.Enum(Audience, by_value=True)
     position = fields.Int(validate=POSITION_RANGE)
-    body = fields.Str(validate=validate.Length(max=100000))
+    body = Text(validate=validate.Length(max=100000))
     url = WebUrl()
 
 

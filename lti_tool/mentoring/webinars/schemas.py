@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from lti_tool.db import utcnow
-from lti_tool.mentoring.content.schemas import ID_RANGE, ContentItemViewSchema
+from lti_tool.mentoring.content.schemas import ID_RANGE, ContentItemViewSchema, Text
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.webinars.models import (
     AttendanceSource,
@@ -36,15 +36,15 @@ def within_reach(value: datetime) -> None:
 
 
 class WebinarCreateSchema(Schema):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=255))
-    description = fields.Str(load_default="", validate=validate.Length(max=20000))
+    title = Text(required=True, validate=validate.Length(min=1, max=255))
+    description = Text(load_default="", validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
     starts_at = fields.DateTime(
         required=True,
         validate=within_reach,
         metadata={"description": "Wall-clock time in `timezone` (2026-03-29T18:00), or with an offset."},
     )
-    timezone = fields.Str(
+    timezone = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=64),
         metadata={"description": "An IANA zone name; the caller's zone when left out."},
     )
@@ -63,11 +63,11 @@ class WebinarCreateSchema(Schema):
 
 
 class WebinarUpdateSchema(Schema):
-    title = fields.Str(validate=validate.Length(min=1, max=255))
-    description = fields.Str(validate=validate.Length(max=20000))
+    title = Text(validate=validate.Length(min=1, max=255))
+    description = Text(validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True)
     starts_at = fields.DateTime(validate=within_reach)
-    timezone = fields.Str(validate=validate.Length(min=1, max=64))
+    timezone = Text(validate=validate.Length(min=1, max=64))
     duration_minutes = fields.Int(validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
     host_user_id = fields.Int(allow_none=True, validate=ID_RANGE)
     capacity = fields.Int(allow_none=True, validate=validate.Range(min=1, max=MAX_CAPACITY))
@@ -77,7 +77,7 @@ class WebinarUpdateSchema(Schema):
 
 
 class WebinarTimezoneSchema(Schema):
-    timezone = fields.Str(
+    timezone = Text(
         required=True, validate=validate.Length(min=1, max=64), metadata={"description": "An IANA zone name."}
     )
 

@@ -104,6 +104,30 @@ def test_training_and_content_answer_as_declared(app, client, world) -> None:
     call(app, client, coach, "DELETE", f"/api/content/modules/{module['id']}")
 
 
+def _refused(client, world, path: str, body: dict, field: str, method: str = "POST") -> None:
+    response = api(client, world.people["coach"], method, path, json=body)
+    assert response.status_code == 422, response.get_json()
+    assert response.mimetype == "application/problem+json"
+    assert field in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/content/modules", {"title": "Basics\x00"}, "title"),
+        ("/api/content/modules", {"title": "Basics", "description": "a\x00b"}, "description"),
+        ("/api/content/items", {"webinar_id": 1, "kind": "text", "title": "x", "body": "\x00"}, "body"),
+        ("/api/webinars", {"title": "\x00", "starts_at": _start(), "duration_minutes": 30}, "title"),
+        ("/api/webinars", {"title": "x", "description": "\x00", "starts_at": _start(),
+                           "duration_minutes": 30}, "description"),
+        ("/api/webinars/timezone", {"timezone": "Europe/Rome\x00"}, "timezone"),
+    ],
+)
+def test_text_with_a_nul_character_is_refused_naming_the_field(client, world, path, body, field) -> None:
+    """PostgreSQL cannot store U+0000 in text: it is the caller's to remove (422), not a 500."""
+    _refused(client, world, path, body, field, method="PUT" if path.endswith("/timezone") else "POST")
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
@@ -122,10 +146,7 @@ def test_training_and_content_answer_as_declared(app, client, world) -> None:
     ],
 )
 def test_numbers_no_row_or_room_can_have_are_refused(client, world, path, body, field) -> None:
-    response = api(client, world.people["coach"], "POST", path, json=body)
-    assert response.status_code == 422, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    assert field in response.get_json()["errors"]
+    _refused(client, world, path, body, field)
 
 
 def test_an_unknown_zone_alone_is_refused_and_changes_nothing(app, client, world) -> None:
