@@ -24,6 +24,7 @@ from lti_tool.mentoring.kpis.catalogue import CATALOGUE
 from lti_tool.mentoring.kpis.models import KpiSnapshot
 from lti_tool.mentoring.programmes.models import Programme
 
+
 def require_lms_admin(ctx: LaunchContext) -> None:
     lms_admin.require_lms_admin(
         ctx, _("Only the LMS's administrators can see the figures of every programme.")
