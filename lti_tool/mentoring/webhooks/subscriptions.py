@@ -67,7 +67,7 @@ def check_url(url: str) -> None:
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a label IDNA cannot encode
         raise _bad_url(_("The host name %(host)s does not resolve. Check the URL.", host=host)) from error
     for info in infos:
         reason = http.address_refusal(str(info[4][0]))

@@ -141,7 +141,8 @@ def test_the_outbox_row_rolls_back_with_the_emitters_transaction(app) -> None:
 def test_private_addresses_are_refused_when_not_allowed(app, app_config) -> None:
     platform = make_platform()
     for url in ("https://127.0.0.1/hook", "http://receiver.example.edu/hook", "https://10.0.0.8/hook",
-                "https://user:pw@receiver.example.edu/hook", "https://localhost/hook"):
+                "https://user:pw@receiver.example.edu/hook", "https://localhost/hook",
+                "https://" + "a" * 70 + ".example.edu/hook", "https://receiver.example.edu:99999/hook"):
         with pytest.raises(InvalidInput) as refused:
             subscriptions.add(platform.id, url, ["match.approved"])
         assert refused.value.errors and "url" in refused.value.errors, url
