@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.api import scopes as known_scopes
@@ -156,6 +157,8 @@ def revoke(key_id: int) -> ApiKey:
 
 class KeyRefused(NotAuthenticated):
     """A missing, unknown, revoked or expired key; the answer says how to authenticate."""
+
+    title = _l("API key refused")
 
     def __init__(self, detail: str, prefix: str = "") -> None:
         super().__init__(detail, headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'})

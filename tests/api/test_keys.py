@@ -110,7 +110,7 @@ def test_revoke_ends_a_key_at_once(w: World, runner, client: FlaskClient) -> Non
     response = client.get("/api/platform/programmes", headers={"X-API-Key": text})
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
-    assert "revoked" in response.json["detail"]
+    assert "revoked" in response.json["detail"] and response.json["title"] == "API key refused"
     assert response.headers["WWW-Authenticate"].startswith("ApiKey")
     assert "revoked" in runner.invoke(args=["apikey", "list"]).output
     assert runner.invoke(args=["apikey", "revoke", "12345"]).exit_code != 0
