@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 PIP     := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest browser-deps translations clean
+.PHONY: demo test lint typecheck pytest browser-deps translations api-reference-assets clean
 
 $(RUNTIME): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o lti_tool/translations/messages.pot .
 	$(BIN)/pybabel update -N --ignore-obsolete -i lti_tool/translations/messages.pot -d lti_tool/translations
 	$(BIN)/pybabel compile -d lti_tool/translations
+
+# The API reference (/api/docs) is Swagger UI, vendored from npm at this version (docs/api.md).
+SWAGGER_UI_VERSION := 5.36.0
+SWAGGER_UI_DIR     := lti_tool/static/vendor/swagger-ui-dist
+api-reference-assets:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null \
+	  && tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && cd - >/dev/null \
+	  && for f in swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE; do \
+	       cp $$tmp/package/$$f $(SWAGGER_UI_DIR)/; done \
+	  && rm -rf $$tmp && echo "swagger-ui-dist $(SWAGGER_UI_VERSION) in $(SWAGGER_UI_DIR)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
