@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lti_tool.api import scopes as known_scopes
 from lti_tool.db import Base, db, utcnow
 from lti_tool.errors import InvalidInput, NotAuthenticated, NotFound
+from lti_tool.safety.names import clean_name
 
 MARK = "rk"
 PREFIX_BYTES = 4  # 8 hex characters: enough to tell an institution's keys apart
@@ -117,7 +118,7 @@ def create(
     now = utcnow()
     key = ApiKey(
         platform_id=platform_id,
-        name=name.strip(),
+        name=clean_name(name) or "",  # printed in lists and logs: no control characters
         prefix=prefix,
         secret_hash=digest(secret),
         scopes=wanted,

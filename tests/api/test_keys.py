@@ -51,7 +51,7 @@ def w(app: Flask) -> World:
 def test_create_prints_the_key_once_with_a_warning_and_list_never_shows_it(w: World, runner) -> None:
     result = runner.invoke(
         args=["apikey", "create", "--platform", str(w.platform.id), "--scopes", "kpis:read,roster:read",
-              "--name", "BI nightly", "--expires-days", "30"]
+              "--name", " BI\u202e nightly ", "--expires-days", "30"]
     )
     assert result.exit_code == 0, result.output
     text = next(line for line in result.stdout.splitlines() if line.startswith("rk_"))
