@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g, redirect, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from marshmallow import validate
 
 from lti_tool import timezones
 from lti_tool.accounts.models import User
@@ -141,16 +143,39 @@ def body() -> dict[str, Any]:
     """
     if request.is_json:
         data = request.get_json(silent=True)
-        return data if isinstance(data, dict) else {}
-    out: dict[str, Any] = {}
-    for key in request.form:
-        if key == FORM_FIELD:
-            continue
-        if key in LIST_FIELDS:
-            out[key] = [v for v in request.form.getlist(key) if v != ""]
-        elif request.form[key] != "":
-            out[key] = request.form[key]
+        out: dict[str, Any] = data if isinstance(data, dict) else {}
+    else:
+        out = {}
+        for key in request.form:
+            if key == FORM_FIELD:
+                continue
+            if key in LIST_FIELDS:
+                out[key] = [v for v in request.form.getlist(key) if v != ""]
+            elif request.form[key] != "":
+                out[key] = request.form[key]
+    for key, value in out.items():
+        if holds_nul(key) or holds_nul(value):
+            raise InvalidInput(errors={str(key).replace(NUL, ""): [str(NUL_MESSAGE)]})
     return out
+
+
+#: No database keeps this character (PostgreSQL refuses it) and nobody types it: text holding it is
+#: refused at the door, before anything is written.
+NUL = "\x00"
+NUL_MESSAGE = _l("Remove the invisible NUL character (U+0000) from this text.")
+#: The same rule for a query's text field (a pattern the API document shows).
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error=NUL_MESSAGE)
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether ``value`` (text, or lists and objects of it, as JSON brings) holds a NUL character."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
 
 
 def form_data(*optional: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from lti_tool.mentoring.matching.models import (
     RunState,
 )
 from lti_tool.mentoring.programmes.models import FIRST_DAY, LAST_DAY, ParticipantStatus
+from lti_tool.web import NO_NUL
 
 MAX_BULK = 5000
 #: Ids are database integers: a larger number names nothing (and must not reach the database).
@@ -47,7 +48,7 @@ class MatchUnmatchedArgs(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     q = fields.String(
         load_default=None,
-        validate=validate.Length(max=100),
+        validate=[validate.Length(max=100), NO_NUL],
         metadata={"description": "Part of a name or e-mail."},
     )
 

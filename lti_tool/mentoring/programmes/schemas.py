@@ -20,6 +20,7 @@ from lti_tool.mentoring.programmes.models import (
     RoleSource,
 )
 from lti_tool.mentoring.programmes.role_rules import disagrees
+from lti_tool.web import NO_NUL
 
 MAX_CAPACITY = 50
 MAX_DEADLINE_HOURS = 24 * 30
@@ -139,7 +140,7 @@ class ParticipantListArgs(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     q = fields.String(
         load_default=None,
-        validate=validate.Length(max=100),
+        validate=[validate.Length(max=100), NO_NUL],
         metadata={"description": "Part of a name or e-mail."},
     )
     role = fields.Enum(ParticipantRole, by_value=True, load_default=None)

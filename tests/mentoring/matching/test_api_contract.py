@@ -221,3 +221,31 @@ def test_dates_a_programme_could_never_reach_are_refused(client, app):
     refused = api(w.coordinator, "PUT", f"{base}/matches/{match.id}/planned-end", json=far)
     assert refused.status_code == 422 and "planned_end_on" in refused.json["errors"]
     assert api(w.coordinator, "GET", f"{base}/matches/{match.id}/life").json["planned_end_on"] is None
+
+
+def test_text_holding_a_nul_character_is_refused_before_anything_is_written(client, app):
+    """PostgreSQL keeps no NUL character (U+0000), and nobody types one: refused in words (422)."""
+    w = world()
+    mentor = w.person("Mia Mentor", ParticipantRole.MENTOR)
+    mentee = w.person("Max Mentee", ParticipantRole.MENTEE)
+    match = states.active(w.programme, mentor, [mentee])
+    api, base = Caller(app, client, w), f"/api/programmes/{w.programme.id}"
+    for user, method, path, body in (
+        (w.coordinator, "PATCH", base, {"title": "Spring\x00", "description": "fine"}),
+        (
+            w.coordinator,
+            "POST",
+            base + "/questions",
+            {"kind": "tags", "label": "Skills", "options": ["a\x00"]},
+        ),
+        (mentee.user_id, "PUT", f"{base}/matches/{match.id}/check-in", {"feeling": "well", "text": "ok\x00"}),
+        (w.coordinator, "POST", f"{base}/matches/{match.id}/end", {"reason": "\x00"}),
+    ):
+        refused = api(user, method, path, json=body)
+        assert refused.status_code == 422, (path, refused.json)
+        assert "NUL" in str(refused.json["errors"]), refused.json
+    for path in ("/participants", "/matching/pairs"):
+        refused = api(w.coordinator, "GET", base + path, query_string={"q": "Mia\x00"})
+        assert refused.status_code == 422 and "q" in refused.json["errors"], refused.json
+    db.session.expire_all()
+    assert w.programme.title == "Mentoring 101" and match.status.value == "active"
