@@ -40,12 +40,12 @@ class ConversationsLinkIn(_In):
         max_length=cleaning.URL_MAX,
         metadata={"type": "string", "description": "An http(s) address."},
     )
-    title = fields.String(load_default="", validate=validate.Length(max=cleaning.TITLE_MAX))
+    title = cleaning.Text(load_default="", validate=validate.Length(max=cleaning.TITLE_MAX))
 
 
 class _Body(_In):
     # Limits are checked once more (and explained) by the service; these bound the parsing work.
-    body = fields.String(
+    body = cleaning.Text(
         required=True,
         validate=validate.Length(max=cleaning.POST_MAX * 2),
         metadata={"description": "Markdown; @handle mentions a member of the space."},
@@ -59,7 +59,7 @@ class _Body(_In):
 
 
 class ConversationsNewThreadIn(_Body):
-    title = fields.String(required=True, validate=validate.Length(max=cleaning.TITLE_MAX * 2))
+    title = cleaning.Text(required=True, validate=validate.Length(max=cleaning.TITLE_MAX * 2))
     kind = fields.Enum(
         ThreadKind,
         by_value=True,
@@ -77,7 +77,7 @@ class ConversationsEditIn(_Body):
 
 
 class ConversationsChatIn(_In):
-    body = fields.String(required=True, validate=validate.Length(max=cleaning.CHAT_MAX * 2))
+    body = cleaning.Text(required=True, validate=validate.Length(max=cleaning.CHAT_MAX * 2))
 
 
 class ConversationsThreadsQuery(_In):
@@ -141,7 +141,7 @@ def _has_utc_time(value: datetime) -> None:
 
 
 class ConversationsHistoryQuery(_In):
-    q = fields.String(
+    q = cleaning.Text(
         load_default=None,
         validate=validate.Length(max=200),
         metadata={"description": "Text to search for in titles and texts."},

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from lti_tool.accounts.models import User
+from lti_tool.mentoring.conversations.cleaning import Text
 from lti_tool.mentoring.meetings import access, service
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus, VideoProvider
 from lti_tool.safety.urls import WebUrl
@@ -30,7 +31,7 @@ class _Base(Schema):
 
 
 class MeetingsProposeIn(_Base):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    title = Text(required=True, validate=validate.Length(min=1, max=400))
     times = fields.List(
         fields.String(validate=validate.Length(max=64)),
         required=True,
@@ -48,7 +49,7 @@ class MeetingsProposeIn(_Base):
             "description": f"Between {service.MIN_DURATION_MINUTES} and {service.MAX_DURATION_MINUTES}.",
         },
     )
-    agenda = fields.String(
+    agenda = Text(
         load_default="",
         validate=validate.Length(max=service.AGENDA_MAX * 2),
         metadata={"description": f"Markdown, at most {service.AGENDA_MAX} characters."},
@@ -87,14 +88,14 @@ class MeetingsRescheduleIn(_Base):
 
 
 class MeetingsCancelIn(_Base):
-    reason = fields.String(load_default="", validate=validate.Length(max=service.AGENDA_MAX))
+    reason = Text(load_default="", validate=validate.Length(max=service.AGENDA_MAX))
 
 
 class MeetingsOutcomeIn(_Base):
     outcome = fields.Enum(
         MeetingStatus, by_value=True, required=True, metadata={"description": "`held` or `missed`."}
     )
-    notes = fields.String(
+    notes = Text(
         load_default="",
         validate=validate.Length(max=service.NOTES_MAX * 2),
         metadata={"description": f"Markdown, at most {service.NOTES_MAX} characters."},

@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from lti_tool.mentoring.conversations.cleaning import Text
 from lti_tool.mentoring.support.models import RequestStatus
 
 #: Ids in bodies: a bound keeps an absurd number from reaching the database.
@@ -51,7 +52,7 @@ class SupportLinkIn(Schema):
         unknown = EXCLUDE
 
     url = fields.String(required=True, metadata={"description": "An http(s) address."})
-    title = fields.String(load_default="")
+    title = Text(load_default="")
 
 
 _LINKS = {"description": "Web addresses to attach (forms send one address per line)."}
@@ -59,8 +60,8 @@ _LINKS = {"description": "Web addresses to attach (forms send one address per li
 
 class SupportRequestIn(_Form):
     # Blank or missing text is the service's to refuse, with the words posts use.
-    subject = fields.String(load_default="", metadata={"description": "Required in effect: a short title."})
-    body = fields.String(load_default="", metadata={"description": "Required in effect: Markdown."})
+    subject = Text(load_default="", metadata={"description": "Required in effect: a short title."})
+    body = Text(load_default="", metadata={"description": "Required in effect: Markdown."})
     links = fields.List(fields.Nested(SupportLinkIn), load_default=list, metadata=_LINKS)
     match_id = fields.Integer(
         load_default=None,
@@ -73,7 +74,7 @@ class SupportRequestIn(_Form):
 
 
 class SupportReplyIn(_Form):
-    body = fields.String(load_default="", metadata={"description": "Required in effect: Markdown."})
+    body = Text(load_default="", metadata={"description": "Required in effect: Markdown."})
     links = fields.List(fields.Nested(SupportLinkIn), load_default=list, metadata=_LINKS)
 
 
@@ -107,10 +108,10 @@ class SupportQueueQuery(_Form):
 class SupportFaqIn(_Form):
     """An entry in each language: a question with its answer, or both blank; at least one language."""
 
-    question_en = fields.String(load_default="")
-    answer_en = fields.String(load_default="", metadata={"description": "Markdown."})
-    question_it = fields.String(load_default="")
-    answer_it = fields.String(load_default="", metadata={"description": "Markdown."})
+    question_en = Text(load_default="")
+    answer_en = Text(load_default="", metadata={"description": "Markdown."})
+    question_it = Text(load_default="")
+    answer_it = Text(load_default="", metadata={"description": "Markdown."})
 
 
 class MoveIn(_Form):

@@ -106,3 +106,23 @@ def test_a_history_cursor_with_a_strange_key_pages_without_failing(client, world
     response = call(client, "GET", f"/api/matches/{world.match.id}/history?cursor={cursor}", headers=h)
     assert response.status_code == 200
     assert "post" in [e["kind"] for e in response.get_json()["entries"]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "field"),
+    [
+        ("POST", "/api/matches/{m}/threads", {"title": "T\x00", "body": "B"}, "title"),
+        ("POST", "/api/matches/{m}/threads", {"title": "T", "body": "B\x00"}, "body"),
+        ("POST", "/api/matches/{m}/chat", {"body": "\x00"}, "body"),
+        ("GET", "/api/matches/{m}/history?q=a%00", None, "q"),
+    ],
+)
+def test_text_with_a_nul_character_is_422_naming_the_field(
+    client, world: World, method: str, path: str, payload: dict | None, field: str
+) -> None:
+    """PostgreSQL cannot store (or search for) U+0000: it is refused at the boundary, on every database."""
+    response = client.open(
+        path.format(m=world.match.id), method=method, headers=world.headers(world.mentor), json=payload
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert field in response.get_json()["errors"]

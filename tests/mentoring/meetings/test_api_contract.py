@@ -62,3 +62,14 @@ def test_times_at_the_calendars_edge_are_422(client, world: World, times: list[s
     assert response.status_code == 422, response.get_data(as_text=True)
     assert "times" in response.get_json()["errors"]
     assert db.session.execute(sa.select(sa.func.count(Meeting.id))).scalar_one() == 0
+
+
+@pytest.mark.parametrize("field", ["title", "agenda"])
+def test_text_with_a_nul_character_is_422_naming_the_field(client, world: World, field: str) -> None:
+    proposal = {"title": "First", "times": [ROME_BEFORE_SPRING], "timezone": "Europe/Rome"}
+    response = client.post(
+        f"/api/matches/{world.match.id}/meetings",
+        headers=world.headers(world.mentor),
+        json=proposal | {field: "a\x00b"},
+    )
+    assert response.status_code == 422 and field in response.get_json()["errors"]

@@ -68,3 +68,18 @@ def test_an_assignee_that_is_no_id_is_422(client, world: World, assignee: str) -
     )
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        ("/api/support/requests", {"subject": "a\x00", "body": "b"}, "subject"),
+        ("/api/support/requests", {"subject": "a", "body": "b\x00"}, "body"),
+        ("/api/support/faq", {"question_en": "Q\x00?", "answer_en": "A"}, "question_en"),
+    ],
+)
+def test_text_with_a_nul_character_is_422_naming_the_field(
+    client, world: World, path: str, payload: dict, field: str
+) -> None:
+    response = client.post(path, headers=world.headers(world.coordinator), json=payload)
+    assert response.status_code == 422 and field in response.get_json()["errors"]
