@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from lti_tool.api import keys
+from lti_tool.api.scopes import SCOPES
 from lti_tool.db import db, utcnow
 from lti_tool.mentoring.programmes.models import Participant
 from tests.mentoring.conversations.factories import World, make_world
@@ -28,9 +30,17 @@ class FuzzWorld:
     strings: dict[str, str] = field(default_factory=dict)  # string path parameters
     problems: list[str] = field(default_factory=list)  # seeding steps that failed
 
+    api_key: str = ""  # a key of the world's platform with every scope
+
     def token(self, role: str) -> str:
         user = {"coordinator": self.base.coordinator, "mentor": self.base.mentor, "mentee": self.base.mentee}
         return self.base.token(user[role])
+
+    def headers(self, role: str) -> dict[str, str]:
+        """How ``role`` authenticates: a person's session token, or the system's API key."""
+        if role == "system":
+            return {"X-API-Key": self.api_key}
+        return {"Authorization": f"Bearer {self.token(role)}"}
 
     def value_for(self, path: str, name: str) -> int | str | None:
         """The id (or string) to put in ``path``'s parameter ``name``."""
@@ -51,7 +61,7 @@ class _Seeder:
         response = self.client.open(
             # Buffered: the answer is closed at once (the served Ritmo waits for open ones at its end).
             path, method=method, json=json, buffered=True,
-            headers={"Authorization": f"Bearer {self.world.token(role)}", "Accept": "application/json"},
+            headers={**self.world.headers(role), "Accept": "application/json"},
         )
         if response.status_code >= 300:
             self.world.problems.append(f"{method} {path} as {role}: {response.status_code} "
@@ -139,6 +149,7 @@ def seed(app: Flask) -> FuzzWorld:
         s.keep("item_id", item, "id", fragment=r"/surveys/")
     s.keep("question_id", s.call("coordinator", "POST", f"/api/programmes/{programme}/questions",
                                  {"label": "What do you study?", "kind": "free_text"}), "id")
-    world.strings.update(key="matches_made", source="pairs_at_risk", action="dismiss")
+    world.strings.update(key="matches_made", source="pairs_at_risk", action="dismiss", sub=base.mentee.sub)
+    _key, world.api_key = keys.create(base.platform.id, SCOPES, name="fuzz")
     db.session.expire_all()
     return world
