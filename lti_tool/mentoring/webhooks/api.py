@@ -29,12 +29,15 @@ SCOPE = "webhooks:manage"
 KEY: tuple[Auth, ...] = ("apiKey",)
 SCOPES = (SCOPE,)
 TAGS = ("webhooks",)
+#: Each key is rate-limited per minute (``key_auth``): reads can answer 429 too.
+RATE_LIMITED = (429,)
 
 
 @bp.get("/api/platform/webhooks/events")
 @document("List the events a subscription may choose",
           description="Their names and what each means; the payloads are described in docs/api.md.",
-          responses={200: WebhookEventsOut}, auth=KEY, scopes=SCOPES, tags=TAGS)
+          responses={200: WebhookEventsOut}, auth=KEY, scopes=SCOPES, tags=TAGS,
+          errors=RATE_LIMITED)
 @key_required(SCOPE)
 def events() -> dict[str, Any]:
     return WebhookEventsOut().dump({"items": [
@@ -44,7 +47,8 @@ def events() -> dict[str, Any]:
 
 @bp.get("/api/platform/webhooks")
 @document("List the platform's webhook subscriptions", responses={200: WebhookSubscriptionsOut},
-          auth=KEY, scopes=SCOPES, tags=TAGS)
+          auth=KEY, scopes=SCOPES, tags=TAGS,
+          errors=RATE_LIMITED)
 @key_required(SCOPE)
 def list_subscriptions() -> dict[str, Any]:
     found = subscriptions.of_platform(current_key().platform_id)
@@ -67,7 +71,8 @@ def subscribe() -> tuple[dict[str, Any], int]:
 
 @bp.get("/api/platform/webhooks/<int:subscription_id>")
 @document("Read a webhook subscription", responses={200: WebhookSubscriptionOut},
-          auth=KEY, scopes=SCOPES, tags=TAGS)
+          auth=KEY, scopes=SCOPES, tags=TAGS,
+          errors=RATE_LIMITED)
 @key_required(SCOPE)
 def read_subscription(subscription_id: int) -> dict[str, Any]:
     return WebhookSubscriptionOut().dump(subscriptions.get(current_key().platform_id, subscription_id))
@@ -96,7 +101,8 @@ def remove(subscription_id: int) -> tuple[str, int]:
 @bp.get("/api/platform/webhooks/deliveries")
 @document("List recent webhook deliveries", description="The latest 200, newest first.",
           query=WebhookDeliveriesApiQuery, responses={200: WebhookDeliveriesOut},
-          auth=KEY, scopes=SCOPES, tags=TAGS)
+          auth=KEY, scopes=SCOPES, tags=TAGS,
+          errors=RATE_LIMITED)
 @key_required(SCOPE)
 def list_deliveries() -> dict[str, Any]:
     query = WebhookDeliveriesApiQuery().load(request.args)
