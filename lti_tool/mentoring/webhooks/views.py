@@ -32,7 +32,10 @@ def _admin() -> LaunchContext:
 
 
 def _page(ctx: LaunchContext, **extra: Any) -> str:
-    status: DeliveryStatus | None = _query.load(request.args)["status"]
+    # The filter arrives in the query (a link) or in the page's own form (POSTed with the session,
+    # so it works without script); "all" is the empty choice.
+    chosen = {k: v for k, v in request.values.items() if k == "status" and v}
+    status: DeliveryStatus | None = _query.load(chosen)["status"]
     found = subscriptions.of_platform(ctx.platform_id)
     return render_template(
         "webhooks/admin.html", subscriptions=found, counts=subscriptions.counts([s.id for s in found]),

@@ -60,9 +60,14 @@ def test_an_lms_admin_adds_a_subscription_and_resends_deliveries(client, app) ->
         listed = client.post("/platform/webhooks", data=form(token))
         assert f'data-delivery="{row.id}" data-status="failed"' in listed.text
         assert "The receiver answered 500" in listed.text
-        failed_only = client.get("/platform/webhooks", query_string={"status": "failed"},
-                                 headers={"Authorization": f"Bearer {token}"})
+        failed_only = client.post("/platform/webhooks", data=form(token, status="failed"))
         assert f'data-delivery="{row.id}"' in failed_only.text
+        delivered_only = client.get("/platform/webhooks", query_string={"status": "delivered"},
+                                    headers={"Authorization": f"Bearer {token}"})
+        assert f'data-delivery="{row.id}"' not in delivered_only.text
+        everything = client.post("/platform/webhooks", data=form(token, status=""))
+        assert everything.status_code == 200 and f'data-delivery="{row.id}"' in everything.text
+        assert client.post("/platform/webhooks", data=form(token, status="lost")).status_code == 422
         resent = client.post(f"/platform/webhooks/deliveries/{row.id}/resend", data=form(token))
         assert resent.status_code == 303 and "rh=" in resent.headers["Location"]
         db.session.expire_all()
