@@ -41,6 +41,7 @@ from lti_tool.mentoring.programmes.service import in_live_matches, origin_of, ro
 from lti_tool.mentoring.roster import failures
 from lti_tool.safety import cells
 from lti_tool.safety.names import clean_name
+from lti_tool.web import NUL, NUL_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -402,6 +403,11 @@ def import_csv(ctx: LaunchContext, programme: Programme, data: bytes) -> dict[st
         def bad(column: str, message: str, line: int = number) -> None:
             problems.append({"row": line, "column": column, "message": message})
 
+        unkept = [column for column, text in row.items() if NUL in text]  # no database keeps it
+        for column in unkept:
+            bad(column, str(NUL_MESSAGE))
+        if unkept:
+            continue
         sub = row.get("user_id", "").strip()
         if not sub:
             bad("user_id", _("The user id is empty."))

@@ -253,3 +253,23 @@ def test_roster_page_shows_the_last_sync_in_the_viewers_language(client, app):
     ).get_data(as_text=True)
     shown = f'<time datetime="{at.isoformat()}">5 mar 2026, 14:30 (UTC)</time>'
     assert f"Ultima sincronizzazione: {shown}" in page
+
+
+def test_a_nul_character_in_the_file_is_a_row_problem_not_a_failure(client, app):
+    """PostgreSQL keeps no NUL character: a cell holding one is reported with its row, nothing written."""
+    w = world()
+    _questions(w)
+    response = call(
+        client,
+        w,
+        w.coordinator,
+        "POST",
+        f"/api/programmes/{w.programme.id}/roster/import",
+        data=b"user_id,name,email,skills\nhr-1,Ada,ada@example.test,python\nhr-\x002,Bob\x00,b\x00@x.test,sql\n",
+        content_type="text/csv",
+    )
+    assert response.status_code == 422, response.json
+    problems = {(r["row"], r["column"]) for r in response.json["rows"]}
+    assert problems == {(3, "user_id"), (3, "name"), (3, "email")}
+    assert "NUL" in response.json["rows"][0]["message"]
+    assert db.session.execute(sa.select(sa.func.count(Participant.id))).scalar_one() == 1  # the coordinator
