@@ -23,8 +23,8 @@ def _fail(error: RitmoError) -> None:
     sys.exit(2)
 
 
-def _when(moment: datetime | None) -> str:
-    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+def _when(moment: datetime | None, unset: str = "-") -> str:
+    return unset if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 @apikey_cli.command("create")
@@ -44,7 +44,7 @@ def create(platform_id: int, scope_list: str, name: str, expires_days: int | Non
     except RitmoError as error:
         _fail(error)
     click.echo(f"API key {key.id} ({key.prefix}) for platform {key.platform_id}, "
-               f"scopes {','.join(key.scopes)}, expires {_when(key.expires_at)}:")
+               f"scopes {','.join(key.scopes)}, expires {_when(key.expires_at, 'never')}:")
     click.echo(text)
     click.echo("Copy it now: Ritmo keeps only a digest of it and cannot show it again. "
                "Send it in the X-API-Key header.", err=True)
@@ -69,8 +69,8 @@ def list_keys(platform_id: int | None, per_key: int, as_json: bool) -> None:
     for k in found:
         click.echo(
             f"{k.id}\t{k.prefix}\tplatform={k.platform_id}\t{k.state(now)}\t{','.join(k.scopes)}\t"
-            f"created {_when(k.created_at)}\tlast used {_when(k.last_used_at)}\texpires {_when(k.expires_at)}"
-            f"\t{k.name}"
+            f"created {_when(k.created_at)}\tlast used {_when(k.last_used_at)}\t"
+            f"expires {_when(k.expires_at, 'never')}\t{k.name}"
         )
         _echo_uses(uses.get(k.id, []))
 
@@ -87,7 +87,7 @@ def show(key_id: int, per_key: int) -> None:
     click.echo(f"Key {key.id} ({key.prefix}) {key.name}")
     click.echo(f"  platform {key.platform_id}, {key.state()}, scopes {','.join(key.scopes)}")
     click.echo(f"  created {_when(key.created_at)}, last used {_when(key.last_used_at)}, "
-               f"expires {_when(key.expires_at)}, revoked {_when(key.revoked_at)}")
+               f"expires {_when(key.expires_at, 'never')}, revoked {_when(key.revoked_at, 'no')}")
     recent = keys.recent_uses([key.id], per_key)[key.id]
     if not recent:
         click.echo("  No call recorded.")
