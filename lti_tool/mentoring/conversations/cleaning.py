@@ -50,13 +50,13 @@ def clean_body(body: str, limit: int, field_name: str = "body") -> str:
     return body
 
 
-def clean_title(title: str) -> str:
+def clean_title(title: str, field_name: str = "title") -> str:
     title = " ".join((title or "").split())
     if not title:
-        raise InvalidInput(errors={"title": [_("Give the topic a title.")]})
+        raise InvalidInput(errors={field_name: [_("Give the topic a title.")]})
     if len(title) > TITLE_MAX:
         raise InvalidInput(
-            errors={"title": [_("Keep the title under %(limit)d characters.", limit=TITLE_MAX)]}
+            errors={field_name: [_("Keep the title under %(limit)d characters.", limit=TITLE_MAX)]}
         )
     return title
 

@@ -60,7 +60,7 @@ def open_request(
     """Ask the programme's support for help, privately, optionally about one's own match."""
     programme = access.current_programme(ctx)
     require_participant(ctx, programme)
-    subject = clean_title(subject)  # as long as a topic's title at most: SUBJECT_MAX
+    subject = clean_title(subject, "subject")  # as long as a topic's title at most: SUBJECT_MAX
     body = clean_body(body, POST_MAX)
     cleaned_links = clean_links(links)
     if match_id is not None:

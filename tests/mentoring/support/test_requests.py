@@ -109,7 +109,7 @@ def test_messages_are_sanitised_like_posts_and_links_checked(client, world: Worl
     empty = ask(client, world, body="   ")
     assert empty.status_code == 422 and "body" in empty.get_json()["errors"]
     untitled = ask(client, world, subject="")
-    assert untitled.status_code == 422 and "title" in untitled.get_json()["errors"]
+    assert untitled.status_code == 422 and "subject" in untitled.get_json()["errors"]
     # Nothing half-written: only the first request exists.
     assert (
         len(client.get("/api/support/requests", headers=world.headers(world.mentee)).get_json()["requests"])
