@@ -216,6 +216,13 @@ class TestRateLimit:
         statuses = db.session.execute(sa.select(keys.ApiKeyUse.status).order_by(keys.ApiKeyUse.id)).scalars()
         assert list(statuses) == [200, 200, 200, 429, 200]
 
+    def test_guessing_keys_is_limited_per_address(self, w: World, runner, client: FlaskClient) -> None:
+        answers = [client.get("/api/platform/programmes", headers={"X-API-Key": f"rk_0000000{n}_guess"})
+                   for n in range(4)]
+        assert [r.status_code for r in answers] == [401, 401, 401, 429]
+        good = make_key(runner, w.platform.id, "programmes:read")
+        assert client.get("/api/platform/programmes", headers={"X-API-Key": good}).status_code == 200
+
 
 def test_the_guide_lists_every_scope_as_the_code_describes_it() -> None:
     guide = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
