@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load
 from lti_tool.grades.models import DeliveryState
 
 
-class DeliveryOut(Schema):
+class GradesDeliveryOut(Schema):
     """A score on its way to the LMS gradebook (one row of the outbox)."""
 
     id = fields.Integer(required=True)
@@ -63,7 +63,7 @@ class GradesDeliveriesOut(Schema):
     """The course's scores for the LMS gradebook: how many in each state, and the latest 500."""
 
     counts = fields.Nested(_STATE_COUNTS, required=True)
-    deliveries = fields.List(fields.Nested(DeliveryOut), required=True)
+    deliveries = fields.List(fields.Nested(GradesDeliveryOut), required=True)
 
 
 class GradesRequeuedOut(Schema):

@@ -57,6 +57,7 @@ def me() -> dict[str, object]:
     responses={
         200: Documented(
             "Everything Ritmo holds about the caller, by table",
+            api_schemas.MeExportOut,
             media_type="application/json",
             headers={"Content-Disposition": 'attachment; filename="ritmo-my-data.json"'},
         )

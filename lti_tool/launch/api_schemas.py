@@ -40,6 +40,19 @@ class MeOut(Schema):
     locale = fields.String(required=True, allow_none=True)
 
 
+class MeExportOut(Schema):
+    """A copy of everything Ritmo holds about the caller (``/api/me/export``)."""
+
+    exported_at = fields.String(required=True, metadata={"description": "When, in ISO 8601 (UTC)."})
+    user = fields.Dict(required=True, metadata={"description": "The person's own row."})
+    rows = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Dict()),
+        required=True,
+        metadata={"description": "Every other row about the person, by table name."},
+    )
+
+
 class HandoffOut(Schema):
     code = fields.String(
         required=True, metadata={"description": "Put in the next page's URL as ``?rh=``; it works once."}
@@ -62,7 +75,7 @@ class PickerOfferOut(Schema):
     items = fields.List(fields.Nested(PickerOfferItemOut), required=True)
 
 
-class PickerChoiceSchema(Schema):
+class PickerChoiceIn(Schema):
     class Meta:
         unknown = EXCLUDE
 

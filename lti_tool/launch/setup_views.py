@@ -116,11 +116,11 @@ def api_offer(picker_id: str) -> dict[str, object]:
     description="The coordinator who opened the picker: signs the deep-linking response for the chosen "
     "targets (offered ones only); the picker is then spent.",
     tags=("deep-linking",),
-    body=api_schemas.PickerChoiceSchema,
+    body=api_schemas.PickerChoiceIn,
     responses={200: api_schemas.PickerPlacedOut},
 )
 @login_required
 def api_place(picker_id: str) -> dict[str, object]:
-    choice = api_schemas.PickerChoiceSchema().load(request.get_json(silent=True) or {})
+    choice = api_schemas.PickerChoiceIn().load(request.get_json(silent=True) or {})
     result = deep_linking.respond(current_context(), picker_id, choice["items"])
     return api_schemas.PickerPlacedOut().dump(result)

@@ -15,7 +15,7 @@ from lti_tool.notifications.models import EmailMode, EmailState, Notification
 ID = validate.Range(1, 2**31 - 1)
 
 
-class QuietHoursSchema(Schema):
+class NotificationQuietHoursIn(Schema):
     """Wall-clock times in the person's zone (``HH:MM``); start after end spans midnight."""
 
     class Meta:
@@ -36,7 +36,7 @@ class NotificationPreferencesIn(Schema):
 
     email = fields.Enum(EmailMode, by_value=True, required=True)
     # Absent: unchanged; null: no quiet hours.
-    quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
+    quiet_hours = fields.Nested(NotificationQuietHoursIn, allow_none=True)
 
 
 def quiet_hours_json(hours: tuple[time, time] | None) -> dict[str, str] | None:
@@ -117,7 +117,7 @@ class NotificationsMarkedOut(Schema):
     marked = fields.Integer(required=True, metadata={"description": "How many were unread and are now read."})
 
 
-class QuietHoursOut(Schema):
+class NotificationQuietHoursOut(Schema):
     start = fields.String(required=True, metadata={"description": "``HH:MM`` in the person's zone."})
     end = fields.String(
         required=True, metadata={"description": "``HH:MM``; before ``start``: over midnight."}
@@ -129,7 +129,7 @@ class NotificationPreferencesOut(Schema):
 
     email = fields.Enum(EmailMode, by_value=True, required=True)
     quiet_hours = fields.Nested(
-        QuietHoursOut,
+        NotificationQuietHoursOut,
         required=True,
         allow_none=True,
         metadata={"description": "Immediate e-mails wait until their end; null: none."},

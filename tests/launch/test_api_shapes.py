@@ -19,3 +19,5 @@ def test_me_and_the_handoff_code_match_their_schemas(client, platform) -> None:
     export = client.get("/api/me/export", headers=headers)
     assert export.status_code == 200 and export.mimetype == "application/json"
     assert export.headers["Content-Disposition"] == 'attachment; filename="ritmo-my-data.json"'
+    conforms(api_schemas.MeExportOut, export.get_json())
+    assert export.get_json()["user"]["id"] == me["user"]["id"]

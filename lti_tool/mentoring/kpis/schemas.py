@@ -25,7 +25,7 @@ class _Moment(fields.DateTime):
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
 
 
-class TargetIn(Schema):
+class KpiTargetIn(Schema):
     class Meta:
         unknown = EXCLUDE
 

@@ -23,7 +23,7 @@ from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.web import viewer_zone_name
 
 bp = Blueprint("kpis", __name__)
-_target_in = schemas.TargetIn()
+_target_in = schemas.KpiTargetIn()
 _TAGS = ("kpis",)
 
 
@@ -89,7 +89,7 @@ def catalogue_page(programme_id: int) -> str:
     description="Coordinators of the programme's course. ``key`` is a figure of the catalogue; a target "
     "outside the figure's range is refused.",
     tags=_TAGS,
-    body=schemas.TargetIn,
+    body=schemas.KpiTargetIn,
     body_required=False,
     responses={200: schemas.KpiTargetOut},
 )
