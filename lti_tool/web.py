@@ -178,6 +178,18 @@ def holds_nul(value: Any) -> bool:
     return False
 
 
+#: Ids are database integers: a larger number names no row.
+MAX_ID = 2**31 - 1
+
+
+def form_id(value: Any) -> int:
+    """The id a page's form names (a row it listed); 0, which names no row (so the lookup answers
+    404), when what came back is not one."""
+    text = str(value or "").strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    return number if number <= MAX_ID else 0
+
+
 def form_data(*optional: str) -> dict[str, Any]:
     """The submitted form without the session field; empty optional fields are left out."""
     data = {k: v for k, v in request.form.items() if k != "ritmo_session"}

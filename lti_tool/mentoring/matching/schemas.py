@@ -19,11 +19,9 @@ from lti_tool.mentoring.matching.models import (
     RunState,
 )
 from lti_tool.mentoring.programmes.models import FIRST_DAY, LAST_DAY, ParticipantStatus
-from lti_tool.web import NO_NUL
+from lti_tool.web import MAX_ID, NO_NUL
 
 MAX_BULK = 5000
-#: Ids are database integers: a larger number names nothing (and must not reach the database).
-MAX_ID = 2**31 - 1
 #: Pages of a list: far beyond any programme, small enough for the database's offsets.
 MAX_PAGE = 100_000
 

@@ -25,7 +25,7 @@ from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import MatchingMode, Programme
 from lti_tool.ratelimit import WRITES, limit, per_person
-from lti_tool.web import body
+from lti_tool.web import body, form_id
 
 bp = Blueprint("matching", __name__)
 #: The match statuses the review page filters by.
@@ -557,7 +557,7 @@ def requests_page(programme_id: int) -> str:
             loaded = schemas.MatchRequestAnswerIn().load(
                 {k: v for k, v in data.items() if k in ("accept", "note")}
             )
-            req = choice.get_request(programme, int(data.get("request_id", 0)))
+            req = choice.get_request(programme, form_id(data.get("request_id")))
             choice.answer_request(current_context(), programme, me, req, loaded["accept"], loaded["note"])
             message = _("Your answer was sent.")
     return render_template(

@@ -18,7 +18,7 @@ from lti_tool.mentoring.profiles import schemas, service
 from lti_tool.mentoring.profiles.models import QuestionKind
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme
-from lti_tool.web import body
+from lti_tool.web import body, form_id
 
 bp = Blueprint("profiles", __name__)
 _question_in = schemas.ProfileQuestionIn()
@@ -170,7 +170,7 @@ def builder_page(programme_id: int) -> str:
         data = body()
         try:
             if data.get("delete"):
-                service.delete_question(service.get_question(programme, int(data["delete"])))
+                service.delete_question(service.get_question(programme, form_id(data["delete"])))
                 message = _("Question removed.")
             else:
                 service.add_question(programme, _question_in.load(_question_form(data)))

@@ -21,7 +21,7 @@ from lti_tool.mentoring.programmes import schemas, service
 from lti_tool.mentoring.programmes.home import overview as home_overview
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.roster.views import bp as roster_pages
-from lti_tool.web import body
+from lti_tool.web import body, form_id
 
 bp = Blueprint("programmes", __name__)
 # Profiles, matching and roster pages live under the programme: nested blueprints, part of this
@@ -199,7 +199,7 @@ def participants_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     if request.method == "POST":
         data = body()
-        person = service.get_participant(programme, int(data.pop("participant_id", 0)))
+        person = service.get_participant(programme, form_id(data.pop("participant_id", None)))
         service.set_participant(
             current_context(), programme, person, _participant_in.load(data, partial=True)
         )
