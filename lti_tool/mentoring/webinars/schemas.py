@@ -86,6 +86,12 @@ class WebinarAttendanceSchema(Schema):
     attended = fields.Bool(required=True)
 
 
+class WebinarAttendanceFormSchema(WebinarAttendanceSchema):
+    """The page's form: whom it is about, and whether they attended."""
+
+    participant_id = fields.Int(required=True, validate=ID_RANGE)
+
+
 class WebinarAttendanceImportSchema(Schema):
     """The multipart form of an attendance import (a ``text/csv`` body is taken as well)."""
 

@@ -31,6 +31,7 @@ from lti_tool.mentoring.webinars.schemas import (
     TrainingGateSchema,
     TrainingGatesOverviewSchema,
     TrainingPlaceableListSchema,
+    WebinarAttendanceFormSchema,
     WebinarAttendanceImportSchema,
     WebinarAttendanceSchema,
     WebinarCreatedSchema,
@@ -129,10 +130,11 @@ def cancel_form(webinar_id: int) -> BaseResponse:
 @bp.post("/webinars/<int:webinar_id>/attendance")
 @login_required
 def attendance_form(webinar_id: int) -> BaseResponse:
-    data = WebinarAttendanceSchema().load({"attended": request.form.get("attended", "false")})
-    attendance.set_attendance(
-        current_context(), webinar_id, int(request.form["participant_id"]), data["attended"]
+    form = request.form
+    data = WebinarAttendanceFormSchema().load(
+        {"attended": form.get("attended", "false"), "participant_id": form.get("participant_id")}
     )
+    attendance.set_attendance(current_context(), webinar_id, data["participant_id"], data["attended"])
     return back_to("webinars.page", webinar_id=webinar_id)
 
 

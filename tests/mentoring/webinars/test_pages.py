@@ -171,3 +171,18 @@ def test_participant_roles_have_labels_in_the_viewers_language(app):
     with app.test_request_context(), force_locale("it"):
         assert ParticipantRole.COORDINATOR.label == "coordinatore"
         assert ParticipantRole.MENTEE.label == "mentee"
+
+
+def test_attendance_form_without_a_person_says_so(client, world):
+    """A form naming no one (or not a number) is the sender's to correct (422), not a 500."""
+    coach = world.people["coach"]
+    created = client.post(
+        "/api/webinars",
+        json={"title": "Form", "starts_at": (utcnow() + timedelta(days=2)).replace(tzinfo=None).isoformat(),
+              "timezone": "UTC", "duration_minutes": 30},
+        headers={"Authorization": f"Bearer {coach.token}"},
+    )
+    webinar_id = created.get_json()["webinars"][0]["id"]
+    for sent in ({"participant_id": "nina", "attended": "true"}, {"attended": "true"}):
+        answer = _post(client, coach, f"/webinars/{webinar_id}/attendance", sent)
+        assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
