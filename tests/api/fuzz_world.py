@@ -26,7 +26,7 @@ from tests.mentoring.conversations.factories import World, make_world
 class FuzzWorld:
     base: World
     ids: dict[str, int] = field(default_factory=dict)  # a path parameter's name -> an id that exists
-    by_path: dict[tuple[str, str], int] = field(default_factory=dict)  # (path fragment, name) -> id
+    by_path: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (path regex, name) -> value
     strings: dict[str, str] = field(default_factory=dict)  # string path parameters
     problems: list[str] = field(default_factory=list)  # seeding steps that failed
 
@@ -149,7 +149,16 @@ def seed(app: Flask) -> FuzzWorld:
         s.keep("item_id", item, "id", fragment=r"/surveys/")
     s.keep("question_id", s.call("coordinator", "POST", f"/api/programmes/{programme}/questions",
                                  {"label": "What do you study?", "kind": "free_text"}), "id")
-    world.strings.update(key="matches_made", source="pairs_at_risk", action="dismiss", sub=base.mentee.sub)
+    # Strings in paths: a KPI to follow, an attention item and its action, an instrument to add.
+    world.strings["sub"] = base.mentee.sub
+    world.by_path[(r"/kpis/targets/", "key")] = "participation"
+    world.by_path[(r"/attention/", "source")] = "support_requests"
+    world.by_path[(r"/attention/", "key")] = f"request:{world.ids.get('request_id', 0)}"
+    world.by_path[(r"/attention/", "action")] = "assign"
+    instruments = s.call("coordinator", "GET", f"/api/programmes/{programme}/survey-instruments")
+    if instruments and instruments.get("instruments"):
+        world.by_path[(r"/survey-instruments/", "key")] = instruments["instruments"][0]["key"]
+    s.keep("run_id", s.call("coordinator", "POST", f"/api/programmes/{programme}/matching/runs", {}), "id")
     _key, world.api_key = keys.create(base.platform.id, SCOPES, name="fuzz")
     db.session.expire_all()
     return world

@@ -24,12 +24,14 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from marshmallow import Schema, fields
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.errors import SerializationNotPossible
 from schemathesis.core.failures import FailureGroup
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -48,6 +50,13 @@ EXAMPLES = int(os.environ.get("RITMO_FUZZ_EXAMPLES", "3"))
 SECONDS = float(os.environ.get("RITMO_FUZZ_SECONDS", "60"))
 TAGS = {t.strip() for t in os.environ.get("RITMO_FUZZ_TAGS", "").split(",") if t.strip()}
 REPORT = os.environ.get("RITMO_FUZZ_REPORT")
+#: positive (requests the document allows), negative (requests it does not: each must be refused
+#: with a documented 4xx, never a 5xx), or both.
+MODES = {
+    "positive": (GenerationMode.POSITIVE,),
+    "negative": (GenerationMode.NEGATIVE,),
+    "all": (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+}[os.environ.get("RITMO_FUZZ_MODE", "all")]
 # Reads first, then writes, deletions last: a run that deletes the thread early reaches less.
 ORDER = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
 
@@ -77,8 +86,8 @@ def pinned_document(app: Flask, world: FuzzWorld) -> dict[str, Any]:
     for path, operations in document["paths"].items():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                if parameter.get("in") != "path":
-                    continue
+                if parameter.get("in") != "path" or "enum" in parameter.get("schema", {}):
+                    continue  # an ``any(...)`` path parameter keeps its own values
                 value = world.value_for(path, parameter["name"])
                 if value is not None:
                     parameter["schema"] = {"type": "integer" if isinstance(value, int) else "string",
@@ -115,7 +124,7 @@ def fuzz_operation(
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy())
+    @given(case=st.one_of(*(operation.as_strategy(generation_mode=mode) for mode in MODES)))
     def check(case: Any) -> None:
         try:
             response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
@@ -181,6 +190,10 @@ class BrokenOut(Schema):
     id = fields.Integer(required=True)
 
 
+class BrokenIn(Schema):
+    count = fields.Integer(required=True)
+
+
 def test_the_run_reports_a_5xx_a_wrong_shape_and_an_undocumented_status() -> None:
     """The harness itself can fail: a tiny API that breaks each check is caught on each."""
     small = Flask("broken")
@@ -202,6 +215,12 @@ def test_the_run_reports_a_5xx_a_wrong_shape_and_an_undocumented_status() -> Non
     def status():
         return {"id": 1}, 202
 
+    @bp.post("/api/unchecked")
+    @document("Unchecked", tags=("broken",), body=BrokenIn, responses={200: BrokenOut}, auth=("none",),
+              errors=(400, 413, 415, 422, 429))
+    def unchecked():
+        return {"id": request.get_json(force=True)["count"] + 1}  # no validation: a bad body is a 500
+
     small.register_blueprint(bp)
     server = serve_in_thread(small, "127.0.0.1", 0)
     try:
@@ -213,3 +232,5 @@ def test_the_run_reports_a_5xx_a_wrong_shape_and_an_undocumented_status() -> Non
     assert "GET /api/v1/crash" in reported and "Server error" in reported
     assert "GET /api/v1/shape" in reported and "Response violates schema" in reported
     assert "GET /api/v1/status" in reported and "Undocumented status code" in reported
+    # Only requests the document forbids (negative cases) reach this one's 500.
+    assert ("POST /api/v1/unchecked" in reported) == (GenerationMode.NEGATIVE in MODES)
