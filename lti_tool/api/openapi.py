@@ -19,7 +19,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_instance
+from apispec.ext.marshmallow.common import make_schema_key, resolve_schema_instance
 from flask import Flask
 from marshmallow import Schema
 from werkzeug.routing import Rule
@@ -98,9 +98,9 @@ class _Names:
 
     def __call__(self, schema: type[Schema] | Schema | str) -> str | None:
         instance = resolve_schema_instance(schema)
-        if any(getattr(instance, modifier) for modifier in ("only", "exclude", "partial")):
-            return None  # a trimmed variant is written out where it is used, not named
         cls = type(instance)
+        if make_schema_key(instance) != make_schema_key(cls()):
+            return None  # a variant (only=, exclude=, partial=...) is written out where it is used
         name = cls.__name__.removesuffix("Schema") or cls.__name__
         owner = self.owners.setdefault(name, cls)
         if owner is not cls:

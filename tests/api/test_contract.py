@@ -104,6 +104,11 @@ def things() -> Blueprint:
     def export(name: str):  # pragma: no cover
         return ""
 
+    @bp.patch("/api/things/<int:thing_id>")
+    @document("Change a thing", tags=("things",), body=ThingIn(partial=True), responses={200: ThingOut})
+    def change_thing(thing_id: int):  # pragma: no cover
+        return {}
+
     @bp.get("/api/forgotten")
     def forgotten():  # pragma: no cover
         return ""
@@ -139,6 +144,10 @@ def test_path_parameters_query_body_and_responses_follow_the_rule_and_schemas() 
     export = doc["paths"]["/api/v1/boxes/{name}/export.csv"]["get"]
     assert export["security"] == [{"apiKey": ["things:read"]}]
     assert export["responses"]["200"]["content"] == {"text/csv": {"schema": {"type": "string"}}}
+
+    change = doc["paths"]["/api/v1/things/{thing_id}"]["patch"]
+    partial = change["requestBody"]["content"]["application/json"]["schema"]
+    assert partial["properties"] == {"shade": {"type": "string"}} and "required" not in partial  # inline
 
     thing = doc["components"]["schemas"]["ThingOut"]
     assert thing["properties"]["colour"]["deprecated"] is True
