@@ -42,7 +42,7 @@ from lti_tool.notifications import feature as notifications
 #: Profiles, matching and roster pages nest under the programme's blueprint; their entries register
 #: the rest of what they own (tasks, dashboard figures).
 FEATURES: tuple[Callable[[Flask], None], ...] = (
-    api.init_app,  # first: its bounded ``int`` path converter must exist before any route
+    api.init_app,  # first: the /api/v1 rewrite and the check of ids in paths, before any feature's hooks
     health.init_app,
     launch.init_app,
     api_keys.init_app,

@@ -1,5 +1,5 @@
-"""The API contract joins the app: the version rule (first, so its bounded ``int`` converter is
-the one every later route uses) and the document's own routes."""
+"""The API contract joins the app: the version rule (the ``/api/v1`` rewrite, the check of ids in
+paths, the version and deprecation headers) and the document's own routes."""
 
 from __future__ import annotations
 
