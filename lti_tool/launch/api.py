@@ -29,6 +29,7 @@ _TAGS = ("session",)
     "their role.",
     tags=_TAGS,
     responses={200: api_schemas.MeOut},
+    errors=(404,),  # the person or platform was erased while the token still ran
 )
 @login_required
 def me() -> dict[str, object]:

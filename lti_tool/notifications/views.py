@@ -64,6 +64,7 @@ def api_read() -> dict[str, Any]:
     "Read my e-mail preferences",
     tags=_TAGS,
     responses={200: schemas.NotificationSettingsOut},
+    errors=(404,),  # the person was erased while the token still ran
 )
 @login_required
 def api_preferences() -> dict[str, Any]:
