@@ -36,19 +36,26 @@ def within_reach(value: datetime) -> None:
 
 
 class WebinarCreateSchema(Schema):
-    title = Text(required=True, validate=validate.Length(min=1, max=255))
+    title = Text(
+        required=True, validate=validate.Length(min=1, max=255), metadata={"example": "Listening skills"}
+    )
     description = Text(load_default="", validate=validate.Length(max=20000))
     audience = fields.Enum(Audience, by_value=True, load_default=Audience.EVERYONE)
     starts_at = fields.DateTime(
         required=True,
         validate=within_reach,
-        metadata={"description": "Wall-clock time in `timezone` (2026-03-29T18:00), or with an offset."},
+        metadata={
+            "description": "Wall-clock time in `timezone` (2026-03-29T18:00), or with an offset.",
+            "example": "2030-03-29T18:00:00",
+        },
     )
     timezone = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=64),
-        metadata={"description": "An IANA zone name; the caller's zone when left out."},
+        metadata={"description": "An IANA zone name; the caller's zone when left out.", "example": "UTC"},
     )
-    duration_minutes = fields.Int(required=True, validate=validate.Range(min=5, max=MAX_DURATION_MINUTES))
+    duration_minutes = fields.Int(
+        required=True, validate=validate.Range(min=5, max=MAX_DURATION_MINUTES), metadata={"example": 60}
+    )
     host_user_id = fields.Int(load_default=None, allow_none=True, validate=ID_RANGE)
     capacity = fields.Int(
         load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_CAPACITY)
@@ -78,7 +85,8 @@ class WebinarUpdateSchema(Schema):
 
 class WebinarTimezoneSchema(Schema):
     timezone = Text(
-        required=True, validate=validate.Length(min=1, max=64), metadata={"description": "An IANA zone name."}
+        required=True, validate=validate.Length(min=1, max=64),
+        metadata={"description": "An IANA zone name.", "example": "Europe/Rome"},
     )
 
 
