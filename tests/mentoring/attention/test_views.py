@@ -147,9 +147,12 @@ def test_the_programme_home_counts_what_waits(client, w: World, pairs: Pairs) ->
     assert "open-attention" not in html
 
 
-def test_the_badge_is_kept_a_minute_and_refreshed_by_the_list_and_by_acting(client, w: World, pairs: Pairs) -> None:
+def test_the_badge_is_kept_a_minute_and_refreshed_by_the_list_and_by_acting(
+    client, w: World, pairs: Pairs
+) -> None:
     def badge() -> str:
-        html = client.get("/programme", query_string={"rh": rh(w.token(w.coordinator))}).get_data(as_text=True)
+        home = client.get("/programme", query_string={"rh": rh(w.token(w.coordinator))})
+        html = home.get_data(as_text=True)
         found = re.search(r"data-attention-count>(\d+)<", html)
         return found.group(1) if found else "none"
 
