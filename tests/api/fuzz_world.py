@@ -7,6 +7,7 @@ be reached with ids that point at nothing, and the run still covers everything e
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,11 +58,13 @@ class _Seeder:
         self.client = app.test_client()
         self.world = world
 
-    def call(self, role: str, method: str, path: str, json: Any = None) -> dict[str, Any] | None:
+    def call(
+        self, role: str, method: str, path: str, json: Any = None, **kwargs: Any
+    ) -> dict[str, Any] | None:
         response = self.client.open(
             # Buffered: the answer is closed at once (the served Ritmo waits for open ones at its end).
             path, method=method, json=json, buffered=True,
-            headers={**self.world.headers(role), "Accept": "application/json"},
+            headers={**self.world.headers(role), "Accept": "application/json"}, **kwargs,
         )
         if response.status_code >= 300:
             self.world.problems.append(f"{method} {path} as {role}: {response.status_code} "
@@ -104,6 +107,11 @@ def seed(app: Flask) -> FuzzWorld:
     if thread:
         reply = s.call("mentee", "POST", f"/api/threads/{thread['id']}/posts", {"body": "Hi there"})
         s.keep("post_id", reply, "id")
+        if reply and "id" in reply:
+            attached = s.call("mentee", "POST", f"/api/posts/{reply['id']}/attachments",
+                              data={"file": (io.BytesIO(b"%PDF-1.4\n% a plan\n"), "plan.pdf")},
+                              content_type="multipart/form-data")
+            s.keep("attachment_id", attached, "id")
     s.keep("message_id", s.call("mentee", "POST", f"/api/matches/{match}/chat", {"body": "hi"}), "id")
     when = (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
     meeting = s.call("mentor", "POST", f"/api/matches/{match}/meetings",
