@@ -115,6 +115,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             # The platform API (API keys), one blueprint per feature that answers it.
             "programmes_platform", "kpis_platform", "roster_platform", "profiles_platform",
             "meetings_platform",
+            "api",  # the OpenAPI document, its reference, the refusal of unknown versions
     } == set(app.blueprints)
     # The picker lists what it offers in the order the features registered it.
     offers = list(app.extensions["ritmo_deep_linking_offers"])
