@@ -40,6 +40,8 @@ def test_errors_and_the_document_carry_the_version_too(app: Flask) -> None:
 
 
 def test_an_unknown_version_is_a_404_naming_the_versions_there_are(app: Flask) -> None:
+    absurd = app.test_client().get("/api/v" + "9" * 5000 + "/x")  # no number Python would read
+    assert absurd.status_code == 404 and absurd.mimetype == "application/problem+json"
     for path in ("/api/v2/notifications", "/api/v7/", "/api/v2"):
         response = app.test_client().post(path) if path.endswith("/") else app.test_client().get(path)
         assert response.status_code == 404, path
