@@ -129,6 +129,10 @@ def fuzz_operation(
         try:
             response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
             findings.statuses[label].add(response.status_code)
+            named = response.headers.get(versions.HEADER.lower()) == [str(versions.CURRENT)]
+            if not named and "version" not in seen:
+                seen.add("version")  # every answer under /api names its version, errors included
+                findings.add(tag, label, f"{response.status_code} without {versions.HEADER}: 1")
             case.validate_response(response, checks=CHECKS, headers=headers)
         except FailureGroup as failures:
             key = "; ".join(sorted({f"{type(f).__name__}: {f.title}" for f in failures.exceptions}))
