@@ -238,3 +238,23 @@ def test_the_run_reports_a_5xx_a_wrong_shape_and_an_undocumented_status() -> Non
     assert "GET /api/v1/status" in reported and "Undocumented status code" in reported
     # Only requests the document forbids (negative cases) reach this one's 500.
     assert ("POST /api/v1/unchecked" in reported) == (GenerationMode.NEGATIVE in MODES)
+
+
+def test_the_run_reports_an_answer_that_names_no_version() -> None:
+    bare = Flask("bare")
+    bare.wsgi_app = versions.VersionedPaths(bare.wsgi_app)  # type: ignore[method-assign]
+    bp = Blueprint("bare", __name__)  # the path rule, but not the headers of versions.init_app
+
+    @bp.get("/api/plain")
+    @document("Plain", tags=("bare",), responses={200: BrokenOut}, auth=("none",))
+    def plain():
+        return {"id": 1}
+
+    bare.register_blueprint(bp)
+    server = serve_in_thread(bare, "127.0.0.1", 0)
+    try:
+        findings = Findings("anyone")
+        fuzz(schemathesis.openapi.from_dict(openapi.build(bare)), server.url, {}, findings)
+    finally:
+        server.shutdown()
+    assert findings.failures["bare"] == ["GET /api/v1/plain as anyone:\n200 without Ritmo-API-Version: 1"]
