@@ -90,3 +90,31 @@ CURSORS = {
     "for the first page. A `null` next cursor means there is no more.",
     "after": "Only what is newer than this id (polling for new items).",
 }
+
+#: The tags, in the order the reference lists them, with what each groups.
+TAGS = {
+    "session": "Who is asking: the launch's person, their data, a session handed to a new window.",
+    "programmes": "A course's mentoring programme: its settings and participants.",
+    "profiles": "The programme's questionnaire and each participant's answers.",
+    "matching": "Matching runs, proposed pairs, requests between participants, approved matches.",
+    "roster": "The programme's roster: syncs from the LMS, CSV import and export.",
+    "match-life": "A match's life: check-ins, reflection, planned end, closure.",
+    "goals": "Milestones of the programme, goals of a match, completions and progress.",
+    "webinars": "Webinars: scheduling, registration, attendance.",
+    "training": "Training a role must complete before matching.",
+    "content": "Content modules and their items, and their completion.",
+    "conversations": "A match's space and the forum: threads, posts, chat, history.",
+    "meetings": "Meetings of a match: proposals, acceptance, outcome, presence, calendar file.",
+    "attachments": "Files attached to posts in a match's space.",
+    "support": "Support requests and the FAQ.",
+    "rhythm": "Pair health against the programme's cadence.",
+    "kpis": "The programme's key figures and their targets.",
+    "attention": "What in a programme needs a coordinator, and acting on it.",
+    "surveys": "Surveys: building, ready-made instruments, answering, results.",
+    "notifications": "A person's notifications and their preferences.",
+    "grades": "Scores sent to the LMS gradebook, and their delivery.",
+    "deep-linking": "Placing Ritmo's items in the LMS (deep linking).",
+    "platform": "For an institution's systems with an API key: programmes, KPIs, roster, profiles, meetings.",
+    "webhooks": "For an institution's systems with an API key: subscriptions to events, deliveries.",
+    "contract": "This document and its reference.",
+}

@@ -125,12 +125,17 @@ def build(app: Flask) -> dict[str, Any]:
     )
     by_path: dict[str, dict[str, Any]] = {}
     errors: set[int] = set()
+    tags: set[str] = set()
     for route in api_routes(app):
         if route.operation is None:
             continue  # the contract test names these; the document shows what is declared
         by_path.setdefault(openapi_path(route.rule), {})[route.method.lower()] = _operation(route)
         errors |= default_errors(route)
+        tags.update(route.operation.tags)
     _components(spec, errors)
+    known = [t for t in guide.TAGS if t in tags]
+    for tag in known + sorted(tags - set(known)):
+        spec.tag({"name": tag, **({"description": guide.TAGS[tag]} if tag in guide.TAGS else {})})
     for path, operations in sorted(by_path.items()):
         spec.path(path=path, operations=operations)
     document = spec.to_dict()

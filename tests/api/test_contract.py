@@ -26,6 +26,9 @@ def test_the_document_is_valid_openapi_3_1(app: Flask) -> None:
         "description": doc["components"]["securitySchemes"]["apiKey"]["description"],
     }
     assert all(path.startswith("/api/v1/") for path in doc["paths"])
+    used = {tag for operations in doc["paths"].values() for op in operations.values() for tag in op["tags"]}
+    described = {tag["name"] for tag in doc["tags"] if tag.get("description")}
+    assert used <= described, f"tags without a description in lti_tool/api/guide.py: {used - described}"
 
 
 def test_every_api_route_is_in_the_document(app: Flask) -> None:
