@@ -23,12 +23,12 @@ platform and limited to its scopes. Each operation lists which it takes.
 **Errors.** Every error is `application/problem+json` (RFC 9457): `type`, `title`, `status`,
 a `detail` a person can act on and, for invalid input, `errors` by field.
 
-**Pagination.** Long lists are pages, newest first, with a cursor: pass the cursor the last
-page returned to get the next one, and stop when it is `null`. The notifications take
-`before` and return `next_before`; a space's history and thread lists take `cursor` and return
-`next_cursor`; a chat's older messages take `before` (the oldest message id you have) and an
-empty list means there are no more. `after` asks for what is newer than an id you have
-(polling a chat or a thread).
+**Pagination.** Long lists come in pages with a cursor: pass the cursor the last page
+returned to get the next one, and stop when it is `null`. The notifications take `before` and
+return `next_before`; a space's threads, the forum and a space's history take `cursor` and return
+`next_cursor`; a thread's posts and, with an API key, a programme's participants take `after`
+and return `next_after`; a chat's older messages take `before` (the oldest message id you hold),
+and fewer than a page back means there are no more.
 
 **Rate limits.** Writes count against a budget per person per minute (and some operations a
 smaller one of their own); past it the answer is 429 with `Retry-After` in seconds.
@@ -88,7 +88,8 @@ CURSORS = {
     "previous page returned; omit it for the newest page.",
     "cursor": "Page through the list: pass the `next_cursor` the previous page returned; omit it "
     "for the first page. A `null` next cursor means there is no more.",
-    "after": "Only what is newer than this id (polling for new items).",
+    "after": "Page forwards: pass the `next_after` the previous page returned; omit it for the "
+    "first page.",
 }
 
 #: The tags, in the order the reference lists them, with what each groups.
