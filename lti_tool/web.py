@@ -15,7 +15,7 @@ from flask import Flask, Response, current_app, g, redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from marshmallow import validate
+from marshmallow import ValidationError, fields, validate
 
 from lti_tool import timezones
 from lti_tool.accounts.models import User
@@ -167,6 +167,17 @@ NUL_MESSAGE = _l("Remove the invisible NUL character (U+0000) from this text.")
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error=NUL_MESSAGE)
 
 
+class Text(fields.String):
+    """Text a person writes, as schemas take it: the NUL character is refused, naming the field
+    (PostgreSQL can neither store nor search for it)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if NUL in text:
+            raise ValidationError(str(NUL_MESSAGE))
+        return text
+
+
 def holds_nul(value: Any) -> bool:
     """Whether ``value`` (text, or lists and objects of it, as JSON brings) holds a NUL character."""
     if isinstance(value, str):
@@ -180,6 +191,8 @@ def holds_nul(value: Any) -> bool:
 
 #: Ids are database integers: a larger number names no row.
 MAX_ID = 2**31 - 1
+#: A positive id, as schemas take one: past :data:`MAX_ID` it is refused (422), not looked up.
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
 
 
 def form_id(value: Any) -> int:

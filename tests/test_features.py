@@ -107,7 +107,8 @@ def test_a_second_app_adds_no_listener_or_handler(app) -> None:
 def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
     assert {"health", "lti", "lti_setup", "launch_api", "programmes", "programmes.matching",
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
-            "conversations", "meetings", "support", "support_api", "notifications", "signin",
+            "conversations", "conversations_api", "meetings", "support", "support_api", "notifications",
+            "signin",
             "survey_instruments", "survey_builder", "surveys", "match_actions",
             "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
             "attachments",

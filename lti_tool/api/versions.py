@@ -20,12 +20,12 @@ from flask import Flask, Response, current_app, request
 
 from lti_tool.api.spec import Operation, operation_of
 from lti_tool.errors import NotFound
+from lti_tool.web import MAX_ID
 
 CURRENT = 1
 SUPPORTED = (1,)
 HEADER = "Ritmo-API-Version"
 #: The largest id a path takes: ids are 32-bit integer columns; a larger number names nothing.
-MAX_ID = 2**31 - 1
 _VERSIONED = re.compile(r"^/api/v(?P<version>\d{1,9})(?P<rest>/.*)?$")  # longer: not a version
 ORIGINAL_PATH = "ritmo.api_path"  # the environ key keeping the path as the client sent it
 

@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from lti_tool.notifications.models import EmailMode, EmailState, Notification
+from lti_tool.web import ID_RANGE
 
 #: Ids are 32-bit on every database (a larger number would be an error on PostgreSQL, not a miss).
-ID = validate.Range(1, 2**31 - 1)
+ID = ID_RANGE
 
 
 class NotificationQuietHoursIn(Schema):

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from lti_tool.mentoring.content.models import ItemKind
 from lti_tool.mentoring.webinars.models import Audience
 from lti_tool.safety.urls import WebUrl
-from lti_tool.web import MAX_ID, NUL, NUL_MESSAGE
+from lti_tool.web import ID_RANGE, MAX_ID, Text
 
 #: Row ids and orders are 32-bit integers in the database: a larger number is a mistake, not a row.
-ID_RANGE = validate.Range(min=1, max=MAX_ID)
-POSITION_RANGE = validate.Range(min=-(2**31), max=2**31 - 1)
-
-
-class Text(fields.Str):
-    """Text a person writes; the NUL character (U+0000) is refused, as the database cannot keep it."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if NUL in text:
-            raise ValidationError(str(NUL_MESSAGE))
-        return text
+POSITION_RANGE = validate.Range(min=-MAX_ID - 1, max=MAX_ID)
 
 
 class ContentModuleCreateSchema(Schema):

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from marshmallow import ValidationError, fields
 
 from lti_tool.errors import InvalidInput
 from lti_tool.safety.urls import UnsafeUrl, web_url
@@ -18,17 +17,6 @@ POST_MAX = 20_000
 CHAT_MAX = 2_000
 LINKS_MAX = 10
 URL_MAX = 2_048
-
-
-class Text(fields.String):
-    """Text a person writes, as schemas take it: the NUL character (U+0000) is refused (422 naming
-    the field), since PostgreSQL cannot store it."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError(_("Remove the NUL character (U+0000) from this text."))
-        return text
 
 
 def clean_body(body: str, limit: int, field_name: str = "body") -> str:

@@ -18,9 +18,9 @@ from lti_tool.mentoring.conversations.history import HISTORY_PAGE_MAX, HISTORY_P
 from lti_tool.mentoring.conversations.mentions import mention_handle
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread, ThreadKind
 from lti_tool.safety.urls import WebUrl
+from lti_tool.web import MAX_ID, Text
 
 #: Ids in queries and bodies: a bound keeps an absurd number from reaching the database.
-ID_MAX = 2**31 - 1
 
 # -- in ------------------------------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ class _In(Schema):
 
 
 def _id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ConversationsLinkIn(_In):
@@ -40,12 +40,12 @@ class ConversationsLinkIn(_In):
         max_length=cleaning.URL_MAX,
         metadata={"type": "string", "description": "An http(s) address."},
     )
-    title = cleaning.Text(load_default="", validate=validate.Length(max=cleaning.TITLE_MAX))
+    title = Text(load_default="", validate=validate.Length(max=cleaning.TITLE_MAX))
 
 
 class _Body(_In):
     # Limits are checked once more (and explained) by the service; these bound the parsing work.
-    body = cleaning.Text(
+    body = Text(
         required=True,
         validate=validate.Length(max=cleaning.POST_MAX * 2),
         metadata={"description": "Markdown; @handle mentions a member of the space."},
@@ -59,7 +59,7 @@ class _Body(_In):
 
 
 class ConversationsNewThreadIn(_Body):
-    title = cleaning.Text(required=True, validate=validate.Length(max=cleaning.TITLE_MAX * 2))
+    title = Text(required=True, validate=validate.Length(max=cleaning.TITLE_MAX * 2))
     kind = fields.Enum(
         ThreadKind,
         by_value=True,
@@ -77,7 +77,7 @@ class ConversationsEditIn(_Body):
 
 
 class ConversationsChatIn(_In):
-    body = cleaning.Text(required=True, validate=validate.Length(max=cleaning.CHAT_MAX * 2))
+    body = Text(required=True, validate=validate.Length(max=cleaning.CHAT_MAX * 2))
 
 
 class ConversationsThreadsQuery(_In):
@@ -94,7 +94,7 @@ class ConversationsThreadsQuery(_In):
 class ConversationsThreadQuery(_In):
     after = fields.Integer(
         load_default=None,
-        validate=validate.Range(min=0, max=ID_MAX),
+        validate=validate.Range(min=0, max=MAX_ID),
         metadata={
             "description": "The `next_after` of the previous page: posts after that post id. Omit it "
             "for the first page."
@@ -124,7 +124,7 @@ class ConversationsChatPollQuery(_In):
 class ConversationsChatOlderQuery(_In):
     before = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0, max=ID_MAX),
+        validate=validate.Range(min=0, max=MAX_ID),
         metadata={
             "description": "The id of the oldest message you hold: up to 50 messages before it come "
             "back, oldest first. Fewer than 50 means the chat's beginning; 0 or no value answers none."
@@ -141,7 +141,7 @@ def _has_utc_time(value: datetime) -> None:
 
 
 class ConversationsHistoryQuery(_In):
-    q = cleaning.Text(
+    q = Text(
         load_default=None,
         validate=validate.Length(max=200),
         metadata={"description": "Text to search for in titles and texts."},

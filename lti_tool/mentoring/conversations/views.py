@@ -18,7 +18,7 @@ from lti_tool.mentoring.conversations.models import ThreadKind
 from lti_tool.mentoring.conversations.overview import space_overview
 from lti_tool.mentoring.meetings.access import upcoming
 from lti_tool.ratelimit import limit
-from lti_tool.web import back_to
+from lti_tool.web import MAX_ID, back_to
 
 bp = Blueprint("conversations", __name__)
 
@@ -35,7 +35,7 @@ def thread_cursor(raw: str | None) -> tuple[datetime, int] | None:
         parsed = datetime.fromisoformat(at)
         if parsed.tzinfo is None:
             raise ValueError("naive")
-        if not thread_id.isascii() or not thread_id.isdigit() or int(thread_id) > schemas.ID_MAX:
+        if not thread_id.isascii() or not thread_id.isdigit() or int(thread_id) > MAX_ID:
             raise ValueError("not an id")
         return parsed.astimezone(UTC), int(thread_id)  # the calendar's first and last hours have no UTC time
     except (ValueError, OverflowError) as error:

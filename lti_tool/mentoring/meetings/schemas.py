@@ -12,13 +12,12 @@ from zoneinfo import ZoneInfo
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from lti_tool.accounts.models import User
-from lti_tool.mentoring.conversations.cleaning import Text
 from lti_tool.mentoring.meetings import access, service
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus, VideoProvider
 from lti_tool.safety.urls import WebUrl
+from lti_tool.web import MAX_ID, Text
 
 #: Ids in bodies: a bound keeps an absurd number from reaching the database.
-ID_MAX = 2**31 - 1
 _TIMES = (
     "Times offered, each `YYYY-MM-DDTHH:MM` in `timezone`, or ISO 8601 with an offset; in the future, "
     "within a year."
@@ -68,7 +67,7 @@ class MeetingsProposeIn(_Base):
 class MeetingsAcceptIn(_Base):
     slot_id = fields.Integer(
         required=True,
-        validate=validate.Range(min=1, max=ID_MAX),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "One of the meeting's `slots`."},
     )
 

@@ -16,11 +16,10 @@ from lti_tool.db import db
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Participant, ParticipantRole, ParticipantStatus
 from lti_tool.mentoring.roster import batch
-from lti_tool.web import body
+from lti_tool.web import MAX_ID, body
 
 bp = Blueprint("roster_platform", __name__)
 
-MAX_ID = 2**31 - 1
 _TAGS = ("platform",)
 _SUB = "The person's user id in the LMS (the launch's ``sub``)."
 

@@ -10,11 +10,10 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from lti_tool.mentoring.conversations.cleaning import Text
 from lti_tool.mentoring.support.models import RequestStatus
+from lti_tool.web import MAX_ID, Text
 
 #: Ids in bodies: a bound keeps an absurd number from reaching the database.
-ID_MAX = 2**31 - 1
 
 
 def _links(value: Any) -> Any:
@@ -66,7 +65,7 @@ class SupportRequestIn(_Form):
     match_id = fields.Integer(
         load_default=None,
         allow_none=True,
-        validate=validate.Range(min=1, max=ID_MAX),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "One of the caller's own matches, when the request is about it."},
     )
 

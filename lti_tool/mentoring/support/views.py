@@ -14,7 +14,7 @@ from lti_tool.identity.session import coordinator_required, current_context, log
 from lti_tool.mentoring.matching import access
 from lti_tool.mentoring.support import faq, requests, schemas, staff
 from lti_tool.mentoring.support.models import REQUEST_STATUS_LABELS, RequestStatus
-from lti_tool.web import back_to
+from lti_tool.web import MAX_ID, back_to
 
 bp = Blueprint("support", __name__)
 
@@ -34,7 +34,7 @@ def assignee_from(ctx: LaunchContext, choice: str | None) -> int | None:
         return None
     if choice == "me":
         return ctx.user_id
-    if choice.isascii() and choice.isdigit() and int(choice) <= schemas.ID_MAX:
+    if choice.isascii() and choice.isdigit() and int(choice) <= MAX_ID:
         return int(choice)
     return -1  # nobody's id, refused by the service
 

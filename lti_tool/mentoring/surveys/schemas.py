@@ -24,6 +24,7 @@ from marshmallow import (
 )
 
 from lti_tool.mentoring.surveys.models import Audience, ItemType
+from lti_tool.web import ID_RANGE
 
 TITLE_MAX = 255
 TEXT_MAX = 2000
@@ -348,7 +349,7 @@ class SurveyResultsOut(Schema):
 class SurveyAnswerQuery(_In):
     invitation = fields.Integer(
         load_default=None,
-        validate=validate.Range(1, 2**31 - 1),
+        validate=ID_RANGE,
         metadata={"description": "The occasion to answer; without it, the latest open invitation."},
     )
 

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from lti_tool.mentoring.webhooks.catalogue import NAMES
 from lti_tool.mentoring.webhooks.models import DeliveryStatus
 from lti_tool.mentoring.webhooks.subscriptions import DESCRIPTION_MAX, URL_MAX
+from lti_tool.web import ID_RANGE
 
 
 class WebhookSubscriptionIn(Schema):
@@ -66,7 +67,7 @@ class WebhookDeliveriesOut(Schema):
 
 
 class WebhookDeliveriesApiQuery(WebhookDeliveriesQuery):
-    subscription_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    subscription_id = fields.Integer(load_default=None, validate=ID_RANGE)
 
 
 class WebhookRequeuedOut(Schema):

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from lti_tool.db import utcnow
-from lti_tool.mentoring.content.schemas import ID_RANGE, ContentItemViewSchema, Text
+from lti_tool.mentoring.content.schemas import ContentItemViewSchema
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from lti_tool.mentoring.webinars.models import (
     AttendanceSource,
@@ -20,6 +20,7 @@ from lti_tool.mentoring.webinars.models import (
     WebinarStatus,
 )
 from lti_tool.safety.urls import WebUrl
+from lti_tool.web import ID_RANGE, Text
 
 MAX_DURATION_MINUTES = 8 * 60
 #: More seats than any room holds is a typing mistake (and would not fit the column).
