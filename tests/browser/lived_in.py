@@ -5,7 +5,7 @@ support request.
 
 The people are those the demo LMS launches (``u-instructor``, ``u-mentor-01``, ``u-learner-01``),
 so they must have launched once before :func:`seed` runs; two more people come from the roster
-the way a sync would add them."""
+the way a sync would add them. :func:`add_lms_admin` gives the demo LMS the platform's administrator."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ import sqlalchemy as sa
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db, utcnow
+from lti_tool.demo.platform import DemoPlatform
+from lti_tool.demo.roster import Person
+from lti_tool.identity.lms_admin import INSTITUTION_ADMIN
 from lti_tool.mentoring.content import service as content
 from lti_tool.mentoring.conversations import chat, spaces, threads
 from lti_tool.mentoring.goals import milestones
@@ -29,6 +32,17 @@ from lti_tool.mentoring.surveys import invitations
 from lti_tool.mentoring.surveys.instruments.adding import add_instrument
 from tests.mentoring.matching import states
 from tests.mentoring.surveys.schedule_world import add_person
+
+LMS_ADMIN = "u-lms-admin"
+
+
+def add_lms_admin(lms_app) -> str:
+    """The LMS's administrator as a member of the demo course: an institution Administrator role
+    and no role in the course, as an LMS sends for its site admins; answers their user id."""
+    course = DemoPlatform.of(lms_app).course
+    if course.member(LMS_ADMIN) is None:
+        course.members.append(Person(LMS_ADMIN, "Alba", "Admin", "en", (INSTITUTION_ADMIN,)))
+    return LMS_ADMIN
 
 
 @dataclass(frozen=True)
