@@ -1,16 +1,20 @@
 """In Chromium, inside the demo LMS's frame, for the coordinator, a mentor and a mentee of a
-programme with something on every page: every page reachable by links from the role's home opens,
-every form sent with plausible values is answered without a 4xx/5xx, and axe-core finds nothing
-serious or critical on any page seen."""
+programme with something on every page, and for the LMS's administrator: every page reachable by
+links from the role's home opens, every form sent with plausible values is answered without a
+4xx/5xx, and axe-core finds nothing serious or critical on any page seen."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+import sqlalchemy as sa
 
-from tests.browser.lived_in import seed
-from tests.browser.walker import AXE, WAIT, Walker
+from lti_tool.db import db
+from lti_tool.mentoring.programmes.models import Programme
+from lti_tool.mentoring.webhooks import subscriptions
+from tests.browser.lived_in import add_lms_admin, seed
+from tests.browser.walker import AXE, WAIT, Walker, page_key
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.browser
@@ -103,3 +107,35 @@ def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, st
         assert len(listed) == 2 and "U-Walk-Mentee" in listed, listed  # both pairs, the approved one too
     finally:
         context.close()
+
+
+def test_every_page_and_form_of_the_lms_administrator_works_and_is_accessible(
+    browser, stack, axe_source
+) -> None:
+    """Their pages are the platform's (the roll-up, the webhooks, what they link): the walk starts
+    at the roll-up, as the LMS's link to it does, with a subscription and a delivery to show."""
+    admin = add_lms_admin(stack.lms.app)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        for user in (*ROLES.values(), admin):
+            page.goto(f"{stack.lms_url}/demo/launch?user={user}")
+            page.frame_locator("#tool-frame").locator("main").wait_for(timeout=WAIT)
+        with stack.app.app_context():
+            platform_id = db.session.execute(sa.select(Programme)).scalar_one().course.platform_id
+            subscriptions.add(platform_id, "https://hooks.example.org/ritmo", ["support.request_opened"])
+        seed(stack.app)  # opens a support request: one delivery waits for the receiver
+        walker = Walker(page, stack.tool_url, "LMS administrator", axe=axe_source, within="/platform/")
+        assert walker.open(f"{stack.tool_url}/platform/kpis")
+        walker.submit_all(walker.crawl())  # the webhooks page links back to the roll-up
+    finally:
+        context.close()
+
+    walk = walker.walk
+    summary = f"{len(walk.visited)} pages: {walk.visited}; {len(walk.submitted)} forms: {walk.submitted}"
+    print(summary)
+    assert {page_key(url) for url in walk.visited} >= {"/platform/kpis", "/platform/webhooks"}, summary
+    assert any("/platform/webhooks/add" in what for what in walk.submitted), summary
+    assert any("resend" in what for what in walk.submitted), summary
+    findings = [f"{key}: {what}" for key, what in walk.findings.items()]
+    assert walk.failures + findings == [], "\n".join(walk.failures + findings)

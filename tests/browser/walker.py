@@ -20,8 +20,9 @@ MAX_PAGES = 70
 # Links that download a file or leave the product: a walk does not follow them.
 NOT_PAGES = re.compile(r"(\.(csv|xlsx|ics|json|pdf)$|/export|/download|/files/|/lti/|/api/|/signin/)")
 # Forms whose button ends something the rest of the walk needs, or that write outside the product.
+# "End" as a word: "Send" and "Re-send" are forms like any other.
 DESTRUCTIVE = re.compile(
-    r"delete|remove|cancel|end |end$|withdraw|archive|unfollow|close|leave|decline|undo|sync|dismiss|"
+    r"delete|remove|cancel|\bend\b|withdraw|archive|unfollow|close|leave|decline|undo|sync|dismiss|"
     r"elimina|rimuovi|annulla",
     re.IGNORECASE,
 )
@@ -35,6 +36,7 @@ CHOICES = {
     # Names picked from a list: "~x" the first name with x in it, "!x" the first without.
     "/programmes/N/matching/assign": {"mentee": "~Waiting", "force": "1"},  # the mentors are full
     "/programmes/N/matching/swap": {"first": "~Walk-Mentee", "second": "!Walk"},
+    "/platform/webhooks/add": {"events": "support.request_opened"},  # one box of several
 }
 
 # Fills a form's empty required fields with plausible values by type, checks a first radio of each group and
@@ -69,6 +71,10 @@ FILL = """
   for (const [name, value] of Object.entries(choices)) {
     const el = form.elements[name];
     if (!el) continue;
+    if (el instanceof RadioNodeList) {  // boxes sharing a name: tick the one with that value
+      for (const box of el) if (box.value === value) box.checked = true;
+      continue;
+    }
     const names = el.list ? [...el.list.options].map(o => o.value) : [];
     if (value[0] === "~") el.value = names.find(n => n.includes(value.slice(1))) || "";
     else if (value[0] === "!") el.value = names.find(n => !n.includes(value.slice(1))) || "";
@@ -144,8 +150,9 @@ class Walk:
 
 
 class Walker:
-    def __init__(self, page, tool_url: str, role: str, *, axe: str | None) -> None:
+    def __init__(self, page, tool_url: str, role: str, *, axe: str | None, within: str = "/") -> None:
         self.page, self.tool_url, self.axe = page, tool_url, axe
+        self.within = within  # the paths a walk follows links into
         self.tool = page.frame(name="ritmo-tool")
         assert self.tool is not None, "the LMS page has no Ritmo frame"
         self.walk = Walk(role)
@@ -181,7 +188,7 @@ class Walker:
         for href in hrefs:
             url = without_code(href)
             path = urlsplit(url).path
-            if url.startswith(self.tool_url) and not NOT_PAGES.search(path):
+            if url.startswith(self.tool_url) and path.startswith(self.within) and not NOT_PAGES.search(path):
                 out.append(url)
         return out
 
