@@ -112,8 +112,10 @@ def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, st
 def test_every_page_and_form_of_the_lms_administrator_works_and_is_accessible(
     browser, stack, axe_source
 ) -> None:
-    """Their pages are the platform's (the roll-up, the webhooks, what they link): the walk starts
-    at the roll-up, as the LMS's link to it does, with a subscription and a delivery to show."""
+    """Their own pages are the platform's (the roll-up, the webhooks, what they link), with a
+    subscription and a waiting delivery to show. No page of the course links to them, so the walk
+    opens the roll-up by its address; it keeps to /platform/ (the site's other links lead to the
+    participants' pages, walked above)."""
     admin = add_lms_admin(stack.lms.app)
     context = browser.new_context()
     page = context.new_page()
