@@ -9,6 +9,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from lti_tool.db import db
 from lti_tool.mentoring.programmes.models import Programme
@@ -92,13 +93,13 @@ def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, st
         tool.locator("#approve-all").wait_for(timeout=WAIT)
         with page.expect_event("framenavigated", timeout=WAIT):
             tool.locator("#approve-all").click()
-        tool.locator("form.search").wait_for(timeout=WAIT)
-        assert tool.locator("#proposals tbody tr[data-mentee]").count() == 0
+        # The answer is a redirect to the list: wait for the list that follows it, not the one before.
+        expect(tool.locator("#proposals tbody tr[data-mentee]")).to_have_count(0, timeout=WAIT)
 
         tool.locator("form.search select[name=status]").select_option("active")
         with page.expect_event("framenavigated", timeout=WAIT):
             tool.locator("form.search button[type=submit]").click()
-        tool.locator("#proposals").wait_for(timeout=WAIT)
+        expect(tool.locator("#proposals tbody tr[data-mentee]")).to_have_count(2, timeout=WAIT)
         assert "status=active" in tool.url and "ritmo_session" not in tool.url
         assert tool.locator(".error[data-status]").count() == 0
         listed = tool.locator("#proposals tbody tr[data-mentee]").evaluate_all(
