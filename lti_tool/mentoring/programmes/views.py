@@ -13,6 +13,7 @@ from lti_tool.api.spec import document
 from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
+from lti_tool.identity.lms_admin import is_admin_role, is_lms_admin
 from lti_tool.identity.session import coordinator_required, current_context, login_required
 from lti_tool.mentoring.attention.registry import kept_count, open_count
 from lti_tool.mentoring.matching.views import bp as matching_pages
@@ -59,6 +60,9 @@ def _render_home(ctx: LaunchContext) -> str:
         mode=overview.matching_mode.value,
         role=overview.my_role.value if overview.my_role else None,
         attention=waiting,
+        # The LMS's administrators reach the platform's pages from here (the pages check the rule).
+        # A launch carries its roles; a session read from its token does not, and asks the enrolment.
+        lms_admin=any(map(is_admin_role, ctx.lis_roles)) if ctx.lis_roles else is_lms_admin(ctx),
     )
     # Every launch opens this page: it is kept per programme, role and language, and only the
     # person's name and session token are filled in (``fragments.page``).

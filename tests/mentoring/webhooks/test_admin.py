@@ -11,12 +11,14 @@ from lti_tool.accounts.models import CourseRole, Enrolment
 from lti_tool.db import db
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import issue_token
+from lti_tool.mentoring.programmes import views
 from lti_tool.mentoring.webhooks import delivery, subscriptions
 from lti_tool.mentoring.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from tests.grades.factory import World, make_platform, make_world
 from tests.mentoring.webhooks.receiver import serving
 
 ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 
 
 def token_of(world: World, lis_roles: list[str], role: CourseRole) -> str:
@@ -135,3 +137,27 @@ def test_the_command_line(app, runner) -> None:
     assert runner.invoke(args=["webhook", "remove", str(subscription_id)]).exit_code == 0
     assert runner.invoke(args=["webhook", "list"]).output.strip() == ""
     assert runner.invoke(args=["webhook", "resend", "999"]).exit_code != 0
+
+
+def test_the_programme_home_links_an_lms_admin_to_the_platform_pages(client, app) -> None:
+    """At the launch (its roles in the context) and later (the session's token: the enrolment)."""
+    world = make_world(matches=1)
+    db.session.add(Enrolment(user_id=world.coordinator.id, course_id=world.course.id,
+                             role=CourseRole.PARTICIPANT, lis_roles=[ADMIN]))
+    db.session.commit()
+    launched = LaunchContext(platform_id=world.platform.id, user_id=world.coordinator.id,
+                             course_id=world.course.id, role=CourseRole.PARTICIPANT, lis_roles=(ADMIN,))
+    with app.test_request_context():
+        at_launch = views.open_programme(launched, "")
+    admin = issue_token(launched)
+    later = client.post("/programme", data=form(admin))
+    assert later.status_code == 200
+    for path in ("/platform/kpis", "/platform/webhooks"):
+        assert f'href="{path}"' in at_launch and f'href="{path}"' in later.text, path
+        assert client.post(path, data=form(admin)).status_code == 200, path
+    mentee = world.mentees[0].user_id
+    db.session.add(Enrolment(user_id=mentee, course_id=world.course.id, role=CourseRole.PARTICIPANT,
+                             lis_roles=[LEARNER]))
+    db.session.commit()
+    learner = issue_token(world.ctx(world.mentees[0]))
+    assert "/platform/" not in client.post("/programme", data=form(learner)).text
