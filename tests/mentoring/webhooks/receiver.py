@@ -47,7 +47,7 @@ def serving(statuses: list[int] | None = None, delay: float = 0.0) -> Iterator[R
             self.wfile.write(reply)
 
         def log_message(self, *args: object) -> None:
-            pass
+            """No access log: the test's output stays its own."""
 
     class Server(ThreadingHTTPServer):
         def handle_error(self, request: object, client_address: object) -> None:
