@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from lti_tool.db import db, utcnow
 from lti_tool.identity.context import LaunchContext
@@ -82,12 +81,10 @@ class Seeded:
 
 def launch_all(platform_id: int, scope: str, claims: Sequence[dict[str, Any]]) -> dict[str, LaunchContext]:
     """Record each person's launch and run the launch's steps (the programme join), by LMS user id."""
-    steps = targets.of(current_app).steps
     people: dict[str, LaunchContext] = {}
     for one in claims:
         ctx = record_launch(platform_id, one, scope, None).context
-        for step in steps:
-            step(ctx)
+        targets.run_steps(ctx, {})
         db.session.commit()
         people[str(one["sub"])] = ctx
     return people

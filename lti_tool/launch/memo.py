@@ -8,20 +8,35 @@ reuses that context: the rows already say what it would write, but for ``last_se
 caller refreshes when the memo says it is due. A launch with anything changed (a new name, role,
 course or link) is recorded again. The launch reads the memo in the round trip that spends its
 login state (``security.Launch.validate_state_and_nonce``).
+
+The memo also keeps what each launch step returned (``launch.targets``: the programme join keeps
+the home it read), so that a relaunch's steps need not read again. Those values are the features'
+own: the memo keeps them under the course's stamp, read in the same round trip, and a feature that
+changes what its steps read calls :func:`renew_courses`; a relaunch under a new stamp hands its
+steps nothing, and they read afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lti_tool.accounts.models import CourseRole
+import sqlalchemy as sa
+from flask import current_app
+
+from lti_tool.accounts.models import Course, CourseRole
 from lti_tool.cache import cache
+from lti_tool.db import db
 from lti_tool.identity.context import LaunchContext
+from lti_tool.launch.models import Platform
+from lti_tool.launch.tool_config import registration_scope
 
 PREFIX = "launch-memo:"
+COURSE_PREFIX = "launch-course:"
 
 
 def key(scope: str, sub: str) -> str:
@@ -30,34 +45,80 @@ def key(scope: str, sub: str) -> str:
     return f"{PREFIX}{scope}:{hashlib.sha256(sub.encode()).hexdigest()[:32]}"
 
 
+def course_key(scope: str, context_id: str) -> str:
+    """The cache key of a course's stamp; read with the memo, in the same round trip."""
+    return f"{COURSE_PREFIX}{scope}:{hashlib.sha256(context_id.encode()).hexdigest()[:32]}"
+
+
+def stamp_of(entry: dict[str, Any] | None) -> str | None:
+    """The stamp a course's key holds (``None`` while nothing in the course changed)."""
+    return str(entry["stamp"]) if entry else None
+
+
 @dataclass(frozen=True)
 class Remembered:
     context: LaunchContext
     target: str | None
     seen_at: float  # when ``last_seen_at`` was last written for this person (epoch seconds)
+    # What the launch's steps returned, by step, when the course's stamp is still the same.
+    kept: Mapping[str, Any] = field(default_factory=dict)
 
 
-def recall(entry: dict[str, Any] | None, digest: str) -> Remembered | None:
-    """What the last launch recorded (``entry``, as read under :func:`key`), if it wrote the same."""
+def recall(entry: dict[str, Any] | None, digest: str, stamp: str | None = None) -> Remembered | None:
+    """What the last launch recorded (``entry``, as read under :func:`key`), if it wrote the same;
+    its steps' values only if the course's ``stamp`` is the one they were read under."""
     if not entry or entry.get("digest") != digest:
         return None
     values = dict(entry["context"])
     values["role"] = CourseRole(values["role"])
     values["lis_roles"] = tuple(values["lis_roles"])
-    return Remembered(LaunchContext(**values), entry.get("target"), float(entry.get("seen_at", 0)))
+    kept = (entry.get("kept") or {}) if entry.get("stamp") == stamp else {}
+    return Remembered(
+        LaunchContext(**values), entry.get("target"), float(entry.get("seen_at", 0)), kept
+    )
 
 
 def remember(
-    scope: str, sub: str, digest: str, ctx: LaunchContext, target: str | None, ttl_seconds: int
+    scope: str, sub: str, digest: str, ctx: LaunchContext, target: str | None, ttl_seconds: int,
+    *, seen_at: float | None = None, kept: Mapping[str, Any] | None = None, stamp: str | None = None,
 ) -> None:
-    """Keep what this launch recorded, as of now (``last_seen_at`` was written, or is recent)."""
+    """Keep what this launch recorded: ``last_seen_at`` as written at ``seen_at`` (now, unless
+    said), and its steps' values as read under the course's ``stamp`` (read before them)."""
     if ttl_seconds <= 0:
         return
     context = asdict(ctx)
     context["role"] = ctx.role.value
     context["lis_roles"] = list(ctx.lis_roles)
-    entry = {"digest": digest, "context": context, "target": target, "seen_at": time.time()}
+    entry = {
+        "digest": digest, "context": context, "target": target,
+        "seen_at": time.time() if seen_at is None else seen_at,
+        "kept": dict(kept or {}), "stamp": stamp,
+    }
     cache().set(key(scope, sub), entry, ttl_seconds)
+
+
+def renew_courses(course_ids: Iterable[int]) -> None:
+    """Give each course a new stamp: what launch steps kept for it is read again.
+
+    For features whose steps keep values (their data changed); call it once the change is
+    committed. The stamp outlives every memo written before it, so an older one never matches.
+    """
+    ids = set(course_ids)
+    if not ids:
+        return
+    # Its own connection: callers may be in a session's commit hooks.
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Platform.id, Platform.created_at, Course.context_id)
+            .join(Course, Course.platform_id == Platform.id)
+            .where(Course.id.in_(ids))
+        ).all()
+    ttl = 2 * int(current_app.config["LAUNCH_MEMO_SECONDS"])
+    if ttl <= 0:
+        return
+    for platform_id, created_at, context_id in rows:
+        key_ = course_key(registration_scope(platform_id, created_at), context_id)
+        cache().set(key_, {"stamp": secrets.token_hex(8)}, ttl)
 
 
 def forget(scope: str, sub: str) -> None:

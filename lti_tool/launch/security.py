@@ -27,6 +27,7 @@ from pylti1p3.session import SessionService
 from lti_tool.cache import cache
 from lti_tool.errors import RitmoError
 from lti_tool.http import http_session
+from lti_tool.launch import claims as launch_claims
 from lti_tool.launch import id_token, login_state, memo, origins, platform_keys, registry
 from lti_tool.launch.models import PlatformStatus
 from lti_tool.launch.tool_config import DatabaseToolConf, PlatformRegistration
@@ -269,6 +270,7 @@ class Launch(MessageLaunch):
         self.claims: dict[str, Any] = {}
         # What the shared cache holds under ``memo.key`` for this person (see ``launch.memo``).
         self.memo_entry: dict[str, Any] | None = None
+        self.course_stamp: str | None = None
         self._jws = id_token.CompactJws(header={}, body={}, signing_input=b"", signature=b"")
 
     def _get_request_param(self, key: str) -> str:
@@ -396,14 +398,22 @@ class Launch(MessageLaunch):
         if not secrets.compare_digest(str(self._jwt["body"].get("nonce", "")), record.nonce):
             raise LtiException("nonce does not match the one issued at login")
         # Spend the state (and its nonce) for every server process; the same round trip reads the
-        # launch memo that recording the launch will consult.
-        sub = self._jwt["body"].get("sub")
+        # launch memo that recording the launch will consult, and the stamp of the launch's course
+        # that its steps' kept values must match.
+        body: dict[str, Any] = dict(self._jwt["body"])
+        sub = body.get("sub")
         keys = [memo.key(self.registration.scope, sub)] if isinstance(sub, str) and sub else []
+        # As ``claims.wanted`` reads it, which is what ``Course.context_id`` holds.
+        context = launch_claims.part(body, launch_claims.CLAIM + "context")
+        context_id = launch_claims.text(context.get("id"))
+        if keys and context_id:
+            keys.append(memo.course_key(self.registration.scope, context_id))
         spent_now, found = cache().claim_and_get(record.spent_key, login_state.spent_ttl(), *keys)
         if not spent_now:
             raise LtiException("state already used")
         if found:
             self.memo_entry = found[0]
+            self.course_stamp = memo.stamp_of(found[1]) if len(found) > 1 else None
         return self
 
     def validate_deployment(self) -> Launch:

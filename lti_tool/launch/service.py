@@ -7,14 +7,17 @@ columns). ``last_seen_at`` follows launches to ``LAST_SEEN_RESOLUTION``. What a 
 the launch (the programme join, the page it opens) is its own, through ``launch.targets``.
 
 In front of the path, the launch memo (``launch.memo``): a relaunch with the same claims within
-``LAUNCH_MEMO_SECONDS`` reuses the context the last launch recorded, and reads nothing.
+``LAUNCH_MEMO_SECONDS`` reuses the context the last launch recorded, and reads nothing. The memo
+also keeps what the launch's steps returned (:func:`remember`), handed back to them at the next
+such relaunch while their course's stamp is unchanged.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,39 +41,70 @@ PREFIX: dict[type, str] = {User: "user_", Course: "course_", ResourceLink: "link
 
 
 @dataclass(frozen=True)
+class MemoState:
+    """What remembering a launch needs (``remember``), and whether the memo already holds it."""
+
+    scope: str
+    sub: str
+    digest: str
+    stamp: str | None  # the course's stamp, read before anything this launch read
+    seen_at: float | None  # when ``last_seen_at`` was written, if not by this launch
+    current: bool  # the memo holds this launch as it is, but maybe for its steps' values
+
+
+@dataclass(frozen=True)
 class RecordedLaunch:
     context: LaunchContext
     # What the resource link was placed for (``programme``, ``webinar:<id>``...), if anything.
     link_target: str | None
+    memo: MemoState
+    # What the launch's steps returned at the last launch with these claims, still valid ({}: none).
+    kept: Mapping[str, Any] = field(default_factory=dict)
 
 
 def record_launch(
-    platform_id: int, claims: dict[str, Any], scope: str, memo_entry: dict[str, Any] | None
+    platform_id: int, claims: dict[str, Any], scope: str, memo_entry: dict[str, Any] | None,
+    course_stamp: str | None = None,
 ) -> RecordedLaunch:
     """Write what the launch tells us and return the context the session will carry.
 
     ``scope`` names the registration in the shared cache (``PlatformRegistration.scope``);
-    ``memo_entry`` is what the cache held under ``memo.key(scope, sub)``, read with the state.
+    ``memo_entry`` and ``course_stamp`` are what the cache held under ``memo.key(scope, sub)`` and
+    ``memo.course_key(scope, context_id)``, read with the state. The caller runs the launch's
+    steps and then :func:`remember`.
     """
     wanted = launch_claims.wanted(_sub(claims), claims)
     digest = wanted.digest()
-    remembered = memo.recall(memo_entry, digest)
+    remembered = memo.recall(memo_entry, digest, course_stamp)
     if remembered is not None:
         seen = _seen_now(remembered)
         if seen is not None:
-            if seen:  # ``last_seen_at`` was just written: the memo says so from now on
-                _remember(scope, wanted, digest, remembered.context, remembered.target)
-            return RecordedLaunch(remembered.context, remembered.target)
+            state = MemoState(scope, wanted.sub, digest, course_stamp,
+                              seen_at=None if seen else remembered.seen_at, current=not seen)
+            return RecordedLaunch(remembered.context, remembered.target, state, remembered.kept)
         memo.forget(scope, wanted.sub)  # the remembered user row is gone: start afresh
     try:
-        recorded = _record(platform_id, wanted)
+        context, target = _record(platform_id, wanted)
     except sa.exc.IntegrityError:
         # Another launch inserted the same new user, course or link first (a double click, or an
         # LMS that preloads the frame). Its rows are there now: record again, against them.
         db.session.rollback()
-        recorded = _record(platform_id, wanted)
-    _remember(scope, wanted, digest, recorded.context, recorded.link_target)
-    return recorded
+        context, target = _record(platform_id, wanted)
+    state = MemoState(scope, wanted.sub, digest, course_stamp, seen_at=None, current=False)
+    return RecordedLaunch(context, target, state)
+
+
+def remember(recorded: RecordedLaunch, kept: Mapping[str, Any]) -> None:
+    """Remember the launch and what its steps returned (``kept``), unless the memo says so already:
+    a relaunch whose steps answered from the memo writes nothing."""
+    state = recorded.memo
+    if state.current and kept == recorded.kept:
+        return
+    memo.remember(
+        state.scope, state.sub, state.digest, recorded.context, recorded.link_target,
+        int(current_app.config["LAUNCH_MEMO_SECONDS"]),
+        seen_at=state.seen_at, kept=kept, stamp=state.stamp,
+    )
 
 
 def _sub(claims: dict[str, Any]) -> str:
@@ -79,10 +113,6 @@ def _sub(claims: dict[str, Any]) -> str:
         # Anonymous launches carry no sub; Ritmo needs a person to mentor or be mentored.
         raise LaunchRejected("launch: no sub claim", ANONYMOUS_DETAIL)
     return sub
-
-
-def _remember(scope: str, wanted: Wanted, digest: str, ctx: LaunchContext, target: str | None) -> None:
-    memo.remember(scope, wanted.sub, digest, ctx, target, int(current_app.config["LAUNCH_MEMO_SECONDS"]))
 
 
 def _seen_now(remembered: memo.Remembered) -> bool | None:
@@ -180,7 +210,7 @@ def _last_seen_due(last_seen_at: datetime | None) -> bool:
     return last_seen_at is None or utcnow() - last_seen_at >= LAST_SEEN_RESOLUTION
 
 
-def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
+def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None]:
     in_course = wanted.context_id is not None
     with_link = in_course and wanted.link_id is not None
     # The read needs no transaction, nor do the writes but for a revocation (below).
@@ -236,4 +266,4 @@ def _record(platform_id: int, wanted: Wanted) -> RecordedLaunch:
     # In autocommit, what was written is written: the connection stays with the session for what
     # the request does next (one pool checkout per launch), until the session's next commit.
     target = (wanted.values[ResourceLink].get("target") or row.link_target) if with_link else None
-    return RecordedLaunch(wanted.context(platform_id, user_id, course_id, link_id), target)
+    return wanted.context(platform_id, user_id, course_id, link_id), target

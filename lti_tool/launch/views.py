@@ -20,7 +20,7 @@ from lti_tool.launch.security import (
     NeedsStorageCheck,
     start_login,
 )
-from lti_tool.launch.service import record_launch
+from lti_tool.launch.service import record_launch, remember
 from lti_tool.ratelimit import limit
 
 bp = Blueprint("lti", __name__)
@@ -104,9 +104,11 @@ def launch() -> Response | str:
         return relay
     registration = message.registration
     recorded = record_launch(
-        registration.platform_id, message.claims, registration.scope, message.memo_entry
+        registration.platform_id, message.claims, registration.scope, message.memo_entry,
+        message.course_stamp,
     )
     ctx = recorded.context
+    remember(recorded, targets.run_steps(ctx, recorded.kept))
     return targets.respond(ctx, issue_token(ctx), message, recorded.link_target)
 
 

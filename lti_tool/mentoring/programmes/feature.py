@@ -12,14 +12,15 @@ from lti_tool.db import db
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import deep_linking, targets
 from lti_tool.mentoring.kpis.figures import register_figure
-from lti_tool.mentoring.programmes import figures, home, platform_api, views
+from lti_tool.mentoring.programmes import figures, home, home_changes, platform_api, views
 from lti_tool.mentoring.programmes.models import Programme
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(platform_api.bp)  # the same, for the institution's systems (API keys)
-    targets.register_step(app, home.join)
+    targets.register_step(app, "programme", home.join)
+    home_changes.listen()  # what renews the stamps the join's kept rows are checked against
     targets.register(app, "programme", views.open_programme, default=True)
     deep_linking.register_offer(app, "programme", home.offers)
     register_figure(app, "participants", figures.participants)

@@ -3,7 +3,9 @@
 Every launch in a course runs :func:`join` (a launch step, ``launch.targets``): one read of what
 the home shows, then the person's participation inserted, or its role moved by the LMS
 (``role_rules.settle``, one rule with roster syncs), when needed. The home page the launch opens
-reuses that read; opened later from inside Ritmo, it reads again. Deep linking may place the
+reuses that read; opened later from inside Ritmo, it reads again. The join keeps its row in the
+launch memo: a relaunch with the same claims reads nothing while nothing the row shows changed
+(``home_changes`` renews the course's stamp when something does). Deep linking may place the
 programme (:func:`offers`).
 """
 
@@ -11,7 +13,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from enum import Enum
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import g
@@ -106,22 +109,57 @@ def _of(programme: Programme, me: Participant | None, user: User) -> HomeRow:
     )
 
 
-def join(ctx: LaunchContext) -> None:
+def join(ctx: LaunchContext, kept: Any = None) -> list[Any] | None:
     """The launching person takes part in the course's programme (made now if it has none).
 
     Staff coordinate. Learners join as mentors or mentees from the LMS role; an existing
     participant's role follows the LMS only where ``service.settle`` says so; what the LMS said
     is kept (``lms_role``) for the coordinator to see where they disagree.
+
+    ``kept`` is what the join returned at the last launch with the same claims, while nothing it
+    shows changed: that join already settled the same claims against the same row, so it stands.
+    Returns the row, for the launch memo to keep.
     """
     if ctx.course_id is None:
-        return
-    try:
-        row = _joined(ctx)
-    except sa.exc.IntegrityError:
-        # The same person's other launch (a double click) joined first: theirs is the row.
-        db.session.rollback()
-        row = _joined(ctx)
+        return None
+    row = _unkept(kept, ctx)
+    if row is None:
+        try:
+            row = _joined(ctx)
+        except sa.exc.IntegrityError:
+            # The same person's other launch (a double click) joined first: theirs is the row.
+            db.session.rollback()
+            row = _joined(ctx)
     g.setdefault(_READ_AT_LAUNCH, {})[ctx] = row
+    return _keep(row, ctx)
+
+
+def _keep(row: HomeRow, ctx: LaunchContext) -> list[Any]:
+    """The row as JSON values, with whose and which course's it is."""
+    return [ctx.user_id, ctx.course_id, *(v.value if isinstance(v, Enum) else v for v in row)]
+
+
+def _unkept(kept: Any, ctx: LaunchContext) -> HomeRow | None:
+    """The row :func:`_keep` stored, if it is this person's in this course (else None: read)."""
+    if not isinstance(kept, list) or len(kept) != 2 + len(HomeRow._fields):
+        return None
+    if kept[:2] != [ctx.user_id, ctx.course_id]:
+        return None
+    values = dict(zip(HomeRow._fields, kept[2:], strict=True))
+    try:
+        for name, kind in _ENUMS.items():
+            if values[name] is not None:
+                values[name] = kind(values[name])
+        return HomeRow(**values)
+    except ValueError:  # kept by another version of Ritmo: read
+        return None
+
+
+# The row's enum columns, stored by value.
+_ENUMS: dict[str, type[Enum]] = {
+    "matching_mode": MatchingMode, "role_source": RoleSource, "role": ParticipantRole,
+    "role_origin": RoleOrigin, "lms_role": ParticipantRole,
+}
 
 
 def _joined(ctx: LaunchContext) -> HomeRow:
