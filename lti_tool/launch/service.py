@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,13 +29,14 @@ from lti_tool.db import db, utcnow, without_transaction
 from lti_tool.identity import revocation
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import claims as launch_claims
-from lti_tool.launch import memo
+from lti_tool.launch import memo, targets
 from lti_tool.launch.claims import COLUMNS, Wanted
 from lti_tool.launch.models import Deployment, Platform
 from lti_tool.launch.security import ANONYMOUS_DETAIL, LaunchRejected
 
 # How precisely ``User.last_seen_at`` follows launches.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+_READ_EXTENSION = "ritmo_launch_read"
 # How the read names each row's columns (``user_name``, ``link_target``...) and id.
 PREFIX: dict[type, str] = {User: "user_", Course: "course_", ResourceLink: "link_", Enrolment: "enrolment_"}
 
@@ -60,6 +61,8 @@ class RecordedLaunch:
     memo: MemoState
     # What the launch's steps returned at the last launch with these claims, still valid ({}: none).
     kept: Mapping[str, Any] = field(default_factory=dict)
+    # The steps' columns of the launch's read, when they still say what the rows say ({}: none).
+    reads: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def record_launch(
@@ -84,14 +87,14 @@ def record_launch(
             return RecordedLaunch(remembered.context, remembered.target, state, remembered.kept)
         memo.forget(scope, wanted.sub)  # the remembered user row is gone: start afresh
     try:
-        context, target = _record(platform_id, wanted)
+        recorded = _record(platform_id, wanted)
     except sa.exc.IntegrityError:
         # Another launch inserted the same new user, course or link first (a double click, or an
         # LMS that preloads the frame). Its rows are there now: record again, against them.
         db.session.rollback()
-        context, target = _record(platform_id, wanted)
+        recorded = _record(platform_id, wanted)
     state = MemoState(scope, wanted.sub, digest, course_stamp, seen_at=None, current=False)
-    return RecordedLaunch(context, target, state)
+    return RecordedLaunch(recorded.context, recorded.target, state, reads=recorded.reads)
 
 
 def remember(recorded: RecordedLaunch, kept: Mapping[str, Any]) -> None:
@@ -139,7 +142,7 @@ def _touch_statement() -> sa.Update:
 
 # Built once: assembling and keying a statement this size costs more than running it.
 @functools.cache
-def _read_statement() -> sa.Select[Any]:
+def _base_read() -> sa.Select[Any]:
     """Every row a launch may touch, as plain values: ids, ``last_seen_at`` and the ``COLUMNS``.
     A ``None`` context, link or deployment id compares as SQL NULL and matches nothing.
 
@@ -181,6 +184,22 @@ def _read_statement() -> sa.Select[Any]:
     )
 
 
+def _read_statement() -> tuple[sa.Select[Any], dict[str, tuple[str, ...]]]:
+    """The launch's read with what the app's steps add (``targets.ReadPart``), built once per app;
+    and the labels of each step's columns."""
+    built = current_app.extensions.get(_READ_EXTENSION)
+    if built is None:
+        statement, labels = _base_read(), {}
+        for name, part in targets.of(current_app).reads.items():
+            names = tuple(f"step_{name}_{i}" for i in range(len(part.columns)))
+            statement = part.joins(statement).add_columns(
+                *(column.label(label) for column, label in zip(part.columns, names, strict=True))
+            )
+            labels[name] = names
+        built = current_app.extensions[_READ_EXTENSION] = (statement, labels)
+    return built
+
+
 # The writes, built once per row type: the columns each one sets are its parameters' names.
 @functools.cache
 def _insert_statement(model: Any) -> sa.Insert:
@@ -192,8 +211,9 @@ def _update_statement(model: Any) -> sa.Update:
     return sa.update(model).where(model.id == sa.bindparam("for_id"))
 
 
-def _read(params: dict[str, Any]) -> Any:
-    return db.session.connection().execute(_read_statement(), params).one()
+def _read(params: dict[str, Any]) -> tuple[Any, dict[str, tuple[str, ...]]]:
+    statement, labels = _read_statement()
+    return db.session.connection().execute(statement, params).one(), labels
 
 
 def _differing(row: Any, model: type, wanted: Wanted) -> dict[str, Any]:
@@ -210,12 +230,18 @@ def _last_seen_due(last_seen_at: datetime | None) -> bool:
     return last_seen_at is None or utcnow() - last_seen_at >= LAST_SEEN_RESOLUTION
 
 
-def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None]:
+class Recorded(NamedTuple):
+    context: LaunchContext
+    target: str | None
+    reads: dict[str, tuple[Any, ...]]
+
+
+def _record(platform_id: int, wanted: Wanted) -> Recorded:
     in_course = wanted.context_id is not None
     with_link = in_course and wanted.link_id is not None
     # The read needs no transaction, nor do the writes but for a revocation (below).
     outside = without_transaction()
-    row = _read({
+    row, labels = _read({
         "for_platform": platform_id, "for_sub": wanted.sub, "for_context": wanted.context_id,
         "for_link": wanted.link_id, "for_deployment": wanted.deployment_id,
     })
@@ -266,4 +292,10 @@ def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None
     # In autocommit, what was written is written: the connection stays with the session for what
     # the request does next (one pool checkout per launch), until the session's next commit.
     target = (wanted.values[ResourceLink].get("target") or row.link_target) if with_link else None
-    return wanted.context(platform_id, user_id, course_id, link_id), target
+    # The steps' columns say what the rows say now only if the launch changed none of them.
+    settled = not (course or link or enrolment or user.keys() - {"last_seen_at"}) and None not in (
+        row.user_id, *((row.course_id, row.enrolment_id) if in_course else ())
+    )
+    reads = {name: tuple(row._mapping[label] for label in names) for name, names in labels.items()}
+    return Recorded(wanted.context(platform_id, user_id, course_id, link_id), target,
+                    reads if settled else {})
