@@ -184,7 +184,7 @@ def _base_read() -> sa.Select[Any]:
     )
 
 
-def _read_statement() -> tuple[sa.Select[Any], dict[str, tuple[str, ...]]]:
+def _read_statement() -> tuple[sa.Select[Any], dict[str, tuple[StepColumn, ...]]]:
     """The launch's read with what the app's steps add (``targets.ReadPart``), built once per app;
     and the labels of each step's columns."""
     built = current_app.extensions.get(_READ_EXTENSION)
@@ -195,9 +195,40 @@ def _read_statement() -> tuple[sa.Select[Any], dict[str, tuple[str, ...]]]:
             statement = part.joins(statement).add_columns(
                 *(column.label(label) for column, label in zip(part.columns, names, strict=True))
             )
-            labels[name] = names
+            labels[name] = tuple(
+                StepColumn(label, _OWN_TABLES.get(getattr(column, "table", None)), getattr(column, "key", ""))
+                for column, label in zip(part.columns, names, strict=True)
+            )
         built = current_app.extensions[_READ_EXTENSION] = (statement, labels)
     return built
+
+
+class StepColumn(NamedTuple):
+    """One column a step added to the read: its label, and the launch's row it is of, if any."""
+
+    label: str
+    model: type | None  # User, Course, ResourceLink or Enrolment: the launch may write it
+    key: str
+
+
+_OWN_TABLES: dict[Any, type] = {model.__table__: model for model in PREFIX}  # type: ignore[attr-defined]
+
+
+def _step_reads(
+    row: Any, labels: dict[str, tuple[StepColumn, ...]], written: dict[type, tuple[bool, dict[str, Any]]]
+) -> dict[str, tuple[Any, ...]]:
+    """Each step's columns as the rows are now: a column of a row the launch wrote is what it
+    wrote (a row it inserted holds only what the insert set). Rows joined through one the launch
+    inserted read as absent, as they are: nothing refers to a row that did not exist."""
+
+    def now(column: StepColumn) -> Any:
+        if column.model in written:
+            inserted, values = written[column.model]
+            if inserted or column.key in values:
+                return values.get(column.key)
+        return row._mapping[column.label]
+
+    return {name: tuple(now(column) for column in columns) for name, columns in labels.items()}
 
 
 # The writes, built once per row type: the columns each one sets are its parameters' names.
@@ -211,7 +242,7 @@ def _update_statement(model: Any) -> sa.Update:
     return sa.update(model).where(model.id == sa.bindparam("for_id"))
 
 
-def _read(params: dict[str, Any]) -> tuple[Any, dict[str, tuple[str, ...]]]:
+def _read(params: dict[str, Any]) -> tuple[Any, dict[str, tuple[StepColumn, ...]]]:
     statement, labels = _read_statement()
     return db.session.connection().execute(statement, params).one(), labels
 
@@ -264,16 +295,17 @@ def _record(platform_id: int, wanted: Wanted) -> Recorded:
         db.session.commit()  # leave the read's autocommit
         outside = False
     conn = db.session.connection()
-    wrote = False
+    written: dict[type, tuple[bool, dict[str, Any]]] = {}  # by row: (inserted, what was set)
 
     def upsert(model: type, row_id: int | None, values: dict[str, Any], **keys: Any) -> int:
-        nonlocal wrote
         if row_id is None:
-            wrote = True
-            return int(conn.execute(_insert_statement(model), {**keys, **values}).scalar_one())
+            inserted = {**keys, **values}
+            new_id = int(conn.execute(_insert_statement(model), inserted).scalar_one())
+            written[model] = (True, {**inserted, "id": new_id})
+            return new_id
         if values:
-            wrote = True
             conn.execute(_update_statement(model), {"for_id": row_id, **values})
+            written[model] = (False, values)
         return row_id
 
     user_id = upsert(User, row.user_id, user, platform_id=platform_id, sub=wanted.sub, last_seen_at=now)
@@ -287,15 +319,10 @@ def _record(platform_id: int, wanted: Wanted) -> Recorded:
         upsert(Enrolment, row.enrolment_id, enrolment, user_id=user_id, course_id=course_id)
         if revoke:
             revocation.revoke([user_id])
-    if wrote and not outside:
+    if written and not outside:
         db.session.commit()
     # In autocommit, what was written is written: the connection stays with the session for what
     # the request does next (one pool checkout per launch), until the session's next commit.
     target = (wanted.values[ResourceLink].get("target") or row.link_target) if with_link else None
-    # The steps' columns say what the rows say now only if the launch changed none of them.
-    settled = not (course or link or enrolment or user.keys() - {"last_seen_at"}) and None not in (
-        row.user_id, *((row.course_id, row.enrolment_id) if in_course else ())
-    )
-    reads = {name: tuple(row._mapping[label] for label in names) for name, names in labels.items()}
     return Recorded(wanted.context(platform_id, user_id, course_id, link_id), target,
-                    reads if settled else {})
+                    _step_reads(row, labels, written))
