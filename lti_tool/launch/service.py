@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,14 +29,13 @@ from lti_tool.db import db, utcnow, without_transaction
 from lti_tool.identity import revocation
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import claims as launch_claims
-from lti_tool.launch import memo, targets
+from lti_tool.launch import memo
 from lti_tool.launch.claims import COLUMNS, Wanted
 from lti_tool.launch.models import Deployment, Platform
 from lti_tool.launch.security import ANONYMOUS_DETAIL, LaunchRejected
 
 # How precisely ``User.last_seen_at`` follows launches.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
-_READ_EXTENSION = "ritmo_launch_read"
 # How the read names each row's columns (``user_name``, ``link_target``...) and id.
 PREFIX: dict[type, str] = {User: "user_", Course: "course_", ResourceLink: "link_", Enrolment: "enrolment_"}
 
@@ -61,8 +60,6 @@ class RecordedLaunch:
     memo: MemoState
     # What the launch's steps returned at the last launch with these claims, still valid ({}: none).
     kept: Mapping[str, Any] = field(default_factory=dict)
-    # The steps' columns of the launch's read, when they still say what the rows say ({}: none).
-    reads: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def record_launch(
@@ -87,14 +84,14 @@ def record_launch(
             return RecordedLaunch(remembered.context, remembered.target, state, remembered.kept)
         memo.forget(scope, wanted.sub)  # the remembered user row is gone: start afresh
     try:
-        recorded = _record(platform_id, wanted)
+        context, target = _record(platform_id, wanted)
     except sa.exc.IntegrityError:
         # Another launch inserted the same new user, course or link first (a double click, or an
         # LMS that preloads the frame). Its rows are there now: record again, against them.
         db.session.rollback()
-        recorded = _record(platform_id, wanted)
+        context, target = _record(platform_id, wanted)
     state = MemoState(scope, wanted.sub, digest, course_stamp, seen_at=None, current=False)
-    return RecordedLaunch(recorded.context, recorded.target, state, reads=recorded.reads)
+    return RecordedLaunch(context, target, state)
 
 
 def remember(recorded: RecordedLaunch, kept: Mapping[str, Any]) -> None:
@@ -142,7 +139,7 @@ def _touch_statement() -> sa.Update:
 
 # Built once: assembling and keying a statement this size costs more than running it.
 @functools.cache
-def _base_read() -> sa.Select[Any]:
+def _read_statement() -> sa.Select[Any]:
     """Every row a launch may touch, as plain values: ids, ``last_seen_at`` and the ``COLUMNS``.
     A ``None`` context, link or deployment id compares as SQL NULL and matches nothing.
 
@@ -184,53 +181,6 @@ def _base_read() -> sa.Select[Any]:
     )
 
 
-def _read_statement() -> tuple[sa.Select[Any], dict[str, tuple[StepColumn, ...]]]:
-    """The launch's read with what the app's steps add (``targets.ReadPart``), built once per app;
-    and the labels of each step's columns."""
-    built = current_app.extensions.get(_READ_EXTENSION)
-    if built is None:
-        statement, labels = _base_read(), {}
-        for name, part in targets.of(current_app).reads.items():
-            names = tuple(f"step_{name}_{i}" for i in range(len(part.columns)))
-            statement = part.joins(statement).add_columns(
-                *(column.label(label) for column, label in zip(part.columns, names, strict=True))
-            )
-            labels[name] = tuple(
-                StepColumn(label, _OWN_TABLES.get(getattr(column, "table", None)), getattr(column, "key", ""))
-                for column, label in zip(part.columns, names, strict=True)
-            )
-        built = current_app.extensions[_READ_EXTENSION] = (statement, labels)
-    return built
-
-
-class StepColumn(NamedTuple):
-    """One column a step added to the read: its label, and the launch's row it is of, if any."""
-
-    label: str
-    model: type | None  # User, Course, ResourceLink or Enrolment: the launch may write it
-    key: str
-
-
-_OWN_TABLES: dict[Any, type] = {model.__table__: model for model in PREFIX}  # type: ignore[attr-defined]
-
-
-def _step_reads(
-    row: Any, labels: dict[str, tuple[StepColumn, ...]], written: dict[type, tuple[bool, dict[str, Any]]]
-) -> dict[str, tuple[Any, ...]]:
-    """Each step's columns as the rows are now: a column of a row the launch wrote is what it
-    wrote (a row it inserted holds only what the insert set). Rows joined through one the launch
-    inserted read as absent, as they are: nothing refers to a row that did not exist."""
-
-    def now(column: StepColumn) -> Any:
-        if column.model in written:
-            inserted, values = written[column.model]
-            if inserted or column.key in values:
-                return values.get(column.key)
-        return row._mapping[column.label]
-
-    return {name: tuple(now(column) for column in columns) for name, columns in labels.items()}
-
-
 # The writes, built once per row type: the columns each one sets are its parameters' names.
 @functools.cache
 def _insert_statement(model: Any) -> sa.Insert:
@@ -242,9 +192,8 @@ def _update_statement(model: Any) -> sa.Update:
     return sa.update(model).where(model.id == sa.bindparam("for_id"))
 
 
-def _read(params: dict[str, Any]) -> tuple[Any, dict[str, tuple[StepColumn, ...]]]:
-    statement, labels = _read_statement()
-    return db.session.connection().execute(statement, params).one(), labels
+def _read(params: dict[str, Any]) -> Any:
+    return db.session.connection().execute(_read_statement(), params).one()
 
 
 def _differing(row: Any, model: type, wanted: Wanted) -> dict[str, Any]:
@@ -261,18 +210,12 @@ def _last_seen_due(last_seen_at: datetime | None) -> bool:
     return last_seen_at is None or utcnow() - last_seen_at >= LAST_SEEN_RESOLUTION
 
 
-class Recorded(NamedTuple):
-    context: LaunchContext
-    target: str | None
-    reads: dict[str, tuple[Any, ...]]
-
-
-def _record(platform_id: int, wanted: Wanted) -> Recorded:
+def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None]:
     in_course = wanted.context_id is not None
     with_link = in_course and wanted.link_id is not None
     # The read needs no transaction, nor do the writes but for a revocation (below).
     outside = without_transaction()
-    row, labels = _read({
+    row = _read({
         "for_platform": platform_id, "for_sub": wanted.sub, "for_context": wanted.context_id,
         "for_link": wanted.link_id, "for_deployment": wanted.deployment_id,
     })
@@ -295,17 +238,16 @@ def _record(platform_id: int, wanted: Wanted) -> Recorded:
         db.session.commit()  # leave the read's autocommit
         outside = False
     conn = db.session.connection()
-    written: dict[type, tuple[bool, dict[str, Any]]] = {}  # by row: (inserted, what was set)
+    wrote = False
 
     def upsert(model: type, row_id: int | None, values: dict[str, Any], **keys: Any) -> int:
+        nonlocal wrote
         if row_id is None:
-            inserted = {**keys, **values}
-            new_id = int(conn.execute(_insert_statement(model), inserted).scalar_one())
-            written[model] = (True, {**inserted, "id": new_id})
-            return new_id
+            wrote = True
+            return int(conn.execute(_insert_statement(model), {**keys, **values}).scalar_one())
         if values:
+            wrote = True
             conn.execute(_update_statement(model), {"for_id": row_id, **values})
-            written[model] = (False, values)
         return row_id
 
     user_id = upsert(User, row.user_id, user, platform_id=platform_id, sub=wanted.sub, last_seen_at=now)
@@ -319,10 +261,9 @@ def _record(platform_id: int, wanted: Wanted) -> Recorded:
         upsert(Enrolment, row.enrolment_id, enrolment, user_id=user_id, course_id=course_id)
         if revoke:
             revocation.revoke([user_id])
-    if written and not outside:
+    if wrote and not outside:
         db.session.commit()
     # In autocommit, what was written is written: the connection stays with the session for what
     # the request does next (one pool checkout per launch), until the session's next commit.
     target = (wanted.values[ResourceLink].get("target") or row.link_target) if with_link else None
-    return Recorded(wanted.context(platform_id, user_id, course_id, link_id), target,
-                    _step_reads(row, labels, written))
+    return wanted.context(platform_id, user_id, course_id, link_id), target

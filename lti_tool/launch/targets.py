@@ -7,10 +7,7 @@ features registered on the app, from the factory's wiring:
   join: a person launching in a course takes part in its programme). A step may return a small
   JSON value (lists, dicts, strings, numbers): the launch memo keeps it, and a relaunch with the
   same claims hands it back (``kept``) while the course's stamp is the same (``memo.renew_courses``
-  is the step's feature's to call when what it read changes), so the step need not read again.
-  A step may also add to the launch's one read (``read``: outer joins from the launch's user and
-  course rows, and the columns it wants): a launch that read its rows and wrote none of them (but
-  ``last_seen_at``) hands the step those columns, read with its own, and the step need not read;
+  is the step's feature's to call when what it read changes), so the step need not read again;
 * :func:`register`: the page for resource links placed as ``kind`` or ``kind:<argument>``
   (``programme``, ``milestone:<id>``, ``webinar:<id>``...), one of them the default for links
   placed as nothing Ritmo knows; deep linking writes the same names into the links it places;
@@ -23,7 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, current_app, g
 from flask_babel import gettext as _
 
@@ -31,20 +27,9 @@ from lti_tool.errors import NotFound
 from lti_tool.identity.context import LaunchContext
 
 TargetHandler = Callable[[LaunchContext, str], Any]
-# ``step(ctx, kept, read)``: ``kept`` is what the step returned at the last launch with the same
-# claims, ``read`` its columns of the launch's read (each None when there is none: read afresh);
-# what it returns now is kept for the next.
-LaunchStep = Callable[[LaunchContext, Any, "tuple[Any, ...] | None"], Any]
-
-
-@dataclass(frozen=True)
-class ReadPart:
-    """What a step adds to the launch's read: ``joins(select)`` adds outer joins (the launch's
-    ``User`` and ``Course`` are in its FROM, either of them may be NULL), and ``columns`` are
-    what the step gets back, in this order."""
-
-    joins: Callable[[sa.Select[Any]], sa.Select[Any]]
-    columns: tuple[sa.ColumnElement[Any], ...]
+# ``step(ctx, kept)``: ``kept`` is what the step returned at the last launch with the same claims
+# (or None: read afresh); what it returns now is kept for the next.
+LaunchStep = Callable[[LaunchContext, Any], Any]
 DeepLinkingPage = Callable[[LaunchContext, Any], Any]
 
 
@@ -53,7 +38,6 @@ class LaunchTargets:
     """One app's registrations."""
 
     steps: dict[str, LaunchStep] = field(default_factory=dict)
-    reads: dict[str, ReadPart] = field(default_factory=dict)
     pages: dict[str, TargetHandler] = field(default_factory=dict)
     default: str | None = None
     deep_linking_page: DeepLinkingPage | None = None
@@ -64,13 +48,10 @@ def of(app: Flask) -> LaunchTargets:
     return registered
 
 
-def register_step(app: Flask, name: str, step: LaunchStep, *, read: ReadPart | None = None) -> None:
-    """Run ``step(ctx, kept, read)`` at every launch, after it is recorded and before its page;
-    what it returns is kept under ``name``; ``read`` adds to the launch's read."""
-    registered = of(app)
-    registered.steps[name] = step
-    if read is not None:
-        registered.reads[name] = read
+def register_step(app: Flask, name: str, step: LaunchStep) -> None:
+    """Run ``step(ctx, kept)`` at every launch, after it is recorded and before its page; what it
+    returns is kept under ``name``."""
+    of(app).steps[name] = step
 
 
 def register(app: Flask, kind: str, handler: TargetHandler, *, default: bool = False) -> None:
@@ -85,16 +66,13 @@ def register_deep_linking_page(app: Flask, page: DeepLinkingPage) -> None:
     of(app).deep_linking_page = page
 
 
-def run_steps(
-    ctx: LaunchContext, kept: Mapping[str, Any], reads: Mapping[str, tuple[Any, ...]] | None = None
-) -> dict[str, Any]:
-    """Run the registered steps for a recorded launch, each with what it kept last time and its
-    part of the launch's read; returns what they keep now (steps returning None keep nothing)."""
+def run_steps(ctx: LaunchContext, kept: Mapping[str, Any]) -> dict[str, Any]:
+    """Run the registered steps for a recorded launch, each with what it kept last time; returns
+    what they keep now (steps that return None keep nothing)."""
     g.launch_context = ctx
-    reads = reads or {}
     now: dict[str, Any] = {}
     for name, step in of(current_app).steps.items():
-        value = step(ctx, kept.get(name), reads.get(name))
+        value = step(ctx, kept.get(name))
         if value is not None:
             now[name] = value
     return now

@@ -108,7 +108,7 @@ def launch() -> Response | str:
         message.course_stamp,
     )
     ctx = recorded.context
-    remember(recorded, targets.run_steps(ctx, recorded.kept, recorded.reads))
+    remember(recorded, targets.run_steps(ctx, recorded.kept))
     return targets.respond(ctx, issue_token(ctx), message, recorded.link_target)
 
 

@@ -168,25 +168,3 @@ def test_what_the_join_keeps_is_checked_against_the_person_and_course():
     assert home._unkept(kept, replace(ctx, course_id=4)) is None
     assert home._unkept([*kept[:4], "no such mode", *kept[5:]], ctx) is None
     assert home._unkept("anything else", ctx) is None
-
-
-def test_a_name_the_launch_itself_changes_shows_on_its_home(app, client, platform):
-    """The launch's read saw the old name: the join is handed the name the launch wrote."""
-    launch(client, platform)
-    db.session.remove()
-    with statements(app) as seen:
-        page = _home(launch(client, platform, name="Ada King"))
-    assert "Welcome, <bdi>Ada King</bdi>." in page
-    assert [s for s in seen if s.startswith("SELECT")] == launch_reads(seen), seen
-
-
-def test_a_returning_launch_joins_from_the_launchs_own_read(app, client, platform):
-    from lti_tool.cache import cache
-
-    launch(client, platform)
-    cache().delete_prefix("launch-memo:")  # a day later
-    db.session.remove()
-    with statements(app) as seen:
-        page = _home(launch(client, platform))
-    assert "Mentoring 101" in page and "You take part as a mentee." in page
-    assert [s for s in seen if s.startswith("SELECT")] == launch_reads(seen), seen

@@ -19,7 +19,7 @@ from lti_tool.mentoring.programmes.models import Programme
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(platform_api.bp)  # the same, for the institution's systems (API keys)
-    targets.register_step(app, "programme", home.join, read=home.launch_read())
+    targets.register_step(app, "programme", home.join)
     home_changes.listen()  # what renews the stamps the join's kept rows are checked against
     targets.register(app, "programme", views.open_programme, default=True)
     deep_linking.register_offer(app, "programme", home.offers)

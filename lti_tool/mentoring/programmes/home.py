@@ -20,13 +20,12 @@ import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
 
-from lti_tool.accounts.models import Course, User, display_name
+from lti_tool.accounts.models import User, display_name
 from lti_tool.db import db, without_transaction
 from lti_tool.errors import NotFound
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch.deep_linking import PlaceableItem
-from lti_tool.launch.targets import ReadPart
 from lti_tool.mentoring.programmes import service
 from lti_tool.mentoring.programmes.models import (
     MatchingMode,
@@ -110,22 +109,7 @@ def _of(programme: Programme, me: Participant | None, user: User) -> HomeRow:
     )
 
 
-def launch_read() -> ReadPart:
-    """The home row, read with the launch's own rows (``launch.targets.ReadPart``): the course's
-    first programme and the person's participation in it."""
-    first = sa.orm.aliased(Programme)
-    first_id = sa.select(sa.func.min(first.id)).where(first.course_id == Course.id).scalar_subquery()
-
-    def joins(select: sa.Select[Any]) -> sa.Select[Any]:
-        return select.outerjoin(Programme, Programme.id == first_id).outerjoin(
-            Participant,
-            sa.and_(Participant.programme_id == Programme.id, Participant.user_id == User.id),
-        )
-
-    return ReadPart(joins, tuple(_statement().selected_columns))
-
-
-def join(ctx: LaunchContext, kept: Any = None, read: tuple[Any, ...] | None = None) -> list[Any] | None:
+def join(ctx: LaunchContext, kept: Any = None) -> list[Any] | None:
     """The launching person takes part in the course's programme (made now if it has none).
 
     Staff coordinate. Learners join as mentors or mentees from the LMS role; an existing
@@ -134,16 +118,14 @@ def join(ctx: LaunchContext, kept: Any = None, read: tuple[Any, ...] | None = No
 
     ``kept`` is what the join returned at the last launch with the same claims, while nothing it
     shows changed: that join already settled the same claims against the same row, so it stands.
-    ``read`` is the row as the launch's read found it (:func:`launch_read`), if it did.
     Returns the row, for the launch memo to keep.
     """
     if ctx.course_id is None:
         return None
     row = _unkept(kept, ctx)
     if row is None:
-        found = HomeRow(*read) if read is not None and read[0] is not None else None
         try:
-            row = _joined(ctx, found)
+            row = _joined(ctx)
         except sa.exc.IntegrityError:
             # The same person's other launch (a double click) joined first: theirs is the row.
             db.session.rollback()
@@ -180,10 +162,10 @@ _ENUMS: dict[str, type[Enum]] = {
 }
 
 
-def _joined(ctx: LaunchContext, found: HomeRow | None = None) -> HomeRow:
+def _joined(ctx: LaunchContext) -> HomeRow:
     assert ctx.course_id is not None
     without_transaction()  # the read needs none; a single write is atomic on its own
-    row = found or _read(ctx)
+    row = _read(ctx)
     wanted, via_link = service.lms_claim(ctx)
     moved = False
     if row is None:  # the course's first launch: its programme is made now, with the participation
