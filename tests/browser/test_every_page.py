@@ -88,6 +88,7 @@ def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, st
         tool = page.frame(name="ritmo-tool")
         assert tool is not None
         tool.locator("main").wait_for(timeout=WAIT)
+        tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)  # deferred ritmo.js
         with page.expect_event("framenavigated", timeout=WAIT):
             tool.evaluate("url => Ritmo.go(url)", f"/programmes/{seeded.programme_id}/matching")
         tool.locator("#approve-all").wait_for(timeout=WAIT)

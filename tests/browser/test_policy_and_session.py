@@ -66,6 +66,7 @@ def test_pages_run_under_the_policy_and_no_url_carries_the_session(browser, stac
         tool.locator("main").wait_for(timeout=WAIT)
         assert tool.locator(".error[data-status]").count() == 0, tool.inner_text("main")
 
+        tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)  # deferred ritmo.js
         tool.evaluate("Ritmo.go('/notifications/preferences')")
         _settled(tool, "/notifications/preferences")
         tool.locator('input[name="email"][value="digest"]').check()
@@ -97,6 +98,7 @@ def test_the_learner_pages_run_under_the_policy(browser, stack):
             "links => links.map(a => a.getAttribute('href'))"
         )
         for href in hrefs:
+            tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)
             tool.evaluate(f"Ritmo.go({href!r})")
             _settled(tool, urlsplit(href).path)
             assert tool.locator(".error[data-status='401']").count() == 0, href

@@ -32,6 +32,8 @@ def launch(page, stack, user: str):
     tool = page.frame(name="ritmo-tool")
     assert tool is not None, "the LMS page has no Ritmo frame"
     tool.locator("main").wait_for(timeout=WAIT)
+    # ``main`` is parsed before the deferred ritmo.js runs: ``go`` needs its ``Ritmo``.
+    tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)
     return tool
 
 
