@@ -52,7 +52,8 @@ def course_key(scope: str, context_id: str) -> str:
 
 def stamp_of(entry: dict[str, Any] | None) -> str | None:
     """The stamp a course's key holds (``None`` while nothing in the course changed)."""
-    return str(entry["stamp"]) if entry else None
+    stamp = entry.get("stamp") if entry else None
+    return str(stamp) if stamp is not None else None
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def renew_courses(course_ids: Iterable[int]) -> None:
     committed. The stamp outlives every memo written before it, so an older one never matches.
     """
     ids = set(course_ids)
-    if not ids:
+    ttl = 2 * int(current_app.config["LAUNCH_MEMO_SECONDS"])
+    if not ids or ttl <= 0:  # nothing changed, or no memo keeps anything to renew
         return
     # Its own connection: callers may be in a session's commit hooks.
     with db.engine.connect() as conn:
@@ -113,9 +115,6 @@ def renew_courses(course_ids: Iterable[int]) -> None:
             .join(Course, Course.platform_id == Platform.id)
             .where(Course.id.in_(ids))
         ).all()
-    ttl = 2 * int(current_app.config["LAUNCH_MEMO_SECONDS"])
-    if ttl <= 0:
-        return
     for platform_id, created_at, context_id in rows:
         key_ = course_key(registration_scope(platform_id, created_at), context_id)
         cache().set(key_, {"stamp": secrets.token_hex(8)}, ttl)
