@@ -45,6 +45,19 @@ class Cache(Protocol):
         """Delete every key that starts with ``prefix``."""
         ...
 
+    def note(self, key: str, field: str, value: str) -> bool:
+        """Set ``field`` in the notes under ``key`` (no expiry: they wait for :meth:`take_notes`).
+        False when this store keeps no notes: the caller writes what it meant to note itself."""
+        ...
+
+    def take_notes(self, key: str) -> dict[str, str]:
+        """Every note under ``key``, removed in the same step (one noted meanwhile waits)."""
+        ...
+
+    def restore_notes(self, key: str, notes: dict[str, str]) -> None:
+        """Put back notes taken but not used, unless the field was noted again since."""
+        ...
+
 
 class CacheEntry(Base):
     """A small shared cache for the embedded mode (JWKS, access tokens); Redis replaces it at scale."""
@@ -133,6 +146,16 @@ class DatabaseCache:
         with self._engine().begin() as conn:
             conn.execute(table.delete().where(table.c.key.like(pattern + "%", escape="\\")))
 
+    # Notes are for stores shared at scale; the embedded mode writes at once.
+    def note(self, key: str, field: str, value: str) -> bool:
+        return False
+
+    def take_notes(self, key: str) -> dict[str, str]:
+        return {}
+
+    def restore_notes(self, key: str, notes: dict[str, str]) -> None:
+        return None
+
     def purge_expired(self) -> int:
         table = _TABLE
         with self._engine().begin() as conn:
@@ -196,6 +219,23 @@ class RedisCache:
                 batch.clear()
         if batch:
             self.client.delete(*batch)
+
+    def note(self, key: str, field: str, value: str) -> bool:
+        self.client.hset(self.prefix + key, field, value)
+        return True
+
+    def take_notes(self, key: str) -> dict[str, str]:
+        pipe = self.client.pipeline(transaction=True)  # MULTI: nothing lands between the two
+        pipe.hgetall(self.prefix + key)
+        pipe.delete(self.prefix + key)
+        notes, _deleted = pipe.execute()
+        return {k.decode(): v.decode() for k, v in notes.items()}
+
+    def restore_notes(self, key: str, notes: dict[str, str]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for field, value in notes.items():
+            pipe.hsetnx(self.prefix + key, field, value)
+        pipe.execute()
 
 
 def init_cache(app: Flask) -> None:

@@ -42,6 +42,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("nudges.daily", timedelta(days=1)),
     # Every live pair's health against its programme's cadence, and the nudges it calls for.
     Periodic("rhythm.daily", timedelta(days=1)),
+    # Launches' ``last_seen_at`` noted in the shared cache, written in bulk (launch).
+    Periodic("launch.last_seen", timedelta(minutes=1)),
     # Signed webhook deliveries that are due: new events and retries (webhooks).
     Periodic("webhooks.deliver", timedelta(minutes=1)),
     # Sign-in links of e-mails a week past their expiry are deleted (notifications).

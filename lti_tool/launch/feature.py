@@ -1,10 +1,12 @@
-"""The LTI edge as part of an app: its pages, the deep-linking picker, and its cache listeners."""
+"""The LTI edge as part of an app: its pages, the deep-linking picker, its cache listeners, and the
+periodic write of launches' ``last_seen_at``."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from lti_tool.launch import api, framing, setup_views, targets, tool_config, views
+from lti_tool.jobs import register_task
+from lti_tool.launch import api, framing, last_seen, setup_views, targets, tool_config, views
 
 
 def init_app(app: Flask) -> None:
@@ -14,3 +16,4 @@ def init_app(app: Flask) -> None:
     targets.register_deep_linking_page(app, setup_views.picker)
     framing.listen()  # committed platform changes reach every process's frame-ancestors list
     tool_config.listen()  # and its cached registrations
+    register_task(last_seen.TASK, last_seen.flush_task)

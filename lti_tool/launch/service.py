@@ -3,8 +3,9 @@
 One path, the same on every database: one read finds every row the launch may touch (by outer
 joins from the platform's row), then each row that is missing is inserted and each that differs
 from the claims gets an UPDATE of the columns that differ (``launch.claims`` maps claims to
-columns). ``last_seen_at`` follows launches to ``LAST_SEEN_RESOLUTION``. What a feature does with
-the launch (the programme join, the page it opens) is its own, through ``launch.targets``.
+columns). ``last_seen_at`` follows launches to ``LAST_SEEN_RESOLUTION`` (alone, it is noted for a
+bulk write: ``launch.last_seen``). What a feature does with the launch (the programme join, the
+page it opens) is its own, through ``launch.targets``.
 
 In front of the path, the launch memo (``launch.memo``): a relaunch with the same claims within
 ``LAUNCH_MEMO_SECONDS`` reuses the context the last launch recorded, and reads nothing. The memo
@@ -29,7 +30,7 @@ from lti_tool.db import db, utcnow, without_transaction
 from lti_tool.identity import revocation
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import claims as launch_claims
-from lti_tool.launch import memo
+from lti_tool.launch import last_seen, memo
 from lti_tool.launch.claims import COLUMNS, Wanted
 from lti_tool.launch.models import Deployment, Platform
 from lti_tool.launch.security import ANONYMOUS_DETAIL, LaunchRejected
@@ -210,6 +211,15 @@ def _last_seen_due(last_seen_at: datetime | None) -> bool:
     return last_seen_at is None or utcnow() - last_seen_at >= LAST_SEEN_RESOLUTION
 
 
+def _last_seen_to_write(row: Any, writing_user: bool, now: datetime) -> bool:
+    """Whether this launch writes ``last_seen_at`` with the user row. When due on its own, it
+    waits in the shared cache for the minute's bulk write (``launch.last_seen``); with other
+    columns of the row, for a person never seen, or with no shared cache, it is written now."""
+    if row.user_id is None or not _last_seen_due(row.user_last_seen_at):
+        return False
+    return writing_user or row.user_last_seen_at is None or not last_seen.note(row.user_id, now)
+
+
 def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None]:
     in_course = wanted.context_id is not None
     with_link = in_course and wanted.link_id is not None
@@ -221,7 +231,7 @@ def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None
     })
     now = utcnow()
     user = _differing(row, User, wanted)
-    if row.user_id is not None and _last_seen_due(row.user_last_seen_at):
+    if _last_seen_to_write(row, bool(user), now):
         user["last_seen_at"] = now
     course = _differing(row, Course, wanted) if in_course else {}
     if in_course and row.course_deployment_id is None and row.deployment_row_id is not None:
