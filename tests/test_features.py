@@ -74,8 +74,9 @@ def test_building_apps_registers_each_feature_once(tmp_path: Path) -> None:
     assert state["tasks"] == [
         "api_keys.purge_uses",
         "attachments.sweep", "attention.digest", "conversations.announce", "conversations.chat_reminder",
-        "grades.deliver", "grades.line_item", "grades.sweep", "kpis.snapshots", "mail.send",
-        "matching.expire_request", "matching.lifecycle_round", "matching.run", "meetings.reminder",
+        "grades.deliver", "grades.line_item", "grades.sweep", "kpis.snapshots", "launch.last_seen",
+        "mail.send", "matching.expire_request", "matching.lifecycle_round", "matching.run",
+        "meetings.reminder",
         "notifications.digest", "notifications.purge_links", "nudges.daily", "rhythm.daily", "roster.sync",
         "support.reminders", "surveys.schedules", "webhooks.deliver", "webinars.remind",
         "webinars.reminder_sweep",
