@@ -209,6 +209,16 @@ def form_data(*optional: str) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not (k in optional and v.strip() == "")}
 
 
+def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as ``{"options.1.label_en": [...]}`` for a page to list."""
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            out.update(flat_messages(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
+
+
 def back_to(endpoint: str, **values: Any) -> Response:
     """303 to ``endpoint`` after a form, carrying the session (``_anchor`` adds a fragment)."""
     return cast(Response, redirect(session_url(endpoint, **values), code=303))

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from lti_tool.db import db
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.webhooks import subscriptions
+from tests.browser.frames import wait_for_ritmo
 from tests.browser.lived_in import add_lms_admin, seed
 from tests.browser.walker import AXE, WAIT, Walker, page_key
 from tests.conftest import IN_CI
@@ -88,7 +89,7 @@ def test_after_approve_all_the_active_pairs_are_listed_by_the_filter(browser, st
         tool = page.frame(name="ritmo-tool")
         assert tool is not None
         tool.locator("main").wait_for(timeout=WAIT)
-        tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)  # deferred ritmo.js
+        wait_for_ritmo(tool, WAIT)
         with page.expect_event("framenavigated", timeout=WAIT):
             tool.evaluate("url => Ritmo.go(url)", f"/programmes/{seeded.programme_id}/matching")
         tool.locator("#approve-all").wait_for(timeout=WAIT)

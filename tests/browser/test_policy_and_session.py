@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser.frames import wait_for_ritmo
+
 pytestmark = pytest.mark.browser
 
 WAIT = 60000
@@ -66,7 +68,7 @@ def test_pages_run_under_the_policy_and_no_url_carries_the_session(browser, stac
         tool.locator("main").wait_for(timeout=WAIT)
         assert tool.locator(".error[data-status]").count() == 0, tool.inner_text("main")
 
-        tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)  # deferred ritmo.js
+        wait_for_ritmo(tool, WAIT)
         tool.evaluate("Ritmo.go('/notifications/preferences')")
         _settled(tool, "/notifications/preferences")
         tool.locator('input[name="email"][value="digest"]').check()
@@ -98,7 +100,7 @@ def test_the_learner_pages_run_under_the_policy(browser, stack):
             "links => links.map(a => a.getAttribute('href'))"
         )
         for href in hrefs:
-            tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)
+            wait_for_ritmo(tool, WAIT)
             tool.evaluate(f"Ritmo.go({href!r})")
             _settled(tool, urlsplit(href).path)
             assert tool.locator(".error[data-status='401']").count() == 0, href

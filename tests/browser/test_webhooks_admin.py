@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from lti_tool.db import db
 from lti_tool.mentoring.webhooks import delivery
 from lti_tool.mentoring.webhooks.models import DeliveryStatus, WebhookDelivery
+from tests.browser.frames import wait_for_ritmo
 from tests.browser.lived_in import add_lms_admin, seed
 from tests.mentoring.webhooks.receiver import serving
 
@@ -32,8 +33,7 @@ def launch(page, stack, user: str):
     tool = page.frame(name="ritmo-tool")
     assert tool is not None, "the LMS page has no Ritmo frame"
     tool.locator("main").wait_for(timeout=WAIT)
-    # ``main`` is parsed before the deferred ritmo.js runs: ``go`` needs its ``Ritmo``.
-    tool.wait_for_function("() => window.Ritmo !== undefined", timeout=WAIT)
+    wait_for_ritmo(tool, WAIT)
     return tool
 
 
@@ -88,8 +88,17 @@ def test_an_lms_admin_subscribes_and_resends_a_refused_delivery(browser, stack) 
         with serving([500, 200]) as receiver:
             form = tool.locator("#add-webhook")
             form.get_by_label("URL (https)").fill(receiver.url)
-            form.locator("input[name=events][value='support.request_opened']").check()
             form.get_by_label("Description (optional)").fill("Help desk")
+            # No event ticked: the form comes back as typed, with what to correct above it.
+            click_and_wait(desk, tool, form.get_by_role("button", name="Subscribe"))
+            alert = tool.locator(".errors[role=alert]")
+            alert.wait_for(timeout=WAIT)
+            assert "Choose one or more events." in alert.inner_text()
+            assert form.get_by_label("URL (https)").input_value() == receiver.url
+            assert form.get_by_label("Description (optional)").input_value() == "Help desk"
+            assert tool.locator("#webhook-subscriptions tr[data-subscription]").count() == 0
+            desk.screenshot(path=str(SCREENSHOTS / "webhooks-form-error.png"), full_page=True)
+            form.locator("input[name=events][value='support.request_opened']").check()
             click_and_wait(desk, tool, form.get_by_role("button", name="Subscribe"))
             tool.locator("#new-secret").wait_for(timeout=WAIT)
             secret = tool.locator("#new-secret [data-secret]").inner_text().strip()

@@ -17,7 +17,7 @@ from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.mentoring.programmes.service import get_programme
 from lti_tool.mentoring.surveys import answers, builder, privacy, results, schemas
 from lti_tool.mentoring.surveys.models import AUDIENCE_LABELS, ITEM_TYPE_LABELS, Survey, SurveyItem
-from lti_tool.web import back_to, body
+from lti_tool.web import back_to, body, flat_messages
 
 bp = Blueprint("survey_builder", __name__)
 
@@ -55,16 +55,6 @@ class _WithItems:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._survey, name)
-
-
-def flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Marshmallow's nested messages as ``{"options.1.label_en": [...]}`` for a page to list."""
-    if isinstance(messages, dict):
-        out: dict[str, list[str]] = {}
-        for key, value in messages.items():
-            out.update(flat(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
 
 
 def item_from_form(form: Any) -> dict[str, Any]:
@@ -106,7 +96,7 @@ def index_page(programme_id: int) -> Any:
             survey = builder.create_survey(current_context(), _survey_in.load(body()))
             return back_to("survey_builder.edit_page", programme_id=programme.id, survey_id=survey.id)
         except ValidationError as error:
-            errors = flat(error.messages)
+            errors = flat_messages(error.messages)
     page = render_template(
         "surveys/index.html",
         programme=programme,
@@ -131,7 +121,7 @@ def edit_page(programme_id: int, survey_id: int) -> Any:
             builder.update_survey(current_context(), survey_id, _survey_in.load(data, partial=True))
             return back_to("survey_builder.edit_page", programme_id=programme.id, survey_id=survey_id)
         except ValidationError as error:
-            errors = flat(error.messages)
+            errors = flat_messages(error.messages)
     return _render_edit(programme, survey_id, errors)
 
 
@@ -162,7 +152,7 @@ def item_page(programme_id: int, survey_id: int, item_id: int | None = None) -> 
         else:
             builder.update_item(ctx, survey_id, item_id, data)
     except ValidationError as error:
-        return _render_edit(programme, survey_id, flat(error.messages))
+        return _render_edit(programme, survey_id, flat_messages(error.messages))
     return back_to("survey_builder.edit_page", programme_id=programme.id, survey_id=survey_id)
 
 

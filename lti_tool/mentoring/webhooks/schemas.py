@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from lti_tool.mentoring.webhooks.catalogue import NAMES
@@ -11,9 +12,12 @@ from lti_tool.web import ID_RANGE
 
 
 class WebhookSubscriptionIn(Schema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=URL_MAX))
-    events = fields.List(fields.String(validate=validate.OneOf(NAMES)), required=True,
-                         validate=validate.Length(min=1))
+    url = fields.String(required=True, validate=validate.Length(
+        min=1, max=URL_MAX, error=_l("Give the receiving system's https URL (at most {max} characters).")))
+    events = fields.List(
+        fields.String(validate=validate.OneOf(NAMES, error=_l("Ritmo sends no event named {input}."))),
+        required=True, validate=validate.Length(min=1, error=_l("Choose one or more events.")),
+    )
     description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
 
 

@@ -10,15 +10,17 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
+from lti_tool.errors import InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.lms_admin import require_lms_admin
 from lti_tool.identity.session import current_context, login_required
 from lti_tool.mentoring.webhooks import catalogue, outbox, subscriptions
 from lti_tool.mentoring.webhooks.models import DeliveryStatus
 from lti_tool.mentoring.webhooks.schemas import WebhookDeliveriesQuery, WebhookSubscriptionIn
-from lti_tool.web import back_to, form_data
+from lti_tool.web import back_to, flat_messages, form_data
 
 bp = Blueprint("webhooks", __name__)
 _query = WebhookDeliveriesQuery()
@@ -54,9 +56,15 @@ def admin_page() -> str:
 @login_required
 def add() -> tuple[str, int]:
     ctx = _admin()
-    data = _new.load({**form_data("description"), "events": request.form.getlist("events")})
-    added = subscriptions.add(ctx.platform_id, data["url"], data["events"], data["description"],
-                              actor_user_id=ctx.user_id)
+    sent = {**form_data("description"), "events": request.form.getlist("events")}
+    try:
+        data = _new.load(sent)
+        added = subscriptions.add(ctx.platform_id, data["url"], data["events"], data["description"],
+                                  actor_user_id=ctx.user_id)
+    except (ValidationError, InvalidInput) as error:
+        # The form comes back with what was typed and a message by its field, not an error page.
+        errors = flat_messages(error.messages if isinstance(error, ValidationError) else error.errors or {})
+        return _page(ctx, errors=errors or {"": [str(error)]}, sent=sent), 422
     return _page(ctx, added=added), 201
 
 

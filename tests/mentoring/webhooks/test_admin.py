@@ -42,6 +42,17 @@ def test_an_lms_admin_adds_a_subscription_and_resends_deliveries(client, app) ->
     with serving([500]) as receiver:
         bad = client.post("/platform/webhooks/add", data=form(token, url=receiver.url, events=["lost.event"]))
         assert bad.status_code == 422
+        # The form comes back as sent, with the message beside it, and nothing is subscribed.
+        assert 'id="add-webhook"' in bad.text and f'value="{receiver.url}"' in bad.text
+        assert 'class="errors" role="alert"' in bad.text
+        assert "Ritmo sends no event named lost.event." in bad.text
+        refused = client.post("/platform/webhooks/add", data=form(
+            token, url="https://someone:secret@example.org/hook", events=["match.ended"],
+            description="Kept as typed",
+        ))
+        assert refused.status_code == 422 and "Ritmo cannot send to this URL" in refused.text
+        assert 'value="match.ended" checked' in refused.text and 'value="Kept as typed"' in refused.text
+        assert not db.session.execute(sa.select(WebhookSubscription)).first()
         added = client.post("/platform/webhooks/add", data=form(
             token, url=receiver.url, events=["match.approved", "match.ended"], description="Data warehouse",
         ))
