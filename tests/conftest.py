@@ -99,11 +99,38 @@ def clean_database() -> None:
 
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            names = _used_tables(conn)
+            if names:
+                quoted = ", ".join(f'"{name}"' for name in names)
+                conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+
+
+# The tables holding rows, or whose id sequence was drawn from since it was last reset: TRUNCATE
+# gives each table it names new files, and most tests touch few of the schema's tables, so naming
+# only these makes a test's start several times quicker and leaves what truncating all would.
+_DRAWN_SEQUENCES = """
+SELECT t.relname FROM pg_sequences s
+JOIN pg_namespace n ON n.nspname = s.schemaname
+JOIN pg_class q ON q.relname = s.sequencename AND q.relnamespace = n.oid
+JOIN pg_depend d ON d.objid = q.oid AND d.classid = 'pg_class'::regclass
+    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL
+"""
+
+
+def _used_tables(conn: sa.Connection) -> list[str]:
+    from lti_tool.db import Base
+
+    tables = Base.metadata.sorted_tables
+    holding = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+    )
+    used = set(conn.execute(sa.text(f"{holding} UNION {_DRAWN_SEQUENCES}")).scalars())
+    return [t.name for t in tables if t.name in used]
 
 
 @pytest.fixture
