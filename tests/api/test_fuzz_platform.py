@@ -50,7 +50,6 @@ def _accepted_meeting(world: FuzzWorld) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("identity", sorted(IDENTITIES))
 def test_the_platform_api_keeps_its_contract_for_a_system(
     app: Flask, ritmo: ServerHandle, identity: str

@@ -30,7 +30,6 @@ def app_config() -> dict[str, object]:
     return {"CHAT_MAX_WAIT_SECONDS": 0.2}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_webhooks_api_keeps_its_contract(app: Flask, ritmo: ServerHandle) -> None:
     world = seed(app)
     platform_id = world.base.platform.id
