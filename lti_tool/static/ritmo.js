@@ -167,7 +167,8 @@
     button.addEventListener("click", function () {
       var out = document.getElementById("whoami-result");
       api("/api/me").then(function (r) { return r.json(); }).then(function (me) {
-        out.textContent = me.user ? me.user.name + " · " + me.role : (me.detail || "?");
+        // The API names the role by value; the page carries its words in the reader's language.
+        out.textContent = me.user ? me.user.name + " · " + (out.dataset[me.role] || me.role) : (me.detail || "?");
         out.dataset.state = me.user ? "ok" : "error";
       });
     });
