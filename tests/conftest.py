@@ -11,8 +11,10 @@ import contextlib
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +27,20 @@ from lti_tool.demo.server import ServerHandle, serve_in_thread
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("LTI_TOOL_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("LTI_TOOL_TEST_REDIS_URL")
+
+
+def _redis_of_this_worker(url: str | None) -> str | None:
+    """Under ``pytest -n`` each worker takes the next Redis database after the one named (the
+    first worker that one): Ritmo's keys are the same in every test run, and workers run at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + int(worker[2:])) % 16}"))
+
+
+REDIS_URL = _redis_of_this_worker(os.environ.get("LTI_TOOL_TEST_REDIS_URL"))
 
 
 def need(url: str | None, what: str, variable: str) -> str:
@@ -167,44 +182,54 @@ def runner(app: Flask):
 def ritmo(app: Flask) -> Iterator[ServerHandle]:
     """Ritmo served over HTTP on 127.0.0.1 (``BASE_URL`` set to it), for a browser or a platform
     that must reach it over the network."""
-    in_flight = InFlight(app.wsgi_app)
-    app.wsgi_app = in_flight  # type: ignore[method-assign]
-    handle = serve_in_thread(app, "127.0.0.1", 0)
+    # Only what the server answers is kept: the test client's own requests are the test's.
+    in_flight = InFlight(app)
+    handle = serve_in_thread(in_flight, "127.0.0.1", 0)
+    handle.app = app
     app.config["BASE_URL"] = handle.url
     yield handle
     handle.shutdown()
     # A page's background requests (a zone report, a presence beat, a chat long-poll of up to 25 s)
     # may still be answering: let them end before the app's teardown closes the database pool and
     # the next test empties the tables under them.
-    in_flight.wait_idle(35)
+    assert in_flight.wait_idle(35), "requests still answering 35 s after the test"
 
 
 class InFlight:
-    """WSGI middleware counting the requests being answered (until their response is closed)."""
+    """WSGI middleware keeping the requests being answered (until their response is closed, or the
+    thread answering them has ended: werkzeug's server skips the close when the browser resets the
+    connection while the rest of the request is drained)."""
 
     def __init__(self, wsgi_app):  # type: ignore[no-untyped-def]
         self.wsgi_app = wsgi_app
-        self.count = 0
+        self.answering: dict[object, threading.Thread] = {}
         self.idle = threading.Condition()
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        request = object()
         with self.idle:
-            self.count += 1
+            self.answering[request] = threading.current_thread()
         try:
             body = self.wsgi_app(environ, start_response)
         except BaseException:
-            self._done()
+            self._done(request)
             raise
-        return _Closing(body, self._done)
+        return _Closing(body, lambda: self._done(request))
 
-    def _done(self) -> None:
+    def _done(self, request: object) -> None:
         with self.idle:
-            self.count -= 1
+            self.answering.pop(request, None)
             self.idle.notify_all()
 
-    def wait_idle(self, seconds: float) -> None:
+    def wait_idle(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
         with self.idle:
-            self.idle.wait_for(lambda: self.count <= 0, timeout=seconds)
+            while any(thread.is_alive() for thread in self.answering.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.idle.wait(min(left, 0.05))  # a thread that ends says nothing: look again
+        return True
 
 
 class _Closing:

@@ -14,10 +14,18 @@ from lti_tool.db import db
 from lti_tool.jobs.runner import drain
 from lti_tool.notifications import service
 from tests.mentoring.conversations.factories import make_world
-from tests.mentoring.meetings.conftest import app_config, mailbox, smtp  # noqa: F401 - shared fixtures
+from tests.mentoring.mail_fixtures import mail_settings
+from tests.mentoring.meetings.conftest import mailbox, smtp  # noqa: F401 - shared fixtures
 from tests.notifications.test_email_links import enrol
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_config(smtp) -> dict[str, object]:  # noqa: F811
+    # The space's chat polls; a short poll ends soon after the page closes (the test's teardown
+    # waits for what the server is still answering).
+    return {**mail_settings(smtp), "CHAT_MAX_WAIT_SECONDS": 2.0}
 
 
 def test_an_e_mailed_link_opens_the_match_space_once(app, ritmo, mailbox, browser) -> None:  # noqa: F811

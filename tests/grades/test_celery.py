@@ -15,10 +15,8 @@ from lti_tool.db import db
 from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.jobs.models import Job, JobState
 from lti_tool.mentoring.goals import completion, milestones
-from tests.conftest import need
+from tests.conftest import REDIS_URL, need
 from tests.grades.factory import FAST_GRADES, demo_lms, make_world
-
-REDIS_URL = os.environ.get("LTI_TOOL_TEST_REDIS_URL")
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
 
-from lti_tool.demo.server import ServerHandle, serve_in_thread
 from tests.conftest import IN_CI
 from tests.mentoring.conversations.factories import World
 from tests.session_codes import rh
@@ -36,35 +33,6 @@ def app_config() -> dict[str, object]:
     return {"CHAT_CHECK_INTERVAL_SECONDS": 0.1, "CHAT_MAX_WAIT_SECONDS": 2.0}
 
 
-class InFlight:
-    """WSGI wrapper counting requests in progress, so teardown can wait for waiting polls to end."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.active = 0
-        self.idle = threading.Condition()
-
-    def __call__(self, environ, start_response):
-        with self.idle:
-            self.active += 1
-        try:
-            body = self.app(environ, start_response)
-            try:
-                return list(body)
-            finally:
-                close = getattr(body, "close", None)
-                if close is not None:
-                    close()
-        finally:
-            with self.idle:
-                self.active -= 1
-                self.idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self.idle:
-            return self.idle.wait_for(lambda: self.active == 0, timeout)
-
-
 @pytest.fixture
 def chromium() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
@@ -78,17 +46,6 @@ def chromium() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def ritmo(app: Flask) -> Iterator[ServerHandle]:
-    tracked = InFlight(app)
-    handle = serve_in_thread(tracked, "127.0.0.1", 0)
-    app.config["BASE_URL"] = handle.url
-    yield handle
-    handle.shutdown()
-    # A poll still waiting would otherwise hold a database connection past the test's end.
-    assert tracked.wait_idle(30), "requests still running after the pages closed"
 
 
 def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, chromium) -> None:
