@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 STAMP   := $(VENV)/.installed
 PIP     := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# Test processes (pytest-xdist; each test file stays in one): 0 runs the suite in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck pytest browser-deps translations api-reference-assets clean
 
@@ -26,7 +28,7 @@ test: $(STAMP) browser-deps
 	$(BIN)/ruff check lti_tool tests bench config
 	$(BIN)/mypy lti_tool
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium; install it when this machine can.
 browser-deps:
