@@ -8,6 +8,7 @@ otherwise, except under ``CI=true`` where a missing server is an error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import threading
@@ -138,14 +139,24 @@ WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL
 
 
 def _used_tables(conn: sa.Connection) -> list[str]:
+    used = set(conn.execute(_used_tables_query()).scalars())
+    return [name for name in _table_names() if name in used]
+
+
+@functools.cache
+def _table_names() -> tuple[str, ...]:
     from lti_tool.db import Base
 
-    tables = Base.metadata.sorted_tables
+    return tuple(t.name for t in Base.metadata.sorted_tables)
+
+
+@functools.cache
+def _used_tables_query() -> sa.TextClause:
+    """Built once: the schema's tables do not change within a run."""
     holding = " UNION ALL ".join(
-        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in _table_names()
     )
-    used = set(conn.execute(sa.text(f"{holding} UNION {_DRAWN_SEQUENCES}")).scalars())
-    return [t.name for t in tables if t.name in used]
+    return sa.text(f"{holding} UNION {_DRAWN_SEQUENCES}")
 
 
 @pytest.fixture
