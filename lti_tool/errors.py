@@ -94,7 +94,22 @@ def problem_response(status: int, title: str, detail: str, **members: Any) -> Re
 def error_response(status: int, title: str, detail: str, **members: Any) -> Response | tuple[str, int]:
     if wants_json():
         return problem_response(status, title, detail, **members)
-    return render_template("error.html", status=status, title=title, detail=detail), status
+    # A refused form that its page does not show again itself: what to correct, and the way back
+    # to the form as typed (the browser keeps it in its history).
+    said = sentences(members.get("errors")) if status == 422 else []
+    back = status == 422 and request.method == "POST"
+    page = render_template("error.html", status=status, title=title, detail=detail, errors=said, back=back)
+    return page, status
+
+
+def sentences(errors: Any) -> list[str]:
+    """A refusal's (nested) messages as a list of sentences, without the fields' API names: for
+    a reader who never saw those names (an error page, an e-mail's reply)."""
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in sentences(value)]
+    if isinstance(errors, list | tuple):
+        return [m for value in errors for m in sentences(value)]
+    return [str(errors)] if errors else []
 
 
 def register_errorhandlers(app: Flask) -> None:

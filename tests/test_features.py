@@ -110,7 +110,7 @@ def test_each_app_gets_the_features_pages_targets_and_offers(app) -> None:
             "programmes.profiles", "programmes.roster", "goals", "grades", "webinars", "content",
             "conversations", "conversations_api", "meetings", "support", "support_api", "notifications",
             "signin",
-            "survey_instruments", "survey_builder", "surveys", "match_actions",
+            "survey_instruments", "survey_builder", "surveys", "match_actions", "matching_review",
             "kpis", "attention", "match_life", "survey_schedules", "survey_evaluation", "rhythm",
             "attachments",
             "webhooks", "webhooks_api",  # the LMS admins' page; the API for keys with webhooks:manage

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_tool.accounts.models import User
 from lti_tool.db import db
-from lti_tool.errors import RitmoError, TooManyRequests
+from lti_tool.errors import RitmoError, TooManyRequests, sentences
 from lti_tool.i18n import written_for
 from lti_tool.inbound.addresses import BadAddress, ReplyAddress, verify
 from lti_tool.inbound.models import InboundMail
@@ -129,14 +129,7 @@ def _resolve(address: str, now: datetime | None) -> tuple[ReplyAddress, Handler,
 def _refusal(error: RitmoError) -> Refused:
     if isinstance(error, TooManyRequests):
         return Refused(451, "4.7.1", error.detail)
-    details = [str(m) for messages in (error.errors or {}).values() for m in _flat(messages)]
-    return Refused(550, "5.7.1", " ".join(details) or error.detail)
-
-
-def _flat(messages: object) -> list[object]:
-    if isinstance(messages, dict):
-        return [m for value in messages.values() for m in _flat(value)]
-    return list(messages) if isinstance(messages, list | tuple) else [messages]
+    return Refused(550, "5.7.1", " ".join(sentences(error.errors)) or error.detail)
 
 
 def _seen(digest: str) -> bool:

@@ -186,5 +186,11 @@
     }
   }, true);
 
+  // "Back to the form" on a refusal's page: the browser shows the form again with what was typed.
+  document.querySelectorAll("[data-back]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { history.back(); });
+  });
+
   window.Ritmo = {api: api, go: go, withCode: withCode, token: function () { return token; }};
 })();

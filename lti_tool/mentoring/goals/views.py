@@ -5,13 +5,18 @@ Views are thin: load with a schema, call one service function, render or dump.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from lti_tool import translated
 from lti_tool.api.spec import document
+from lti_tool.db import db
+from lti_tool.errors import InvalidInput
 from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import (
     coordinator_required,
@@ -30,6 +35,7 @@ from lti_tool.mentoring.goals import (
 )
 from lti_tool.mentoring.matching import access
 from lti_tool.mentoring.matching.models import Match
+from lti_tool.web import refusal_messages
 
 bp = Blueprint("goals", __name__)
 
@@ -292,23 +298,63 @@ def completion_page(match_id: int, milestone_id: int, action: str) -> Response:
 def milestones_page() -> Any:
     ctx = current_context()
     if request.method == "POST" and request.form.get("action") == "create":
-        milestones.create_milestone(ctx, _milestone_in.load(request.form))
+        form = _ticked(request.form.to_dict())
+        try:
+            milestones.create_milestone(ctx, _milestone_in.load(form))
+        except (ValidationError, InvalidInput) as error:
+            # The page again, as typed, with what to correct; nothing was written.
+            db.session.rollback()
+            return _milestones(ctx, draft=_draft(form), errors=refusal_messages(error, _labels())), 422
         return _back("goals.milestones_page")
+    return _milestones(ctx)
+
+
+def _milestones(ctx: LaunchContext, **extra: Any) -> str:
     programme, items = milestones.programme_milestones(ctx)
     return render_template(
         "goals/milestones.html", programme=programme, milestones=items,
         rule_events=models.RULE_EVENTS, languages=translated.languages(),
-        grade_total=bool((programme.settings or {}).get(gradebook.GRADE_TOTAL_SETTING)),
+        grade_total=bool((programme.settings or {}).get(gradebook.GRADE_TOTAL_SETTING)), **extra,
+    )
+
+
+def _ticked(form: dict[str, str]) -> dict[str, str]:
+    # Unticked checkboxes are absent from a form post: absent means "no" here.
+    form.setdefault("graded", "false")
+    form.setdefault("requires_confirmation", "false")
+    return form
+
+
+def _labels() -> dict[str, str]:
+    """The milestone form's fields as the page names them."""
+    return {
+        "title": _("Title"), "description": _("Description"), "evidence": _("What counts as evidence"),
+        "due_on": _("Due date"), "due_offset_days": _("or a number of days after the match starts"),
+        "points": _("Points"), "completion_mode": _("Completion"), "rule_count": _("Completed after"),
+        "rule_event": _("Completed after"),
+    }
+
+
+def _draft(form: dict[str, str]) -> SimpleNamespace:
+    """A refused milestone as typed, in the shape the form's fields read."""
+    return SimpleNamespace(
+        texts={
+            lang: {"title": form.get(f"title_{lang}", ""), "description": form.get(f"description_{lang}", "")}
+            for lang in translated.languages()
+        },
+        title="", description="", evidence=form.get("evidence", ""),
+        due_on=form.get("due_on") or None, due_offset_days=form.get("due_offset_days") or None,
+        graded=form["graded"] != "false", points=form.get("points", ""),
+        completion_mode=SimpleNamespace(value=form.get("completion_mode", "manual")),
+        requires_confirmation=form["requires_confirmation"] != "false",
+        rule_count=form.get("rule_count", 1), rule_event=form.get("rule_event", ""),
     )
 
 
 @bp.post("/goals/milestones/<int:milestone_id>")
 @coordinator_required
 def update_milestone_page(milestone_id: int) -> Response:
-    form = request.form.to_dict()
-    # Unticked checkboxes are absent from a form post: absent means "no" here.
-    form.setdefault("graded", "false")
-    form.setdefault("requires_confirmation", "false")
+    form = _ticked(request.form.to_dict())
     milestones.update_milestone(current_context(), milestone_id, _milestone_in.load(form, partial=True))
     return _back("goals.milestones_page")
 

@@ -99,7 +99,7 @@ def swap_page(programme_id: int) -> Any:
             if first == second:
                 raise InvalidInput(errors={"second": [_("Choose two different mentees.")]})
             edits.swap(current_context(), programme, first, second, force=form.get("force") == "1")
-            return redirect(session_url("programmes.matching.review_page", programme_id=programme.id))
+            return redirect(session_url("matching_review.review_page", programme_id=programme.id))
         except (RitmoError, ValidationError) as error:
             db.session.rollback()
             errors, status = _errors(error), _status(error)
@@ -124,7 +124,9 @@ def assign_page(programme_id: int) -> Any:
             mentee = _resolve(mentees, "mentee", form.get("mentee"), _("a mentee"))
             mentor = _resolve(mentors, "mentor", form.get("mentor"), _("a mentor"))
             edits.assign(current_context(), programme, mentee, mentor, force=form.get("force") == "1")
-            return redirect(session_url("programmes.matching.review_page", programme_id=programme.id))
+            return redirect(
+                session_url("matching_review.review_page", programme_id=programme.id, done="assign", count=1)
+            )
         except (RitmoError, ValidationError) as error:
             db.session.rollback()
             errors, status = _errors(error), _status(error)
@@ -159,7 +161,7 @@ def end_page(programme_id: int, match_id: int) -> Any:
             data = schemas.MatchReasonIn().load({"reason": body().get("reason", "")})
             lifecycle.end_match(current_context(), programme, match, data["reason"])
             return redirect(
-                session_url("programmes.matching.review_page", programme_id=programme.id, status="ended")
+                session_url("matching_review.review_page", programme_id=programme.id, status="ended")
             )
         except (RitmoError, ValidationError) as error:
             db.session.rollback()

@@ -1,6 +1,6 @@
-"""Matching as part of an app: its background tasks, its dashboard figures, the match lifecycle's
-pages, what it reacts to (people leaving) and its attention source (its other pages nest under the
-programme's)."""
+"""Matching as part of an app: its background tasks, its dashboard figures, the coordinator's
+matching page, the match lifecycle's pages, what it reacts to (people leaving) and its attention
+source (its other pages nest under the programme's)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from lti_tool.mentoring.matching import (
     expired,
     figures,
     life_views,
+    review_views,
     rounds,
     runs,
     withdrawal,
@@ -24,6 +25,7 @@ from lti_tool.mentoring.matching import (
 def init_app(app: Flask) -> None:
     app.register_blueprint(life_views.bp)
     app.register_blueprint(action_views.bp)
+    app.register_blueprint(review_views.bp)
     register_task(runs.RUN_TASK, runs.run_matching)
     register_task(choice.EXPIRE_TASK, choice.expire_request)
     register_task(rounds.TASK, rounds.round_task)

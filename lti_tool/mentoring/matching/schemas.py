@@ -65,6 +65,18 @@ class MatchReviewArgs(MatchUnmatchedArgs):
     )
 
 
+class MatchReviewPageArgs(MatchReviewArgs):
+    """The review page's query: the list's, and what the last button did (``done``, ``count``)."""
+
+    done = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["run", "lock", "unlock", "remove", "approve_selected", "approve_all", "assign"]
+        ),
+    )
+    count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+
+
 class MatchWhyNotArgs(Schema):
     class Meta:
         unknown = EXCLUDE  # a one-time session code may ride along as ?rh=

@@ -1,15 +1,15 @@
-"""Matching API and pages: runs, review, edits, approval, participants' matches, mentee choice."""
+"""Matching API (runs, review, edits, approval, participants' matches, mentee choice) and the
+participants' pages; the coordinator's matching page is :mod:`.review_views`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response
 
 from lti_tool.api.spec import document
-from lti_tool.identity.session import coordinator_required, current_context, login_required, session_url
+from lti_tool.identity.session import coordinator_required, current_context, login_required
 from lti_tool.mentoring.matching import (
     choice,
     criteria,
@@ -20,7 +20,6 @@ from lti_tool.mentoring.matching import (
     runs,
     schemas,
 )
-from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState
 from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import MatchingMode, Programme
@@ -28,8 +27,6 @@ from lti_tool.ratelimit import WRITES, limit, per_person
 from lti_tool.web import body, form_id
 
 bp = Blueprint("matching", __name__)
-#: The match statuses the review page filters by.
-REVIEW_STATUSES = (MatchStatus.PROPOSED, MatchStatus.ACTIVE, MatchStatus.ENDED)
 
 _run = schemas.MatchRunOut()
 _request = schemas.MatchRequestOut()
@@ -429,86 +426,6 @@ def availability(programme_id: int) -> dict[str, Any]:
 
 
 # -- pages ---------------------------------------------------------------------------------------
-
-
-@bp.route("/programmes/<int:programme_id>/matching", methods=["GET", "POST"])
-@coordinator_required
-def review_page(programme_id: int) -> str:
-    programme = _programme(programme_id)
-    args = schemas.MatchReviewArgs().load(request.args)
-    run = runs.latest_run(programme)
-    page = review.review(
-        programme,
-        status=args["status"],
-        search=args["q"],
-        page=args["page"],
-        per_page=args["per_page"],
-        order=args["order"],
-    )
-    left = review.unmatched(programme, run, per_page=100) if run is not None else None
-    return render_template(
-        "matching/review.html",
-        programme=programme,
-        run=run,
-        page=page,
-        args=args,
-        unmatched=left,
-        counts=review.counts(programme),
-        mentors=review.mentor_choices(programme),
-        mentees=review.mentee_choices(programme),
-        why=None,
-        statuses=REVIEW_STATUSES,
-        run_labels=_run_labels(),
-    )
-
-
-def _run_labels() -> dict[str, dict[str, str]]:
-    """Labels for the page's script, which refreshes a running job's state and stage."""
-    return {
-        "states": {state.value: state.label for state in RunState},
-        "stages": {stage: str(label) for stage, label in RUN_STAGE_LABELS.items()},
-    }
-
-
-@bp.post("/programmes/<int:programme_id>/matching/action")
-@coordinator_required
-def review_action(programme_id: int) -> Response:
-    """The review page's buttons: one form, one action per press, then back to the list."""
-    programme = _programme(programme_id)
-    ctx = current_context()
-    data = body()
-    action = data.pop("action", "")
-    if action == "run":
-        runs.start_run(ctx, programme)
-    elif action in ("lock", "unlock"):
-        loaded = schemas.MatchLockIn().load({"mentee_ids": data.get("mentee_ids", [])})
-        edits.set_locked(ctx, programme, loaded["mentee_ids"], action == "lock")
-    elif action == "remove":
-        loaded = schemas.MatchRemoveIn().load({"mentee_ids": data.get("mentee_ids", [])})
-        edits.remove(ctx, programme, loaded["mentee_ids"], data.get("reason", ""))
-    elif action == "approve_selected":
-        ids = schemas.MatchApproveIn().load({"match_ids": data.get("match_ids") or None})
-        lifecycle.approve(ctx, programme, ids["match_ids"])
-    elif action == "approve_all":
-        lifecycle.approve(ctx, programme, None)
-    elif action == "assign":
-        loaded = schemas.MatchAssignIn().load(
-            {k: data.get(k) for k in ("mentee_id", "mentor_id")} | {"force": data.get("force") == "1"}
-        )
-        edits.assign(ctx, programme, loaded["mentee_id"], loaded["mentor_id"], force=loaded["force"])
-    return redirect(session_url(".review_page", programme_id=programme.id))
-
-
-@bp.get("/programmes/<int:programme_id>/matching/why-not")
-@coordinator_required
-def why_not_page(programme_id: int) -> str:
-    programme = _programme(programme_id)
-    args = schemas.MatchWhyNotArgs().load(request.args)
-    return render_template(
-        "matching/why_not.html",
-        programme=programme,
-        why=review.why_not(programme, args["mentee_id"], args["mentor_id"]),
-    )
 
 
 @bp.route("/programmes/<int:programme_id>/my-match", methods=["GET", "POST"])

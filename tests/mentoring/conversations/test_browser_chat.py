@@ -50,7 +50,9 @@ def chromium() -> Iterator[object]:
 
 def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, chromium) -> None:
     url = f"{ritmo.url}/matches/{world.match.id}/space"
-    mentor = chromium.new_context().new_page()  # type: ignore[attr-defined]
+    # The mentor reads Italian in Rome's zone, as does the page the server writes for them.
+    italian_in_rome = {"locale": "it-IT", "timezone_id": "Europe/Rome"}
+    mentor = chromium.new_context(**italian_in_rome).new_page()  # type: ignore[attr-defined]
     mentee = chromium.new_context().new_page()  # type: ignore[attr-defined]
     try:
         mentor.goto(f"{url}?rh={rh(world.token(world.mentor))}")
@@ -68,6 +70,16 @@ def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, c
         mentee.wait_for_function(INCLUDES, arg="Hi Ben!")
         # Nothing was sent twice: the sender's own message is not repeated by its poll.
         assert mentee.locator("[data-chat] li[data-message]").count() == 2
+        # A message that arrived live shows its time as the server writes it, on an Italian page too.
+        live = mentor.locator("[data-chat] li[data-message] .rs-meta").first.inner_text()
+        again = chromium.new_context(**italian_in_rome).new_page()  # type: ignore[attr-defined]
+        try:
+            again.goto(f"{url}?rh={rh(world.token(world.mentor))}")
+            assert again.locator("html").get_attribute("lang") == "it"
+            served = again.locator("[data-chat] li[data-message] .rs-meta").first.inner_text()
+        finally:
+            again.close()
+        assert live == served, (live, served)
     finally:
         mentor.close()
         mentee.close()

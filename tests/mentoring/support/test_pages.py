@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
+from lti_tool.db import db
+from lti_tool.mentoring.support.models import SupportRequest
 from tests.mentoring.conversations.factories import World
 
 
@@ -120,3 +124,18 @@ def test_coordinators_keep_the_help_page_from_the_manage_page(client, world: Wor
     assert "When do we start?" not in client.post("/support", data=form(world, world.mentee)).get_data(
         as_text=True
     )
+
+
+def test_a_refused_request_says_what_to_correct_and_offers_the_way_back(client, world: World) -> None:
+    refused = client.post(
+        "/support/requests",
+        data=form(world, world.mentee, subject="Stuck", body="Help", links="www.example.com", match_id=""),
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    # The page names what is wrong (not only "invalid input"), without the API's field names,
+    # and offers the form again as typed (the browser's history keeps it).
+    said = page.split('<ul class="errors">')[1].split("</ul>")[0]
+    assert "<li>" in said and "links" not in said
+    assert "data-back" in page and "Back to the form" in page
+    assert db.session.execute(sa.select(sa.func.count()).select_from(SupportRequest)).scalar_one() == 0
