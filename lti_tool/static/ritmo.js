@@ -186,10 +186,59 @@
     }
   }, true);
 
-  // "Back to the form" on a refusal's page: the browser shows the form again with what was typed.
-  document.querySelectorAll("[data-back]").forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener("click", function () { history.back(); });
+  // A refused form comes back as typed. A page that does not show the form again itself answers
+  // with the error page (422), whose "Back to the form" opens the form's page afresh; the values
+  // sent wait in this tab's storage from the submission to that page, and an answer that is not
+  // a refusal forgets them. Hidden fields, passwords and files are never kept.
+  var DRAFT = "ritmo-refused-form";
+  var SKIPPED = {hidden: 1, password: 1, file: 1, submit: 1, button: 1, reset: 1};
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!store() || (form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+    var here = new URL(window.location.href);
+    here.searchParams.delete(HANDOFF);
+    var values = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIPPED[el.type] || el.name === "ritmo_session") return;
+      if (el.type === "checkbox" || el.type === "radio") values.push([el.name, el.value, el.checked]);
+      else if (el.multiple) values.push([el.name, Array.prototype.filter.call(el.options, function (o) { return o.selected; }).map(function (o) { return o.value; })]);
+      else values.push([el.name, el.value]);
+    });
+    try {
+      store().setItem(DRAFT, JSON.stringify({action: form.getAttribute("action") || "", page: here.toString(), values: values}));
+    } catch (e) { /* full or refused: the form is simply not kept */ }
+  });
+
+  function restore(form, values) {
+    values.forEach(function (kept) {
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name !== kept[0] || SKIPPED[el.type]) return;
+        if (el.type === "checkbox" || el.type === "radio") { if (el.value === kept[1]) el.checked = kept[2]; }
+        else if (el.multiple) Array.prototype.forEach.call(el.options, function (o) { o.selected = kept[1].indexOf(o.value) > -1; });
+        else el.value = kept[1];
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var draft = null;
+    try { draft = store() && JSON.parse(store().getItem(DRAFT) || "null"); } catch (e) { draft = null; }
+    if (!draft) return;
+    var back = document.querySelector("[data-back]");
+    if (document.querySelector('.error[data-status="422"]')) {
+      draft.refused = true;
+      store().setItem(DRAFT, JSON.stringify(draft));
+      if (back) {
+        back.hidden = false;
+        back.addEventListener("click", function () { go(draft.page); });
+      }
+      return;
+    }
+    store().removeItem(DRAFT);
+    if (!draft.refused) return;
+    var form = Array.prototype.find.call(document.forms, function (f) { return (f.getAttribute("action") || "") === draft.action; });
+    if (form) restore(form, draft.values);
   });
 
   window.Ritmo = {api: api, go: go, withCode: withCode, token: function () { return token; }};

@@ -81,3 +81,31 @@ def test_a_participant_opens_and_follows_a_support_request(app, ritmo, browser):
     assert request.status is RequestStatus.CLOSED
     assert request.assignee_user_id == world.coordinator.id
     assert [m.from_support for m in request.messages] == [False, True, False]
+
+
+def test_a_refused_request_lists_what_to_correct_and_the_way_back_keeps_what_was_typed(app, ritmo, browser):
+    """A form whose page does not show itself again on a refusal: the error page says what is
+    wrong, and "Back to the form" returns to the form with everything as typed."""
+    world = make_world()
+    context = browser.new_context()  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(f"{ritmo.url}/support?rh={rh(world.token(world.mentee))}")
+        page.wait_for_selector("#ask-form")
+        page.fill("#subject", "Where are the notes?")
+        page.fill("#body", "I cannot find them.")
+        page.fill("#links", "www.example.com")  # not an address a link can open
+        page.click("#send-request")
+        alert = page.locator(".error[data-status='422']")
+        expect(alert).to_be_visible()
+        assert page.locator(".error ul.errors li").count() >= 1
+        back = page.locator("[data-back]")
+        expect(back).to_be_visible()
+        back.click()
+        page.wait_for_selector("#ask-form")
+        assert page.input_value("#subject") == "Where are the notes?"
+        assert page.input_value("#body") == "I cannot find them."
+        assert page.input_value("#links") == "www.example.com"
+    finally:
+        context.close()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(SupportRequest)).scalar_one() == 0
