@@ -164,6 +164,30 @@ def get_thread(ctx: LaunchContext, thread_id: int) -> tuple[Thread, Space]:
     return thread, _space_of_thread(ctx, thread)
 
 
+def members_of(matches: Iterable[Match]) -> dict[int, list[User]]:
+    """Each match's people, mentor first: two queries for any number of matches (the spaces list)."""
+    ids = [m.id for m in matches]
+    if not ids:
+        return {}
+    mentors = db.session.execute(
+        sa.select(Match.id, User)
+        .join(Participant, Participant.id == Match.mentor_id)
+        .join(User, User.id == Participant.user_id)
+        .where(Match.id.in_(ids))
+    ).all()
+    mentees = db.session.execute(
+        sa.select(MatchMentee.match_id, User)
+        .join(Participant, Participant.id == MatchMentee.mentee_id)
+        .join(User, User.id == Participant.user_id)
+        .where(MatchMentee.match_id.in_(ids))
+        .order_by(MatchMentee.id)
+    ).all()
+    people: dict[int, list[User]] = {i: [] for i in ids}
+    for match_id, user in [*mentors, *mentees]:
+        people[match_id].append(user)
+    return people
+
+
 def users_by_id(ids: Iterable[int | None]) -> dict[int, User]:
     wanted = {i for i in ids if i is not None}
     if not wanted:

@@ -85,7 +85,11 @@ def _form_payload(form: MultiDict[str, str], *names: str) -> dict[str, Any]:
 @bp.route("/spaces", methods=["GET", "POST"])
 @login_required
 def spaces_page() -> str:
-    return render_template("conversations/spaces.html", matches=spaces.my_spaces(current_context()))
+    ctx = current_context()
+    matches = spaces.my_spaces(ctx)
+    return render_template(
+        "conversations/spaces.html", matches=matches, people=spaces.members_of(matches), me=ctx.user_id
+    )
 
 
 @bp.route("/matches/<int:match_id>/space", methods=["GET", "POST"])

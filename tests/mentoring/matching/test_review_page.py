@@ -3,6 +3,8 @@ is refused (never taken for "all") and changes nothing; a done action says what 
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from lti_tool.db import db
@@ -83,3 +85,35 @@ def test_an_unknown_button_is_refused(client, app):
     page = _press(client, w, "explode")
     assert page.status_code == 422
     assert "This button does nothing Ritmo knows. Reload the page." in page.get_data(as_text=True)
+
+
+def test_a_mentee_without_a_match_is_pointed_to_their_profile(client, app):
+    w = world()
+    eve = w.person("Eve Mentee", E)
+    page = client.get(
+        f"/programmes/{w.programme.id}/my-match",
+        headers={"Authorization": f"Bearer {w.token(eve.user_id)}", "Accept": "text/html"},
+    ).get_data(as_text=True)
+    assert "You have no match yet." in page
+    assert f'href="/programmes/{w.programme.id}/profile" id="complete-profile"' in page
+
+
+def test_a_finished_run_says_its_state_once_and_its_mean_score_with_two_decimals(client, app):
+    from lti_tool.mentoring.matching import runs
+
+    w = world()
+    w.person("Ada Mentor", M)
+    w.person("Eve Mentee", E)
+    started = _press(client, w, "run").get_data(as_text=True)
+    assert "Matching started. The list updates when it finishes." in started
+    run = runs.latest_run(w.programme)
+    assert run is not None
+    runs.execute_run(run)
+    html = client.get(
+        f"/programmes/{w.programme.id}/matching",
+        headers={"Authorization": f"Bearer {w.token(w.coordinator.id)}", "Accept": "text/html"},
+    ).get_data(as_text=True)
+    line = html.split('<strong id="run-state">')[1].split("</p>")[0]
+    assert 'id="run-stage-line" hidden' in line  # "finished", not "finished · finished"
+    summary = html.split('id="run-summary">')[1].split("</p>")[0]
+    assert "None" not in summary and re.search(r"mean score (\d+\.\d\d|–)", summary), summary
