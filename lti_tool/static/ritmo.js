@@ -186,6 +186,33 @@
     }
   }, true);
 
+  // A refusal's messages name their fields as the API does (ends_on); the page's own label says
+  // it in the reader's words. The field is marked, and the first one gets the focus.
+  function labelOf(field) {
+    // A box of a group is named by its group (its own label names one choice).
+    var set = field.closest("fieldset"), legend = set && set.querySelector("legend");
+    var grouped = field.type === "checkbox" || field.type === "radio" || /_[a-z]{2}$/.test(field.name);
+    var label = grouped && legend ? legend : (field.labels && field.labels[0]) || legend;
+    if (!label) return "";
+    var first = label.firstChild;  // the label's own words, before the field it wraps
+    var text = first && first.nodeType === 3 && first.textContent.trim() ? first.textContent : label.textContent;
+    return text.replace(/\s+/g, " ").trim();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var focused = false;
+    document.querySelectorAll(".errors li[data-field]").forEach(function (item) {
+      var name = item.getAttribute("data-field").split(".")[0];
+      var escaped = window.CSS && CSS.escape ? CSS.escape(name) : name;
+      var field = document.querySelector('form [name="' + escaped + '"]') ||
+                  document.querySelector('form [name^="' + escaped + '_"]');  // one per language
+      if (!field || field.type === "hidden") return;
+      field.setAttribute("aria-invalid", "true");
+      if (!focused) { field.focus({preventScroll: true}); focused = true; }
+      var text = labelOf(field), shown = item.querySelector(".field-name");
+      if (text && shown) shown.textContent = text;
+    });
+  });
+
   // A refused form comes back as typed. A page that does not show the form again itself answers
   // with the error page (422), whose "Back to the form" opens the form's page afresh; the values
   // sent wait in this tab's storage from the submission to that page, and an answer that is not

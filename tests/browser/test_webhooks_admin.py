@@ -94,6 +94,8 @@ def test_an_lms_admin_subscribes_and_resends_a_refused_delivery(browser, stack) 
             alert = tool.locator(".errors[role=alert]")
             alert.wait_for(timeout=WAIT)
             assert "Choose one or more events." in alert.inner_text()
+            # Named as the page names the field, not as the API does.
+            assert alert.locator("li[data-field=events] .field-name").inner_text() == "Events"
             assert form.get_by_label("URL (https)").input_value() == receiver.url
             assert form.get_by_label("Description (optional)").input_value() == "Help desk"
             assert tool.locator("#webhook-subscriptions tr[data-subscription]").count() == 0
