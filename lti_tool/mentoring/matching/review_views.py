@@ -22,6 +22,7 @@ from lti_tool.identity.context import LaunchContext
 from lti_tool.identity.session import coordinator_required, current_context, session_url
 from lti_tool.mentoring.matching import edits, lifecycle, review, runs, schemas
 from lti_tool.mentoring.matching.models import RUN_STAGE_LABELS, MatchStatus, RunState
+from lti_tool.mentoring.profiles import service as profiles
 from lti_tool.mentoring.programmes import service as programmes
 from lti_tool.mentoring.programmes.models import Programme
 from lti_tool.web import body
@@ -67,6 +68,8 @@ def _review(programme: Programme, args: dict[str, Any], **extra: Any) -> str:
         why=None,
         statuses=REVIEW_STATUSES,
         run_labels=_run_labels(),
+        # Without questions, a run pairs people with nothing to go on: the page says so first.
+        without_questions=not profiles.questions(programme.id),
         **extra,
     )
 

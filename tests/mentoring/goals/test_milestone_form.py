@@ -46,5 +46,6 @@ def test_a_refused_milestone_keeps_what_was_typed_and_says_what_to_correct(clien
     assert 'value="Notes of the meeting"' in page and 'value="2027-03-01"' in page
     assert 'name="graded" checked' in page and 'name="requires_confirmation" checked' in page
     # Under the field's name on the page, not its name in the API.
-    assert "<strong class=\"field-name\">Points</strong>: A graded milestone needs points between 0 and 1000." in page
+    said = '<strong class="field-name">Points</strong>: A graded milestone needs points between 0 and 1000.'
+    assert said in page
     assert db.session.execute(sa.select(sa.func.count()).select_from(Milestone)).scalar_one() == 0

@@ -117,3 +117,12 @@ def test_a_finished_run_says_its_state_once_and_its_mean_score_with_two_decimals
     assert 'id="run-stage-line" hidden' in line  # "finished", not "finished · finished"
     summary = html.split('id="run-summary">')[1].split("</p>")[0]
     assert "None" not in summary and re.search(r"mean score (\d+\.\d\d|–)", summary), summary
+
+
+def test_the_page_warns_when_there_is_no_questionnaire_to_match_on(client, app):
+    w, _matches = _two_proposals()
+    headers = {"Authorization": f"Bearer {w.token(w.coordinator.id)}", "Accept": "text/html"}
+    url = f"/programmes/{w.programme.id}/matching"
+    assert 'id="no-questionnaire"' in client.get(url, headers=headers).get_data(as_text=True)
+    w.question(kind="tags", label="Skills", options=["python", "sql"], weight=1)
+    assert 'id="no-questionnaire"' not in client.get(url, headers=headers).get_data(as_text=True)
