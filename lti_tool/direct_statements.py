@@ -91,7 +91,7 @@ class DirectStatement:
         driver_params: Any = (
             [values[name] for name in compiled.order] if compiled.order is not None else values
         )
-        raw_rows, rowcount = _run(connection, compiled.sql, driver_params, compiled.row is not None)
+        raw_rows, rowcount = _run(connection, compiled.sql, driver_params)
         if compiled.row is None:
             return DirectResult([], rowcount)
         rows = [
@@ -145,10 +145,8 @@ def _default_of(column: Any, default: Any) -> Callable[[], Any]:
     return lambda: default.arg(None)  # SQLAlchemy's wrapper of a function that takes no context
 
 
-def _run(connection: sa.Connection, sql: str, params: Any, fetch: bool) -> tuple[list[Any], int]:
-    """Execute on the connection's driver, with the engine's cursor events around it; ``fetch``:
-    the statement returns rows (known from the statement: asking the cursor would build its
-    description, a column object apiece)."""
+def _run(connection: sa.Connection, sql: str, params: Any) -> tuple[list[Any], int]:
+    """Execute on the connection's driver, with the engine's cursor events around it."""
     dbapi_connection: Any = connection.connection.driver_connection
     cursor = dbapi_connection.cursor()
     try:
@@ -156,7 +154,7 @@ def _run(connection: sa.Connection, sql: str, params: Any, fetch: bool) -> tuple
             sql, params = before(connection, cursor, sql, params, None, False)
         try:
             cursor.execute(sql, params)
-            rows = cursor.fetchall() if fetch else []
+            rows = cursor.fetchall() if cursor.description is not None else []
         except connection.dialect.loaded_dbapi.Error as error:
             raise _translated(connection, error, sql, params, cursor) from error
         connection.dispatch.after_cursor_execute(connection, cursor, sql, params, None, False)
