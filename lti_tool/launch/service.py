@@ -27,7 +27,6 @@ from flask import current_app
 
 from lti_tool.accounts.models import Course, Enrolment, ResourceLink, User
 from lti_tool.db import db, utcnow, without_transaction
-from lti_tool.direct_statements import DirectStatement
 from lti_tool.identity import revocation
 from lti_tool.identity.context import LaunchContext
 from lti_tool.launch import claims as launch_claims
@@ -123,16 +122,16 @@ def _seen_now(remembered: memo.Remembered) -> bool | None:
     if time.time() - remembered.seen_at < LAST_SEEN_RESOLUTION.total_seconds():
         return False
     without_transaction()  # one row: atomic on its own
-    updated = _touch_statement().execute(
-        db.session.connection(), {"user_id": remembered.context.user_id, "seen_at": utcnow()}
+    updated = db.session.connection().execute(
+        _touch_statement(), {"user_id": remembered.context.user_id, "seen_at": utcnow()}
     ).rowcount
     db.session.commit()
     return True if updated else None
 
 
 @functools.cache
-def _touch_statement() -> DirectStatement:
-    return DirectStatement(
+def _touch_statement() -> sa.Update:
+    return (
         sa.update(User)
         .where(User.id == sa.bindparam("user_id"))
         .values(last_seen_at=sa.bindparam("seen_at", type_=User.__table__.c.last_seen_at.type))
@@ -183,25 +182,19 @@ def _read_statement() -> sa.Select[Any]:
     )
 
 
-# Every launch runs these, so they run straight on the driver (``lti_tool.direct_statements``).
+# The writes, built once per row type: the columns each one sets are its parameters' names.
 @functools.cache
-def _reader() -> DirectStatement:
-    return DirectStatement(_read_statement())
-
-
-# The writes, one per row type: the columns each one sets are its parameters' names.
-@functools.cache
-def _insert_statement(model: Any) -> DirectStatement:
-    return DirectStatement(sa.insert(model).returning(model.id))
+def _insert_statement(model: Any) -> sa.Insert:
+    return sa.insert(model).returning(model.id)
 
 
 @functools.cache
-def _update_statement(model: Any) -> DirectStatement:
-    return DirectStatement(sa.update(model).where(model.id == sa.bindparam("for_id")))
+def _update_statement(model: Any) -> sa.Update:
+    return sa.update(model).where(model.id == sa.bindparam("for_id"))
 
 
 def _read(params: dict[str, Any]) -> Any:
-    return _reader().execute(db.session.connection(), params).one()
+    return db.session.connection().execute(_read_statement(), params).one()
 
 
 def _differing(row: Any, model: type, wanted: Wanted) -> dict[str, Any]:
@@ -261,10 +254,10 @@ def _record(platform_id: int, wanted: Wanted) -> tuple[LaunchContext, str | None
         nonlocal wrote
         if row_id is None:
             wrote = True
-            return int(_insert_statement(model).execute(conn, {**keys, **values}).scalar_one())
+            return int(conn.execute(_insert_statement(model), {**keys, **values}).scalar_one())
         if values:
             wrote = True
-            _update_statement(model).execute(conn, {"for_id": row_id, **values})
+            conn.execute(_update_statement(model), {"for_id": row_id, **values})
         return row_id
 
     user_id = upsert(User, row.user_id, user, platform_id=platform_id, sub=wanted.sub, last_seen_at=now)

@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 
 from lti_tool.accounts.models import User, display_name
 from lti_tool.db import db, without_transaction
-from lti_tool.direct_statements import DirectStatement
 from lti_tool.errors import NotFound
 from lti_tool.events import DomainEvent, emit
 from lti_tool.identity.context import LaunchContext
@@ -82,26 +81,21 @@ def _statement() -> sa.Select[
     )
 
 
-# The join's read and writes: every launch in a course runs them, so they run straight on the
-# driver (``lti_tool.direct_statements``).
+# The join's writes, built once.
 @functools.cache
-def _reader() -> DirectStatement:
-    return DirectStatement(_statement())
-
-
-@functools.cache
-def _insert_statement() -> DirectStatement:
-    return DirectStatement(sa.insert(Participant).returning(Participant.id))
+def _insert_statement() -> sa.Insert:
+    return sa.insert(Participant).returning(Participant.id)
 
 
 @functools.cache
-def _role_statement() -> DirectStatement:
-    return DirectStatement(sa.update(Participant).where(Participant.id == sa.bindparam("for_id")))
+def _role_statement() -> sa.Update:
+    return sa.update(Participant).where(Participant.id == sa.bindparam("for_id"))
 
 
 def _read(ctx: LaunchContext) -> HomeRow | None:
-    row = _reader().execute(
-        db.session.connection(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
+    # On the connection: plain columns need none of the ORM's result handling.
+    row = db.session.connection().execute(
+        _statement(), {"user_id": ctx.user_id, "course_id": ctx.course_id}
     ).first()
     return HomeRow(*row) if row is not None else None
 
@@ -181,8 +175,8 @@ def _joined(ctx: LaunchContext) -> HomeRow:
         db.session.flush()
         row = _of(programme, me, db.session.get_one(User, ctx.user_id))
     elif row.participant_id is None:
-        participant_id = _insert_statement().execute(
-            db.session.connection(),
+        participant_id = db.session.connection().execute(
+            _insert_statement(),
             {
                 "programme_id": row.programme_id, "user_id": ctx.user_id, "role": wanted,
                 "role_origin": service.origin_of(wanted, via_link), "lms_role": wanted,
@@ -202,7 +196,7 @@ def _joined(ctx: LaunchContext) -> HomeRow:
         if row.lms_role is not wanted:  # written when the LMS's word changes, not at every launch
             values["lms_role"] = wanted
         if values:
-            _role_statement().execute(db.session.connection(), {"for_id": participant_id, **values})
+            db.session.connection().execute(_role_statement(), {"for_id": participant_id, **values})
         if changed is not None:
             row = row._replace(role=changed)
             moved = True
