@@ -259,6 +259,24 @@ def _form_answers(asked: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _as_stored(asked: list[Any], sent: dict[str, Any]) -> dict[int, Any]:
+    """Refused answers in the shape stored answers have, by question id, for the form to show."""
+    out: dict[int, Any] = {}
+    for q in asked:
+        value = sent.get(q.key)
+        if q.kind is QuestionKind.SCALE:
+            value = int(value) if isinstance(value, str) and value.isdigit() else None
+        elif q.kind is QuestionKind.AVAILABILITY:
+            value = [[int(n) for n in slot.split("-")] for slot in value or [] if _slot(slot)]
+        out[q.id] = value
+    return out
+
+
+def _slot(text: str) -> bool:
+    day, _sep, hour = text.partition("-")
+    return day.isdigit() and hour.isdigit()
+
+
 @bp.route("/programmes/<int:programme_id>/profile", methods=["GET", "POST"])
 @login_required
 def profile_page(programme_id: int) -> str:
@@ -267,14 +285,17 @@ def profile_page(programme_id: int) -> str:
     asked = service.questions(programme.id, me.role)
     errors: dict[str, Any] = {}
     saved = False
+    typed: dict[int, Any] = {}
     if request.method == "POST":
+        sent = _form_answers(asked)
         try:
-            service.save_answers(me, _form_answers(asked))
+            service.save_answers(me, sent)
             saved = True
         except InvalidInput as error:
             db.session.rollback()
             errors = error.errors or {}
-    answers = service.answers_of(me.id)
+            typed = _as_stored(asked, sent)  # the form again as typed, not as last saved
+    answers = service.answers_of(me.id) | typed
     status = service.status(me, answers, asked)
     return render_template(
         "profiles/profile.html",
@@ -287,4 +308,5 @@ def profile_page(programme_id: int) -> str:
         saved=saved,
         timezones=sorted(timezones.names()),
         rules=criteria.rules_in_words(service.questions(programme.id)),
+        max_text=service.MAX_TEXT,
     )

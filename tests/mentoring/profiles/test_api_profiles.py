@@ -189,3 +189,36 @@ def test_questionnaire_page_adds_and_reports(client, app):
         },
     )
     assert b"at least 2 options" in refused.data
+
+
+def test_a_refused_profile_form_comes_back_as_typed(client, app):
+    w = world()
+    every_kind(w)
+    eve = w.person("Eve", ParticipantRole.MENTEE).user_id
+    url = f"/programmes/{w.programme.id}/profile"
+    page = client.get(url, query_string={"rh": rh(w.token(eve))}).get_data(as_text=True)
+    assert 'maxlength="4000"' in page  # the browser stops a text the server would refuse
+    wrong = client.post(
+        url,
+        data={
+            "ritmo_session": w.token(eve),
+            "skills": ["cobol"],  # not an option: the whole form is refused
+            "time_zone": "Europe/Rome",
+            "when_free": ["1-18", "2-9"],
+            "languages": "Italian, English",
+            "energy": "4",
+            "format": "onsite",
+            "about_you": "I like maps.",
+        },
+    ).get_data(as_text=True)
+    assert "Not an option here: cobol" in wrong and "Your answers are saved" not in wrong
+    assert ">I like maps.</textarea>" in wrong
+    assert 'value="Italian, English"' in wrong
+    assert '<option value="onsite" selected>' in wrong
+    assert 'name="energy" value="4" checked' in wrong
+    for slot in ("1-18", "2-9"):
+        assert f'value="{slot}" aria-label="{slot}" checked' in wrong
+    assert "<option selected>Europe/Rome</option>" in wrong
+    # Nothing of it was saved.
+    stored = call(client, w, eve, "GET", f"/api/programmes/{w.programme.id}/profile").json["answers"]
+    assert "about_you" not in stored
