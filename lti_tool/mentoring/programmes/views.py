@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from lti_tool.api.spec import document
+from lti_tool.db import db
 from lti_tool.errors import InvalidInput
 from lti_tool.fragments import fragment, page
 from lti_tool.identity.context import LaunchContext
@@ -176,6 +177,7 @@ def settings_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     errors: Any = {}
     message = None
+    sent: dict[str, Any] = {}
     if request.method == "POST":
         data = body()
         data["requires_approval"] = data.get("requires_approval") == "on"
@@ -184,15 +186,20 @@ def settings_page(programme_id: int) -> str:
         try:
             service.configure(current_context(), programme, _programme_in.load(data, partial=True))
             message = _("Settings saved.")
-        except ValidationError as error:
-            errors = error.normalized_messages()
-        except InvalidInput as error:
-            errors = error.errors or {"": [error.detail]}
+        except (ValidationError, InvalidInput) as error:
+            db.session.rollback()  # nothing half-set stays, on the page or in the database
+            programme = _programme(programme_id)
+            sent = data  # the form again as typed
+            if isinstance(error, ValidationError):
+                errors = error.normalized_messages()
+            else:
+                errors = error.errors or {"": [error.detail]}
     return render_template(
         "programmes/settings.html",
         programme=programme,
         errors=errors,
         message=message,
+        sent=sent,
         deadline=(programme.settings or {}).get("request_deadline_hours") or 72,
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lti_tool.mentoring.programmes.models import ParticipantRole, RoleSource
+from lti_tool.db import db
+from lti_tool.mentoring.programmes.models import ParticipantRole, Programme, RoleSource
 from tests.mentoring.programmes.factories import call, world
 from tests.session_codes import rh
 
@@ -93,3 +94,29 @@ def test_pages_link_the_features(client, app):
         ).status_code
         == 403
     )
+
+
+def test_refused_settings_come_back_as_typed_and_change_nothing(client, app):
+    w = world()
+    title = w.programme.title
+    refused = client.post(
+        f"/programmes/{w.programme.id}/settings",
+        data={
+            "ritmo_session": w.token(w.coordinator),
+            "title": "Autumn cohort",
+            "matching_mode": "group",
+            "role_source": "coordinator",
+            "default_capacity": "4",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-02-01",  # before it starts
+            "timezone": "Europe/Rome",
+            "request_deadline_hours": "48",
+        },
+    )
+    page = refused.get_data(as_text=True)
+    assert 'role="alert"' in page and "Settings saved" not in page
+    assert 'value="Autumn cohort"' in page and 'value="2027-03-01"' in page and 'value="2027-02-01"' in page
+    assert '<option value="group" selected>' in page and '<option value="coordinator" selected>' in page
+    assert 'value="4"' in page and 'value="48"' in page and 'value="Europe/Rome"' in page
+    db.session.expire_all()
+    assert db.session.get_one(Programme, w.programme.id).title == title
