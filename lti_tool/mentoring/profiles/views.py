@@ -166,6 +166,7 @@ def builder_page(programme_id: int) -> str:
     programme = _programme(programme_id)
     errors: dict[str, Any] = {}
     message = None
+    sent: dict[str, Any] = {}
     if request.method == "POST":
         data = body()
         try:
@@ -178,12 +179,19 @@ def builder_page(programme_id: int) -> str:
         except InvalidInput as error:
             db.session.rollback()
             errors = error.errors or {"": [error.detail]}
+            sent = {} if data.get("delete") else data
         except ValidationError as error:
             db.session.rollback()
             messages = error.normalized_messages()
             errors = messages if isinstance(messages, dict) else {"": messages}
+            sent = data  # the new question again, as typed
     return render_template(
         "profiles/builder.html",
+        sent=sent,
+        sent_texts={
+            lang: {name: sent.get(f"{name}_{lang}", "") for name in ("label", "help")}
+            for lang in translated.languages()
+        },
         programme=programme,
         questions=service.questions(programme.id),
         kinds=list(QuestionKind),

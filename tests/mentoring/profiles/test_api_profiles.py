@@ -180,15 +180,20 @@ def test_questionnaire_page_adds_and_reports(client, app):
         f"/programmes/{w.programme.id}/questionnaire",
         data={
             "ritmo_session": token,
-            "label": "Pick",
+            "label_en": "Pick one",
             "kind": "single_choice",
             "options_text": "only",
-            "audience": "everyone",
-            "weight": "0",
+            "audience": "mentees",
+            "weight": "2.5",
             "constraint": "none",
         },
     )
     assert b"at least 2 options" in refused.data
+    # The question comes back as typed, for the one thing to correct.
+    page = refused.get_data(as_text=True)
+    assert 'value="Pick one"' in page and ">only</textarea>" in page
+    assert '<option value="single_choice" selected>' in page and '<option value="mentees" selected>' in page
+    assert 'name="weight" value="2.5"' in page
 
 
 def test_a_refused_profile_form_comes_back_as_typed(client, app):
