@@ -23,7 +23,8 @@ from lti_tool.launch import targets
 from lti_tool.launch.service import record_launch
 from lti_tool.mentoring.conversations import chat, spaces, threads
 from lti_tool.mentoring.conversations.models import Thread
-from lti_tool.mentoring.goals import plan
+from lti_tool.mentoring.goals import milestones, plan
+from lti_tool.mentoring.goals.schemas import MilestoneIn
 from lti_tool.mentoring.matching import edits, lifecycle, runs
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchStatus
 from lti_tool.mentoring.meetings import service as meetings
@@ -36,6 +37,16 @@ log = logging.getLogger(__name__)
 
 # Left without a profile, so the tour can show a learner filling one in.
 NO_PROFILE = frozenset({"u-learner-29"})
+# The tour's graded milestone: a mentee marks it done and the score reaches the LMS's gradebook.
+MILESTONE = {
+    "title": "Study plan agreed",
+    "description": "You and your mentor agree a one-page plan for the term.",
+    "evidence": "The plan, shared in your space",
+    "graded": True,
+    "points": 10,
+    "completion_mode": "manual",
+    "requires_confirmation": False,
+}
 # The pair the coordinator assigned by hand and approved (Giulia Bianchi with Marco Ferrari): it is
 # active, with a thread, chat, a goal and a meeting. The matching run proposes the others.
 ACTIVE_MENTEE = "u-learner-01"
@@ -105,6 +116,7 @@ def seed_programme(platform_id: int, scope: str, claims: Sequence[dict[str, Any]
         )
         for definition in QUESTIONS:
             profiles.add_question(programme, QuestionSchema().load(definition))
+        milestones.create_milestone(coordinator, MilestoneIn().load(MILESTONE))
     members = _participants(programme, people)
     filled = _profiles(members)
     active = _active_pair(programme, coordinator, members)

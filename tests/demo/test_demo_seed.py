@@ -5,6 +5,7 @@ second course is left for setting up from scratch."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,16 +13,19 @@ import pytest
 import requests
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.serving import make_server
 
 from lti_tool.accounts.models import Course, User
 from lti_tool.db import db
 from lti_tool.demo import DemoPlatform
+from lti_tool.demo.server import _LateApp, _start
 from lti_tool.demo_seed import ACTIVE_MENTEE, NO_PROFILE, seed_programme
+from lti_tool.grades.models import DeliveryState, ScoreOutbox
 from lti_tool.jobs.runner import drain
 from lti_tool.launch.models import Platform
 from lti_tool.launch.tool_config import registration_scope
 from lti_tool.mentoring.conversations.models import ChatMessage, Post, Thread
-from lti_tool.mentoring.goals.models import Goal
+from lti_tool.mentoring.goals.models import Goal, Milestone
 from lti_tool.mentoring.matching.models import Match, MatchMentee, MatchRun, MatchStatus
 from lti_tool.mentoring.meetings.models import Meeting, MeetingStatus
 from lti_tool.mentoring.profiles.models import Answer, Question
@@ -91,6 +95,10 @@ def test_the_programme_is_seeded_ready_to_explore(run: DemoRun) -> None:
     assert db.session.scalar(sa.select(Thread.title).where(Thread.match_id == active.id))
     assert db.session.scalar(sa.select(sa.func.count(ChatMessage.id))) == 2
     assert db.session.scalar(sa.select(Goal.title).where(Goal.match_id == active.id))
+    # The tour's step 4: a graded milestone the mentee completes alone, for the gradebook.
+    milestone = db.session.scalar(sa.select(Milestone).where(Milestone.programme_id == programme.id))
+    assert milestone is not None and milestone.graded and milestone.points == 10
+    assert milestone.requires_confirmation is False
     meeting = db.session.scalars(sa.select(Meeting).where(Meeting.match_id == active.id)).one()
     assert meeting.status is MeetingStatus.CONFIRMED
 
@@ -124,3 +132,51 @@ def test_ritmo_mail_reaches_the_outbox_page(run: DemoRun) -> None:
     assert numbers
     links = [link for mail in DemoPlatform.of(run.lms.app).outbox.all() for link in mail.links]
     assert any(link.startswith(TOOL + "/") for link in links)
+
+
+@pytest.fixture
+def served(app: Flask, migrated: str, tmp_path: Path) -> Iterator[DemoRun]:
+    """The demo as ``make demo`` runs it: Ritmo served over HTTP too (the LMS fetches its keys)."""
+    config = _config(migrated, tmp_path / "demo")
+    config.pop("BASE_URL")
+    late = _LateApp()
+    server = make_server("127.0.0.1", 0, late, threaded=True)
+    demo = start_demo(f"http://127.0.0.1:{server.server_port}", free_port(), 0, config)
+    late.app = demo.app
+    tool = _start(server, demo.app)
+    try:
+        with demo.app.app_context():
+            yield demo
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        tool.shutdown()
+        demo.lms.shutdown()
+        demo.mail.stop()
+
+
+def test_the_tours_milestone_reaches_the_demo_gradebook(served: DemoRun) -> None:
+    """README step 4: Giulia marks "Study plan agreed" as done, and the demo LMS's gradebook shows
+    its points, sent through AGS by Ritmo's own jobs."""
+    from lti_tool.jobs.runner import drain
+    from lti_tool.mentoring.goals import completion
+
+    milestone = db.session.scalar(sa.select(Milestone).where(Milestone.title == "Study plan agreed"))
+    assert milestone is not None and served.seeded.active_match_id is not None
+    giulia = served.seeded.people[ACTIVE_MENTEE]
+    completion.mark_done(giulia, served.seeded.active_match_id, milestone.id, participant_id=None, note="")
+    # Delivery waits a moment to gather completions: run the jobs as they fall due.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        drain()
+        db.session.expire_all()
+        states = set(db.session.execute(sa.select(ScoreOutbox.state)).scalars())
+        if states == {DeliveryState.DELIVERED}:
+            break
+        time.sleep(0.2)
+    said = [(r.last_status, r.last_error) for r in db.session.execute(sa.select(ScoreOutbox)).scalars()]
+    assert states == {DeliveryState.DELIVERED}, said
+    page = requests.get(f"{served.lms_url}/gradebook", timeout=10).text
+    row = re.search(r"<tr>\s*<th scope=\"row\">Giulia Bianchi.*?</tr>", page, re.S)
+    assert "Study plan agreed" in page and row is not None
+    assert "10 / 10" in row.group(0), row.group(0)
