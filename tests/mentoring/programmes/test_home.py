@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -191,3 +192,20 @@ def test_a_renamed_programme_shows_its_new_title_on_the_kept_page(client, world:
     db.session.commit()
     html = client.get("/programme", query_string={"rh": rh(token)}).get_data(as_text=True)
     assert "<h1>Mentoring 102</h1>" in html and "Mentoring 101" not in html
+
+
+def test_a_coordinator_of_a_programme_nobody_joined_is_shown_the_way_to_set_it_up(client, app) -> None:
+    from lti_tool.mentoring.programmes.models import ParticipantRole
+    from tests.mentoring.programmes.factories import world as empty_world
+
+    w = empty_world()
+    token = w.token(w.coordinator)
+    page = client.get("/programme", query_string={"rh": rh(token)}).get_data(as_text=True)
+    steps = page.split('id="getting-started"')[1].split("</ol>")[0]
+    hrefs = re.findall(r'href="([^"]+)"', steps)
+    assert [h.rsplit("/", 1)[1] for h in hrefs] == ["settings", "questionnaire", "participants", "matching"]
+    for href in hrefs:
+        assert client.get(href, query_string={"rh": rh(token)}).status_code == 200, href
+    w.person("Eve Mentee", ParticipantRole.MENTEE)
+    again = client.get("/programme", query_string={"rh": rh(token)}).get_data(as_text=True)
+    assert 'id="getting-started"' not in again
