@@ -227,3 +227,16 @@ def test_a_refused_profile_form_comes_back_as_typed(client, app):
     # Nothing of it was saved.
     stored = call(client, w, eve, "GET", f"/api/programmes/{w.programme.id}/profile").json["answers"]
     assert "about_you" not in stored
+
+
+def test_a_skills_question_shows_its_own_help_or_else_the_general_one(client, app):
+    w = world()
+    w.question(kind="tags", label="Skills", options=["python", "sql"])
+    w.question(kind="tags", label="Topics", options=["career", "life"], help="Pick what you care about.")
+    eve = w.person("Eve", ParticipantRole.MENTEE).user_id
+    page = client.get(f"/programmes/{w.programme.id}/profile", query_string={"rh": rh(w.token(eve))})
+    html = page.get_data(as_text=True)
+    skills = html.split('data-question="skills"')[1].split("</fieldset>")[0]
+    topics = html.split('data-question="topics"')[1].split("</fieldset>")[0]
+    assert "Mentors: what you can offer." in skills
+    assert "Pick what you care about." in topics and "Mentors: what you can offer." not in topics
