@@ -468,3 +468,16 @@ def test_a_programme_placed_as_graded_receives_the_total(client, world: World) -
     total = rows[f"ritmo:programme:{world.programme.id}"]
     assert total.line_item.url == url and (total.score_given, total.score_maximum) == (10, 10)
     assert total.activity_progress == "Completed"
+
+
+def test_a_completed_milestone_reads_in_italian_as_the_others_do(client, world: World) -> None:
+    milestone = create(client, world, requires_confirmation=False)
+    create(client, world, title="Second")
+    match_id = world.matches[0].id
+    mentee = bearer(world.ctx(world.mentees[0]))
+    client.post(f"/api/goals/matches/{match_id}/milestones/{milestone['id']}/done", json={}, headers=mentee)
+    page = client.get(f"/goals/matches/{match_id}", headers=mentee | {"Accept": "text/html",
+                                                                      "Accept-Language": "it"})
+    html = page.get_data(as_text=True)
+    # A milestone ("tappa") is feminine: done and not done agree.
+    assert "completata" in html and "non ancora completata" in html and "completato" not in html
