@@ -222,7 +222,8 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!store() || (form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+    // A form its page sends itself (the chat) never navigates to a refusal: nothing to keep.
+    if (event.defaultPrevented || !store() || (form.getAttribute("method") || "get").toLowerCase() !== "post") return;
     var here = new URL(window.location.href);
     here.searchParams.delete(HANDOFF);
     var values = [];
