@@ -62,6 +62,8 @@ def test_chat_messages_arrive_live_and_render_safely(app, world: World, ritmo, c
         mentee.click("[data-chat] button[type=submit]")
         # The mentor's page was loaded before the message existed: it arrives by long polling.
         mentor.wait_for_function(INCLUDES, arg="Hello Marta")
+        # Sent by the page's script: the message is not kept for a refused form's way back.
+        assert mentee.evaluate("sessionStorage.getItem('ritmo-refused-form')") is None
         arrived = mentor.locator("[data-chat] li .rs-body").last
         assert arrived.inner_html().startswith("<p>Hello <strong>Marta</strong> &lt;img")
         assert mentor.evaluate("window.pwned === undefined")
