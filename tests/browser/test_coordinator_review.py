@@ -36,8 +36,12 @@ def test_coordinator_reviews_and_approves(app, ritmo, browser):
         row.locator("input[name=mentee_ids]").check()
         page.click("button[value=lock]")
         page.wait_for_selector("#proposals tr[data-mentee='Eve Mentee'][data-locked=yes]")
+        page.click("button[value=lock]")  # nothing ticked after the reload: refused, on the page
+        page.wait_for_selector("text=Tick one or more pairs first, then press the button again.")
         page.click("#approve-all")
-        page.wait_for_selector("text=Nothing here yet")
+        page.wait_for_selector("#review-done")
+        assert "2 pairs approved" in page.inner_text("#review-done")
+        page.wait_for_selector("text=No proposal is waiting. Approved pairs are listed under Active.")
     finally:
         page.close()
     db.session.expire_all()

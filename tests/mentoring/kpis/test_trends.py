@@ -4,7 +4,7 @@ trend drawn as an SVG with its table, in English and Italian."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -76,9 +76,11 @@ def test_snapshots_are_taken_once_a_day_and_backfilled_where_history_allows(w: W
     # Ten days of history (people joined 10 days ago), today included.
     assert min(day for _k, day in rows) == today - timedelta(days=10)
 
-    # Run again the same day, after another completion: nothing new, today's value is kept.
+    # Run again later the same day (halfway to midnight: "two hours later" is tomorrow after 22:00),
+    # after another completion: nothing new, today's value is kept.
     db.session.query(MilestoneCompletion).update({"completed_at": now - timedelta(minutes=5)})
-    assert trends.snapshot(w.programme, now + timedelta(hours=2)) == 0
+    midnight = datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC)
+    assert trends.snapshot(w.programme, now + (midnight - now) / 2) == 0
     db.session.commit()
     assert stored(w) == rows
     # The next day: one row per figure.

@@ -127,13 +127,3 @@ def test_the_page_warns_when_there_is_no_questionnaire_to_match_on(client, app):
     w.question(kind="tags", label="Skills", options=["python", "sql"], weight=1)
     assert 'id="no-questionnaire"' not in client.get(url, headers=headers).get_data(as_text=True)
 
-
-def test_ending_is_offered_for_active_pairs_not_proposals(client, app):
-    w, matches = _two_proposals()
-    headers = {"Authorization": f"Bearer {w.token(w.coordinator.id)}", "Accept": "text/html"}
-    url = f"/programmes/{w.programme.id}/matching"
-    proposed = client.get(url, headers=headers).get_data(as_text=True)
-    assert f"/matches/{matches[0].id}/end" not in proposed  # a proposal is removed, not ended
-    _press(client, w, "approve_all")
-    active = client.get(url, headers=headers, query_string={"status": "active"}).get_data(as_text=True)
-    assert f"/matches/{matches[0].id}/end" in active

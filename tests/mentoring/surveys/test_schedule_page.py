@@ -111,6 +111,6 @@ def test_bad_input_is_refused_and_nothing_is_written(
     )
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert 'role="alert"' in html and f"<strong>{field}</strong>" in html
+    assert 'role="alert"' in html and f'<strong class="field-name">{field}</strong>' in html
     db.session.refresh(survey)
     assert survey.schedule == {"closing": True}
