@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 from babel.dates import format_date, format_skeleton, get_datetime_format
 from flask_babel import get_locale
@@ -39,6 +40,20 @@ DATE_STYLES = {"medium": "medium", "long": "full", "time": None}
 def names() -> frozenset[str]:
     """Every zone name Ritmo accepts: the system's IANA database, and ``UTC``."""
     return frozenset(available_timezones() | {"UTC"})
+
+
+@cache
+def offered() -> tuple[str, ...]:
+    """The zones a picker lists, sorted: the IANA database's own (``zone1970.tab``), without the
+    old names kept as links (``Africa/Asmera``, ``US/Eastern``...), and ``UTC``. Every name stays
+    accepted (:func:`names`); without the table, the picker lists them all."""
+    for base in TZPATH:
+        table = Path(base) / "zone1970.tab"
+        if table.is_file():
+            rows = (line.split("\t") for line in table.read_text(encoding="utf-8").splitlines())
+            listed = {row[2] for row in rows if len(row) > 2 and not row[0].startswith("#")}
+            return tuple(sorted((listed & names()) | {"UTC"}))
+    return tuple(sorted(names()))
 
 
 def is_known(name: str | None) -> bool:

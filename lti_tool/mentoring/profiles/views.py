@@ -314,7 +314,7 @@ def profile_page(programme_id: int) -> str:
         status=status,
         errors=errors,
         saved=saved,
-        timezones=sorted(timezones.names()),
+        timezones=timezones.offered(),
         rules=criteria.rules_in_words(service.questions(programme.id)),
         max_text=service.MAX_TEXT,
     )

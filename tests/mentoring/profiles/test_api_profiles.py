@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lti_tool.mentoring.programmes.models import ParticipantRole
 from tests.mentoring.programmes.factories import call, world
 from tests.session_codes import rh
@@ -240,3 +242,20 @@ def test_a_skills_question_shows_its_own_help_or_else_the_general_one(client, ap
     topics = html.split('data-question="topics"')[1].split("</fieldset>")[0]
     assert "Mentors: what you can offer." in skills
     assert "Pick what you care about." in topics and "Mentors: what you can offer." not in topics
+
+
+def test_the_time_zone_picker_lists_current_names_and_keeps_an_old_one_already_saved(client, app):
+    from lti_tool import timezones
+
+    if len(timezones.offered()) == len(timezones.names()):
+        pytest.skip("no zone1970.tab on this machine: the picker lists every name")
+    w = world()
+    w.question(kind="timezone", label="Time zone")
+    eve = w.person("Eve", ParticipantRole.MENTEE, answers={"time_zone": "Africa/Asmera"}).user_id
+    html = client.get(
+        f"/programmes/{w.programme.id}/profile", query_string={"rh": rh(w.token(eve))}
+    ).get_data(as_text=True)
+    picker = html.split('name="time_zone"')[1].split("</select>")[0]
+    assert ">Europe/Rome</option>" in picker and ">UTC</option>" in picker
+    assert "US/Eastern" not in picker  # an old name kept as a link
+    assert picker.count("Africa/Asmera") == 1 and "<option selected>Africa/Asmera</option>" in picker
