@@ -95,7 +95,7 @@ def error_response(status: int, title: str, detail: str, **members: Any) -> Resp
     if wants_json():
         return problem_response(status, title, detail, **members)
     # A refused form that its page does not show again itself: what to correct, and the way back
-    # to the form as typed (the browser keeps it in its history).
+    # to the form (ritmo.js fills it in again as typed).
     said = sentences(members.get("errors")) if status == 422 else []
     back = status == 422 and request.method == "POST"
     page = render_template("error.html", status=status, title=title, detail=detail, errors=said, back=back)

@@ -219,21 +219,6 @@ def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix: [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
 
 
-def refusal_messages(
-    error: ValidationError | InvalidInput, labels: dict[str, str] | None = None
-) -> dict[str, list[str]]:
-    """A refused form's messages for ``programmes/_errors.html``: each field's under the label the
-    page gives it (``labels``, by the field's first name part), others with no name (the field's
-    own name means nothing to a person), and the refusal's detail when it names no field."""
-    messages = error.messages if isinstance(error, ValidationError) else (error.errors or {})
-    out: dict[str, list[str]] = {}
-    for field, said in flat_messages(messages).items():
-        out.setdefault((labels or {}).get(field.split(".")[0], ""), []).extend(said)
-    if not out:
-        out[""] = [error.detail if isinstance(error, InvalidInput) else str(error)]
-    return out
-
-
 def back_to(endpoint: str, **values: Any) -> Response:
     """303 to ``endpoint`` after a form, carrying the session (``_anchor`` adds a fragment)."""
     return cast(Response, redirect(session_url(endpoint, **values), code=303))

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
-from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
@@ -35,7 +34,7 @@ from lti_tool.mentoring.goals import (
 )
 from lti_tool.mentoring.matching import access
 from lti_tool.mentoring.matching.models import Match
-from lti_tool.web import refusal_messages
+from lti_tool.web import flat_messages
 
 bp = Blueprint("goals", __name__)
 
@@ -304,7 +303,10 @@ def milestones_page() -> Any:
         except (ValidationError, InvalidInput) as error:
             # The page again, as typed, with what to correct; nothing was written.
             db.session.rollback()
-            return _milestones(ctx, draft=_draft(form), errors=refusal_messages(error, _labels())), 422
+            # Fields under their API names: ritmo.js puts the page's labels in their place.
+            messages = error.messages if isinstance(error, ValidationError) else error.errors or {}
+            errors = flat_messages(messages) or {"": [str(error)]}
+            return _milestones(ctx, draft=_draft(form), errors=errors), 422
         return _back("goals.milestones_page")
     return _milestones(ctx)
 
@@ -323,16 +325,6 @@ def _ticked(form: dict[str, str]) -> dict[str, str]:
     form.setdefault("graded", "false")
     form.setdefault("requires_confirmation", "false")
     return form
-
-
-def _labels() -> dict[str, str]:
-    """The milestone form's fields as the page names them."""
-    return {
-        "title": _("Title"), "description": _("Description"), "evidence": _("What counts as evidence"),
-        "due_on": _("Due date"), "due_offset_days": _("or a number of days after the match starts"),
-        "points": _("Points"), "completion_mode": _("Completion"), "rule_count": _("Completed after"),
-        "rule_event": _("Completed after"),
-    }
 
 
 def _draft(form: dict[str, str]) -> SimpleNamespace:

@@ -45,7 +45,7 @@ def test_a_refused_milestone_keeps_what_was_typed_and_says_what_to_correct(clien
     assert 'value="First meeting"' in page and 'value="Primo incontro"' in page
     assert 'value="Notes of the meeting"' in page and 'value="2027-03-01"' in page
     assert 'name="graded" checked' in page and 'name="requires_confirmation" checked' in page
-    # Under the field's name on the page, not its name in the API.
-    said = '<strong class="field-name">Points</strong>: A graded milestone needs points between 0 and 1000.'
-    assert said in page
+    # Tied to its field, whose label on the page ritmo.js shows in place of the API's name.
+    said = 'data-field="points"><strong class="field-name">points</strong>: A graded milestone needs points'
+    assert said in page and '<input type="number" step="any" min="0" name="points"' in page
     assert db.session.execute(sa.select(sa.func.count()).select_from(Milestone)).scalar_one() == 0
