@@ -3,12 +3,12 @@ a link to the list; nothing when nothing waits; nothing before the digest hour."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from lti_tool.db import db
+from lti_tool.db import db, utcnow
 from lti_tool.jobs import periodic
 from lti_tool.jobs.models import Job
 from lti_tool.jobs.runner import drain
@@ -26,7 +26,11 @@ def w(app) -> World:
 
 
 def morning(day: int = 7, hour: int = 8) -> datetime:
-    return datetime(2026, 12, day, hour, 5, tzinfo=UTC)
+    """A time on the real clock's day (``day=7``) or the next (``day=8``). The digests written are
+    stamped by the real clock, so the test's days must be the real ones: fixed dates held only on
+    the day the test was written."""
+    today = utcnow().date()
+    return datetime.combine(today + timedelta(days=day - 7), time(hour, 5), tzinfo=UTC)
 
 
 def digests() -> list[Notification]:
